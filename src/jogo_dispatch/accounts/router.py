@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from fastapi.security import OAuth2PasswordRequestForm
+
+from jogo_dispatch.accounts import repository as repo
+from jogo_dispatch.accounts import service
+from jogo_dispatch.accounts.schemas import MeOut, TokenOut, UserCreate, UserOut
+from jogo_dispatch.db import after_commit
+from jogo_dispatch.deps import Admin, CurrentUser, RuntimeDep, SessionDep
+from jogo_dispatch.errors import NotFound
+
+router = APIRouter(prefix="/api/v1", tags=["accounts"])
+
+
+@router.post("/auth/token", response_model=TokenOut)
+async def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], rt: RuntimeDep, session: SessionDep) -> TokenOut:
+    """OAuth2 password flow. Officers log in with their badge as username."""
+    principal = await service.login(session, rt.passwords, form.username, form.password)
+    access, ttl = rt.tokens.issue(principal)
+    return TokenOut(access_token=access, expires_in=ttl, role=principal.role)
+
+
+@router.post("/auth/revoke", status_code=204)
+async def revoke(me: CurrentUser, rt: RuntimeDep, session: SessionDep) -> None:
+    """Revoke every token issued to the caller so far (log out everywhere)."""
+    user = await repo.user_by_id(session, me.user_id)
+    if user is None:
+        raise NotFound("user not found")
+    await service.revoke_tokens(session, user)
+    after_commit(session, rt.auth.forget)
+
+
+@router.get("/me", response_model=MeOut)
+async def me(p: CurrentUser) -> MeOut:
+    return MeOut(user_id=p.user_id, role=p.role, officer_id=p.officer_id)
+
+
+@router.post("/users", response_model=UserOut, status_code=201)
+async def create_user(data: UserCreate, rt: RuntimeDep, session: SessionDep, _: Admin) -> UserOut:
+    user = await service.create_user(
+        session, rt.passwords, username=data.username, password=data.password, role=data.role,
+        full_name=data.full_name,
+    )
+    return UserOut.model_validate(user, from_attributes=True)

@@ -1,0 +1,119 @@
+"""Accounts: users, login, and turning a bearer token into a Principal."""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from jogo_dispatch.accounts import repository as repo
+from jogo_dispatch.accounts.models import ROLES, User
+from jogo_dispatch.accounts.security import (
+    DEVICE_TOKEN_PREFIX,
+    Passwords,
+    Principal,
+    Tokens,
+    device_token_hash,
+)
+from jogo_dispatch.errors import Conflict, InvalidInput, Unauthorized
+
+
+async def create_user(
+    session: AsyncSession,
+    passwords: Passwords,
+    *,
+    username: str,
+    password: str,
+    role: str,
+    full_name: str | None = None,
+    phone: str | None = None,
+) -> User:
+    if role not in ROLES:
+        raise InvalidInput(f"role must be one of {', '.join(ROLES)}", code="bad_role")
+    if len(password) < 6:
+        raise InvalidInput("password must have at least 6 characters", code="weak_password")
+    user = User(
+        username=username, password_hash=passwords.hash(password), role=role, full_name=full_name, phone=phone
+    )
+    try:
+        async with session.begin_nested():
+            session.add(user)
+            await session.flush()
+    except IntegrityError:
+        raise Conflict(f"user {username!r} or phone already exists", code="user_exists") from None
+    return user
+
+
+async def login(session: AsyncSession, passwords: Passwords, username: str, password: str) -> Principal:
+    user = await repo.user_by_username(session, username)
+    if not passwords.verify(user.password_hash if user else None, password) or user is None:
+        raise Unauthorized("wrong username or password", code="bad_credentials")
+    if not user.is_active:
+        raise Unauthorized("account disabled", code="account_disabled")
+    officer_id = await repo.officer_id_for_user(session, user.id) if user.role == "officer" else None
+    return Principal(user.id, user.role, officer_id, user.token_version)
+
+
+async def revoke_tokens(session: AsyncSession, user: User) -> None:
+    user.token_version += 1
+    await session.flush()
+
+
+class Authenticator:
+    """Checks bearer tokens. JWTs are verified offline, then against the user's revocation counter;
+    device tokens against the devices table. Both look-ups are cached briefly per process, so a
+    revocation takes effect everywhere within ``cache_ttl_s``."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], tokens: Tokens, cache_ttl_s: float = 5.0):
+        self._sessions = sessions
+        self._tokens = tokens
+        self._ttl = cache_ttl_s
+        self._users: dict[int, tuple[float, bool, int]] = {}
+        self._devices: dict[str, tuple[float, Principal | None]] = {}
+
+    def forget(self) -> None:
+        self._users.clear()
+        self._devices.clear()
+
+    async def principal(self, token: str | None) -> Principal:
+        if not token:
+            raise Unauthorized()
+        if token.startswith(DEVICE_TOKEN_PREFIX):
+            return await self._device_principal(token)
+        p = self._tokens.decode(token)
+        active, version = await self._user_state(p.user_id)
+        if not active or version != p.token_version:
+            raise Unauthorized("token revoked", code="token_revoked")
+        return p
+
+    async def _user_state(self, user_id: int) -> tuple[bool, int]:
+        now = time.monotonic()
+        hit = self._users.get(user_id)
+        if hit and hit[0] > now:
+            return hit[1], hit[2]
+        async with self._sessions() as session:
+            user = await repo.user_by_id(session, user_id)
+        state = (user is not None and user.is_active, user.token_version if user else -1)
+        self._users[user_id] = (now + self._ttl, *state)
+        return state
+
+    async def _device_principal(self, token: str) -> Principal:
+        key = device_token_hash(token)
+        now = time.monotonic()
+        hit = self._devices.get(key)
+        if hit is None or hit[0] <= now:
+            async with self._sessions() as session:
+                found = await repo.active_device_by_token_hash(session, key)
+            principal = None
+            if found is not None:
+                device, user = found
+                if user is None or user.is_active:
+                    principal = Principal(
+                        user.id if user else 0, "officer", device.officer_id, device_id=device.id
+                    )
+            hit = (now + self._ttl, principal)
+            self._devices[key] = hit
+        if hit[1] is None:
+            raise Unauthorized("unknown or revoked device token", code="invalid_token")
+        return hit[1]

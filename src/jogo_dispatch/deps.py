@@ -1,0 +1,53 @@
+"""Shared request dependencies: the runtime, one session per request, the caller and their role."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from jogo_dispatch.accounts.security import Principal
+from jogo_dispatch.db import session_scope
+from jogo_dispatch.errors import Forbidden
+from jogo_dispatch.runtime import Runtime
+
+
+def get_runtime(request: Request) -> Runtime:
+    return request.app.state.runtime  # type: ignore[no-any-return]
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+async def get_session(rt: RuntimeDep) -> AsyncIterator[AsyncSession]:
+    async for session in session_scope(rt.sessions):
+        yield session
+
+
+# scope="function": the commit happens before the response is sent, so a failed commit is never a 2xx.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+async def get_principal(rt: RuntimeDep, token: Annotated[str | None, Depends(oauth2_scheme)]) -> Principal:
+    return await rt.auth.principal(token)
+
+
+def require_roles(*roles: str) -> Callable[..., Coroutine[Any, Any, Principal]]:
+    async def check(p: Annotated[Principal, Depends(get_principal)]) -> Principal:
+        if p.role not in roles:
+            raise Forbidden(f"this needs one of the roles: {', '.join(roles)}", code="wrong_role")
+        return p
+
+    return check
+
+
+CurrentUser = Annotated[Principal, Depends(get_principal)]
+CurrentOfficer = Annotated[Principal, Depends(require_roles("officer"))]
+Dispatcher = Annotated[Principal, Depends(require_roles("dispatcher", "admin"))]
+Watcher = Annotated[Principal, Depends(require_roles("dispatcher", "admin", "agency"))]
+Admin = Annotated[Principal, Depends(require_roles("admin"))]

@@ -1,0 +1,148 @@
+"""create_app(settings) and its lifespan. Nothing happens at import time."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import psycopg
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from jogo_dispatch import __version__
+from jogo_dispatch.accounts.router import router as accounts_router
+from jogo_dispatch.accounts.security import Passwords, Tokens
+from jogo_dispatch.accounts.service import Authenticator
+from jogo_dispatch.db import make_engine, make_sessionmaker
+from jogo_dispatch.errors import AppError
+from jogo_dispatch.events import EventBus
+from jogo_dispatch.logging import configure_logging
+from jogo_dispatch.ops import MetricsMiddleware
+from jogo_dispatch.ops import router as ops_router
+from jogo_dispatch.runtime import Runtime
+from jogo_dispatch.settings import Settings, to_libpq_url
+from jogo_dispatch.tracking import partitions
+from jogo_dispatch.tracking.filters import FilterConfig
+from jogo_dispatch.tracking.ingest import Ingest
+from jogo_dispatch.tracking.router import router as tracking_router
+from jogo_dispatch.tracking.writer import PingWriter
+
+log = structlog.get_logger(__name__)
+
+PARTITION_MAINTENANCE_S = 3600
+
+
+async def build_runtime(settings: Settings) -> Runtime:
+    engine = make_engine(settings.sqlalchemy_url(), settings.db_pool_size)
+    sessions = make_sessionmaker(engine)
+    tokens = Tokens(settings.secret_key, settings.access_token_ttl_s, settings.jwt_algorithm)
+    writer = PingWriter(to_libpq_url(settings.database_url or ""), max_batch=settings.writer_max_batch)
+    ingest = Ingest(
+        writer,
+        FilterConfig(settings.future_tolerance_s, settings.retention_days, settings.max_speed_mps,
+                     settings.max_accuracy_m),
+    )
+    return Runtime(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        passwords=Passwords(fast=settings.env == "test"),
+        tokens=tokens,
+        auth=Authenticator(sessions, tokens),
+        writer=writer,
+        ingest=ingest,
+        bus=EventBus(),
+    )
+
+
+async def maintain_partitions(settings: Settings) -> list[str]:
+    async with await psycopg.AsyncConnection.connect(to_libpq_url(settings.database_url or "")) as conn:
+        dropped = await partitions.maintain(
+            conn, datetime.now(UTC).date(), settings.partitions_ahead_days, settings.retention_days
+        )
+        await conn.commit()
+    if dropped:
+        log.info("dropped ping partitions past retention", partitions=dropped)
+    return dropped
+
+
+async def _partition_loop(settings: Settings) -> None:
+    while True:
+        await asyncio.sleep(PARTITION_MAINTENANCE_S)
+        try:
+            await maintain_partitions(settings)
+        except Exception:  # noqa: BLE001 - retried next round
+            log.exception("partition maintenance failed")
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    rt = await build_runtime(settings)
+    await maintain_partitions(settings)
+    async with rt.sessions() as session:
+        await rt.ingest.load(session)
+    await rt.writer.start()
+    tasks = [asyncio.create_task(_partition_loop(settings), name="partitions")]
+    app.state.runtime = rt
+    log.info("jogo-dispatch ready", version=__version__)
+    try:
+        yield
+    finally:
+        for task in tasks:
+            task.cancel()
+        await rt.writer.stop()
+        await rt.engine.dispose()
+
+
+def _error_response(exc: AppError) -> JSONResponse:
+    return JSONResponse(exc.body(), status_code=exc.status_code, headers=exc.headers)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AppError)
+    async def app_error(_: Request, exc: AppError) -> JSONResponse:
+        return _error_response(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        details = [{"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")} for e in exc.errors()]
+        return JSONResponse(
+            {"error": {"code": "validation_error", "message": "request does not match the schema",
+                       "details": details}},
+            status_code=422,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse({"error": {"code": f"http_{exc.status_code}", "message": str(exc.detail)}},
+                              status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", error=repr(exc))
+        return JSONResponse({"error": {"code": "internal_error", "message": "internal error"}}, status_code=500)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    configure_logging(settings.log_level, settings.log_json)
+    app = FastAPI(
+        title="jogo-dispatch",
+        version=__version__,
+        description="Geospatial dispatch engine for police command centres: officer GPS, H3 nearest-responder "
+        "search, citizen reports, dispatch and a live map.",
+        lifespan=lifespan,
+        default_response_class=ORJSONResponse,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.add_middleware(MetricsMiddleware)
+    for router in (ops_router, accounts_router, tracking_router):
+        app.include_router(router)
+    return app

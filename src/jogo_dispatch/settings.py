@@ -1,0 +1,93 @@
+"""Every setting of the service, read from ``JOGO_*`` environment variables (or a ``.env`` file)."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "dev-only-insecure-signing-key-change-me"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="JOGO_", env_file=".env", extra="ignore")
+
+    # --- deployment
+    env: Literal["development", "production", "test"] = "development"
+    database_url: str | None = Field(
+        default=None, description="postgresql:// URL; unset = project-managed PostGIS under data_dir"
+    )
+    data_dir: Path = Path(".data")
+    secret_key: str = DEV_SECRET
+    log_level: str = "INFO"
+    log_json: bool = True
+    db_pool_size: int = 10
+
+    # --- auth
+    access_token_ttl_s: int = 12 * 3600
+    jwt_algorithm: str = "HS256"
+
+    # --- ingest filters
+    max_batch: int = Field(1000, description="most pings in one POST /api/v1/pings body")
+    max_body_bytes: int = 2_000_000
+    future_tolerance_s: float = Field(120.0, description="reject pings recorded further in the future")
+    retention_days: int = Field(90, description="pings older than this are rejected and partitions dropped")
+    max_speed_mps: float = Field(70.0, description="implied speed from the previous fix above this is rejected")
+    max_accuracy_m: float = Field(500.0, description="reject fixes whose accuracy radius is worse")
+    partitions_ahead_days: int = 3
+
+    # --- writer
+    writer_max_batch: int = 5000
+    writer_max_delay_s: float = Field(0.005, description="longest a ping waits for its group commit")
+
+    # --- officers / search
+    online_after_s: float = Field(120.0, description="an officer with no fix for longer is offline")
+    low_battery_pct: float = 15.0
+    detour_factor: float = 1.35
+    speed_car_mps: float = 11.1
+    speed_motorbike_mps: float = 9.7
+    speed_foot_mps: float = 1.4
+
+    # --- live map
+    live_coalesce_s: float = 0.5
+    live_queue_max: int = 2000
+    tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    timezone: str = "Asia/Jakarta"
+    pubsub: Literal["memory", "postgres"] = "memory"
+
+    @model_validator(mode="after")
+    def _production_needs_a_real_key(self) -> Settings:
+        if self.env == "production" and (self.secret_key == DEV_SECRET or len(self.secret_key) < 32):
+            raise ValueError("JOGO_SECRET_KEY must be set to a random value of 32+ characters in production")
+        return self
+
+    @cached_property
+    def speeds_mps(self) -> dict[str, float]:
+        return {
+            "car": self.speed_car_mps,
+            "motorbike": self.speed_motorbike_mps,
+            "foot": self.speed_foot_mps,
+        }
+
+    def sqlalchemy_url(self) -> str:
+        if not self.database_url:
+            raise RuntimeError("no database configured")
+        return to_sqlalchemy_url(self.database_url)
+
+
+def to_sqlalchemy_url(url: str) -> str:
+    """Accept plain ``postgresql://`` URLs (what people paste) and pick the psycopg 3 driver."""
+    for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    raise ValueError(f"not a PostgreSQL URL: {url!r}")
+
+
+def to_libpq_url(url: str) -> str:
+    for prefix in ("postgresql+psycopg://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql://" + url[len(prefix) :]
+    return url

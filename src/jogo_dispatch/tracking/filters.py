@@ -1,0 +1,118 @@
+"""Plausibility filters for incoming GPS fixes. Pure: the caller supplies the clock and last fixes."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    """One GPS fix, normalised (SI units, tz-aware UTC time), whatever protocol it came by."""
+
+    lat: float
+    lon: float
+    recorded_at: datetime
+    accuracy_m: float | None = None
+    speed_mps: float | None = None
+    heading_deg: float | None = None
+    altitude_m: float | None = None
+    battery_pct: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LastFix:
+    recorded_at: datetime
+    lat: float
+    lon: float
+
+
+@dataclass(frozen=True, slots=True)
+class FilterConfig:
+    future_tolerance_s: float = 120.0
+    retention_days: int = 90
+    max_speed_mps: float = 70.0
+    max_accuracy_m: float = 500.0
+
+
+@dataclass(frozen=True, slots=True)
+class Screened:
+    accepted: list[tuple[int, Fix]]  # (index in the request, fix)
+    rejected: list[tuple[int, str]]  # (index in the request, reason)
+
+
+_EARTH_R = 6_371_008.8
+
+
+def _haversine_m(a_lat: float, a_lon: float, b_lat: float, b_lon: float) -> float:
+    # A plausibility gate only; exact geodesics are for ranking (geo.distance).
+    p1, p2 = math.radians(a_lat), math.radians(b_lat)
+    dp, dl = p2 - p1, math.radians(b_lon - a_lon)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * _EARTH_R * math.asin(min(1.0, math.sqrt(h)))
+
+
+def coordinate_problem(lat: float, lon: float) -> str | None:
+    if not (math.isfinite(lat) and math.isfinite(lon)) or not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        return "out_of_range"
+    if lat == 0 and lon == 0:
+        return "null_island"
+    return None
+
+
+def screen(
+    fixes: Sequence[tuple[int, Fix]],
+    last: LastFix | None,
+    now: datetime,
+    cfg: FilterConfig,
+) -> Screened:
+    """Screen one officer's fixes. Out-of-order fixes are kept for history (the writer does not move
+    the latest position backwards); only fixes newer than the running latest are speed-checked."""
+    accepted: list[tuple[int, Fix]] = []
+    rejected: list[tuple[int, str]] = []
+    newest_allowed = now + timedelta(seconds=cfg.future_tolerance_s)
+    oldest_allowed = now - timedelta(days=cfg.retention_days)
+    seen: set[datetime] = set()
+    running = last
+    for index, fix in sorted(fixes, key=lambda item: item[1].recorded_at):
+        reason = coordinate_problem(fix.lat, fix.lon)
+        if reason is None:
+            reason = _time_problem(fix, newest_allowed, oldest_allowed)
+        if reason is None and fix.accuracy_m is not None and fix.accuracy_m > cfg.max_accuracy_m:
+            reason = "inaccurate"
+        if reason is None and (fix.recorded_at in seen or (last and fix.recorded_at == last.recorded_at)):
+            reason = "duplicate"
+        if reason is None and running is not None and fix.recorded_at > running.recorded_at:
+            if _implied_speed(running, fix) > cfg.max_speed_mps:
+                reason = "too_fast"
+        if reason is not None:
+            rejected.append((index, reason))
+            continue
+        seen.add(fix.recorded_at)
+        accepted.append((index, fix))
+        if running is None or fix.recorded_at > running.recorded_at:
+            running = LastFix(fix.recorded_at, fix.lat, fix.lon)
+    rejected.sort()
+    return Screened(accepted, rejected)
+
+
+def _time_problem(fix: Fix, newest_allowed: datetime, oldest_allowed: datetime) -> str | None:
+    if fix.recorded_at > newest_allowed:
+        return "future"
+    if fix.recorded_at < oldest_allowed:
+        return "too_old"
+    return None
+
+
+def _implied_speed(prev: LastFix, fix: Fix) -> float:
+    dt = (fix.recorded_at - prev.recorded_at).total_seconds()
+    return _haversine_m(prev.lat, prev.lon, fix.lat, fix.lon) / dt if dt > 0 else math.inf
+
+
+def group_by_officer(items: Sequence[tuple[int, int, Fix]]) -> Mapping[int, list[tuple[int, Fix]]]:
+    grouped: dict[int, list[tuple[int, Fix]]] = {}
+    for index, officer_id, fix in items:
+        grouped.setdefault(officer_id, []).append((index, fix))
+    return grouped

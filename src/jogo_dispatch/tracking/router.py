@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+
+from jogo_dispatch.db import after_commit
+from jogo_dispatch.deps import Admin, CurrentOfficer, Dispatcher, RuntimeDep, SessionDep, Watcher
+from jogo_dispatch.errors import InvalidInput, NotFound, PayloadTooLarge
+from jogo_dispatch.http import parse_json, read_body
+from jogo_dispatch.tracking import repository as repo
+from jogo_dispatch.tracking import service
+from jogo_dispatch.tracking.schemas import (
+    DeviceCreate,
+    DeviceCreated,
+    DeviceOut,
+    IngestOut,
+    OfficerCreate,
+    OfficerOut,
+    PingIn,
+    Rejection,
+    StatusIn,
+    parse_ping_items,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["tracking"])
+
+
+@router.post(
+    "/pings",
+    response_model=IngestOut,
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {
+        "oneOf": [PingIn.model_json_schema(), {"type": "array", "items": PingIn.model_json_schema(),
+                                                "maxItems": 1000}]}}}}},
+)
+async def post_pings(request: Request, rt: RuntimeDep, me: CurrentOfficer) -> IngestOut:
+    """One ping or an array of up to 1000; answered only after the accepted pings are committed."""
+    body = parse_json(await read_body(request, rt.settings.max_body_bytes))
+    items: list[Any] = body if isinstance(body, list) else [body]
+    if not isinstance(body, list | dict):
+        raise InvalidInput("body must be a ping object or an array of pings", code="bad_body")
+    if len(items) > rt.settings.max_batch:
+        raise PayloadTooLarge(f"at most {rt.settings.max_batch} pings per request",
+                              details={"limit": rt.settings.max_batch})
+    if me.officer_id is None:
+        raise InvalidInput("this login is not linked to an officer", code="not_an_officer")
+    fixes, rejected = parse_ping_items(items)
+    result = await rt.ingest.submit(
+        [(i, me.officer_id, f) for i, f in fixes], source="api", device_id=me.device_id, rejected=rejected
+    )
+    return IngestOut(accepted=result.accepted, rejected=[Rejection(index=i, reason=r) for i, r in result.rejected])
+
+
+@router.get("/officers", response_model=list[OfficerOut])
+async def get_officers(rt: RuntimeDep, session: SessionDep, _: Watcher) -> list[OfficerOut]:
+    return await service.list_officers(session, rt.settings)
+
+
+@router.post("/officers", response_model=OfficerOut, status_code=201)
+async def post_officer(data: OfficerCreate, rt: RuntimeDep, session: SessionDep, _: Admin) -> OfficerOut:
+    officer = await service.create_officer(session, rt.passwords, data)
+    return OfficerOut.model_validate(officer, from_attributes=True)
+
+
+@router.get("/officers/{officer_id}/track")
+async def get_track(
+    officer_id: int, session: SessionDep, _: Dispatcher,
+    since: datetime | None = None, until: datetime | None = None,
+) -> dict[str, Any]:
+    """GeoJSON FeatureCollection: the LineString of the track, then each fix as a Point."""
+    return await service.track_geojson(session, officer_id, since, until)
+
+
+@router.get("/positions")
+async def get_positions(
+    rt: RuntimeDep, session: SessionDep, _: Watcher,
+    bbox: str = Query(..., description="w,s,e,n in degrees", examples=["112.58,-8.02,112.70,-7.90"]),
+) -> dict[str, Any]:
+    """GeoJSON FeatureCollection of the latest position of every officer inside the box."""
+    return await service.positions_geojson(session, rt.settings, bbox)
+
+
+@router.put("/officers/{officer_id}/status", response_model=OfficerOut)
+async def put_officer_status(
+    officer_id: int, data: StatusIn, rt: RuntimeDep, session: SessionDep, _: Dispatcher
+) -> OfficerOut:
+    officer = await service.set_status(session, rt.bus, officer_id, data.status)
+    return OfficerOut.model_validate(officer, from_attributes=True)
+
+
+@router.put("/me/status", response_model=OfficerOut)
+async def put_my_status(data: StatusIn, rt: RuntimeDep, session: SessionDep, me: CurrentOfficer) -> OfficerOut:
+    if me.officer_id is None:
+        raise InvalidInput("this login is not linked to an officer", code="not_an_officer")
+    officer = await service.set_status(session, rt.bus, me.officer_id, data.status)
+    return OfficerOut.model_validate(officer, from_attributes=True)
+
+
+@router.get("/officers/{officer_id}/devices", response_model=list[DeviceOut])
+async def get_devices(officer_id: int, session: SessionDep, _: Admin) -> list[DeviceOut]:
+    if await repo.officer(session, officer_id) is None:
+        raise NotFound(f"officer {officer_id} not found")
+    return [DeviceOut.model_validate(d, from_attributes=True) for d in await repo.devices_of(session, officer_id)]
+
+
+@router.post("/officers/{officer_id}/devices", response_model=DeviceCreated, status_code=201)
+async def post_device(officer_id: int, data: DeviceCreate, session: SessionDep, _: Admin) -> DeviceCreated:
+    device, token = await service.register_device(session, officer_id, data)
+    return DeviceCreated(**DeviceOut.model_validate(device, from_attributes=True).model_dump(), token=token)
+
+
+@router.delete("/officers/{officer_id}/devices/{device_id}", response_model=DeviceOut)
+async def delete_device(
+    officer_id: int, device_id: int, rt: RuntimeDep, session: SessionDep, _: Admin
+) -> DeviceOut:
+    device = await service.revoke_device(session, officer_id, device_id)
+    after_commit(session, rt.auth.forget)
+    return DeviceOut.model_validate(device, from_attributes=True)

@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+
+from jogo_dispatch.tracking.filters import Fix
+
+
+class PingIn(BaseModel):
+    """One fix as sent to ``POST /api/v1/pings``."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    lat: float
+    lon: float
+    recorded_at: datetime = Field(description="ISO 8601, or epoch seconds")
+    accuracy_m: float | None = Field(None, ge=0)
+    speed_mps: float | None = Field(None, ge=0)
+    heading_deg: float | None = Field(None, ge=0, le=360)
+    altitude_m: float | None = None
+    battery_pct: float | None = Field(None, ge=0, le=100)
+
+    @field_validator("recorded_at")
+    @classmethod
+    def _utc(cls, v: datetime) -> datetime:
+        return v.replace(tzinfo=UTC) if v.tzinfo is None else v.astimezone(UTC)
+
+    def to_fix(self) -> Fix:
+        return Fix(self.lat, self.lon, self.recorded_at, self.accuracy_m, self.speed_mps, self.heading_deg,
+                   self.altitude_m, self.battery_pct)
+
+
+_PING = TypeAdapter(PingIn)
+
+
+def parse_ping_items(items: list[Any]) -> tuple[list[tuple[int, Fix]], list[tuple[int, str]]]:
+    """Validate each item on its own, so one bad ping never costs the others."""
+    fixes: list[tuple[int, Fix]] = []
+    rejected: list[tuple[int, str]] = []
+    for index, item in enumerate(items):
+        try:
+            ping = _PING.validate_python(item)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            rejected.append((index, f"invalid: {'.'.join(map(str, err['loc'])) or 'body'}: {err['msg']}"))
+            continue
+        if not (math.isfinite(ping.lat) and math.isfinite(ping.lon)):
+            rejected.append((index, "out_of_range"))
+            continue
+        fixes.append((index, ping.to_fix()))
+    return fixes, rejected
+
+
+class Rejection(BaseModel):
+    index: int
+    reason: str
+
+
+class IngestOut(BaseModel):
+    accepted: int
+    rejected: list[Rejection]
+
+
+class OfficerOut(BaseModel):
+    id: int
+    badge: str
+    name: str
+    unit_type: str
+    status: str
+    sector: str | None
+    lat: float | None = None
+    lon: float | None = None
+    recorded_at: datetime | None = None
+    accuracy_m: float | None = None
+    speed_mps: float | None = None
+    heading_deg: float | None = None
+    battery_pct: float | None = None
+    online: bool = False
+    low_battery: bool = False
+
+
+class OfficerCreate(BaseModel):
+    badge: str = Field(min_length=1, max_length=32)
+    name: str = Field(min_length=1, max_length=200)
+    unit_type: Literal["car", "motorbike", "foot"]
+    password: str = Field(min_length=6, max_length=200)
+    sector: str | None = Field(None, max_length=100)
+    device_id: str | None = Field(None, min_length=1, max_length=128)
+
+
+class StatusIn(BaseModel):
+    status: Literal["available", "busy", "off_duty"]
+
+
+class DeviceCreate(BaseModel):
+    identifier: str = Field(min_length=1, max_length=128)
+    label: str | None = Field(None, max_length=100)
+
+
+class DeviceOut(BaseModel):
+    id: int
+    officer_id: int
+    identifier: str
+    label: str | None
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class DeviceCreated(DeviceOut):
+    token: str = Field(description="long-lived bearer token for the phone; shown only once")

@@ -1,0 +1,147 @@
+"""Officers, their devices and duty status; read models of positions and tracks."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from jogo_dispatch.accounts import service as accounts
+from jogo_dispatch.accounts.security import Passwords, new_device_token, device_token_hash
+from jogo_dispatch.db import after_commit
+from jogo_dispatch.errors import Conflict, InvalidInput, NotFound
+from jogo_dispatch.events import EventBus
+from jogo_dispatch.settings import Settings
+from jogo_dispatch.tracking import repository as repo
+from jogo_dispatch.tracking.models import Device, Officer
+from jogo_dispatch.tracking.schemas import DeviceCreate, OfficerCreate, OfficerOut
+
+MAX_TRACK_POINTS = 50_000
+MAX_TRACK_SPAN = timedelta(days=7)
+
+
+async def create_officer(session: AsyncSession, passwords: Passwords, data: OfficerCreate) -> Officer:
+    if await repo.officer_by_badge(session, data.badge):
+        raise Conflict(f"officer with badge {data.badge!r} exists", code="officer_exists")
+    user = await accounts.create_user(
+        session, passwords, username=data.badge, password=data.password, role="officer", full_name=data.name
+    )
+    officer = Officer(user_id=user.id, badge=data.badge, name=data.name, unit_type=data.unit_type,
+                      sector=data.sector, status="available")
+    session.add(officer)
+    await session.flush()
+    if data.device_id:
+        await register_device(session, officer.id, DeviceCreate(identifier=data.device_id))
+    return officer
+
+
+async def register_device(session: AsyncSession, officer_id: int, data: DeviceCreate) -> tuple[Device, str]:
+    if await repo.officer(session, officer_id) is None:
+        raise NotFound(f"officer {officer_id} not found")
+    token = new_device_token()
+    device = Device(officer_id=officer_id, identifier=data.identifier, label=data.label,
+                    token_hash=device_token_hash(token))
+    try:
+        async with session.begin_nested():
+            session.add(device)
+            await session.flush()
+    except IntegrityError:
+        raise Conflict(f"device {data.identifier!r} is already registered", code="device_exists") from None
+    await session.refresh(device)
+    return device, token
+
+
+async def revoke_device(session: AsyncSession, officer_id: int, device_id: int) -> Device:
+    device = await repo.device(session, device_id)
+    if device is None or device.officer_id != officer_id:
+        raise NotFound(f"device {device_id} not found for officer {officer_id}")
+    if device.revoked_at is None:
+        device.revoked_at = datetime.now(UTC)
+        # Free the identifier so the phone can be registered again later.
+        device.identifier = f"{device.identifier}#revoked-{device.id}"
+        await session.flush()
+    return device
+
+
+async def set_status(session: AsyncSession, bus: EventBus, officer_id: int, status: str) -> Officer:
+    officer = await repo.officer(session, officer_id)
+    if officer is None:
+        raise NotFound(f"officer {officer_id} not found")
+    if officer.status != status:
+        previous, officer.status = officer.status, status
+        await session.flush()
+        after_commit(session, lambda: bus.publish(
+            "status", officer_id=officer_id, status=status, previous=previous))
+    return officer
+
+
+def officer_view(row: Any, settings: Settings, now: datetime) -> OfficerOut:
+    data = dict(row._mapping)
+    seen = data.get("recorded_at")
+    online = seen is not None and (now - seen).total_seconds() <= settings.online_after_s
+    battery = data.get("battery_pct")
+    return OfficerOut(**data, online=online, low_battery=battery is not None and battery < settings.low_battery_pct)
+
+
+async def list_officers(session: AsyncSession, settings: Settings) -> list[OfficerOut]:
+    now = datetime.now(UTC)
+    return [officer_view(r, settings, now) for r in await repo.officers_with_positions(session)]
+
+
+def parse_bbox(bbox: str) -> tuple[float, float, float, float]:
+    try:
+        w, s, e, n = (float(x) for x in bbox.split(","))
+    except ValueError:
+        raise InvalidInput("bbox must be w,s,e,n in degrees", code="bad_bbox") from None
+    if not (-180 <= w <= 180 and -180 <= e <= 180 and -90 <= s <= n <= 90 and w <= e):
+        raise InvalidInput("bbox must satisfy -180<=w<=e<=180 and -90<=s<=n<=90", code="bad_bbox")
+    return w, s, e, n
+
+
+async def positions_geojson(session: AsyncSession, settings: Settings, bbox: str) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    features = []
+    for row in await repo.positions_in_bbox(session, *parse_bbox(bbox)):
+        o = officer_view(row, settings, now)
+        features.append({
+            "type": "Feature",
+            "id": o.id,
+            "geometry": {"type": "Point", "coordinates": [o.lon, o.lat]},
+            "properties": o.model_dump(mode="json", exclude={"lat", "lon"}),
+        })
+    return {"type": "FeatureCollection", "features": features}
+
+
+async def track_geojson(
+    session: AsyncSession, officer_id: int, since: datetime | None, until: datetime | None
+) -> dict[str, Any]:
+    if await repo.officer(session, officer_id) is None:
+        raise NotFound(f"officer {officer_id} not found")
+    until = until or datetime.now(UTC)
+    since = since or until - timedelta(hours=12)
+    if since >= until:
+        raise InvalidInput("since must be before until", code="bad_time_range")
+    if until - since > MAX_TRACK_SPAN:
+        raise InvalidInput("a track covers at most 7 days", code="bad_time_range")
+    rows = await repo.track(session, officer_id, since, until, MAX_TRACK_POINTS)
+    points = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [r.lon, r.lat]},
+            "properties": {
+                "recorded_at": r.recorded_at.isoformat(), "accuracy_m": r.accuracy_m, "speed_mps": r.speed_mps,
+                "heading_deg": r.heading_deg, "altitude_m": r.altitude_m, "battery_pct": r.battery_pct,
+                "source": r.source,
+            },
+        }
+        for r in rows
+    ]
+    line = {
+        "type": "Feature",
+        "geometry": {"type": "LineString", "coordinates": [p["geometry"]["coordinates"] for p in points]},
+        "properties": {"officer_id": officer_id, "since": since.isoformat(), "until": until.isoformat(),
+                       "points": len(points), "truncated": len(points) == MAX_TRACK_POINTS},
+    }
+    return {"type": "FeatureCollection", "features": [line, *points]}

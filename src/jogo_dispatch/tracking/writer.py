@@ -1,0 +1,243 @@
+"""The one writer of GPS fixes: group-commits pings from concurrent requests with COPY.
+
+Requests hand their screened fixes to ``submit`` and wait; the writer task takes everything queued
+since its last commit as one batch, COPYs it into a staging table, inserts it into ``pings``
+(duplicates by (officer_id, recorded_at) are skipped), moves ``officer_positions`` once per officer,
+commits, and only then answers the waiting requests and runs the after-commit hooks (responder
+index, live feed). An acknowledged ping is therefore always durable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import psycopg
+import structlog
+from prometheus_client import Counter, Histogram
+
+from jogo_dispatch.errors import Unavailable
+from jogo_dispatch.tracking import partitions
+
+log = structlog.get_logger(__name__)
+
+BATCH_ROWS = Histogram("jogo_writer_batch_rows", "pings per group commit", buckets=(1, 10, 100, 1000, 5000, 20000))
+COMMIT_SECONDS = Histogram("jogo_writer_commit_seconds", "time to write and commit one batch")
+PINGS_STORED = Counter("jogo_pings_stored_total", "pings committed to history")
+
+
+@dataclass(frozen=True, slots=True)
+class PingRow:
+    officer_id: int
+    recorded_at: datetime
+    received_at: datetime
+    lat: float
+    lon: float
+    accuracy_m: float | None
+    speed_mps: float | None
+    heading_deg: float | None
+    altitude_m: float | None
+    battery_pct: float | None
+    device_id: int | None
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class PositionUpdate:
+    """An officer's latest position moved (published after commit)."""
+
+    officer_id: int
+    lat: float
+    lon: float
+    recorded_at: datetime
+    speed_mps: float | None
+    heading_deg: float | None
+    accuracy_m: float | None
+    battery_pct: float | None
+
+
+AfterCommit = Callable[[Sequence[PositionUpdate]], None]
+
+_STAGE_COLUMNS = (
+    "officer_id, recorded_at, received_at, lat, lon, accuracy_m, speed_mps, heading_deg, "
+    "altitude_m, battery_pct, device_id, source"
+)
+_CREATE_STAGE = f"""
+CREATE TEMP TABLE IF NOT EXISTS ping_stage (
+    officer_id bigint, recorded_at timestamptz, received_at timestamptz, lat float8, lon float8,
+    accuracy_m float8, speed_mps float8, heading_deg float8, altitude_m float8, battery_pct float8,
+    device_id bigint, source text
+) ON COMMIT DELETE ROWS
+"""
+_INSERT_PINGS = f"""
+INSERT INTO pings (officer_id, recorded_at, received_at, geog, accuracy_m, speed_mps, heading_deg,
+                   altitude_m, battery_pct, device_id, source)
+SELECT officer_id, recorded_at, received_at,
+       ST_SetSRID(ST_MakePoint(lon, lat), 4326)::geography,
+       accuracy_m, speed_mps, heading_deg, altitude_m, battery_pct, device_id, source
+FROM ping_stage
+ON CONFLICT DO NOTHING
+RETURNING officer_id, recorded_at
+"""
+_UPSERT_POSITIONS = """
+INSERT INTO officer_positions AS p (officer_id, geog, recorded_at, received_at, accuracy_m, speed_mps,
+                                    heading_deg, altitude_m, battery_pct)
+SELECT DISTINCT ON (s.officer_id) s.officer_id, ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326)::geography,
+       s.recorded_at, s.received_at, s.accuracy_m, s.speed_mps, s.heading_deg, s.altitude_m, s.battery_pct
+FROM ping_stage s JOIN officers o ON o.id = s.officer_id
+ORDER BY s.officer_id, s.recorded_at DESC
+ON CONFLICT (officer_id) DO UPDATE SET
+    geog = EXCLUDED.geog, recorded_at = EXCLUDED.recorded_at, received_at = EXCLUDED.received_at,
+    accuracy_m = EXCLUDED.accuracy_m, speed_mps = EXCLUDED.speed_mps, heading_deg = EXCLUDED.heading_deg,
+    altitude_m = EXCLUDED.altitude_m, battery_pct = EXCLUDED.battery_pct
+WHERE p.recorded_at < EXCLUDED.recorded_at
+RETURNING p.officer_id, ST_Y(p.geog::geometry), ST_X(p.geog::geometry), p.recorded_at, p.speed_mps,
+          p.heading_deg, p.accuracy_m, p.battery_pct
+"""
+
+
+@dataclass(slots=True)
+class _Pending:
+    rows: Sequence[PingRow]
+    done: asyncio.Future[list[bool]]
+
+
+class PingWriter:
+    def __init__(self, conninfo: str, *, max_batch: int = 5000, queue_max: int = 200_000) -> None:
+        self._conninfo = conninfo
+        self._max_batch = max_batch
+        self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
+        self._queue_max = queue_max
+        self._queued_rows = 0
+        self._conn: psycopg.AsyncConnection | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._known_days: set = set()
+        self._hooks: list[AfterCommit] = []
+        self.healthy = False
+
+    def add_after_commit(self, hook: AfterCommit) -> None:
+        self._hooks.append(hook)
+
+    async def start(self) -> None:
+        await self._connect()
+        self._task = asyncio.create_task(self._run(), name="ping-writer")
+
+    async def stop(self) -> None:
+        if self._task:
+            # Drain what was accepted before shutting down, then stop.
+            while not self._queue.empty():
+                await asyncio.sleep(0.01)
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._conn:
+            await self._conn.close()
+
+    async def submit(self, rows: Sequence[PingRow]) -> list[bool]:
+        """Wait until ``rows`` are committed; returns, per row, whether it was new (not a duplicate)."""
+        if not rows:
+            return []
+        if not self.healthy:
+            raise Unavailable("database unavailable, nothing was stored; retry", code="store_unavailable",
+                              headers={"Retry-After": "1"})
+        if self._queued_rows + len(rows) > self._queue_max:
+            raise Unavailable("ingest queue full, retry shortly", code="ingest_backlog",
+                              headers={"Retry-After": "1"})
+        done: asyncio.Future[list[bool]] = asyncio.get_running_loop().create_future()
+        self._queued_rows += len(rows)
+        self._queue.put_nowait(_Pending(rows, done))
+        return await done
+
+    async def _connect(self) -> None:
+        self._conn = await psycopg.AsyncConnection.connect(self._conninfo, autocommit=False)
+        await self._conn.execute(_CREATE_STAGE)
+        await self._conn.execute("SET synchronous_commit = on")
+        await self._conn.commit()
+        self._known_days = set(await partitions.existing_partition_days(self._conn))
+        await self._conn.commit()
+        self.healthy = True
+
+    async def _run(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            rows = len(batch[0].rows)
+            while rows < self._max_batch and not self._queue.empty():
+                item = self._queue.get_nowait()
+                batch.append(item)
+                rows += len(item.rows)
+            try:
+                inserted, moved = await self._write(batch)
+            except Exception as exc:  # noqa: BLE001 - every waiter must be answered
+                self._fail(batch, exc)
+                await self._reconnect()
+                continue
+            finally:
+                self._queued_rows -= rows
+            for item in batch:
+                if not item.done.done():
+                    item.done.set_result([(r.officer_id, r.recorded_at) in inserted for r in item.rows])
+            self._after_commit(moved)
+
+    async def _write(self, batch: list[_Pending]) -> tuple[set[tuple[int, datetime]], list[PositionUpdate]]:
+        assert self._conn is not None
+        started = time.perf_counter()
+        conn = self._conn
+        all_rows = [r for item in batch for r in item.rows]
+        days = {partitions.day_of(r.recorded_at) for r in all_rows} - self._known_days
+        if days:
+            await partitions.ensure_partitions(conn, days)
+        async with conn.cursor() as cur:
+            async with cur.copy(f"COPY ping_stage ({_STAGE_COLUMNS}) FROM STDIN") as copy:
+                for r in all_rows:
+                    await copy.write_row(
+                        (r.officer_id, r.recorded_at, r.received_at, r.lat, r.lon, r.accuracy_m, r.speed_mps,
+                         r.heading_deg, r.altitude_m, r.battery_pct, r.device_id, r.source)
+                    )
+            await cur.execute(_INSERT_PINGS)
+            inserted = {(oid, ts) for oid, ts in await cur.fetchall()}
+            await cur.execute(_UPSERT_POSITIONS)
+            moved = [PositionUpdate(*row) for row in await cur.fetchall()]
+        await conn.commit()
+        self._known_days |= days
+        BATCH_ROWS.observe(len(all_rows))
+        COMMIT_SECONDS.observe(time.perf_counter() - started)
+        PINGS_STORED.inc(len(inserted))
+        return inserted, moved
+
+    def _fail(self, batch: list[_Pending], exc: Exception) -> None:
+        self.healthy = False
+        log.error("ping batch failed", error=str(exc), requests=len(batch))
+        for item in batch:
+            if not item.done.done():
+                item.done.set_exception(
+                    Unavailable("could not store pings, nothing was kept; retry", code="store_failed",
+                                headers={"Retry-After": "1"})
+                )
+
+    async def _reconnect(self) -> None:
+        delay = 0.2
+        while True:
+            try:
+                if self._conn is not None:
+                    with contextlib.suppress(Exception):
+                        await self._conn.close()
+                await self._connect()
+                log.info("ping writer reconnected")
+                return
+            except Exception as exc:  # noqa: BLE001
+                log.warning("ping writer reconnect failed", error=str(exc), retry_in_s=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    def _after_commit(self, moved: list[PositionUpdate]) -> None:
+        if not moved:
+            return
+        for hook in self._hooks:
+            try:
+                hook(moved)
+            except Exception:  # noqa: BLE001 - a broken subscriber must not stop ingest
+                log.exception("after-commit hook failed")
