@@ -29,13 +29,16 @@ def _worker() -> str:
 def database_url() -> Iterator[str]:
     from jogo_dispatch.schema import upgrade_head
 
-    name = f"jogo_test_{_worker()}"
+    # The pid keeps two simultaneous test runs on one server apart.
+    name = f"jogo_test_{_worker()}_{os.getpid()}"
     with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
     url = ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     upgrade_head(url)
     yield url
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")

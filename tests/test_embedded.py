@@ -168,6 +168,8 @@ def test_busy_remembered_port_moves_to_another(cluster: tuple[EmbeddedPostgres, 
     old_port = _port_of(pg.url)
     pg.stop()
     with socket.socket() as squatter:
+        # The server's side of closed connections sits in TIME_WAIT; the postmaster ignores that too.
+        squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         squatter.bind(("127.0.0.1", old_port))
         squatter.listen()
         new_port = _port_of(pg.start())
@@ -249,7 +251,7 @@ def test_relocates_when_the_server_user_cannot_reach_base_dir(
 
 def test_ensure_postgis_without_root_names_the_command(bindir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(embedded, "postgis_available", lambda _: False)
-    monkeypatch.setattr(embedded.os, "geteuid", lambda: 1000)
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
     package = f"postgresql-{pg_major_version(bindir)}-postgis-3"
     with pytest.raises(EmbeddedError, match=f"sudo apt-get install -y {package}"):
         ensure_postgis(bindir)
@@ -259,7 +261,7 @@ def test_ensure_postgis_as_root_installs_with_apt(bindir: Path, monkeypatch: pyt
     installed = iter([False, True])
     calls: list[tuple[list[str], dict[str, str]]] = []
     monkeypatch.setattr(embedded, "postgis_available", lambda _: next(installed))
-    monkeypatch.setattr(embedded.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
     monkeypatch.setattr(embedded, "lock_holder", lambda _: None)
     monkeypatch.setattr(embedded, "_stream", lambda cmd, env, log: calls.append((cmd, env)))
     lines: list[str] = []

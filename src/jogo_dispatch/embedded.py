@@ -456,7 +456,8 @@ class EmbeddedPostgres:
             f"(mode {stat.S_IMODE(blocker.stat().st_mode):o}); keeping the cluster in {target} instead "
             f"of {self.base_dir}"
         )
-        RELOCATION_ROOT.mkdir(mode=0o755, exist_ok=True)
+        RELOCATION_ROOT.mkdir(exist_ok=True)
+        RELOCATION_ROOT.chmod(0o755)  # a strict umask must not recreate the very problem we avoid
         target.mkdir(exist_ok=True)
         # Remembered so that later runs find the same data even if the permissions change.
         (self.base_dir / POINTER_FILE).write_text(f"{target}\n")

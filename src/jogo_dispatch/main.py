@@ -138,7 +138,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Geospatial dispatch engine for police command centres: officer GPS, H3 nearest-responder "
         "search, citizen reports, dispatch and a live map.",
         lifespan=lifespan,
-        default_response_class=ORJSONResponse,
     )
     app.state.settings = settings
     install_error_handlers(app)

@@ -520,7 +520,8 @@ def parse_osmand_json(body: Any) -> list[DeviceFix]:
         return [_flat_item(item, index) for index, item in enumerate(body)]
     if not isinstance(body, dict):
         _bad("body", "the JSON body must be an object or an array")
-    if "location" in body or "device_id" in body:
+    # A flat object's "location" is the "lat,lon" string; the SDK's is an object or a list.
+    if "device_id" in body or isinstance(body.get("location"), dict | list):
         return _decode_sdk(body)
     return [_decode_flat(body.items())]
 

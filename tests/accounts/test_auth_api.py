@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import time
+
+import jwt
+import pytest
+
+from jogo_dispatch.accounts.security import Passwords, Principal, Tokens, device_token_hash, new_device_token
+from jogo_dispatch.errors import Unauthorized
+
+
+def test_passwords_are_argon2_and_verify():
+    p = Passwords(fast=True)
+    h = p.hash("s3cret!")
+    assert h.startswith("$argon2id$")
+    assert p.verify(h, "s3cret!")
+    assert not p.verify(h, "wrong")
+    assert not p.verify(None, "s3cret!")
+    assert not p.verify("garbage", "s3cret!")
+
+
+def test_tokens_round_trip_and_expire():
+    t = Tokens("k" * 40, ttl_s=60)
+    token, ttl = t.issue(Principal(7, "officer", officer_id=3, token_version=2))
+    assert ttl == 60
+    p = t.decode(token)
+    assert (p.user_id, p.role, p.officer_id, p.token_version) == (7, "officer", 3, 2)
+    expired = jwt.encode({"sub": "7", "role": "officer", "exp": int(time.time()) - 5}, "k" * 40, algorithm="HS256")
+    with pytest.raises(Unauthorized) as exc:
+        t.decode(expired)
+    assert exc.value.code == "token_expired"
+    forged = jwt.encode({"sub": "7", "role": "admin", "exp": int(time.time()) + 60}, "x" * 40, algorithm="HS256")
+    with pytest.raises(Unauthorized):
+        t.decode(forged)
+
+
+def test_device_tokens_are_random_and_hashed():
+    a, b = new_device_token(), new_device_token()
+    assert a != b and a.startswith("jdt_")
+    assert len(device_token_hash(a)) == 64 and device_token_hash(a) != device_token_hash(b)
+
+
+async def test_password_flow_returns_bearer_token(client, actors):
+    headers = await actors.user("dispatcher")
+    me = await client.get("/api/v1/me", headers=headers)
+    assert me.status_code == 200 and me.json()["role"] == "dispatcher"
+
+
+async def test_wrong_password_is_401_with_machine_readable_body(client, actors):
+    await actors.user("admin")
+    r = await client.post("/api/v1/auth/token", data={"username": "admin1", "password": "nope-nope"})
+    assert r.status_code == 401
+    assert r.json()["error"]["code"] == "bad_credentials"
+    r = await client.post("/api/v1/auth/token", data={"username": "nobody", "password": "nope-nope"})
+    assert r.status_code == 401
+
+
+async def test_officer_logs_in_with_badge_and_token_carries_officer(client, actors):
+    oid, headers = await actors.officer()
+    me = (await client.get("/api/v1/me", headers=headers)).json()
+    assert me["role"] == "officer" and me["officer_id"] == oid
+
+
+async def test_revoke_invalidates_earlier_tokens(client, actors):
+    headers = await actors.user("dispatcher")
+    assert (await client.post("/api/v1/auth/revoke", headers=headers)).status_code == 204
+    r = await client.get("/api/v1/me", headers=headers)
+    assert r.status_code == 401 and r.json()["error"]["code"] == "token_revoked"
+
+
+@pytest.mark.parametrize("role", ["citizen", "officer", "dispatcher", "agency"])
+async def test_only_admin_creates_users(client, actors, role):
+    headers = await actors.user(role)
+    r = await client.post("/api/v1/users", headers=headers,
+                          json={"username": "x1", "password": "secret-pw", "role": "citizen"})
+    assert r.status_code == 403
+
+
+async def test_admin_creates_user_and_duplicate_is_409(client, actors):
+    admin = await actors.user("admin")
+    body = {"username": "operator7", "password": "secret-pw", "role": "dispatcher"}
+    r = await client.post("/api/v1/users", headers=admin, json=body)
+    assert r.status_code == 201 and r.json()["role"] == "dispatcher"
+    r = await client.post("/api/v1/users", headers=admin, json=body)
+    assert r.status_code == 409 and r.json()["error"]["code"] == "user_exists"
+    r = await client.post("/api/v1/users", headers=admin, json={**body, "username": "x", "role": "king"})
+    assert r.status_code == 422 and r.json()["error"]["code"] == "validation_error"
