@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import subprocess
 import sys
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, TypeVar
@@ -13,6 +15,7 @@ from typing import Annotated, TypeVar
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from jogo_dispatch.demo import DEMO_PASSWORD
 from jogo_dispatch.settings import Settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="jogo-dispatch: police dispatch engine")
@@ -143,6 +146,75 @@ def create_officer(
     except Exception as exc:  # noqa: BLE001
         _fail(exc)
     typer.echo(f"created officer {badge} (id {officer_id}); login: {badge}" + ("" if password else f" / {pw}"))
+
+
+def _seed(settings: Settings, officers: int) -> list:  # type: ignore[type-arg]
+    from jogo_dispatch.accounts.security import Passwords
+    from jogo_dispatch.demo import seed_demo
+
+    return _in_session(settings, lambda session: seed_demo(session, Passwords(), officers))
+
+
+def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout_s: float = 60) -> None:
+    import httpx
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"server exited with code {proc.returncode}; see the log lines above")
+        try:
+            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise SystemExit(f"server not ready after {timeout_s:.0f}s")
+
+
+@app.command()
+def run(
+    host: Annotated[str, typer.Option(help="interface to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    officers: Annotated[int, typer.Option(help="simulated officers (0 = none)")] = 840,
+    interval: Annotated[float, typer.Option(help="seconds between one officer's pings")] = 3.0,
+    duration: Annotated[float | None, typer.Option(help="stop after this many seconds")] = None,
+) -> None:
+    """The main job: database (project-managed PostGIS unless JOGO_DATABASE_URL), schema, demo data,
+    the server, simulated officers, and the live map URL."""
+    from jogo_dispatch.schema import upgrade_head
+    from jogo_dispatch.sim.officers import make_walkers, stream_positions
+
+    settings = resolve_settings()
+    _say("migrating the schema")
+    upgrade_head(settings.database_url or "")
+    _say(f"loading demo data ({officers} simulated officers)")
+    fleet = _seed(settings, officers)
+    env = {**os.environ, "JOGO_DATABASE_URL": settings.database_url or ""}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jogo_dispatch.cli", "serve", "--host", host, "--port", str(port)], env=env
+    )
+    base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+    try:
+        _wait_ready(base, server)
+        typer.echo("")
+        typer.echo(f"  live map:   {base}/map     (login: dispatcher / {DEMO_PASSWORD}; admin / {DEMO_PASSWORD})")
+        typer.echo(f"  API docs:   {base}/docs")
+        typer.echo(f"  database:   {settings.database_url}")
+        typer.echo("  Ctrl-C stops everything.")
+        typer.echo("")
+        if fleet:
+            asyncio.run(stream_positions(base, make_walkers(fleet), interval_s=interval, duration_s=duration,
+                                         log=_say))
+        else:
+            server.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
 
 
 def main() -> None:

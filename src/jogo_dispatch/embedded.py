@@ -329,7 +329,7 @@ class PostmasterPid:
 class EmbeddedPostgres:
     """A PostgreSQL cluster under ``base_dir`` (``data/``, ``run/``, ``port``, ``postgres.log``).
 
-    ``port=None`` remembers a free port in ``base_dir/port`` and moves to another one when that
+    ``port=None`` remembers a free port in the ``port`` file and moves to another one when that
     is taken; an explicit ``port`` is used as given and it is an error if it is busy.
     """
 

@@ -268,6 +268,7 @@ def test_missing_or_blank_id() -> None:
         ({"lat": "abc"}, "lat"),
         ({"lat": "NaN"}, "lat"),
         ({"lon": "Infinity"}, "lon"),
+        ({"accuracy": "1e999"}, "accuracy"),  # matches the number syntax but overflows to inf
         ({"lat": "91"}, "lat"),
         ({"lon": "-180.5"}, "lon"),
         ({"location": "60.0"}, "location"),
@@ -508,6 +509,9 @@ def test_missing_device_id_in_json() -> None:
         ({"device_id": "1", "location": {"coords": {"latitude": True}}}, "location.coords.latitude"),
         ({"device_id": "1", "location": {"coords": {"longitude": 200}}}, "location.coords.longitude"),
         ({"device_id": "1", "location": {"coords": {"speed": {}}}}, "location.coords.speed"),
+        # json.loads (unlike orjson) turns NaN / Infinity literals into floats.
+        ({"device_id": "1", "location": {"coords": {"speed": float("nan")}}}, "location.coords.speed"),
+        ({"device_id": "1", "location": {"coords": {"altitude": float("-inf")}}}, "location.coords.altitude"),
         ({"device_id": "1", "location": {"battery": 0.5}}, "location.battery"),
         ({"device_id": "1", "location": {"battery": {"level": "full"}}}, "location.battery.level"),
         ({"device_id": "1", "location": {"battery": {"level": 87}}}, "location.battery.level"),

@@ -8,16 +8,20 @@ index's ring walk stop on that bound, so neither ever misses a point. Why the bo
 1. H3 cells tile the sphere and cells that touch (share an edge or a vertex) are grid neighbours,
    so along any continuous path the grid distance from the origin changes by at most one per cell
    crossed. A path from inside the origin cell to a cell at grid distance > j therefore passes
-   through some cell at distance exactly j + 1, in particular the shortest geodesic does.
-2. For a point x in cell c: d(centre0, x) >= d(centre0, centre_c) - radius(c), with radius(c) a
-   conservative circumradius (see :func:`cell_radius_m`). So
-   bound(j) = min over ring j+1 of (d(centre0, centre_c) - radius(c)) works, and since the set of
-   cells outside the disk shrinks as j grows, the running maximum works too.
-3. A query point q inside the origin cell is at most d(q, centre0) closer: lower bound for q is
+   through some cell at distance exactly j + 1; in particular the shortest geodesic does, and
+   d(q, p) >= d(q, x) for the point x where it does.
+2. For a point x in cell c: d(centre0, x) >= d(centre0, centre_c) - radius(c), where radius(c)
+   bounds the distance from the cell's centre to any of its points (:func:`cell_radius_m`). So
+   bound(j) = min over ring j+1 of (d(centre0, centre_c) - radius(c)) is valid, and since the set
+   of cells outside the disk only shrinks as j grows, so is the running maximum.
+3. A query point q inside the origin cell is at most d(q, centre0) closer: its bound is
    bound(j) - d(q, centre0).
 
-Nothing here assumes a regular hexagon size: everything is measured on the actual cells, so
-latitude-dependent size, icosahedron-face distortion and pentagons are handled as they come.
+Distances here are computed on the sphere and converted with the rigorous ratio bounds of
+:mod:`jogo_dispatch.geo.distance` (lower bounds scaled by SPHERE_LO, upper by SPHERE_HI), which is
+cheap in numpy and costs < 1 % of tightness. Nothing assumes a regular hexagon: every cell is
+measured as it is, so latitude-dependent size, face distortion and pentagons are handled as they
+come.
 """
 
 from __future__ import annotations
@@ -26,9 +30,10 @@ import math
 import threading
 
 import numpy as np
+import numpy.typing as npt
 from h3.api import basic_int as h3i
 
-from jogo_dispatch.geo.distance import GEOD, geodesic_m
+from jogo_dispatch.geo.distance import SPHERE_HI, SPHERE_LO, geodesic_m, haversine_pairs_m
 
 __all__ = [
     "RES_FINE",
@@ -48,11 +53,12 @@ __all__ = [
 RES_FINE = 9  # ~0.1 km^2 cells: duplicate-report detection, per-point DB column
 RES_COARSE = 7  # ~5 km^2 cells: district-level aggregation, per-point DB column
 
-# cell_to_boundary describes each cell by great-circle arcs between its vertices on H3's sphere,
-# while distances here are on the ellipsoid, whose metric deviates from the sphere's by < 1.02 in
-# ratio across directions; 5 % plus 2 m also absorbs rounding of latlng_to_cell at the border. An
-# empirical sweep (300k random points per resolution 7-10, plus dense sampling around all 12
-# pentagons) saw points at most 0.9994 of the vertex radius from their cell's centre.
+# An H3 cell is a spherical polygon whose edges are great-circle arcs (straight lines in H3's
+# gnomonic face projections), so on the sphere no point is farther from the centre than its
+# farthest vertex; SPHERE_HI turns that into an ellipsoidal upper bound. The 5 % + 2 m on top
+# absorbs latlng_to_cell's rounding at borders and H3's approximations at icosahedron-face seams.
+# An empirical sweep (300k random points per resolution 7-10, plus dense sampling around all 12
+# pentagons) never saw a point beyond 0.9994 of the vertex radius from its cell's centre.
 _RADIUS_FACTOR = 1.05
 _RADIUS_PAD_M = 2.0
 
@@ -116,26 +122,56 @@ def cell_boundary(cell: int) -> list[tuple[float, float]]:
     return [(float(lat), float(lon)) for lat, lon in h3i.cell_to_boundary(cell)]
 
 
+def _vertex_radii_m(cells: list[int]) -> npt.NDArray[np.float64]:
+    """Conservative radii for many cells in one vectorised pass (no cache)."""
+    centre_lat: list[float] = []
+    centre_lon: list[float] = []
+    vert_lat: list[float] = []
+    vert_lon: list[float] = []
+    owner: list[int] = []
+    for i, cell in enumerate(cells):
+        clat, clon = h3i.cell_to_latlng(cell)
+        for vlat, vlon in h3i.cell_to_boundary(cell):
+            centre_lat.append(clat)
+            centre_lon.append(clon)
+            vert_lat.append(vlat)
+            vert_lon.append(vlon)
+            owner.append(i)
+    dist = haversine_pairs_m(centre_lat, centre_lon, vert_lat, vert_lon)
+    radii = np.zeros(len(cells), dtype=np.float64)
+    np.maximum.at(radii, np.asarray(owner, dtype=np.intp), dist)
+    return radii * (SPHERE_HI * _RADIUS_FACTOR) + _RADIUS_PAD_M
+
+
+def _radii_m(cells: list[int]) -> npt.NDArray[np.float64]:
+    """:func:`cell_radius_m` for many cells, computing the uncached ones in one batch."""
+    out = np.empty(len(cells), dtype=np.float64)
+    missing: list[int] = []
+    where: list[int] = []
+    for i, cell in enumerate(cells):
+        cached = _RADIUS_CACHE.get(cell)
+        if cached is None:
+            missing.append(cell)
+            where.append(i)
+        else:
+            out[i] = cached
+    if missing:
+        fresh = _vertex_radii_m(missing)
+        out[where] = fresh
+        with _CACHE_LOCK:
+            if len(_RADIUS_CACHE) + len(missing) > _RADIUS_CACHE_MAX:
+                _RADIUS_CACHE.clear()
+            _RADIUS_CACHE.update(zip(missing, fresh.tolist(), strict=True))
+    return out
+
+
 def cell_radius_m(cell: int) -> float:
     """A conservative WGS84 circumradius: no point of the cell is farther from its centre.
 
-    Max geodesic distance from centre to the boundary vertices (distortion vertices included), times
-    a safety factor; see the module docstring for why vertices suffice.
+    Farthest boundary vertex (distortion vertices included) on the sphere, scaled to an ellipsoidal
+    upper bound, times a safety factor; see the module docstring for why vertices suffice.
     """
-    cached = _RADIUS_CACHE.get(cell)
-    if cached is not None:
-        return cached
-    clat, clon = h3i.cell_to_latlng(cell)
-    boundary = h3i.cell_to_boundary(cell)
-    vlat = np.fromiter((v[0] for v in boundary), dtype=np.float64, count=len(boundary))
-    vlon = np.fromiter((v[1] for v in boundary), dtype=np.float64, count=len(boundary))
-    _, _, dist = GEOD.inv(np.full(vlat.shape, clon), np.full(vlat.shape, clat), vlon, vlat)
-    radius = float(np.max(dist)) * _RADIUS_FACTOR + _RADIUS_PAD_M
-    with _CACHE_LOCK:
-        if len(_RADIUS_CACHE) >= _RADIUS_CACHE_MAX:
-            _RADIUS_CACHE.clear()
-        _RADIUS_CACHE[cell] = radius
-    return radius
+    return float(_radii_m([cell])[0])
 
 
 class DiskWalk:
@@ -183,14 +219,16 @@ class DiskWalk:
                     self.disk_sizes.append(self.disk_sizes[-1] + len(ring))
                     added += len(ring)
                 ring = self.rings[nxt]
-                lats = np.empty(len(ring), dtype=np.float64)
-                lons = np.empty(len(ring), dtype=np.float64)
-                radii = np.empty(len(ring), dtype=np.float64)
-                for i, c in enumerate(ring):
-                    lats[i], lons[i] = h3i.cell_to_latlng(c)
-                    radii[i] = cell_radius_m(c)
-                _, _, dist = GEOD.inv(np.full(lats.shape, self.lon), np.full(lats.shape, self.lat), lons, lats)
-                ring_bound = float(np.min(np.asarray(dist) - radii))
+                if not ring:
+                    # The disk already covers the globe (coarse res): nothing lies outside it.
+                    self.bounds.append(math.inf)
+                    continue
+                centres = [h3i.cell_to_latlng(c) for c in ring]
+                centre_dist = haversine_pairs_m(
+                    self.lat, self.lon, [c[0] for c in centres], [c[1] for c in centres]
+                )
+                # Lower bound on the ellipsoidal centre distance, minus an upper bound on the radius.
+                ring_bound = float(np.min(centre_dist * SPHERE_LO - _radii_m(ring)))
                 previous = self.bounds[-1] if self.bounds else -math.inf
                 self.bounds.append(max(previous, ring_bound))
         if added:

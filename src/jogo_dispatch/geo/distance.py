@@ -23,6 +23,7 @@ __all__ = [
     "geodesic_m",
     "geodesic_many_m",
     "haversine_m",
+    "haversine_pairs_m",
     "unit_vector",
     "chord2_to_upper_m",
     "chord2_to_lower_m",
@@ -84,6 +85,17 @@ def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
         math.radians(lon2 - lon1) / 2.0
     ) ** 2
     return 2.0 * SPHERE_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
+
+
+def haversine_pairs_m(
+    lats1: npt.ArrayLike, lons1: npt.ArrayLike, lats2: npt.ArrayLike, lons2: npt.ArrayLike
+) -> npt.NDArray[np.float64]:
+    """Vectorised (broadcasting) :func:`haversine_m`."""
+    p1 = np.radians(np.asarray(lats1, dtype=np.float64))
+    p2 = np.radians(np.asarray(lats2, dtype=np.float64))
+    dl = np.radians(np.asarray(lons2, dtype=np.float64) - np.asarray(lons1, dtype=np.float64))
+    h = np.sin((p2 - p1) / 2.0) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2.0) ** 2
+    return np.asarray(2.0 * SPHERE_RADIUS_M * np.arcsin(np.sqrt(np.minimum(h, 1.0))), dtype=np.float64)
 
 
 def unit_vector(lat: float, lon: float) -> tuple[float, float, float]:

@@ -69,6 +69,7 @@ _FILTER_CACHE_MAX = 256
 IntArray = npt.NDArray[np.intp]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
+_FilterKey = tuple[frozenset[str], frozenset[str] | None]
 
 
 @dataclass(slots=True)
@@ -247,7 +248,7 @@ class ResponderIndex:
         self._pair_code: dict[tuple[str, str], int] = {}
         self._pairs: list[tuple[str, str] | None] = [None]
         self._pair_count: list[int] = [0]
-        self._filter_cache: dict[tuple[frozenset[str], frozenset[str] | None], tuple[BoolArray, list[int]]] = {}
+        self._filter_cache: dict[_FilterKey, tuple[BoolArray, list[int]]] = {}
         self._allocate_arrays(1024)
 
     # -- storage ---------------------------------------------------------------------------------
@@ -612,7 +613,9 @@ class ResponderIndex:
         lats = self._lat
         lons = self._lon
         inv = GEOD.inv
-        return np.array([inv(lon, lat, float(lons[s]), float(lats[s]))[2] for s in slots.tolist()], dtype=np.float64)
+        return np.array(
+            [inv(lon, lat, float(lons[s]), float(lats[s]))[2] for s in slots.tolist()], dtype=np.float64
+        )
 
     def _rank(
         self,
@@ -656,7 +659,8 @@ class ResponderIndex:
             return NearestResult(candidates, None)
         # Short list: the gathered slots include every matching officer within the radius (that is
         # what stopped the walk), so staleness inside the radius can be judged from them alone.
-        return NearestResult(candidates, self._explain(lat, lon, q, g, table, total_match, t_min, radius, len(candidates)))
+        reason = self._explain(lat, lon, q, g, table, total_match, t_min, radius, len(candidates))
+        return NearestResult(candidates, reason)
 
     def _explain(
         self,
