@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_asyn
 from jogo_dispatch.settings import Settings, to_sqlalchemy_url
 
 ADMIN_URL = os.environ.get("JOGO_TEST_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-TABLES = "users, officers, devices, pings, officer_positions"
+TABLES = "users, officers, devices, pings, officer_positions, alerts, officer_events"
 
 
 def _worker() -> str:

@@ -165,6 +165,17 @@ def _radii_m(cells: list[int]) -> npt.NDArray[np.float64]:
     return out
 
 
+def _unit_vectors(points: list[tuple[float, float]]) -> npt.NDArray[np.float64]:
+    """3 x n unit vectors for (lat, lon) degree pairs, laid out for column gathers."""
+    if not points:
+        return np.zeros((3, 0), dtype=np.float64)
+    ll = np.radians(np.asarray(points, dtype=np.float64))
+    cos_lat = np.cos(ll[:, 0])
+    return np.ascontiguousarray(
+        np.stack([cos_lat * np.cos(ll[:, 1]), cos_lat * np.sin(ll[:, 1]), np.sin(ll[:, 0])])
+    )
+
+
 def cell_radius_m(cell: int) -> float:
     """A conservative WGS84 circumradius: no point of the cell is farther from its centre.
 
@@ -179,16 +190,20 @@ class DiskWalk:
 
     ``rings[j]`` are the cells at grid distance exactly ``j``; ``disk_sizes[j]`` counts the cells at
     distance <= j; ``bound(j)`` is a lower bound (metres) on the distance from the origin's centre
-    (``lat``, ``lon``) to any point in a cell at grid distance > j. Readers may run concurrently
-    with an extension: lists only ever grow, rings before the bounds that rely on them.
+    (``lat``, ``lon``) to any point in a cell at grid distance > j. ``ring_xyz[j]`` (3 x n unit
+    vectors of the ring's cell centres) and ``ring_radii[j]`` let a caller bound the distance from
+    its own point to each cell. Readers may run concurrently with an extension: lists only ever
+    grow, and a ring's arrays are published before the bound that relies on them.
     """
 
-    __slots__ = ("origin", "lat", "lon", "rings", "disk_sizes", "bounds", "_lock")
+    __slots__ = ("origin", "lat", "lon", "rings", "ring_xyz", "ring_radii", "disk_sizes", "bounds", "_lock")
 
     def __init__(self, origin: int) -> None:
         self.origin = origin
         self.lat, self.lon = cell_center(origin)
         self.rings: list[list[int]] = [[origin]]
+        self.ring_xyz: list[npt.NDArray[np.float64]] = [_unit_vectors([(self.lat, self.lon)])]
+        self.ring_radii: list[npt.NDArray[np.float64]] = [_radii_m([origin])]
         self.disk_sizes: list[int] = [1]
         self.bounds: list[float] = []
         self._lock = threading.Lock()
@@ -213,22 +228,24 @@ class DiskWalk:
             added = 0
             while len(self.bounds) <= j:
                 nxt = len(self.bounds) + 1  # bound(nxt - 1) needs ring nxt
-                if len(self.rings) <= nxt:
-                    ring = sorted(int(c) for c in h3i.grid_ring(self.origin, nxt))
-                    self.rings.append(ring)
-                    self.disk_sizes.append(self.disk_sizes[-1] + len(ring))
-                    added += len(ring)
-                ring = self.rings[nxt]
+                # Rings are only ever appended here, one per bound, so ring ``nxt`` is new.
+                ring = sorted(int(c) for c in h3i.grid_ring(self.origin, nxt))
+                centres = [h3i.cell_to_latlng(c) for c in ring]
+                radii = _radii_m(ring)
+                self.ring_xyz.append(_unit_vectors(centres))
+                self.ring_radii.append(radii)
+                self.rings.append(ring)
+                self.disk_sizes.append(self.disk_sizes[-1] + len(ring))
+                added += len(ring)
                 if not ring:
                     # The disk already covers the globe (coarse res): nothing lies outside it.
                     self.bounds.append(math.inf)
                     continue
-                centres = [h3i.cell_to_latlng(c) for c in ring]
                 centre_dist = haversine_pairs_m(
                     self.lat, self.lon, [c[0] for c in centres], [c[1] for c in centres]
                 )
                 # Lower bound on the ellipsoidal centre distance, minus an upper bound on the radius.
-                ring_bound = float(np.min(centre_dist * SPHERE_LO - _radii_m(ring)))
+                ring_bound = float(np.min(centre_dist * SPHERE_LO - radii))
                 previous = self.bounds[-1] if self.bounds else -math.inf
                 self.bounds.append(max(previous, ring_bound))
         if added:

@@ -27,10 +27,12 @@ import numpy as np
 import numpy.typing as npt
 from h3.api import basic_int as h3i
 
-from jogo_dispatch.geo.cells import check_latlon, disk_walk
+from jogo_dispatch.geo.cells import DiskWalk, check_latlon, disk_walk
 from jogo_dispatch.geo.distance import (
     GEOD,
     SPHERE_HI,
+    SPHERE_LO,
+    SPHERE_RADIUS_M,
     chord2_to_upper_m,
     geodesic_m,
     haversine_m,
@@ -65,6 +67,9 @@ _ONE_US = timedelta(microseconds=1)
 # Above this many survivors the array call's fixed ~7 µs beats ~1 µs per scalar solve.
 _VECTOR_SOLVE_FROM = 12
 _FILTER_CACHE_MAX = 256
+# Metres of guaranteed geodesic distance per radian of sphere angle, and rounding slack.
+_LOWER_PER_RADIAN = SPHERE_LO * SPHERE_RADIUS_M * (1.0 - 1e-9)
+_ABS_SLACK_M = 1e-3
 
 IntArray = npt.NDArray[np.intp]
 FloatArray = npt.NDArray[np.float64]
@@ -244,6 +249,8 @@ class ResponderIndex:
         self._resp: list[Responder | None] = []
         self._cell_of: list[int] = []
         self._cells: dict[int, set[int]] = {}
+        # Slot arrays per cell, built on first query and dropped when the cell's membership changes.
+        self._cell_arrays: dict[int, IntArray] = {}
         # Pair code 0 marks a free slot: no filter ever accepts it.
         self._pair_code: dict[tuple[str, str], int] = {}
         self._pairs: list[tuple[str, str] | None] = [None]
@@ -255,7 +262,7 @@ class ResponderIndex:
 
     def _allocate_arrays(self, capacity: int) -> None:
         """(Re)allocate the per-slot arrays with room for ``capacity`` slots, keeping contents."""
-        xyz = np.zeros((capacity, 3), dtype=np.float64)
+        xyz = np.zeros((3, capacity), dtype=np.float64)
         lat = np.zeros(capacity, dtype=np.float64)
         lon = np.zeros(capacity, dtype=np.float64)
         ids = np.zeros(capacity, dtype=np.int64)
@@ -263,7 +270,7 @@ class ResponderIndex:
         seen = np.zeros(capacity, dtype=np.int64)
         used = self._high_water
         if used:
-            xyz[:used] = self._xyz[:used]
+            xyz[:, :used] = self._xyz[:, :used]
             lat[:used] = self._lat[:used]
             lon[:used] = self._lon[:used]
             ids[:used] = self._ids[:used]
@@ -280,7 +287,7 @@ class ResponderIndex:
         if self._free:
             return self._free.pop()
         slot = self._high_water
-        if slot == self._xyz.shape[0]:
+        if slot == self._lat.shape[0]:
             self._allocate_arrays(2 * slot)
         self._high_water += 1
         self._resp.append(None)
@@ -330,6 +337,7 @@ class ResponderIndex:
                 self._cells[cell] = {slot}
             else:
                 bucket.add(slot)
+            self._cell_arrays.pop(cell, None)
             self._pair_count[code] += 1
             self._ids[slot] = officer_id
         else:
@@ -345,13 +353,15 @@ class ResponderIndex:
             if old_code != code:
                 self._pair_count[old_code] -= 1
                 self._pair_count[code] += 1
-        self._xyz[slot] = unit_vector(lat, lon)
+        self._xyz[:, slot] = unit_vector(lat, lon)
         self._lat[slot] = lat
         self._lon[slot] = lon
         self._pcode[slot] = code
         self._seen[slot] = seen_us
 
     def _move_bucket(self, slot: int, old_cell: int, new_cell: int) -> None:
+        self._cell_arrays.pop(old_cell, None)
+        self._cell_arrays.pop(new_cell, None)
         old = self._cells[old_cell]
         old.discard(slot)
         if not old:
@@ -386,6 +396,7 @@ class ResponderIndex:
         if slot is None:
             return
         cell = self._cell_of[slot]
+        self._cell_arrays.pop(cell, None)
         bucket = self._cells[cell]
         bucket.discard(slot)
         if not bucket:
@@ -499,7 +510,7 @@ class ResponderIndex:
         table, total_match = self._filter(st, un)
         if total_match == 0:
             return NearestResult([], NONE_AVAILABLE)
-        q = np.array(unit_vector(lat, lon))
+        q = np.array(unit_vector(lat, lon)).reshape(3, 1)
         gathered = None
         if n_live >= self.linear_scan_below:
             gathered = self._walk(lat, lon, q, k, table, total_match, t_min, radius, n_live)
@@ -530,8 +541,7 @@ class ResponderIndex:
         return match, match & (self._seen[slots] >= t_min)
 
     def _chord2(self, slots: IntArray, q: FloatArray) -> FloatArray:
-        diff = self._xyz[slots] - q
-        return np.einsum("ij,ij->i", diff, diff)
+        return _chord2(np.take(self._xyz, slots, axis=1), q)
 
     def _scan_all(self, q: FloatArray, table: BoolArray, t_min: int | None) -> _Gathered:
         everyone = np.arange(self._high_water, dtype=np.intp)
@@ -556,40 +566,34 @@ class ResponderIndex:
         # Upper bound on the query's distance from the origin cell's centre.
         dq = haversine_m(lat, lon, walk.lat, walk.lon) * SPHERE_HI * (1.0 + 1e-9) + 1e-3
         budget = min(self.walk_cells_max, max(self.walk_cells_min, int(n_live * self.walk_cells_per_officer)))
-        cells = self._cells
         visited: list[IntArray] = []
         ok_slots: list[IntArray] = []
         ok_chord2: list[FloatArray] = []
         n_ok = 0
         n_match = 0
         kth_upper = math.inf
-        j = -1
+        j = -1  # disk radius visited so far
         while True:
             if j >= 0:
                 lower = walk.bound(j) - dq  # nothing outside disk j is closer than this
                 if lower > radius or n_match >= total_match or (n_ok >= k and kth_upper < lower):
                     break
+            target = min(kth_upper, radius)
             nxt = j + 1
             if n_ok >= k:
-                # Jump straight to the disk that proves the current k-th candidate.
-                target = min(kth_upper, radius)
+                # Jump straight to the disk whose bound proves the current k-th candidate; the loop
+                # then ends on the next check, as more candidates only lower kth_upper.
                 while walk.bound(nxt) - dq <= target:
                     nxt += 1
                     if walk.disk_size(nxt) > budget:
                         return None
             if walk.disk_size(nxt) > budget:
                 return None
-            buf: list[int] = []
-            rings = walk.rings
-            for r in range(j + 1, nxt + 1):
-                for cell in rings[r]:
-                    bucket = cells.get(cell)
-                    if bucket:
-                        buf.extend(bucket)
+            parts = self._cells_slots(walk, j + 1, nxt, q, target)
             j = nxt
-            if not buf:
+            if not parts:
                 continue
-            slots = np.array(buf, dtype=np.intp)
+            slots = _cat_int(parts)
             visited.append(slots)
             match, ok = self._fresh_ok(slots, table, t_min)
             n_match += int(np.count_nonzero(match))
@@ -600,9 +604,46 @@ class ResponderIndex:
             ok_chord2.append(self._chord2(good, q))
             n_ok += good.size
             if n_ok >= k:
-                all_c2 = ok_chord2[0] if len(ok_chord2) == 1 else np.concatenate(ok_chord2)
+                all_c2 = _cat_float(ok_chord2)
                 kth_upper = chord2_to_upper_m(float(np.partition(all_c2, k - 1)[k - 1]))
         return _Gathered(_cat_int(visited), _cat_int(ok_slots), _cat_float(ok_chord2))
+
+    def _cells_slots(
+        self, walk: DiskWalk, first: int, last: int, q: FloatArray, target: float
+    ) -> list[IntArray]:
+        """Slot arrays of the occupied cells in rings first..last that may hold a point <= target away.
+
+        Skipping a cell is safe: every point in it is at least d(q, centre) - radius away, and that
+        already exceeds ``target`` (the k-th best upper bound, or the radius).
+        """
+        rings = walk.rings[first : last + 1]
+        if target == math.inf:
+            chosen: Iterable[int] = (c for ring in rings for c in ring)
+        else:
+            if first == last:
+                cxyz = walk.ring_xyz[first]
+                radii = walk.ring_radii[first]
+            else:
+                cxyz = np.hstack(walk.ring_xyz[first : last + 1])
+                radii = np.concatenate(walk.ring_radii[first : last + 1])
+            half_chord = np.sqrt(_chord2(cxyz, q)) / 2.0
+            centre_lower = _LOWER_PER_RADIAN * 2.0 * np.arcsin(np.minimum(1.0, half_chord))
+            keep = np.flatnonzero(centre_lower - _ABS_SLACK_M - radii <= target).tolist()
+            flat = rings[0] if first == last else [c for ring in rings for c in ring]
+            chosen = (flat[i] for i in keep)
+        cells = self._cells
+        arrays = self._cell_arrays
+        out: list[IntArray] = []
+        for cell in chosen:
+            bucket = cells.get(cell)
+            if not bucket:
+                continue
+            arr = arrays.get(cell)
+            if arr is None:
+                arr = np.fromiter(bucket, dtype=np.intp, count=len(bucket))
+                arrays[cell] = arr
+            out.append(arr)
+        return out
 
     def _exact(self, lat: float, lon: float, slots: IntArray) -> FloatArray:
         if slots.size >= _VECTOR_SOLVE_FROM:
@@ -690,6 +731,12 @@ class ResponderIndex:
         _, fresh_all = self._fresh_ok(everyone, table, t_min)
         n_fresh = int(np.count_nonzero(fresh_all))
         return _shortfall_reason(False, radius != math.inf and n_fresh > n_found, total_match > n_fresh)
+
+
+def _chord2(xyz: FloatArray, q: FloatArray) -> FloatArray:
+    """Squared chords between the columns of a 3 x n array of unit vectors and a 3 x 1 one."""
+    diff = xyz - q
+    return np.einsum("ij,ij->j", diff, diff)
 
 
 def _cat_int(parts: list[IntArray]) -> IntArray:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from geoalchemy2 import Geography
 from sqlalchemy import (
@@ -14,6 +15,7 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     String,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from jogo_dispatch.db import Base, created_at_column
@@ -72,6 +74,8 @@ class Ping(Base):
     battery_pct: Mapped[float | None] = mapped_column(Float)
     device_id: Mapped[int | None] = mapped_column(BigInteger)
     source: Mapped[str] = mapped_column(String(16), default="api")
+    # Protocol extras kept verbatim (OsmAnd hdop, charge, alarm; OwnTracks tid, conn, ...).
+    attributes: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
 
 
 class OfficerPosition(Base):

@@ -28,7 +28,10 @@ Upstream behaviour followed (read from the public sources, not guessed):
   km/h, ``tst`` epoch seconds, ``bs`` 0=unknown 1=unplugged 2=charging 3=full, ``topic`` only in HTTP
   payloads, identity from ``X-Limit-U``/``X-Limit-D`` (or ``?u=&d=``) as the OwnTracks Recorder does.
 
-Deliberate differences from Traccar are marked ``Unlike Traccar`` where they happen.
+Deliberate differences from Traccar (marked ``Unlike Traccar`` where they happen): ``yyyy-MM-dd
+HH:mm:ss`` is read as UTC rather than in the server's zone; unrecognised query values stay verbatim
+strings; a negative speed, bearing, accuracy or battery means unknown in every format, not only in
+the JSON one; non-finite numbers, out-of-range coordinates and batteries above full are ``bad_field``.
 """
 
 from __future__ import annotations
@@ -127,8 +130,9 @@ def _optional_number(value: Any, field_name: str) -> float | None:
 
 
 def _non_negative(value: float | None) -> float | None:
-    # Phones report -1 for "unknown" speed, course, accuracy and battery (CoreLocation, the
-    # background-geolocation SDK, old OwnTracks builds); a negative one is never a measurement.
+    # Unlike Traccar's query decoder, which stores them as sent: phones report -1 for "unknown"
+    # speed, course, accuracy and battery (CoreLocation, the background-geolocation SDK, old
+    # OwnTracks builds), so a negative one is never a measurement.
     return None if value is None or value < 0 else value
 
 

@@ -44,6 +44,7 @@ class PingRow:
     battery_pct: float | None
     device_id: int | None
     source: str
+    attributes: str | None = None  # JSON text, already encoded by the caller
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,21 +65,21 @@ AfterCommit = Callable[[Sequence[PositionUpdate]], None]
 
 _STAGE_COLUMNS = (
     "officer_id, recorded_at, received_at, lat, lon, accuracy_m, speed_mps, heading_deg, "
-    "altitude_m, battery_pct, device_id, source"
+    "altitude_m, battery_pct, device_id, source, attributes"
 )
 _CREATE_STAGE = f"""
 CREATE TEMP TABLE IF NOT EXISTS ping_stage (
     officer_id bigint, recorded_at timestamptz, received_at timestamptz, lat float8, lon float8,
     accuracy_m float8, speed_mps float8, heading_deg float8, altitude_m float8, battery_pct float8,
-    device_id bigint, source text
+    device_id bigint, source text, attributes jsonb
 ) ON COMMIT DELETE ROWS
 """
 _INSERT_PINGS = f"""
 INSERT INTO pings (officer_id, recorded_at, received_at, geog, accuracy_m, speed_mps, heading_deg,
-                   altitude_m, battery_pct, device_id, source)
+                   altitude_m, battery_pct, device_id, source, attributes)
 SELECT officer_id, recorded_at, received_at,
        ST_SetSRID(ST_MakePoint(lon, lat), 4326)::geography,
-       accuracy_m, speed_mps, heading_deg, altitude_m, battery_pct, device_id, source
+       accuracy_m, speed_mps, heading_deg, altitude_m, battery_pct, device_id, source, attributes
 FROM ping_stage
 ON CONFLICT DO NOTHING
 RETURNING officer_id, recorded_at
@@ -195,7 +196,7 @@ class PingWriter:
                 for r in all_rows:
                     await copy.write_row(
                         (r.officer_id, r.recorded_at, r.received_at, r.lat, r.lon, r.accuracy_m, r.speed_mps,
-                         r.heading_deg, r.altitude_m, r.battery_pct, r.device_id, r.source)
+                         r.heading_deg, r.altitude_m, r.battery_pct, r.device_id, r.source, r.attributes)
                     )
             await cur.execute(_INSERT_PINGS)
             inserted = {(oid, ts) for oid, ts in await cur.fetchall()}
