@@ -7,7 +7,11 @@ whole app (its writer commits on its own connection), so their tables are emptie
 from __future__ import annotations
 
 import os
+import socket
+import threading
+import time
 from collections.abc import AsyncIterator, Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -45,7 +49,7 @@ def database_url() -> Iterator[str]:
 def settings(database_url: str) -> Settings:
     return Settings(
         env="test", database_url=database_url, secret_key="test-secret-key-that-is-long-enough-0123456789",
-        log_json=False, log_level="WARNING", _env_file=None,  # type: ignore[call-arg]
+        log_json=False, log_level="WARNING", osmand_port=None, presence_sweep_s=0, _env_file=None,  # type: ignore[call-arg]
     )
 
 
@@ -65,13 +69,57 @@ async def db_session(database_url: str) -> AsyncIterator[AsyncSession]:
     await engine.dispose()
 
 
+# Every app instance the tests started; their per-process caches are reset between tests.
+APPS: list[Any] = []
+
+
+def reset_runtime(application: Any) -> None:
+    rt = application.state.runtime
+    rt.ingest.last.clear()
+    rt.auth.forget()
+    rt.devices.forget()
+    for reset in rt.extras.get("test_resets", []):
+        reset()
+
+
 @pytest.fixture(scope="session")
 async def app(settings: Settings) -> AsyncIterator[Any]:
     from jogo_dispatch.main import create_app
 
     application = create_app(settings)
     async with application.router.lifespan_context(application):
+        APPS.append(application)
         yield application
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def live_server(settings: Settings) -> Iterator[SimpleNamespace]:
+    """A real uvicorn server (own thread and event loop) on the test database, for websocket tests."""
+    import uvicorn
+
+    from jogo_dispatch.main import create_app
+
+    application = create_app(settings)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(application, host="127.0.0.1", port=port, lifespan="on",
+                                           log_level="warning", ws="websockets"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "live server did not start"
+        time.sleep(0.05)
+    APPS.append(application)
+    yield SimpleNamespace(url=f"http://127.0.0.1:{port}", ws=f"ws://127.0.0.1:{port}", app=application)
+    APPS.remove(application)
+    server.should_exit = True
+    thread.join(15)
 
 
 @pytest.fixture
@@ -81,11 +129,8 @@ async def client(app: Any, database_url: str) -> AsyncIterator[httpx.AsyncClient
         yield c
     async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
         await conn.execute(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE")
-    rt = app.state.runtime
-    rt.ingest.last.clear()
-    rt.auth.forget()
-    for reset in rt.extras.get("test_resets", []):
-        reset()
+    for application in APPS:
+        reset_runtime(application)
 
 
 class Actors:

@@ -46,9 +46,14 @@ def upgrade() -> None:
     )
     op.create_index("ix_officer_events_officer_id", "officer_events", ["officer_id"])
     op.add_column("pings", sa.Column("attributes", JSONB))
+    # Presence as last announced (the monitor flips it and records an officer_event).
+    op.add_column("officers", sa.Column("online", sa.Boolean, nullable=False, server_default="false"))
+    op.add_column("officers", sa.Column("presence_changed_at", TZ))
 
 
 def downgrade() -> None:
+    op.drop_column("officers", "presence_changed_at")
+    op.drop_column("officers", "online")
     op.drop_column("pings", "attributes")
     op.drop_table("officer_events")
     op.drop_table("alerts")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+import orjson
+from fastapi import Depends, Request, WebSocket
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -51,3 +53,23 @@ CurrentOfficer = Annotated[Principal, Depends(require_roles("officer"))]
 Dispatcher = Annotated[Principal, Depends(require_roles("dispatcher", "admin"))]
 Watcher = Annotated[Principal, Depends(require_roles("dispatcher", "admin", "agency"))]
 Admin = Annotated[Principal, Depends(require_roles("admin"))]
+
+
+async def websocket_principal(ws: WebSocket, rt: Runtime, *roles: str, timeout_s: float = 10.0) -> Principal:
+    """Browsers cannot set headers on websockets: the token comes as ``?token=`` or as a first
+    ``{"type": "auth", "token": ...}`` message. Raises Unauthorized/Forbidden; the caller closes."""
+    token = ws.query_params.get("token")
+    if not token:
+        header = ws.headers.get("authorization", "")
+        token = header[7:] if header.lower().startswith("bearer ") else None
+    if not token:
+        try:
+            first = await asyncio.wait_for(ws.receive_text(), timeout_s)
+            msg = orjson.loads(first)
+            token = msg.get("token") if isinstance(msg, dict) and msg.get("type") == "auth" else None
+        except (TimeoutError, orjson.JSONDecodeError):
+            token = None
+    principal = await rt.auth.principal(token)
+    if roles and principal.role not in roles:
+        raise Forbidden(f"this needs one of the roles: {', '.join(roles)}", code="wrong_role")
+    return principal

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from typing import Any
 
 import psycopg
 import structlog
@@ -18,6 +19,7 @@ from jogo_dispatch import __version__
 from jogo_dispatch.accounts.router import router as accounts_router
 from jogo_dispatch.accounts.security import Passwords, Tokens
 from jogo_dispatch.accounts.service import Authenticator
+from jogo_dispatch.alerts.router import router as alerts_router
 from jogo_dispatch.db import make_engine, make_sessionmaker
 from jogo_dispatch.errors import AppError
 from jogo_dispatch.events import EventBus
@@ -27,9 +29,14 @@ from jogo_dispatch.ops import router as ops_router
 from jogo_dispatch.runtime import Runtime
 from jogo_dispatch.settings import Settings, to_libpq_url
 from jogo_dispatch.tracking import partitions
+from jogo_dispatch.tracking.devices import DeviceDirectory
 from jogo_dispatch.tracking.filters import FilterConfig
 from jogo_dispatch.tracking.ingest import Ingest
+from jogo_dispatch.tracking.phones import router as phones_router
+from jogo_dispatch.tracking.presence import presence_loop
 from jogo_dispatch.tracking.router import router as tracking_router
+from jogo_dispatch.tracking.stream import OfficerChannels
+from jogo_dispatch.tracking.stream import router as stream_router
 from jogo_dispatch.tracking.writer import PingWriter
 
 log = structlog.get_logger(__name__)
@@ -41,6 +48,7 @@ async def build_runtime(settings: Settings) -> Runtime:
     engine = make_engine(settings.sqlalchemy_url(), settings.db_pool_size)
     sessions = make_sessionmaker(engine)
     tokens = Tokens(settings.secret_key, settings.access_token_ttl_s, settings.jwt_algorithm)
+    passwords = Passwords(fast=settings.env == "test")
     writer = PingWriter(to_libpq_url(settings.database_url or ""), max_batch=settings.writer_max_batch)
     ingest = Ingest(
         writer,
@@ -51,9 +59,10 @@ async def build_runtime(settings: Settings) -> Runtime:
         settings=settings,
         engine=engine,
         sessions=sessions,
-        passwords=Passwords(fast=settings.env == "test"),
+        passwords=passwords,
         tokens=tokens,
-        auth=Authenticator(sessions, tokens),
+        auth=Authenticator(sessions, tokens, passwords),
+        devices=DeviceDirectory(sessions),
         writer=writer,
         ingest=ingest,
         bus=EventBus(),
@@ -80,6 +89,25 @@ async def _partition_loop(settings: Settings) -> None:
             log.exception("partition maintenance failed")
 
 
+async def serve_osmand_port(app: FastAPI, settings: Settings) -> None:
+    """Phones configured for a Traccar server post to ``/`` on port 5055: serve the OsmAnd handler there."""
+    import uvicorn
+
+    async def osmand_root(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"] in ("/", ""):
+            scope = {**scope, "path": "/osmand", "raw_path": b"/osmand"}
+        await app(scope, receive, send)
+
+    config = uvicorn.Config(osmand_root, host=settings.osmand_host, port=settings.osmand_port, lifespan="off",
+                            log_level="warning", access_log=False)
+    server = uvicorn.Server(config)
+    try:
+        await server.serve()
+    except (OSError, SystemExit) as exc:
+        log.warning("OsmAnd port not served (another worker may hold it)", port=settings.osmand_port,
+                    error=str(exc))
+
+
 @contextlib.asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
@@ -88,7 +116,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     async with rt.sessions() as session:
         await rt.ingest.load(session)
     await rt.writer.start()
+    rt.extras["officer_channels"] = OfficerChannels(rt.bus)
     tasks = [asyncio.create_task(_partition_loop(settings), name="partitions")]
+    if settings.presence_sweep_s > 0:
+        tasks.append(asyncio.create_task(presence_loop(rt, settings.presence_sweep_s), name="presence"))
+    if settings.osmand_port:
+        tasks.append(asyncio.create_task(serve_osmand_port(app, settings), name="osmand-port"))
     app.state.runtime = rt
     log.info("jogo-dispatch ready", version=__version__)
     try:
@@ -142,6 +175,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     app.add_middleware(MetricsMiddleware)
-    for router in (ops_router, accounts_router, tracking_router):
+    for router in (ops_router, accounts_router, tracking_router, alerts_router, phones_router, stream_router):
         app.include_router(router)
     return app

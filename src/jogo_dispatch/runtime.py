@@ -11,6 +11,7 @@ from jogo_dispatch.accounts.security import Passwords, Tokens
 from jogo_dispatch.accounts.service import Authenticator
 from jogo_dispatch.events import EventBus
 from jogo_dispatch.settings import Settings
+from jogo_dispatch.tracking.devices import DeviceDirectory
 from jogo_dispatch.tracking.ingest import Ingest
 from jogo_dispatch.tracking.writer import PingWriter
 
@@ -24,6 +25,7 @@ class Runtime:
     tokens: Tokens
     auth: Authenticator
     writer: PingWriter
+    devices: DeviceDirectory
     ingest: Ingest
     bus: EventBus
     extras: dict[str, Any] = field(default_factory=dict)

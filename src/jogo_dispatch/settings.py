@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     # --- officers / search
     online_after_s: float = Field(120.0, description="an officer with no fix for longer is offline")
     low_battery_pct: float = 15.0
+    presence_sweep_s: float = Field(2.0, description="how often online/offline is re-evaluated (0 = never)")
+    osmand_port: int | None = Field(5055, description="second port serving OsmAnd on / (Traccar's default)")
+    osmand_host: str = "127.0.0.1"
     detour_factor: float = 1.35
     speed_car_mps: float = 11.1
     speed_motorbike_mps: float = 9.7

@@ -65,16 +65,41 @@ class Authenticator:
     device tokens against the devices table. Both look-ups are cached briefly per process, so a
     revocation takes effect everywhere within ``cache_ttl_s``."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], tokens: Tokens, cache_ttl_s: float = 5.0):
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        tokens: Tokens,
+        passwords: Passwords,
+        cache_ttl_s: float = 5.0,
+    ):
         self._sessions = sessions
         self._tokens = tokens
+        self._passwords = passwords
         self._ttl = cache_ttl_s
         self._users: dict[int, tuple[float, bool, int]] = {}
         self._devices: dict[str, tuple[float, Principal | None]] = {}
+        self._basic: dict[str, tuple[float, Principal]] = {}
 
     def forget(self) -> None:
         self._users.clear()
         self._devices.clear()
+        self._basic.clear()
+
+    async def basic(self, username: str, password: str) -> Principal:
+        """HTTP Basic credentials, as phone apps send them on every request: either the login's
+        password, or a device token as the password. Successful argon2 checks are cached (by a hash
+        of the pair) so a phone posting every few seconds costs one argon2 run per cache period."""
+        if password.startswith(DEVICE_TOKEN_PREFIX):
+            return await self._device_principal(password)
+        key = device_token_hash(f"{username}\x00{password}")
+        now = time.monotonic()
+        hit = self._basic.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        async with self._sessions() as session:
+            principal = await login(session, self._passwords, username, password)
+        self._basic[key] = (now + 60 * self._ttl, principal)
+        return principal
 
     async def principal(self, token: str | None) -> Principal:
         if not token:

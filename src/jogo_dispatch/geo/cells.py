@@ -33,7 +33,14 @@ import numpy as np
 import numpy.typing as npt
 from h3.api import basic_int as h3i
 
-from jogo_dispatch.geo.distance import SPHERE_HI, SPHERE_LO, geodesic_m, haversine_pairs_m
+from jogo_dispatch.geo.distance import (
+    SPHERE_HI,
+    SPHERE_LO,
+    SPHERE_RADIUS_M,
+    geodesic_m,
+    haversine_pairs_m,
+    unit_vector,
+)
 
 __all__ = [
     "RES_FINE",
@@ -284,7 +291,7 @@ def disk_covering_m(lat: float, lon: float, radius_m: float, res: int = RES_FINE
 
     Conservative by construction (no false negatives; a few extra cells at the rim): grows the
     grid disk around the point's cell until the provable distance to anything outside exceeds
-    ``radius_m``.
+    ``radius_m``, then drops the disk's cells that are provably farther than ``radius_m`` too.
     """
     check_latlon(lat, lon)
     _check_res(res)
@@ -301,4 +308,13 @@ def disk_covering_m(lat: float, lon: float, radius_m: float, res: int = RES_FINE
                 f"a {radius_m} m disk needs more than {_MAX_COVERING_CELLS} cells at res {res}; "
                 "use a coarser resolution"
             )
-    return sorted(walk.cells_within(j))
+    cells = walk.cells_within(j)
+    xyz = np.hstack(walk.ring_xyz[: j + 1])
+    radii = np.concatenate(walk.ring_radii[: j + 1])
+    q = np.array(unit_vector(lat, lon)).reshape(3, 1)
+    half_chord = np.sqrt(np.sum((xyz - q) ** 2, axis=0)) / 2.0
+    # Each cell's nearest possible point: sphere distance to its centre, scaled down to a geodesic
+    # lower bound, minus the cell's conservative radius.
+    lower = SPHERE_LO * SPHERE_RADIUS_M * 2.0 * np.arcsin(np.minimum(1.0, half_chord)) * (1.0 - 1e-9)
+    keep = lower - 1e-3 - radii <= radius_m
+    return sorted(c for c, k in zip(cells, keep.tolist(), strict=True) if k)

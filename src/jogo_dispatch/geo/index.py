@@ -70,6 +70,7 @@ _FILTER_CACHE_MAX = 256
 # Metres of guaranteed geodesic distance per radian of sphere angle, and rounding slack.
 _LOWER_PER_RADIAN = SPHERE_LO * SPHERE_RADIUS_M * (1.0 - 1e-9)
 _ABS_SLACK_M = 1e-3
+_FIRST_DISK_MAX = 3
 
 IntArray = npt.NDArray[np.intp]
 FloatArray = npt.NDArray[np.float64]
@@ -222,12 +223,15 @@ class _Gathered:
 class ResponderIndex:
     """Live positions of responders, answering exact k-nearest queries with filters."""
 
-    # Tuning knobs (instance-overridable, e.g. by tests forcing one code path). Below
-    # linear_scan_below officers a vectorised scan beats any walk. Otherwise the walk may visit at
-    # most clamp(n * walk_cells_per_officer, walk_cells_min, walk_cells_max) cells before it gives
-    # up for a scan: a disk that big means the query sits in a sparse or empty region.
-    linear_scan_below: int = 64
-    walk_cells_per_officer: float = 1.0 / 16.0
+    # Tuning knobs (instance-overridable, e.g. by tests forcing one code path), measured with
+    # benchmarks/bench_nearest.py on a 2-core box. A numpy scan costs ~25 µs + ~7 ns per officer and
+    # the walk ~45-60 µs almost regardless of population, so below linear_scan_below officers the
+    # scan wins (the two cross near 4-5k; both are far inside budget there). Above it the walk may
+    # visit at most clamp(n * walk_cells_per_officer, walk_cells_min, walk_cells_max) cells (a cell
+    # costs ~0.2-0.5 µs) before giving up for a scan: a disk that big means the query sits in a
+    # sparse or empty region, and the scan is then the cheaper proof.
+    linear_scan_below: int = 2048
+    walk_cells_per_officer: float = 1.0 / 32.0
     walk_cells_min: int = 64
     walk_cells_max: int = 4096
 
@@ -580,7 +584,13 @@ class ResponderIndex:
                     break
             target = min(kth_upper, radius)
             nxt = j + 1
-            if n_ok >= k:
+            if j < 0:
+                # First gather: a disk expected to hold k officers at the index's average occupancy,
+                # which saves an iteration or two when officers are sparse relative to cells.
+                per_cell = n_live / len(self._cells)
+                while walk.disk_size(nxt) * per_cell < k and nxt < _FIRST_DISK_MAX:
+                    nxt += 1
+            elif n_ok >= k:
                 # Jump straight to the disk whose bound proves the current k-th candidate; the loop
                 # then ends on the next check, as more candidates only lower kth_upper.
                 while walk.bound(nxt) - dq <= target:

@@ -20,6 +20,7 @@ class Fix:
     heading_deg: float | None = None
     altitude_m: float | None = None
     battery_pct: float | None = None
+    attributes: str | None = None  # protocol extras as JSON text, stored verbatim
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ from typing import Any
 from geoalchemy2 import Geography
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     DateTime,
     Float,
@@ -38,6 +39,8 @@ class Officer(Base):
     unit_type: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), default="available", server_default="available")
     sector: Mapped[str | None] = mapped_column(String(100))
+    online: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    presence_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = created_at_column()
 
 

@@ -1,0 +1,61 @@
+"""Raise and acknowledge alerts; every alert is stored and published to the live feed after commit."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from jogo_dispatch.alerts.models import Alert
+from jogo_dispatch.db import after_commit
+from jogo_dispatch.errors import NotFound
+from jogo_dispatch.events import EventBus
+
+
+def alert_dict(a: Alert) -> dict[str, Any]:
+    return {
+        "id": a.id, "kind": a.kind, "message": a.message, "officer_id": a.officer_id,
+        "incident_id": a.incident_id, "lat": a.lat, "lon": a.lon, "data": a.data,
+        "created_at": a.created_at.isoformat() if a.created_at else None,
+        "acknowledged_at": a.acknowledged_at.isoformat() if a.acknowledged_at else None,
+    }
+
+
+async def raise_alert(
+    session: AsyncSession,
+    bus: EventBus,
+    kind: str,
+    message: str,
+    *,
+    officer_id: int | None = None,
+    incident_id: int | None = None,
+    lat: float | None = None,
+    lon: float | None = None,
+    data: dict[str, Any] | None = None,
+) -> Alert:
+    alert = Alert(kind=kind, message=message, officer_id=officer_id, incident_id=incident_id, lat=lat, lon=lon,
+                  data=data or {}, created_at=datetime.now(UTC))
+    session.add(alert)
+    await session.flush()
+    payload = alert_dict(alert)
+    after_commit(session, lambda: bus.publish("alert", alert=payload))
+    return alert
+
+
+async def open_alerts(session: AsyncSession, limit: int = 200) -> list[Alert]:
+    return list(await session.scalars(
+        select(Alert).where(Alert.acknowledged_at.is_(None)).order_by(Alert.id.desc()).limit(limit)))
+
+
+async def acknowledge(session: AsyncSession, bus: EventBus, alert_id: int, user_id: int) -> Alert:
+    alert = await session.get(Alert, alert_id)
+    if alert is None:
+        raise NotFound(f"alert {alert_id} not found")
+    if alert.acknowledged_at is None:
+        alert.acknowledged_at = datetime.now(UTC)
+        alert.acknowledged_by = user_id
+        await session.flush()
+        after_commit(session, lambda: bus.publish("alert_ack", alert_id=alert_id))
+    return alert

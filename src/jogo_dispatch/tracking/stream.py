@@ -1,0 +1,158 @@
+"""``/api/v1/officers/stream``: the officer's phone socket.
+
+Envelope, both ways: JSON objects with a ``type``. The phone sends
+``{"type": "pings", "seq": n, "pings": [ping, ...]}`` (or ``"ping": {...}``), and gets
+``{"type": "ack", "seq": n, "accepted": k, "rejected": [...]}`` only after those pings are committed;
+resending an unacknowledged message after a reconnect creates no duplicates (they come back as
+``duplicate`` rejections, and are acknowledged). The server pushes ``{"type": "offer", ...}`` and other
+officer messages over the same socket; ``{"type": "error", "seq": n?, "error": {...}}`` reports a bad
+message without closing the socket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import defaultdict
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+import structlog
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+
+from jogo_dispatch.deps import websocket_principal
+from jogo_dispatch.errors import AppError, InvalidInput, PayloadTooLarge
+from jogo_dispatch.events import Event, EventBus
+from jogo_dispatch.runtime import Runtime
+from jogo_dispatch.tracking.schemas import parse_ping_items
+
+log = structlog.get_logger(__name__)
+router = APIRouter(tags=["tracking"])
+
+MAX_IN_FLIGHT = 16
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+class OfficerChannels:
+    """Open officer sockets in this process; messages for an officer arrive as bus events
+    (``officer_message``) so that any process can address an officer connected to another."""
+
+    def __init__(self, bus: EventBus) -> None:
+        self._sockets: dict[int, set[_Conn]] = defaultdict(set)
+        bus.subscribe(self._on_event)
+
+    def _on_event(self, event: Event) -> None:
+        if event.type != "officer_message":
+            return
+        for conn in list(self._sockets.get(int(event.data["officer_id"]), ())):
+            conn.push(event.data["message"])
+
+    def add(self, officer_id: int, conn: _Conn) -> None:
+        self._sockets[officer_id].add(conn)
+
+    def remove(self, officer_id: int, conn: _Conn) -> None:
+        self._sockets[officer_id].discard(conn)
+        if not self._sockets[officer_id]:
+            del self._sockets[officer_id]
+
+    def connected(self, officer_id: int) -> bool:
+        return officer_id in self._sockets
+
+
+class _Conn:
+    def __init__(self, ws: WebSocket) -> None:
+        self.ws = ws
+        self.outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=1000)
+
+    def push(self, message: dict[str, Any]) -> None:
+        with contextlib.suppress(asyncio.QueueFull):
+            self.outbox.put_nowait({**message, "server_time": message.get("server_time") or now_iso()})
+
+    async def sender(self) -> None:
+        while True:
+            msg = await self.outbox.get()
+            await self.ws.send_text(orjson.dumps(msg).decode())
+
+
+async def _handle(rt: Runtime, officer_id: int, device_id: int | None, msg: Any, conn: _Conn) -> None:
+    seq = msg.get("seq") if isinstance(msg, dict) else None
+    try:
+        if not isinstance(msg, dict) or not isinstance(msg.get("type"), str):
+            raise InvalidInput("message must be a JSON object with a type", code="bad_message")
+        kind = msg["type"]
+        if kind in ("pings", "ping"):
+            items = msg.get("pings", msg.get("ping"))
+            items = items if isinstance(items, list) else [items]
+            if len(items) > rt.settings.max_batch:
+                raise PayloadTooLarge(f"at most {rt.settings.max_batch} pings per message")
+            fixes, rejected = parse_ping_items(items)
+            result = await rt.ingest.submit([(i, officer_id, f) for i, f in fixes], source="ws",
+                                            device_id=device_id, rejected=rejected)
+            conn.push({"type": "ack", "seq": seq, "accepted": result.accepted,
+                       "rejected": [{"index": i, "reason": r} for i, r in result.rejected]})
+        elif kind == "pong":
+            pass
+        else:
+            handler = rt.extras.get("officer_ws_handlers", {}).get(kind)
+            if handler is None:
+                raise InvalidInput(f"unknown message type {kind!r}", code="unknown_type")
+            reply = await handler(rt, officer_id, msg)
+            if reply is not None:
+                conn.push({**reply, "seq": seq})
+    except AppError as exc:
+        conn.push({"type": "error", "seq": seq, **exc.body()})
+
+
+@router.websocket("/api/v1/officers/stream")
+async def officer_stream(ws: WebSocket) -> None:
+    rt: Runtime = ws.app.state.runtime
+    await ws.accept()
+    try:
+        principal = await websocket_principal(ws, rt, "officer")
+    except AppError as exc:
+        await ws.send_text(orjson.dumps({"type": "error", "server_time": now_iso(), **exc.body()}).decode())
+        await ws.close(code=4401 if exc.status_code == 401 else 4403, reason=exc.code)
+        return
+    officer_id = principal.officer_id
+    if officer_id is None:
+        await ws.close(code=4403, reason="not_an_officer")
+        return
+    conn = _Conn(ws)
+    channels: OfficerChannels = rt.extras["officer_channels"]
+    channels.add(officer_id, conn)
+    sender = asyncio.create_task(conn.sender())
+    in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
+    tasks: set[asyncio.Task[None]] = set()
+    conn.push({"type": "hello", "officer_id": officer_id})
+
+    async def run(msg: Any) -> None:
+        try:
+            await _handle(rt, officer_id, principal.device_id, msg, conn)
+        finally:
+            in_flight.release()
+
+    try:
+        while True:
+            raw = await ws.receive_text()
+            try:
+                msg = orjson.loads(raw)
+            except orjson.JSONDecodeError:
+                conn.push({"type": "error", "error": {"code": "invalid_json", "message": "not JSON"}})
+                continue
+            await in_flight.acquire()
+            task = asyncio.create_task(run(msg))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+    except WebSocketDisconnect:
+        pass
+    finally:
+        channels.remove(officer_id, conn)
+        # Pings already handed to the writer are committed even if the phone is gone; it will resend
+        # what it did not see acknowledged, and duplicates are refused.
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        sender.cancel()
