@@ -108,7 +108,7 @@ def live_server(settings: Settings) -> Iterator[SimpleNamespace]:
     application = create_app(settings)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(application, host="127.0.0.1", port=port, lifespan="on",
-                                           log_level="warning", ws="websockets"))
+                                           log_level="warning", ws="websockets-sansio"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30

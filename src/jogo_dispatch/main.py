@@ -116,6 +116,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     async with rt.sessions() as session:
         await rt.ingest.load(session)
     await rt.writer.start()
+    rt.extras["loop"] = asyncio.get_running_loop()
     rt.extras["officer_channels"] = OfficerChannels(rt.bus)
     tasks = [asyncio.create_task(_partition_loop(settings), name="partitions")]
     if settings.presence_sweep_s > 0:

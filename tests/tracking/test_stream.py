@@ -1,0 +1,126 @@
+"""The officer stream socket and the second OsmAnd port, through a real server."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import orjson
+import psycopg
+import websockets
+
+from jogo_dispatch.tracking import presence
+
+
+async def recv_type(ws, kind: str, timeout: float = 5.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        msg = orjson.loads(await asyncio.wait_for(ws.recv(), max(0.01, deadline - time.monotonic())))
+        if msg["type"] == kind:
+            return msg
+
+
+def pings(t0: datetime, n: int, start: int = 0) -> list[dict]:
+    return [{"lat": -7.97 + i * 1e-5, "lon": 112.63, "recorded_at": (t0 + timedelta(seconds=i)).isoformat()}
+            for i in range(start, start + n)]
+
+
+async def count(database_url: str, oid: int) -> int:
+    async with await psycopg.AsyncConnection.connect(database_url) as conn:
+        return (await (await conn.execute("SELECT count(*) FROM pings WHERE officer_id=%s", (oid,))).fetchone())[0]
+
+
+async def test_stream_acks_after_commit_and_resend_makes_no_duplicates(live_server, actors, database_url):
+    oid, headers = await actors.officer()
+    token = headers["Authorization"].split()[1]
+    t0 = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
+    async with websockets.connect(f"{live_server.ws}/api/v1/officers/stream?token={token}") as ws:
+        hello = await recv_type(ws, "hello")
+        assert hello["officer_id"] == oid and "server_time" in hello
+        await ws.send(orjson.dumps({"type": "pings", "seq": 1, "pings": pings(t0, 10)}).decode())
+        await ws.send(orjson.dumps({"type": "ping", "seq": 2, "ping": pings(t0, 1, start=10)[0]}).decode())
+        acks = {m["seq"]: m for m in [await recv_type(ws, "ack"), await recv_type(ws, "ack")]}
+        assert acks[1]["accepted"] == 10 and acks[2]["accepted"] == 1
+        assert await count(database_url, oid) == 11  # acknowledged means stored
+    # reconnect with the auth message instead of the query token, and resend seq 1 (its ack "was lost")
+    async with websockets.connect(f"{live_server.ws}/api/v1/officers/stream") as ws:
+        await ws.send(orjson.dumps({"type": "auth", "token": token}).decode())
+        await recv_type(ws, "hello")
+        await ws.send(orjson.dumps({"type": "pings", "seq": 1, "pings": pings(t0, 10)}).decode())
+        ack = await recv_type(ws, "ack")
+        assert ack["seq"] == 1 and ack["accepted"] == 0
+        assert {r["reason"] for r in ack["rejected"]} == {"duplicate"}
+        await ws.send(b"not json".decode())
+        err = await recv_type(ws, "error")
+        assert err["error"]["code"] == "invalid_json"
+        await ws.send(orjson.dumps({"type": "dance", "seq": 9}).decode())
+        err = await recv_type(ws, "error")
+        assert err["seq"] == 9 and err["error"]["code"] == "unknown_type"
+    assert await count(database_url, oid) == 11
+
+
+async def test_stream_delivers_officer_messages_from_the_bus(live_server, actors):
+    oid, headers = await actors.officer()
+    token = headers["Authorization"].split()[1]
+    async with websockets.connect(f"{live_server.ws}/api/v1/officers/stream?token={token}") as ws:
+        await recv_type(ws, "hello")
+        rt = live_server.app.state.runtime
+        # The server's loop runs in another thread: publish there, as its own code would.
+        rt.extras["loop"].call_soon_threadsafe(lambda: rt.bus.publish(
+            "officer_message", officer_id=oid, message={"type": "offer", "offer_id": 5}))
+        offer = await recv_type(ws, "offer")
+        assert offer["offer_id"] == 5 and offer["server_time"]
+
+
+async def test_stream_rejects_bad_tokens_and_wrong_roles(live_server, actors):
+    async with websockets.connect(f"{live_server.ws}/api/v1/officers/stream?token=bogus") as ws:
+        err = orjson.loads(await ws.recv())
+        assert err["type"] == "error" and err["error"]["code"] == "invalid_token"
+        await asyncio.wait_for(ws.wait_closed(), 5)
+        assert ws.close_code == 4401
+    dispatcher = (await actors.user("dispatcher"))["Authorization"].split()[1]
+    async with websockets.connect(f"{live_server.ws}/api/v1/officers/stream?token={dispatcher}") as ws:
+        err = orjson.loads(await ws.recv())
+        assert err["error"]["code"] == "wrong_role"
+        await asyncio.wait_for(ws.wait_closed(), 5)
+        assert ws.close_code == 4403
+
+
+async def test_presence_sweep_records_online_and_offline(app, client, actors, database_url):
+    oid, headers = await actors.officer()
+    seen = []
+    app.state.runtime.bus.subscribe(lambda e: seen.append(e.data) if e.type == "presence" else None)
+    await client.post("/api/v1/pings", headers=headers,
+                      json={"lat": -7.97, "lon": 112.63, "recorded_at": datetime.now(UTC).isoformat()})
+    assert (oid, True) in await presence.sweep(app.state.runtime)
+    assert await presence.sweep(app.state.runtime) == []  # no change, no event
+    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
+        await conn.execute("UPDATE officer_positions SET recorded_at = now() - interval '1 hour'")
+    assert (oid, False) in await presence.sweep(app.state.runtime)
+    assert [d["online"] for d in seen if d["officer_id"] == oid] == [True, False]
+    async with await psycopg.AsyncConnection.connect(database_url) as conn:
+        kinds = await (await conn.execute(
+            "SELECT kind FROM officer_events WHERE officer_id=%s ORDER BY id", (oid,))).fetchall()
+    assert [k for (k,) in kinds] == ["online", "offline"]
+
+
+async def test_second_port_serves_osmand_on_root(settings, actors, client, database_url):
+    from jogo_dispatch.main import create_app
+    from tests.conftest import free_port
+
+    oid, _ = await actors.officer(device_id="port-5055")
+    port = free_port()
+    other = create_app(settings.model_copy(update={"osmand_port": port}))
+    async with other.router.lifespan_context(other):
+        for _ in range(100):
+            try:
+                async with httpx.AsyncClient() as c:
+                    r = await c.post(f"http://127.0.0.1:{port}/?id=port-5055&lat=-7.97&lon=112.63"
+                                     f"&timestamp={int(time.time())}")
+                break
+            except httpx.ConnectError:
+                await asyncio.sleep(0.05)
+        assert r.status_code == 200 and r.content == b""
+    assert await count(database_url, oid) == 1
