@@ -26,14 +26,23 @@ Subscriber = Callable[[Event], None]
 class EventBus:
     def __init__(self) -> None:
         self._subscribers: list[Subscriber] = []
+        self._outbound: list[Subscriber] = []
 
     def subscribe(self, fn: Subscriber) -> None:
         self._subscribers.append(fn)
 
+    def add_outbound(self, fn: Subscriber) -> None:
+        """A relay to other processes (they deliver what it sends with ``deliver``)."""
+        self._outbound.append(fn)
+
     def publish(self, type_: str, **data: Any) -> None:
-        self.deliver(Event(type_, data))
+        event = Event(type_, data)
+        self.deliver(event)
+        for relay in self._outbound:
+            relay(event)
 
     def deliver(self, event: Event) -> None:
+        """Hand an event to this process's subscribers only."""
         for fn in self._subscribers:
             try:
                 fn(event)

@@ -23,6 +23,9 @@ from jogo_dispatch.alerts.router import router as alerts_router
 from jogo_dispatch.db import make_engine, make_sessionmaker
 from jogo_dispatch.errors import AppError
 from jogo_dispatch.events import EventBus
+from jogo_dispatch.live.hub import LiveHub
+from jogo_dispatch.live.pubsub import PostgresRelay
+from jogo_dispatch.live.router import router as live_router
 from jogo_dispatch.logging import configure_logging
 from jogo_dispatch.ops import MetricsMiddleware
 from jogo_dispatch.ops import router as ops_router
@@ -37,7 +40,7 @@ from jogo_dispatch.tracking.presence import presence_loop
 from jogo_dispatch.tracking.router import router as tracking_router
 from jogo_dispatch.tracking.stream import OfficerChannels
 from jogo_dispatch.tracking.stream import router as stream_router
-from jogo_dispatch.tracking.writer import PingWriter
+from jogo_dispatch.tracking.writer import PingWriter, PositionUpdate
 
 log = structlog.get_logger(__name__)
 
@@ -67,6 +70,12 @@ async def build_runtime(settings: Settings) -> Runtime:
         ingest=ingest,
         bus=EventBus(),
     )
+
+
+def position_dict(u: PositionUpdate) -> dict[str, Any]:
+    return {"officer_id": u.officer_id, "lat": u.lat, "lon": u.lon, "recorded_at": u.recorded_at.isoformat(),
+            "speed_mps": u.speed_mps, "heading_deg": u.heading_deg, "accuracy_m": u.accuracy_m,
+            "battery_pct": u.battery_pct}
 
 
 async def maintain_partitions(settings: Settings) -> list[str]:
@@ -118,6 +127,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await rt.writer.start()
     rt.extras["loop"] = asyncio.get_running_loop()
     rt.extras["officer_channels"] = OfficerChannels(rt.bus)
+    rt.extras["hub"] = LiveHub(rt.bus, settings.live_coalesce_s, settings.live_queue_max)
+    rt.writer.add_after_commit(lambda moved: rt.bus.publish("positions", positions=[position_dict(u) for u in moved]))
+    relay = None
+    if settings.pubsub == "postgres":
+        relay = PostgresRelay(to_libpq_url(settings.database_url or ""), rt.bus)
+        await relay.start()
     tasks = [asyncio.create_task(_partition_loop(settings), name="partitions")]
     if settings.presence_sweep_s > 0:
         tasks.append(asyncio.create_task(presence_loop(rt, settings.presence_sweep_s), name="presence"))
@@ -130,6 +145,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         for task in tasks:
             task.cancel()
+        if relay is not None:
+            await relay.stop()
         await rt.writer.stop()
         await rt.engine.dispose()
 
@@ -176,6 +193,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     app.add_middleware(MetricsMiddleware)
-    for router in (ops_router, accounts_router, tracking_router, alerts_router, phones_router, stream_router):
+    for router in (ops_router, accounts_router, tracking_router, alerts_router, phones_router, stream_router,
+                   live_router):
         app.include_router(router)
     return app

@@ -6,7 +6,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET = "dev-only-insecure-signing-key-change-me"
@@ -60,6 +60,11 @@ class Settings(BaseSettings):
     tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     timezone: str = "Asia/Jakarta"
     pubsub: Literal["memory", "postgres"] = "memory"
+
+    @field_validator("osmand_port", mode="before")
+    @classmethod
+    def _empty_port_disables(cls, v: object) -> object:
+        return None if v in ("", "0", 0, "off", "none") else v
 
     @model_validator(mode="after")
     def _production_needs_a_real_key(self) -> Settings:

@@ -54,6 +54,7 @@ __all__ = [
     "cell_radius_m",
     "DiskWalk",
     "disk_walk",
+    "clear_caches",
     "check_latlon",
 ]
 
@@ -267,6 +268,15 @@ class DiskWalk:
         for ring in self.rings[: j + 1]:
             out.extend(ring)
         return out
+
+
+def clear_caches() -> None:
+    """Drop every cached walk and cell radius (tests; or to hand memory back after a burst)."""
+    global _walk_cache_cells
+    with _CACHE_LOCK:
+        _WALK_CACHE.clear()
+        _RADIUS_CACHE.clear()
+        _walk_cache_cells = 0
 
 
 def disk_walk(cell: int) -> DiskWalk:

@@ -152,10 +152,10 @@ def _shortfall_reason(
     Stale officers *inside* the search area come first (they are right there, only not reporting),
     then fresh ones beyond the radius (widening it would help), then stale ones beyond it.
     """
-    if any_stale_within:
-        return POSITIONS_TOO_OLD
     if fresh_beyond:
         return OUTSIDE_RADIUS
+    if any_stale_within:
+        return POSITIONS_TOO_OLD
     if any_stale:
         return POSITIONS_TOO_OLD
     return NONE_AVAILABLE

@@ -1,0 +1,110 @@
+"""``WS /api/v1/live``: the dispatchers' and agencies' live feed (see live.hub for the rules)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+
+from jogo_dispatch.alerts.service import alert_dict, open_alerts
+from jogo_dispatch.deps import websocket_principal
+from jogo_dispatch.errors import AppError
+from jogo_dispatch.live.hub import LiveClient, LiveHub, Viewport, pump, server_time
+from jogo_dispatch.runtime import Runtime
+from jogo_dispatch.tracking.service import list_officers
+
+router = APIRouter(tags=["live"])
+HEARTBEAT_S = 15.0
+SILENCE_LIMIT_S = 60.0
+
+
+async def snapshot(rt: Runtime) -> dict[str, Any]:
+    async with rt.sessions() as session:
+        officers = [o.model_dump(mode="json") for o in await list_officers(session, rt.settings)]
+        alerts = [alert_dict(a) for a in await open_alerts(session)]
+        extra = {name: await provider(session) for name, provider in rt.extras.get("snapshot_providers", {}).items()}
+    return {"type": "snapshot", "server_time": server_time(), "officers": officers, "incidents": [],
+            "alerts": alerts, **extra}
+
+
+def apply_client_message(client: LiveClient, msg: Any) -> dict[str, Any] | None:
+    """Viewport and filters; returns an error message for the client when the message is bad."""
+    if not isinstance(msg, dict):
+        return {"code": "bad_message", "message": "messages are JSON objects with a type"}
+    kind = msg.get("type")
+    if kind == "viewport":
+        bbox = msg.get("bbox")
+        try:
+            w, s, e, n = (float(v) for v in bbox)  # type: ignore[union-attr]
+        except (TypeError, ValueError):
+            return {"code": "bad_bbox", "message": "bbox must be [w, s, e, n]"}
+        if not (-180 <= w <= e <= 180 and -90 <= s <= n <= 90):
+            return {"code": "bad_bbox", "message": "bbox must satisfy -180<=w<=e<=180, -90<=s<=n<=90"}
+        client.viewport = Viewport(w, s, e, n)
+    elif kind == "filters":
+        statuses, units = msg.get("statuses"), msg.get("unit_types")
+        client.statuses = frozenset(statuses) if isinstance(statuses, list) else None
+        client.unit_types = frozenset(units) if isinstance(units, list) else None
+    elif kind not in ("pong", "auth"):
+        return {"code": "unknown_type", "message": f"unknown message type {kind!r}"}
+    return None
+
+
+@router.websocket("/api/v1/live")
+async def live(ws: WebSocket) -> None:
+    rt: Runtime = ws.app.state.runtime
+    await ws.accept()
+    try:
+        await websocket_principal(ws, rt, "dispatcher", "admin", "agency")
+    except AppError as exc:
+        await ws.send_text(orjson.dumps({"type": "error", "server_time": server_time(), **exc.body()}).decode())
+        await ws.close(code=4401 if exc.status_code == 401 else 4403, reason=exc.code)
+        return
+    hub: LiveHub = rt.extras["hub"]
+    client = hub.connect()  # before the snapshot: nothing that happens meanwhile is missed
+    last_heard = time.monotonic()
+
+    async def send(message: dict[str, Any]) -> None:
+        await ws.send_text(orjson.dumps(message).decode())
+
+    async def reader() -> str:
+        nonlocal last_heard
+        while True:
+            raw = await ws.receive_text()
+            last_heard = time.monotonic()
+            try:
+                error = apply_client_message(client, orjson.loads(raw))
+            except orjson.JSONDecodeError:
+                error = {"code": "invalid_json", "message": "not JSON"}
+            if error:
+                client.offer_event({"type": "error", "server_time": server_time(), "error": error})
+
+    async def heartbeat() -> str:
+        while True:
+            await asyncio.sleep(HEARTBEAT_S)
+            if time.monotonic() - last_heard > SILENCE_LIMIT_S:
+                return "heartbeat_timeout"
+            client.offer_event({"type": "heartbeat", "server_time": server_time()})
+
+    tasks: list[asyncio.Task[str]] = []
+    try:
+        snap = await snapshot(rt)
+        hub.remember(snap["officers"])
+        await send(snap)
+        tasks = [asyncio.create_task(pump(client, send)), asyncio.create_task(reader()),
+                 asyncio.create_task(heartbeat())]
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        reason = next(iter(done)).result()
+        with contextlib.suppress(Exception):
+            await send({"type": "bye", "server_time": server_time(), "reason": reason})
+            await ws.close(code=4408 if reason.startswith("too_slow") else 1001, reason=reason[:100])
+    except (WebSocketDisconnect, RuntimeError):
+        pass
+    finally:
+        hub.disconnect(client)
+        for task in tasks:
+            task.cancel()
