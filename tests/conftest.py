@@ -22,7 +22,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_asyn
 from jogo_dispatch.settings import Settings, to_sqlalchemy_url
 
 ADMIN_URL = os.environ.get("JOGO_TEST_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-TABLES = "users, officers, devices, pings, officer_positions, alerts, officer_events"
+
+
+def _all_tables() -> str:
+    """Every table of the app (as registered in jogo_dispatch.models), for the per-test clean-up."""
+    from jogo_dispatch.models import metadata
+
+    return ", ".join(t.name for t in metadata.sorted_tables)
 
 
 def _worker() -> str:
@@ -78,6 +84,12 @@ def reset_runtime(application: Any) -> None:
     rt.ingest.last.clear()
     rt.auth.forget()
     rt.devices.forget()
+    index = rt.extras.get("index")
+    if index is not None:
+        for r in index.responders():
+            index.remove(r.officer_id)
+    if "hub" in rt.extras:
+        rt.extras["hub"].officers.clear()
     for reset in rt.extras.get("test_resets", []):
         reset()
 
@@ -128,7 +140,7 @@ async def client(app: Any, database_url: str) -> AsyncIterator[httpx.AsyncClient
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
         yield c
     async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
-        await conn.execute(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE")
+        await conn.execute(f"TRUNCATE {_all_tables()} RESTART IDENTITY CASCADE")
     for application in APPS:
         reset_runtime(application)
 

@@ -27,6 +27,8 @@ from jogo_dispatch.live.hub import LiveHub
 from jogo_dispatch.live.pubsub import PostgresRelay
 from jogo_dispatch.live.router import router as live_router
 from jogo_dispatch.logging import configure_logging
+from jogo_dispatch.responders import service as responders
+from jogo_dispatch.responders.router import router as responders_router
 from jogo_dispatch.ops import MetricsMiddleware
 from jogo_dispatch.ops import router as ops_router
 from jogo_dispatch.runtime import Runtime
@@ -75,7 +77,7 @@ async def build_runtime(settings: Settings) -> Runtime:
 def position_dict(u: PositionUpdate) -> dict[str, Any]:
     return {"officer_id": u.officer_id, "lat": u.lat, "lon": u.lon, "recorded_at": u.recorded_at.isoformat(),
             "speed_mps": u.speed_mps, "heading_deg": u.heading_deg, "accuracy_m": u.accuracy_m,
-            "battery_pct": u.battery_pct}
+            "battery_pct": u.battery_pct, "status": u.status, "unit_type": u.unit_type}
 
 
 async def maintain_partitions(settings: Settings) -> list[str]:
@@ -128,6 +130,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     rt.extras["loop"] = asyncio.get_running_loop()
     rt.extras["officer_channels"] = OfficerChannels(rt.bus)
     rt.extras["hub"] = LiveHub(rt.bus, settings.live_coalesce_s, settings.live_queue_max)
+    index = rt.extras["index"] = responders.make_index(settings)
+    async with rt.sessions() as session:
+        loaded = await responders.rebuild(index, session)
+    responders.keep_current(index, rt.bus)
     rt.writer.add_after_commit(lambda moved: rt.bus.publish("positions", positions=[position_dict(u) for u in moved]))
     relay = None
     if settings.pubsub == "postgres":
@@ -139,7 +145,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     if settings.osmand_port:
         tasks.append(asyncio.create_task(serve_osmand_port(app, settings), name="osmand-port"))
     app.state.runtime = rt
-    log.info("jogo-dispatch ready", version=__version__)
+    log.info("jogo-dispatch ready", version=__version__, indexed_officers=loaded)
     try:
         yield
     finally:
@@ -194,6 +200,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(MetricsMiddleware)
     for router in (ops_router, accounts_router, tracking_router, alerts_router, phones_router, stream_router,
-                   live_router):
+                   live_router, responders_router):
         app.include_router(router)
     return app

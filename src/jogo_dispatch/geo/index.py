@@ -152,10 +152,10 @@ def _shortfall_reason(
     Stale officers *inside* the search area come first (they are right there, only not reporting),
     then fresh ones beyond the radius (widening it would help), then stale ones beyond it.
     """
-    if fresh_beyond:
-        return OUTSIDE_RADIUS
     if any_stale_within:
         return POSITIONS_TOO_OLD
+    if fresh_beyond:
+        return OUTSIDE_RADIUS
     if any_stale:
         return POSITIONS_TOO_OLD
     return NONE_AVAILABLE
@@ -580,7 +580,7 @@ class ResponderIndex:
         while True:
             if j >= 0:
                 lower = walk.bound(j) - dq  # nothing outside disk j is closer than this
-                if lower > radius or n_match >= total_match or (n_ok >= k and kth_upper < lower):
+                if lower > radius or (n_ok >= k and kth_upper < lower):
                     break
             target = min(kth_upper, radius)
             nxt = j + 1

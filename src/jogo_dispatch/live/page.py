@@ -1,4 +1,4 @@
-"""``GET /map``: the dispatchers' live map, and its files under ``/static/live/`` (Leaflet is vendored: no CDN).
+"""``GET /map``: the dispatchers' live map, and its files under ``/static/live/`` (Leaflet vendored, no CDN).
 
 The page is ``static/map.html`` with its ``{{CONFIG_JSON}}`` placeholder replaced by the settings the browser
 needs (tile URL, which may be empty = no tiles; time zone; default view). Everything else happens in
@@ -11,7 +11,7 @@ Mounting: ``app.include_router(router)`` is enough; the static files are served 
 from __future__ import annotations
 
 import json
-import os
+import posixpath
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -101,7 +101,7 @@ async def live_map(request: Request) -> HTMLResponse:
 
 @router.api_route(STATIC_PREFIX + "/{path:path}", methods=["GET", "HEAD"], include_in_schema=False)
 async def live_static(path: str, request: Request) -> Response:
-    response = await _static.get_response(os.path.normpath(path.lstrip("/") or "."), request.scope)
+    response = await _static.get_response(posixpath.normpath(path.lstrip("/") or "."), request.scope)
     # Revalidate every time (ETag/Last-Modified make that a cheap 304): a new release is picked up at once.
     response.headers["Cache-Control"] = "no-cache"
     response.headers["X-Content-Type-Options"] = "nosniff"

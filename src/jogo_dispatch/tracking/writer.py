@@ -59,6 +59,8 @@ class PositionUpdate:
     heading_deg: float | None
     accuracy_m: float | None
     battery_pct: float | None
+    status: str
+    unit_type: str
 
 
 AfterCommit = Callable[[Sequence[PositionUpdate]], None]
@@ -85,6 +87,7 @@ ON CONFLICT DO NOTHING
 RETURNING officer_id, recorded_at
 """
 _UPSERT_POSITIONS = """
+WITH moved AS (
 INSERT INTO officer_positions AS p (officer_id, geog, recorded_at, received_at, accuracy_m, speed_mps,
                                     heading_deg, altitude_m, battery_pct)
 SELECT DISTINCT ON (s.officer_id) s.officer_id, ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326)::geography,
@@ -96,8 +99,10 @@ ON CONFLICT (officer_id) DO UPDATE SET
     accuracy_m = EXCLUDED.accuracy_m, speed_mps = EXCLUDED.speed_mps, heading_deg = EXCLUDED.heading_deg,
     altitude_m = EXCLUDED.altitude_m, battery_pct = EXCLUDED.battery_pct
 WHERE p.recorded_at < EXCLUDED.recorded_at
-RETURNING p.officer_id, ST_Y(p.geog::geometry), ST_X(p.geog::geometry), p.recorded_at, p.speed_mps,
-          p.heading_deg, p.accuracy_m, p.battery_pct
+RETURNING p.officer_id, ST_Y(p.geog::geometry) AS lat, ST_X(p.geog::geometry) AS lon, p.recorded_at,
+          p.speed_mps, p.heading_deg, p.accuracy_m, p.battery_pct
+)
+SELECT m.*, o.status, o.unit_type FROM moved m JOIN officers o ON o.id = m.officer_id
 """
 
 

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+
+from jogo_dispatch.deps import Dispatcher, RuntimeDep, SessionDep
+from jogo_dispatch.responders import service
+
+router = APIRouter(prefix="/api/v1", tags=["responders"])
+
+REASONS = {
+    "no_position_data": "no officer has sent a position yet",
+    "positions_too_old": "matching officers exist but their last fixes are too old (offline)",
+    "outside_radius": "matching officers exist but none within max_distance_m",
+    "none_available": "no officer matches the requested status and unit type",
+}
+
+
+@router.get("/responders/nearest")
+async def nearest(
+    rt: RuntimeDep, session: SessionDep, _: Dispatcher,
+    lat: Annotated[float, Query(ge=-90, le=90)],
+    lon: Annotated[float, Query(ge=-180, le=180)],
+    k: Annotated[int, Query(ge=1, le=100)] = 5,
+    unit_type: Literal["car", "motorbike", "foot"] | None = None,
+    max_distance_m: Annotated[float | None, Query(gt=0)] = None,
+    method: Literal["index", "postgis"] = "index",
+) -> dict[str, Any]:
+    """The k nearest available, online officers, nearest first, with exact distance and ETA.
+
+    ``method=postgis`` answers with PostGIS KNN instead of the in-memory H3 index (a cross-check)."""
+    if method == "postgis":
+        found = await service.search_postgis(session, rt.settings, lat, lon, k, unit_type, max_distance_m)
+        reason = None if len(found) == k else _postgis_shortfall(rt, lat, lon, k, unit_type, max_distance_m)
+    else:
+        result = service.search(rt.extras["index"], rt.settings, lat, lon, k, unit_type, max_distance_m)
+        found, reason = result.candidates, result.shortfall_reason
+    names = await service.officer_names(session, [c.officer_id for c in found])
+    return {
+        "items": [service.candidate_dict(c, names) for c in found],
+        "shortfall_reason": reason,
+        "shortfall": REASONS.get(reason) if reason else None,
+        "method": method,
+    }
+
+
+def _postgis_shortfall(rt: Any, lat: float, lon: float, k: int, unit_type: str | None,
+                       max_distance_m: float | None) -> str | None:
+    # The reason is the same fact whichever method found the officers: ask the index.
+    return service.search(rt.extras["index"], rt.settings, lat, lon, k, unit_type, max_distance_m).shortfall_reason

@@ -1,0 +1,173 @@
+"""GET /map and its static files: config injection, vendored Leaflet served locally, no external URLs."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from types import SimpleNamespace
+from typing import Any
+from urllib.parse import urljoin
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from jogo_dispatch.live import page
+from jogo_dispatch.live.page import STATIC_DIR, STATIC_PREFIX
+
+CONFIG_RE = re.compile(r'<script id="jogo-config" type="application/json">(.*?)</script>', re.S)
+URL_RE = re.compile(r"""https?://[^\s"'<>()\\]+""")
+ASSET_RE = re.compile(r"""(?:src|href)="([^"]+)\"""")
+
+# Strings in the vendored Leaflet build that look like URLs but are never fetched by the page: the SVG XML
+# namespace, and the "Leaflet" attribution link (map.js replaces that prefix with plain text).
+VENDOR_NON_FETCHED = {"http://www.w3.org/2000/svg", "https://leafletjs.com"}
+
+
+def config_of(html: str) -> dict[str, Any]:
+    m = CONFIG_RE.search(html)
+    assert m, "no #jogo-config script in the page"
+    return json.loads(m.group(1))  # type: ignore[no-any-return]
+
+
+def local_assets(html: str) -> list[str]:
+    return [u for u in ASSET_RE.findall(html) if u.startswith(STATIC_PREFIX + "/")]
+
+
+def external_urls(text: str) -> set[str]:
+    return {u.rstrip(".,;") for u in URL_RE.findall(text)}
+
+
+def strip_css_comments(css: str) -> str:
+    return re.sub(r"/\*.*?\*/", "", css, flags=re.S)
+
+
+def mini_client(**settings: Any) -> httpx.AsyncClient:
+    """Only this router, with made-up settings (no database needed)."""
+    application = FastAPI()
+    application.state.settings = SimpleNamespace(**{"tile_url": "", "timezone": "Asia/Jakarta", **settings})
+    application.include_router(page.router)
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=application), base_url="http://test")
+
+
+async def test_map_page_carries_the_config(client: httpx.AsyncClient, app: Any) -> None:
+    r = await client.get("/map")
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/html")
+    assert "{{CONFIG_JSON}}" not in r.text
+    cfg = config_of(r.text)
+    settings = app.state.settings
+    assert cfg["tile_url"] == settings.tile_url
+    assert cfg["timezone"] == settings.timezone == "Asia/Jakarta"
+    assert cfg["center"] == [-7.9797, 112.6304]
+    assert cfg["zoom"] == 13
+    assert cfg["api_base"] == "/api/v1"
+    assert cfg["live_path"] == "/api/v1/live"
+    csp = r.headers["content-security-policy"]
+    assert "script-src 'self'" in csp
+    assert "connect-src 'self' ws: wss:" in csp
+
+
+async def test_assets_the_page_references_are_served(client: httpx.AsyncClient) -> None:
+    html = (await client.get("/map")).text
+    assets = local_assets(html)
+    expected = {
+        f"{STATIC_PREFIX}/vendor/leaflet/leaflet.css", f"{STATIC_PREFIX}/vendor/leaflet/leaflet.js",
+        f"{STATIC_PREFIX}/map.css", f"{STATIC_PREFIX}/map.js",
+    }
+    assert expected <= set(assets)
+    kinds = {".js": "javascript", ".css": "text/css", ".png": "image/png"}
+    checked = 0
+    for url in assets:
+        r = await client.get(url)
+        assert r.status_code == 200, url
+        ext = "." + url.rsplit(".", 1)[-1]
+        assert kinds[ext] in r.headers["content-type"], (url, r.headers["content-type"])
+        assert r.headers["x-content-type-options"] == "nosniff"
+        checked += 1
+        if ext == ".css":  # images the stylesheet points at (Leaflet's layer-control icons)
+            for ref in re.findall(r"url\(([^)#]+)\)", strip_css_comments(r.text)):
+                img = await client.get(urljoin(url, ref.strip("'\"")))
+                assert img.status_code == 200, ref
+                assert img.headers["content-type"] == "image/png"
+                checked += 1
+    assert checked >= 7
+    lic = await client.get(f"{STATIC_PREFIX}/vendor/leaflet/LICENSE")
+    assert lic.status_code == 200 and "Volodymyr Agafonkin" in lic.text
+    head = await client.head(f"{STATIC_PREFIX}/vendor/leaflet/leaflet.js")
+    assert head.status_code == 200 and int(head.headers["content-length"]) > 100_000
+
+
+async def test_static_files_revalidate_with_etag(client: httpx.AsyncClient) -> None:
+    r = await client.get(f"{STATIC_PREFIX}/map.js")
+    assert r.status_code == 200 and r.headers["cache-control"] == "no-cache"
+    again = await client.get(f"{STATIC_PREFIX}/map.js", headers={"If-None-Match": r.headers["etag"]})
+    assert again.status_code == 304
+
+
+@pytest.mark.parametrize("path", ["..%2Fpage.py", "%2e%2e/page.py", "../page.py", "vendor/../../page.py",
+                                  "nope.js", "", "vendor"])
+async def test_static_route_serves_only_static_files(client: httpx.AsyncClient, path: str) -> None:
+    r = await client.get(f"{STATIC_PREFIX}/{path}")
+    assert r.status_code == 404
+    assert "APIRouter" not in r.text
+    assert r.json()["error"]["code"]
+
+
+async def test_no_external_urls_but_the_tile_server(client: httpx.AsyncClient, app: Any) -> None:
+    html = (await client.get("/map")).text
+    tile_url = app.state.settings.tile_url
+    assert tile_url and tile_url in html
+    assert external_urls(html.replace(tile_url, "")) == set()
+    for own in ("map.js", "map.css", "map.html"):
+        r = await client.get(f"{STATIC_PREFIX}/{own}")
+        assert r.status_code == 200
+        assert external_urls(r.text) == set(), own
+    for vendored in ("vendor/leaflet/leaflet.js", "vendor/leaflet/leaflet.css"):
+        text = (await client.get(f"{STATIC_PREFIX}/{vendored}")).text
+        if vendored.endswith(".css"):
+            text = strip_css_comments(text)
+        assert external_urls(text) <= VENDOR_NON_FETCHED, vendored
+
+
+async def test_no_tiles_configured() -> None:
+    async with mini_client(tile_url="") as c:
+        r = await c.get("/map")
+    assert r.status_code == 200
+    cfg = config_of(r.text)
+    assert cfg["tile_url"] == "" and cfg["tile_attribution"] == ""
+    assert external_urls(r.text) == set()
+    assert "img-src 'self' data: blob:;" in r.headers["content-security-policy"]
+
+
+async def test_custom_tile_server_and_zone() -> None:
+    url = "https://{s}.tiles.example.test/{z}/{x}/{y}.png"
+    async with mini_client(tile_url=url, timezone="Asia/Makassar") as c:
+        r = await c.get("/map")
+    cfg = config_of(r.text)
+    assert cfg["tile_url"] == url and cfg["timezone"] == "Asia/Makassar"
+    assert "img-src 'self' data: blob: https://*.tiles.example.test;" in r.headers["content-security-policy"]
+
+
+async def test_config_cannot_break_out_of_its_script_tag() -> None:
+    evil = "https://t.example.test/{z}/{x}/{y}.png?a=</script><script>alert(1)</script><!--&"
+    async with mini_client(tile_url=evil) as c:
+        r = await c.get("/map")
+    assert "<script>alert(1)" not in r.text
+    assert r.text.count("</script>") == 3  # config, leaflet.js, map.js
+    assert config_of(r.text)["tile_url"] == evil
+
+
+def test_template_and_vendored_files_are_in_place() -> None:
+    assert (STATIC_DIR / "map.html").read_text().count("{{CONFIG_JSON}}") == 1
+    leaflet = (STATIC_DIR / "vendor/leaflet/leaflet.js").read_text()
+    assert leaflet.startswith("/* @preserve\n * Leaflet 1.9.")
+    for name in ("layers.png", "layers-2x.png", "marker-icon.png", "marker-icon-2x.png", "marker-shadow.png"):
+        assert (STATIC_DIR / "vendor/leaflet/images" / name).is_file()
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_map_js_parses() -> None:
+    subprocess.run(["node", "--check", str(STATIC_DIR / "map.js")], check=True, capture_output=True)
