@@ -217,6 +217,24 @@ def run(
             server.kill()
 
 
+@app.command("render-maps")
+def render_maps(
+    out: Annotated[Path, typer.Option(help="directory for the HTML files")] = Path("maps"),
+    hours: Annotated[float, typer.Option(help="time window (heatmap, track), hours back from now")] = 24.0,
+    officer: Annotated[str | None, typer.Option(help="badge of an officer whose track to render")] = None,
+    target_eta: Annotated[float, typer.Option(help="coverage target ETA in seconds")] = 600.0,
+) -> None:
+    """Render self-contained folium maps: incident heatmap by H3 cell, coverage gaps, an officer's track."""
+    from jogo_dispatch.maps.service import render_all
+
+    settings = resolve_settings()
+    try:
+        _in_session(settings, lambda session: render_all(
+            session, settings, out, hours=hours, badge=officer, target_eta_s=target_eta, log=_say))
+    except Exception as exc:  # noqa: BLE001
+        _fail(exc)
+
+
 def main() -> None:
     try:
         app()
