@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from jogo_dispatch.demo import DEMO_PASSWORD
 from jogo_dispatch.settings import Settings
 
+DEFAULT_MIX = "http=0.4,ws=0.3,osmand=0.2,owntracks=0.1"
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="jogo-dispatch: police dispatch engine")
 T = TypeVar("T")
 
@@ -178,11 +179,12 @@ def run(
     officers: Annotated[int, typer.Option(help="simulated officers (0 = none)")] = 840,
     interval: Annotated[float, typer.Option(help="seconds between one officer's pings")] = 3.0,
     duration: Annotated[float | None, typer.Option(help="stop after this many seconds")] = None,
+    mix: Annotated[str, typer.Option(help="protocol shares")] = DEFAULT_MIX,
 ) -> None:
     """The main job: database (project-managed PostGIS unless JOGO_DATABASE_URL), schema, demo data,
     the server, simulated officers, and the live map URL."""
     from jogo_dispatch.schema import upgrade_head
-    from jogo_dispatch.sim.officers import make_walkers, stream_positions
+    from jogo_dispatch.sim.officers import make_walkers, parse_mix, stream_positions
 
     settings = resolve_settings()
     _say("migrating the schema")
@@ -204,7 +206,7 @@ def run(
         typer.echo("")
         if fleet:
             asyncio.run(stream_positions(base, make_walkers(fleet), interval_s=interval, duration_s=duration,
-                                         log=_say))
+                                         mix=parse_mix(mix), log=_say))
         else:
             server.wait()
     except KeyboardInterrupt:
@@ -215,6 +217,35 @@ def run(
             server.wait(timeout=15)
         except subprocess.TimeoutExpired:
             server.kill()
+
+
+@app.command()
+def simulate(
+    base_url: Annotated[str, typer.Option(help="server to drive")] = "http://127.0.0.1:8000",
+    officers: Annotated[int, typer.Option(help="simulated officers")] = 840,
+    interval: Annotated[float, typer.Option(help="seconds between one officer's fixes")] = 3.0,
+    duration: Annotated[float | None, typer.Option(help="stop after this many seconds")] = None,
+    mix: Annotated[str, typer.Option(help="protocol shares, e.g. http=0.4,ws=0.3,osmand=0.2,owntracks=0.1")]
+    = DEFAULT_MIX,
+) -> None:
+    """Officers patrolling Malang, streaming through the real phone protocols (needs the server's database
+    to enrol the simulated officers' devices)."""
+    from jogo_dispatch.sim.officers import make_walkers, parse_mix, stream_positions
+
+    settings = resolve_settings()
+    try:
+        shares = parse_mix(mix)
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    fleet = _seed(settings, officers)
+    _say(f"{len(fleet)} officers -> {base_url} ({', '.join(f'{k} {v:.0%}' for k, v in shares.items())})")
+    try:
+        counters = asyncio.run(stream_positions(base_url, make_walkers(fleet), interval_s=interval,
+                                                duration_s=duration, mix=shares, log=_say))
+    except KeyboardInterrupt:
+        return
+    typer.echo(f"sent {counters.sent}, acknowledged {counters.acked}, failed {counters.failed}")
 
 
 @app.command("render-maps")

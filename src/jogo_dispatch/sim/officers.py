@@ -8,11 +8,12 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 
 from jogo_dispatch.demo import SimOfficer
+from jogo_dispatch.sim.phones import PROTOCOLS, Counters, Fix, Phone, StreamPhone, now
 
 # Kota Malang, roughly (w, s, e, n).
 MALANG_BBOX = (112.585, -8.035, 112.675, -7.915)
@@ -72,11 +73,31 @@ def make_walkers(officers: Sequence[SimOfficer], seed: int = 11) -> list[Walker]
     return out
 
 
-@dataclass
-class SimStats:
-    sent: int = 0
-    accepted: int = 0
-    failed: int = 0
+def parse_mix(spec: str) -> dict[str, float]:
+    """``http=0.4,ws=0.3,osmand=0.2,owntracks=0.1`` → weights (normalised)."""
+    mix: dict[str, float] = {}
+    for part in filter(None, (p.strip() for p in spec.split(","))):
+        name, _, weight = part.partition("=")
+        if name not in PROTOCOLS:
+            raise ValueError(f"unknown protocol {name!r}; use {', '.join(PROTOCOLS)}")
+        mix[name] = float(weight or 1)
+    total = sum(mix.values())
+    if total <= 0:
+        raise ValueError("the protocol mix needs a positive weight")
+    return {k: v / total for k, v in mix.items()}
+
+
+def assign_protocols(walkers: Sequence[Walker], mix: dict[str, float]) -> list[str]:
+    """Deterministic split by the mix's shares (officer i gets the protocol whose share covers it)."""
+    out, acc, names = [], 0.0, list(mix)
+    bounds = []
+    for name in names:
+        acc += mix[name]
+        bounds.append(acc)
+    for i in range(len(walkers)):
+        x = (i + 0.5) / len(walkers)
+        out.append(next((n for n, b in zip(names, bounds, strict=True) if x <= b), names[-1]))
+    return out
 
 
 async def stream_positions(
@@ -85,53 +106,58 @@ async def stream_positions(
     *,
     interval_s: float = 3.0,
     duration_s: float | None = None,
+    mix: dict[str, float] | None = None,
     concurrency: int = 32,
     log: Callable[[str], None] = print,
     stop: asyncio.Event | None = None,
-) -> SimStats:
-    """Each officer sends one ping per interval (as a phone would), spread evenly over the interval."""
-    stats = SimStats()
+    on_officer_message: Any = None,
+) -> Counters:
+    """Each officer's phone sends one fix per interval, spread evenly over the interval, through its
+    protocol (see sim.phones)."""
+    counters = Counters()
     stop = stop or asyncio.Event()
     sem = asyncio.Semaphore(concurrency)
+    ws_url = base_url.replace("http://", "ws://").replace("https://", "wss://")
     started = last_report = time.monotonic()
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(base_url=base_url, timeout=15, limits=limits) as client:
+        phones: list[Phone] = []
+        for wk, proto in zip(walkers, assign_protocols(walkers, mix or {"http": 1.0}), strict=True):
+            if proto == "ws":
+                phones.append(StreamPhone(wk.officer, client, counters, ws_url, on_officer_message))
+            else:
+                phones.append(PROTOCOLS[proto](wk.officer, client, counters))
 
-        async def send(wk: Walker) -> None:
-            body = {"lat": round(wk.lat, 6), "lon": round(wk.lon, 6), "recorded_at": datetime.now(UTC).isoformat(),
-                    "accuracy_m": round(wk.rng.uniform(3, 15), 1), "speed_mps": round(wk.speed, 1),
-                    "heading_deg": wk.heading, "battery_pct": round(wk.rng.uniform(20, 100))}
+        async def send(phone: Phone, wk: Walker) -> None:
+            fix = Fix(wk.lat, wk.lon, now(), wk.speed, wk.heading, round(wk.rng.uniform(3, 15), 1),
+                      float(round(max(5.0, 100 - (time.monotonic() - started) / 60 - wk.rng.uniform(0, 60)))))
             async with sem:
-                try:
-                    r = await client.post("/api/v1/pings", json=body,
-                                          headers={"Authorization": f"Bearer {wk.officer.token}"})
-                    stats.sent += 1
-                    if r.status_code == 200:
-                        stats.accepted += r.json()["accepted"]
-                    else:
-                        stats.failed += 1
-                except httpx.HTTPError:
-                    stats.failed += 1
+                await phone.send(fix)
 
         pending: set[asyncio.Task[None]] = set()
-        while not stop.is_set():
-            tick = time.monotonic()
-            gap = interval_s / max(1, len(walkers))
-            for wk in walkers:
-                wk.step(interval_s)
-                task = asyncio.create_task(send(wk))
-                pending.add(task)
-                task.add_done_callback(pending.discard)
-                await asyncio.sleep(gap)
-            now = time.monotonic()
-            if now - last_report >= 10:
-                rate = stats.sent / (now - started)
-                log(f"simulator: {len(walkers)} officers, {stats.sent} pings sent ({rate:.0f}/s), "
-                    f"{stats.accepted} accepted, {stats.failed} failed")
-                last_report = now
-            if duration_s is not None and now - started >= duration_s:
-                break
-            await asyncio.sleep(max(0.0, interval_s - (time.monotonic() - tick)))
-        if pending:
-            await asyncio.gather(*pending, return_exceptions=True)
-    return stats
+        try:
+            while not stop.is_set():
+                tick = time.monotonic()
+                gap = interval_s / max(1, len(walkers))
+                for wk, phone in zip(walkers, phones, strict=True):
+                    wk.step(interval_s)
+                    task = asyncio.create_task(send(phone, wk))
+                    pending.add(task)
+                    task.add_done_callback(pending.discard)
+                    await asyncio.sleep(gap)
+                t = time.monotonic()
+                if t - last_report >= 10:
+                    rate = counters.acked / (t - started)
+                    shares = ", ".join(f"{k} {v}" for k, v in sorted(counters.by_protocol.items()))
+                    log(f"simulator: {len(walkers)} officers, {counters.sent} fixes sent, {counters.acked} acknowledged "
+                        f"({rate:.0f}/s; {shares}), {counters.failed} failed")
+                    last_report = t
+                if duration_s is not None and t - started >= duration_s:
+                    break
+                await asyncio.sleep(max(0.0, interval_s - (time.monotonic() - tick)))
+            if pending:
+                await asyncio.gather(*pending, return_exceptions=True)
+        finally:
+            for phone in phones:
+                await phone.close()
+    return counters
