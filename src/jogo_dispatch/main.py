@@ -23,6 +23,8 @@ from jogo_dispatch.alerts.router import router as alerts_router
 from jogo_dispatch.db import make_engine, make_sessionmaker
 from jogo_dispatch.errors import AppError
 from jogo_dispatch.events import EventBus
+from jogo_dispatch.idempotency import PURGE as PURGE_IDEMPOTENCY_KEYS
+from jogo_dispatch.idempotency import IdempotencyMiddleware
 from jogo_dispatch.live.hub import LiveHub
 from jogo_dispatch.live.pubsub import PostgresRelay
 from jogo_dispatch.live.router import router as live_router
@@ -91,13 +93,16 @@ async def maintain_partitions(settings: Settings) -> list[str]:
     return dropped
 
 
-async def _partition_loop(settings: Settings) -> None:
+async def _maintenance_loop(rt: Runtime) -> None:
+    """Hourly: ping partitions ahead of time and past retention, expired idempotency keys."""
     while True:
         await asyncio.sleep(PARTITION_MAINTENANCE_S)
         try:
-            await maintain_partitions(settings)
+            await maintain_partitions(rt.settings)
+            async with rt.engine.begin() as conn:
+                await conn.execute(PURGE_IDEMPOTENCY_KEYS)
         except Exception:  # noqa: BLE001 - retried next round
-            log.exception("partition maintenance failed")
+            log.exception("maintenance failed")
 
 
 async def serve_osmand_port(app: FastAPI, settings: Settings) -> None:
@@ -139,7 +144,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     if settings.pubsub == "postgres":
         relay = PostgresRelay(to_libpq_url(settings.database_url or ""), rt.bus)
         await relay.start()
-    tasks = [asyncio.create_task(_partition_loop(settings), name="partitions")]
+    tasks = [asyncio.create_task(_maintenance_loop(rt), name="maintenance")]
     if settings.presence_sweep_s > 0:
         tasks.append(asyncio.create_task(presence_loop(rt, settings.presence_sweep_s), name="presence"))
     if settings.osmand_port:
@@ -198,6 +203,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
+    app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(MetricsMiddleware)
     for router in (ops_router, accounts_router, tracking_router, alerts_router, phones_router, stream_router,
                    live_router, responders_router):

@@ -1,5 +1,6 @@
 """Imports every domain's tables so Alembic and tests see one metadata."""
 
+from jogo_dispatch import idempotency as _idempotency  # noqa: F401
 from jogo_dispatch.accounts import models as _accounts  # noqa: F401
 from jogo_dispatch.alerts import models as _alerts  # noqa: F401
 from jogo_dispatch.db import Base

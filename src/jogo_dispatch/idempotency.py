@@ -1,0 +1,116 @@
+"""``Idempotency-Key`` on POST: a phone that retries a report or an SOS after a lost response gets the
+first response again, and nothing is created twice.
+
+Keys are scoped by the caller's credentials, method and path. A key whose first request is still
+running answers 409; a first request that failed with a 5xx frees the key for a retry. The response is
+stored right after the request's own commit: a crash in between would let a retry run again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from datetime import datetime
+
+import orjson
+from sqlalchemy import DateTime, Integer, LargeBinary, String, Text, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.orm import Mapped, mapped_column
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from jogo_dispatch.db import Base, created_at_column
+
+
+
+class IdempotencyKey(Base):
+    __tablename__ = "idempotency_keys"
+
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    method: Mapped[str] = mapped_column(String(8))
+    path: Mapped[str] = mapped_column(Text)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    headers: Mapped[Any] = mapped_column(JSONB)
+    body: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = created_at_column()
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+MAX_KEY = 200
+KEEP_HOURS = 24
+
+_CLAIM = text(
+    "INSERT INTO idempotency_keys (key_hash, method, path) VALUES (:k, :m, :p) "
+    "ON CONFLICT (key_hash) DO NOTHING RETURNING key_hash")
+_FETCH = text("SELECT status_code, headers, body, completed_at FROM idempotency_keys WHERE key_hash = :k")
+_STORE = text("UPDATE idempotency_keys SET status_code = :s, headers = CAST(:h AS jsonb), body = :b, "
+              "completed_at = now() WHERE key_hash = :k")
+_RELEASE = text("DELETE FROM idempotency_keys WHERE key_hash = :k")
+PURGE = text(f"DELETE FROM idempotency_keys WHERE created_at < now() - interval '{KEEP_HOURS} hours'")
+
+
+def _header(scope: Scope, name: bytes) -> bytes | None:
+    for k, v in scope.get("headers", []):
+        if k == name:
+            return v  # type: ignore[no-any-return]
+    return None
+
+
+async def _json(send: Send, status: int, body: dict[str, Any]) -> None:
+    payload = orjson.dumps(body)
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]})
+    await send({"type": "http.response.body", "body": payload})
+
+
+class IdempotencyMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        key = _header(scope, b"idempotency-key") if scope["type"] == "http" and scope["method"] == "POST" else None
+        runtime = getattr(scope.get("app").state, "runtime", None) if scope.get("app") else None
+        if key is None or runtime is None:
+            await self.app(scope, receive, send)
+            return
+        if not 1 <= len(key) <= MAX_KEY:
+            await _json(send, 400, {"error": {"code": "bad_idempotency_key",
+                                              "message": f"Idempotency-Key must be 1..{MAX_KEY} characters"}})
+            return
+        who = _header(scope, b"authorization") or b""
+        digest = hashlib.sha256(b"\0".join([who, scope["method"].encode(), scope["path"].encode(), key])).hexdigest()
+        engine: AsyncEngine = runtime.engine
+        async with engine.begin() as conn:
+            claimed = (await conn.execute(_CLAIM, {"k": digest, "m": scope["method"], "p": scope["path"]})).first()
+            row = None if claimed else (await conn.execute(_FETCH, {"k": digest})).first()
+        if row is not None:
+            if row.completed_at is None:
+                await _json(send, 409, {"error": {"code": "request_in_progress",
+                                                  "message": "a request with this Idempotency-Key is still running"}})
+                return
+            headers = [(k.encode(), v.encode()) for k, v in row.headers] + [(b"idempotent-replayed", b"true")]
+            await send({"type": "http.response.start", "status": row.status_code, "headers": headers})
+            await send({"type": "http.response.body", "body": row.body or b""})
+            return
+        captured: dict[str, Any] = {"status": 500, "headers": [], "body": bytearray()}
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                captured["status"] = message["status"]
+                captured["headers"] = [(k.decode("latin-1"), v.decode("latin-1"))
+                                       for k, v in message.get("headers", [])]
+            elif message["type"] == "http.response.body":
+                captured["body"] += message.get("body", b"")
+            await send(message)
+
+        try:
+            await self.app(scope, receive, capture)
+        finally:
+            async with engine.begin() as conn:
+                if captured["status"] >= 500:
+                    await conn.execute(_RELEASE, {"k": digest})
+                else:
+                    await conn.execute(_STORE, {"k": digest, "s": captured["status"],
+                                                "h": orjson.dumps(captured["headers"]).decode(),
+                                                "b": bytes(captured["body"])})
