@@ -1,0 +1,188 @@
+#!/usr/bin/env python
+"""Ping-to-live-map latency: from the officer's POST to the position arriving on dispatcher websockets.
+
+One run: a fresh database, the server as a separate process, N officers posting one ping per second each
+(single-ping requests, as phones do), M dispatcher websocket clients. Measured twice in the same run,
+so the ratio is honest: ingest alone (no websocket clients, the baseline), then with the clients.
+Latency = arrival time on the websocket - the ping's recorded_at (set at send time, same clock).
+
+    .venv/bin/python scripts/bench_live.py --officers 840 --clients 50 --seconds 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import orjson
+import psycopg
+import websockets
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from jogo_dispatch.accounts.security import Passwords  # noqa: E402
+from jogo_dispatch.db import make_engine, make_sessionmaker  # noqa: E402
+from jogo_dispatch.demo import seed_demo  # noqa: E402
+from jogo_dispatch.schema import upgrade_head  # noqa: E402
+from jogo_dispatch.sim.officers import make_walkers  # noqa: E402
+
+ADMIN = os.environ.get("JOGO_BENCH_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def pct(xs: list[float], p: float) -> float:
+    if not xs:
+        return float("nan")
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
+
+
+async def seed(url: str, officers: int):
+    engine = make_engine(url.replace("postgresql://", "postgresql+psycopg://"), 2)
+    async with make_sessionmaker(engine)() as s:
+        fleet = await seed_demo(s, Passwords(), officers)
+        await s.commit()
+    await engine.dispose()
+    return fleet
+
+
+async def login(base: str) -> str:
+    async with httpx.AsyncClient(base_url=base) as c:
+        r = await c.post("/api/v1/auth/token", data={"username": "dispatcher", "password": "jogo-demo"})
+        return r.json()["access_token"]
+
+
+async def drive(base: str, fleet, seconds: float, ws_url: str | None, clients: int, token: str) -> dict:
+    latencies: list[float] = []
+    received = 0
+    stop = asyncio.Event()
+
+    async def listener() -> None:
+        nonlocal received
+        async with websockets.connect(f"{ws_url}/api/v1/live?token={token}", max_size=None) as ws:
+            while not stop.is_set():
+                try:
+                    raw = await asyncio.wait_for(ws.recv(), 1.0)
+                except TimeoutError:
+                    continue
+                now = time.time()
+                msg = orjson.loads(raw)
+                if msg["type"] == "positions":
+                    for p in msg["positions"]:
+                        latencies.append(now - datetime.fromisoformat(p["recorded_at"]).timestamp())
+                        received += 1
+                elif msg["type"] == "heartbeat":
+                    await ws.send('{"type":"pong"}')
+
+    listeners = [asyncio.create_task(listener()) for _ in range(clients)] if ws_url else []
+    await asyncio.sleep(1.0 if listeners else 0)
+    walkers = make_walkers(fleet)
+    sent = ok = 0
+    ack_ms: list[float] = []
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=10) as c:
+        sem = asyncio.Semaphore(64)
+
+        async def one(wk) -> None:
+            nonlocal sent, ok
+            body = orjson.dumps({"lat": round(wk.lat, 6), "lon": round(wk.lon, 6),
+                                 "recorded_at": datetime.now(UTC).isoformat()})
+            async with sem:
+                t = time.perf_counter()
+                r = await c.post("/api/v1/pings", content=body, headers={
+                    "Authorization": f"Bearer {wk.officer.token}", "Content-Type": "application/json"})
+                ack_ms.append((time.perf_counter() - t) * 1000)
+            sent += 1
+            ok += r.status_code == 200 and r.json()["accepted"] == 1
+
+        started = time.monotonic()
+        tasks = set()
+        while time.monotonic() - started < seconds:
+            tick = time.monotonic()
+            for wk in walkers:
+                wk.step(1.0)
+                t = asyncio.create_task(one(wk))
+                tasks.add(t)
+                t.add_done_callback(tasks.discard)
+                await asyncio.sleep(1.0 / len(walkers))
+            await asyncio.sleep(max(0.0, 1.0 - (time.monotonic() - tick)))
+        await asyncio.gather(*tasks)
+        elapsed = time.monotonic() - started
+    await asyncio.sleep(1.0)
+    stop.set()
+    await asyncio.gather(*listeners, return_exceptions=True)
+    return {"sent": sent, "accepted": ok, "seconds": round(elapsed, 1), "pings_per_s": round(ok / elapsed, 1),
+            "ack_p50_ms": round(pct(ack_ms, 50), 1), "ack_p99_ms": round(pct(ack_ms, 99), 1),
+            "ws_messages": received, "latency_p50_ms": round(pct(latencies, 50) * 1000, 1),
+            "latency_p99_ms": round(pct(latencies, 99) * 1000, 1)}
+
+
+async def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--officers", type=int, default=840)
+    ap.add_argument("--clients", type=int, default=50)
+    ap.add_argument("--seconds", type=float, default=20)
+    ap.add_argument("--port", type=int, default=8931)
+    ap.add_argument("--json", default=str(ROOT / "benchmarks/results/live.json"))
+    args = ap.parse_args()
+    name = f"jogo_bench_live_{os.getpid()}"
+    with psycopg.connect(ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = ADMIN.rsplit("/", 1)[0] + f"/{name}"
+    server = None
+    try:
+        print(f"[bench_live] database {name}: migrating and seeding {args.officers} officers", flush=True)
+        upgrade_head(url)
+        fleet = await seed(url, args.officers)
+        env = {**os.environ, "JOGO_DATABASE_URL": url, "JOGO_LOG_LEVEL": "WARNING", "JOGO_OSMAND_PORT": ""}
+        server = subprocess.Popen([sys.executable, "-m", "jogo_dispatch.cli", "serve", "--port", str(args.port)],
+                                  env=env)
+        base, ws = f"http://127.0.0.1:{args.port}", f"ws://127.0.0.1:{args.port}"
+        async with httpx.AsyncClient() as c:
+            for _ in range(300):
+                try:
+                    if (await c.get(f"{base}/readyz")).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                await asyncio.sleep(0.1)
+        token = await login(base)
+        print(f"[bench_live] baseline: {args.officers} officers x 1 ping/s, no websocket clients", flush=True)
+        baseline = await drive(base, fleet, args.seconds, None, 0, token)
+        print(f"[bench_live] with {args.clients} dispatcher websockets", flush=True)
+        loaded = await drive(base, fleet, args.seconds, ws, args.clients, token)
+    finally:
+        if server:
+            server.terminate()
+            server.wait(15)
+        with psycopg.connect(ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    result = {"benchmark": "ping_to_websocket", "officers": args.officers, "clients": args.clients,
+              "baseline": baseline, "with_clients": loaded,
+              "ingest_ratio": round(loaded["pings_per_s"] / max(1e-9, baseline["pings_per_s"]), 3),
+              "goal": {"latency_p99_ms": 100, "ingest_ratio": 1.0},
+              "machine": {"nproc": os.cpu_count(), "python": platform.python_version()},
+              "at": datetime.now(UTC).isoformat()}
+    print(f"\n{'':24}{'baseline':>12}{'+ ' + str(args.clients) + ' ws':>12}")
+    for key in ("pings_per_s", "ack_p50_ms", "ack_p99_ms", "latency_p50_ms", "latency_p99_ms", "ws_messages"):
+        print(f"{key:24}{baseline[key]!s:>12}{loaded[key]!s:>12}")
+    print(f"ingest with clients / baseline: {result['ingest_ratio']}")
+    ok = loaded["latency_p99_ms"] <= 100
+    print(f"goal p99 <= 100 ms: {'met' if ok else 'NOT met'} ({loaded['latency_p99_ms']} ms)")
+    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.json).write_text(json.dumps(result, indent=2))
+    print(f"written {args.json}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
