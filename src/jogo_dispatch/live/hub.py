@@ -170,11 +170,11 @@ def _coordinates(data: dict[str, Any]) -> tuple[float | None, float | None]:
 async def pump(client: LiveClient, send: Callable[[dict[str, Any]], Any], batch_s: float = 0.02) -> str:
     """Deliver the client's outbox until it must be closed; returns the reason. After a wake-up it
     lingers ``batch_s`` so that positions arriving together leave in one message (fewer sends per
-    client at the price of a few milliseconds)."""
+    client at the price of a few milliseconds); other events (alerts, incidents) leave at once."""
     while True:
         if client.closed_reason:
             return client.closed_reason
-        if batch_s:
+        if batch_s and not client.events:
             await asyncio.sleep(batch_s)
         messages, next_due = client.take(time.monotonic())
         for m in messages:
