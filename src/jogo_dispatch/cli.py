@@ -266,6 +266,30 @@ def render_maps(
         _fail(exc)
 
 
+@app.command()
+def seed(
+    region: Annotated[str, typer.Option(help="region pack: malang or cilacap")],
+) -> None:
+    """Load a region pack (police sectors, agencies, hospitals, routing rules, categories) into the database.
+    Idempotent: rows are upserted by code; rules and agencies added through the API are kept."""
+    from jogo_dispatch.agencies import service
+    from jogo_dispatch.regions import packs
+
+    settings = resolve_settings()
+    try:
+        pack = packs.load(region)
+    except packs.PackError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    _say(f"seeding region {region}: {pack.name}")
+    try:
+        _in_session(settings, lambda session: service.seed_region(session, pack, _say))
+    except Exception as exc:  # noqa: BLE001
+        _fail(exc)
+    typer.echo(f"region {region} loaded: {len(pack.sectors)} police sectors, {len(pack.agencies)} agencies "
+               f"({len(pack.hospitals)} hospitals), {len(pack.rules)} routing rules")
+
+
 def main() -> None:
     try:
         app()

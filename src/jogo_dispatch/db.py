@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import DateTime, MetaData, func
+import psycopg
+from sqlalchemy import DateTime, MetaData, event, func
+from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from jogo_dispatch.errors import Unavailable
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -30,8 +35,48 @@ def created_at_column() -> Mapped[datetime]:
     return mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
 
 
+# libpq options for every connection of the service (engine and the ping writer). When the database
+# host vanishes without closing its sockets, these bound the wait: a new connection gives up after
+# connect_timeout, a request on an open one once the kernel has had no TCP ack for tcp_user_timeout.
+CONNECT_OPTIONS: dict[str, Any] = {
+    "connect_timeout": 5,
+    "tcp_user_timeout": 10_000,
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 5,
+    "keepalives_count": 3,
+}
+# A request waits at most this long for a pooled connection before it fails.
+POOL_TIMEOUT_S = 10.0
+
+
 def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    engine = create_async_engine(
+        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, pool_timeout=POOL_TIMEOUT_S,
+        connect_args=dict(CONNECT_OPTIONS),
+    )
+    event.listen(engine.sync_engine, "handle_error", _database_unreachable)
+    return engine
+
+
+def is_unreachable(exc: BaseException) -> bool:
+    """The database is down, restarting or cut off (as opposed to a bad query or a constraint)."""
+    if not isinstance(exc, psycopg.OperationalError):
+        return False
+    # No SQLSTATE: refused, reset or timed-out socket. 08: connection exception. 57P: operator
+    # intervention (admin/crash shutdown, "the database system is starting up").
+    return exc.sqlstate is None or exc.sqlstate.startswith(("08", "57P"))
+
+
+def _database_unreachable(ctx: ExceptionContext) -> None:
+    """Turn "cannot reach PostgreSQL" into the service's 503 (``database_unavailable``) wherever it
+    surfaces, instead of an internal error. The pool has already invalidated the dead connections;
+    pre-ping failures are left alone so that the pool can replace a stale connection by itself."""
+    if ctx.is_pre_ping:
+        return
+    if ctx.is_disconnect or is_unreachable(ctx.original_exception):
+        raise Unavailable("database unavailable, retry shortly", code="database_unavailable",
+                          headers={"Retry-After": "1"})
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

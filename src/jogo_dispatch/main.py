@@ -19,6 +19,9 @@ from jogo_dispatch import __version__
 from jogo_dispatch.accounts.router import router as accounts_router
 from jogo_dispatch.accounts.security import Passwords, Tokens
 from jogo_dispatch.accounts.service import Authenticator
+from jogo_dispatch.agencies import service as agencies
+from jogo_dispatch.agencies.router import open311_router
+from jogo_dispatch.agencies.router import router as agencies_router
 from jogo_dispatch.alerts.router import router as alerts_router
 from jogo_dispatch.db import make_engine, make_sessionmaker
 from jogo_dispatch.errors import AppError
@@ -27,6 +30,7 @@ from jogo_dispatch.idempotency import PURGE as PURGE_IDEMPOTENCY_KEYS
 from jogo_dispatch.idempotency import IdempotencyMiddleware
 from jogo_dispatch.live.hub import LiveHub
 from jogo_dispatch.live.pubsub import PostgresRelay
+from jogo_dispatch.live.page import router as live_page_router
 from jogo_dispatch.live.router import router as live_router
 from jogo_dispatch.logging import configure_logging
 from jogo_dispatch.responders import service as responders
@@ -45,6 +49,7 @@ from jogo_dispatch.tracking.router import router as tracking_router
 from jogo_dispatch.tracking.stream import OfficerChannels
 from jogo_dispatch.tracking.stream import router as stream_router
 from jogo_dispatch.tracking.writer import PingWriter, PositionUpdate
+from jogo_dispatch.webapp.router import router as webapp_router
 
 log = structlog.get_logger(__name__)
 
@@ -133,6 +138,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await rt.ingest.load(session)
     await rt.writer.start()
     rt.extras["loop"] = asyncio.get_running_loop()
+    rt.extras.setdefault("on_false_report", []).append(agencies.false_report_hook(settings, rt.bus))
     rt.extras["officer_channels"] = OfficerChannels(rt.bus)
     rt.extras["hub"] = LiveHub(rt.bus, settings.live_coalesce_s, settings.live_queue_max)
     index = rt.extras["index"] = responders.make_index(settings)
@@ -206,6 +212,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(MetricsMiddleware)
     for router in (ops_router, accounts_router, tracking_router, alerts_router, phones_router, stream_router,
-                   live_router, responders_router):
+                   live_router, live_page_router, responders_router, agencies_router, open311_router,
+                   webapp_router):
         app.include_router(router)
     return app

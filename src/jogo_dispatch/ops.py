@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -12,6 +13,7 @@ from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from jogo_dispatch.deps import RuntimeDep
+from jogo_dispatch.errors import AppError
 from jogo_dispatch.schema import current_revision, head_revision
 
 router = APIRouter(tags=["operations"])
@@ -21,6 +23,8 @@ LATENCY = Histogram(
     "jogo_http_request_seconds", "HTTP request latency", ["route"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
 )
+# A load balancer's probe must get an answer even when the database hangs instead of refusing.
+READY_CHECK_TIMEOUT_S = 3.0
 
 
 @router.get("/healthz")
@@ -32,14 +36,21 @@ async def healthz() -> dict[str, str]:
 async def readyz(rt: RuntimeDep) -> Response:
     checks: dict[str, Any] = {}
     try:
-        async with rt.engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
-            current = await current_revision(conn)
+        async with asyncio.timeout(READY_CHECK_TIMEOUT_S):
+            async with rt.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+                current = await current_revision(conn)
         head = head_revision()
         checks["database"] = "ok"
         checks["migrations"] = "ok" if current == head else f"at {current}, head is {head}"
+    except TimeoutError:
+        checks["database"] = f"no answer within {READY_CHECK_TIMEOUT_S:g}s"
+    except AppError as exc:
+        checks["database"] = f"unreachable: {exc.code}"
     except Exception as exc:  # noqa: BLE001 - any failure means not ready
         checks["database"] = f"unreachable: {type(exc).__name__}"
+    # The writer is what acknowledges pings: not ready while it is reconnecting, even if a fresh
+    # engine connection already works again.
     checks["writer"] = "ok" if rt.writer.healthy else "reconnecting"
     ready = all(v == "ok" for v in checks.values())
     return JSONResponse({"status": "ready" if ready else "not_ready", "checks": checks},

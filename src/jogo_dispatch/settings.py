@@ -61,6 +61,24 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Jakarta"
     pubsub: Literal["memory", "postgres"] = "memory"
 
+    # --- agencies
+    region: str = Field("malang", description="region pack this deployment serves (malang, cilacap)")
+    route_hospitals: int = Field(3, ge=0, le=20, description="nearest hospitals listed when someone may be hurt")
+    strikes_to_block: int = Field(3, ge=1, description="false reports after which a citizen's account is blocked")
+
+    # --- reports / dispatch
+    duplicate_radius_m: float = Field(300.0, gt=0, description="a report this close to an open incident of "
+                                      "its category is linked to it")
+    duplicate_window_s: float = Field(3600.0, gt=0, description="... if that incident was received this recently")
+    offer_timeout_s: float = Field(60.0, gt=0, description="an unanswered offer goes to the next nearest officer")
+    offer_max_attempts: int = Field(3, ge=1, description="offers per dispatch before an offer_exhausted alert")
+    offer_sweep_s: float = Field(1.0, ge=0, description="how often overdue offers are claimed (0 = never)")
+    assignment_cutoff_s: float = Field(1800.0, gt=0, description="batch assignment ignores officers with a "
+                                       "longer ETA")
+    sos_nearest_k: int = Field(5, ge=1, le=100, description="nearest responders computed for an SOS")
+    photo_max_bytes: int = Field(5_000_000, gt=0, description="largest report photo")
+    photo_max_pixels: int = Field(40_000_000, gt=0, description="largest report photo in pixels (w x h)")
+
     @field_validator("osmand_port", mode="before")
     @classmethod
     def _empty_port_disables(cls, v: object) -> object:

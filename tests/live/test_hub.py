@@ -80,3 +80,16 @@ async def test_slow_client_is_cut_off_and_others_are_not_slowed():
     slow_task.cancel()
     fast_task.cancel()
     assert fast.closed_reason is None
+
+
+def test_viewport_change_replays_latest_positions_now_in_view():
+    bus = EventBus()
+    hub = LiveHub(bus, coalesce_s=0)
+    c = hub.connect()
+    c.viewport = Viewport(112.6, -7.4, 112.8, -7.2)  # Surabaya
+    bus.publish("positions", positions=[pos(1, t=7)])  # Malang: not sent
+    assert c.take(1.0)[0] == []
+    c.viewport = Viewport(112.6, -8.0, 112.7, -7.9)
+    hub.replay_viewport(c)
+    out, _ = c.take(2.0)
+    assert [(p["officer_id"], p["recorded_at"]) for p in out[0]["positions"]] == [(1, "7")]

@@ -580,7 +580,7 @@ class ResponderIndex:
         while True:
             if j >= 0:
                 lower = walk.bound(j) - dq  # nothing outside disk j is closer than this
-                if lower > radius or (n_ok >= k and kth_upper < lower):
+                if lower > radius or n_match >= total_match or (n_ok >= k and kth_upper < lower):
                     break
             target = min(kth_upper, radius)
             nxt = j + 1
@@ -687,7 +687,7 @@ class ResponderIndex:
             if c2.size > k:
                 threshold = min(threshold, chord2_to_upper_m(float(np.partition(c2, k - 1)[k - 1])))
             # Anyone whose lower bound beats the k-th upper bound might make the list: solve those.
-            survivors = g.ok_slots[c2 <= lower_m_to_chord2(threshold)]
+            survivors = g.ok_slots[c2 <= lower_m_to_chord2(threshold * 0.98)]
             dist = self._exact(lat, lon, survivors)
             if radius != math.inf:
                 within = dist <= radius

@@ -149,10 +149,17 @@ class LiveHub:
                 continue
             client.offer_event(message)
 
+    def replay_viewport(self, client: LiveClient) -> None:
+        """After a viewport change, the client gets the latest position of everyone now in view."""
+        for officer_id, info in self.officers.items():
+            pos = info.get("position")
+            if pos is not None and self._officer_visible(client, officer_id, pos["lat"], pos["lon"]):
+                client.offer_position(pos)
+
     def _fan_positions(self, positions: list[dict[str, Any]]) -> None:
         for pos in positions:
             info = self.officers.setdefault(pos["officer_id"], {})
-            info["lat"], info["lon"] = pos["lat"], pos["lon"]
+            info["lat"], info["lon"], info["position"] = pos["lat"], pos["lon"], pos
         for client in self.clients:
             for pos in positions:
                 if self._officer_visible(client, pos["officer_id"], pos["lat"], pos["lon"]):

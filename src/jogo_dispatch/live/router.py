@@ -77,9 +77,12 @@ async def live(ws: WebSocket) -> None:
             raw = await ws.receive_text()
             last_heard = time.monotonic()
             try:
-                error = apply_client_message(client, orjson.loads(raw))
+                msg = orjson.loads(raw)
+                error = apply_client_message(client, msg)
             except orjson.JSONDecodeError:
-                error = {"code": "invalid_json", "message": "not JSON"}
+                msg, error = None, {"code": "invalid_json", "message": "not JSON"}
+            if error is None and isinstance(msg, dict) and msg.get("type") in ("viewport", "filters"):
+                hub.replay_viewport(client)
             if error:
                 client.offer_event({"type": "error", "server_time": server_time(), "error": error})
 

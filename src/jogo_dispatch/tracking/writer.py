@@ -5,6 +5,11 @@ since its last commit as one batch, COPYs it into a staging table, inserts it in
 (duplicates by (officer_id, recorded_at) are skipped), moves ``officer_positions`` once per officer,
 commits, and only then answers the waiting requests and runs the after-commit hooks (responder
 index, live feed). An acknowledged ping is therefore always durable.
+
+When the database goes away the writer answers every waiting request with a 503 at once (never a
+hang), refuses new pings while it reconnects (``healthy`` is false, so ``/readyz`` says not ready),
+and reconnects by itself. A batch whose commit was cut off may or may not be stored; the phone
+resends it and the duplicates come back as ``duplicate``, which it may treat as acknowledged.
 """
 
 from __future__ import annotations
@@ -20,14 +25,25 @@ import psycopg
 import structlog
 from prometheus_client import Counter, Histogram
 
+from jogo_dispatch.db import CONNECT_OPTIONS, is_unreachable
 from jogo_dispatch.errors import Unavailable
 from jogo_dispatch.tracking import partitions
 
 log = structlog.get_logger(__name__)
 
-BATCH_ROWS = Histogram("jogo_writer_batch_rows", "pings per group commit", buckets=(1, 10, 100, 1000, 5000, 20000))
+BATCH_ROWS = Histogram("jogo_writer_batch_rows", "pings per group commit",
+                       buckets=(1, 10, 100, 1000, 5000, 20000))
 COMMIT_SECONDS = Histogram("jogo_writer_commit_seconds", "time to write and commit one batch")
 PINGS_STORED = Counter("jogo_pings_stored_total", "pings committed to history")
+WRITER_FAILURES = Counter("jogo_writer_failures_total", "batches or health checks that lost the database")
+
+# Longest one group commit may take before the connection is given up as hung (a healthy batch of
+# 5000 rows takes well under a second).
+WRITE_TIMEOUT_S = 30.0
+# When no pings arrive the connection is checked this often, so that a database restart is noticed
+# (and the writer reconnected) before the next ping has to fail on a dead connection.
+IDLE_CHECK_S = 1.0
+RECONNECT_MAX_DELAY_S = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,14 +85,14 @@ _STAGE_COLUMNS = (
     "officer_id, recorded_at, received_at, lat, lon, accuracy_m, speed_mps, heading_deg, "
     "altitude_m, battery_pct, device_id, source, attributes"
 )
-_CREATE_STAGE = f"""
+_CREATE_STAGE = """
 CREATE TEMP TABLE IF NOT EXISTS ping_stage (
     officer_id bigint, recorded_at timestamptz, received_at timestamptz, lat float8, lon float8,
     accuracy_m float8, speed_mps float8, heading_deg float8, altitude_m float8, battery_pct float8,
     device_id bigint, source text, attributes jsonb
 ) ON COMMIT DELETE ROWS
 """
-_INSERT_PINGS = f"""
+_INSERT_PINGS = """
 INSERT INTO pings (officer_id, recorded_at, received_at, geog, accuracy_m, speed_mps, heading_deg,
                    altitude_m, battery_pct, device_id, source, attributes)
 SELECT officer_id, recorded_at, received_at,
@@ -119,6 +135,9 @@ class PingWriter:
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self._queue_max = queue_max
         self._queued_rows = 0
+        self._drained = asyncio.Event()  # set while no accepted ping waits for its commit
+        self._drained.set()
+        self._closing = False
         self._conn: psycopg.AsyncConnection | None = None
         self._task: asyncio.Task[None] | None = None
         self._known_days: set = set()
@@ -133,10 +152,10 @@ class PingWriter:
         self._task = asyncio.create_task(self._run(), name="ping-writer")
 
     async def stop(self) -> None:
+        self._closing = True
         if self._task:
-            # Drain what was accepted before shutting down, then stop.
-            while not self._queue.empty():
-                await asyncio.sleep(0.01)
+            # Answer every ping accepted before shutting down (the batch being written included), then stop.
+            await self._drained.wait()
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
@@ -147,6 +166,9 @@ class PingWriter:
         """Wait until ``rows`` are committed; returns, per row, whether it was new (not a duplicate)."""
         if not rows:
             return []
+        if self._closing:
+            raise Unavailable("server shutting down, nothing was stored; retry", code="shutting_down",
+                              headers={"Retry-After": "1"})
         if not self.healthy:
             raise Unavailable("database unavailable, nothing was stored; retry", code="store_unavailable",
                               headers={"Retry-After": "1"})
@@ -155,11 +177,13 @@ class PingWriter:
                               headers={"Retry-After": "1"})
         done: asyncio.Future[list[bool]] = asyncio.get_running_loop().create_future()
         self._queued_rows += len(rows)
+        self._drained.clear()
         self._queue.put_nowait(_Pending(rows, done))
         return await done
 
     async def _connect(self) -> None:
-        self._conn = await psycopg.AsyncConnection.connect(self._conninfo, autocommit=False)
+        self._conn = await psycopg.AsyncConnection.connect(self._conninfo, autocommit=False,
+                                                           **CONNECT_OPTIONS)
         await self._conn.execute(_CREATE_STAGE)
         await self._conn.execute("SET synchronous_commit = on")
         await self._conn.commit()
@@ -168,25 +192,73 @@ class PingWriter:
         self.healthy = True
 
     async def _run(self) -> None:
-        while True:
-            batch = [await self._queue.get()]
-            rows = len(batch[0].rows)
-            while rows < self._max_batch and not self._queue.empty():
-                item = self._queue.get_nowait()
-                batch.append(item)
-                rows += len(item.rows)
+        # One long-lived get() so that an idle check never drops a ping that arrives meanwhile.
+        getter: asyncio.Task[_Pending] | None = None
+        try:
+            while True:
+                if getter is None:
+                    getter = asyncio.ensure_future(self._queue.get())
+                done, _ = await asyncio.wait({getter}, timeout=IDLE_CHECK_S)
+                if not done:
+                    await self._check_idle()
+                    continue
+                batch, getter = [getter.result()], None
+                await self._commit_batch(batch)
+        finally:
+            if getter is not None:
+                getter.cancel()
+
+    async def _commit_batch(self, batch: list[_Pending]) -> None:
+        rows = len(batch[0].rows)
+        while rows < self._max_batch and not self._queue.empty():
+            item = self._queue.get_nowait()
+            batch.append(item)
+            rows += len(item.rows)
+        try:
+            inserted, moved = await asyncio.wait_for(self._write(batch), WRITE_TIMEOUT_S)
+        except Exception as exc:  # noqa: BLE001 - every waiter must be answered
+            _answer_failed(batch)
+            self._release(rows)
+            await self._recover(exc)
+            return
+        # The same ping may come twice in one batch (a phone resending on a second socket): only the
+        # first copy is new, the other is answered as a duplicate.
+        fresh = set(inserted)
+        for item in batch:
+            if not item.done.done():
+                item.done.set_result([_take(fresh, key) for key in _keys(item.rows)])
+        self._release(rows)
+        self._after_commit(moved)
+
+    def _release(self, rows: int) -> None:
+        # Called once the released requests are answered: "drained" means every waiter has its answer.
+        self._queued_rows -= rows
+        if self._queued_rows == 0:
+            self._drained.set()
+
+    async def _recover(self, exc: Exception) -> None:
+        conn = self._conn
+        if conn is not None and not conn.broken and not conn.closed and not _connection_problem(exc):
+            # The database refused this batch only (a bad row, a missing partition): the connection is fine.
             try:
-                inserted, moved = await self._write(batch)
-            except Exception as exc:  # noqa: BLE001 - every waiter must be answered
-                self._fail(batch, exc)
-                await self._reconnect()
-                continue
-            finally:
-                self._queued_rows -= rows
-            for item in batch:
-                if not item.done.done():
-                    item.done.set_result([(r.officer_id, r.recorded_at) in inserted for r in item.rows])
-            self._after_commit(moved)
+                await asyncio.wait_for(conn.rollback(), WRITE_TIMEOUT_S)
+            except Exception:  # noqa: BLE001 - then it is not fine after all
+                pass
+            else:
+                log.error("ping batch failed", error=str(exc))
+                return
+        self._lost(exc)
+        await self._reconnect()
+
+    async def _check_idle(self) -> None:
+        assert self._conn is not None
+        try:
+            async with asyncio.timeout(WRITE_TIMEOUT_S):
+                await self._conn.execute("SELECT 1")
+                await self._conn.rollback()
+        except Exception as exc:  # noqa: BLE001 - a dead connection is replaced
+            self._lost(exc)
+            await self._reconnect()
 
     async def _write(self, batch: list[_Pending]) -> tuple[set[tuple[int, datetime]], list[PositionUpdate]]:
         assert self._conn is not None
@@ -214,30 +286,38 @@ class PingWriter:
         PINGS_STORED.inc(len(inserted))
         return inserted, moved
 
-    def _fail(self, batch: list[_Pending], exc: Exception) -> None:
+    def _lost(self, exc: BaseException) -> None:
+        """Refuse new pings and answer everything queued: reconnecting may take long, and no request
+        may wait on it meanwhile."""
         self.healthy = False
-        log.error("ping batch failed", error=str(exc), requests=len(batch))
-        for item in batch:
+        WRITER_FAILURES.inc()
+        queued: list[_Pending] = []
+        while not self._queue.empty():
+            queued.append(self._queue.get_nowait())
+        log.error("ping writer lost the database", error=str(exc) or type(exc).__name__,
+                  queued_requests=len(queued))
+        for item in queued:
             if not item.done.done():
                 item.done.set_exception(
-                    Unavailable("could not store pings, nothing was kept; retry", code="store_failed",
+                    Unavailable("database unavailable, nothing was stored; retry", code="store_unavailable",
                                 headers={"Retry-After": "1"})
                 )
+        self._release(sum(len(item.rows) for item in queued))
 
     async def _reconnect(self) -> None:
-        delay = 0.2
+        delay = 0.1
         while True:
+            if self._conn is not None:
+                with contextlib.suppress(Exception):
+                    await self._conn.close()
             try:
-                if self._conn is not None:
-                    with contextlib.suppress(Exception):
-                        await self._conn.close()
                 await self._connect()
                 log.info("ping writer reconnected")
                 return
             except Exception as exc:  # noqa: BLE001
                 log.warning("ping writer reconnect failed", error=str(exc), retry_in_s=delay)
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
+                delay = min(delay * 2, RECONNECT_MAX_DELAY_S)
 
     def _after_commit(self, moved: list[PositionUpdate]) -> None:
         if not moved:
@@ -247,3 +327,28 @@ class PingWriter:
                 hook(moved)
             except Exception:  # noqa: BLE001 - a broken subscriber must not stop ingest
                 log.exception("after-commit hook failed")
+
+
+def _keys(rows: Sequence[PingRow]) -> list[tuple[int, datetime]]:
+    return [(r.officer_id, r.recorded_at) for r in rows]
+
+
+def _take(fresh: set[tuple[int, datetime]], key: tuple[int, datetime]) -> bool:
+    if key in fresh:
+        fresh.discard(key)
+        return True
+    return False
+
+
+def _connection_problem(exc: BaseException) -> bool:
+    return isinstance(exc, TimeoutError) or is_unreachable(exc)
+
+
+def _answer_failed(batch: list[_Pending]) -> None:
+    for item in batch:
+        if not item.done.done():
+            # The commit may have been cut off after the server applied it: resending is safe.
+            item.done.set_exception(
+                Unavailable("the pings may not have been stored; resend them (a stored one comes back as "
+                            "duplicate)", code="store_failed", headers={"Retry-After": "1"})
+            )

@@ -49,6 +49,10 @@
     }
     return el;
   }
+  /** Replace an element's children; arrays are flattened, null/false skipped (replaceChildren would print "null"). */
+  function fill(el, ...nodes) {
+    el.replaceChildren(...nodes.flat(Infinity).filter((n) => n != null && n !== false));
+  }
   const bi = (id, en) => h('span', null, id, ' ', h('small', null, en));
   const esc = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -119,7 +123,7 @@
     const box = $('conn');
     box.className = 'conn conn-' + state;
     box.title = detail || '';
-    $('conn-text').replaceChildren(id + (detail && state === 'reconnecting' ? ` (${detail})` : '') + ' · ', h('small', null, en));
+    fill($('conn-text'), id + (detail && state === 'reconnecting' ? ` (${detail})` : '') + ' · ', h('small', null, en));
   }
 
   // ------------------------------------------------------------------ session and the JSON API
@@ -284,6 +288,7 @@
   const reports = new Map();   // id -> {d, m}
   const offers = new Map();    // id -> offer
   const panels = { reports: 'loading', reportsError: '', alerts: 'loading', alertsError: '' };
+  let seq = 0; // bumped on every alert/report update: a list reload only drops entries older than itself
 
   // ------------------------------------------------------------------ officers
   function officerStyle(d) {
@@ -449,11 +454,11 @@
       refresh() {
         const d = it.d;
         const p = priorityOf(d);
-        title.replaceChildren(h('span', { class: `pbadge p${p}` }, `P${p}`), ' ', d.category || 'Insiden', ` #${d.id}`);
+        fill(title, h('span', { class: `pbadge p${p}` }, `P${p}`), ' ', d.category || 'Insiden', ` #${d.id}`);
         where.textContent = d.address || '';
         desc.textContent = d.description || '';
         const os = offersFor(d.id);
-        facts.replaceChildren(
+        fill(facts, 
           h('dt', null, 'Status'), h('dd', { class: 'status' }, d.status || DASH),
           h('dt', null, bi('Dibuat', 'created')), h('dd', null, clockAgo(d.created_at)),
           os.length ? [h('dt', null, bi('Penawaran', 'offers')), h('dd', null, os.slice(0, 4).map((o) => h('div', null, offerLine(o))))] : null);
@@ -533,7 +538,7 @@
         h('td', { class: 'num' }, Number.isFinite(eta) ? String(Math.max(1, Math.round(eta / 60))) : DASH),
         h('td', null, button('Kirim · dispatch', (b) => dispatch(it, x.officer_id, b, pop, x.badge))));
     });
-    pop.table.replaceChildren(
+    fill(pop.table, 
       items.length
         ? h('table', null,
           h('thead', null, h('tr', null, h('th', null, 'Badge'), h('th', null, 'Unit'),
@@ -582,13 +587,15 @@
   function alertPopup(a) {
     const d = a.d;
     return h('div', { class: 'pop' },
-      h('h3', { class: isDistress(d) ? 'warn' : null }, isDistress(d) ? '🚨 ' : '⚠ ', d.kind || 'alert'),
+      h('h3', { class: isDistress(d) ? 'warn' : null }, alertTag(d), ' ', d.kind || 'alert'),
       h('div', { class: 'desc' }, d.message || ''),
       h('dl', null,
         d.officer_id != null ? [h('dt', null, bi('Petugas', 'officer')), h('dd', null, badgeOf(d.officer_id))] : null,
         h('dt', null, bi('Waktu', 'time')), h('dd', null, clockAgo(d.created_at))),
       h('div', { class: 'actions' }, button(bi('Konfirmasi', 'acknowledge'), (b) => ackAlert(d.id, b), 'primary')));
   }
+
+  const alertTag = (d) => (isDistress(d) ? h('span', { class: 'sos' }, 'SOS') : '⚠');
 
   function alertPoint(d) {
     if (hasPoint(d)) return [num(d.lat), num(d.lon)];
@@ -601,12 +608,13 @@
     if (d.acknowledged_at) { removeAlert(d.id); return; }
     let a = alerts.get(d.id);
     const isNew = !a;
-    if (!a) { a = { d: {}, m: null }; alerts.set(d.id, a); }
+    if (!a) { a = { d: {}, m: null, seq: 0 }; alerts.set(d.id, a); }
     Object.assign(a.d, d);
+    a.seq = ++seq;
     const ll = alertPoint(a.d);
     if (ll && !a.m) {
       a.m = L.marker(ll, {
-        icon: L.divIcon({ className: 'alert-marker', html: `<div class="alert-icon${isDistress(a.d) ? '' : ' minor'}"></div>`, iconSize: [22, 22] }),
+        icon: L.divIcon({ className: 'alert-marker', html: isDistress(a.d) ? '<div class="alert-icon"></div>' : '<div class="alert-icon minor">!</div>', iconSize: [22, 22] }),
         zIndexOffset: 2000, title: a.d.kind || 'alert',
       }).bindPopup(() => alertPopup(a)).addTo(alertLayer);
     } else if (ll && a.m) {
@@ -615,7 +623,7 @@
     if (live && isNew) {
       if (isDistress(a.d)) {
         beep();
-        toast(`🚨 ${a.d.message || a.d.kind}`, 'err', 10000);
+        toast(`SOS — ${a.d.message || a.d.kind}`, 'err', 10000);
       } else {
         toast(`⚠ ${a.d.message || a.d.kind}`, '');
       }
@@ -636,16 +644,20 @@
     const r = await api('POST', `/alerts/${encodeURIComponent(id)}/ack`);
     btn.disabled = false;
     if (r.ok) { removeAlert(id); toast('Peringatan dikonfirmasi · alert acknowledged', 'ok'); }
-    else toast(r.missing ? 'Konfirmasi belum tersedia · not available' : r.message, 'err');
+    else {
+      toast(r.missing ? 'Konfirmasi belum tersedia · not available' : r.message, 'err');
+      if (r.status === 404 && !r.missing) loadAlerts(); // gone on the server: resynchronise the list
+    }
   }
 
   async function loadAlerts() {
+    const started = seq;
     const r = await api('GET', '/alerts');
     if (!session || r.status === 401) return;
     if (r.ok) {
       const list = itemsOf(r.data);
       const ids = new Set(list.map((d) => d.id));
-      for (const id of [...alerts.keys()]) if (!ids.has(id)) removeAlert(id);
+      for (const [id, a] of [...alerts]) if (!ids.has(id) && a.seq <= started) removeAlert(id);
       for (const d of list) upsertAlert(d, false);
       panels.alerts = 'ok';
     } else {
@@ -676,8 +688,9 @@
     if (!d || d.id == null) return;
     if (d.status && d.status !== 'received') { removeReport(d.id); return; }
     let rp = reports.get(d.id);
-    if (!rp) { rp = { d: {}, m: null }; reports.set(d.id, rp); }
+    if (!rp) { rp = { d: {}, m: null, seq: 0 }; reports.set(d.id, rp); }
     Object.assign(rp.d, d);
+    rp.seq = ++seq;
     if (hasPoint(rp.d)) {
       const ll = [num(rp.d.lat), num(rp.d.lon)];
       if (!rp.m) {
@@ -701,12 +714,13 @@
   }
 
   async function loadReports() {
+    const started = seq;
     const r = await api('GET', '/reports?status=received');
     if (!session || r.status === 401) return;
     if (r.ok) {
       const list = itemsOf(r.data);
       const ids = new Set(list.map((d) => d.id));
-      for (const id of [...reports.keys()]) if (!ids.has(id)) removeReport(id);
+      for (const [id, rp] of [...reports]) if (!ids.has(id) && rp.seq <= started) removeReport(id);
       for (const d of list) upsertReport(d);
       panels.reports = 'ok';
     } else {
@@ -793,12 +807,12 @@
     const items = list.map((a) => {
       const d = a.d;
       return h('div', { class: 'item' + (isDistress(d) ? ' distress' : ''), onclick: () => focusOn(alertPoint(d), a.m) },
-        h('div', { class: 'row' }, h('span', { class: 'title' }, isDistress(d) ? '🚨 ' : '⚠ ', d.kind || 'alert'),
+        h('div', { class: 'row' }, h('span', { class: 'title' }, alertTag(d), ' ', d.kind || 'alert'),
           h('span', { class: 'meta' }, clock(d.created_at))),
         h('div', { class: 'desc' }, d.message || '', d.officer_id != null ? ` · ${badgeOf(d.officer_id)}` : ''),
         h('div', { class: 'actions' }, button(bi('Konfirmasi', 'acknowledge'), (b) => ackAlert(d.id, b), 'primary')));
     });
-    $('list-alerts').replaceChildren(...items,
+    fill($('list-alerts'), items,
       panelNote(panels.alerts, panels.alertsError, items.length ? '' : 'Tidak ada peringatan · no open alerts'));
   }
 
@@ -813,7 +827,7 @@
         d.description ? h('div', { class: 'desc' }, d.description) : null,
         reportActions(d));
     });
-    $('list-reports').replaceChildren(...items,
+    fill($('list-reports'), items,
       panelNote(panels.reports, panels.reportsError, items.length ? '' : 'Antrean kosong · queue empty'));
   }
 
@@ -832,7 +846,7 @@
         d.description ? h('div', { class: 'desc' }, d.description) : null,
         h('div', { class: 'offers' }, d.status || '', os.length ? ' · ' + offerLine(os[0]) : ''));
     });
-    $('list-incidents').replaceChildren(...items,
+    fill($('list-incidents'), items,
       items.length ? null : h('div', { class: 'empty' }, 'Tidak ada insiden terbuka · no open incidents'));
   }
 

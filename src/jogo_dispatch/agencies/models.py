@@ -1,0 +1,160 @@
+"""Police sectors (jurisdiction polygons), agencies and routing rules; strikes, block state and appeals."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from geoalchemy2 import Geography, Geometry
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from jogo_dispatch.db import Base, created_at_column
+
+
+def _updated_at() -> Mapped[datetime]:
+    return mapped_column(DateTime(timezone=True), server_default=func.now(), onupdate=func.now())
+
+
+class PoliceSector(Base):
+    """A Polsek's jurisdiction."""
+
+    __tablename__ = "police_sectors"
+    __table_args__ = (
+        UniqueConstraint("region", "code", name="uq_police_sectors_region_code"),
+        CheckConstraint("ST_IsValid(geom)", name="valid_geom"),
+        Index("ix_police_sectors_geom", "geom", postgresql_using="gist"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    region: Mapped[str] = mapped_column(String(32))
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    # Code of the agency (kind police_unit) that polices this sector: its Polsek.
+    police_agency: Mapped[str | None] = mapped_column(String(64))
+    geom: Mapped[object] = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=False))
+    approximate: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    source_note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = _updated_at()
+
+
+class Agency(Base):
+    __tablename__ = "agencies"
+    __table_args__ = (
+        UniqueConstraint("region", "code", name="uq_agencies_region_code"),
+        CheckConstraint(
+            "kind IN ('police_unit','government','hospital','utility','insurer','fire')", name="kind"
+        ),
+        CheckConstraint("delivery IN ('inbox','webhook','both')", name="delivery"),
+        CheckConstraint("delivery = 'inbox' OR webhook_url IS NOT NULL", name="webhook_url"),
+        Index("ix_agencies_geog", "geog", postgresql_using="gist"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    region: Mapped[str] = mapped_column(String(32))
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))
+    geog: Mapped[object | None] = mapped_column(Geography("POINT", srid=4326, spatial_index=False))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    address: Mapped[str | None] = mapped_column(String(300))
+    delivery: Mapped[str] = mapped_column(String(8), default="inbox", server_default="inbox")
+    webhook_url: Mapped[str | None] = mapped_column(String(500))
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
+    approximate: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    source_note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = _updated_at()
+
+
+class RoutingRule(Base):
+    """Send reports of ``category`` (inside ``sector_code`` only, or region-wide when null) to ``agency_code``
+    in ``role``. ``@sector``: the sector's police agency; ``@nearest`` (hospital role): nearest hospitals."""
+
+    __tablename__ = "routing_rules"
+    __table_args__ = (
+        CheckConstraint("role IN ('responsible','always_notify','hospital')", name="role"),
+        UniqueConstraint(
+            "region",
+            "category",
+            "role",
+            "agency_code",
+            "sector_code",
+            name="uq_routing_rules_key",
+            postgresql_nulls_not_distinct=True,
+        ),
+        Index("ix_routing_rules_region_category", "region", "category"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    region: Mapped[str] = mapped_column(String(32))
+    category: Mapped[str] = mapped_column(String(64))
+    agency_code: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+    sector_code: Mapped[str | None] = mapped_column(String(64))
+    priority: Mapped[int] = mapped_column(Integer, default=100, server_default="100")
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = _updated_at()
+
+
+class Strike(Base):
+    """One false report held against a citizen, with the warning they were shown."""
+
+    __tablename__ = "strikes"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # One strike per report, however often the report is marked false.
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id", ondelete="SET NULL"), unique=True)
+    reason: Mapped[str | None] = mapped_column(Text)
+    warning: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = created_at_column()
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Set when a granted appeal wiped the slate.
+    cleared_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    cleared_by_appeal: Mapped[int | None] = mapped_column(ForeignKey("appeals.id", ondelete="SET NULL"))
+
+
+class CitizenStatus(Base):
+    """Strikes since the last granted appeal, and whether the account may report."""
+
+    __tablename__ = "citizen_status"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    strike_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    blocked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = _updated_at()
+
+
+class Appeal(Base):
+    __tablename__ = "appeals"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending','upheld','granted')", name="status"),
+        # At most one open appeal per citizen.
+        Index("uq_appeals_one_pending", "user_id", unique=True, postgresql_where=text("status = 'pending'")),
+        Index("ix_appeals_status", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="pending", server_default="pending")
+    created_at: Mapped[datetime] = created_at_column()
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decision_note: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,359 @@
+"""Queries of the agencies domain: sectors, agencies, rules, the category catalogue, strikes and appeals."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import orjson
+import shapely
+from geoalchemy2 import Geography, Geometry
+from geoalchemy2.shape import from_shape
+from sqlalchemy import cast, func, literal_column, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from jogo_dispatch.agencies import routing
+from jogo_dispatch.agencies.models import Agency, Appeal, CitizenStatus, PoliceSector, RoutingRule, Strike
+from jogo_dispatch.regions import packs
+from jogo_dispatch.reports.models import Category as CatalogueRow
+
+# -- reading a region into a routing pack -------------------------------------------------------------------
+
+
+async def sectors(session: AsyncSession, region: str) -> list[routing.Sector]:
+    rows = await session.execute(
+        select(
+            PoliceSector.id,
+            PoliceSector.code,
+            PoliceSector.name,
+            PoliceSector.police_agency,
+            func.ST_AsBinary(PoliceSector.geom).label("wkb"),
+            PoliceSector.approximate,
+            PoliceSector.source_note,
+        )
+        .where(PoliceSector.region == region)
+        .order_by(PoliceSector.code)
+    )
+    return [
+        routing.Sector(
+            code=r.code,
+            name=r.name,
+            police_agency=r.police_agency,
+            geometry=shapely.from_wkb(bytes(r.wkb)),
+            approximate=r.approximate,
+            source_note=r.source_note,
+            id=r.id,
+        )
+        for r in rows
+    ]
+
+
+def _agency_columns() -> tuple[Any, ...]:
+    point = cast(Agency.geog, Geometry)
+    return (Agency, func.ST_Y(point).label("lat"), func.ST_X(point).label("lon"))
+
+
+async def agencies(
+    session: AsyncSession, region: str, kind: str | None = None
+) -> list[tuple[Agency, routing.Agency]]:
+    """Rows with their routing view (which carries lat/lon)."""
+    q = select(*_agency_columns()).where(Agency.region == region).order_by(Agency.kind, Agency.code)
+    if kind is not None:
+        q = q.where(Agency.kind == kind)
+    return [(r.Agency, _agency_view(r.Agency, r.lat, r.lon)) for r in await session.execute(q)]
+
+
+def _agency_view(a: Agency, lat: float | None, lon: float | None) -> routing.Agency:
+    return routing.Agency(
+        code=a.code,
+        name=a.name,
+        kind=a.kind,
+        lat=lat,
+        lon=lon,
+        phone=a.phone,
+        address=a.address,
+        delivery=a.delivery,
+        webhook_url=a.webhook_url,
+        active=a.active,
+        approximate=a.approximate,
+        source_note=a.source_note,
+        id=a.id,
+    )
+
+
+async def rules(session: AsyncSession, region: str, category: str | None = None) -> list[RoutingRule]:
+    q = select(RoutingRule).where(RoutingRule.region == region)
+    if category is not None:
+        q = q.where(RoutingRule.category == category)
+    return list(
+        await session.scalars(
+            q.order_by(RoutingRule.category, RoutingRule.role, RoutingRule.priority, RoutingRule.id)
+        )
+    )
+
+
+def rule_view(r: RoutingRule) -> routing.Rule:
+    return routing.Rule(
+        category=r.category,
+        agency=r.agency_code,
+        role=r.role,
+        sector=r.sector_code,
+        priority=r.priority,
+        active=r.active,
+        id=r.id,
+    )
+
+
+async def catalogue(session: AsyncSession, *, active_only: bool = True) -> list[routing.Category]:
+    """Categories of the catalogue table (what citizens pick from), with their Open311 metadata from the
+    category file."""
+    meta = {c.code: c for c in packs.categories()}
+    q = select(CatalogueRow).order_by(CatalogueRow.sort_order, CatalogueRow.code)
+    rows = await session.scalars(q.where(CatalogueRow.active) if active_only else q)
+    out = []
+    for row in rows:
+        m = meta.get(row.code) or routing.Category(row.code)
+        out.append(routing.Category(
+            code=row.code, group=m.group, name_id=row.name_id, name_en=row.name_en,
+            default_priority=row.default_priority, description_id=m.description_id or row.name_id,
+            description_en=m.description_en or row.name_en, keywords=m.keywords, attributes=m.attributes,
+        ))
+    return out
+
+
+async def load_pack(session: AsyncSession, region: str, *, sectors_only: bool = False) -> routing.Pack:
+    found = await sectors(session, region)
+    if sectors_only:
+        return routing.Pack(region, found, (), (), ())
+    # Routing knows every category ever offered, inactive ones too: incidents filed before a category was
+    # withdrawn must still be forwarded.
+    known = {c.code: c for c in packs.categories()}
+    known.update({c.code: c for c in await catalogue(session, active_only=False)})
+    return routing.Pack(
+        region, found, [view for _, view in await agencies(session, region)],
+        [rule_view(r) for r in await rules(session, region)], known.values(),
+    )
+
+
+async def sectors_geojson(session: AsyncSession, region: str) -> list[dict[str, Any]]:
+    rows = await session.execute(
+        select(
+            PoliceSector.id,
+            PoliceSector.code,
+            PoliceSector.name,
+            PoliceSector.police_agency,
+            PoliceSector.approximate,
+            PoliceSector.source_note,
+            func.ST_AsGeoJSON(PoliceSector.geom, 6).label("geometry"),
+        )
+        .where(PoliceSector.region == region)
+        .order_by(PoliceSector.code)
+    )
+    return [
+        {
+            "type": "Feature",
+            "id": r.id,
+            "geometry": orjson.loads(r.geometry),
+            "properties": {
+                "code": r.code,
+                "name": r.name,
+                "police_agency": r.police_agency,
+                "region": region,
+                "approximate": r.approximate,
+                "source_note": r.source_note,
+            },
+        }
+        for r in rows
+    ]
+
+
+# -- loading a region pack (idempotent upserts by code) ---------------------------------------------------
+
+
+async def _upsert(
+    session: AsyncSession,
+    model: Any,
+    rows: list[dict[str, Any]],
+    conflict: str,
+    key: InstrumentedAttribute[Any],
+) -> tuple[int, int]:
+    """Insert or update ``rows``; returns (inserted, updated). ``xmax = 0`` marks a freshly inserted row."""
+    if not rows:
+        return 0, 0
+    stmt = insert(model).values(rows)
+    changed = {c: stmt.excluded[c] for c in rows[0] if c not in ("region", "code")}
+    stmt = stmt.on_conflict_do_update(constraint=conflict, set_={**changed, "updated_at": func.now()})
+    result = await session.execute(stmt.returning(key, literal_column("xmax = 0").label("inserted")))
+    flags = [r.inserted for r in result]
+    return sum(flags), len(flags) - sum(flags)
+
+
+async def upsert_sectors(
+    session: AsyncSession, region: str, items: Sequence[routing.Sector]
+) -> tuple[int, int]:
+    rows = [
+        {
+            "region": region,
+            "code": s.code,
+            "name": s.name,
+            "police_agency": s.police_agency,
+            "geom": from_shape(s.geometry, srid=4326),
+            "approximate": s.approximate,
+            "source_note": s.source_note,
+        }
+        for s in items
+    ]
+    return await _upsert(session, PoliceSector, rows, "uq_police_sectors_region_code", PoliceSector.code)
+
+
+def _geog(lat: float | None, lon: float | None) -> Any:
+    if lat is None or lon is None:
+        return None
+    return cast(func.ST_SetSRID(func.ST_MakePoint(lon, lat), 4326), Geography)
+
+
+async def upsert_agencies(
+    session: AsyncSession, region: str, items: Sequence[routing.Agency]
+) -> tuple[int, int]:
+    rows = [
+        {
+            "region": region,
+            "code": a.code,
+            "name": a.name,
+            "kind": a.kind,
+            "geog": _geog(a.lat, a.lon),
+            "phone": a.phone,
+            "address": a.address,
+            "delivery": a.delivery,
+            "webhook_url": a.webhook_url,
+            "active": a.active,
+            "approximate": a.approximate,
+            "source_note": a.source_note,
+        }
+        for a in items
+    ]
+    return await _upsert(session, Agency, rows, "uq_agencies_region_code", Agency.code)
+
+
+async def upsert_rules(session: AsyncSession, region: str, items: Sequence[routing.Rule]) -> tuple[int, int]:
+    rows = [
+        {
+            "region": region,
+            "category": r.category,
+            "agency_code": r.agency,
+            "role": r.role,
+            "sector_code": r.sector,
+            "priority": r.priority,
+            "active": r.active,
+        }
+        for r in items
+    ]
+    if not rows:
+        return 0, 0
+    stmt = insert(RoutingRule).values(rows)
+    stmt = stmt.on_conflict_do_update(
+        constraint="uq_routing_rules_key",
+        set_={"priority": stmt.excluded.priority, "active": stmt.excluded.active, "updated_at": func.now()},
+    )
+    result = await session.execute(
+        stmt.returning(RoutingRule.id, literal_column("xmax = 0").label("inserted"))
+    )
+    flags = [r.inserted for r in result]
+    return sum(flags), len(flags) - sum(flags)
+
+
+async def add_missing_categories(session: AsyncSession, items: Iterable[routing.Category]) -> int:
+    """Categories a pack adds to the catalogue; rows that exist are left as they are."""
+    rows = [
+        {
+            "code": c.code,
+            "name_id": c.name_id,
+            "name_en": c.name_en,
+            "default_priority": c.default_priority,
+            "sort_order": 100,
+        }
+        for c in items
+        if c.name_id and c.name_en and c.default_priority
+    ]
+    if not rows:
+        return 0
+    stmt = insert(CatalogueRow).values(rows).on_conflict_do_nothing(index_elements=["code"])
+    return len(list(await session.execute(stmt.returning(CatalogueRow.code))))
+
+
+# -- rules ---------------------------------------------------------------------------------------------------
+
+
+async def rule(session: AsyncSession, rule_id: int) -> RoutingRule | None:
+    return await session.get(RoutingRule, rule_id)
+
+
+# -- strikes, block state, appeals ---------------------------------------------------------------------------
+
+
+async def insert_strike(
+    session: AsyncSession, user_id: int, report_id: int | None, reason: str | None, actor_id: int | None
+) -> Strike | None:
+    """The new strike (its warning is filled in once counted), or None when this report already gave one. A
+    second transaction striking the same report waits here for the first and then gets None."""
+    stmt = insert(Strike).values(
+        user_id=user_id, report_id=report_id, reason=reason, warning="", created_by=actor_id
+    )
+    if report_id is not None:
+        stmt = stmt.on_conflict_do_nothing(index_elements=["report_id"])
+    strike_id = await session.scalar(stmt.returning(Strike.id))
+    return None if strike_id is None else await session.get(Strike, strike_id)
+
+
+async def count_strike(session: AsyncSession, user_id: int) -> CitizenStatus:
+    """Add one to the citizen's strike count. The row stays locked until commit, so concurrent strikes of one
+    citizen queue up instead of both reading the old count."""
+    stmt = insert(CitizenStatus).values(user_id=user_id, strike_count=1)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["user_id"],
+        set_={"strike_count": CitizenStatus.strike_count + 1, "updated_at": func.now()},
+    ).returning(CitizenStatus)
+    return (await session.scalars(stmt, execution_options={"populate_existing": True})).one()
+
+
+async def citizen_status(session: AsyncSession, user_id: int, *, lock: bool = False) -> CitizenStatus | None:
+    q = (
+        select(CitizenStatus)
+        .where(CitizenStatus.user_id == user_id)
+        .execution_options(populate_existing=True)
+    )
+    return await session.scalar(q.with_for_update() if lock else q)
+
+
+async def strikes_of(session: AsyncSession, user_id: int) -> list[Strike]:
+    return list(await session.scalars(select(Strike).where(Strike.user_id == user_id).order_by(Strike.id)))
+
+
+async def clear_strikes(session: AsyncSession, user_id: int, appeal_id: int) -> int:
+    result = await session.execute(
+        update(Strike)
+        .where(Strike.user_id == user_id, Strike.cleared_at.is_(None))
+        .values(cleared_at=func.now(), cleared_by_appeal=appeal_id)
+        .returning(Strike.id)
+    )
+    return len(list(result))
+
+
+async def appeal(session: AsyncSession, appeal_id: int, *, lock: bool = False) -> Appeal | None:
+    q = select(Appeal).where(Appeal.id == appeal_id).execution_options(populate_existing=True)
+    return await session.scalar(q.with_for_update() if lock else q)
+
+
+async def latest_appeal(session: AsyncSession, user_id: int) -> Appeal | None:
+    return await session.scalar(
+        select(Appeal).where(Appeal.user_id == user_id).order_by(Appeal.id.desc()).limit(1)
+    )
+
+
+async def appeals(session: AsyncSession, status: str | None, limit: int) -> list[Appeal]:
+    q = select(Appeal).order_by(Appeal.created_at, Appeal.id).limit(limit)
+    if status is not None:
+        q = q.where(Appeal.status == status)
+    return list(await session.scalars(q))

@@ -1,0 +1,412 @@
+"""Agencies and jurisdictions: loading region packs, routing decisions, the rules admins edit; and the abuse
+side of citizen reporting: strikes for false reports, blocking, appeals.
+
+Other domains call:
+* ``route_for(session, settings, category, lat, lon, injured=...)`` -> ``routing.RoutingDecision``
+  (police sector, responsible / always-notify agencies and nearest hospitals, each with its agency id);
+* ``sector_for(session, settings, lat, lon)`` -> the sector around (or nearest to) a point;
+* ``ensure_not_blocked(session, user_id)`` before accepting a citizen's report or SOS (403 account_blocked);
+* ``false_report_hook(settings, bus)`` is registered in ``rt.extras["on_false_report"]``: one strike per
+  report marked false.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from jogo_dispatch.agencies import repository as repo
+from jogo_dispatch.agencies import routing
+from jogo_dispatch.agencies.models import Appeal, RoutingRule, Strike
+from jogo_dispatch.agencies.schemas import RuleIn, RuleOut
+from jogo_dispatch.db import after_commit
+from jogo_dispatch.dispatch import audit
+from jogo_dispatch.errors import Conflict, Forbidden, InvalidInput, NotFound
+from jogo_dispatch.events import EventBus
+from jogo_dispatch.settings import Settings
+
+Progress = Callable[[str], None]
+
+# -- region packs --------------------------------------------------------------------------------------------
+
+
+async def seed_region(
+    session: AsyncSession, pack: routing.Pack, progress: Progress = lambda _: None
+) -> dict[str, tuple[int, int]]:
+    """Load a region pack: upsert sectors, agencies and rules by code (rows added through the API stay), and
+    add the categories the catalogue lacks. Returns {table: (inserted, updated)}."""
+    added = await repo.add_missing_categories(session, pack.categories.values())
+    progress(f"categories: {added} added to the catalogue")
+    done = {"categories": (added, 0)}
+    done["police_sectors"] = await repo.upsert_sectors(session, pack.region, pack.sectors)
+    done["agencies"] = await repo.upsert_agencies(session, pack.region, list(pack.agencies.values()))
+    done["routing_rules"] = await repo.upsert_rules(session, pack.region, pack.rules)
+    for table, total in (("police_sectors", len(pack.sectors)), ("agencies", len(pack.agencies)),
+                         ("routing_rules", len(pack.rules))):
+        progress(f"{table}: {total} in pack, {done[table][0]} new, {done[table][1]} updated")
+    await session.flush()
+    return done
+
+
+async def load_pack(session: AsyncSession, region: str) -> routing.Pack:
+    pack = await repo.load_pack(session, region)
+    if not pack.sectors and not pack.agencies:
+        raise NotFound(
+            f"region {region!r} is not loaded (jogo-dispatch seed --region {region})",
+            code="region_not_loaded",
+        )
+    return pack
+
+
+async def route_for(
+    session: AsyncSession,
+    settings: Settings,
+    category: str,
+    lat: float,
+    lon: float,
+    *,
+    injured: bool = False,
+    region: str | None = None,
+    hospitals: int | None = None,
+) -> routing.RoutingDecision:
+    """Where a report of ``category`` at (lat, lon) goes, by the rules in the database."""
+    pack = await load_pack(session, region or settings.region)
+    try:
+        return routing.route(
+            category,
+            lat,
+            lon,
+            pack,
+            injured=injured,
+            hospitals=settings.route_hospitals if hospitals is None else hospitals,
+        )
+    except routing.UnknownCategory:
+        raise InvalidInput(f"unknown or inactive category {category!r}", code="unknown_category") from None
+
+
+async def sector_for(
+    session: AsyncSession, settings: Settings, lat: float, lon: float, region: str | None = None
+) -> routing.SectorHit | None:
+    """The police sector whose polygon covers the point, else the nearest one (None: no sectors loaded)."""
+    return (await repo.load_pack(session, region or settings.region, sectors_only=True)).locate(lat, lon)
+
+
+# -- routing rules -------------------------------------------------------------------------------------------
+
+
+def _rule_state(rule: RoutingRule) -> dict[str, Any]:
+    return RuleOut.model_validate(rule).model_dump(mode="json", exclude={"created_at", "updated_at"})
+
+
+def _activity(active: bool) -> str:
+    return "active" if active else "inactive"
+
+
+async def _checked(session: AsyncSession, settings: Settings, data: RuleIn) -> tuple[str, routing.Rule]:
+    region = data.region or settings.region
+    pack = await load_pack(session, region)
+    rule = routing.Rule(
+        category=data.category,
+        agency=data.agency_code,
+        role=data.role,
+        sector=data.sector_code,
+        priority=data.priority,
+        active=data.active,
+    )
+    problem = routing.rule_problem(rule, pack)
+    if problem:
+        raise InvalidInput(problem, code="bad_rule")
+    return region, rule
+
+
+async def _flush_rule(session: AsyncSession, rule: RoutingRule) -> None:
+    try:
+        async with session.begin_nested():
+            session.add(rule)
+            await session.flush()
+    except IntegrityError:
+        raise Conflict(
+            "an identical rule exists (region, category, role, agency, sector)", code="rule_exists"
+        ) from None
+
+
+async def create_rule(session: AsyncSession, settings: Settings, data: RuleIn, actor_id: int) -> RoutingRule:
+    region, r = await _checked(session, settings, data)
+    rule = RoutingRule(
+        region=region,
+        category=r.category,
+        agency_code=r.agency,
+        role=r.role,
+        sector_code=r.sector,
+        priority=r.priority,
+        active=r.active,
+    )
+    await _flush_rule(session, rule)
+    await session.refresh(rule)
+    audit.record(
+        session,
+        "routing_rule",
+        rule.id,
+        "create",
+        to_state=_activity(rule.active),
+        actor_id=actor_id,
+        data={"after": _rule_state(rule)},
+    )
+    return rule
+
+
+async def _rule(session: AsyncSession, rule_id: int) -> RoutingRule:
+    rule = await repo.rule(session, rule_id)
+    if rule is None:
+        raise NotFound(f"routing rule {rule_id} not found")
+    return rule
+
+
+async def update_rule(
+    session: AsyncSession, settings: Settings, rule_id: int, data: RuleIn, actor_id: int
+) -> RoutingRule:
+    rule = await _rule(session, rule_id)
+    if data.region is not None and data.region != rule.region:
+        raise InvalidInput("a rule cannot move to another region", code="bad_rule")
+    _, r = await _checked(session, settings, data.model_copy(update={"region": rule.region}))
+    before = _rule_state(rule)
+    rule.category, rule.agency_code, rule.role, rule.sector_code = r.category, r.agency, r.role, r.sector
+    rule.priority, rule.active = r.priority, r.active
+    await _flush_rule(session, rule)
+    await session.refresh(rule)
+    audit.record(
+        session,
+        "routing_rule",
+        rule.id,
+        "update",
+        from_state=_activity(before["active"]),
+        to_state=_activity(rule.active),
+        actor_id=actor_id,
+        data={"before": before, "after": _rule_state(rule)},
+    )
+    return rule
+
+
+async def delete_rule(session: AsyncSession, rule_id: int, actor_id: int) -> None:
+    rule = await _rule(session, rule_id)
+    audit.record(
+        session,
+        "routing_rule",
+        rule.id,
+        "delete",
+        from_state=_activity(rule.active),
+        to_state="deleted",
+        actor_id=actor_id,
+        data={"before": _rule_state(rule)},
+    )
+    await session.delete(rule)
+    await session.flush()
+
+
+# -- strikes and blocking ------------------------------------------------------------------------------------
+
+
+def warning_text(count: int, limit: int, report_id: int | None, blocked: bool) -> str:
+    """What the citizen reads (Indonesian, then English)."""
+    id_what, en_what = (
+        (f"Laporan #{report_id}", f"Report #{report_id}") if report_id else ("Laporan Anda", "Your report")
+    )
+    if blocked:
+        return (
+            f"{id_what} dinyatakan palsu (pelanggaran ke-{count}). Akun Anda diblokir dan tidak dapat "
+            f"mengirim laporan atau SOS; ajukan banding untuk membuka kembali akun. / {en_what} was marked "
+            f"false (strike {count}). The account can no longer send reports or SOS; file an appeal."
+        )
+    return (
+        f"{id_what} dinyatakan palsu. Peringatan {count} dari {limit}: setelah {limit} laporan palsu akun "
+        f"Anda diblokir. / {en_what} was marked false: warning {count} of {limit}; after {limit} false "
+        f"reports the account is blocked."
+    )
+
+
+async def add_strike(
+    session: AsyncSession,
+    bus: EventBus | None,
+    user_id: int,
+    *,
+    strikes_to_block: int,
+    report_id: int | None = None,
+    reason: str | None = None,
+    actor_id: int | None = None,
+) -> Strike | None:
+    """Hold a false report against a citizen; block the account at ``strikes_to_block``. Returns the strike,
+    or None when this report already gave one."""
+    strike = await repo.insert_strike(session, user_id, report_id, reason, actor_id)
+    if strike is None:
+        return None
+    status = await repo.count_strike(session, user_id)
+    newly_blocked = status.blocked_at is None and status.strike_count >= strikes_to_block
+    strike.warning = warning_text(
+        status.strike_count,
+        strikes_to_block,
+        report_id,
+        blocked=newly_blocked or status.blocked_at is not None,
+    )
+    audit.record(
+        session,
+        "strike",
+        strike.id,
+        "strike",
+        to_state="active",
+        actor_id=actor_id,
+        reason=reason,
+        data={"user_id": user_id, "report_id": report_id, "strike_count": status.strike_count},
+    )
+    if newly_blocked:
+        status.blocked_at = datetime.now(UTC)
+        audit.record(
+            session,
+            "citizen",
+            user_id,
+            "block",
+            from_state="active",
+            to_state="blocked",
+            actor_id=actor_id,
+            reason=f"{status.strike_count} false reports",
+            data={"strike_count": status.strike_count, "strike_id": strike.id},
+        )
+        if bus is not None:
+            count = status.strike_count
+            after_commit(session, lambda: bus.publish("citizen_blocked", user_id=user_id, strike_count=count))
+    await session.flush()
+    return strike
+
+
+async def ensure_not_blocked(session: AsyncSession, user_id: int) -> None:
+    """Raise 403 ``account_blocked`` for a blocked citizen (reports and SOS call this first)."""
+    status = await repo.citizen_status(session, user_id)
+    if status is None or status.blocked_at is None:
+        return
+    latest = await repo.latest_appeal(session, user_id)
+    raise Forbidden(
+        "Akun Anda diblokir setelah laporan palsu berulang; ajukan banding lewat POST /api/v1/appeals. "
+        "/ This account is blocked after repeated false reports; file an appeal at POST /api/v1/appeals.",
+        code="account_blocked",
+        details={
+            "strike_count": status.strike_count,
+            "blocked_at": status.blocked_at.isoformat(),
+            "appeal_status": latest.status if latest else None,
+        },
+    )
+
+
+def false_report_hook(settings: Settings, bus: EventBus) -> Callable[[AsyncSession, Any], Awaitable[None]]:
+    """What the reports domain calls, in its unit of work, when a dispatcher marks a report false. Reads
+    ``report.id`` and ``report.citizen_id``; ``reviewed_by`` and ``review_note`` when present."""
+
+    async def on_false_report(session: AsyncSession, report: Any) -> None:
+        if report.citizen_id is None:
+            return
+        await add_strike(
+            session,
+            bus,
+            report.citizen_id,
+            strikes_to_block=settings.strikes_to_block,
+            report_id=report.id,
+            reason=getattr(report, "review_note", None),
+            actor_id=getattr(report, "reviewed_by", None),
+        )
+
+    return on_false_report
+
+
+async def warnings(session: AsyncSession, settings: Settings, user_id: int) -> dict[str, Any]:
+    status = await repo.citizen_status(session, user_id)
+    return {
+        "strike_count": status.strike_count if status else 0,
+        "strikes_to_block": settings.strikes_to_block,
+        "blocked": bool(status and status.blocked_at),
+        "blocked_at": status.blocked_at if status else None,
+        "warnings": await repo.strikes_of(session, user_id),
+        "latest_appeal": await repo.latest_appeal(session, user_id),
+    }
+
+
+# -- appeals -------------------------------------------------------------------------------------------------
+
+
+async def file_appeal(session: AsyncSession, bus: EventBus, user_id: int, text: str) -> Appeal:
+    status = await repo.citizen_status(session, user_id, lock=True)
+    if status is None or status.blocked_at is None:
+        raise Conflict("only a blocked account can appeal", code="not_blocked")
+    appeal = Appeal(user_id=user_id, text=text, status="pending")
+    try:
+        async with session.begin_nested():
+            session.add(appeal)
+            await session.flush()
+    except IntegrityError:
+        raise Conflict("an appeal of this account is already pending", code="appeal_pending") from None
+    await session.refresh(appeal)
+    audit.record(
+        session, "appeal", appeal.id, "file", to_state="pending", actor_id=user_id, data={"user_id": user_id}
+    )
+    appeal_id = appeal.id
+    after_commit(
+        session, lambda: bus.publish("appeal", appeal_id=appeal_id, user_id=user_id, status="pending")
+    )
+    return appeal
+
+
+async def decide_appeal(
+    session: AsyncSession, bus: EventBus, appeal_id: int, decision: str, note: str | None, actor_id: int
+) -> Appeal:
+    """``grant`` reopens the account and wipes its strikes; ``uphold`` keeps it blocked."""
+    appeal = await repo.appeal(session, appeal_id, lock=True)
+    if appeal is None:
+        raise NotFound(f"appeal {appeal_id} not found")
+    if appeal.status != "pending":
+        raise Conflict(f"appeal {appeal_id} is already {appeal.status}", code="appeal_decided")
+    to_state = "granted" if decision == "grant" else "upheld"
+    appeal.status, appeal.decided_by, appeal.decided_at, appeal.decision_note = (
+        to_state,
+        actor_id,
+        datetime.now(UTC),
+        note,
+    )
+    audit.record(
+        session,
+        "appeal",
+        appeal.id,
+        decision,
+        from_state="pending",
+        to_state=to_state,
+        actor_id=actor_id,
+        reason=note,
+        data={"user_id": appeal.user_id},
+    )
+    if decision == "grant":
+        status = await repo.citizen_status(session, appeal.user_id, lock=True)
+        cleared = await repo.clear_strikes(session, appeal.user_id, appeal.id)
+        if status is not None:
+            was = "blocked" if status.blocked_at else "active"
+            status.strike_count, status.blocked_at = 0, None
+            audit.record(
+                session,
+                "citizen",
+                appeal.user_id,
+                "unblock",
+                from_state=was,
+                to_state="active",
+                actor_id=actor_id,
+                reason=note,
+                data={"appeal_id": appeal.id, "strikes_cleared": cleared},
+            )
+    await session.flush()
+    user_id = appeal.user_id
+    after_commit(
+        session, lambda: bus.publish("appeal", appeal_id=appeal_id, user_id=user_id, status=to_state)
+    )
+    return appeal
+
+
+async def list_appeals(session: AsyncSession, status: str | None, limit: int) -> list[Appeal]:
+    return await repo.appeals(session, status, limit)

@@ -1,0 +1,123 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from geoalchemy2 import Geography
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Computed,
+    DateTime,
+    Float,
+    ForeignKey,
+    Identity,
+    Index,
+    SmallInteger,
+    String,
+    Text,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from jogo_dispatch.db import Base, created_at_column
+
+# The point is stored once (lat/lon, what the API speaks); geography is derived so it can never disagree.
+GEOG_OF_LATLON = "ST_SetSRID(ST_MakePoint(lon, lat), 4326)::geography"
+INCIDENT_SOURCES = ("report", "sos", "officer_sos")
+ACTIVE_OFFER_SQL = "status IN ('pending','accepted')"
+
+
+class Incident(Base):
+    """Something the command centre handles: made from verified reports, a citizen SOS or an officer SOS."""
+
+    __tablename__ = "incidents"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('new','verified','dispatched','en_route','on_scene','resolved','cancelled')",
+            name="status",
+        ),
+        CheckConstraint("priority BETWEEN 1 AND 5", name="priority"),
+        CheckConstraint("source IN ('report','sos','officer_sos')", name="source"),
+        Index("ix_incidents_geog", "geog", postgresql_using="gist"),
+        Index("ix_incidents_status_received_at", "status", "received_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    # A catalogue code, or "sos" / "officer_sos" (not reportable categories, hence no foreign key).
+    category: Mapped[str] = mapped_column(String(32))
+    priority: Mapped[int] = mapped_column(SmallInteger)
+    status: Mapped[str] = mapped_column(String(16), default="new", server_default="new")
+    source: Mapped[str] = mapped_column(String(16))
+    description: Mapped[str] = mapped_column(Text, default="", server_default="")
+    address: Mapped[str | None] = mapped_column(Text)
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    geog: Mapped[object] = mapped_column(
+        Geography("POINT", srid=4326, spatial_index=False), Computed(GEOG_OF_LATLON, persisted=True)
+    )
+    h3_r9: Mapped[int] = mapped_column(BigInteger, index=True)
+    h3_r7: Mapped[int] = mapped_column(BigInteger, index=True)
+    # Police sector (Polsek) whose jurisdiction holds the incident; filled by the agencies domain.
+    sector: Mapped[str | None] = mapped_column(String(100), index=True)
+    reporter_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id", ondelete="SET NULL"), index=True)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id", ondelete="SET NULL"))
+    data: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
+    # CAD timestamps.
+    received_at: Mapped[datetime] = created_at_column()
+    verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    dispatched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    en_route_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    on_scene_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    cleared_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = created_at_column()
+
+
+class Offer(Base):
+    """An incident offered to one officer, who accepts, declines or lets it expire."""
+
+    __tablename__ = "offers"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('pending','accepted','declined','expired','cancelled','completed')", name="status"
+        ),
+        # Two dispatchers racing for one officer or one incident: the database lets exactly one win.
+        Index("uq_offers_active_incident", "incident_id", unique=True,
+              postgresql_where=text(ACTIVE_OFFER_SQL)),
+        Index("uq_offers_active_officer", "officer_id", unique=True,
+              postgresql_where=text(ACTIVE_OFFER_SQL)),
+        Index("ix_offers_pending_expires_at", "expires_at", postgresql_where=text("status = 'pending'")),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(16), default="pending", server_default="pending")
+    attempt: Mapped[int] = mapped_column(SmallInteger, default=1, server_default="1")
+    distance_m: Mapped[float | None] = mapped_column(Float)
+    eta_s: Mapped[float | None] = mapped_column(Float)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = created_at_column()
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    responded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AuditEntry(Base):
+    """One state change of anything (incident, offer, report, forward, strike, appeal): who, when, why."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_entity", "entity_type", "entity_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    entity_type: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[int] = mapped_column(BigInteger)
+    action: Mapped[str] = mapped_column(String(32))
+    from_state: Mapped[str | None] = mapped_column(String(32))
+    to_state: Mapped[str | None] = mapped_column(String(32))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    reason: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
+    at: Mapped[datetime] = created_at_column()

@@ -1,0 +1,380 @@
+"""Offers: an incident offered to one officer at a time, accepted, declined or left to expire, then handed
+to the next nearest; batch assignment of many waiting incidents at once. Flushes, never commits.
+
+Concurrency: every path locks the incident first, then the offer, then the officer (dispatch.repository).
+Paths that lock an officer while holding an incident they may not wait on use SKIP LOCKED. Partial unique
+indexes allow one pending or accepted offer per incident and per officer, so a lost race is a 409.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import asdict
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from jogo_dispatch.alerts.service import raise_alert
+from jogo_dispatch.db import session_scope
+from jogo_dispatch.dispatch import assignment, audit
+from jogo_dispatch.dispatch import repository as repo
+from jogo_dispatch.dispatch.lifecycle import ASSIGNED, FINAL, IncidentStatus, OfferStatus, check_transition
+from jogo_dispatch.dispatch.models import Incident, Offer
+from jogo_dispatch.dispatch.service import (
+    announce_offer,
+    incident_dict,
+    locked_incident,
+    message_officer,
+    offer_dict,
+    set_offer_status,
+    transition,
+    utcnow,
+    withdraw_message,
+)
+from jogo_dispatch.errors import Conflict, NotFound
+from jogo_dispatch.events import EventBus
+from jogo_dispatch.geo.distance import geodesic_m
+from jogo_dispatch.geo.eta import eta_seconds
+from jogo_dispatch.geo.index import ResponderIndex
+from jogo_dispatch.responders import service as responders
+from jogo_dispatch.runtime import Runtime
+from jogo_dispatch.settings import Settings
+from jogo_dispatch.tracking import service as tracking
+from jogo_dispatch.tracking.models import Officer
+
+log = structlog.get_logger(__name__)
+
+OFFER_CANDIDATES = 10  # nearest officers considered per offer, beyond those already tried
+
+
+def _offer_message(offer: Offer, incident: Incident) -> dict[str, Any]:
+    brief = {k: v for k, v in incident_dict(incident, 0).items() if k != "report_count"}
+    return {"type": "offer", "offer_id": offer.id, **offer_dict(offer), "incident": brief}
+
+
+async def _try_offer(
+    session: AsyncSession,
+    bus: EventBus,
+    settings: Settings,
+    incident: Incident,
+    officer_id: int,
+    *,
+    attempt: int,
+    distance_m: float | None,
+    eta_s: float | None,
+    actor_id: int | None,
+    now: datetime,
+    wait: bool,
+) -> Offer | str:
+    """Offer ``incident`` (locked by the caller) to one officer, or say why not. ``wait=False`` skips an
+    officer whose row another transaction holds instead of waiting for it."""
+    officer = await repo.lock_officer(session, officer_id, skip_locked=not wait)
+    if officer is None:
+        return "officer_not_found" if wait else "officer_locked"
+    if officer.status != "available":
+        return f"officer_{officer.status}"
+    if await repo.active_offer_for_officer(session, officer_id) is not None:
+        return "officer_has_offer"
+    offer = Offer(
+        incident_id=incident.id, officer_id=officer_id, status=OfferStatus.PENDING.value, attempt=attempt,
+        distance_m=distance_m, eta_s=eta_s, created_by=actor_id or None, created_at=now,
+        expires_at=now + timedelta(seconds=settings.offer_timeout_s),
+    )
+    try:
+        async with session.begin_nested():
+            session.add(offer)
+            await session.flush()
+    except IntegrityError:
+        # Backstop of the partial unique indexes; the locks above make this rare.
+        return "officer_has_offer"
+    audit.record(session, "offer", offer.id, "created", to_state=offer.status, actor_id=actor_id,
+                 data={"incident_id": incident.id, "officer_id": officer_id, "attempt": attempt,
+                       "distance_m": distance_m, "eta_s": eta_s}, at=now)
+    announce_offer(session, bus, offer)
+    message_officer(session, bus, officer_id, _offer_message(offer, incident))
+    return offer
+
+
+def _distance_to(
+    index: ResponderIndex, settings: Settings, incident: Incident, officer_id: int
+) -> tuple[float | None, float | None]:
+    r = index.get(officer_id)
+    if r is None:
+        return None, None
+    d = geodesic_m(incident.lat, incident.lon, r.lat, r.lon)
+    return d, eta_seconds(d, r.unit_type, settings.speeds_mps, settings.detour_factor)
+
+
+async def _offer_nearest(
+    session: AsyncSession, bus: EventBus, index: ResponderIndex, settings: Settings, incident: Incident,
+    *, attempt: int, actor_id: int | None, now: datetime,
+) -> tuple[Offer | None, str]:
+    """Offer to the nearest available, online officer not yet offered this incident."""
+    tried = await repo.officers_offered(session, incident.id)
+    k = min(100, OFFER_CANDIDATES + len(tried))
+    found = responders.search(index, settings, incident.lat, incident.lon, k, None, None)
+    candidates = [c for c in found.candidates if c.officer_id not in tried]
+    engaged = await repo.officers_with_active_offers(session, [c.officer_id for c in candidates])
+    for c in candidates:
+        if c.officer_id in engaged:
+            continue
+        result = await _try_offer(session, bus, settings, incident, c.officer_id, attempt=attempt,
+                                  distance_m=c.distance_m, eta_s=c.eta_s, actor_id=actor_id, now=now,
+                                  wait=False)
+        if isinstance(result, Offer):
+            return result, ""
+    if candidates or tried:
+        return None, "all_candidates_tried_or_engaged"
+    return None, found.shortfall_reason or "none_available"
+
+
+async def dispatch(
+    session: AsyncSession, bus: EventBus, index: ResponderIndex, settings: Settings, incident_id: int,
+    officer_id: int | None, actor_id: int | None,
+) -> Offer:
+    """Offer the incident to ``officer_id``, or to the nearest available officer. A ``new`` incident is
+    verified by this (the dispatcher chose to send someone)."""
+    now = utcnow()
+    incident = await locked_incident(session, incident_id)
+    if incident.status in FINAL:
+        check_transition(incident.status, IncidentStatus.DISPATCHED.value)  # raises invalid_transition
+    existing = await repo.active_offer_for_incident(session, incident.id)
+    if existing is not None or incident.status in ASSIGNED:
+        what = "a pending offer" if existing is not None and existing.status == "pending" else "an officer"
+        raise Conflict(
+            f"incident {incident_id} already has {what}", code="already_assigned",
+            details={"offer_id": existing.id if existing else None,
+                     "officer_id": existing.officer_id if existing else incident.officer_id},
+        )
+    if incident.status == IncidentStatus.NEW:
+        await transition(session, bus, incident, IncidentStatus.VERIFIED.value, actor_id=actor_id,
+                         reason="verified by dispatch", now=now)
+    if officer_id is not None:
+        distance_m, eta_s = _distance_to(index, settings, incident, officer_id)
+        result = await _try_offer(session, bus, settings, incident, officer_id, attempt=1,
+                                  distance_m=distance_m, eta_s=eta_s, actor_id=actor_id, now=now, wait=True)
+        if result == "officer_not_found":
+            raise NotFound(f"officer {officer_id} not found", code="officer_not_found")
+        if not isinstance(result, Offer):
+            raise Conflict(f"officer {officer_id} cannot take an offer now", code="officer_unavailable",
+                           details={"reason": result})
+        return result
+    offer, why = await _offer_nearest(session, bus, index, settings, incident, attempt=1, actor_id=actor_id,
+                                      now=now)
+    if offer is None:
+        raise Conflict("no available officer to offer this incident to", code="no_responder",
+                       details={"reason": why})
+    return offer
+
+
+async def _own_offer(session: AsyncSession, offer_id: int, officer_id: int | None) -> tuple[Incident, Offer]:
+    """The officer's own offer, locked with its incident (incident first). Someone else's is a 404."""
+    found = await repo.offer(session, offer_id)
+    if found is None or officer_id is None or found.officer_id != officer_id:
+        raise NotFound(f"offer {offer_id} not found", code="offer_not_found")
+    incident = await locked_incident(session, found.incident_id)
+    offer = await repo.lock_offer(session, offer_id)
+    assert offer is not None
+    return incident, offer
+
+
+def _must_be_pending(offer: Offer) -> None:
+    if offer.status != OfferStatus.PENDING:
+        raise Conflict(f"offer {offer.id} is {offer.status}", code="offer_not_pending",
+                       details={"status": offer.status})
+
+
+async def accept(
+    session: AsyncSession, bus: EventBus, offer_id: int, officer_id: int | None, actor_id: int | None
+) -> tuple[Offer, Incident]:
+    """The officer takes the incident: the incident is dispatched (acknowledged now, dispatched when the
+    offer was made) and the officer becomes busy. Past the deadline the offer cannot be accepted any more,
+    even if no sweep has claimed it yet."""
+    now = utcnow()
+    incident, offer = await _own_offer(session, offer_id, officer_id)
+    _must_be_pending(offer)
+    if offer.expires_at <= now:
+        raise Conflict(f"offer {offer.id} expired at {offer.expires_at.isoformat()}", code="offer_expired",
+                       details={"expires_at": offer.expires_at.isoformat()})
+    await set_offer_status(session, bus, offer, OfferStatus.ACCEPTED, actor_id, None, now)
+    incident.officer_id = offer.officer_id
+    incident.dispatched_at = offer.created_at
+    await transition(session, bus, incident, IncidentStatus.DISPATCHED.value, actor_id=actor_id,
+                     reason="offer accepted", data={"offer_id": offer.id, "officer_id": offer.officer_id},
+                     now=now)
+    await repo.lock_officer(session, offer.officer_id)
+    await tracking.set_status(session, bus, offer.officer_id, "busy")
+    return offer, incident
+
+
+async def decline(
+    session: AsyncSession, bus: EventBus, index: ResponderIndex, settings: Settings, offer_id: int,
+    officer_id: int | None, actor_id: int | None, reason: str | None,
+) -> tuple[Offer, Offer | None]:
+    """Decline; the next nearest officer gets the offer. Also allowed just past the deadline: the outcome
+    is the same as expiry, only sooner."""
+    now = utcnow()
+    incident, offer = await _own_offer(session, offer_id, officer_id)
+    _must_be_pending(offer)
+    await set_offer_status(session, bus, offer, OfferStatus.DECLINED, actor_id, reason, now)
+    return offer, await _advance(session, bus, index, settings, incident, offer, now)
+
+
+async def cancel(
+    session: AsyncSession, bus: EventBus, offer_id: int, actor_id: int | None, reason: str | None
+) -> Offer:
+    """A dispatcher withdraws a pending offer (to send someone else); nothing is offered automatically."""
+    now = utcnow()
+    found = await repo.offer(session, offer_id)
+    if found is None:
+        raise NotFound(f"offer {offer_id} not found", code="offer_not_found")
+    await locked_incident(session, found.incident_id)
+    offer = await repo.lock_offer(session, offer_id)
+    assert offer is not None
+    _must_be_pending(offer)
+    await set_offer_status(session, bus, offer, OfferStatus.CANCELLED, actor_id, reason or "withdrawn", now)
+    withdraw_message(session, bus, offer)
+    return offer
+
+
+async def _advance(
+    session: AsyncSession, bus: EventBus, index: ResponderIndex, settings: Settings, incident: Incident,
+    previous: Offer, now: datetime,
+) -> Offer | None:
+    """After a decline or expiry: the next nearest officer not yet tried, or an alert to the dispatchers
+    once the attempts are used up (or nobody is left)."""
+    if incident.status != IncidentStatus.VERIFIED:
+        return None
+    attempt = previous.attempt + 1
+    offer: Offer | None = None
+    why = "max_attempts"
+    if attempt <= settings.offer_max_attempts:
+        offer, why = await _offer_nearest(session, bus, index, settings, incident, attempt=attempt,
+                                          actor_id=None, now=now)
+    if offer is None:
+        await raise_alert(
+            session, bus, "offer_exhausted",
+            f"Incident #{incident.id} ({incident.category}) was offered {previous.attempt} time(s); "
+            "nobody took it",
+            incident_id=incident.id, lat=incident.lat, lon=incident.lon,
+            data={"attempts": previous.attempt, "reason": why, "priority": incident.priority},
+        )
+        audit.record(session, "incident", incident.id, "offer_exhausted", from_state=incident.status,
+                     to_state=incident.status, reason=why, data={"attempts": previous.attempt}, at=now)
+    return offer
+
+
+async def expire(
+    session: AsyncSession, bus: EventBus, index: ResponderIndex, settings: Settings, offer_id: int,
+    incident_id: int, now: datetime,
+) -> bool:
+    """Claim one overdue offer. The incident is locked with SKIP LOCKED (whoever holds it, another sweeper
+    or the officer answering, goes first) and the claim is ``UPDATE ... WHERE status='pending' AND
+    expires_at < now RETURNING``, so with any number of processes each offer expires exactly once."""
+    incident = await repo.lock_incident(session, incident_id, skip_locked=True)
+    if incident is None:
+        return False
+    offer = await repo.claim_expired(session, offer_id, now)
+    if offer is None:
+        return False
+    audit.record(session, "offer", offer.id, "expired", from_state="pending", to_state="expired",
+                 reason=f"no answer within {settings.offer_timeout_s:g} s",
+                 data={"incident_id": offer.incident_id, "officer_id": offer.officer_id}, at=now)
+    announce_offer(session, bus, offer)
+    withdraw_message(session, bus, offer)
+    await _advance(session, bus, index, settings, incident, offer, now)
+    return True
+
+
+async def expire_due(rt: Runtime, limit: int = 200) -> int:
+    """One sweep: every overdue pending offer, each in its own unit of work."""
+    now = utcnow()
+    async with rt.sessions() as session:
+        due = await repo.due_offers(session, now, limit)
+    expired = 0
+    for offer_id, incident_id in due:
+        handled = False
+        async for session in session_scope(rt.sessions):
+            handled = await expire(session, rt.bus, rt.extras["index"], rt.settings, offer_id, incident_id,
+                                   now)
+        expired += handled
+    return expired
+
+
+async def expiry_loop(rt: Runtime, every_s: float) -> None:
+    while True:
+        try:
+            await expire_due(rt)
+        except Exception:  # noqa: BLE001 - retried next round
+            log.exception("offer expiry sweep failed")
+        await asyncio.sleep(every_s)
+
+
+async def of_officer(session: AsyncSession, officer_id: int, statuses: list[str]) -> list[dict[str, Any]]:
+    offers = await repo.offers_of_officer(session, officer_id, statuses)
+    incidents = {i.id: i for i in await repo.incidents_by_ids(session, {o.incident_id for o in offers})}
+    return [{**offer_dict(o), "incident": incident_dict(incidents[o.incident_id], 0)} for o in offers]
+
+
+async def officer_user_id(session: AsyncSession, officer_id: int) -> int | None:
+    return await session.scalar(select(Officer.user_id).where(Officer.id == officer_id))
+
+
+async def batch(
+    session: AsyncSession, bus: EventBus, index: ResponderIndex, settings: Settings, *, apply: bool,
+    method: str, actor_id: int | None, max_incidents: int = 500,
+) -> dict[str, Any]:
+    """Assign the waiting verified incidents to the available online officers at once (see
+    dispatch.assignment); with ``apply`` each proposed pair becomes an offer. Locks are taken with
+    SKIP LOCKED here, so a batch never waits on (or deadlocks with) a dispatcher working by hand: a pair
+    whose incident or officer is busy right now is reported in ``skipped``."""
+    now = utcnow()
+    incidents = await repo.waiting_incidents(session, max_incidents)
+    seen_after = now - timedelta(seconds=settings.online_after_s)
+    fresh = [r for r in index.responders() if r.status == "available" and r.last_seen >= seen_after]
+    engaged = await repo.officers_with_active_offers(session, [r.officer_id for r in fresh])
+    units = [assignment.Unit(r.officer_id, r.lat, r.lon, r.unit_type)
+             for r in fresh if r.officer_id not in engaged]
+    jobs = [assignment.Job(i.id, i.lat, i.lon, i.priority) for i in incidents]
+    params: dict[str, Any] = {"cutoff_s": settings.assignment_cutoff_s, "speeds_mps": settings.speeds_mps,
+                              "detour_factor": settings.detour_factor}
+    chosen = assignment.plan(jobs, units, method=method, **params)
+    baseline = chosen
+    if chosen.method != "greedy":
+        baseline = assignment.plan(jobs, units, method="greedy", **params)
+    result: dict[str, Any] = {
+        "method": chosen.method, "fallback_reason": chosen.fallback_reason,
+        "incidents": len(jobs), "officers": len(units),
+        "assignments": [{**asdict(p), "distance_m": round(p.distance_m, 1), "eta_s": round(p.eta_s, 1),
+                         "weighted_eta_s": round(p.weighted_eta_s, 1)} for p in chosen.pairs],
+        "unassigned": chosen.unassigned,
+        "total_eta_s": round(chosen.total_eta_s, 1),
+        "total_weighted_eta_s": round(chosen.total_weighted_eta_s, 1),
+        "greedy_total_weighted_eta_s": round(baseline.total_weighted_eta_s, 1),
+        "greedy_unassigned": len(baseline.unassigned),
+        "applied": apply, "offers": [], "skipped": [],
+    }
+    if not apply:
+        return result
+    for pair in chosen.pairs:
+        incident = await repo.lock_incident(session, pair.job_id, skip_locked=True)
+        outcome: Offer | str
+        if incident is None:
+            outcome = "incident_locked"
+        elif (incident.status != IncidentStatus.VERIFIED
+              or await repo.active_offer_for_incident(session, incident.id) is not None):
+            outcome = "incident_no_longer_waiting"
+        else:
+            outcome = await _try_offer(session, bus, settings, incident, pair.unit_id, attempt=1,
+                                       distance_m=pair.distance_m, eta_s=pair.eta_s, actor_id=actor_id,
+                                       now=now, wait=False)
+        if isinstance(outcome, Offer):
+            result["offers"].append(offer_dict(outcome))
+        else:
+            result["skipped"].append({"incident_id": pair.job_id, "officer_id": pair.unit_id,
+                                      "reason": outcome})
+    return result

@@ -1,0 +1,184 @@
+/* Jogo phone app: start-up, login / registration, the screens of each role, language, install, offline.
+ *
+ * Plain ES modules, no build step; Leaflet comes from the live map's vendored copy. Every string is in
+ * strings.js (Indonesian first, English switch). The service worker (/app/sw.js) keeps the app shell for
+ * an offline start; reports and SOS presses made offline wait in the outbox (outbox.js).
+ */
+import { ApiError, NetworkError, getSession, login, logout, onAuthLost, register } from './api.js';
+import { $, CFG, applyI18n, currentLang, fill, setLang, show, t, toast } from './dom.js';
+import { citizenTabShown, startCitizen, stopCitizen, wireCitizen } from './citizen.js';
+import { startOfficer, stopOfficer, unlockAudio, wireOfficer } from './officer.js';
+import * as outbox from './outbox.js';
+
+const TAB_KEY = 'jogo.app.tab';
+const TABS = ['sos', 'report', 'mine', 'account'];
+let role = null;
+
+// ------------------------------------------------------------------ screens and tabs
+function showScreen(name) {
+  for (const s of ['login', 'citizen', 'officer', 'other']) show(`screen-${s}`, s === name);
+  document.body.dataset.screen = name;
+}
+
+function openTab(tab) {
+  if (!TABS.includes(tab)) tab = 'sos';
+  for (const b of document.querySelectorAll('#tabs button')) {
+    b.setAttribute('aria-selected', String(b.dataset.tab === tab));
+  }
+  for (const name of TABS) show(`tab-${name}`, name === tab);
+  try { sessionStorage.setItem(TAB_KEY, tab); } catch (e) { /* */ }
+  citizenTabShown(tab);
+}
+
+function enter(session) {
+  role = session.role;
+  fill($('who'), session.username || '');
+  show('logout', true);
+  if (role === 'citizen') {
+    showScreen('citizen');
+    startCitizen();
+    outbox.start();
+    let tab = 'sos';
+    try { tab = sessionStorage.getItem(TAB_KEY) || 'sos'; } catch (e) { /* */ }
+    openTab(tab);
+  } else if (role === 'officer') {
+    showScreen('officer');
+    startOfficer();
+  } else {
+    showScreen('other');
+  }
+}
+
+async function leave(expired) {
+  if (!expired && role === 'citizen') {
+    const waiting = (await outbox.list()).filter((i) => i.state === 'pending' || i.state === 'sending').length;
+    if (waiting && !window.confirm(t('logout.pending', { n: waiting }))) return;
+  }
+  if (role === 'citizen') stopCitizen();
+  if (role === 'officer') stopOfficer();
+  role = null;
+  await logout();
+  fill($('who'));
+  show('logout', false);
+  showScreen('login');
+  if (expired) toast(t('err.login_again'), 'err');
+}
+
+// ------------------------------------------------------------------ login and registration
+function loginError(e) {
+  if (e instanceof NetworkError) return t('err.network');
+  if (e instanceof ApiError) {
+    if (e.status === 401) return t('login.bad');
+    if (e.status === 409) return t('register.taken');
+    if (e.status === 429) return t('err.rate_limited');
+    if (e.status === 422 && Array.isArray(e.details) && e.details[0]) {
+      const d = e.details[0];
+      return `${t('err.invalid')}: ${(Array.isArray(d.loc) ? d.loc[d.loc.length - 1] : '') || ''} ${d.msg || ''}`.trim();
+    }
+    return e.message;
+  }
+  return String(e.message || e);
+}
+
+async function busy(form, fn) {
+  const btn = form.querySelector('button[type=submit]');
+  const err = form.querySelector('.error');
+  fill(err);
+  btn.disabled = true;
+  try { await fn(); } catch (e) { fill(err, loginError(e)); } finally { btn.disabled = false; }
+}
+
+function onLogin(ev) {
+  ev.preventDefault();
+  unlockAudio();
+  const form = ev.currentTarget;
+  busy(form, async () => {
+    const s = await login($('login-user').value, $('login-pass').value);
+    $('login-pass').value = '';
+    enter(s);
+  });
+}
+
+function onRegister(ev) {
+  ev.preventDefault();
+  unlockAudio();
+  const form = ev.currentTarget;
+  busy(form, async () => {
+    const phone = $('reg-phone').value.trim();
+    const password = $('reg-pass').value;
+    if (password.length < 8) throw new Error(t('register.short_password'));
+    await register({ phone, name: $('reg-name').value.trim(), password });
+    const s = await login(phone, password);
+    form.reset();
+    toast(t('register.welcome'), 'ok');
+    enter(s);
+  });
+}
+
+function loginTab(which) {
+  for (const b of document.querySelectorAll('#login-tabs button')) {
+    b.setAttribute('aria-selected', String(b.dataset.form === which));
+  }
+  show('form-login', which === 'login');
+  show('form-register', which === 'register');
+}
+
+// ------------------------------------------------------------------ connection, language, install
+function renderNet() {
+  const online = navigator.onLine;
+  const el = $('net');
+  el.dataset.state = online ? 'online' : 'offline';
+  fill($('net-text'), online ? t('net.online') : t('net.offline'));
+  document.body.classList.toggle('is-offline', !online);
+}
+
+let installEvent = null;
+function wireInstall() {
+  window.addEventListener('beforeinstallprompt', (ev) => {
+    ev.preventDefault();
+    installEvent = ev;
+    show('install', true);
+  });
+  $('install').addEventListener('click', async () => {
+    if (!installEvent) return;
+    installEvent.prompt();
+    try { await installEvent.userChoice; } catch (e) { /* */ }
+    installEvent = null;
+    show('install', false);
+  });
+  window.addEventListener('appinstalled', () => show('install', false));
+}
+
+function registerServiceWorker() {
+  if (!('serviceWorker' in navigator) || !CFG.sw_url) return;
+  navigator.serviceWorker.register(CFG.sw_url, { scope: CFG.sw_scope || '/app' })
+    .then((reg) => { document.body.dataset.sw = reg.active ? 'active' : 'installing'; })
+    .catch((e) => { document.body.dataset.sw = 'failed'; console.warn('service worker', e); });
+  navigator.serviceWorker.ready.then(() => { document.body.dataset.sw = 'ready'; });
+}
+
+// ------------------------------------------------------------------ start
+function boot() {
+  applyI18n();
+  renderNet();
+  window.addEventListener('online', renderNet);
+  window.addEventListener('offline', renderNet);
+  $('lang').addEventListener('click', () => setLang(currentLang() === 'id' ? 'en' : 'id'));
+  $('logout').addEventListener('click', () => leave(false));
+  $('form-login').addEventListener('submit', onLogin);
+  $('form-register').addEventListener('submit', onRegister);
+  for (const b of document.querySelectorAll('#login-tabs button')) b.addEventListener('click', () => loginTab(b.dataset.form));
+  for (const b of document.querySelectorAll('#tabs button')) b.addEventListener('click', () => openTab(b.dataset.tab));
+  document.addEventListener('pointerdown', unlockAudio, { once: true });
+  wireCitizen(openTab);
+  wireOfficer();
+  wireInstall();
+  onAuthLost(() => { if (role) leave(true); });
+  loginTab('login');
+  const s = getSession();
+  if (s && s.token) enter(s); else showScreen('login');
+  registerServiceWorker();
+  document.body.dataset.ready = 'true';
+}
+
+boot();

@@ -1,0 +1,544 @@
+/* The citizen's screens: SOS, report form, my reports (with the outbox), account (points, warnings, appeal). */
+import { ApiError, NetworkError, api, items } from './api.js';
+import {
+  $, currentLang, distance, fill, fixed, h, onLangChange, show, t, tCode, toast, when,
+} from './dom.js';
+import { currentFix, latestFix, metres, pinMap, watchFix } from './geo.js';
+import * as outbox from './outbox.js';
+
+const SOS_KEY = 'jogo.app.sos';
+const CATEGORIES_KEY = 'jogo.app.categories';
+const SOS_MIN_INTERVAL_MS = 5000;   // at most one location update per 5 s...
+const SOS_HEARTBEAT_MS = 15000;     // ...and at least one per 15 s while the SOS is open
+const SOS_MIN_MOVE_M = 10;
+const MINE_POLL_MS = 15000;
+const PHOTO_MAX_PX = 1600;
+const PHOTO_QUALITY = 0.85;
+
+let running = false;
+let categories = [];
+let pin = null;
+let reporterFix = null;
+let photo = null;          // {buffer, type, name, width, height, url}
+let pollTimer = 0;
+let blocked = false;
+
+// ------------------------------------------------------------------ outbox senders (registered once)
+outbox.registerSender('report', async (item) => {
+  const p = item.payload;
+  const form = new FormData();
+  for (const k of ['category', 'description', 'lat', 'lon', 'reporter_lat', 'reporter_lon']) form.append(k, String(p[k]));
+  if (p.address) form.append('address', p.address);
+  if (p.photo) form.append('photo', new Blob([p.photo.buffer], { type: p.photo.type }), p.photo.name);
+  return api('/reports', { method: 'POST', form, key: item.key });
+});
+outbox.registerSender('sos', (item) => api('/sos', { method: 'POST', json: item.payload, key: item.key }));
+
+// ------------------------------------------------------------------ start / stop
+export function startCitizen() {
+  running = true;
+  loadCategories();
+  sosResume();
+  renderOutbox();
+  refreshMine();
+  refreshAccount();
+  clearInterval(pollTimer);
+  pollTimer = setInterval(() => { if (document.visibilityState === 'visible') refreshMine(); }, MINE_POLL_MS);
+}
+
+export function stopCitizen() {
+  running = false;
+  clearInterval(pollTimer);
+  sosStopTracking();
+  resetReportForm();
+}
+
+/** A tab was shown: the report map needs a size, the report tab a fix, the lists fresh data. */
+export function citizenTabShown(tab) {
+  if (tab === 'report') {
+    ensureMap();
+    if (pin) setTimeout(() => pin.refresh(), 0);
+    if (!reporterFix) locate(false);
+  } else if (tab === 'mine') refreshMine();
+  else if (tab === 'account') refreshAccount();
+}
+
+outbox.subscribe((item) => {
+  if (!running) return;
+  renderOutbox();
+  if (item.kind === 'sos') sosOnItem(item);
+  if (item.state === 'sent' && item.kind === 'report') refreshMine();
+  if (item.state === 'failed' && item.error && item.error.code === 'account_blocked') setBlocked(true);
+});
+
+onLangChange(() => {
+  if (!running) return;
+  fillCategories();
+  renderOutbox();
+  refreshMine();
+  refreshAccount();
+  renderSos();
+});
+
+// ------------------------------------------------------------------ SOS
+let sos = loadSos();  // {item_id, started_at, sos_id, incident_id, nearest, sent, last_at, closed}
+let stopWatch = null;
+let heartbeat = 0;
+let lastSent = null;  // {lat, lon, at}
+let sending = false;
+
+function loadSos() {
+  try { return JSON.parse(localStorage.getItem(SOS_KEY) || 'null'); } catch (e) { return null; }
+}
+function saveSos() {
+  try { if (sos) localStorage.setItem(SOS_KEY, JSON.stringify(sos)); else localStorage.removeItem(SOS_KEY); } catch (e) { /* */ }
+}
+
+async function sosPress() {
+  if (sos) return;
+  const btn = $('sos-btn');
+  btn.disabled = true;
+  fill($('sos-note'), t('sos.locating'));
+  let fix;
+  try {
+    fix = await currentFix({ maximumAge: 30000, timeout: 8000 });
+  } catch (e) {
+    fix = latestFix();
+    if (!fix) {
+      btn.disabled = false;
+      fill($('sos-note'), e && e.code === 1 ? t('geo.denied') : t('geo.unavailable'));
+      show('sos-call', true);
+      return;
+    }
+  }
+  if (navigator.vibrate) navigator.vibrate(200);
+  const item = await outbox.enqueue('sos', { lat: fix.lat, lon: fix.lon, accuracy_m: fix.accuracy_m ?? null }, 'SOS');
+  sos = { item_id: item.id, started_at: Date.now(), sos_id: null, incident_id: null, sent: 0, last_at: null };
+  saveSos();
+  btn.disabled = false;
+  renderSos();
+}
+
+async function sosOnItem(item) {
+  if (!sos || item.id !== sos.item_id) return;
+  if (item.state === 'sent' && !sos.sos_id && item.result) {
+    sos.sos_id = item.result.sos_id ?? item.result.id;
+    sos.incident_id = item.result.incident_id ?? null;
+    sos.nearest = Array.isArray(item.result.nearest) ? item.result.nearest.slice(0, 3) : [];
+    sos.sent = 1;
+    sos.last_at = Date.now();
+    lastSent = { lat: item.payload.lat, lon: item.payload.lon, at: Date.now() };
+    saveSos();
+    sosStartTracking();
+  }
+  if (item.state === 'discarded') { sos = null; saveSos(); }
+  renderSos();
+}
+
+async function sosResume() {
+  if (!sos) { renderSos(); return; }
+  const item = await outbox.find(sos.item_id);
+  if (item && item.state === 'sent' && !sos.sos_id) await sosOnItem(item);
+  else if (sos.sos_id) sosStartTracking();
+  renderSos();
+}
+
+function sosStartTracking() {
+  if (!sos || !sos.sos_id || stopWatch) return;
+  stopWatch = watchFix((fix) => sosSendLocation(fix, false), () => { /* keep the last fix */ });
+  clearInterval(heartbeat);
+  heartbeat = setInterval(() => { const f = latestFix(); if (f) sosSendLocation(f, true); }, SOS_HEARTBEAT_MS);
+}
+
+function sosStopTracking() {
+  if (stopWatch) stopWatch();
+  stopWatch = null;
+  clearInterval(heartbeat);
+}
+
+async function sosSendLocation(fix, heartbeatTick) {
+  if (!sos || !sos.sos_id || sending) return;
+  const now = Date.now();
+  if (lastSent) {
+    if (now - lastSent.at < SOS_MIN_INTERVAL_MS) return;
+    if (!heartbeatTick && metres(lastSent, fix) < SOS_MIN_MOVE_M && now - lastSent.at < SOS_HEARTBEAT_MS) return;
+    if (heartbeatTick && now - lastSent.at < SOS_HEARTBEAT_MS - 1000) return;
+  }
+  sending = true;
+  try {
+    await api(`/sos/${encodeURIComponent(sos.sos_id)}/location`, {
+      method: 'POST', json: { lat: fix.lat, lon: fix.lon, accuracy_m: fix.accuracy_m ?? null },
+    });
+    lastSent = { lat: fix.lat, lon: fix.lon, at: now };
+    sos.sent += 1;
+    sos.last_at = now;
+    sos.offline = false;
+    saveSos();
+  } catch (e) {
+    if (e instanceof ApiError && [404, 409, 410].includes(e.status)) {
+      // the command centre closed this SOS
+      sosStopTracking();
+      sos = null;
+      saveSos();
+      toast(t('sos.closed'), 'ok', 8000);
+    } else if (e instanceof NetworkError) {
+      sos.offline = true;  // the next fix goes out when the connection is back
+    }
+  } finally {
+    sending = false;
+    renderSos();
+  }
+}
+
+async function sosStop() {
+  if (!sos || !window.confirm(t('sos.stop_confirm'))) return;
+  const item = await outbox.find(sos.item_id);
+  if (item && (item.state === 'pending' || item.state === 'failed')) await outbox.discard(item.id);
+  sosStopTracking();
+  sos = null;
+  lastSent = null;
+  saveSos();
+  renderSos();
+}
+
+async function renderSos() {
+  const item = sos ? await outbox.find(sos.item_id) : null;
+  const state = !sos ? 'idle' : sos.sos_id ? 'active' : item ? item.state : 'pending';
+  const box = $('sos-screen');
+  box.dataset.state = state;
+  show('sos-btn', state === 'idle');
+  show('sos-hint', state === 'idle');
+  show('sos-status', state !== 'idle');
+  show('sos-call', state !== 'idle' && state !== 'active');
+  if (state === 'idle') { fill($('sos-note')); return; }
+  const title = {
+    active: t('sos.active'), pending: t('sos.pending'), sending: t('sos.sending'), failed: t('sos.failed'),
+    sent: t('sos.sending'),
+  }[state] || t('sos.pending');
+  fill($('sos-title'), title);
+  const lines = [];
+  if (state === 'active') {
+    lines.push(h('p', null, t('sos.active_help')));
+    if (sos.nearest && sos.nearest.length) {
+      const d = sos.nearest[0].distance_m;
+      lines.push(h('p', null, t('sos.nearest', { n: sos.nearest.length, d: distance(d) })));
+    }
+    lines.push(h('p', { class: 'muted', id: 'sos-updates' },
+      t('sos.updates', { n: sos.sent || 0, at: sos.last_at ? when(sos.last_at) : '—' })));
+    if (sos.offline) lines.push(h('p', { class: 'warn' }, t('sos.offline_updates')));
+  } else if (state === 'failed') {
+    lines.push(h('p', { class: 'error' }, errorText(item.error)));
+  } else {
+    lines.push(h('p', null, t('sos.pending_help')));
+  }
+  fill($('sos-detail'), lines);
+  fill($('sos-note'));
+}
+
+// ------------------------------------------------------------------ report form
+async function loadCategories() {
+  try { categories = JSON.parse(localStorage.getItem(CATEGORIES_KEY) || '[]'); } catch (e) { categories = []; }
+  fillCategories();
+  try {
+    const fresh = items(await api('/categories'));
+    if (fresh.length) {
+      categories = fresh;
+      try { localStorage.setItem(CATEGORIES_KEY, JSON.stringify(fresh)); } catch (e) { /* */ }
+      fillCategories();
+    }
+  } catch (e) { /* offline: the cached list */ }
+}
+
+const categoryName = (code) => {
+  const c = categories.find((x) => x.code === code);
+  if (!c) return tCode('category', code);
+  return (currentLang() === 'en' ? c.name_en : c.name_id) || c.name_id || c.name_en || c.code;
+};
+
+function fillCategories() {
+  const sel = $('rep-category');
+  const chosen = sel.value;
+  fill(sel, h('option', { value: '' }, t('report.category_pick')),
+    categories.map((c) => h('option', { value: c.code }, categoryName(c.code))));
+  sel.value = categories.some((c) => c.code === chosen) ? chosen : '';
+}
+
+function ensureMap() {
+  if (pin || !window.L) return;
+  pin = pinMap($('rep-map'), (p) => { showCoords(p, false); });
+  const f = reporterFix || latestFix();
+  if (f) pin.set(f.lat, f.lon);
+  showCoords(pin.get(), !f);
+}
+
+function showCoords(p, guessed) {
+  const el = $('rep-coords');
+  el.dataset.lat = p.lat;
+  el.dataset.lon = p.lon;
+  fill(el, `${fixed(p.lat)}, ${fixed(p.lon)}`, guessed ? ` · ${t('report.pin_guess')}` : '');
+}
+
+async function locate(loud) {
+  const btn = $('rep-locate');
+  btn.disabled = true;
+  try {
+    reporterFix = await currentFix();
+    ensureMap();
+    if (pin) { pin.set(reporterFix.lat, reporterFix.lon, 17); showCoords(pin.get(), false); }
+    fill($('rep-gps'), t('report.gps_ok', { acc: reporterFix.accuracy_m == null ? '?' : Math.round(reporterFix.accuracy_m) }));
+  } catch (e) {
+    fill($('rep-gps'), e && e.code === 1 ? t('geo.denied') : t('geo.unavailable'));
+    if (loud) toast(e && e.code === 1 ? t('geo.denied') : t('geo.unavailable'), 'err');
+  } finally {
+    btn.disabled = false;
+  }
+}
+
+/** JPEG of at most PHOTO_MAX_PX on the longer side, drawn through a canvas (EXIF rotation applied). */
+async function downscale(file) {
+  let img;
+  try {
+    img = await createImageBitmap(file, { imageOrientation: 'from-image' });
+  } catch (e) {
+    img = await new Promise((resolve, reject) => {
+      const el = new Image();
+      el.onload = () => resolve(el);
+      el.onerror = () => reject(new Error('not an image'));
+      el.src = URL.createObjectURL(file);
+    });
+  }
+  const w0 = img.width || img.naturalWidth;
+  const h0 = img.height || img.naturalHeight;
+  const scale = Math.min(1, PHOTO_MAX_PX / Math.max(w0, h0));
+  const w = Math.max(1, Math.round(w0 * scale));
+  const hgt = Math.max(1, Math.round(h0 * scale));
+  const canvas = document.createElement('canvas');
+  canvas.width = w;
+  canvas.height = hgt;
+  const ctx = canvas.getContext('2d');
+  ctx.imageSmoothingQuality = 'high';
+  ctx.fillStyle = '#fff';
+  ctx.fillRect(0, 0, w, hgt);
+  ctx.drawImage(img, 0, 0, w, hgt);
+  if (img.close) img.close();
+  const blob = await new Promise((resolve, reject) => canvas.toBlob(
+    (b) => (b ? resolve(b) : reject(new Error('encode'))), 'image/jpeg', PHOTO_QUALITY));
+  return { blob, width: w, height: hgt };
+}
+
+async function onPhoto(ev) {
+  const file = ev.target.files && ev.target.files[0];
+  clearPhoto(false);
+  if (!file) return;
+  fill($('rep-photo-info'), t('report.photo_working'));
+  try {
+    const { blob, width, height } = await downscale(file);
+    photo = { buffer: await blob.arrayBuffer(), type: 'image/jpeg', name: 'photo.jpg', width, height,
+      url: URL.createObjectURL(blob) };
+    $('rep-preview').src = photo.url;
+    show('rep-photo-box', true);
+    fill($('rep-photo-info'), t('report.photo_ready', { w: width, h: height, kb: Math.round(blob.size / 1024) }));
+  } catch (e) {
+    photo = null;
+    fill($('rep-photo-info'), t('report.photo_bad'));
+  }
+}
+
+function clearPhoto(resetInput = true) {
+  if (photo && photo.url) URL.revokeObjectURL(photo.url);
+  photo = null;
+  if (resetInput) $('rep-photo').value = '';
+  $('rep-preview').removeAttribute('src');
+  show('rep-photo-box', false);
+  fill($('rep-photo-info'));
+}
+
+function resetReportForm() {
+  $('form-report').reset();
+  clearPhoto();
+  fill($('rep-error'));
+}
+
+async function submitReport(ev) {
+  ev.preventDefault();
+  const err = $('rep-error');
+  fill(err);
+  const category = $('rep-category').value;
+  const description = $('rep-desc').value.trim();
+  if (!category) { fill(err, t('report.need_category')); return; }
+  if (description.length < 5) { fill(err, t('report.need_description')); return; }
+  ensureMap();
+  const where = pin ? pin.get() : (reporterFix || latestFix());
+  if (!where) { fill(err, t('report.need_location')); return; }
+  // where the phone was; without any fix the pin is all we know
+  const phone = reporterFix || latestFix() || where;
+  const payload = {
+    category, description, lat: round6(where.lat), lon: round6(where.lon),
+    reporter_lat: round6(phone.lat), reporter_lon: round6(phone.lon),
+    address: $('rep-address').value.trim() || null,
+    photo: photo ? { buffer: photo.buffer, type: photo.type, name: photo.name } : null,
+  };
+  const item = await outbox.enqueue('report', payload, categoryName(category));
+  $('rep-last').dataset.item = item.id;
+  resetReportForm();
+  toast(navigator.onLine ? t('report.queued_online') : t('report.queued_offline'), 'ok');
+}
+const round6 = (x) => Math.round(x * 1e6) / 1e6;
+
+// ------------------------------------------------------------------ outbox list
+const STATE_CLASS = { pending: 'warn', sending: 'info', sent: 'ok', failed: 'bad' };
+
+function errorText(error) {
+  if (!error) return '';
+  if (error.code === 'account_blocked') return t('err.account_blocked');
+  if (error.code === 'network') return t('err.network');
+  if (error.code === 'unauthorized' || error.code === 'http_401') return t('err.login_again');
+  return error.message || error.code;
+}
+
+function outboxRow(item) {
+  const state = item.state;
+  const what = item.kind === 'sos' ? 'SOS' : `${t('outbox.report')}: ${item.label || ''}`;
+  let detail = '';
+  if (state === 'pending') detail = item.error ? `${t('outbox.retrying')} (${errorText(item.error)})` : t('outbox.waiting');
+  if (state === 'sent') detail = t('outbox.sent_at', { at: when(item.sent_at) });
+  if (state === 'failed') detail = errorText(item.error);
+  const actions = [];
+  if (state === 'failed') {
+    actions.push(h('button', { type: 'button', class: 'small', onclick: () => outbox.retry(item.id) }, t('outbox.retry')));
+  }
+  if (state === 'pending' || state === 'failed') {
+    actions.push(h('button', { type: 'button', class: 'small subtle', onclick: () => outbox.discard(item.id) },
+      t('outbox.discard')));
+  }
+  if (state === 'pending' && navigator.onLine) {
+    actions.push(h('button', { type: 'button', class: 'small', onclick: () => outbox.wake() }, t('outbox.send_now')));
+  }
+  return h('li', { class: 'outbox-item', dataset: { state, kind: item.kind, id: item.id } },
+    h('div', { class: 'row' },
+      h('b', null, what),
+      h('span', { class: `chip ${STATE_CLASS[state] || ''} outbox-state` }, t(`outbox.${state}`))),
+    h('div', { class: 'muted' }, when(item.created_at), detail ? ` · ${detail}` : ''),
+    actions.length ? h('div', { class: 'actions' }, actions) : null);
+}
+
+async function renderOutbox() {
+  const all = await outbox.list();
+  const waiting = all.filter((i) => i.state !== 'sent').length;
+  for (const el of document.querySelectorAll('.outbox-list')) {
+    const limit = Number(el.dataset.limit || 20);
+    fill(el, all.slice(0, limit).map(outboxRow));
+    show(el.closest('.outbox-box'), all.length > 0);
+  }
+  const badge = $('badge-mine');
+  fill(badge, waiting ? String(waiting) : '');
+  show(badge, waiting > 0);
+  const last = $('rep-last');
+  const item = last.dataset.item && all.find((i) => i.id === last.dataset.item);
+  show(last, Boolean(item));
+  if (item) {
+    last.dataset.state = item.state;
+    fill(last, h('span', { class: `chip ${STATE_CLASS[item.state] || ''}` }, t(`outbox.${item.state}`)), ' ',
+      t(`report.last_${item.state}`));
+  }
+}
+
+// ------------------------------------------------------------------ my reports
+let mineBusy = false;
+async function refreshMine() {
+  if (!running || mineBusy) return;
+  mineBusy = true;
+  try {
+    const list = items(await api('/reports/mine'));
+    fill($('mine-list'), list.length ? list.map(mineRow) : h('li', { class: 'empty' }, t('mine.empty')));
+    fill($('mine-updated'), t('mine.updated', { at: when(Date.now()) }));
+  } catch (e) {
+    if (!(e instanceof NetworkError)) fill($('mine-updated'), errorText(e));
+    else fill($('mine-updated'), t('mine.offline'));
+  } finally {
+    mineBusy = false;
+  }
+}
+
+function mineRow(r) {
+  const incident = r.incident || {};
+  const incStatus = r.incident_status ?? incident.status ?? null;
+  const photoUrl = r.photo_url || null;
+  return h('li', { class: 'report', dataset: { id: r.id, status: r.status } },
+    h('div', { class: 'row' },
+      h('b', null, categoryName(r.category || r.category_code)),
+      h('span', { class: `chip status-${r.status}` }, tCode('report_status', r.status))),
+    r.description ? h('p', { class: 'desc' }, r.description) : null,
+    incStatus ? h('p', { class: 'incident' }, t('mine.incident'), ' ',
+      h('span', { class: `chip status-${incStatus}` }, tCode('incident_status', incStatus))) : null,
+    h('div', { class: 'muted' }, `#${r.id} · ${when(r.created_at || r.received_at)}`,
+      r.address ? ` · ${r.address}` : '',
+      photoUrl ? [' · ', h('a', { href: photoUrl, target: '_blank', rel: 'noopener' }, t('mine.photo'))] : null));
+}
+
+// ------------------------------------------------------------------ account: points, warnings, appeal
+async function refreshAccount() {
+  if (!running) return;
+  try {
+    const p = await api('/me/points');
+    const total = p == null ? null : (typeof p === 'number' ? p : p.points ?? p.total ?? p.balance ?? null);
+    fill($('points-total'), total == null ? '—' : String(total));
+    const history = items(p && (p.history || p.events || p.items));
+    fill($('points-history'), history.slice(0, 10).map((x) => h('li', null,
+      `${x.points > 0 ? '+' : ''}${x.points ?? x.amount ?? ''} · ${x.reason || x.kind || ''} · ${when(x.created_at || x.at)}`)));
+  } catch (e) {
+    fill($('points-total'), '—');
+    fill($('points-history'), h('li', { class: 'muted' }, e instanceof NetworkError ? t('mine.offline') : t('account.not_available')));
+  }
+  try {
+    const w = await api('/me/warnings');
+    const list = items(w && !Array.isArray(w) ? (w.warnings || w.items || w.strikes_list || []) : w);
+    const strikes = w && !Array.isArray(w) ? (w.strikes ?? w.strike_count ?? list.length) : list.length;
+    const isBlocked = Boolean(w && !Array.isArray(w) && (w.blocked ?? w.is_blocked ?? false));
+    fill($('strikes'), t('account.strikes', { n: strikes }));
+    fill($('warnings-list'), list.length ? list.map((x) => h('li', null,
+      h('b', null, when(x.created_at || x.at)), ' ', x.message || x.reason || x.text || tCode('warning', x.kind || x.code)))
+      : h('li', { class: 'muted' }, t('account.no_warnings')));
+    setBlocked(isBlocked, w && w.appeal);
+  } catch (e) {
+    fill($('warnings-list'), h('li', { class: 'muted' },
+      e instanceof NetworkError ? t('mine.offline') : t('account.not_available')));
+  }
+}
+
+function setBlocked(value, appeal) {
+  blocked = value;
+  for (const el of document.querySelectorAll('.blocked-banner')) show(el, blocked);
+  show('appeal-box', blocked);
+  if (appeal && appeal.status) fill($('appeal-status'), t('appeal.status', { s: tCode('appeal_status', appeal.status) }));
+}
+
+async function submitAppeal(ev) {
+  ev.preventDefault();
+  const text = $('appeal-text').value.trim();
+  if (text.length < 10) { fill($('appeal-status'), t('appeal.too_short')); return; }
+  const btn = ev.submitter || $('appeal-submit');
+  btn.disabled = true;
+  try {
+    const r = await api('/appeals', { method: 'POST', json: { text } });
+    $('appeal-text').value = '';
+    fill($('appeal-status'), t('appeal.sent', { s: tCode('appeal_status', (r && r.status) || 'pending') }));
+  } catch (e) {
+    fill($('appeal-status'), e instanceof NetworkError ? t('err.network') : (e.message || String(e)));
+  } finally {
+    btn.disabled = false;
+  }
+}
+
+// ------------------------------------------------------------------ wiring (once)
+export function wireCitizen(openTab) {
+  $('sos-btn').addEventListener('click', sosPress);
+  $('sos-stop').addEventListener('click', sosStop);
+  $('form-report').addEventListener('submit', submitReport);
+  $('rep-photo').addEventListener('change', onPhoto);
+  $('rep-photo-clear').addEventListener('click', () => clearPhoto());
+  $('rep-locate').addEventListener('click', () => locate(true));
+  $('mine-refresh').addEventListener('click', () => { refreshMine(); outbox.wake(); });
+  $('form-appeal').addEventListener('submit', submitAppeal);
+  for (const el of document.querySelectorAll('.blocked-banner button')) el.addEventListener('click', () => openTab('account'));
+}

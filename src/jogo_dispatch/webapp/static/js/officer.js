@@ -1,0 +1,459 @@
+/* The officer's screen: duty status, dispatch offers (sound, vibration, countdown), the assignment's
+ * progress buttons, GPS streaming from the page over the officer socket, navigation to the scene. */
+import { ApiError, NetworkError, api, getSession, items, noteServerTime, serverNow } from './api.js';
+import { $, CFG, distance, duration, fill, h, onLangChange, show, t, tCode, toast } from './dom.js';
+import { latestFix, metres, navigationLinks, watchFix } from './geo.js';
+
+const DUTY_KEY = 'jogo.app.duty';
+const JOB_KEY = 'jogo.app.job';
+const GPS_KEY = 'jogo.app.gps';
+const POLL_LIVE_MS = 15000;       // offers are pushed over the socket; the poll is the safety net
+const POLL_OFFLINE_MS = 5000;
+const RING_EVERY_MS = 6000;
+const RECONNECT_MAX_MS = 30000;
+const MAX_UNACKED = 200;
+const NEXT_STEP = { dispatched: 'en_route', en_route: 'on_scene', on_scene: 'resolved' };
+
+let running = false;
+let duty = localStorage.getItem(DUTY_KEY) || null;
+let job = loadJob();
+let offer = null;             // the pending offer on screen
+const seenOffers = new Set(); // ids that already rang
+let pollTimer = 0;
+let tick = 0;
+let ringTimer = 0;
+
+// ------------------------------------------------------------------ offers from the API, whatever their nesting
+function offerView(o) {
+  const inc = o.incident || {};
+  const pick = (...vals) => vals.find((v) => v != null && v !== '');
+  return {
+    id: pick(o.id, o.offer_id),
+    incident_id: pick(o.incident_id, inc.id),
+    status: pick(o.status, 'pending'),
+    expires_at: pick(o.expires_at, o.expires),
+    created_at: pick(o.created_at, o.offered_at),
+    distance_m: pick(o.distance_m, inc.distance_m),
+    eta_s: pick(o.eta_s, o.eta_seconds, inc.eta_s),
+    lat: Number(pick(inc.lat, o.lat, o.incident_lat)),
+    lon: Number(pick(inc.lon, o.lon, o.incident_lon)),
+    category: pick(inc.category, o.category),
+    category_name: pick(inc.category_name, o.category_name),
+    priority: pick(inc.priority, o.priority),
+    source: pick(inc.source, o.source),
+    description: pick(inc.description, o.description, ''),
+    address: pick(inc.address, o.address),
+    incident_status: pick(inc.status, o.incident_status),
+  };
+}
+
+function loadJob() {
+  try { return JSON.parse(localStorage.getItem(JOB_KEY) || 'null'); } catch (e) { return null; }
+}
+function saveJob() {
+  try { if (job) localStorage.setItem(JOB_KEY, JSON.stringify(job)); else localStorage.removeItem(JOB_KEY); } catch (e) { /* */ }
+}
+
+// ------------------------------------------------------------------ alert: WebAudio siren + vibration
+let audio = null;
+/** Browsers only let a page make sound after a tap: the login tap (or any tap) unlocks it. */
+export function unlockAudio() {
+  try {
+    const Ctx = window.AudioContext || window.webkitAudioContext;
+    if (!audio && Ctx) audio = new Ctx();
+    if (audio && audio.state === 'suspended') audio.resume();
+  } catch (e) { audio = null; }
+}
+
+function ring() {
+  const card = $('offer-card');
+  card.dataset.alerts = String(Number(card.dataset.alerts || 0) + 1);
+  if (navigator.vibrate) navigator.vibrate([400, 150, 400, 150, 800]);
+  unlockAudio();
+  if (!audio) return;
+  const t0 = audio.currentTime + 0.02;
+  for (let i = 0; i < 6; i += 1) {
+    const osc = audio.createOscillator();
+    const gain = audio.createGain();
+    const at = t0 + i * 0.32;
+    osc.type = 'square';
+    osc.frequency.value = i % 2 ? 700 : 960;
+    gain.gain.setValueAtTime(0.0001, at);
+    gain.gain.exponentialRampToValueAtTime(0.25, at + 0.02);
+    gain.gain.exponentialRampToValueAtTime(0.0001, at + 0.28);
+    osc.connect(gain).connect(audio.destination);
+    osc.start(at);
+    osc.stop(at + 0.3);
+  }
+}
+
+// ------------------------------------------------------------------ start / stop
+export function startOfficer() {
+  running = true;
+  renderDuty();
+  renderGpsToggle();
+  renderJob();
+  connect();
+  refreshOffers();
+  schedulePoll();
+  clearInterval(tick);
+  tick = setInterval(renderCountdown, 250);
+  if (localStorage.getItem(GPS_KEY) === 'on') startGps();
+}
+
+export function stopOfficer() {
+  running = false;
+  clearTimeout(pollTimer);
+  clearInterval(tick);
+  clearInterval(ringTimer);
+  stopGps(false);
+  disconnect();
+  offer = null;
+  job = null;
+  duty = null;
+  saveJob();
+  try { localStorage.removeItem(DUTY_KEY); } catch (e) { /* */ }
+}
+
+onLangChange(() => { if (running) { renderDuty(); renderOffer(); renderJob(); renderGpsToggle(); setWsState(wsState); } });
+
+function schedulePoll() {
+  clearTimeout(pollTimer);
+  pollTimer = setTimeout(async () => {
+    if (document.visibilityState === 'visible') await refreshOffers();
+    if (running) schedulePoll();
+  }, wsState === 'live' ? POLL_LIVE_MS : POLL_OFFLINE_MS);
+}
+
+// ------------------------------------------------------------------ duty status
+async function setDuty(status) {
+  const buttons = document.querySelectorAll('#duty button');
+  for (const b of buttons) b.disabled = true;
+  try {
+    await api('/me/status', { method: 'PUT', json: { status } });
+    duty = status;
+    localStorage.setItem(DUTY_KEY, status);
+  } catch (e) {
+    toast(e instanceof NetworkError ? t('err.network') : (e.message || String(e)), 'err');
+  } finally {
+    for (const b of buttons) b.disabled = false;
+    renderDuty();
+  }
+}
+
+function renderDuty() {
+  for (const b of document.querySelectorAll('#duty button')) {
+    b.setAttribute('aria-pressed', String(b.dataset.status === duty));
+  }
+  $('duty').dataset.status = duty || '';
+  fill($('duty-now'), duty ? t(`duty.${duty}`) : t('duty.unknown'));
+}
+
+// ------------------------------------------------------------------ offers
+let offersBusy = false;
+async function refreshOffers() {
+  if (!running || offersBusy) return;
+  offersBusy = true;
+  try {
+    const list = items(await api('/me/offers')).map(offerView);
+    applyOffers(list);
+  } catch (e) {
+    if (!(e instanceof NetworkError) && !(e instanceof ApiError && e.status === 401)) {
+      fill($('officer-note'), e.message || String(e));
+    }
+  } finally {
+    offersBusy = false;
+  }
+}
+
+function applyOffers(list) {
+  const accepted = list.find((o) => o.status === 'accepted');
+  if (accepted && (!job || job.offer_id !== accepted.id)) {
+    job = { ...accepted, offer_id: accepted.id, status: accepted.incident_status || 'dispatched' };
+    saveJob();
+  } else if (accepted && job) {
+    job.status = accepted.incident_status || job.status;
+    saveJob();
+  } else if (job && list.some((o) => o.id === job.offer_id && o.status !== 'accepted')) {
+    job = null;  // completed or cancelled elsewhere
+    saveJob();
+  }
+  const pending = list.filter((o) => o.status === 'pending' && remainingMs(o) > 0)
+    .sort((a, b) => remainingMs(a) - remainingMs(b))[0] || null;
+  showOffer(pending);
+  renderJob();
+}
+
+function showOffer(o) {
+  const isNew = o && !seenOffers.has(o.id);
+  offer = o;
+  renderOffer();
+  clearInterval(ringTimer);
+  if (!o) return;
+  if (isNew) { seenOffers.add(o.id); ring(); }
+  ringTimer = setInterval(() => { if (offer && remainingMs(offer) > 0) ring(); else clearInterval(ringTimer); }, RING_EVERY_MS);
+}
+
+const remainingMs = (o) => {
+  const end = Date.parse(o.expires_at);
+  return Number.isFinite(end) ? end - serverNow() : 60000;
+};
+
+function describe(o) {
+  const cat = o.category_name || tCode('category', o.category);
+  return [
+    h('div', { class: 'row' },
+      h('b', { class: 'offer-title' }, o.source === 'sos' || o.category === 'sos' ? `SOS · ${cat}` : cat),
+      o.priority != null ? h('span', { class: `chip p${o.priority}` }, t('offer.priority', { p: o.priority })) : null),
+    o.description ? h('p', { class: 'desc' }, o.description) : null,
+    o.address ? h('p', { class: 'muted' }, o.address) : null,
+  ];
+}
+
+function renderOffer() {
+  const card = $('offer-card');
+  show(card, Boolean(offer));
+  if (!offer) return;
+  card.dataset.offerId = offer.id;
+  fill($('offer-body'), describe(offer));
+  let dist = offer.distance_m;
+  const me = latestFix();
+  if (dist == null && me && Number.isFinite(offer.lat)) dist = metres(me, offer);
+  fill($('offer-distance'), distance(dist));
+  fill($('offer-eta'), duration(offer.eta_s));
+  renderCountdown();
+}
+
+function renderCountdown() {
+  if (!offer) return;
+  const left = remainingMs(offer);
+  const total = Math.max(1, Date.parse(offer.expires_at) - (Date.parse(offer.created_at) || Date.parse(offer.expires_at) - 60000));
+  const bar = $('offer-bar');
+  bar.style.width = `${Math.max(0, Math.min(100, (100 * left) / total))}%`;
+  fill($('offer-countdown'), left > 0 ? t('offer.left', { s: Math.ceil(left / 1000) }) : t('offer.expired'));
+  $('offer-card').dataset.expired = String(left <= 0);
+  $('offer-accept').disabled = left <= 0;
+  $('offer-decline').disabled = left <= 0;
+  if (left <= -3000) { offer = null; renderOffer(); refreshOffers(); }
+}
+
+async function answer(accept) {
+  if (!offer) return;
+  const o = offer;
+  $('offer-accept').disabled = true;
+  $('offer-decline').disabled = true;
+  try {
+    const r = await api(`/offers/${encodeURIComponent(o.id)}/${accept ? 'accept' : 'decline'}`, { method: 'POST', json: {} });
+    clearInterval(ringTimer);
+    offer = null;
+    renderOffer();
+    if (accept) {
+      const fresh = r && typeof r === 'object' ? offerView({ ...r, incident: r.incident || undefined }) : {};
+      job = { ...o, ...Object.fromEntries(Object.entries(fresh).filter(([, v]) => v != null && !Number.isNaN(v))),
+        offer_id: o.id, status: (r && (r.incident_status || (r.incident && r.incident.status))) || 'dispatched' };
+      saveJob();
+      duty = 'busy';
+      localStorage.setItem(DUTY_KEY, duty);
+      renderDuty();
+      toast(t('offer.accepted'), 'ok');
+    } else {
+      toast(t('offer.declined'));
+    }
+    renderJob();
+    refreshOffers();
+  } catch (e) {
+    toast(e instanceof NetworkError ? t('err.network') : (e.message || String(e)), 'err');
+    if (e instanceof ApiError && [404, 409, 410].includes(e.status)) { offer = null; renderOffer(); refreshOffers(); }
+    else renderCountdown();
+  }
+}
+
+// ------------------------------------------------------------------ the assignment
+function renderJob() {
+  show('job-card', Boolean(job));
+  show('officer-idle', !job && !offer);
+  if (!job) return;
+  $('job-card').dataset.status = job.status;
+  $('job-card').dataset.incidentId = job.incident_id;
+  fill($('job-body'), describe(job),
+    h('p', null, t('job.status'), ' ', h('span', { class: `chip status-${job.status}`, id: 'job-status' },
+      tCode('incident_status', job.status))));
+  const ok = Number.isFinite(job.lat) && Number.isFinite(job.lon);
+  show('job-nav', ok);
+  if (ok) {
+    const links = navigationLinks(job.lat, job.lon);
+    $('nav-geo').href = links.geo;
+    $('nav-web').href = links.web;
+    fill($('job-coords'), `${job.lat.toFixed(5)}, ${job.lon.toFixed(5)}`);
+  }
+  const next = NEXT_STEP[job.status];
+  for (const b of document.querySelectorAll('#job-steps button')) {
+    b.disabled = b.dataset.step !== next;
+    b.classList.toggle('primary', b.dataset.step === next);
+  }
+}
+
+async function step(status) {
+  if (!job) return;
+  for (const b of document.querySelectorAll('#job-steps button')) b.disabled = true;
+  try {
+    const r = await api(`/incidents/${encodeURIComponent(job.incident_id)}/status`, { method: 'POST', json: { status } });
+    job.status = (r && r.status) || status;
+    if (job.status === 'resolved' || job.status === 'cancelled') {
+      toast(t('job.done'), 'ok');
+      job = null;
+      duty = 'available';
+      localStorage.setItem(DUTY_KEY, duty);
+      renderDuty();
+    }
+    saveJob();
+  } catch (e) {
+    toast(e instanceof NetworkError ? t('err.network') : (e.message || String(e)), 'err');
+    if (e instanceof ApiError && e.status === 409 && e.details && e.details.from) { job.status = e.details.from; saveJob(); }
+  } finally {
+    renderJob();
+  }
+}
+
+// ------------------------------------------------------------------ the officer socket
+let ws = null;
+let wsState = 'off';
+let retries = 0;
+let reconnectTimer = 0;
+let seq = 0;
+const unacked = new Map(); // seq → message, resent after a reconnect (the server drops duplicates)
+
+function setWsState(state) {
+  wsState = state;
+  const el = $('ws-state');
+  el.dataset.state = state;
+  fill(el, t(`ws.${state}`));
+}
+
+function connect() {
+  const s = getSession();
+  if (!running || !s || ws) return;
+  const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  const path = CFG.officer_stream_path || '/api/v1/officers/stream';
+  setWsState(retries ? 'reconnecting' : 'connecting');
+  let sock;
+  try {
+    sock = new WebSocket(`${proto}//${location.host}${path}?token=${encodeURIComponent(s.token)}`);
+  } catch (e) { scheduleReconnect(); return; }
+  ws = sock;
+  sock.onmessage = (ev) => {
+    let msg;
+    try { msg = JSON.parse(ev.data); } catch (e) { return; }
+    if (msg.server_time) noteServerTime(msg.server_time);
+    onSocketMessage(msg);
+  };
+  sock.onclose = (ev) => {
+    if (ws !== sock) return;
+    ws = null;
+    if (!running) return;
+    if (ev.code === 4401 || ev.code === 4403) { setWsState('off'); return; }
+    scheduleReconnect();
+  };
+  sock.onerror = () => { /* onclose follows */ };
+}
+
+function scheduleReconnect() {
+  setWsState(navigator.onLine ? 'reconnecting' : 'off');
+  retries += 1;
+  clearTimeout(reconnectTimer);
+  const wait = Math.min(RECONNECT_MAX_MS, 1000 * 2 ** Math.min(retries, 5)) * (0.8 + Math.random() * 0.4);
+  reconnectTimer = setTimeout(connect, wait);
+  schedulePoll();
+}
+
+function disconnect() {
+  clearTimeout(reconnectTimer);
+  const sock = ws;
+  ws = null;
+  if (sock) try { sock.close(1000); } catch (e) { /* */ }
+  setWsState('off');
+}
+
+window.addEventListener('online', () => { if (running && !ws) { retries = 0; connect(); } });
+
+function onSocketMessage(msg) {
+  const type = String(msg.type || '');
+  if (type === 'hello') {
+    retries = 0;
+    setWsState('live');
+    schedulePoll();
+    for (const m of unacked.values()) send(m);
+    refreshOffers();
+  } else if (type === 'ack') {
+    unacked.delete(msg.seq);
+    const n = $('gps-count');
+    n.dataset.acked = String(Number(n.dataset.acked || 0) + (msg.accepted || 0));
+    renderGpsCount();
+  } else if (type.startsWith('offer')) {
+    const o = msg.offer ? offerView(msg.offer) : null;
+    if (o && o.status === 'pending' && type === 'offer' && remainingMs(o) > 0) showOffer(o);
+    refreshOffers();
+  } else if (type.startsWith('incident') || type.startsWith('assignment')) {
+    refreshOffers();
+  } else if (type === 'error' && msg.error && /unauthori[sz]ed|token/.test(msg.error.code || '')) {
+    disconnect();
+  }
+}
+
+function send(msg) {
+  if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(msg));
+}
+
+// ------------------------------------------------------------------ GPS from the page
+let stopWatch = null;
+
+function startGps() {
+  if (stopWatch) return;
+  localStorage.setItem(GPS_KEY, 'on');
+  stopWatch = watchFix((fix) => {
+    seq += 1;
+    const msg = {
+      type: 'ping', seq,
+      ping: {
+        lat: fix.lat, lon: fix.lon, recorded_at: fix.recorded_at, accuracy_m: fix.accuracy_m,
+        speed_mps: fix.speed_mps, heading_deg: fix.heading_deg,
+      },
+    };
+    unacked.set(seq, msg);
+    if (unacked.size > MAX_UNACKED) unacked.delete(unacked.keys().next().value);
+    send(msg);
+    $('gps-count').dataset.sent = String(seq);
+    renderGpsCount();
+  }, (e) => {
+    toast(e && e.code === 1 ? t('geo.denied') : t('geo.unavailable'), 'err');
+    stopGps(true);
+  });
+  renderGpsToggle();
+}
+
+function stopGps(remember) {
+  if (stopWatch) stopWatch();
+  stopWatch = null;
+  if (remember) localStorage.setItem(GPS_KEY, 'off');
+  renderGpsToggle();
+}
+
+function renderGpsToggle() {
+  $('gps-stream').checked = Boolean(stopWatch);
+  renderGpsCount();
+}
+
+function renderGpsCount() {
+  const el = $('gps-count');
+  fill(el, stopWatch ? t('gps.count', { sent: el.dataset.sent || 0, acked: el.dataset.acked || 0 }) : t('gps.off'));
+}
+
+// ------------------------------------------------------------------ wiring (once)
+export function wireOfficer() {
+  for (const b of document.querySelectorAll('#duty button')) b.addEventListener('click', () => setDuty(b.dataset.status));
+  $('offer-accept').addEventListener('click', () => answer(true));
+  $('offer-decline').addEventListener('click', () => answer(false));
+  for (const b of document.querySelectorAll('#job-steps button')) b.addEventListener('click', () => step(b.dataset.step));
+  $('gps-stream').addEventListener('change', (ev) => (ev.target.checked ? startGps() : stopGps(true)));
+  $('offers-refresh').addEventListener('click', refreshOffers);
+}

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import importlib.util
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+
+from jogo_dispatch.agencies.routing import Pack
+from jogo_dispatch.regions import packs
+from jogo_dispatch.schema import MIGRATIONS_DIR
+
+
+def _migration_categories() -> list[tuple[str, str, str, int]]:
+    path = next((MIGRATIONS_DIR / "versions").glob("*_0003_*.py"))
+    spec = importlib.util.spec_from_file_location("migration_0003", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return list(module.CATEGORIES)
+
+
+async def restore_catalogue(session: Any) -> None:
+    """The HTTP fixtures truncate every table after a test, the migration-seeded catalogue too: put it back."""
+    from jogo_dispatch.reports.models import Category
+
+    if await session.scalar(select(func.count()).select_from(Category)):
+        return
+    rows = [{"code": c, "name_id": i, "name_en": e, "default_priority": p, "sort_order": n}
+            for n, (c, i, e, p) in enumerate(_migration_categories())]
+    await session.execute(insert(Category).values(rows).on_conflict_do_nothing())
+
+
+async def seed(app: Any, region: str = "malang") -> dict[str, tuple[int, int]]:
+    from jogo_dispatch.agencies import service
+
+    rt = app.state.runtime
+    async with rt.sessions() as session:
+        await restore_catalogue(session)
+        done = await service.seed_region(session, packs.load(region))
+        await session.commit()
+    return done
+
+
+@pytest.fixture
+def malang() -> Pack:
+    return packs.load("malang")
+
+
+@pytest.fixture
+def cilacap() -> Pack:
+    return packs.load("cilacap")
