@@ -94,8 +94,6 @@ async def _known(rt: Runtime, fix: DeviceFix, request: Request, status_if_unknow
     return dev
 
 
-@router.api_route("/osmand", methods=["GET", "POST", "PUT"], response_class=Response,
-                  responses={200: {"description": "stored (empty body)"}})
 async def osmand(request: Request, rt: RuntimeDep) -> Response:
     """OsmAnd protocol as the Traccar server decodes it: query string, form body, or Traccar Client JSON."""
     body = await read_body(request, rt.settings.max_body_bytes)
@@ -113,6 +111,12 @@ async def osmand(request: Request, rt: RuntimeDep) -> Response:
         # The phone must not retry an implausible fix forever: it is answered 200 like Traccar does.
         log.info("osmand fixes rejected", rejected=result.rejected[:10])
     return Response(status_code=200)
+
+
+for _method in ("GET", "POST", "PUT"):
+    router.add_api_route("/osmand", osmand, methods=[_method], response_class=Response,
+                         operation_id=f"osmand_{_method.lower()}",
+                         responses={200: {"description": "stored (empty body)"}})
 
 
 def _owntracks_identity(request: Request) -> tuple[str | None, str | None]:
