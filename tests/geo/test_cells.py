@@ -175,7 +175,8 @@ def test_disk_walk_rings_match_grid_disk_around_pentagons() -> None:
     # (fraction of radius, azimuth): fraction 1.0 is frequent, since a miss would show at the rim
     st.lists(
         st.tuples(st.one_of(st.just(1.0), st.floats(0.0, 1.0)), st.floats(-180, 180)),
-        min_size=1, max_size=30,
+        min_size=1,
+        max_size=30,
     ),
 )
 def test_disk_covering_has_no_false_negatives(

@@ -95,7 +95,8 @@ def test_geodesic_many_keeps_shape_and_rejects_mismatch() -> None:
 
 @settings(max_examples=400, deadline=None)
 @given(
-    lats, lons,
+    lats,
+    lons,
     st.one_of(
         st.tuples(lats, lons),
         # short hops, where rounding matters most

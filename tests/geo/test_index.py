@@ -177,8 +177,12 @@ def test_dense_city_exactness_above_the_scan_threshold(seed: int, k: int, res: i
     rnd = random.Random(seed)
     officers = [
         Responder(
-            i, rnd.uniform(-8.02, -7.92), rnd.uniform(112.58, 112.68), rnd.choice(STATUSES[:3]),
-            rnd.choice(UNITS), NOW - timedelta(seconds=rnd.choice([0, 100, 1000])),
+            i,
+            rnd.uniform(-8.02, -7.92),
+            rnd.uniform(112.58, 112.68),
+            rnd.choice(STATUSES[:3]),
+            rnd.choice(UNITS),
+            NOW - timedelta(seconds=rnd.choice([0, 100, 1000])),
         )
         for i in range(3000)
     ]
@@ -328,7 +332,8 @@ def small_city() -> tuple[list[Responder], dict[str, ResponderIndex]]:
         # the only motorbike is both far (400 m) and stale: staleness is what to fix
         (
             {"k": 1, "max_distance_m": 150.0, "unit_types": {"motorbike"}, "seen_after": FIVE_MIN_AGO},
-            [], "positions_too_old",
+            [],
+            "positions_too_old",
         ),
         ({"k": 1, "max_distance_m": 100.0}, [1], None),  # inclusive radius (within rounding)
         ({"k": 0}, [], None),
@@ -349,6 +354,40 @@ def test_filters_and_reasons(
         got = _assert_matches_reference(index, officers, *MALANG, kwargs)
         assert _ids(got) == ids, name
         assert got.shortfall_reason == reason, name
+
+
+def test_stale_officer_just_outside_the_radius_does_not_count_as_inside() -> None:
+    # Spherical bounds cannot tell 99.8 % of a distance from 100 %: the exact solve must decide.
+    lat, lon = MALANG
+    stale = Responder(1, *_offset(lat, lon, 90.0, 1000.0), "available", "car", NOW - timedelta(hours=1))
+    fresh = Responder(2, *_offset(lat, lon, 90.0, 2000.0), "available", "car", NOW)
+    for index in _variants(9).values():
+        _load(index, [stale, fresh])
+        kwargs = {"k": 1, "max_distance_m": 998.0, "seen_after": FIVE_MIN_AGO}
+        got = _assert_matches_reference(index, [stale, fresh], lat, lon, kwargs)
+        assert got == NearestResult([], "outside_radius")
+        kwargs["max_distance_m"] = 1000.5
+        got = _assert_matches_reference(index, [stale, fresh], lat, lon, kwargs)
+        assert got == NearestResult([], "positions_too_old")
+
+
+def test_membership_changes_reach_cached_cells() -> None:
+    # The walk caches each cell's slot array; inserts, moves and removals must all invalidate it.
+    lat, lon = MALANG
+    index = ResponderIndex(res=8)
+    index.linear_scan_below = 0
+    for i in range(5):
+        index.update(i, *_offset(lat, lon, 72.0 * i, 200.0), "available", "car", NOW)
+    assert index.nearest(lat, lon, k=1).candidates[0].distance_m > 199
+    index.update(50, *_offset(lat, lon, 10.0, 5.0), "available", "car", NOW)  # insert, same cell
+    assert _ids(index.nearest(lat, lon, k=1)) == [50]
+    index.remove(50)
+    assert 50 not in _ids(index.nearest(lat, lon, k=6))
+    index.update(60, *_offset(lat, lon, 0.0, 30_000.0), "available", "car", NOW)  # far away
+    assert _ids(index.nearest(lat, lon, k=6))[-1] == 60
+    index.update(60, *_offset(lat, lon, 0.0, 3.0), "available", "car", NOW)  # moves into the cell
+    assert _ids(index.nearest(lat, lon, k=1)) == [60]
+    index.check_consistency()
 
 
 def test_empty_index() -> None:
@@ -464,7 +503,7 @@ class IndexMachine(RuleBasedStateMachine):
     @rule(
         officer_id=st.integers(0, 30),
         az=st.floats(-180, 180),
-        dist=st.floats(0, 3000),
+        dist=st.floats(0, 1500),  # a few dozen res-9 cells, so cells are revisited and re-cached
         status=st.sampled_from(STATUSES[:3]),
         unit=st.sampled_from(UNITS),
         age=st.integers(0, 600),
@@ -487,7 +526,7 @@ class IndexMachine(RuleBasedStateMachine):
         self.index.remove(officer_id)
         self.model.pop(officer_id, None)
 
-    @rule(az=st.floats(-180, 180), dist=st.floats(0, 4000), kwargs=query_kwargs)
+    @rule(az=st.floats(-180, 180), dist=st.floats(0, 2000), kwargs=query_kwargs)
     def query(self, az: float, dist: float, kwargs: dict[str, object]) -> None:
         _assert_matches_reference(self.index, list(self.model.values()), *_offset(*MALANG, az, dist), kwargs)
 

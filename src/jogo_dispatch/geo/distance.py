@@ -81,9 +81,10 @@ def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     """Great-circle distance on the mean-radius sphere; within [SPHERE_LO, SPHERE_HI] of geodesic."""
     p1 = math.radians(lat1)
     p2 = math.radians(lat2)
-    h = math.sin((p2 - p1) / 2.0) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(
-        math.radians(lon2 - lon1) / 2.0
-    ) ** 2
+    h = (
+        math.sin((p2 - p1) / 2.0) ** 2
+        + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2.0) ** 2
+    )
     return 2.0 * SPHERE_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
 
 

@@ -25,7 +25,7 @@ from typing import Final, Literal
 
 import numpy as np
 import numpy.typing as npt
-from h3.api import basic_int as h3i
+from h3.api import basic_int as h3i  # type: ignore[import-untyped]
 
 from jogo_dispatch.geo.cells import DiskWalk, check_latlon, disk_walk
 from jogo_dispatch.geo.distance import (
@@ -144,9 +144,7 @@ def _check_speeds(speeds_mps: Mapping[str, float], detour_factor: float) -> None
         raise ValueError(f"detour_factor must be finite and >= 1, got {detour_factor!r}")
 
 
-def _shortfall_reason(
-    any_stale_within: bool, fresh_beyond: bool, any_stale: bool
-) -> ShortfallReason:
+def _shortfall_reason(any_stale_within: bool, fresh_beyond: bool, any_stale: bool) -> ShortfallReason:
     """Most actionable explanation for a short list, shared by the index and the reference.
 
     Stale officers *inside* the search area come first (they are right there, only not reporting),
@@ -196,7 +194,13 @@ def brute_force_nearest(
     )
     candidates = [
         Candidate(
-            r.officer_id, r.lat, r.lon, r.status, r.unit_type, r.last_seen, d,
+            r.officer_id,
+            r.lat,
+            r.lon,
+            r.status,
+            r.unit_type,
+            r.last_seen,
+            d,
             eta_seconds(d, r.unit_type, speeds_mps, detour_factor),
         )
         for d, _, r in ranked[:k]
@@ -348,7 +352,11 @@ class ResponderIndex:
             resp = self._resp[slot]
             assert resp is not None
             resp.lat, resp.lon, resp.status, resp.unit_type, resp.last_seen = (
-                lat, lon, status, unit_type, last_seen
+                lat,
+                lon,
+                status,
+                unit_type,
+                last_seen,
             )
             old_cell = self._cell_of[slot]
             if old_cell != cell:
@@ -472,9 +480,7 @@ class ResponderIndex:
         key = (st, un)
         entry = self._filter_cache.get(key)
         if entry is None:
-            accepted = [
-                p is not None and p[0] in st and (un is None or p[1] in un) for p in self._pairs
-            ]
+            accepted = [p is not None and p[0] in st and (un is None or p[1] in un) for p in self._pairs]
             if len(self._filter_cache) >= _FILTER_CACHE_MAX:
                 self._filter_cache.clear()
             entry = (np.array(accepted, dtype=np.bool_), [i for i, a in enumerate(accepted) if a])
@@ -534,8 +540,16 @@ class ResponderIndex:
     ) -> NearestResult:
         """:func:`brute_force_nearest` over this index's officers, speeds and detour."""
         return brute_force_nearest(
-            (r for r in self._resp if r is not None), lat, lon, k, unit_types, statuses,
-            max_distance_m, seen_after, speeds_mps=self._speeds, detour_factor=self._detour,
+            (r for r in self._resp if r is not None),
+            lat,
+            lon,
+            k,
+            unit_types,
+            statuses,
+            max_distance_m,
+            seen_after,
+            speeds_mps=self._speeds,
+            detour_factor=self._detour,
         )
 
     def _fresh_ok(self, slots: IntArray, table: BoolArray, t_min: int | None) -> tuple[BoolArray, BoolArray]:
@@ -687,7 +701,7 @@ class ResponderIndex:
             if c2.size > k:
                 threshold = min(threshold, chord2_to_upper_m(float(np.partition(c2, k - 1)[k - 1])))
             # Anyone whose lower bound beats the k-th upper bound might make the list: solve those.
-            survivors = g.ok_slots[c2 <= lower_m_to_chord2(threshold * 0.98)]
+            survivors = g.ok_slots[c2 <= lower_m_to_chord2(threshold)]
             dist = self._exact(lat, lon, survivors)
             if radius != math.inf:
                 within = dist <= radius
@@ -702,7 +716,13 @@ class ResponderIndex:
                 d = float(dist[i])
                 candidates.append(
                     Candidate(
-                        r.officer_id, r.lat, r.lon, r.status, r.unit_type, r.last_seen, d,
+                        r.officer_id,
+                        r.lat,
+                        r.lon,
+                        r.status,
+                        r.unit_type,
+                        r.last_seen,
+                        d,
                         eta_seconds(d, r.unit_type, speeds, detour),
                     )
                 )
@@ -746,7 +766,8 @@ class ResponderIndex:
 def _chord2(xyz: FloatArray, q: FloatArray) -> FloatArray:
     """Squared chords between the columns of a 3 x n array of unit vectors and a 3 x 1 one."""
     diff = xyz - q
-    return np.einsum("ij,ij->j", diff, diff)
+    out: FloatArray = np.einsum("ij,ij->j", diff, diff)
+    return out
 
 
 def _cat_int(parts: list[IntArray]) -> IntArray:
@@ -759,4 +780,3 @@ def _cat_float(parts: list[FloatArray]) -> FloatArray:
     if not parts:
         return np.empty(0, dtype=np.float64)
     return parts[0] if len(parts) == 1 else np.concatenate(parts)
-
