@@ -32,7 +32,7 @@ import pytest
 import websockets
 
 from jogo_dispatch.embedded import EmbeddedPostgres, ensure_postgis, find_pg_bindir
-from jogo_dispatch.settings import Settings
+from jogo_dispatch.settings import Settings, to_sqlalchemy_url
 from tests.conftest import free_port
 
 Key = tuple[int, datetime]
@@ -86,7 +86,7 @@ async def seed(url: str) -> list[tuple[int, str]]:
     from jogo_dispatch.db import make_engine, make_sessionmaker
     from jogo_dispatch.demo import seed_demo
 
-    engine = make_engine(Settings(database_url=url, _env_file=None).sqlalchemy_url(), 2)  # type: ignore[call-arg]
+    engine = make_engine(to_sqlalchemy_url(url), 2)
     try:
         async with make_sessionmaker(engine)() as session:
             fleet = await seed_demo(session, Passwords(fast=True), HTTP_PHONES + WS_PHONES)

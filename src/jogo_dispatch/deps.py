@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from jogo_dispatch.accounts.security import Principal
 from jogo_dispatch.db import session_scope
-from jogo_dispatch.errors import Forbidden
+from jogo_dispatch.errors import AppError, Forbidden
 from jogo_dispatch.runtime import Runtime
 
 
@@ -73,3 +73,8 @@ async def websocket_principal(ws: WebSocket, rt: Runtime, *roles: str, timeout_s
     if roles and principal.role not in roles:
         raise Forbidden(f"this needs one of the roles: {', '.join(roles)}", code="wrong_role")
     return principal
+
+
+def ws_close_code(exc: AppError) -> int:
+    """401 → 4401, 503 (database away) → 1013 "try again later", anything else → 4403."""
+    return {401: 4401, 503: 1013}.get(exc.status_code, 4403)

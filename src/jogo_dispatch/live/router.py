@@ -11,7 +11,7 @@ import orjson
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from jogo_dispatch.alerts.service import alert_dict, open_alerts
-from jogo_dispatch.deps import websocket_principal
+from jogo_dispatch.deps import websocket_principal, ws_close_code
 from jogo_dispatch.errors import AppError
 from jogo_dispatch.live.hub import LiveClient, LiveHub, Viewport, pump, server_time
 from jogo_dispatch.runtime import Runtime
@@ -62,7 +62,7 @@ async def live(ws: WebSocket) -> None:
         await websocket_principal(ws, rt, "dispatcher", "admin", "agency")
     except AppError as exc:
         await ws.send_text(orjson.dumps({"type": "error", "server_time": server_time(), **exc.body()}).decode())
-        await ws.close(code=4401 if exc.status_code == 401 else 4403, reason=exc.code)
+        await ws.close(code=ws_close_code(exc), reason=exc.code)
         return
     hub: LiveHub = rt.extras["hub"]
     client = hub.connect()  # before the snapshot: nothing that happens meanwhile is missed

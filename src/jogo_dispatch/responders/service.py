@@ -71,21 +71,23 @@ def validate_query(lat: float, lon: float, k: int, max_distance_m: float | None)
         raise InvalidInput("max_distance_m must be positive", code="bad_distance")
 
 
-_KNN = text("""
-WITH q AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography AS g),
-cand AS (
+# The query point is written inline (not joined from a CTE) so the planner can order the GiST index
+# scan by ``<->`` against a constant: that is what makes it a KNN index scan.
+_POINT = "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography"
+_KNN = text(f"""
+WITH cand AS (
     SELECT o.id, o.status, o.unit_type, p.geog, p.recorded_at
-    FROM officer_positions p JOIN officers o ON o.id = p.officer_id, q
+    FROM officer_positions p JOIN officers o ON o.id = p.officer_id
     WHERE o.status = ANY(:statuses)
       AND (CAST(:unit AS text) IS NULL OR o.unit_type = :unit)
       AND p.recorded_at > :seen_after
-      AND (CAST(:maxd AS float8) IS NULL OR ST_DWithin(p.geog, q.g, :maxd, true))
-    ORDER BY p.geog <-> q.g
+      AND (CAST(:maxd AS float8) IS NULL OR ST_DWithin(p.geog, {_POINT}, :maxd, true))
+    ORDER BY p.geog <-> {_POINT}
     LIMIT :pool
 )
 SELECT c.id, ST_Y(c.geog::geometry) AS lat, ST_X(c.geog::geometry) AS lon, c.status, c.unit_type, c.recorded_at,
-       ST_Distance(c.geog, q.g, true) AS distance_m
-FROM cand c, q
+       ST_Distance(c.geog, {_POINT}, true) AS distance_m
+FROM cand c
 ORDER BY distance_m, c.id
 LIMIT :k
 """)

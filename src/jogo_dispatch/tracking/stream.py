@@ -21,7 +21,7 @@ import orjson
 import structlog
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from jogo_dispatch.deps import websocket_principal
+from jogo_dispatch.deps import websocket_principal, ws_close_code
 from jogo_dispatch.errors import AppError, InvalidInput, PayloadTooLarge
 from jogo_dispatch.events import Event, EventBus
 from jogo_dispatch.runtime import Runtime
@@ -115,7 +115,7 @@ async def officer_stream(ws: WebSocket) -> None:
         principal = await websocket_principal(ws, rt, "officer")
     except AppError as exc:
         await ws.send_text(orjson.dumps({"type": "error", "server_time": now_iso(), **exc.body()}).decode())
-        await ws.close(code=4401 if exc.status_code == 401 else 4403, reason=exc.code)
+        await ws.close(code=ws_close_code(exc), reason=exc.code)
         return
     officer_id = principal.officer_id
     if officer_id is None:

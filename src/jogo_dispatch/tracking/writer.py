@@ -19,7 +19,7 @@ import contextlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 import psycopg
 import structlog
@@ -140,7 +140,7 @@ class PingWriter:
         self._closing = False
         self._conn: psycopg.AsyncConnection | None = None
         self._task: asyncio.Task[None] | None = None
-        self._known_days: set = set()
+        self._known_days: set[date] = set()
         self._hooks: list[AfterCommit] = []
         self.healthy = False
 
