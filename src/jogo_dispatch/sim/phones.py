@@ -154,8 +154,16 @@ class StreamPhone(Phone):
                 msg = orjson.loads(raw)
                 if msg.get("type") == "ack" and self.unacked.pop(msg.get("seq"), None) is not None:
                     self.counters.ok(self.protocol)
+                elif msg.get("type") == "error" and msg.get("seq") in self.unacked:
+                    # Refused for now (e.g. the database is restarting): resend it a little later.
+                    asyncio.get_running_loop().call_later(1.0, self._resend, msg["seq"])
                 elif self.on_message is not None:
                     await self.on_message(self, msg)
+
+    def _resend(self, seq: int) -> None:
+        ping = self.unacked.get(seq)
+        if ping is not None and self.ws is not None:
+            asyncio.ensure_future(self.send_json({"type": "ping", "seq": seq, "ping": ping}))
 
     async def send(self, fix: Fix) -> None:
         self.seq += 1
