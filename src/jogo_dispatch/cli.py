@@ -156,6 +156,14 @@ def _seed(settings: Settings, officers: int) -> list:  # type: ignore[type-arg]
     return _in_session(settings, lambda session: seed_demo(session, Passwords(), officers))
 
 
+def _seed_region(settings: Settings, region: str) -> None:
+    from jogo_dispatch.agencies import service
+    from jogo_dispatch.regions import packs
+
+    pack = packs.load(region)
+    _in_session(settings, lambda session: service.seed_region(session, pack, lambda _m: None))
+
+
 def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout_s: float = 60) -> None:
     import httpx
 
@@ -189,7 +197,8 @@ def run(
     settings = resolve_settings()
     _say("migrating the schema")
     upgrade_head(settings.database_url or "")
-    _say(f"loading demo data ({officers} simulated officers)")
+    _say(f"loading the {settings.region} region pack and demo data ({officers} simulated officers)")
+    _seed_region(settings, settings.region)
     fleet = _seed(settings, officers)
     env = {**os.environ, "JOGO_DATABASE_URL": settings.database_url or ""}
     server = subprocess.Popen(

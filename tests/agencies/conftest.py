@@ -22,13 +22,15 @@ def _migration_categories() -> list[tuple[str, str, str, int]]:
 
 
 async def restore_catalogue(session: Any) -> None:
-    """The HTTP fixtures truncate every table after a test, the migration-seeded catalogue too: put it back."""
+    """The HTTP fixtures truncate every table after a test, the seeded catalogue too: put it back."""
     from jogo_dispatch.reports.models import Category
 
     if await session.scalar(select(func.count()).select_from(Category)):
         return
-    rows = [{"code": c, "name_id": i, "name_en": e, "default_priority": p, "sort_order": n}
-            for n, (c, i, e, p) in enumerate(_migration_categories())]
+    rows = [
+        {"code": c, "name_id": i, "name_en": e, "default_priority": p, "sort_order": n}
+        for n, (c, i, e, p) in enumerate(_migration_categories())
+    ]
     await session.execute(insert(Category).values(rows).on_conflict_do_nothing())
 
 

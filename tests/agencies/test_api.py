@@ -7,8 +7,9 @@ import random
 
 import psycopg
 import pytest
-from shapely.geometry import Point, shape
+from shapely.geometry import shape
 
+from jogo_dispatch.agencies import service
 from jogo_dispatch.agencies.routing import route
 from jogo_dispatch.regions import packs
 from tests.agencies.conftest import seed
@@ -16,10 +17,19 @@ from tests.agencies.conftest import seed
 
 async def test_seeding_is_idempotent_and_serves_sectors_and_agencies(app, client, actors):
     first = await seed(app)
-    assert first["police_sectors"] == (5, 0) and first["agencies"] == (28, 0) and first["routing_rules"] == (22, 0)
+    assert (
+        first["police_sectors"] == (5, 0)
+        and first["agencies"] == (28, 0)
+        and first["routing_rules"] == (22, 0)
+    )
     assert first["categories"] == (1, 0)  # water_outage joins the catalogue
     again = await seed(app)
-    assert again == {"categories": (0, 0), "police_sectors": (0, 5), "agencies": (0, 28), "routing_rules": (0, 22)}
+    assert again == {
+        "categories": (0, 0),
+        "police_sectors": (0, 5),
+        "agencies": (0, 28),
+        "routing_rules": (0, 22),
+    }
     dispatcher = await actors.user("dispatcher")
 
     r = await client.get("/api/v1/police-sectors", headers=dispatcher)
@@ -30,7 +40,9 @@ async def test_seeding_is_idempotent_and_serves_sectors_and_agencies(app, client
     for f in body["features"]:
         geom = shape(f["geometry"])
         assert f["geometry"]["type"] == "MultiPolygon" and geom.is_valid
-        assert f["properties"]["approximate"] is True and f["properties"]["police_agency"].startswith("POLSEK_")
+        assert f["properties"]["approximate"] is True and f["properties"]["police_agency"].startswith(
+            "POLSEK_"
+        )
         # What went in comes back out (to the 6 decimals the pack has).
         assert geom.symmetric_difference(pack.sector(f["properties"]["code"]).geometry).area < 1e-12
 
@@ -41,7 +53,9 @@ async def test_seeding_is_idempotent_and_serves_sectors_and_agencies(app, client
     assert rssa["approximate"] is True and rssa["delivery"] == "inbox"
     everything = (await client.get("/api/v1/agencies", headers=dispatcher)).json()
     assert len(everything) == 28
-    assert (await client.get("/api/v1/agencies", headers=dispatcher, params={"region": "cilacap"})).json() == []
+    assert (
+        await client.get("/api/v1/agencies", headers=dispatcher, params={"region": "cilacap"})
+    ).json() == []
     citizen = await actors.user("citizen")
     assert (await client.get("/api/v1/agencies", headers=citizen)).status_code == 403
 
@@ -54,17 +68,26 @@ async def test_postgis_agrees_with_the_routing_function(app, client, actors, dat
     async with await psycopg.AsyncConnection.connect(database_url) as conn:
         for _ in range(60):
             lat, lon = -7.975 + rng.uniform(-0.07, 0.07), 112.635 + rng.uniform(-0.06, 0.06)
-            rows = await (await conn.execute(
-                "SELECT code FROM police_sectors WHERE region = 'malang' "
-                "AND ST_Covers(geom, ST_SetSRID(ST_MakePoint(%s, %s), 4326)) ORDER BY code", (lon, lat))).fetchall()
+            rows = await (
+                await conn.execute(
+                    "SELECT code FROM police_sectors WHERE region = 'malang' "
+                    "AND ST_Covers(geom, ST_SetSRID(ST_MakePoint(%s, %s), 4326)) ORDER BY code",
+                    (lon, lat),
+                )
+            ).fetchall()
             hit = pack.locate(lat, lon)
             if rows:
                 assert hit.inside and hit.sector.code == rows[0][0]
             else:
                 assert not hit.inside
-                nearest = await (await conn.execute(
-                    "SELECT code, ST_Distance(geom::geography, ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography) "
-                    "FROM police_sectors WHERE region = 'malang' ORDER BY 2, code LIMIT 1", (lon, lat))).fetchone()
+                nearest = await (
+                    await conn.execute(
+                        "SELECT code, ST_Distance(geom::geography, "
+                        "ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography) FROM police_sectors "
+                        "WHERE region = 'malang' ORDER BY 2, code LIMIT 1",
+                        (lon, lat),
+                    )
+                ).fetchone()
                 assert hit.sector.code == nearest[0]
                 assert hit.distance_m == pytest.approx(nearest[1], rel=2e-3, abs=1.0)
 
@@ -72,8 +95,11 @@ async def test_postgis_agrees_with_the_routing_function(app, client, actors, dat
 async def test_route_endpoint(app, client, actors):
     await seed(app)
     dispatcher = await actors.user("dispatcher")
-    r = await client.get("/api/v1/route", headers=dispatcher,
-                         params={"category": "traffic_accident", "lat": -7.9826, "lon": 112.6308})
+    r = await client.get(
+        "/api/v1/route",
+        headers=dispatcher,
+        params={"category": "traffic_accident", "lat": -7.9826, "lon": 112.6308},
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["sector"]["code"] == "KLOJEN" and body["sector"]["inside"] is True and body["sector"]["id"]
@@ -84,28 +110,50 @@ async def test_route_endpoint(app, client, actors):
     assert all(t["agency_id"] for t in body["responsible"] + body["always_notify"] + body["hospitals"])
     assert body["responsible"][0]["rule_id"] is not None and body["reasons"]
 
-    crime = (await client.get("/api/v1/route", headers=dispatcher, params={
-        "category": "crime", "lat": -7.9524, "lon": 112.6144, "injured": "true", "hospitals": 1})).json()
+    crime = (
+        await client.get(
+            "/api/v1/route",
+            headers=dispatcher,
+            params={"category": "crime", "lat": -7.9524, "lon": 112.6144, "injured": "true", "hospitals": 1},
+        )
+    ).json()
     assert [t["code"] for t in crime["responsible"]] == ["SATRESKRIM", "POLSEK_LOWOKWARU"]
     assert len(crime["hospitals"]) == 1
 
-    bad = await client.get("/api/v1/route", headers=dispatcher, params={"category": "ufo", "lat": -7.98, "lon": 112.6})
+    bad = await client.get(
+        "/api/v1/route", headers=dispatcher, params={"category": "ufo", "lat": -7.98, "lon": 112.6}
+    )
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "unknown_category"
-    missing = await client.get("/api/v1/route", headers=dispatcher,
-                               params={"category": "fire", "lat": -7.7, "lon": 109.0, "region": "cilacap"})
+    async with app.state.runtime.sessions() as session:
+        hit = await service.sector_for(session, app.state.settings, -7.9524, 112.6144)
+        assert hit.sector.code == "LOWOKWARU" and hit.inside and hit.sector.id == crime["sector"]["id"]
+        assert await service.sector_for(session, app.state.settings, -7.7, 109.0, region="cilacap") is None
+    missing = await client.get(
+        "/api/v1/route",
+        headers=dispatcher,
+        params={"category": "fire", "lat": -7.7, "lon": 109.0, "region": "cilacap"},
+    )
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "region_not_loaded"
-    assert (await client.get("/api/v1/route", headers=dispatcher, params={"category": "fire", "lat": 95, "lon": 0})
-            ).status_code == 422
+    assert (
+        await client.get(
+            "/api/v1/route", headers=dispatcher, params={"category": "fire", "lat": 95, "lon": 0}
+        )
+    ).status_code == 422
     agency = await actors.user("agency")
-    assert (await client.get("/api/v1/route", headers=agency, params={"category": "fire", "lat": -7.98, "lon": 112.6})
-            ).status_code == 403
+    assert (
+        await client.get(
+            "/api/v1/route", headers=agency, params={"category": "fire", "lat": -7.98, "lon": 112.6}
+        )
+    ).status_code == 403
 
 
 async def test_admin_edits_rules_and_routing_follows(app, client, actors, database_url):
     await seed(app)
     admin = await actors.user("admin")
     dispatcher = await actors.user("dispatcher")
-    rules = (await client.get("/api/v1/routing-rules", headers=admin, params={"category": "fallen_tree"})).json()
+    rules = (
+        await client.get("/api/v1/routing-rules", headers=admin, params={"category": "fallen_tree"})
+    ).json()
     assert [(r["agency_code"], r["role"]) for r in rules] == [("DLH", "responsible")]
     assert (await client.get("/api/v1/routing-rules", headers=dispatcher)).status_code == 403
 
@@ -114,13 +162,19 @@ async def test_admin_edits_rules_and_routing_follows(app, client, actors, databa
     assert r.status_code == 201, r.text
     rule = r.json()
     assert rule["region"] == "malang" and rule["sector_code"] is None and rule["active"] is True
-    assert (await client.post("/api/v1/routing-rules", headers=admin, json=new)).json()["error"]["code"] == \
-        "rule_exists"
+    assert (await client.post("/api/v1/routing-rules", headers=admin, json=new)).json()["error"][
+        "code"
+    ] == "rule_exists"
     assert (await client.post("/api/v1/routing-rules", headers=dispatcher, json=new)).status_code == 403
 
     async def fallen_tree_at(lat: float, lon: float) -> dict:
-        return (await client.get("/api/v1/route", headers=dispatcher,
-                                 params={"category": "fallen_tree", "lat": lat, "lon": lon})).json()
+        return (
+            await client.get(
+                "/api/v1/route",
+                headers=dispatcher,
+                params={"category": "fallen_tree", "lat": lat, "lon": lon},
+            )
+        ).json()
 
     assert [t["code"] for t in (await fallen_tree_at(-7.9826, 112.6308))["always_notify"]] == ["PLN"]
 
@@ -130,14 +184,21 @@ async def test_admin_edits_rules_and_routing_follows(app, client, actors, databa
     assert [t["code"] for t in (await fallen_tree_at(-7.9780, 112.5980))["responsible"]] == ["PUPR"]
     assert [t["code"] for t in (await fallen_tree_at(-7.9826, 112.6308))["responsible"]] == ["DLH"]
 
-    changed = await client.put(f"/api/v1/routing-rules/{rule['id']}", headers=admin,
-                               json={**new, "active": False, "priority": 7})
-    assert changed.status_code == 200 and changed.json()["active"] is False and changed.json()["priority"] == 7
+    changed = await client.put(
+        f"/api/v1/routing-rules/{rule['id']}", headers=admin, json={**new, "active": False, "priority": 7}
+    )
+    assert (
+        changed.status_code == 200 and changed.json()["active"] is False and changed.json()["priority"] == 7
+    )
     assert (await fallen_tree_at(-7.9826, 112.6308))["always_notify"] == []
 
-    assert (await client.delete(f"/api/v1/routing-rules/{local_rule['id']}", headers=admin)).status_code == 204
+    assert (
+        await client.delete(f"/api/v1/routing-rules/{local_rule['id']}", headers=admin)
+    ).status_code == 204
     assert [t["code"] for t in (await fallen_tree_at(-7.9780, 112.5980))["responsible"]] == ["DLH"]
-    assert (await client.delete(f"/api/v1/routing-rules/{local_rule['id']}", headers=admin)).status_code == 404
+    assert (
+        await client.delete(f"/api/v1/routing-rules/{local_rule['id']}", headers=admin)
+    ).status_code == 404
     assert (await client.put("/api/v1/routing-rules/999999", headers=admin, json=new)).status_code == 404
 
     for bad, why in [
@@ -149,15 +210,23 @@ async def test_admin_edits_rules_and_routing_follows(app, client, actors, databa
     ]:
         r = await client.post("/api/v1/routing-rules", headers=admin, json=bad)
         assert r.status_code in (400, 404) and why in r.json()["error"]["message"], (bad, r.text)
-    assert (await client.post("/api/v1/routing-rules", headers=admin, json={**new, "role": "boss"})).status_code == 422
+    assert (
+        await client.post("/api/v1/routing-rules", headers=admin, json={**new, "role": "boss"})
+    ).status_code == 422
 
     async with await psycopg.AsyncConnection.connect(database_url) as conn:
-        trail = await (await conn.execute(
-            "SELECT entity_id, action, from_state, to_state, actor_id IS NOT NULL FROM audit_log "
-            "WHERE entity_type = 'routing_rule' ORDER BY id")).fetchall()
-    assert trail == [(rule["id"], "create", None, "active", True), (local_rule["id"], "create", None, "active", True),
-                     (rule["id"], "update", "active", "inactive", True),
-                     (local_rule["id"], "delete", "active", "deleted", True)]
+        trail = await (
+            await conn.execute(
+                "SELECT entity_id, action, from_state, to_state, actor_id IS NOT NULL FROM audit_log "
+                "WHERE entity_type = 'routing_rule' ORDER BY id"
+            )
+        ).fetchall()
+    assert trail == [
+        (rule["id"], "create", None, "active", True),
+        (local_rule["id"], "create", None, "active", True),
+        (rule["id"], "update", "active", "inactive", True),
+        (local_rule["id"], "delete", "active", "deleted", True),
+    ]
 
 
 async def test_categories_and_open311_catalogue(app, client):
@@ -165,27 +234,36 @@ async def test_categories_and_open311_catalogue(app, client):
     cats = (await client.get("/api/v1/categories")).json()
     by_code = {c["code"]: c for c in cats}
     assert {"traffic_accident", "fallen_tree", "water_outage", "crime"} <= set(by_code)
-    assert by_code["fallen_tree"]["name_id"] == "Pohon tumbang" and by_code["fallen_tree"]["group"] == "environment"
+    assert (
+        by_code["fallen_tree"]["name_id"] == "Pohon tumbang"
+        and by_code["fallen_tree"]["group"] == "environment"
+    )
 
     services = (await client.get("/open311/v2/services.json", params={"lang": "en"})).json()
     assert isinstance(services, list) and {s["service_code"] for s in services} == set(by_code)
     tree = next(s for s in services if s["service_code"] == "fallen_tree")
-    assert tree == {"service_code": "fallen_tree", "service_name": "Fallen tree", "metadata": False,
-                    "type": "realtime", "group": "environment", "keywords": "pohon, tree",
-                    "description": "A fallen tree or branch blocking a road or endangering people."}
-    assert (await client.get("/open311/v2/services.json", params={"jurisdiction_id": "malang"})).status_code == 200
+    assert tree == {
+        "service_code": "fallen_tree",
+        "service_name": "Fallen tree",
+        "metadata": False,
+        "type": "realtime",
+        "group": "environment",
+        "keywords": "pohon, tree",
+        "description": "A fallen tree or branch blocking a road or endangering people.",
+    }
+    assert (
+        await client.get("/open311/v2/services.json", params={"jurisdiction_id": "malang"})
+    ).status_code == 200
     nope = await client.get("/open311/v2/services.json", params={"jurisdiction_id": "gotham"})
-    assert nope.status_code == 404 and nope.json()[0]["code"] == 404 and "gotham" in nope.json()[0]["description"]
+    assert (
+        nope.status_code == 404
+        and nope.json()[0]["code"] == 404
+        and "gotham" in nope.json()[0]["description"]
+    )
 
     crime = (await client.get("/open311/v2/services/crime.json")).json()
     assert crime["service_code"] == "crime" and crime["attributes"][0]["code"] == "injured"
     missing = await client.get("/open311/v2/services/ufo.json")
-    assert missing.status_code == 404 and missing.json() == [{"code": 404, "description": "unknown service_code 'ufo'"}]
-
-
-def test_polygons_in_pack_cover_their_police_stations():
-    for region in packs.available():
-        pack = packs.load(region)
-        for s in pack.sectors:
-            station = pack.agencies[s.police_agency]
-            assert s.geometry.covers(Point(station.lon, station.lat)), (region, s.code)
+    assert missing.status_code == 404 and missing.json() == [
+        {"code": 404, "description": "unknown service_code 'ufo'"}
+    ]

@@ -72,19 +72,22 @@ def test_traffic_accident_at_the_alun_alun(malang):
     assert any("nearest hospital" in r for r in d.reasons)
 
 
-@pytest.mark.parametrize(("category", "responsible", "notify", "hospitals"), [
-    ("fallen_tree", ["DLH"], [], False),
-    ("power_outage", ["PLN"], [], False),
-    ("traffic_jam", ["DISHUB", "SATLANTAS"], [], False),
-    ("flood_landslide", ["BPBD"], [], False),
-    ("road_damage", ["PUPR"], [], False),
-    ("public_order", ["SATPOL_PP", "SAMAPTA"], ["POLSEK_LOWOKWARU"], False),
-    ("fire", ["DAMKAR"], ["POLSEK_LOWOKWARU"], True),
-    ("medical", ["DINKES"], [], True),
-    ("crime", ["SATRESKRIM", "POLSEK_LOWOKWARU"], [], False),
-    ("water_outage", ["PDAM"], [], False),
-    ("other", ["POLSEK_LOWOKWARU"], [], False),
-])
+@pytest.mark.parametrize(
+    ("category", "responsible", "notify", "hospitals"),
+    [
+        ("fallen_tree", ["DLH"], [], False),
+        ("power_outage", ["PLN"], [], False),
+        ("traffic_jam", ["DISHUB", "SATLANTAS"], [], False),
+        ("flood_landslide", ["BPBD"], [], False),
+        ("road_damage", ["PUPR"], [], False),
+        ("public_order", ["SATPOL_PP", "SAMAPTA"], ["POLSEK_LOWOKWARU"], False),
+        ("fire", ["DAMKAR"], ["POLSEK_LOWOKWARU"], True),
+        ("medical", ["DINKES"], [], True),
+        ("crime", ["SATRESKRIM", "POLSEK_LOWOKWARU"], [], False),
+        ("water_outage", ["PDAM"], [], False),
+        ("other", ["POLSEK_LOWOKWARU"], [], False),
+    ],
+)
 @pytest.mark.parametrize("region", ["malang", "cilacap"])
 def test_categories_go_to_their_agencies(region, category, responsible, notify, hospitals):
     pack = packs.load(region)
@@ -113,7 +116,9 @@ def test_point_outside_every_sector_goes_to_the_nearest(malang):
 
 
 def with_rules(pack: Pack, rules, agencies=None) -> Pack:
-    return Pack(pack.region, pack.sectors, agencies or pack.agencies.values(), rules, pack.categories.values())
+    return Pack(
+        pack.region, pack.sectors, agencies or pack.agencies.values(), rules, pack.categories.values()
+    )
 
 
 def test_sector_rules_replace_region_wide_ones_there_only(malang):
@@ -127,13 +132,18 @@ def test_sector_rules_replace_region_wide_ones_there_only(malang):
 
 def test_inactive_rules_and_agencies_are_skipped(malang):
     rules = [dataclasses.replace(r, active=False) if r.agency == "JASA_RAHARJA" else r for r in malang.rules]
-    assert "JASA_RAHARJA" not in codes(route("traffic_accident", -7.98, 112.63, with_rules(malang, rules))
-                                       .always_notify)
-    agencies = [dataclasses.replace(a, active=False) if a.code == "DLH" else a for a in malang.agencies.values()]
+    assert "JASA_RAHARJA" not in codes(
+        route("traffic_accident", -7.98, 112.63, with_rules(malang, rules)).always_notify
+    )
+    agencies = [
+        dataclasses.replace(a, active=False) if a.code == "DLH" else a for a in malang.agencies.values()
+    ]
     d = route("fallen_tree", -7.9826, 112.6308, with_rules(malang, malang.rules, agencies))
     # Nobody responsible is left: the sector's Polsek takes it.
     assert codes(d.responsible) == ["POLSEK_KLOJEN"]
-    assert any("DLH is inactive" in r for r in d.reasons) and any("sent to the sector police" in r for r in d.reasons)
+    assert any("DLH is inactive" in r for r in d.reasons) and any(
+        "sent to the sector police" in r for r in d.reasons
+    )
 
 
 def test_agency_named_twice_is_listed_once(malang):
@@ -176,12 +186,16 @@ def aeqd_distances(pack: Pack, lat: float, lon: float) -> np.ndarray:
     """Distance from the point to each sector in an azimuthal equidistant projection centred on the point
     (exact geodesic distance from the centre; a projection independent of the one routing uses)."""
     to_aeqd = Transformer.from_crs(4326, f"+proj=aeqd +lat_0={lat} +lon_0={lon} +datum=WGS84", always_xy=True)
-    projected = [shapely.transform(s.geometry, lambda xy: np.column_stack(to_aeqd.transform(*xy.T)))
-                 for s in pack.sectors]
+    projected = [
+        shapely.transform(s.geometry, lambda xy: np.column_stack(to_aeqd.transform(*xy.T)))
+        for s in pack.sectors
+    ]
     return shapely.distance(projected, Point(0, 0))
 
 
-PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+PROPERTY = settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
 @pytest.mark.parametrize("region", ["malang", "cilacap"])
@@ -211,8 +225,12 @@ def test_hospitals_are_the_nearest_sorted_by_geodesic_distance(region):
     pack = packs.load(region)
 
     @PROPERTY
-    @given(region_points(pack, margin=0.3), st.integers(0, 12), st.sampled_from(sorted(pack.categories)),
-           st.booleans())
+    @given(
+        region_points(pack, margin=0.3),
+        st.integers(0, 12),
+        st.sampled_from(sorted(pack.categories)),
+        st.booleans(),
+    )
     def check(point, n, category, injured):
         lat, lon = point
         d = route(category, lat, lon, pack, injured=injured, hospitals=n)
@@ -235,5 +253,13 @@ def test_agencies_without_coordinates_have_no_distance(malang):
     rules = [*malang.rules, Rule("road_damage", "NOWHERE", "always_notify")]
     d = route("road_damage", -7.98, 112.63, with_rules(malang, rules, agencies))
     assert d.always_notify[0].agency.code == "NOWHERE" and d.always_notify[0].distance_m is None
-    assert d.responsible[0].distance_m == pytest.approx(geodesic_m(-7.98, 112.63, d.responsible[0].agency.lat,
-                                                                   d.responsible[0].agency.lon))
+    assert d.responsible[0].distance_m == pytest.approx(
+        geodesic_m(-7.98, 112.63, d.responsible[0].agency.lat, d.responsible[0].agency.lon)
+    )
+
+
+def test_sector_police_moves_up_when_nobody_responsible_is_left(malang):
+    off = {"SATPOL_PP", "SAMAPTA"}
+    agencies = [dataclasses.replace(a, active=a.code not in off) for a in malang.agencies.values()]
+    d = route("public_order", -7.9826, 112.6308, with_rules(malang, malang.rules, agencies))
+    assert codes(d.responsible) == ["POLSEK_KLOJEN"] and d.always_notify == []

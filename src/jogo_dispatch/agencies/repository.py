@@ -12,98 +12,59 @@ from geoalchemy2.shape import from_shape
 from sqlalchemy import cast, func, literal_column, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
 
 from jogo_dispatch.agencies import routing
 from jogo_dispatch.agencies.models import Agency, Appeal, CitizenStatus, PoliceSector, RoutingRule, Strike
 from jogo_dispatch.regions import packs
 from jogo_dispatch.reports.models import Category as CatalogueRow
 
-# -- reading a region into a routing pack -------------------------------------------------------------------
+Counts = tuple[int, int]
+
+# -- reading a region ----------------------------------------------------------------------------------------
 
 
 async def sectors(session: AsyncSession, region: str) -> list[routing.Sector]:
     rows = await session.execute(
-        select(
-            PoliceSector.id,
-            PoliceSector.code,
-            PoliceSector.name,
-            PoliceSector.police_agency,
-            func.ST_AsBinary(PoliceSector.geom).label("wkb"),
-            PoliceSector.approximate,
-            PoliceSector.source_note,
-        )
-        .where(PoliceSector.region == region)
-        .order_by(PoliceSector.code)
+        select(PoliceSector.id, PoliceSector.code, PoliceSector.name, PoliceSector.police_agency,
+               func.ST_AsBinary(PoliceSector.geom).label("wkb"), PoliceSector.approximate,
+               PoliceSector.source_note)
+        .where(PoliceSector.region == region).order_by(PoliceSector.code)
     )
-    return [
-        routing.Sector(
-            code=r.code,
-            name=r.name,
-            police_agency=r.police_agency,
-            geometry=shapely.from_wkb(bytes(r.wkb)),
-            approximate=r.approximate,
-            source_note=r.source_note,
-            id=r.id,
-        )
-        for r in rows
-    ]
+    return [routing.Sector(code=r.code, name=r.name, police_agency=r.police_agency,
+                           geometry=shapely.from_wkb(bytes(r.wkb)), approximate=r.approximate,
+                           source_note=r.source_note, id=r.id)
+            for r in rows]
 
 
-def _agency_columns() -> tuple[Any, ...]:
+async def agencies(session: AsyncSession, region: str, kind: str | None = None) -> list[routing.Agency]:
     point = cast(Agency.geog, Geometry)
-    return (Agency, func.ST_Y(point).label("lat"), func.ST_X(point).label("lon"))
-
-
-async def agencies(
-    session: AsyncSession, region: str, kind: str | None = None
-) -> list[tuple[Agency, routing.Agency]]:
-    """Rows with their routing view (which carries lat/lon)."""
-    q = select(*_agency_columns()).where(Agency.region == region).order_by(Agency.kind, Agency.code)
+    q = (select(Agency, func.ST_Y(point).label("lat"), func.ST_X(point).label("lon"))
+         .where(Agency.region == region).order_by(Agency.kind, Agency.code))
     if kind is not None:
         q = q.where(Agency.kind == kind)
-    return [(r.Agency, _agency_view(r.Agency, r.lat, r.lon)) for r in await session.execute(q)]
-
-
-def _agency_view(a: Agency, lat: float | None, lon: float | None) -> routing.Agency:
-    return routing.Agency(
-        code=a.code,
-        name=a.name,
-        kind=a.kind,
-        lat=lat,
-        lon=lon,
-        phone=a.phone,
-        address=a.address,
-        delivery=a.delivery,
-        webhook_url=a.webhook_url,
-        active=a.active,
-        approximate=a.approximate,
-        source_note=a.source_note,
-        id=a.id,
-    )
+    return [
+        routing.Agency(code=a.code, name=a.name, kind=a.kind, lat=lat, lon=lon, phone=a.phone,
+                       address=a.address, delivery=a.delivery, webhook_url=a.webhook_url, active=a.active,
+                       approximate=a.approximate, source_note=a.source_note, id=a.id)
+        for a, lat, lon in await session.execute(q)
+    ]
 
 
 async def rules(session: AsyncSession, region: str, category: str | None = None) -> list[RoutingRule]:
     q = select(RoutingRule).where(RoutingRule.region == region)
     if category is not None:
         q = q.where(RoutingRule.category == category)
-    return list(
-        await session.scalars(
-            q.order_by(RoutingRule.category, RoutingRule.role, RoutingRule.priority, RoutingRule.id)
-        )
-    )
+    return list(await session.scalars(
+        q.order_by(RoutingRule.category, RoutingRule.role, RoutingRule.priority, RoutingRule.id)))
 
 
 def rule_view(r: RoutingRule) -> routing.Rule:
-    return routing.Rule(
-        category=r.category,
-        agency=r.agency_code,
-        role=r.role,
-        sector=r.sector_code,
-        priority=r.priority,
-        active=r.active,
-        id=r.id,
-    )
+    return routing.Rule(category=r.category, agency=r.agency_code, role=r.role, sector=r.sector_code,
+                        priority=r.priority, active=r.active, id=r.id)
+
+
+async def rule(session: AsyncSession, rule_id: int) -> RoutingRule | None:
+    return await session.get(RoutingRule, rule_id)
 
 
 async def catalogue(session: AsyncSession, *, active_only: bool = True) -> list[routing.Category]:
@@ -111,9 +72,8 @@ async def catalogue(session: AsyncSession, *, active_only: bool = True) -> list[
     category file."""
     meta = {c.code: c for c in packs.categories()}
     q = select(CatalogueRow).order_by(CatalogueRow.sort_order, CatalogueRow.code)
-    rows = await session.scalars(q.where(CatalogueRow.active) if active_only else q)
     out = []
-    for row in rows:
+    for row in await session.scalars(q.where(CatalogueRow.active) if active_only else q):
         m = meta.get(row.code) or routing.Category(row.code)
         out.append(routing.Category(
             code=row.code, group=m.group, name_id=row.name_id, name_en=row.name_en,
@@ -131,81 +91,43 @@ async def load_pack(session: AsyncSession, region: str, *, sectors_only: bool = 
     # withdrawn must still be forwarded.
     known = {c.code: c for c in packs.categories()}
     known.update({c.code: c for c in await catalogue(session, active_only=False)})
-    return routing.Pack(
-        region, found, [view for _, view in await agencies(session, region)],
-        [rule_view(r) for r in await rules(session, region)], known.values(),
-    )
+    return routing.Pack(region, found, await agencies(session, region),
+                        [rule_view(r) for r in await rules(session, region)], known.values())
 
 
 async def sectors_geojson(session: AsyncSession, region: str) -> list[dict[str, Any]]:
     rows = await session.execute(
-        select(
-            PoliceSector.id,
-            PoliceSector.code,
-            PoliceSector.name,
-            PoliceSector.police_agency,
-            PoliceSector.approximate,
-            PoliceSector.source_note,
-            func.ST_AsGeoJSON(PoliceSector.geom, 6).label("geometry"),
-        )
-        .where(PoliceSector.region == region)
-        .order_by(PoliceSector.code)
+        select(PoliceSector.id, PoliceSector.code, PoliceSector.name, PoliceSector.police_agency,
+               PoliceSector.approximate, PoliceSector.source_note,
+               func.ST_AsGeoJSON(PoliceSector.geom, 6).label("geometry"))
+        .where(PoliceSector.region == region).order_by(PoliceSector.code)
     )
-    return [
-        {
-            "type": "Feature",
-            "id": r.id,
-            "geometry": orjson.loads(r.geometry),
-            "properties": {
-                "code": r.code,
-                "name": r.name,
-                "police_agency": r.police_agency,
-                "region": region,
-                "approximate": r.approximate,
-                "source_note": r.source_note,
-            },
-        }
-        for r in rows
-    ]
+    return [{"type": "Feature", "id": r.id, "geometry": orjson.loads(r.geometry),
+             "properties": {"code": r.code, "name": r.name, "police_agency": r.police_agency,
+                            "region": region, "approximate": r.approximate, "source_note": r.source_note}}
+            for r in rows]
 
 
-# -- loading a region pack (idempotent upserts by code) ---------------------------------------------------
+# -- loading a region pack (idempotent upserts by code) ------------------------------------------------------
 
 
-async def _upsert(
-    session: AsyncSession,
-    model: Any,
-    rows: list[dict[str, Any]],
-    conflict: str,
-    key: InstrumentedAttribute[Any],
-) -> tuple[int, int]:
-    """Insert or update ``rows``; returns (inserted, updated). ``xmax = 0`` marks a freshly inserted row."""
+async def _upsert(session: AsyncSession, model: Any, rows: list[dict[str, Any]], key: str) -> Counts:
+    """Insert ``rows``, updating those whose unique ``key`` exists; returns (inserted, updated)."""
     if not rows:
         return 0, 0
     stmt = insert(model).values(rows)
-    changed = {c: stmt.excluded[c] for c in rows[0] if c not in ("region", "code")}
-    stmt = stmt.on_conflict_do_update(constraint=conflict, set_={**changed, "updated_at": func.now()})
-    result = await session.execute(stmt.returning(key, literal_column("xmax = 0").label("inserted")))
-    flags = [r.inserted for r in result]
+    stmt = stmt.on_conflict_do_update(
+        constraint=key, set_={**{c: stmt.excluded[c] for c in rows[0]}, "updated_at": func.now()})
+    # xmax = 0 marks a row this statement inserted rather than updated.
+    flags: list[bool] = list((await session.execute(stmt.returning(literal_column("xmax = 0")))).scalars())
     return sum(flags), len(flags) - sum(flags)
 
 
-async def upsert_sectors(
-    session: AsyncSession, region: str, items: Sequence[routing.Sector]
-) -> tuple[int, int]:
-    rows = [
-        {
-            "region": region,
-            "code": s.code,
-            "name": s.name,
-            "police_agency": s.police_agency,
-            "geom": from_shape(s.geometry, srid=4326),
-            "approximate": s.approximate,
-            "source_note": s.source_note,
-        }
-        for s in items
-    ]
-    return await _upsert(session, PoliceSector, rows, "uq_police_sectors_region_code", PoliceSector.code)
+async def upsert_sectors(session: AsyncSession, region: str, items: Sequence[routing.Sector]) -> Counts:
+    rows = [{"region": region, "code": s.code, "name": s.name, "police_agency": s.police_agency,
+             "geom": from_shape(s.geometry, srid=4326), "approximate": s.approximate,
+             "source_note": s.source_note} for s in items]
+    return await _upsert(session, PoliceSector, rows, "uq_police_sectors_region_code")
 
 
 def _geog(lat: float | None, lon: float | None) -> Any:
@@ -214,93 +136,39 @@ def _geog(lat: float | None, lon: float | None) -> Any:
     return cast(func.ST_SetSRID(func.ST_MakePoint(lon, lat), 4326), Geography)
 
 
-async def upsert_agencies(
-    session: AsyncSession, region: str, items: Sequence[routing.Agency]
-) -> tuple[int, int]:
-    rows = [
-        {
-            "region": region,
-            "code": a.code,
-            "name": a.name,
-            "kind": a.kind,
-            "geog": _geog(a.lat, a.lon),
-            "phone": a.phone,
-            "address": a.address,
-            "delivery": a.delivery,
-            "webhook_url": a.webhook_url,
-            "active": a.active,
-            "approximate": a.approximate,
-            "source_note": a.source_note,
-        }
-        for a in items
-    ]
-    return await _upsert(session, Agency, rows, "uq_agencies_region_code", Agency.code)
+async def upsert_agencies(session: AsyncSession, region: str, items: Sequence[routing.Agency]) -> Counts:
+    rows = [{"region": region, "code": a.code, "name": a.name, "kind": a.kind, "geog": _geog(a.lat, a.lon),
+             "phone": a.phone, "address": a.address, "delivery": a.delivery, "webhook_url": a.webhook_url,
+             "active": a.active, "approximate": a.approximate, "source_note": a.source_note} for a in items]
+    return await _upsert(session, Agency, rows, "uq_agencies_region_code")
 
 
-async def upsert_rules(session: AsyncSession, region: str, items: Sequence[routing.Rule]) -> tuple[int, int]:
-    rows = [
-        {
-            "region": region,
-            "category": r.category,
-            "agency_code": r.agency,
-            "role": r.role,
-            "sector_code": r.sector,
-            "priority": r.priority,
-            "active": r.active,
-        }
-        for r in items
-    ]
-    if not rows:
-        return 0, 0
-    stmt = insert(RoutingRule).values(rows)
-    stmt = stmt.on_conflict_do_update(
-        constraint="uq_routing_rules_key",
-        set_={"priority": stmt.excluded.priority, "active": stmt.excluded.active, "updated_at": func.now()},
-    )
-    result = await session.execute(
-        stmt.returning(RoutingRule.id, literal_column("xmax = 0").label("inserted"))
-    )
-    flags = [r.inserted for r in result]
-    return sum(flags), len(flags) - sum(flags)
+async def upsert_rules(session: AsyncSession, region: str, items: Sequence[routing.Rule]) -> Counts:
+    rows = [{"region": region, "category": r.category, "agency_code": r.agency, "role": r.role,
+             "sector_code": r.sector, "priority": r.priority, "active": r.active} for r in items]
+    return await _upsert(session, RoutingRule, rows, "uq_routing_rules_key")
 
 
 async def add_missing_categories(session: AsyncSession, items: Iterable[routing.Category]) -> int:
     """Categories a pack adds to the catalogue; rows that exist are left as they are."""
-    rows = [
-        {
-            "code": c.code,
-            "name_id": c.name_id,
-            "name_en": c.name_en,
-            "default_priority": c.default_priority,
-            "sort_order": 100,
-        }
-        for c in items
-        if c.name_id and c.name_en and c.default_priority
-    ]
+    rows = [{"code": c.code, "name_id": c.name_id, "name_en": c.name_en,
+             "default_priority": c.default_priority, "sort_order": 100}
+            for c in items if c.name_id and c.name_en and c.default_priority]
     if not rows:
         return 0
     stmt = insert(CatalogueRow).values(rows).on_conflict_do_nothing(index_elements=["code"])
-    return len(list(await session.execute(stmt.returning(CatalogueRow.code))))
-
-
-# -- rules ---------------------------------------------------------------------------------------------------
-
-
-async def rule(session: AsyncSession, rule_id: int) -> RoutingRule | None:
-    return await session.get(RoutingRule, rule_id)
+    return len((await session.execute(stmt.returning(CatalogueRow.code))).all())
 
 
 # -- strikes, block state, appeals ---------------------------------------------------------------------------
 
 
-async def insert_strike(
-    session: AsyncSession, user_id: int, report_id: int | None, reason: str | None, actor_id: int | None
-) -> Strike | None:
+async def insert_strike(session: AsyncSession, user_id: int, report_id: int | None, reason: str | None,
+                        actor_id: int | None) -> Strike | None:
     """The new strike (its warning is filled in once counted), or None when this report already gave one. A
     second transaction striking the same report waits here for the first and then gets None."""
-    stmt = insert(Strike).values(
-        user_id=user_id, report_id=report_id, reason=reason, warning="", created_by=actor_id
-    )
+    stmt = insert(Strike).values(user_id=user_id, report_id=report_id, reason=reason, warning="",
+                                 created_by=actor_id)
     if report_id is not None:
         stmt = stmt.on_conflict_do_nothing(index_elements=["report_id"])
     strike_id = await session.scalar(stmt.returning(Strike.id))
@@ -310,8 +178,7 @@ async def insert_strike(
 async def count_strike(session: AsyncSession, user_id: int) -> CitizenStatus:
     """Add one to the citizen's strike count. The row stays locked until commit, so concurrent strikes of one
     citizen queue up instead of both reading the old count."""
-    stmt = insert(CitizenStatus).values(user_id=user_id, strike_count=1)
-    stmt = stmt.on_conflict_do_update(
+    stmt = insert(CitizenStatus).values(user_id=user_id, strike_count=1).on_conflict_do_update(
         index_elements=["user_id"],
         set_={"strike_count": CitizenStatus.strike_count + 1, "updated_at": func.now()},
     ).returning(CitizenStatus)
@@ -319,11 +186,8 @@ async def count_strike(session: AsyncSession, user_id: int) -> CitizenStatus:
 
 
 async def citizen_status(session: AsyncSession, user_id: int, *, lock: bool = False) -> CitizenStatus | None:
-    q = (
-        select(CitizenStatus)
-        .where(CitizenStatus.user_id == user_id)
-        .execution_options(populate_existing=True)
-    )
+    q = (select(CitizenStatus).where(CitizenStatus.user_id == user_id)
+         .execution_options(populate_existing=True))
     return await session.scalar(q.with_for_update() if lock else q)
 
 
@@ -333,12 +197,10 @@ async def strikes_of(session: AsyncSession, user_id: int) -> list[Strike]:
 
 async def clear_strikes(session: AsyncSession, user_id: int, appeal_id: int) -> int:
     result = await session.execute(
-        update(Strike)
-        .where(Strike.user_id == user_id, Strike.cleared_at.is_(None))
-        .values(cleared_at=func.now(), cleared_by_appeal=appeal_id)
-        .returning(Strike.id)
+        update(Strike).where(Strike.user_id == user_id, Strike.cleared_at.is_(None))
+        .values(cleared_at=func.now(), cleared_by_appeal=appeal_id).returning(Strike.id)
     )
-    return len(list(result))
+    return len(result.all())
 
 
 async def appeal(session: AsyncSession, appeal_id: int, *, lock: bool = False) -> Appeal | None:
@@ -348,8 +210,7 @@ async def appeal(session: AsyncSession, appeal_id: int, *, lock: bool = False) -
 
 async def latest_appeal(session: AsyncSession, user_id: int) -> Appeal | None:
     return await session.scalar(
-        select(Appeal).where(Appeal.user_id == user_id).order_by(Appeal.id.desc()).limit(1)
-    )
+        select(Appeal).where(Appeal.user_id == user_id).order_by(Appeal.id.desc()).limit(1))
 
 
 async def appeals(session: AsyncSession, status: str | None, limit: int) -> list[Appeal]:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
@@ -34,13 +35,8 @@ async def get_agencies(
     kind: Literal["police_unit", "government", "hospital", "utility", "insurer", "fire"] | None = None,
 ) -> list[AgencyOut]:
     region = region or rt.settings.region
-    return [
-        AgencyOut(id=row.id, region=row.region, code=row.code, name=row.name, kind=row.kind, lat=view.lat,
-                  lon=view.lon, phone=row.phone, address=row.address, delivery=row.delivery,
-                  webhook_url=row.webhook_url, active=row.active, approximate=row.approximate,
-                  source_note=row.source_note)
-        for row, view in await repo.agencies(session, region, kind)
-    ]
+    found = await repo.agencies(session, region, kind)
+    return [AgencyOut(region=region, **dataclasses.asdict(a)) for a in found]
 
 
 @router.get("/police-sectors")
@@ -92,8 +88,8 @@ async def post_rule(data: RuleIn, rt: RuntimeDep, session: SessionDep, me: Admin
 
 
 @router.put("/routing-rules/{rule_id}", response_model=RuleOut)
-async def put_rule(rule_id: int, data: RuleIn, rt: RuntimeDep, session: SessionDep, me: Admin) -> RuleOut:
-    return RuleOut.model_validate(await service.update_rule(session, rt.settings, rule_id, data, me.user_id))
+async def put_rule(rule_id: int, data: RuleIn, session: SessionDep, me: Admin) -> RuleOut:
+    return RuleOut.model_validate(await service.update_rule(session, rule_id, data, me.user_id))
 
 
 @router.delete("/routing-rules/{rule_id}", status_code=204)

@@ -224,6 +224,9 @@ def rules_in_force(pack: Pack, category: str, role: str, sector: str | None) -> 
 def route(
     category: str, lat: float, lon: float, pack: Pack, *, injured: bool = False, hospitals: int = 3
 ) -> RoutingDecision:
+    """The sector around the point, the agencies the category's rules name there (the sector's police when
+    none is left), and the ``hospitals`` nearest hospitals when the category calls for them or someone is
+    ``injured``; ``reasons`` says why each was chosen or skipped."""
     if category not in pack.categories:
         raise UnknownCategory(category)
     reasons: list[str] = []
@@ -272,36 +275,19 @@ def route(
             )
     if not picked["responsible"] and sector is not None and sector.police_agency:
         fallback = pack.agencies.get(sector.police_agency)
-        if fallback is not None and fallback.active and fallback.code not in seen:
-            picked["responsible"].append(Target(fallback, _distance(fallback, lat, lon)))
+        if fallback is not None and fallback.active:
+            # Moved up if a rule had it among the notified.
             picked["always_notify"] = [t for t in picked["always_notify"] if t.agency.code != fallback.code]
+            picked["responsible"].append(Target(fallback, _distance(fallback, lat, lon)))
             reasons.append(f"no responsible agency for {category}; sent to the sector police {fallback.code}")
 
     chosen_hospitals = _hospitals(pack, category, lat, lon, sector_code, injured, hospitals, reasons)
-    return RoutingDecision(
-        pack.region,
-        category,
-        lat,
-        lon,
-        injured,
-        hit,
-        picked["responsible"],
-        picked["always_notify"],
-        chosen_hospitals,
-        reasons,
-    )
+    return RoutingDecision(pack.region, category, lat, lon, injured, hit, picked["responsible"],
+                           picked["always_notify"], chosen_hospitals, reasons)
 
 
-def _hospitals(
-    pack: Pack,
-    category: str,
-    lat: float,
-    lon: float,
-    sector: str | None,
-    injured: bool,
-    n: int,
-    reasons: list[str],
-) -> list[Target]:
+def _hospitals(pack: Pack, category: str, lat: float, lon: float, sector: str | None, injured: bool, n: int,
+               reasons: list[str]) -> list[Target]:
     rules = rules_in_force(pack, category, "hospital", sector)
     want_nearest = injured or any(r.agency == NEAREST_HOSPITALS for r in rules)
     chosen: dict[str, Target] = {}

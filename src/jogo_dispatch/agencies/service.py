@@ -6,7 +6,7 @@ Other domains call:
   (police sector, responsible / always-notify agencies and nearest hospitals, each with its agency id);
 * ``sector_for(session, settings, lat, lon)`` -> the sector around (or nearest to) a point;
 * ``ensure_not_blocked(session, user_id)`` before accepting a citizen's report or SOS (403 account_blocked);
-* ``false_report_hook(settings, bus)`` is registered in ``rt.extras["on_false_report"]``: one strike per
+* ``false_report_hook(settings, bus)``, registered in ``rt.extras["on_false_report"]``: one strike per
   report marked false.
 """
 
@@ -29,73 +29,55 @@ from jogo_dispatch.errors import Conflict, Forbidden, InvalidInput, NotFound
 from jogo_dispatch.events import EventBus
 from jogo_dispatch.settings import Settings
 
-Progress = Callable[[str], None]
-
-# -- region packs --------------------------------------------------------------------------------------------
+# -- region packs and routing -------------------------------------------------------------------------------
 
 
-async def seed_region(
-    session: AsyncSession, pack: routing.Pack, progress: Progress = lambda _: None
-) -> dict[str, tuple[int, int]]:
+async def seed_region(session: AsyncSession, pack: routing.Pack,
+                      progress: Callable[[str], None] = lambda _: None) -> dict[str, repo.Counts]:
     """Load a region pack: upsert sectors, agencies and rules by code (rows added through the API stay), and
     add the categories the catalogue lacks. Returns {table: (inserted, updated)}."""
     added = await repo.add_missing_categories(session, pack.categories.values())
     progress(f"categories: {added} added to the catalogue")
-    done = {"categories": (added, 0)}
-    done["police_sectors"] = await repo.upsert_sectors(session, pack.region, pack.sectors)
-    done["agencies"] = await repo.upsert_agencies(session, pack.region, list(pack.agencies.values()))
-    done["routing_rules"] = await repo.upsert_rules(session, pack.region, pack.rules)
+    done = {
+        "categories": (added, 0),
+        "police_sectors": await repo.upsert_sectors(session, pack.region, pack.sectors),
+        "agencies": await repo.upsert_agencies(session, pack.region, list(pack.agencies.values())),
+        "routing_rules": await repo.upsert_rules(session, pack.region, pack.rules),
+    }
     for table, total in (("police_sectors", len(pack.sectors)), ("agencies", len(pack.agencies)),
                          ("routing_rules", len(pack.rules))):
         progress(f"{table}: {total} in pack, {done[table][0]} new, {done[table][1]} updated")
-    await session.flush()
     return done
 
 
 async def load_pack(session: AsyncSession, region: str) -> routing.Pack:
     pack = await repo.load_pack(session, region)
     if not pack.sectors and not pack.agencies:
-        raise NotFound(
-            f"region {region!r} is not loaded (jogo-dispatch seed --region {region})",
-            code="region_not_loaded",
-        )
+        raise NotFound(f"region {region!r} is not loaded (jogo-dispatch seed --region {region})",
+                       code="region_not_loaded")
     return pack
 
 
 async def route_for(
-    session: AsyncSession,
-    settings: Settings,
-    category: str,
-    lat: float,
-    lon: float,
-    *,
-    injured: bool = False,
-    region: str | None = None,
-    hospitals: int | None = None,
+    session: AsyncSession, settings: Settings, category: str, lat: float, lon: float, *,
+    injured: bool = False, region: str | None = None, hospitals: int | None = None,
 ) -> routing.RoutingDecision:
     """Where a report of ``category`` at (lat, lon) goes, by the rules in the database."""
     pack = await load_pack(session, region or settings.region)
     try:
-        return routing.route(
-            category,
-            lat,
-            lon,
-            pack,
-            injured=injured,
-            hospitals=settings.route_hospitals if hospitals is None else hospitals,
-        )
+        return routing.route(category, lat, lon, pack, injured=injured,
+                             hospitals=settings.route_hospitals if hospitals is None else hospitals)
     except routing.UnknownCategory:
-        raise InvalidInput(f"unknown or inactive category {category!r}", code="unknown_category") from None
+        raise InvalidInput(f"unknown category {category!r}", code="unknown_category") from None
 
 
-async def sector_for(
-    session: AsyncSession, settings: Settings, lat: float, lon: float, region: str | None = None
-) -> routing.SectorHit | None:
+async def sector_for(session: AsyncSession, settings: Settings, lat: float, lon: float,
+                     region: str | None = None) -> routing.SectorHit | None:
     """The police sector whose polygon covers the point, else the nearest one (None: no sectors loaded)."""
     return (await repo.load_pack(session, region or settings.region, sectors_only=True)).locate(lat, lon)
 
 
-# -- routing rules -------------------------------------------------------------------------------------------
+# -- routing rules ------------------------------------------------------------------------------------------
 
 
 def _rule_state(rule: RoutingRule) -> dict[str, Any]:
@@ -106,56 +88,35 @@ def _activity(active: bool) -> str:
     return "active" if active else "inactive"
 
 
-async def _checked(session: AsyncSession, settings: Settings, data: RuleIn) -> tuple[str, routing.Rule]:
-    region = data.region or settings.region
-    pack = await load_pack(session, region)
-    rule = routing.Rule(
-        category=data.category,
-        agency=data.agency_code,
-        role=data.role,
-        sector=data.sector_code,
-        priority=data.priority,
-        active=data.active,
-    )
-    problem = routing.rule_problem(rule, pack)
+async def _checked(session: AsyncSession, region: str, data: RuleIn) -> routing.Rule:
+    rule = routing.Rule(category=data.category, agency=data.agency_code, role=data.role,
+                        sector=data.sector_code, priority=data.priority, active=data.active)
+    problem = routing.rule_problem(rule, await load_pack(session, region))
     if problem:
         raise InvalidInput(problem, code="bad_rule")
-    return region, rule
+    return rule
 
 
-async def _flush_rule(session: AsyncSession, rule: RoutingRule) -> None:
+async def _save(session: AsyncSession, rule: RoutingRule, data: RuleIn) -> None:
+    rule.category, rule.agency_code, rule.role, rule.sector_code = (
+        data.category, data.agency_code, data.role, data.sector_code)
+    rule.priority, rule.active = data.priority, data.active
     try:
         async with session.begin_nested():
             session.add(rule)
             await session.flush()
     except IntegrityError:
-        raise Conflict(
-            "an identical rule exists (region, category, role, agency, sector)", code="rule_exists"
-        ) from None
+        raise Conflict("an identical rule exists (region, category, role, agency, sector)",
+                       code="rule_exists") from None
+    await session.refresh(rule)
 
 
 async def create_rule(session: AsyncSession, settings: Settings, data: RuleIn, actor_id: int) -> RoutingRule:
-    region, r = await _checked(session, settings, data)
-    rule = RoutingRule(
-        region=region,
-        category=r.category,
-        agency_code=r.agency,
-        role=r.role,
-        sector_code=r.sector,
-        priority=r.priority,
-        active=r.active,
-    )
-    await _flush_rule(session, rule)
-    await session.refresh(rule)
-    audit.record(
-        session,
-        "routing_rule",
-        rule.id,
-        "create",
-        to_state=_activity(rule.active),
-        actor_id=actor_id,
-        data={"after": _rule_state(rule)},
-    )
+    rule = RoutingRule(region=data.region or settings.region)
+    await _checked(session, rule.region, data)
+    await _save(session, rule, data)
+    audit.record(session, "routing_rule", rule.id, "create", to_state=_activity(rule.active),
+                 actor_id=actor_id, data={"after": _rule_state(rule)})
     return rule
 
 
@@ -166,77 +127,47 @@ async def _rule(session: AsyncSession, rule_id: int) -> RoutingRule:
     return rule
 
 
-async def update_rule(
-    session: AsyncSession, settings: Settings, rule_id: int, data: RuleIn, actor_id: int
-) -> RoutingRule:
+async def update_rule(session: AsyncSession, rule_id: int, data: RuleIn, actor_id: int) -> RoutingRule:
     rule = await _rule(session, rule_id)
     if data.region is not None and data.region != rule.region:
         raise InvalidInput("a rule cannot move to another region", code="bad_rule")
-    _, r = await _checked(session, settings, data.model_copy(update={"region": rule.region}))
+    await _checked(session, rule.region, data)
     before = _rule_state(rule)
-    rule.category, rule.agency_code, rule.role, rule.sector_code = r.category, r.agency, r.role, r.sector
-    rule.priority, rule.active = r.priority, r.active
-    await _flush_rule(session, rule)
-    await session.refresh(rule)
-    audit.record(
-        session,
-        "routing_rule",
-        rule.id,
-        "update",
-        from_state=_activity(before["active"]),
-        to_state=_activity(rule.active),
-        actor_id=actor_id,
-        data={"before": before, "after": _rule_state(rule)},
-    )
+    await _save(session, rule, data)
+    audit.record(session, "routing_rule", rule.id, "update", from_state=_activity(before["active"]),
+                 to_state=_activity(rule.active), actor_id=actor_id,
+                 data={"before": before, "after": _rule_state(rule)})
     return rule
 
 
 async def delete_rule(session: AsyncSession, rule_id: int, actor_id: int) -> None:
     rule = await _rule(session, rule_id)
-    audit.record(
-        session,
-        "routing_rule",
-        rule.id,
-        "delete",
-        from_state=_activity(rule.active),
-        to_state="deleted",
-        actor_id=actor_id,
-        data={"before": _rule_state(rule)},
-    )
+    audit.record(session, "routing_rule", rule.id, "delete", from_state=_activity(rule.active),
+                 to_state="deleted", actor_id=actor_id, data={"before": _rule_state(rule)})
     await session.delete(rule)
     await session.flush()
 
 
-# -- strikes and blocking ------------------------------------------------------------------------------------
+# -- strikes and blocking -----------------------------------------------------------------------------------
 
 
 def warning_text(count: int, limit: int, report_id: int | None, blocked: bool) -> str:
     """What the citizen reads (Indonesian, then English)."""
-    id_what, en_what = (
-        (f"Laporan #{report_id}", f"Report #{report_id}") if report_id else ("Laporan Anda", "Your report")
-    )
+    id_what, en_what = ((f"Laporan #{report_id}", f"Report #{report_id}") if report_id
+                        else ("Laporan Anda", "Your report"))
     if blocked:
-        return (
-            f"{id_what} dinyatakan palsu (pelanggaran ke-{count}). Akun Anda diblokir dan tidak dapat "
-            f"mengirim laporan atau SOS; ajukan banding untuk membuka kembali akun. / {en_what} was marked "
-            f"false (strike {count}). The account can no longer send reports or SOS; file an appeal."
-        )
-    return (
-        f"{id_what} dinyatakan palsu. Peringatan {count} dari {limit}: setelah {limit} laporan palsu akun "
-        f"Anda diblokir. / {en_what} was marked false: warning {count} of {limit}; after {limit} false "
-        f"reports the account is blocked."
-    )
+        return (f"{id_what} dinyatakan palsu (pelanggaran ke-{count}). Akun Anda diblokir dan tidak dapat "
+                f"mengirim laporan atau SOS; ajukan banding untuk membuka kembali akun. / {en_what} was "
+                f"marked false (strike {count}). The account can no longer send reports or SOS; file an "
+                f"appeal.")
+    return (f"{id_what} dinyatakan palsu. Peringatan {count} dari {limit}: setelah {limit} laporan palsu "
+            f"akun Anda diblokir. / {en_what} was marked false: warning {count} of {limit}; after {limit} "
+            f"false reports the account is blocked.")
 
 
 async def add_strike(
-    session: AsyncSession,
-    bus: EventBus | None,
-    user_id: int,
-    *,
-    strikes_to_block: int,
-    report_id: int | None = None,
-    reason: str | None = None,
-    actor_id: int | None = None,
+    session: AsyncSession, bus: EventBus | None, user_id: int, *, strikes_to_block: int,
+    report_id: int | None = None, reason: str | None = None, actor_id: int | None = None,
 ) -> Strike | None:
     """Hold a false report against a citizen; block the account at ``strikes_to_block``. Returns the strike,
     or None when this report already gave one."""
@@ -244,38 +175,18 @@ async def add_strike(
     if strike is None:
         return None
     status = await repo.count_strike(session, user_id)
-    newly_blocked = status.blocked_at is None and status.strike_count >= strikes_to_block
-    strike.warning = warning_text(
-        status.strike_count,
-        strikes_to_block,
-        report_id,
-        blocked=newly_blocked or status.blocked_at is not None,
-    )
-    audit.record(
-        session,
-        "strike",
-        strike.id,
-        "strike",
-        to_state="active",
-        actor_id=actor_id,
-        reason=reason,
-        data={"user_id": user_id, "report_id": report_id, "strike_count": status.strike_count},
-    )
+    count = status.strike_count
+    newly_blocked = status.blocked_at is None and count >= strikes_to_block
+    strike.warning = warning_text(count, strikes_to_block, report_id,
+                                  blocked=newly_blocked or status.blocked_at is not None)
+    audit.record(session, "strike", strike.id, "strike", to_state="active", actor_id=actor_id, reason=reason,
+                 data={"user_id": user_id, "report_id": report_id, "strike_count": count})
     if newly_blocked:
         status.blocked_at = datetime.now(UTC)
-        audit.record(
-            session,
-            "citizen",
-            user_id,
-            "block",
-            from_state="active",
-            to_state="blocked",
-            actor_id=actor_id,
-            reason=f"{status.strike_count} false reports",
-            data={"strike_count": status.strike_count, "strike_id": strike.id},
-        )
+        audit.record(session, "citizen", user_id, "block", from_state="active", to_state="blocked",
+                     actor_id=actor_id, reason=f"{count} false reports",
+                     data={"strike_count": count, "strike_id": strike.id})
         if bus is not None:
-            count = status.strike_count
             after_commit(session, lambda: bus.publish("citizen_blocked", user_id=user_id, strike_count=count))
     await session.flush()
     return strike
@@ -291,30 +202,21 @@ async def ensure_not_blocked(session: AsyncSession, user_id: int) -> None:
         "Akun Anda diblokir setelah laporan palsu berulang; ajukan banding lewat POST /api/v1/appeals. "
         "/ This account is blocked after repeated false reports; file an appeal at POST /api/v1/appeals.",
         code="account_blocked",
-        details={
-            "strike_count": status.strike_count,
-            "blocked_at": status.blocked_at.isoformat(),
-            "appeal_status": latest.status if latest else None,
-        },
+        details={"strike_count": status.strike_count, "blocked_at": status.blocked_at.isoformat(),
+                 "appeal_status": latest.status if latest else None},
     )
 
 
 def false_report_hook(settings: Settings, bus: EventBus) -> Callable[[AsyncSession, Any], Awaitable[None]]:
     """What the reports domain calls, in its unit of work, when a dispatcher marks a report false. Reads
-    ``report.id`` and ``report.citizen_id``; ``reviewed_by`` and ``review_note`` when present."""
+    ``report.id`` and ``report.citizen_id``, and ``reviewed_by`` / ``review_note`` when present."""
 
     async def on_false_report(session: AsyncSession, report: Any) -> None:
         if report.citizen_id is None:
             return
-        await add_strike(
-            session,
-            bus,
-            report.citizen_id,
-            strikes_to_block=settings.strikes_to_block,
-            report_id=report.id,
-            reason=getattr(report, "review_note", None),
-            actor_id=getattr(report, "reviewed_by", None),
-        )
+        await add_strike(session, bus, report.citizen_id, strikes_to_block=settings.strikes_to_block,
+                         report_id=report.id, reason=getattr(report, "review_note", None),
+                         actor_id=getattr(report, "reviewed_by", None))
 
     return on_false_report
 
@@ -331,7 +233,12 @@ async def warnings(session: AsyncSession, settings: Settings, user_id: int) -> d
     }
 
 
-# -- appeals -------------------------------------------------------------------------------------------------
+def _announce(session: AsyncSession, bus: EventBus, appeal: Appeal) -> None:
+    event = {"appeal_id": appeal.id, "user_id": appeal.user_id, "status": appeal.status}
+    after_commit(session, lambda: bus.publish("appeal", **event))
+
+
+# -- appeals ------------------------------------------------------------------------------------------------
 
 
 async def file_appeal(session: AsyncSession, bus: EventBus, user_id: int, text: str) -> Appeal:
@@ -346,65 +253,35 @@ async def file_appeal(session: AsyncSession, bus: EventBus, user_id: int, text: 
     except IntegrityError:
         raise Conflict("an appeal of this account is already pending", code="appeal_pending") from None
     await session.refresh(appeal)
-    audit.record(
-        session, "appeal", appeal.id, "file", to_state="pending", actor_id=user_id, data={"user_id": user_id}
-    )
-    appeal_id = appeal.id
-    after_commit(
-        session, lambda: bus.publish("appeal", appeal_id=appeal_id, user_id=user_id, status="pending")
-    )
+    audit.record(session, "appeal", appeal.id, "file", to_state="pending", actor_id=user_id,
+                 data={"user_id": user_id})
+    _announce(session, bus, appeal)
     return appeal
 
 
-async def decide_appeal(
-    session: AsyncSession, bus: EventBus, appeal_id: int, decision: str, note: str | None, actor_id: int
-) -> Appeal:
-    """``grant`` reopens the account and wipes its strikes; ``uphold`` keeps it blocked."""
+async def decide_appeal(session: AsyncSession, bus: EventBus, appeal_id: int, decision: str, note: str | None,
+                        actor_id: int) -> Appeal:
+    """``grant`` reopens the account and clears its strikes; ``uphold`` keeps it blocked."""
     appeal = await repo.appeal(session, appeal_id, lock=True)
     if appeal is None:
         raise NotFound(f"appeal {appeal_id} not found")
     if appeal.status != "pending":
         raise Conflict(f"appeal {appeal_id} is already {appeal.status}", code="appeal_decided")
-    to_state = "granted" if decision == "grant" else "upheld"
+    user_id, to_state = appeal.user_id, ("granted" if decision == "grant" else "upheld")
     appeal.status, appeal.decided_by, appeal.decided_at, appeal.decision_note = (
-        to_state,
-        actor_id,
-        datetime.now(UTC),
-        note,
-    )
-    audit.record(
-        session,
-        "appeal",
-        appeal.id,
-        decision,
-        from_state="pending",
-        to_state=to_state,
-        actor_id=actor_id,
-        reason=note,
-        data={"user_id": appeal.user_id},
-    )
-    if decision == "grant":
-        status = await repo.citizen_status(session, appeal.user_id, lock=True)
-        cleared = await repo.clear_strikes(session, appeal.user_id, appeal.id)
-        if status is not None:
-            was = "blocked" if status.blocked_at else "active"
-            status.strike_count, status.blocked_at = 0, None
-            audit.record(
-                session,
-                "citizen",
-                appeal.user_id,
-                "unblock",
-                from_state=was,
-                to_state="active",
-                actor_id=actor_id,
-                reason=note,
-                data={"appeal_id": appeal.id, "strikes_cleared": cleared},
-            )
+        to_state, actor_id, datetime.now(UTC), note)
+    audit.record(session, "appeal", appeal.id, decision, from_state="pending", to_state=to_state,
+                 actor_id=actor_id, reason=note, data={"user_id": user_id})
+    status = await repo.citizen_status(session, user_id, lock=True) if decision == "grant" else None
+    if status is not None:
+        cleared = await repo.clear_strikes(session, user_id, appeal.id)
+        was = "blocked" if status.blocked_at else "active"
+        status.strike_count, status.blocked_at = 0, None
+        audit.record(session, "citizen", user_id, "unblock", from_state=was, to_state="active",
+                     actor_id=actor_id, reason=note,
+                     data={"appeal_id": appeal.id, "strikes_cleared": cleared})
     await session.flush()
-    user_id = appeal.user_id
-    after_commit(
-        session, lambda: bus.publish("appeal", appeal_id=appeal_id, user_id=user_id, status=to_state)
-    )
+    _announce(session, bus, appeal)
     return appeal
 
 
