@@ -34,3 +34,16 @@ async def test_bad_key_is_rejected_clearly(client, actors):
     r = await client.post("/api/v1/users", headers={**admin, "Idempotency-Key": "x" * 201},
                           json={"username": "u", "password": "secret-pw", "role": "citizen"})
     assert r.status_code == 400 and r.json()["error"]["code"] == "bad_idempotency_key"
+
+
+async def test_a_new_login_keeps_the_key_of_the_same_user(client, actors):
+    admin = await actors.user("admin")
+    body = {"username": "relog", "password": "secret-pw", "role": "citizen"}
+    first = await client.post("/api/v1/users", headers={**admin, "Idempotency-Key": "q-1"}, json=body)
+    again_login = await client.post("/api/v1/auth/token", data={"username": f"admin{actors._n}",
+                                                                 "password": "secret-pw"})
+    fresh = {"Authorization": f"Bearer {again_login.json()['access_token']}"}
+    assert fresh != admin
+    again = await client.post("/api/v1/users", headers={**fresh, "Idempotency-Key": "q-1"}, json=body)
+    assert again.status_code == 201 and again.json() == first.json()
+    assert again.headers["idempotent-replayed"] == "true"

@@ -64,6 +64,22 @@ async def _json(send: Send, status: int, body: dict[str, Any]) -> None:
     await send({"type": "http.response.body", "body": payload})
 
 
+async def _caller(runtime: Any, authorization: bytes | None) -> bytes:
+    """Scope keys by the user, not the token: a phone that logs in again and retries with its queued
+    key must still get the first response."""
+    if not authorization:
+        return b"anonymous"
+    raw = authorization.decode("latin-1")
+    token = raw[7:] if raw.lower().startswith("bearer ") else None
+    if token:
+        try:
+            principal = await runtime.auth.principal(token)
+            return f"user:{principal.user_id}:{principal.device_id or ''}".encode()
+        except Exception:  # noqa: BLE001 - the request itself will answer 401
+            pass
+    return hashlib.sha256(authorization).hexdigest().encode()
+
+
 class IdempotencyMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -78,7 +94,7 @@ class IdempotencyMiddleware:
             await _json(send, 400, {"error": {"code": "bad_idempotency_key",
                                               "message": f"Idempotency-Key must be 1..{MAX_KEY} characters"}})
             return
-        who = _header(scope, b"authorization") or b""
+        who = await _caller(runtime, _header(scope, b"authorization"))
         digest = hashlib.sha256(b"\0".join([who, scope["method"].encode(), scope["path"].encode(), key])).hexdigest()
         engine: AsyncEngine = runtime.engine
         async with engine.begin() as conn:

@@ -85,3 +85,10 @@ async def test_admin_creates_user_and_duplicate_is_409(client, actors):
     assert r.status_code == 409 and r.json()["error"]["code"] == "user_exists"
     r = await client.post("/api/v1/users", headers=admin, json={**body, "username": "x", "role": "king"})
     assert r.status_code == 422 and r.json()["error"]["code"] == "validation_error"
+
+
+async def test_me_tells_an_officer_their_duty_status(client, actors):
+    _, headers = await actors.officer()
+    await client.put("/api/v1/me/status", headers=headers, json={"status": "off_duty"})
+    me = (await client.get("/api/v1/me", headers=headers)).json()
+    assert me["duty_status"] == "off_duty" and me["username"].startswith("B")

@@ -107,7 +107,8 @@ async def test_manifest_makes_the_app_installable(client: httpx.AsyncClient) -> 
     assert m["start_url"] == "/app" and m["scope"] == "/app" and m["id"] == "/app"
     assert m["display"] == "standalone"
     assert m["lang"] == "id"
-    assert re.fullmatch(r"#[0-9a-f]{6}", m["theme_color"]) and re.fullmatch(r"#[0-9a-f]{6}", m["background_color"])
+    for colour in (m["theme_color"], m["background_color"]):
+        assert re.fullmatch(r"#[0-9a-f]{6}", colour)
     pngs = [i for i in m["icons"] if i["type"] == "image/png"]
     assert {i["sizes"] for i in pngs} >= {"192x192", "512x512"}
     assert any(i["purpose"] == "maskable" for i in pngs)
@@ -195,14 +196,14 @@ def test_every_string_is_in_both_languages() -> None:
                            "report": ("last_pending", "last_sending", "last_sent", "last_failed"),
                            "ws": ("off", "connecting", "reconnecting", "live"),
                            "duty": ("available", "busy", "off_duty"),
-                           "incident_status": ("new", "verified", "dispatched", "en_route", "on_scene", "resolved",
-                                               "cancelled"),
+                           "incident_status": ("new", "verified", "dispatched", "en_route", "on_scene",
+                                               "resolved", "cancelled"),
                            "report_status": ("received", "verified", "rejected", "false")}.items():
         for v in values:
             assert f"{prefix}.{v}" in strings["id"], f"{prefix}.{v}"
     # no visible text outside the dictionary (only the brand "SOS", symbols and the bilingual <noscript>)
-    body = re.sub(r"<noscript>.*?</noscript>|<script.*?</script>|<[^>]+>", " ", html.split("<body", 1)[1].split(">", 1)[1],
-                  flags=re.S)
+    body = html.split("<body", 1)[1].split(">", 1)[1]
+    body = re.sub(r"<noscript>.*?</noscript>|<script.*?</script>|<[^>]+>", " ", body, flags=re.S)
     words = {w for w in re.findall(r"[^\W\d_]{2,}", body)}
     assert words <= {"SOS", "xx", "xxxx"}, words
 

@@ -21,6 +21,10 @@ async def officer_id_for_user(session: AsyncSession, user_id: int) -> int | None
     return await session.scalar(select(Officer.id).where(Officer.user_id == user_id))
 
 
+async def officer_status(session: AsyncSession, officer_id: int) -> str | None:
+    return await session.scalar(select(Officer.status).where(Officer.id == officer_id))
+
+
 async def active_device_by_token_hash(session: AsyncSession, token_hash: str) -> tuple[Device, User | None] | None:
     row = (
         await session.execute(

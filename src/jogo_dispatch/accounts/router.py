@@ -34,8 +34,11 @@ async def revoke(me: CurrentUser, rt: RuntimeDep, session: SessionDep) -> None:
 
 
 @router.get("/me", response_model=MeOut)
-async def me(p: CurrentUser) -> MeOut:
-    return MeOut(user_id=p.user_id, role=p.role, officer_id=p.officer_id)
+async def me(p: CurrentUser, session: SessionDep) -> MeOut:
+    user = await repo.user_by_id(session, p.user_id)
+    status = await repo.officer_status(session, p.officer_id) if p.officer_id is not None else None
+    return MeOut(user_id=p.user_id, role=p.role, officer_id=p.officer_id, username=user.username if user else None,
+                 full_name=user.full_name if user else None, duty_status=status)
 
 
 @router.post("/users", response_model=UserOut, status_code=201)

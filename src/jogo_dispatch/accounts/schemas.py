@@ -33,3 +33,6 @@ class MeOut(BaseModel):
     user_id: int
     role: str
     officer_id: int | None
+    username: str | None = None
+    full_name: str | None = None
+    duty_status: str | None = None  # officers only

@@ -81,7 +81,7 @@ def _tile_source(tile_url: str) -> str:
     return f"{parts.scheme}://{host}"
 
 
-def _csp(tile_url: str) -> str:
+def content_security_policy(tile_url: str) -> str:
     img = " ".join(s for s in ("'self'", "data:", "blob:", _tile_source(tile_url)) if s)
     return ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
             f"img-src {img}; connect-src 'self' ws: wss:; font-src 'self'; object-src 'none'; "
@@ -94,7 +94,7 @@ async def live_map(request: Request) -> HTMLResponse:
     html = _template().replace(PLACEHOLDER, config_json(config))
     return HTMLResponse(html, headers={
         "Cache-Control": "no-store",
-        "Content-Security-Policy": _csp(config["tile_url"]),
+        "Content-Security-Policy": content_security_policy(config["tile_url"]),
         "X-Content-Type-Options": "nosniff",
     })
 

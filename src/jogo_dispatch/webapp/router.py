@@ -1,12 +1,12 @@
 """``GET /app``: the citizens' and officers' phone web app, installable (manifest + service worker).
 
-* ``/app``                       the page (``static/app.html`` with the browser's config injected, as ``/map`` does)
-* ``/app/manifest.webmanifest``  the web app manifest
-* ``/app/sw.js``                 the service worker; it lives under ``/app/`` but controls ``/app`` itself, hence
-                                 ``Service-Worker-Allowed: /app``. Its cache name is a hash of the app shell, so any
-                                 change to a shell file installs a new worker (browsers compare the script's bytes).
-* ``/static/app/...``            the page's own JS/CSS/icons. Leaflet is the live map's vendored copy under
-                                 ``/static/live/vendor/leaflet/`` (not copied).
+* ``/app``: the page (``static/app.html`` with the browser's config injected, as ``/map`` does);
+* ``/app/manifest.webmanifest``: the web app manifest;
+* ``/app/sw.js``: the service worker. It lives under ``/app/`` but controls ``/app`` itself, hence
+  ``Service-Worker-Allowed: /app``. Its cache name is a hash of the app shell, so any change to a shell
+  file installs a new worker (browsers compare the script's bytes);
+* ``/static/app/...``: the page's own JS/CSS/icons. Leaflet is the live map's vendored copy under
+  ``/static/live/vendor/leaflet/`` (not copied).
 
 No CDN, no external fetches except map tiles from the configured tile server (the page works without them).
 """
@@ -38,8 +38,9 @@ SW_PLACEHOLDERS = ("{{CACHE_NAME}}", "{{SHELL_JSON}}", "{{APP_PATH}}")
 # The app shell: everything the page needs to start without a network (paths below the two static roots).
 OWN_SHELL = (
     "app.css", "js/app.js", "js/strings.js", "js/dom.js", "js/api.js", "js/outbox.js", "js/geo.js",
-    "js/citizen.js", "js/officer.js", "icons/icon.svg", "icons/icon-192.png", "icons/icon-512.png",
-    "icons/maskable-512.png", "icons/apple-touch-icon.png",
+    "js/categories.js", "js/citizen.js", "js/officer.js",
+    "icons/icon.svg", "icons/icon-192.png", "icons/icon-512.png", "icons/maskable-512.png",
+    "icons/apple-touch-icon.png",
 )
 LEAFLET_SHELL = (
     "vendor/leaflet/leaflet.js", "vendor/leaflet/leaflet.css", "vendor/leaflet/images/marker-icon.png",
@@ -108,7 +109,8 @@ def manifest(root: str = "") -> dict[str, Any]:
         "icons": [
             {"src": f"{icons}/icon-192.png", "sizes": "192x192", "type": "image/png", "purpose": "any"},
             {"src": f"{icons}/icon-512.png", "sizes": "512x512", "type": "image/png", "purpose": "any"},
-            {"src": f"{icons}/maskable-512.png", "sizes": "512x512", "type": "image/png", "purpose": "maskable"},
+            {"src": f"{icons}/maskable-512.png", "sizes": "512x512", "type": "image/png",
+             "purpose": "maskable"},
             {"src": f"{icons}/icon.svg", "sizes": "any", "type": "image/svg+xml", "purpose": "any"},
         ],
     }
@@ -117,14 +119,14 @@ def manifest(root: str = "") -> dict[str, Any]:
 _SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff"}
 
 
-@router.get(APP_PATH, response_class=HTMLResponse, summary="Citizens' and officers' phone web app (HTML page)")
+@router.get(APP_PATH, response_class=HTMLResponse, summary="Citizens' and officers' phone app (HTML page)")
 async def phone_app(request: Request) -> HTMLResponse:
     config = app_config(request.app.state.settings, _root(request))
     html = _read("app.html").replace(PLACEHOLDER, live_page.config_json(config))
     return HTMLResponse(html, headers={
         **_SECURITY_HEADERS,
         "Cache-Control": "no-cache",
-        "Content-Security-Policy": live_page._csp(config["tile_url"]),
+        "Content-Security-Policy": live_page.content_security_policy(config["tile_url"]),
         "Referrer-Policy": "same-origin",
     })
 
@@ -144,8 +146,8 @@ async def web_manifest(request: Request) -> JSONResponse:
 async def service_worker(request: Request) -> Response:
     root = _root(request)
     script = _read("sw.js")
-    for placeholder, value in zip(SW_PLACEHOLDERS, (f"jogo-app-{shell_digest()}", json.dumps(shell_urls(root)),
-                                                   json.dumps(f"{root}{APP_PATH}")), strict=True):
+    values = (f"jogo-app-{shell_digest()}", json.dumps(shell_urls(root)), json.dumps(f"{root}{APP_PATH}"))
+    for placeholder, value in zip(SW_PLACEHOLDERS, values, strict=True):
         script = script.replace(placeholder, value)
     return Response(script, media_type="application/javascript", headers={
         **_SECURITY_HEADERS,
@@ -157,7 +159,8 @@ async def service_worker(request: Request) -> Response:
 @router.api_route(STATIC_PREFIX + "/{path:path}", methods=["GET", "HEAD"], include_in_schema=False)
 async def app_static(path: str, request: Request) -> Response:
     response = await _static.get_response(posixpath.normpath(path.lstrip("/") or "."), request.scope)
-    # The service worker holds the offline copy; the HTTP cache revalidates (a cheap 304) so releases show at once.
+    # The service worker holds the offline copy; the HTTP cache revalidates (a cheap 304), so a release
+    # shows at once.
     response.headers["Cache-Control"] = "no-cache"
     response.headers.update(_SECURITY_HEADERS)
     return response

@@ -1,5 +1,5 @@
 /* The JSON API: the login session, one fetch wrapper with the project's error shape, phone-number login. */
-import { CFG } from './dom.js';
+import { CFG, uuid } from './dom.js';
 
 const API = CFG.api_base || '/api/v1';
 const SESSION_KEY = 'jogo.app.session';
@@ -32,6 +32,8 @@ try {
 const authListeners = [];
 export const onAuthLost = (fn) => authListeners.push(fn);
 export const getSession = () => session;
+/** Whose queued items and saved state these are: the user id (the same however the number was typed). */
+export const owner = () => (session ? (session.user_id != null ? `u${session.user_id}` : session.username) : '');
 
 export function setSession(s) {
   session = s;
@@ -40,6 +42,14 @@ export function setSession(s) {
     else localStorage.removeItem(SESSION_KEY);
   } catch (e) { /* storage off: this tab only */ }
 }
+
+/** One id per installation, sent as X-Device-Id: the command centre can trace a hoax to a phone. */
+const DEVICE_KEY = 'jogo.app.device';
+let deviceId = null;
+try {
+  deviceId = localStorage.getItem(DEVICE_KEY);
+  if (!deviceId) { deviceId = `web-${uuid()}`; localStorage.setItem(DEVICE_KEY, deviceId); }
+} catch (e) { deviceId = null; }
 
 let skewMs = 0; // server clock minus ours, from the Date header and socket messages
 export const serverNow = () => Date.now() + skewMs;
@@ -58,6 +68,7 @@ export async function api(path, { method = 'GET', json, form, key, auth = true, 
   if (json !== undefined) { headers['Content-Type'] = 'application/json'; body = JSON.stringify(json); }
   else if (form !== undefined) body = form;
   if (auth && session) headers.Authorization = `Bearer ${session.token}`;
+  if (deviceId) headers['X-Device-Id'] = deviceId;
   if (key) headers['Idempotency-Key'] = key;
   let r;
   try {

@@ -106,7 +106,7 @@ function onRegister(ev) {
   busy(form, async () => {
     const phone = $('reg-phone').value.trim();
     const password = $('reg-pass').value;
-    if (password.length < 8) throw new Error(t('register.short_password'));
+    if (password.length < 6) throw new Error(t('register.short_password'));
     await register({ phone, name: $('reg-name').value.trim(), password });
     const s = await login(phone, password);
     form.reset();

@@ -1,13 +1,13 @@
 /* The citizen's screens: SOS, report form, my reports (with the outbox), account (points, warnings, appeal). */
-import { ApiError, NetworkError, api, items } from './api.js';
+import { ApiError, NetworkError, api, items, owner } from './api.js';
 import {
-  $, currentLang, distance, fill, fixed, h, onLangChange, show, t, tCode, toast, when,
+  $, distance, fill, fixed, h, hasText, onLangChange, show, t, tCode, toast, when,
 } from './dom.js';
+import { categories, categoryName, refreshCategories } from './categories.js';
 import { currentFix, latestFix, metres, pinMap, watchFix } from './geo.js';
 import * as outbox from './outbox.js';
 
 const SOS_KEY = 'jogo.app.sos';
-const CATEGORIES_KEY = 'jogo.app.categories';
 const SOS_MIN_INTERVAL_MS = 5000;   // at most one location update per 5 s...
 const SOS_HEARTBEAT_MS = 15000;     // ...and at least one per 15 s while the SOS is open
 const SOS_MIN_MOVE_M = 10;
@@ -16,7 +16,6 @@ const PHOTO_MAX_PX = 1600;
 const PHOTO_QUALITY = 0.85;
 
 let running = false;
-let categories = [];
 let pin = null;
 let reporterFix = null;
 let photo = null;          // {buffer, type, name, width, height, url}
@@ -28,6 +27,7 @@ outbox.registerSender('report', async (item) => {
   const p = item.payload;
   const form = new FormData();
   for (const k of ['category', 'description', 'lat', 'lon', 'reporter_lat', 'reporter_lon']) form.append(k, String(p[k]));
+  if (p.reporter_accuracy_m != null) form.append('reporter_accuracy_m', String(p.reporter_accuracy_m));
   if (p.address) form.append('address', p.address);
   if (p.photo) form.append('photo', new Blob([p.photo.buffer], { type: p.photo.type }), p.photo.name);
   return api('/reports', { method: 'POST', form, key: item.key });
@@ -48,8 +48,11 @@ export function startCitizen() {
 
 export function stopCitizen() {
   running = false;
+  try { localStorage.removeItem(mineKey()); } catch (e) { /* */ }
+  fill($('mine-list'));
   clearInterval(pollTimer);
   sosStopTracking();
+  sos = null;
   resetReportForm();
 }
 
@@ -81,17 +84,19 @@ onLangChange(() => {
 });
 
 // ------------------------------------------------------------------ SOS
-let sos = loadSos();  // {item_id, started_at, sos_id, incident_id, nearest, sent, last_at, closed}
+let sos = null;  // {item_id, started_at, sos_id, incident_id, incident_status, nearest, sent, last_at}
 let stopWatch = null;
 let heartbeat = 0;
 let lastSent = null;  // {lat, lon, at}
 let sending = false;
 
+// kept per user: a closed tab resumes an open SOS, and the next person to log in on this phone starts clean
+const sosKey = () => `${SOS_KEY}.${owner()}`;
 function loadSos() {
-  try { return JSON.parse(localStorage.getItem(SOS_KEY) || 'null'); } catch (e) { return null; }
+  try { return JSON.parse(localStorage.getItem(sosKey()) || 'null'); } catch (e) { return null; }
 }
 function saveSos() {
-  try { if (sos) localStorage.setItem(SOS_KEY, JSON.stringify(sos)); else localStorage.removeItem(SOS_KEY); } catch (e) { /* */ }
+  try { if (sos) localStorage.setItem(sosKey(), JSON.stringify(sos)); else localStorage.removeItem(sosKey()); } catch (e) { /* */ }
 }
 
 async function sosPress() {
@@ -126,6 +131,7 @@ async function sosOnItem(item) {
     sos.incident_id = item.result.incident_id ?? null;
     sos.nearest = Array.isArray(item.result.nearest) ? item.result.nearest.slice(0, 3) : [];
     sos.sent = 1;
+    sos.incident_status = item.result.status || null;
     sos.last_at = Date.now();
     lastSent = { lat: item.payload.lat, lon: item.payload.lon, at: Date.now() };
     saveSos();
@@ -136,6 +142,8 @@ async function sosOnItem(item) {
 }
 
 async function sosResume() {
+  sos = loadSos();
+  lastSent = null;
   if (!sos) { renderSos(); return; }
   const item = await outbox.find(sos.item_id);
   if (item && item.state === 'sent' && !sos.sos_id) await sosOnItem(item);
@@ -166,16 +174,18 @@ async function sosSendLocation(fix, heartbeatTick) {
   }
   sending = true;
   try {
-    await api(`/sos/${encodeURIComponent(sos.sos_id)}/location`, {
-      method: 'POST', json: { lat: fix.lat, lon: fix.lon, accuracy_m: fix.accuracy_m ?? null },
+    const r = await api(`/sos/${encodeURIComponent(sos.sos_id)}/location`, {
+      method: 'POST',
+      json: { lat: fix.lat, lon: fix.lon, accuracy_m: fix.accuracy_m ?? null, recorded_at: fix.recorded_at },
     });
     lastSent = { lat: fix.lat, lon: fix.lon, at: now };
-    sos.sent += 1;
+    sos.sent = r && Number.isFinite(r.points) ? r.points : sos.sent + 1;
+    if (r && r.status) sos.incident_status = r.status;
     sos.last_at = now;
     sos.offline = false;
     saveSos();
   } catch (e) {
-    if (e instanceof ApiError && [404, 409, 410].includes(e.status)) {
+    if (e instanceof ApiError && (e.status === 404 || e.status === 410 || e.code === 'sos_closed')) {
       // the command centre closed this SOS
       sosStopTracking();
       sos = null;
@@ -223,6 +233,10 @@ async function renderSos() {
       const d = sos.nearest[0].distance_m;
       lines.push(h('p', null, t('sos.nearest', { n: sos.nearest.length, d: distance(d) })));
     }
+    if (sos.incident_status) {
+      lines.push(h('p', null, t('mine.incident'), ' ', h('span', { class: `chip status-${sos.incident_status}` },
+        tCode('incident_status', sos.incident_status))));
+    }
     lines.push(h('p', { class: 'muted', id: 'sos-updates' },
       t('sos.updates', { n: sos.sent || 0, at: sos.last_at ? when(sos.last_at) : '—' })));
     if (sos.offline) lines.push(h('p', { class: 'warn' }, t('sos.offline_updates')));
@@ -237,30 +251,17 @@ async function renderSos() {
 
 // ------------------------------------------------------------------ report form
 async function loadCategories() {
-  try { categories = JSON.parse(localStorage.getItem(CATEGORIES_KEY) || '[]'); } catch (e) { categories = []; }
   fillCategories();
-  try {
-    const fresh = items(await api('/categories'));
-    if (fresh.length) {
-      categories = fresh;
-      try { localStorage.setItem(CATEGORIES_KEY, JSON.stringify(fresh)); } catch (e) { /* */ }
-      fillCategories();
-    }
-  } catch (e) { /* offline: the cached list */ }
+  await refreshCategories();
+  fillCategories();
 }
-
-const categoryName = (code) => {
-  const c = categories.find((x) => x.code === code);
-  if (!c) return tCode('category', code);
-  return (currentLang() === 'en' ? c.name_en : c.name_id) || c.name_id || c.name_en || c.code;
-};
 
 function fillCategories() {
   const sel = $('rep-category');
   const chosen = sel.value;
   fill(sel, h('option', { value: '' }, t('report.category_pick')),
-    categories.map((c) => h('option', { value: c.code }, categoryName(c.code))));
-  sel.value = categories.some((c) => c.code === chosen) ? chosen : '';
+    categories().map((c) => h('option', { value: c.code }, categoryName(c.code))));
+  sel.value = categories().some((c) => c.code === chosen) ? chosen : '';
 }
 
 function ensureMap() {
@@ -375,13 +376,14 @@ async function submitReport(ev) {
   const payload = {
     category, description, lat: round6(where.lat), lon: round6(where.lon),
     reporter_lat: round6(phone.lat), reporter_lon: round6(phone.lon),
+    reporter_accuracy_m: phone === where ? null : (phone.accuracy_m ?? null),
     address: $('rep-address').value.trim() || null,
     photo: photo ? { buffer: photo.buffer, type: photo.type, name: photo.name } : null,
   };
   const item = await outbox.enqueue('report', payload, categoryName(category));
   $('rep-last').dataset.item = item.id;
   resetReportForm();
-  toast(navigator.onLine ? t('report.queued_online') : t('report.queued_offline'), 'ok');
+  if (!navigator.onLine) toast(t('report.queued_offline'));
 }
 const round6 = (x) => Math.round(x * 1e6) / 1e6;
 
@@ -393,7 +395,8 @@ function errorText(error) {
   if (error.code === 'account_blocked') return t('err.account_blocked');
   if (error.code === 'network') return t('err.network');
   if (error.code === 'unauthorized' || error.code === 'http_401') return t('err.login_again');
-  return error.message || error.code;
+  if (error.code === 'http_429' || error.code === 'rate_limited') return t('err.rate_limited');
+  return hasText(`err.${error.code}`) ? t(`err.${error.code}`) : (error.message || error.code);
 }
 
 function outboxRow(item) {
@@ -445,16 +448,28 @@ async function renderOutbox() {
 
 // ------------------------------------------------------------------ my reports
 let mineBusy = false;
+const mineKey = () => `jogo.app.mine.${owner()}`;
+
+function renderMine(list) {
+  fill($('mine-list'), list.length ? list.map(mineRow) : h('li', { class: 'empty' }, t('mine.empty')));
+}
+
 async function refreshMine() {
   if (!running || mineBusy) return;
   mineBusy = true;
   try {
     const list = items(await api('/reports/mine'));
-    fill($('mine-list'), list.length ? list.map(mineRow) : h('li', { class: 'empty' }, t('mine.empty')));
+    renderMine(list);
     fill($('mine-updated'), t('mine.updated', { at: when(Date.now()) }));
+    try { localStorage.setItem(mineKey(), JSON.stringify({ at: Date.now(), items: list.slice(0, 50) })); } catch (e) { /* */ }
   } catch (e) {
-    if (!(e instanceof NetworkError)) fill($('mine-updated'), errorText(e));
-    else fill($('mine-updated'), t('mine.offline'));
+    if (e instanceof NetworkError) {
+      // offline: what we saw last time
+      let cached = null;
+      try { cached = JSON.parse(localStorage.getItem(mineKey()) || 'null'); } catch (err) { cached = null; }
+      if (cached) renderMine(cached.items || []);
+      fill($('mine-updated'), cached ? t('mine.offline_at', { at: when(cached.at) }) : t('mine.offline'));
+    } else fill($('mine-updated'), errorText(e));
   } finally {
     mineBusy = false;
   }
@@ -463,7 +478,6 @@ async function refreshMine() {
 function mineRow(r) {
   const incident = r.incident || {};
   const incStatus = r.incident_status ?? incident.status ?? null;
-  const photoUrl = r.photo_url || null;
   return h('li', { class: 'report', dataset: { id: r.id, status: r.status } },
     h('div', { class: 'row' },
       h('b', null, categoryName(r.category || r.category_code)),
@@ -472,8 +486,7 @@ function mineRow(r) {
     incStatus ? h('p', { class: 'incident' }, t('mine.incident'), ' ',
       h('span', { class: `chip status-${incStatus}` }, tCode('incident_status', incStatus))) : null,
     h('div', { class: 'muted' }, `#${r.id} · ${when(r.created_at || r.received_at)}`,
-      r.address ? ` · ${r.address}` : '',
-      photoUrl ? [' · ', h('a', { href: photoUrl, target: '_blank', rel: 'noopener' }, t('mine.photo'))] : null));
+      r.address ? ` · ${r.address}` : '', r.has_photo ? ` · ${t('mine.photo')}` : ''));
 }
 
 // ------------------------------------------------------------------ account: points, warnings, appeal
@@ -488,21 +501,21 @@ async function refreshAccount() {
       `${x.points > 0 ? '+' : ''}${x.points ?? x.amount ?? ''} · ${x.reason || x.kind || ''} · ${when(x.created_at || x.at)}`)));
   } catch (e) {
     fill($('points-total'), '—');
-    fill($('points-history'), h('li', { class: 'muted' }, e instanceof NetworkError ? t('mine.offline') : t('account.not_available')));
+    fill($('points-history'), h('li', { class: 'muted' }, e instanceof NetworkError ? t('err.network') : t('account.not_available')));
   }
   try {
     const w = await api('/me/warnings');
-    const list = items(w && !Array.isArray(w) ? (w.warnings || w.items || w.strikes_list || []) : w);
-    const strikes = w && !Array.isArray(w) ? (w.strikes ?? w.strike_count ?? list.length) : list.length;
-    const isBlocked = Boolean(w && !Array.isArray(w) && (w.blocked ?? w.is_blocked ?? false));
-    fill($('strikes'), t('account.strikes', { n: strikes }));
-    fill($('warnings-list'), list.length ? list.map((x) => h('li', null,
-      h('b', null, when(x.created_at || x.at)), ' ', x.message || x.reason || x.text || tCode('warning', x.kind || x.code)))
+    const obj = w && !Array.isArray(w) ? w : {};
+    const list = Array.isArray(w) ? w : items(obj.warnings || obj.items);
+    const strikes = obj.strike_count ?? obj.strikes ?? list.length;
+    fill($('strikes'), t('account.strikes', { n: strikes, max: obj.strikes_to_block ?? 3 }));
+    fill($('warnings-list'), list.length ? list.map((x) => h('li', { class: x.cleared_at ? 'muted' : null },
+      h('b', null, when(x.created_at)), ' ', x.warning || x.message || x.reason || ''))
       : h('li', { class: 'muted' }, t('account.no_warnings')));
-    setBlocked(isBlocked, w && w.appeal);
+    setBlocked(Boolean(obj.blocked), obj.latest_appeal);
   } catch (e) {
     fill($('warnings-list'), h('li', { class: 'muted' },
-      e instanceof NetworkError ? t('mine.offline') : t('account.not_available')));
+      e instanceof NetworkError ? t('err.network') : t('account.not_available')));
   }
 }
 
@@ -510,7 +523,12 @@ function setBlocked(value, appeal) {
   blocked = value;
   for (const el of document.querySelectorAll('.blocked-banner')) show(el, blocked);
   show('appeal-box', blocked);
-  if (appeal && appeal.status) fill($('appeal-status'), t('appeal.status', { s: tCode('appeal_status', appeal.status) }));
+  // one pending appeal at a time: while it waits there is nothing more to file
+  const waiting = Boolean(appeal && appeal.status === 'pending');
+  show('form-appeal', blocked && !waiting);
+  $('appeal-box').dataset.appeal = appeal ? appeal.status : '';
+  fill($('appeal-status'), appeal && appeal.status
+    ? t('appeal.status', { s: tCode('appeal_status', appeal.status) }) : '');
 }
 
 async function submitAppeal(ev) {
@@ -522,9 +540,10 @@ async function submitAppeal(ev) {
   try {
     const r = await api('/appeals', { method: 'POST', json: { text } });
     $('appeal-text').value = '';
-    fill($('appeal-status'), t('appeal.sent', { s: tCode('appeal_status', (r && r.status) || 'pending') }));
+    setBlocked(true, r || { status: 'pending' });
+    toast(t('appeal.sent'), 'ok');
   } catch (e) {
-    fill($('appeal-status'), e instanceof NetworkError ? t('err.network') : (e.message || String(e)));
+    fill($('appeal-status'), e instanceof NetworkError ? t('err.network') : errorText(e));
   } finally {
     btn.disabled = false;
   }

@@ -21,6 +21,9 @@ export function t(key, params) {
   return s;
 }
 
+/** Is there a text for this key? */
+export const hasText = (key) => STRINGS.id[key] != null;
+
 /** Translate a server code (status, category code...) when the dictionary knows it, else show it as is. */
 export function tCode(prefix, code) {
   if (code == null || code === '') return '—';

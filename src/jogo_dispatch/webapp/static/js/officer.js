@@ -1,6 +1,7 @@
 /* The officer's screen: duty status, dispatch offers (sound, vibration, countdown), the assignment's
  * progress buttons, GPS streaming from the page over the officer socket, navigation to the scene. */
 import { ApiError, NetworkError, api, getSession, items, noteServerTime, serverNow } from './api.js';
+import { categoryName, refreshCategories } from './categories.js';
 import { $, CFG, distance, duration, fill, h, onLangChange, show, t, tCode, toast } from './dom.js';
 import { latestFix, metres, navigationLinks, watchFix } from './geo.js';
 
@@ -87,9 +88,21 @@ function ring() {
   }
 }
 
+// ------------------------------------------------------------------ screen on while on duty (Wake Lock API)
+let wakeLock = null;
+async function keepScreenOn() {
+  if (!running || wakeLock || document.visibilityState !== 'visible' || !('wakeLock' in navigator)) return;
+  try {
+    wakeLock = await navigator.wakeLock.request('screen');
+    wakeLock.addEventListener('release', () => { wakeLock = null; });
+  } catch (e) { wakeLock = null; /* battery saver or not allowed: the alert still rings */ }
+}
+document.addEventListener('visibilitychange', keepScreenOn);
+
 // ------------------------------------------------------------------ start / stop
 export function startOfficer() {
   running = true;
+  refreshCategories().then(() => { renderOffer(); renderJob(); });
   renderDuty();
   renderGpsToggle();
   renderJob();
@@ -99,6 +112,7 @@ export function startOfficer() {
   clearInterval(tick);
   tick = setInterval(renderCountdown, 250);
   if (localStorage.getItem(GPS_KEY) === 'on') startGps();
+  keepScreenOn();
 }
 
 export function stopOfficer() {
@@ -108,6 +122,7 @@ export function stopOfficer() {
   clearInterval(ringTimer);
   stopGps(false);
   disconnect();
+  if (wakeLock) wakeLock.release().catch(() => {});
   offer = null;
   job = null;
   duty = null;
@@ -174,9 +189,11 @@ function applyOffers(list) {
   } else if (accepted && job) {
     job.status = accepted.incident_status || job.status;
     saveJob();
-  } else if (job && list.some((o) => o.id === job.offer_id && o.status !== 'accepted')) {
-    job = null;  // completed or cancelled elsewhere
+  } else if (job && !list.some((o) => String(o.id) === String(job.offer_id) && o.status === 'accepted')) {
+    // the list holds the pending and accepted offers: ours is gone, so the incident was closed or cancelled
+    job = null;
     saveJob();
+    toast(t('job.ended'));
   }
   const pending = list.filter((o) => o.status === 'pending' && remainingMs(o) > 0)
     .sort((a, b) => remainingMs(a) - remainingMs(b))[0] || null;
@@ -200,10 +217,10 @@ const remainingMs = (o) => {
 };
 
 function describe(o) {
-  const cat = o.category_name || tCode('category', o.category);
+  const cat = o.category_name || categoryName(o.category);
   return [
     h('div', { class: 'row' },
-      h('b', { class: 'offer-title' }, o.source === 'sos' || o.category === 'sos' ? `SOS · ${cat}` : cat),
+      h('b', { class: 'offer-title' }, cat),
       o.priority != null ? h('span', { class: `chip p${o.priority}` }, t('offer.priority', { p: o.priority })) : null),
     o.description ? h('p', { class: 'desc' }, o.description) : null,
     o.address ? h('p', { class: 'muted' }, o.address) : null,
@@ -389,9 +406,18 @@ function onSocketMessage(msg) {
     const n = $('gps-count');
     n.dataset.acked = String(Number(n.dataset.acked || 0) + (msg.accepted || 0));
     renderGpsCount();
+  } else if (type === 'offer') {
+    // {"type": "offer", "offer_id", ...the offer, "incident": {...}}: on screen at once, then the API's word
+    const o = offerView(msg.offer || msg);
+    if (o.id != null && o.status === 'pending' && remainingMs(o) > 0) showOffer(o);
+    refreshOffers();
+  } else if (type === 'offer_withdrawn') {
+    if (offer && String(offer.id) === String(msg.offer_id)) {
+      showOffer(null);
+      toast(t('offer.withdrawn'));
+    }
+    refreshOffers();
   } else if (type.startsWith('offer')) {
-    const o = msg.offer ? offerView(msg.offer) : null;
-    if (o && o.status === 'pending' && type === 'offer' && remainingMs(o) > 0) showOffer(o);
     refreshOffers();
   } else if (type.startsWith('incident') || type.startsWith('assignment')) {
     refreshOffers();

@@ -11,7 +11,7 @@
  * States: pending (waiting for a connection or a retry) → sending → sent | failed (the server said no:
  * nothing was created, so "try again" takes a fresh key).
  */
-import { ApiError, NetworkError, getSession } from './api.js';
+import { ApiError, NetworkError, getSession, owner } from './api.js';
 import { uuid } from './dom.js';
 
 const DB_NAME = 'jogo-app';
@@ -73,7 +73,6 @@ export function registerSender(kind, send) { SENDERS[kind] = send; }
 export function subscribe(fn) { listeners.push(fn); }
 function notify(item) { for (const fn of listeners) { try { fn(item); } catch (e) { console.error(e); } } }
 
-const owner = () => (getSession() || {}).username || '';
 const active = (i) => i.state === 'pending' || i.state === 'sending';
 
 /** Queue a report or SOS; it is sent at once when there is a connection. */
@@ -139,11 +138,15 @@ export async function wake() {
   return flush();
 }
 
+let started = false;
 export async function start() {
-  window.addEventListener('online', () => wake());
-  document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') wake(); });
-  await prune();
-  return flush();
+  if (!started) {
+    started = true;
+    window.addEventListener('online', () => wake());
+    document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') wake(); });
+    await prune();
+  }
+  return wake();
 }
 
 // ------------------------------------------------------------------ sending
