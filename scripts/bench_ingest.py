@@ -162,7 +162,8 @@ def cpu_split(a: CpuSnap, b: CpuSnap, client_s: float) -> dict[str, float]:
         return sum(max(0.0, y[p] - x.get(p, 0.0)) for p in y)
 
     wall = b.at - a.at
-    server, pg_own, pg_shared = delta(a.server, b.server), delta(a.pg_own, b.pg_own), delta(a.pg_shared, b.pg_shared)
+    server, pg_own = delta(a.server, b.server), delta(a.pg_own, b.pg_own)
+    pg_shared = delta(a.pg_shared, b.pg_shared)
     busy = b.busy - a.busy
     other = max(0.0, busy - server - pg_own - pg_shared - client_s)
     return {
@@ -213,8 +214,8 @@ class ConnResult:
     window_pings_sent: int = 0
     window_accepted: int = 0
     latencies: list[float] = field(default_factory=list)
-    statuses: Counter = field(default_factory=Counter)
-    reasons: Counter = field(default_factory=Counter)
+    statuses: Counter[int] = field(default_factory=Counter)
+    reasons: Counter[str] = field(default_factory=Counter)
     errors: list[str] = field(default_factory=list)
 
 
@@ -305,7 +306,8 @@ def _client_proc(conn_specs: list[list[Officer]], host: str, port: int, per_requ
 
     async def main() -> list[ConnResult]:
         loop = asyncio.get_running_loop()
-        loop.call_later(max(0.0, warm_end - time.time()), lambda: cpu.setdefault("a", proc_cpu_s(os.getpid()) or 0))
+        loop.call_later(max(0.0, warm_end - time.time()),
+                        lambda: cpu.setdefault("a", proc_cpu_s(os.getpid()) or 0.0))
         await asyncio.sleep(max(0.0, start_at - time.time()))
         results = [ConnResult() for _ in conn_specs]
         await asyncio.gather(*(
@@ -325,7 +327,10 @@ def _client_proc(conn_specs: list[list[Officer]], host: str, port: int, per_requ
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        return int(s.getsockname()[1])
+
+
+Scrape = dict[float, dict[str, float]]  # worker (pid) -> metrics
 
 
 def parse_metrics(text: str) -> dict[str, float]:
@@ -339,35 +344,86 @@ def parse_metrics(text: str) -> dict[str, float]:
     return out
 
 
-def scrape_workers(base_url: str, workers: int) -> dict[float, dict[str, float]]:
-    """/metrics per worker process (prometheus_client is per process; workers are told apart by
-    process_start_time_seconds). With several workers a scrape reaches one at random, so retry."""
-    import httpx
-
-    seen: dict[float, dict[str, float]] = {}
-    with httpx.Client(timeout=10) as client:
-        for _ in range(1 if workers == 1 else 12 * workers):
-            m = parse_metrics(client.get(f"{base_url}/metrics", headers={"Connection": "close"}).text)
-            seen[m.get("process_start_time_seconds", 0.0)] = m
-            if len(seen) >= workers:
+def _socket_owner(server_port: int, client_port: int, pids: list[int]) -> int | None:
+    """Which process holds the server side of our connection (127.0.0.1:server_port <- client_port)."""
+    want = (f"0100007F:{server_port:04X}", f"0100007F:{client_port:04X}")
+    inode = None
+    with contextlib.suppress(OSError), open("/proc/net/tcp") as f:
+        for line in f:
+            parts = line.split()
+            if (parts[1], parts[2]) == want:
+                inode = parts[9]
                 break
-    return seen
+    if inode is None:
+        return None
+    target = f"socket:[{inode}]"
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                with contextlib.suppress(OSError):
+                    if os.readlink(f"/proc/{pid}/fd/{fd}") == target:
+                        return pid
+    return None
 
 
-def metrics_delta(before: dict[float, dict[str, float]], after: dict[float, dict[str, float]]) -> dict[str, Any]:
+def scrape_workers(server: Server, budget_s: float = 6.0) -> Scrape:
+    """/metrics of every worker process (prometheus_client counts per process). A scrape reaches whichever
+    worker accepts the connection, and the workers' process_start_time_seconds can be equal, so each
+    answer is attributed to the worker holding the server side of the connection (/proc/net/tcp and
+    /proc/<pid>/fd). Scrapes run on several connections at once, in rounds, until every worker answered
+    or the budget is spent (then the figures cover the workers seen: workers_seen)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    port = int(server.base.rsplit(":", 1)[1])
+    pids = descendants(server.proc.pid)
+
+    def one(_: int) -> tuple[float, dict[str, float]]:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            sock.sendall(f"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    raise ConnectionError("server closed the connection")
+                data += chunk
+            head, _sep, body = data.partition(b"\r\n\r\n")
+            m = re.search(rb"(?i)\r\ncontent-length:\s*(\d+)", head)
+            length = int(m.group(1)) if m else 0
+            while len(body) < length:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                body += chunk
+            owner = _socket_owner(port, sock.getsockname()[1], pids)
+        metrics = parse_metrics(body.decode())
+        return float(owner) if owner is not None else metrics.get("process_start_time_seconds", 0.0), metrics
+
+    seen: Scrape = {}
+    deadline = time.monotonic() + budget_s
+    parallel = 1 if server.workers == 1 else 4 * server.workers
+    with ThreadPoolExecutor(parallel) as pool:
+        while True:
+            for key, m in pool.map(one, range(parallel)):
+                seen.setdefault(key, m)
+            if len(seen) >= server.workers or time.monotonic() >= deadline:
+                return seen
+            time.sleep(0.05)
+
+
+def metrics_delta(before: Scrape, after: Scrape) -> dict[str, Any]:
     keys = ("jogo_writer_batch_rows_sum", "jogo_writer_batch_rows_count", "jogo_writer_commit_seconds_sum",
             "jogo_writer_commit_seconds_count", "jogo_pings_stored_total", "process_cpu_seconds_total")
     total = dict.fromkeys(keys, 0.0)
-    for start, m in after.items():
-        prev = before.get(start, {})
+    both = [start for start in after if start in before]  # a worker missed before the phase cannot count
+    for start in both:
         for k in keys:
-            total[k] += m.get(k, 0.0) - prev.get(k, 0.0)
+            total[k] += after[start].get(k, 0.0) - before[start].get(k, 0.0)
     commits = total["jogo_writer_batch_rows_count"]
     return {
-        "workers_seen": len(after),
+        "workers_seen": len(both),
         "commits": int(commits),
-        "avg_batch_rows": round(total["jogo_writer_batch_rows_sum"] / commits, 1) if commits else None,
-        "avg_commit_ms": round(1000 * total["jogo_writer_commit_seconds_sum"] / commits, 2) if commits else None,
+        "avg_batch_rows": _avg(total["jogo_writer_batch_rows_sum"], commits, 1),
+        "avg_commit_ms": _avg(1000 * total["jogo_writer_commit_seconds_sum"], commits, 2),
         "pings_stored": int(total["jogo_pings_stored_total"]),
         "process_cpu_s": round(total["process_cpu_seconds_total"], 2),
     }
@@ -375,7 +431,8 @@ def metrics_delta(before: dict[float, dict[str, float]], after: dict[float, dict
 
 class Server:
     def __init__(self, url: str, port: int, workers: int, log_path: Path) -> None:
-        env = {**os.environ, "JOGO_DATABASE_URL": url, "JOGO_LOG_LEVEL": "WARNING"}
+        # No second OsmAnd listener: it would compete for port 5055 with other servers on this machine.
+        env = {**os.environ, "JOGO_DATABASE_URL": url, "JOGO_LOG_LEVEL": "WARNING", "JOGO_OSMAND_PORT": "off"}
         self._log = open(log_path, "wb")  # noqa: SIM115 - closed in stop()
         self.base = f"http://127.0.0.1:{port}"
         self.workers = workers
@@ -392,14 +449,17 @@ class Server:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise SystemExit(f"server exited ({self.proc.returncode}):\n{self.log_path.read_text()[-3000:]}")
+                tail = self.log_path.read_text()[-3000:]
+                raise SystemExit(f"server exited ({self.proc.returncode}):\n{tail}")
             with contextlib.suppress(httpx.HTTPError):
                 if httpx.get(f"{self.base}/readyz", timeout=2).status_code == 200:
-                    # With several workers, make sure each one answers before measuring.
-                    if self.workers == 1 or len(scrape_workers(self.base, self.workers)) >= self.workers:
-                        return
+                    # With several workers, give each one the chance to finish its start-up.
+                    if self.workers > 1:
+                        scrape_workers(self, budget_s=10.0)
+                    return
             time.sleep(0.3)
-        raise SystemExit(f"server not ready after {timeout_s:.0f}s:\n{self.log_path.read_text()[-3000:]}")
+        tail = self.log_path.read_text()[-3000:]
+        raise SystemExit(f"server not ready after {timeout_s:.0f}s:\n{tail}")
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -453,7 +513,8 @@ def wait_quiet(ctx: Ctx) -> float:
         busy = (b1 - b0) / 0.5
         if busy < ctx.args.quiet_below or time.monotonic() >= limit:
             if busy >= ctx.args.quiet_below:
-                log(f"machine still busy ({busy:.2f} cores) after {ctx.args.wait_quiet:.0f} s; measuring anyway")
+                log(f"machine still busy ({busy:.2f} cores) after {ctx.args.wait_quiet:.0f} s; "
+                    "measuring anyway")
             return round(busy, 2)
         time.sleep(0.5)
 
@@ -472,7 +533,8 @@ def _copy_dtype() -> Any:
         ("recorded_at", [("n", ">i4"), ("v", ">i8")]),
         ("received_at", [("n", ">i4"), ("v", ">i8")]),
         # geography's binary input is (E)WKB: little-endian point with SRID 4326
-        ("geog", [("n", ">i4"), ("order", "u1"), ("type", "<u4"), ("srid", "<u4"), ("x", "<f8"), ("y", "<f8")]),
+        ("geog", [("n", ">i4"), ("order", "u1"), ("type", "<u4"), ("srid", "<u4"),
+                  ("x", "<f8"), ("y", "<f8")]),
         ("accuracy_m", f8), ("speed_mps", f8), ("heading_deg", f8), ("altitude_m", f8), ("battery_pct", f8),
         ("device_id", [("n", ">i4"), ("v", ">i8")]),
         ("source", [("n", ">i4"), ("v", "S3")]),
@@ -511,7 +573,8 @@ def phase_copy(ctx: Ctx) -> dict[str, Any]:
     warm_end = start_at + a.warmup
     deadline = warm_end + a.duration
     lock = threading.Lock()
-    stats = {"rows": 0, "window_rows": 0, "window_batches": 0, "latencies": [], "backend_pids": []}
+    stats: dict[str, Any] = {"rows": 0, "window_rows": 0, "window_batches": 0, "latencies": [],
+                             "backend_pids": []}
     counter = [0]
 
     def payload() -> bytes:
@@ -526,6 +589,8 @@ def phase_copy(ctx: Ctx) -> dict[str, Any]:
         rows["geog"]["y"] = MALANG[0] + (k // COPY_OFFICERS) * 1e-7
         return signature + rows.tobytes() + b"\xff\xff"
 
+    copy_sql = f"COPY pings ({STAGE_COLUMNS}) FROM STDIN (FORMAT BINARY)"
+
     def stream() -> None:
         with psycopg.connect(ctx.url) as conn:
             with lock:
@@ -535,7 +600,7 @@ def phase_copy(ctx: Ctx) -> dict[str, Any]:
             while time.time() < deadline:
                 data = payload()
                 t = time.perf_counter()
-                with conn.cursor() as cur, cur.copy(f"COPY pings ({STAGE_COLUMNS}) FROM STDIN (FORMAT BINARY)") as cp:
+                with conn.cursor() as cur, cur.copy(copy_sql) as cp:
                     cp.write(data)
                 conn.commit()
                 latency = time.perf_counter() - t
@@ -589,7 +654,7 @@ def phase_writer(ctx: Ctx) -> dict[str, Any]:
     start_at = time.time() + 0.3
     warm_end = start_at + a.warmup
     deadline = warm_end + a.duration
-    res = {"rows": 0, "accepted": 0, "window_rows": 0, "window_accepted": 0, "latencies": []}
+    res: dict[str, Any] = {"rows": 0, "accepted": 0, "window_rows": 0, "window_accepted": 0, "latencies": []}
     snaps: dict[str, tuple[float, CpuSnap]] = {}
 
     def metric(name: str) -> float:
@@ -643,7 +708,8 @@ def phase_writer(ctx: Ctx) -> dict[str, Any]:
     (ca, sa), (cb, sb) = snaps["a"], snaps["b"]
     split = cpu_split(sa, sb, 0.0)
     # the writer runs inside this process: its CPU is the "server" share here
-    split["server_cpu_s"], split["other_cpu_s"] = round(cb - ca, 3), round(max(0.0, split["other_cpu_s"] - (cb - ca)), 3)
+    split["server_cpu_s"] = round(cb - ca, 3)
+    split["other_cpu_s"] = round(max(0.0, split["other_cpu_s"] - (cb - ca)), 3)
     return {
         "pings_per_s": round(res["window_accepted"] / a.duration),
         "submitters": a.batch_conns,
@@ -655,11 +721,15 @@ def phase_writer(ctx: Ctx) -> dict[str, Any]:
         "consistent": stored == res["accepted"],
         "submit_p50_ms": _ms(pct(lat, 50)),
         "submit_p99_ms": _ms(pct(lat, 99)),
-        "avg_batch_rows": round(delta["jogo_writer_batch_rows_sum"] / commits, 1) if commits else None,
-        "avg_commit_ms": round(1000 * delta["jogo_writer_commit_seconds_sum"] / commits, 2) if commits else None,
+        "avg_batch_rows": _avg(delta["jogo_writer_batch_rows_sum"], commits, 1),
+        "avg_commit_ms": _avg(1000 * delta["jogo_writer_commit_seconds_sum"], commits, 2),
         "commits": int(commits),
         "cpu": split,
     }
+
+
+def _avg(total: float, count: float, digits: int) -> float | None:
+    return round(total / count, digits) if count else None
 
 
 def _run_async(coro: Any) -> Any:
@@ -691,7 +761,7 @@ def phase_http(ctx: Ctx, name: str, per_request: int, conns: int) -> dict[str, A
     procs_n = max(1, min(a.client_procs, conns))
     per_proc = [groups[i::procs_n] for i in range(procs_n)]
     port = int(ctx.server.base.rsplit(":", 1)[1])
-    metrics_before = scrape_workers(ctx.server.base, a.workers)
+    metrics_before = scrape_workers(ctx.server)
     start_at = time.time() + 0.5
     warm_end = start_at + a.warmup
     deadline = warm_end + a.duration
@@ -699,8 +769,9 @@ def phase_http(ctx: Ctx, name: str, per_request: int, conns: int) -> dict[str, A
     procs, pipes = [], []
     for specs in per_proc:
         parent, child = mpc.Pipe(duplex=False)
-        p = mpc.Process(target=_client_proc, args=(specs, "127.0.0.1", port, per_request, ctx.next_base, ctx.t0,
-                                                   start_at, warm_end, deadline, child), daemon=True)
+        p = mpc.Process(target=_client_proc, daemon=True,
+                        args=(specs, "127.0.0.1", port, per_request, ctx.next_base, ctx.t0, start_at,
+                              warm_end, deadline, child))
         p.start()
         child.close()
         procs.append(p)
@@ -722,12 +793,13 @@ def phase_http(ctx: Ctx, name: str, per_request: int, conns: int) -> dict[str, A
     if profiler:
         profiler.wait(timeout=60)
     _advance(ctx, max_i)
-    metrics_after = scrape_workers(ctx.server.base, a.workers)
+    metrics_after = scrape_workers(ctx.server)
     stored = count_pings(ctx)
 
     total = ConnResult()
     for r in results:
-        for f in ("requests", "pings_sent", "accepted", "window_requests", "window_pings_sent", "window_accepted"):
+        for f in ("requests", "pings_sent", "accepted", "window_requests", "window_pings_sent",
+                  "window_accepted"):
             setattr(total, f, getattr(total, f) + getattr(r, f))
         total.latencies.extend(r.latencies)
         total.statuses.update(r.statuses)
@@ -758,6 +830,19 @@ def phase_http(ctx: Ctx, name: str, per_request: int, conns: int) -> dict[str, A
         "server_metrics": server_view,
         "cpu": cpu_split(snap_a, snap_b, client_cpu),
     }
+
+
+def measure_idle(ctx: Ctx, seconds: float = 3.0) -> dict[str, float]:
+    """CPU the server burns with no requests (background loops): a fixed cost per second that the
+    per-ping figures include."""
+    time.sleep(1.0)
+    a = ctx.probe.snap()
+    time.sleep(seconds)
+    b = ctx.probe.snap()
+    split = cpu_split(a, b, 0.0)
+    return {"server_cores": round(split["server_cpu_s"] / split["wall_s"], 3),
+            "postgres_backends_cores": round(split["postgres_backends_cpu_s"] / split["wall_s"], 3),
+            "seconds": seconds}
 
 
 def start_profiler(ctx: Ctx, name: str, start_at: float) -> subprocess.Popen[bytes] | None:
@@ -806,7 +891,7 @@ def seed(url: str, count: int) -> list[Officer]:
         engine = make_engine(to_sqlalchemy_url(url), 2)
         try:
             async with make_sessionmaker(engine)() as session:
-                fleet = await seed_demo(session, Passwords(), count)
+                fleet: list[Any] = await seed_demo(session, Passwords(), count)
                 await session.commit()
                 return fleet
         finally:
@@ -814,8 +899,8 @@ def seed(url: str, count: int) -> list[Officer]:
 
     fleet = asyncio.run(run())
     rng = random.Random(11)
-    return [Officer(o.officer_id, o.token, MALANG[0] + rng.uniform(-0.05, 0.05), MALANG[1] + rng.uniform(-0.05, 0.05))
-            for o in fleet]
+    return [Officer(o.officer_id, o.token, MALANG[0] + rng.uniform(-0.05, 0.05),
+                    MALANG[1] + rng.uniform(-0.05, 0.05)) for o in fleet]
 
 
 def ensure_today_partitions(url: str, start: datetime) -> None:
@@ -852,12 +937,14 @@ def machine_facts(url: str) -> dict[str, Any]:
     with contextlib.suppress(OSError), open("/proc/meminfo") as f:
         mem_gb = round(int(f.readline().split()[1]) / 1024 / 1024, 1)
     rows = db_exec(url, "SELECT version()", "SELECT postgis_full_version()",
-                   "SELECT name, setting, unit FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', "
-                   "'wal_sync_method', 'full_page_writes', 'shared_buffers', 'max_wal_size', 'wal_level', "
+                   "SELECT name, current_setting(name) FROM pg_settings WHERE name IN ('fsync', "
+                   "'synchronous_commit', 'wal_sync_method', 'full_page_writes', 'shared_buffers', "
+                   "'max_wal_size', 'wal_level', "
                    "'checkpoint_timeout', 'commit_delay', 'wal_compression') ORDER BY name")
     git = None
     with contextlib.suppress(Exception):
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                              text=True).stdout
         dirty = subprocess.run(["git", "status", "--porcelain", "--", "src"], cwd=ROOT, capture_output=True,
                                text=True).stdout
         git = head.strip() + ("+dirty(src)" if dirty.strip() else "")
@@ -870,7 +957,7 @@ def machine_facts(url: str) -> dict[str, Any]:
         "python": platform.python_version(),
         "postgresql": rows[0][0][0],
         "postgis": rows[1][0][0].split('"')[1] if '"' in rows[1][0][0] else rows[1][0][0],
-        "postgres_settings": {n: f"{s}{u or ''}" for n, s, u in rows[2]},
+        "postgres_settings": dict(rows[2]),
         "packages": {p: pkg(p) for p in ("fastapi", "starlette", "uvicorn", "uvloop", "httptools", "pydantic",
                                          "psycopg", "sqlalchemy", "orjson", "prometheus-client")},
         "git": git,
@@ -895,62 +982,78 @@ def cpu_cols(c: dict[str, float]) -> str:
 
 
 def report(result: dict[str, Any]) -> str:
-    ph, lines = result["phases"], []
-    m = result["machine"]
-    lines.append("")
-    lines.append(f"jogo-dispatch ingest benchmark  {m['started_at']}  git {m['git']}")
-    lines.append(f"  {m['nproc']} CPUs ({m['cpu_model']}), Python {m['python']}, "
-                 f"{m['postgresql'].split(' on ')[0]}, PostGIS {m['postgis']}, fsync={m['postgres_settings'].get('fsync')}"
-                 f" synchronous_commit={m['postgres_settings'].get('synchronous_commit')}")
-    c = result["config"]
-    lines.append(f"  server: {c['workers']} worker(s); clients: {c['client_procs']} process(es); "
-                 f"window {c['duration']} s after {c['warmup']} s warm-up per phase; {c['officers']} officers")
-    lines.append("")
-    hdr = f"  {'phase':<34}{'throughput':>18}{'p50 ms':>9}{'p99 ms':>9}{'rows/commit':>13}   CPU cores used (server | pg own+bg | client | other)"
-    lines.append(hdr)
-    lines.append("  " + "-" * (len(hdr) + 2))
+    ph, m, c = result["phases"], result["machine"], result["config"]
+    pg = m["postgres_settings"]
+    lines = [
+        "",
+        f"jogo-dispatch ingest benchmark  {m['started_at']}  git {m['git']}",
+        f"  {m['nproc']} CPUs ({m['cpu_model']}), Python {m['python']}, {m['postgresql'].split(' on ')[0]}, "
+        f"PostGIS {m['postgis']}, fsync={pg.get('fsync')} synchronous_commit={pg.get('synchronous_commit')}",
+        f"  server: {c['workers']} worker(s); clients: {c['client_procs']} process(es); "
+        f"window {c['duration']} s after {c['warmup']} s warm-up per phase; {c['officers']} officers",
+        "",
+    ]
+    hdr = (f"  {'phase':<36}{'throughput':>18}{'p50 ms':>9}{'p99 ms':>9}{'rows/commit':>13}"
+           "   CPU cores used (server | pg own+bg | client | other)")
+    lines += [hdr, "  " + "-" * (len(hdr) + 2)]
+
+    def row(label: str, value: str, p50: Any, p99: Any, per_commit: Any, cpu: dict[str, float]) -> None:
+        lines.append(f"  {label:<36}{value:>18}{fmt(p50):>9}{fmt(p99):>9}{fmt(per_commit):>13}"
+                     f"   {cpu_cols(cpu)}")
+
     if "copy" in ph:
         p = ph["copy"]
-        lines.append(f"  {'1. raw COPY ceiling (binary)':<34}{fmt(p['rows_per_s'], ' rows/s'):>18}"
-                     f"{fmt(p['commit_p50_ms']):>9}{fmt(p['commit_p99_ms']):>9}{fmt(p['batch_rows']):>13}   {cpu_cols(p['cpu'])}")
+        row("1. raw COPY ceiling (binary)", fmt(p["rows_per_s"], " rows/s"), p["commit_p50_ms"],
+            p["commit_p99_ms"], p["batch_rows"], p["cpu"])
     if "writer" in ph:
         p = ph["writer"]
-        lines.append(f"  {'   PingWriter in-process (no HTTP)':<34}{fmt(p['pings_per_s'], ' pings/s'):>18}"
-                     f"{fmt(p['submit_p50_ms']):>9}{fmt(p['submit_p99_ms']):>9}{fmt(p['avg_batch_rows']):>13}   {cpu_cols(p['cpu'])}")
-    for key, label, unit_key, unit in (("batched", f"2. HTTP batched ({c['batch_size']}/req, {c['batch_conns']} conns)", "pings_per_s", " pings/s"),
-                                       ("single", f"3. HTTP single ({c['single_conns']} conns)", "requests_per_s", " req/s"),
-                                       ("floor", f"   GET /healthz floor ({c['single_conns']} conns)", "requests_per_s", " req/s")):
+        row("   PingWriter in-process (no HTTP)", fmt(p["pings_per_s"], " pings/s"), p["submit_p50_ms"],
+            p["submit_p99_ms"], p["avg_batch_rows"], p["cpu"])
+    http_rows = (
+        ("batched", f"2. HTTP batched ({c['batch_size']}/req, {c['batch_conns']} conns)", "pings_per_s",
+         " pings/s"),
+        ("single", f"3. HTTP single ({c['single_conns']} conns)", "requests_per_s", " req/s"),
+        ("floor", f"   GET /healthz floor ({c['single_conns']} conns)", "requests_per_s", " req/s"),
+    )
+    for key, label, unit_key, unit in http_rows:
         if key in ph:
             p = ph[key]
-            lines.append(f"  {label:<34}{fmt(p[unit_key], unit):>18}{fmt(p['latency_p50_ms']):>9}"
-                         f"{fmt(p['latency_p99_ms']):>9}{fmt(p['server_metrics']['avg_batch_rows']):>13}   {cpu_cols(p['cpu'])}")
+            row(label, fmt(p[unit_key], unit), p["latency_p50_ms"], p["latency_p99_ms"],
+                p["server_metrics"]["avg_batch_rows"], p["cpu"])
     lines.append("")
     for key in ("copy", "writer", "batched", "single"):
-        if key in ph:
-            p = ph[key]
-            extra = ""
-            if key in ("batched", "single"):
-                extra = (f"; rejected {p['rejected']:,}{' ' + str(p['rejected_reasons']) if p['rejected_reasons'] else ''}"
-                         f"; HTTP {p['http_statuses']}"
-                         f"; server: {p['server_metrics']['commits']:,} commits, avg {p['server_metrics']['avg_commit_ms']} ms")
-                if p["errors"]:
-                    extra += f"; errors: {p['errors'][:3]}"
-            lines.append(f"  {key}: rows in pings {p['rows_in_table']:,} "
-                         f"({'= acknowledged' if p['consistent'] else 'MISMATCH with acknowledged'}){extra}")
+        if key not in ph:
+            continue
+        p = ph[key]
+        extra = ""
+        if key in ("batched", "single"):
+            sm = p["server_metrics"]
+            reasons = f" {p['rejected_reasons']}" if p["rejected_reasons"] else ""
+            extra = (f"; rejected {p['rejected']:,}{reasons}; HTTP {p['http_statuses']}"
+                     f"; server /metrics ({sm['workers_seen']} of {c['workers']} workers): "
+                     f"{sm['commits']:,} commits, avg {sm['avg_commit_ms']} ms")
+            if p["errors"]:
+                extra += f"; errors: {p['errors'][:3]}"
+        same = "= acknowledged" if p["consistent"] else "MISMATCH with acknowledged"
+        lines.append(f"  {key}: rows in pings {p['rows_in_table']:,} ({same}){extra}")
     noisy = [k for k in ("copy", "writer", "batched", "single", "floor")
              if k in ph and ph[k]["cpu"]["other_cpu_s"] / (ph[k]["cpu"]["wall_s"] or 1) > 0.25]
     if noisy:
-        lines.append(f"  WARNING: other processes used > 0.25 cores during {', '.join(noisy)}: those figures are "
-                     "disturbed (see 'other'); the CPU µs per ping below are the steadier comparison.")
+        lines.append(f"  WARNING: other processes used > 0.25 cores during {', '.join(noisy)}: "
+                     "those figures are disturbed (see 'other'); the CPU µs per ping below are the steadier "
+                     "comparison.")
+    if "server_idle" in result:
+        i = result["server_idle"]
+        lines.append(f"  server idle (no requests): {i['server_cores']:.3f} cores server, "
+                     f"{i['postgres_backends_cores']:.3f} cores postgres backends")
     eff = result.get("cpu_per_ping_us", {})
     if eff:
-        lines.append("  CPU µs per ping (floor: per request) (server / postgres backends): " + "; ".join(
-            f"{k} {v['server']:.0f} / {v['postgres']:.0f}" for k, v in eff.items()))
+        lines.append("  CPU µs per ping (floor: per request) (server / postgres backends): "
+                     + "; ".join(f"{k} {v['server']:.0f} / {v['postgres']:.0f}" for k, v in eff.items()))
     lines.append("")
-    r = result["ratios"]
-    if r:
-        lines.append("  ratios: " + "; ".join(f"{k} = {v}" for k, v in r.items()))
-    lines.append("")
+    if result["ratios"]:
+        lines.append("  ratios: " + "; ".join(f"{k} = {v}" for k, v in result["ratios"].items()))
+        lines.append("")
     lines.append("  goals:")
     for g in result["goals"]:
         lines.append(f"    [{'MET' if g['met'] else 'NOT MET':>7}] {g['goal']}: {g['actual']}")
@@ -972,7 +1075,8 @@ def evaluate(result: dict[str, Any], workers: int) -> None:
         by_abs = b >= GOAL_BATCHED_PINGS_S
         by_rel = bool(copy_rate) and b >= GOAL_BATCHED_FRACTION_OF_COPY * copy_rate
         goals.append({
-            "goal": f"batched durable ingest >= {GOAL_BATCHED_PINGS_S:,} pings/s (or >= 1/4 of the COPY ceiling"
+            "goal": f"batched durable ingest >= {GOAL_BATCHED_PINGS_S:,} pings/s "
+                    "(or >= 1/4 of the COPY ceiling"
                     + (f" = {GOAL_BATCHED_FRACTION_OF_COPY * copy_rate:,.0f}" if copy_rate else "") + ")",
             "actual": f"{b:,} pings/s" + (f" = {b / copy_rate:.1%} of COPY" if copy_rate else ""),
             "met": by_abs or by_rel, "met_absolute": by_abs, "met_relative": by_rel,
@@ -983,7 +1087,8 @@ def evaluate(result: dict[str, Any], workers: int) -> None:
         s = ph["single"]["requests_per_s"]
         per_worker = s / workers
         goals.append({
-            "goal": f"single pings >= {GOAL_SINGLE_RPS_PER_WORKER:,} requests/s per worker ({workers} worker(s))",
+            "goal": f"single pings >= {GOAL_SINGLE_RPS_PER_WORKER:,} requests/s per worker "
+                    f"({workers} worker(s))",
             "actual": f"{s:,} req/s = {per_worker:,.0f} per worker, p50 {ph['single']['latency_p50_ms']} ms, "
                       f"p99 {ph['single']['latency_p99_ms']} ms",
             "met": per_worker >= GOAL_SINGLE_RPS_PER_WORKER,
@@ -996,7 +1101,8 @@ def evaluate(result: dict[str, Any], workers: int) -> None:
             p, c = ph[key], ph[key]["cpu"]
             n = (p.get("rows_per_s") or p.get("pings_per_s") or p.get("requests_per_s") or 0) * p["window_s"]
             if n:
-                eff[key] = {"server": 1e6 * c["server_cpu_s"] / n, "postgres": 1e6 * c["postgres_backends_cpu_s"] / n}
+                eff[key] = {"server": 1e6 * c["server_cpu_s"] / n,
+                        "postgres": 1e6 * c["postgres_backends_cpu_s"] / n}
     result["ratios"], result["goals"], result["cpu_per_ping_us"] = ratios, goals, eff
 
 
@@ -1009,20 +1115,24 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--phases", default="copy,writer,batched,single",
                     help="comma-separated subset of copy,writer,batched,single,floor (floor = GET /healthz, "
                     "the HTTP stack's own per-request ceiling; not run by default)")
-    ap.add_argument("--workers", type=int, default=1, help="server worker processes (jogo-dispatch serve --workers)")
+    ap.add_argument("--workers", type=int, default=1,
+                    help="server worker processes (jogo-dispatch serve --workers)")
     ap.add_argument("--client-procs", type=int, default=1, help="load-generator processes")
-    ap.add_argument("--officers", type=int, default=840, help="demo officers seeded (each has a device token)")
+    ap.add_argument("--officers", type=int, default=840,
+                    help="demo officers seeded (each has a device token)")
     ap.add_argument("--duration", type=float, default=8.0, help="measured seconds per phase")
     ap.add_argument("--warmup", type=float, default=1.5, help="unmeasured seconds before each window")
     ap.add_argument("--batch-size", type=int, default=100, help="pings per batched request")
     ap.add_argument("--batch-conns", type=int, default=16, help="connections for the batched phase")
     ap.add_argument("--single-conns", type=int, default=32, help="connections for the single-ping phase")
-    ap.add_argument("--copy-batch", type=int, default=5000, help="rows per COPY transaction (JOGO_WRITER_MAX_BATCH)")
+    ap.add_argument("--copy-batch", type=int, default=5000,
+                    help="rows per COPY transaction (JOGO_WRITER_MAX_BATCH)")
     ap.add_argument("--copy-streams", type=int, default=1, help="concurrent COPY connections")
     ap.add_argument("--wait-quiet", type=float, default=20.0,
                     help="before each phase, wait up to this many seconds for the machine to be idle")
     ap.add_argument("--quiet-below", type=float, default=0.3, help="'idle' means fewer busy cores than this")
-    ap.add_argument("--json", default=str(ROOT / "benchmarks" / "results" / "ingest.json"), help="results file")
+    ap.add_argument("--json", default=str(ROOT / "benchmarks" / "results" / "ingest.json"),
+                    help="results file")
     ap.add_argument("--keep-db", action="store_true", help="do not drop the scratch database")
     ap.add_argument("--py-spy", default=None, help="py-spy binary: profile the server during the HTTP phases "
                     "(figures are then slightly lower)")
@@ -1085,8 +1195,10 @@ def main() -> int:
             ctx.server = Server(url, free_port(), a.workers, log_path)
             ctx.probe.server_pid = ctx.server.proc.pid
             ctx.server.wait_ready()
-            for key, per_request, conns in (("batched", a.batch_size, a.batch_conns), ("single", 1, a.single_conns),
-                                            ("floor", 0, a.single_conns)):
+            result["server_idle"] = measure_idle(ctx)
+            http_phases = (("batched", a.batch_size, a.batch_conns), ("single", 1, a.single_conns),
+                           ("floor", 0, a.single_conns))
+            for key, per_request, conns in http_phases:
                 if key in a.phases:
                     reset_pings(ctx)
                     busy = wait_quiet(ctx)

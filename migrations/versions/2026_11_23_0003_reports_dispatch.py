@@ -88,7 +88,8 @@ def upgrade() -> None:
         sa.Column("cleared_at", TZ),
         sa.Column("updated_at", TZ, nullable=False, server_default=sa.func.now()),
         sa.CheckConstraint(
-            "status IN ('new','verified','dispatched','en_route','on_scene','resolved','cancelled')", name="status"
+            "status IN ('new','verified','dispatched','en_route','on_scene','resolved','cancelled')",
+            name="status",
         ),
         sa.CheckConstraint("priority BETWEEN 1 AND 5", name="priority"),
         sa.CheckConstraint("source IN ('report','sos','officer_sos')", name="source"),
@@ -137,7 +138,8 @@ def upgrade() -> None:
         "sos_calls",
         sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
         sa.Column("citizen_id", sa.BigInteger, sa.ForeignKey("users.id", ondelete="SET NULL")),
-        sa.Column("incident_id", sa.BigInteger, sa.ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("incident_id", sa.BigInteger, sa.ForeignKey("incidents.id", ondelete="CASCADE"),
+                  nullable=False),
         sa.Column("device_id", sa.String(128)),
         sa.Column("user_agent", sa.String(300)),
         sa.Column("created_at", TZ, nullable=False, server_default=sa.func.now()),
@@ -159,8 +161,10 @@ def upgrade() -> None:
     op.create_table(
         "offers",
         sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
-        sa.Column("incident_id", sa.BigInteger, sa.ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False),
-        sa.Column("officer_id", sa.BigInteger, sa.ForeignKey("officers.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("incident_id", sa.BigInteger, sa.ForeignKey("incidents.id", ondelete="CASCADE"),
+                  nullable=False),
+        sa.Column("officer_id", sa.BigInteger, sa.ForeignKey("officers.id", ondelete="CASCADE"),
+                  nullable=False),
         sa.Column("status", sa.String(16), nullable=False, server_default="pending"),
         sa.Column("attempt", sa.SmallInteger, nullable=False, server_default="1"),
         sa.Column("distance_m", sa.Float),

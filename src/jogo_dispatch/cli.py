@@ -149,6 +149,27 @@ def create_officer(
     typer.echo(f"created officer {badge} (id {officer_id}); login: {badge}" + ("" if password else f" / {pw}"))
 
 
+@app.command("create-api-key")
+def create_api_key(
+    label: Annotated[str, typer.Option(help="who the key is for (shown in listings)")],
+) -> None:
+    """Create an Open311 API key. The key is printed once; only its hash is stored."""
+    from jogo_dispatch.open311 import service
+
+    settings = resolve_settings()
+
+    async def work(session: AsyncSession) -> tuple[int, str]:
+        row, key = await service.create_api_key(session, label)
+        return row.id, key
+
+    try:
+        key_id, key = _in_session(settings, work)
+    except Exception as exc:  # noqa: BLE001
+        _fail(exc)
+    _say(f"API key {key_id} ({label}) created; it is shown only now")
+    typer.echo(key)
+
+
 def _seed(settings: Settings, officers: int) -> list:  # type: ignore[type-arg]
     from jogo_dispatch.accounts.security import Passwords
     from jogo_dispatch.demo import seed_demo

@@ -15,15 +15,19 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from jogo_dispatch import __version__
+from jogo_dispatch import __version__, ratelimit
 from jogo_dispatch.accounts.router import router as accounts_router
 from jogo_dispatch.accounts.security import Passwords, Tokens
 from jogo_dispatch.accounts.service import Authenticator
+from jogo_dispatch.agencies import delivery as forward_delivery
 from jogo_dispatch.agencies import service as agencies
+from jogo_dispatch.agencies.forwards_router import router as forwards_router
 from jogo_dispatch.agencies.router import open311_router
 from jogo_dispatch.agencies.router import router as agencies_router
 from jogo_dispatch.alerts.router import router as alerts_router
 from jogo_dispatch.db import make_engine, make_sessionmaker
+from jogo_dispatch.dispatch import wiring as dispatch_wiring
+from jogo_dispatch.dispatch.router import router as dispatch_router
 from jogo_dispatch.errors import AppError
 from jogo_dispatch.events import EventBus
 from jogo_dispatch.idempotency import PURGE as PURGE_IDEMPOTENCY_KEYS
@@ -36,7 +40,12 @@ from jogo_dispatch.logging import configure_logging
 from jogo_dispatch.responders import service as responders
 from jogo_dispatch.responders.router import router as responders_router
 from jogo_dispatch.ops import MetricsMiddleware
+from jogo_dispatch.open311.router import keys_router as api_keys_router
+from jogo_dispatch.open311.router import router as open311_requests_router
 from jogo_dispatch.ops import router as ops_router
+from jogo_dispatch.reports.router import router as reports_router
+from jogo_dispatch.rewards import service as rewards
+from jogo_dispatch.rewards.router import router as rewards_router
 from jogo_dispatch.runtime import Runtime
 from jogo_dispatch.settings import Settings, to_libpq_url
 from jogo_dispatch.tracking import partitions
@@ -155,6 +164,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         tasks.append(asyncio.create_task(presence_loop(rt, settings.presence_sweep_s), name="presence"))
     if settings.osmand_port:
         tasks.append(asyncio.create_task(serve_osmand_port(app, settings), name="osmand-port"))
+    tasks.extend(dispatch_wiring.start(rt))
+    tasks.extend(forward_delivery.start(rt))
+    tasks.extend(ratelimit.start(rt))
+    rewards.start(rt)
     app.state.runtime = rt
     log.info("jogo-dispatch ready", version=__version__, indexed_officers=loaded)
     try:
@@ -213,6 +226,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(MetricsMiddleware)
     for router in (ops_router, accounts_router, tracking_router, alerts_router, phones_router, stream_router,
                    live_router, live_page_router, responders_router, agencies_router, open311_router,
-                   webapp_router):
+                   webapp_router, reports_router, dispatch_router, forwards_router, open311_requests_router,
+                   api_keys_router, rewards_router):
         app.include_router(router)
     return app

@@ -79,6 +79,40 @@ class Settings(BaseSettings):
     photo_max_bytes: int = Field(5_000_000, gt=0, description="largest report photo")
     photo_max_pixels: int = Field(40_000_000, gt=0, description="largest report photo in pixels (w x h)")
 
+    # --- forwards / rewards / open311
+    forward_sweep_s: float = Field(1.0, ge=0, description="how often due webhook deliveries and overdue "
+                                   "acknowledgements are looked for (0 = not in this process)")
+    forward_max_attempts: int = Field(8, ge=1, description="webhook attempts before a forward is failed")
+    forward_backoff_base_s: float = Field(10.0, gt=0, description="wait after the first failed attempt; "
+                                          "doubles after each further failure")
+    forward_backoff_max_s: float = Field(900.0, gt=0, description="longest wait between two attempts")
+    forward_timeout_s: float = Field(10.0, gt=0, description="timeout of one webhook request")
+    forward_ack_timeout_s: float = Field(600.0, gt=0, description="a forward not acknowledged this long "
+                                         "after it was made raises a forward_unacknowledged alert (once)")
+    forward_webhook_secret: str | None = Field(None, description="signs webhook bodies (X-Jogo-Signature: "
+                                               "sha256=HMAC) when set")
+    cap_sender: str = Field("jogo-dispatch", description="CAP <sender>; also prefixes alert identifiers")
+    cap_sender_name: str = Field("Command centre", description="CAP <senderName>")
+    cap_radius_km: float = Field(0.5, gt=0, description="radius of the CAP <circle> around an incident")
+    ratelimit_backend: Literal["postgres", "memory", "redis"] = Field(
+        "postgres", description="where rate-limit counters live (memory: this process only)")
+    ratelimit_redis_url: str = "redis://127.0.0.1:6379/0"
+    report_limit_window_s: int = Field(3600, gt=0, description="rate-limit window of POST /reports")
+    report_limit_per_account: int = Field(20, ge=0, description="reports per window per account (0 = none)")
+    report_limit_per_device: int = Field(30, ge=0, description="reports per window per device (0 = no limit)")
+    sos_limit_window_s: int = Field(600, gt=0, description="rate-limit window of POST /sos")
+    sos_limit_per_account: int = Field(30, ge=0, description="SOS presses per window per account")
+    sos_limit_per_device: int = Field(60, ge=0, description="SOS presses per window per device")
+    open311_limit_per_key: int = Field(500, ge=0, description="anonymous Open311 requests per report window "
+                                       "per API key")
+    reward_points_default: int = Field(10, ge=0, description="points for a verified report")
+    reward_points: dict[str, int] = Field(
+        default_factory=lambda: {"fire": 20, "medical": 20, "traffic_accident": 15, "crime": 15,
+                                 "flood_landslide": 15},
+        description="points per category for a verified report (JSON); others get reward_points_default")
+    open311_agency_name: str = Field("Command centre", description="Open311 agency_responsible before any "
+                                     "forward")
+
     @field_validator("osmand_port", mode="before")
     @classmethod
     def _empty_port_disables(cls, v: object) -> object:

@@ -37,5 +37,5 @@ def test_seed_command_loads_both_regions_idempotently(database_url):
         assert bad.returncode == 2 and "no region pack 'atlantis'" in bad.stderr
     finally:
         with psycopg.connect(database_url) as conn:
-            conn.execute("TRUNCATE police_sectors, agencies, routing_rules")
+            conn.execute("TRUNCATE police_sectors, agencies, routing_rules CASCADE")
             conn.execute("DELETE FROM categories WHERE code = 'water_outage'")

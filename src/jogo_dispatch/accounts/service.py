@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from jogo_dispatch.accounts import repository as repo
 from jogo_dispatch.accounts.models import ROLES, User
+from jogo_dispatch.accounts.phones import normalise_phone
 from jogo_dispatch.accounts.security import (
     DEVICE_TOKEN_PREFIX,
     Passwords,
@@ -47,6 +48,12 @@ async def create_user(
 
 async def login(session: AsyncSession, passwords: Passwords, username: str, password: str) -> Principal:
     user = await repo.user_by_username(session, username)
+    if user is None:
+        # Citizens log in with their phone number however they type it (0812..., +62 812...).
+        try:
+            user = await repo.user_by_username(session, normalise_phone(username))
+        except ValueError:
+            pass
     if not passwords.verify(user.password_hash if user else None, password) or user is None:
         raise Unauthorized("wrong username or password", code="bad_credentials")
     if not user.is_active:

@@ -174,7 +174,7 @@ def optimal_pairs(
     eta: FloatMatrix, weights: npt.NDArray[np.float64], cutoff_s: float
 ) -> list[tuple[int, int]]:
     """(row, column) pairs minimising the weighted ETA; rows left unserved are absent."""
-    from scipy.optimize import linear_sum_assignment
+    from scipy.optimize import linear_sum_assignment  # type: ignore[import-untyped, unused-ignore]
 
     n, m = eta.shape
     if n == 0 or m == 0:

@@ -27,6 +27,7 @@ from jogo_dispatch.dispatch.models import Incident, Offer
 from jogo_dispatch.dispatch.service import (
     announce_offer,
     incident_dict,
+    incident_views,
     locked_incident,
     message_officer,
     offer_dict,
@@ -48,7 +49,8 @@ from jogo_dispatch.tracking.models import Officer
 
 log = structlog.get_logger(__name__)
 
-OFFER_CANDIDATES = 10  # nearest officers considered per offer, beyond those already tried
+OFFER_CANDIDATES = 10  # nearest officers looked at first, beyond those already tried
+MAX_CANDIDATES = 100  # the responder index answers at most this many
 
 
 def _offer_message(offer: Offer, incident: Incident) -> dict[str, Any]:
@@ -88,9 +90,10 @@ async def _try_offer(
         async with session.begin_nested():
             session.add(offer)
             await session.flush()
-    except IntegrityError:
+    except IntegrityError as exc:
         # Backstop of the partial unique indexes; the locks above make this rare.
-        return "officer_has_offer"
+        constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
+        return "incident_has_offer" if constraint == "uq_offers_active_incident" else "officer_has_offer"
     audit.record(session, "offer", offer.id, "created", to_state=offer.status, actor_id=actor_id,
                  data={"incident_id": incident.id, "officer_id": officer_id, "attempt": attempt,
                        "distance_m": distance_m, "eta_s": eta_s}, at=now)
@@ -113,21 +116,30 @@ async def _offer_nearest(
     session: AsyncSession, bus: EventBus, index: ResponderIndex, settings: Settings, incident: Incident,
     *, attempt: int, actor_id: int | None, now: datetime,
 ) -> tuple[Offer | None, str]:
-    """Offer to the nearest available, online officer not yet offered this incident."""
+    """Offer to the nearest available, online officer not yet offered this incident. The search widens
+    (up to the index's limit of 100) while the nearest ones are all engaged elsewhere."""
     tried = await repo.officers_offered(session, incident.id)
-    k = min(100, OFFER_CANDIDATES + len(tried))
-    found = responders.search(index, settings, incident.lat, incident.lon, k, None, None)
-    candidates = [c for c in found.candidates if c.officer_id not in tried]
-    engaged = await repo.officers_with_active_offers(session, [c.officer_id for c in candidates])
-    for c in candidates:
-        if c.officer_id in engaged:
-            continue
-        result = await _try_offer(session, bus, settings, incident, c.officer_id, attempt=attempt,
-                                  distance_m=c.distance_m, eta_s=c.eta_s, actor_id=actor_id, now=now,
-                                  wait=False)
-        if isinstance(result, Offer):
-            return result, ""
-    if candidates or tried:
+    considered = set(tried)
+    k = min(MAX_CANDIDATES, OFFER_CANDIDATES + len(tried))
+    while True:
+        found = responders.search(index, settings, incident.lat, incident.lon, k, None, None)
+        fresh = [c for c in found.candidates if c.officer_id not in considered]
+        engaged = await repo.officers_with_active_offers(session, [c.officer_id for c in fresh])
+        for c in fresh:
+            considered.add(c.officer_id)
+            if c.officer_id in engaged:
+                continue
+            result = await _try_offer(session, bus, settings, incident, c.officer_id, attempt=attempt,
+                                      distance_m=c.distance_m, eta_s=c.eta_s, actor_id=actor_id, now=now,
+                                      wait=False)
+            if isinstance(result, Offer):
+                return result, ""
+            if result == "incident_has_offer":
+                return None, result
+        if len(found.candidates) < k or k >= MAX_CANDIDATES:
+            break
+        k = min(MAX_CANDIDATES, k * 3)
+    if len(considered) > 0:
         return None, "all_candidates_tried_or_engaged"
     return None, found.shortfall_reason or "none_available"
 
@@ -159,6 +171,8 @@ async def dispatch(
                                   distance_m=distance_m, eta_s=eta_s, actor_id=actor_id, now=now, wait=True)
         if result == "officer_not_found":
             raise NotFound(f"officer {officer_id} not found", code="officer_not_found")
+        if result == "incident_has_offer":
+            raise Conflict(f"incident {incident_id} already has a pending offer", code="already_assigned")
         if not isinstance(result, Offer):
             raise Conflict(f"officer {officer_id} cannot take an offer now", code="officer_unavailable",
                            details={"reason": result})
@@ -316,8 +330,9 @@ async def expiry_loop(rt: Runtime, every_s: float) -> None:
 
 async def of_officer(session: AsyncSession, officer_id: int, statuses: list[str]) -> list[dict[str, Any]]:
     offers = await repo.offers_of_officer(session, officer_id, statuses)
-    incidents = {i.id: i for i in await repo.incidents_by_ids(session, {o.incident_id for o in offers})}
-    return [{**offer_dict(o), "incident": incident_dict(incidents[o.incident_id], 0)} for o in offers]
+    views = {v["id"]: v for v in await incident_views(
+        session, await repo.incidents_by_ids(session, {o.incident_id for o in offers}))}
+    return [{**offer_dict(o), "incident": views[o.incident_id]} for o in offers]
 
 
 async def officer_user_id(session: AsyncSession, officer_id: int) -> int | None:

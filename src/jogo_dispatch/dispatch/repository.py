@@ -10,7 +10,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, func, select, text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jogo_dispatch.dispatch.lifecycle import ACTIVE_OFFER, FINAL
@@ -108,12 +108,14 @@ async def offers_of_officer(session: AsyncSession, officer_id: int, statuses: Co
     ))
 
 
-async def due_offers(session: AsyncSession, now: datetime, limit: int) -> list[Row[Any]]:
-    """Pending offers past their deadline (no lock: the caller claims each one under its incident's lock)."""
-    return list(await session.execute(
+async def due_offers(session: AsyncSession, now: datetime, limit: int) -> list[tuple[int, int]]:
+    """(offer id, incident id) of pending offers past their deadline. No lock: the caller claims each one
+    under its incident's lock."""
+    rows = await session.execute(
         select(Offer.id, Offer.incident_id)
         .where(Offer.status == "pending", Offer.expires_at < now).order_by(Offer.expires_at).limit(limit)
-    ))
+    )
+    return [(int(r.id), int(r.incident_id)) for r in rows]
 
 
 async def claim_expired(session: AsyncSession, offer_id: int, now: datetime) -> Offer | None:
@@ -135,7 +137,7 @@ async def report_counts(session: AsyncSession, incident_ids: Collection[int]) ->
         .where(Report.incident_id.in_(list(incident_ids)), Report.status.in_(LIVE_REPORT_STATUSES))
         .group_by(Report.incident_id)
     )
-    return {int(i): int(n) for i, n in rows}
+    return {int(i): int(n) for i, n in rows if i is not None}
 
 
 async def reports_of_incident(session: AsyncSession, incident_id: int) -> list[Report]:
@@ -164,10 +166,11 @@ async def open_duplicate(
 ) -> int | None:
     """The nearest open incident of this category within ``radius_m`` received after ``since``: the H3
     cells narrow it on an index, ST_DWithin on the spheroid decides."""
-    return await session.scalar(_DUPLICATE, {
+    found = await session.scalar(_DUPLICATE, {
         "cells": cells, "category": category, "final": _FINAL, "since": since, "lat": lat, "lon": lon,
         "radius": radius_m,
     })
+    return None if found is None else int(found)
 
 
 async def list_incidents(

@@ -151,9 +151,12 @@ async def locked_incident(session: AsyncSession, incident_id: int) -> Incident:
     return incident
 
 
+DEFAULT_PRIORITY = 4  # a category withdrawn from the catalogue keeps a middling priority
+
+
 async def category_priority(session: AsyncSession, code: str) -> int:
     category = await session.get(Category, code)
-    return category.default_priority if category else 4
+    return category.default_priority if category else DEFAULT_PRIORITY
 
 
 async def create_incident(
@@ -243,16 +246,18 @@ async def _release(
     session: AsyncSession, bus: EventBus, incident: Incident, actor_id: int | None, reason: str | None,
     now: datetime,
 ) -> None:
-    """The incident is closed: its pending offer is withdrawn, its accepted one completed, and the officer
-    who held it is available again (unless they went off duty meanwhile)."""
+    """The incident is closed: a pending offer is withdrawn; an accepted one is completed (resolved) or
+    cancelled, and the officer who held it is available again (unless they went off duty meanwhile)."""
     offer = await repo.active_offer_for_incident(session, incident.id)
     if offer is None:
         return
     offer = await repo.lock_offer(session, offer.id)
     assert offer is not None
-    to = OfferStatus.CANCELLED if offer.status == OfferStatus.PENDING else OfferStatus.COMPLETED
+    was_pending = offer.status == OfferStatus.PENDING
+    resolved = incident.status == IncidentStatus.RESOLVED
+    to = OfferStatus.COMPLETED if resolved and not was_pending else OfferStatus.CANCELLED
     await set_offer_status(session, bus, offer, to, actor_id, reason or f"incident {incident.status}", now)
-    if to == OfferStatus.CANCELLED:
+    if was_pending:
         withdraw_message(session, bus, offer)
         return
     officer = await repo.lock_officer(session, offer.officer_id)

@@ -125,7 +125,7 @@ def png_size(data: bytes) -> tuple[int, int]:
 
 def _decode_with_pillow(data: bytes, kind: str) -> tuple[int, int] | None:
     try:
-        from PIL import Image
+        from PIL import Image  # type: ignore[import-not-found, unused-ignore]
     except ImportError:
         return None
     try:

@@ -30,7 +30,8 @@ async def report(session: AsyncSession, report_id: int) -> Report | None:
 
 async def lock_report(session: AsyncSession, report_id: int) -> Report | None:
     return await session.scalar(
-        select(Report).where(Report.id == report_id).with_for_update().execution_options(populate_existing=True))
+        select(Report).where(Report.id == report_id)
+        .with_for_update().execution_options(populate_existing=True))
 
 
 async def reports_of_citizen(session: AsyncSession, citizen_id: int, limit: int) -> list[Row[Any]]:
@@ -79,12 +80,14 @@ async def sos_call(session: AsyncSession, sos_id: int) -> SosCall | None:
 
 async def lock_sos_call(session: AsyncSession, sos_id: int) -> SosCall | None:
     return await session.scalar(
-        select(SosCall).where(SosCall.id == sos_id).with_for_update().execution_options(populate_existing=True))
+        select(SosCall).where(SosCall.id == sos_id)
+        .with_for_update().execution_options(populate_existing=True))
 
 
 async def trail(session: AsyncSession, sos_id: int, limit: int = 5000) -> list[SosPoint]:
     return list(await session.scalars(
-        select(SosPoint).where(SosPoint.sos_id == sos_id).order_by(SosPoint.recorded_at, SosPoint.id).limit(limit)))
+        select(SosPoint).where(SosPoint.sos_id == sos_id)
+        .order_by(SosPoint.recorded_at, SosPoint.id).limit(limit)))
 
 
 async def trail_length(session: AsyncSession, sos_id: int) -> int:

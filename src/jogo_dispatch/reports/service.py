@@ -38,7 +38,8 @@ from jogo_dispatch.reports.models import Category, Report, SosCall, SosPoint
 from jogo_dispatch.reports.schemas import CitizenCreate, ReportIn, SosIn, SosLocationIn
 from jogo_dispatch.settings import Settings
 
-FalseReportHook = Callable[[AsyncSession, Report], Awaitable[None]]
+# Other domains' reactions to a review, run inside the same unit of work (strikes, reward points).
+ReportHook = Callable[[AsyncSession, Report], Awaitable[None]]
 
 
 def utcnow() -> datetime:
@@ -57,16 +58,13 @@ async def register_citizen(session: AsyncSession, passwords: Passwords, data: Ci
                                       role="citizen", full_name=data.name, phone=data.phone)
 
 
-def category_dict(c: Category) -> dict[str, Any]:
-    return {"code": c.code, "name_id": c.name_id, "name_en": c.name_en, "default_priority": c.default_priority}
-
-
 # --- views -------------------------------------------------------------------------------------------------
 
 def report_event(r: Report) -> dict[str, Any]:
     """The shape of the ``report`` event."""
     return {"id": r.id, "category": r.category, "status": r.status, "lat": r.lat, "lon": r.lon,
-            "description": r.description, "created_at": r.created_at.isoformat(), "incident_id": r.incident_id}
+            "description": r.description, "created_at": r.created_at.isoformat(),
+            "incident_id": r.incident_id}
 
 
 def report_dict(r: Report, incident_status: str | None = None) -> dict[str, Any]:
@@ -118,7 +116,8 @@ async def create_report(
                            details={"categories": [c.code for c in await repo.categories(session)]})
     r9, r7 = cells_for_point(data.lat, data.lon)
     report = Report(
-        citizen_id=citizen.user_id, category=data.category, description=data.description, address=data.address,
+        citizen_id=citizen.user_id, category=data.category, description=data.description,
+        address=data.address,
         lat=data.lat, lon=data.lon, h3_r9=r9, h3_r7=r7, reporter_lat=data.reporter_lat,
         reporter_lon=data.reporter_lon, reporter_accuracy_m=data.reporter_accuracy_m,
         photo_sha256=photo.sha256 if photo else None, photo_type=photo.kind if photo else None,
@@ -131,7 +130,8 @@ async def create_report(
                  data={"category": data.category}, at=now)
     duplicate = await incidents.find_duplicate(session, settings, data.category, data.lat, data.lon, now)
     if duplicate is not None:
-        await incidents.link_report(session, bus, report, duplicate, None, "duplicate: same category nearby", now)
+        await incidents.link_report(session, bus, report, duplicate, None, "duplicate: same category nearby",
+                                    now)
     if photo is not None:
         # Written before commit: a rollback leaves an unreferenced file (content-addressed, harmless), while
         # writing after commit could leave a report whose photo never arrived.
@@ -189,7 +189,8 @@ async def _pending_report(
     report = await repo.lock_report(session, report_id)
     assert report is not None
     if report.incident_id != linked_id:
-        raise Conflict("the report was moved to another incident meanwhile; try again", code="concurrent_change")
+        raise Conflict("the report was moved to another incident meanwhile; try again",
+                       code="concurrent_change")
     if report.status != "received":
         raise Conflict(f"report {report_id} is already {report.status}", code="report_not_pending",
                        details={"status": report.status})
@@ -206,10 +207,11 @@ def _review(session: AsyncSession, report: Report, to: str, actor_id: int | None
 
 async def verify(
     session: AsyncSession, bus: EventBus, settings: Settings, report_id: int, actor_id: int | None,
-    incident_id: int | None = None, note: str | None = None,
+    incident_id: int | None = None, note: str | None = None, hooks: Sequence[ReportHook] = (),
 ) -> tuple[Report, Incident]:
     """The report is real. Its incident is, in order: the one the dispatcher names, the open one it is
-    linked to, an open duplicate nearby, or a new one (verified at once)."""
+    linked to, an open duplicate nearby, or a new one (verified at once). ``hooks`` (e.g. reward points)
+    run in this unit of work."""
     now = utcnow()
     report, locked = await _pending_report(session, report_id, incident_id)
     linked = locked.get(report.incident_id) if report.incident_id is not None else None
@@ -224,31 +226,35 @@ async def verify(
     elif linked is not None and linked.status not in FINAL:
         target = linked
     if target is None:
-        target = await incidents.find_duplicate(session, settings, report.category, report.lat, report.lon, now)
+        target = await incidents.find_duplicate(session, settings, report.category, report.lat, report.lon,
+                                                now)
     if target is None:
-        category = await repo.category(session, report.category)
         target = await incidents.create_incident(
-            session, bus, category=report.category, priority=category.default_priority if category else 4,
+            session, bus, category=report.category,
+            priority=await incidents.category_priority(session, report.category),
             source="report", lat=report.lat, lon=report.lon, description=report.description,
             address=report.address, reporter_id=report.citizen_id, actor_id=actor_id,
             reason=f"from report #{report.id}", data={"report_id": report.id}, now=now,
         )
     if report.incident_id != target.id:
+        await incidents.link_report(session, bus, report, target, actor_id, f"verified report #{report.id}",
+                                    now)
         if linked is not None:
-            await incidents.announce_incident(session, bus, linked)  # its report count drops
-        await incidents.link_report(session, bus, report, target, actor_id, f"verified report #{report.id}", now)
+            await incidents.announce_incident(session, bus, linked)  # its report count dropped
     _review(session, report, "verified", actor_id, None, note, now, {"incident_id": target.id})
     if target.status == IncidentStatus.NEW:
         await incidents.transition(session, bus, target, IncidentStatus.VERIFIED.value, actor_id=actor_id,
                                    reason=f"report #{report.id} verified", now=now)
     await incidents.announce_incident(session, bus, target)
+    for hook in hooks:
+        await hook(session, report)
     announce_report(session, bus, report)
     return report, target
 
 
 async def reject(
     session: AsyncSession, bus: EventBus, report_id: int, actor_id: int | None, reason: str, note: str | None,
-    hooks: Sequence[FalseReportHook] = (),
+    hooks: Sequence[ReportHook] = (),
 ) -> Report:
     """Close a report: ``not_incident`` (genuine, nothing for us) or ``false`` (a false report, recorded as a
     ``false_report`` fact; the abuse rules hook in through ``hooks``, in this same unit of work)."""
@@ -262,9 +268,10 @@ async def reject(
     to = "false" if reason == "false" else "rejected"
     _review(session, report, to, actor_id, reason, note, now)
     if to == "false":
-        audit.record(session, "citizen", report.citizen_id or 0, "false_report", actor_id=actor_id, reason=note,
-                     data={"report_id": report.id, "device_id": report.device_id, "client_ip": report.client_ip},
-                     at=now)
+        audit.record(session, "citizen", report.citizen_id or 0, "false_report", actor_id=actor_id,
+                     reason=note, at=now,
+                     data={"report_id": report.id, "device_id": report.device_id,
+                           "client_ip": report.client_ip})
     await session.flush()
     if report.incident_id is not None:
         linked = await incidents_repo.incident(session, report.incident_id)
@@ -294,8 +301,11 @@ async def start_sos(
     now = utcnow()
     await repo.lock_citizen(session, citizen.user_id)
     call = await repo.open_sos_of_citizen(session, citizen.user_id)
+    incident = await incidents.locked_incident(session, call.incident_id) if call is not None else None
+    if incident is not None and incident.status in FINAL:  # closed while we waited for the lock
+        call = incident = None
     created = call is None
-    if call is None:
+    if call is None or incident is None:
         user = await session.get(User, citizen.user_id)
         who = (user.full_name or user.phone or user.username) if user else f"citizen {citizen.user_id}"
         incident = await incidents.create_incident(
@@ -308,18 +318,19 @@ async def start_sos(
         session.add(call)
         await session.flush()
     else:
-        incident = await incidents.locked_incident(session, call.incident_id)
         incidents.move_incident(incident, data.lat, data.lon, now)
         call.last_fix_at = now
     session.add(_point(call, data.lat, data.lon, data.accuracy_m, now, now))
-    nearest = await incidents.nearest_for(session, index, settings, data.lat, data.lon, settings.sos_nearest_k)
+    nearest = await incidents.nearest_for(session, index, settings, data.lat, data.lon,
+                                          settings.sos_nearest_k)
     if created:
         incident.data = {**incident.data, "sos_id": call.id,
                          "nearest_at_start": [{k: c[k] for k in ("officer_id", "distance_m", "eta_s")}
                                               for c in nearest["items"]]}
-        await raise_alert(session, bus, "citizen_sos", f"SOS: {incident.description}", incident_id=incident.id,
-                          lat=data.lat, lon=data.lon,
-                          data={"sos_id": call.id, "accuracy_m": data.accuracy_m, "nearest": nearest["items"]})
+        await raise_alert(session, bus, "citizen_sos", f"SOS: {incident.description}",
+                          incident_id=incident.id, lat=data.lat, lon=data.lon,
+                          data={"sos_id": call.id, "accuracy_m": data.accuracy_m,
+                                "nearest": nearest["items"]})
     await incidents.announce_incident(session, bus, incident, extra={"nearest": nearest["items"]})
     return {"incident_id": incident.id, "sos_id": call.id, "status": incident.status, "created": created,
             "nearest": nearest["items"], "shortfall_reason": nearest["shortfall_reason"]}, created
@@ -329,7 +340,7 @@ async def sos_location(
     session: AsyncSession, bus: EventBus, settings: Settings, citizen: Principal, sos_id: int,
     data: SosLocationIn,
 ) -> dict[str, Any]:
-    """The caller's phone keeps sending fixes: each is kept in the trail, and the newest moves the incident."""
+    """The caller's phone keeps sending fixes: each is kept in the trail; the newest moves the incident."""
     now = utcnow()
     recorded_at = data.recorded_at.astimezone(UTC) if data.recorded_at else now
     if recorded_at > now + timedelta(seconds=settings.future_tolerance_s):
@@ -341,7 +352,8 @@ async def sos_location(
     call = await repo.lock_sos_call(session, sos_id)
     assert call is not None
     if call.incident_id != incident.id:
-        raise Conflict("the SOS was merged into another incident meanwhile; try again", code="concurrent_change")
+        raise Conflict("the SOS was merged into another incident meanwhile; try again",
+                       code="concurrent_change")
     if incident.status in FINAL:
         raise Conflict(f"this SOS is over (incident {incident.status})", code="sos_closed",
                        details={"incident_status": incident.status})
@@ -363,6 +375,6 @@ async def sos_view(session: AsyncSession, viewer: Principal, sos_id: int) -> dic
     return {
         "sos_id": call.id, "incident_id": call.incident_id, "status": incident.status if incident else None,
         "created_at": call.created_at.isoformat(),
-        "trail": [{"lat": p.lat, "lon": p.lon, "accuracy_m": p.accuracy_m, "recorded_at": p.recorded_at.isoformat()}
-                  for p in await repo.trail(session, call.id)],
+        "trail": [{"lat": p.lat, "lon": p.lon, "accuracy_m": p.accuracy_m,
+                   "recorded_at": p.recorded_at.isoformat()} for p in await repo.trail(session, call.id)],
     }

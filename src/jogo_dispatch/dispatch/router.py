@@ -1,0 +1,168 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+
+from jogo_dispatch.deps import CurrentOfficer, CurrentUser, Dispatcher, RuntimeDep, SessionDep, Watcher
+from jogo_dispatch.dispatch import offers, service
+from jogo_dispatch.dispatch import repository as repo
+from jogo_dispatch.dispatch.lifecycle import FINAL, INCIDENT_STATUSES, IncidentStatus, OfferStatus
+from jogo_dispatch.dispatch.schemas import (
+    BatchIn,
+    DispatchIn,
+    MergeIn,
+    OfferAnswerIn,
+    SplitIn,
+    StatusChangeIn,
+)
+from jogo_dispatch.errors import Forbidden, InvalidInput
+from jogo_dispatch.reports.service import report_dict
+
+router = APIRouter(prefix="/api/v1", tags=["dispatch"])
+
+OFFER_FILTERS = {
+    "pending": [OfferStatus.PENDING.value],
+    "active": [OfferStatus.PENDING.value, OfferStatus.ACCEPTED.value],
+    "all": [s.value for s in OfferStatus],
+}
+
+
+def _statuses(status: str | None) -> list[str] | None:
+    if status is None or status == "all":
+        return None
+    if status == "open":
+        return [s.value for s in IncidentStatus if s not in FINAL]
+    wanted = [s.strip() for s in status.split(",") if s.strip()]
+    unknown = [s for s in wanted if s not in INCIDENT_STATUSES]
+    if unknown or not wanted:
+        raise InvalidInput(f"unknown status {', '.join(unknown) or status!r}", code="bad_status",
+                           details={"allowed": [*INCIDENT_STATUSES, "open", "all"]})
+    return wanted
+
+
+@router.get("/incidents")
+async def list_incidents(
+    session: SessionDep, _: Watcher,
+    status: Annotated[str | None, Query(description="a status, several comma-separated, 'open' or 'all'")]
+    = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> dict[str, Any]:
+    """Incidents, most urgent first, then newest."""
+    found = await repo.list_incidents(session, _statuses(status), limit)
+    return {"items": await service.incident_views(session, found)}
+
+
+@router.get("/incidents/{incident_id}")
+async def get_incident(incident_id: int, rt: RuntimeDep, session: SessionDep, _: Watcher) -> dict[str, Any]:
+    """The incident with its CAD timestamps, reports and offers; while it waits for an officer, also the
+    nearest available ones."""
+    incident = await service.get_incident(session, incident_id)
+    reports = await repo.reports_of_incident(session, incident_id)
+    counts = await repo.report_counts(session, [incident_id])
+    body = service.incident_detail(incident, counts.get(incident_id, 0))
+    body["reports"] = [report_dict(r) for r in reports]
+    body["offers"] = [service.offer_dict(o) for o in await repo.offers_of_incident(session, incident_id)]
+    if incident.status in (IncidentStatus.NEW, IncidentStatus.VERIFIED):
+        body["nearest"] = (await service.nearest_for(session, rt.extras["index"], rt.settings, incident.lat,
+                                                     incident.lon, rt.settings.sos_nearest_k))["items"]
+    return body
+
+
+@router.get("/incidents/{incident_id}/timeline")
+async def get_timeline(incident_id: int, session: SessionDep, _: Watcher) -> dict[str, Any]:
+    """Every audited change of the incident, its offers and its reports, oldest first."""
+    return {"incident_id": incident_id, "items": await service.timeline(session, incident_id)}
+
+
+@router.post("/incidents/{incident_id}/status")
+async def post_status(
+    incident_id: int, data: StatusChangeIn, rt: RuntimeDep, session: SessionDep, me: CurrentUser
+) -> dict[str, Any]:
+    """Progress of an incident: the assigned officer reports ``en_route``, ``on_scene``, ``resolved``; a
+    dispatcher may also ``verify`` and ``cancel``. Resolving or cancelling frees the officer."""
+    if me.role not in ("officer", "dispatcher", "admin"):
+        raise Forbidden("this needs one of the roles: officer, dispatcher, admin", code="wrong_role")
+    incident = await service.change_status(session, rt.bus, me, incident_id, data.status, data.reason)
+    return await service.incident_view(session, incident)
+
+
+@router.post("/incidents/{incident_id}/dispatch", status_code=201)
+async def post_dispatch(
+    incident_id: int, rt: RuntimeDep, session: SessionDep, me: Dispatcher, data: DispatchIn | None = None
+) -> dict[str, Any]:
+    """Offer the incident to ``officer_id`` or, without one, to the nearest available officer. The officer
+    has ``offer_timeout_s`` to accept; a decline or silence passes it to the next nearest."""
+    offer = await offers.dispatch(session, rt.bus, rt.extras["index"], rt.settings, incident_id,
+                                  data.officer_id if data else None, me.user_id)
+    return service.offer_dict(offer)
+
+
+@router.post("/incidents/{incident_id}/merge")
+async def post_merge(incident_id: int, data: MergeIn, rt: RuntimeDep, session: SessionDep,
+                     me: Dispatcher) -> dict[str, Any]:
+    """Fold ``other_incident_id`` into this incident (its reports move here; it is cancelled)."""
+    kept = await service.merge(session, rt.bus, incident_id, data.other_incident_id, me.user_id, data.reason)
+    return await service.incident_view(session, kept)
+
+
+@router.post("/incidents/{incident_id}/split", status_code=201)
+async def post_split(incident_id: int, data: SplitIn, rt: RuntimeDep, session: SessionDep,
+                     me: Dispatcher) -> dict[str, Any]:
+    """Move ``report_ids`` to a new incident; returns the new incident."""
+    created = await service.split(session, rt.bus, incident_id, data.report_ids, me.user_id, data.reason)
+    return await service.incident_view(session, created)
+
+
+@router.get("/me/offers")
+async def my_offers(
+    session: SessionDep, me: CurrentOfficer,
+    status: Literal["pending", "active", "all"] = "active",
+) -> dict[str, Any]:
+    """The calling officer's offers (default: pending and accepted), newest first, each with its incident."""
+    if me.officer_id is None:
+        raise InvalidInput("this login is not linked to an officer", code="not_an_officer")
+    return {"items": await offers.of_officer(session, me.officer_id, OFFER_FILTERS[status])}
+
+
+@router.post("/offers/{offer_id}/accept")
+async def accept_offer(offer_id: int, rt: RuntimeDep, session: SessionDep,
+                       me: CurrentOfficer) -> dict[str, Any]:
+    offer, incident = await offers.accept(session, rt.bus, offer_id, me.officer_id, me.user_id)
+    return {**service.offer_dict(offer), "incident": await service.incident_view(session, incident)}
+
+
+@router.post("/offers/{offer_id}/decline")
+async def decline_offer(offer_id: int, rt: RuntimeDep, session: SessionDep, me: CurrentOfficer,
+                        data: OfferAnswerIn | None = None) -> dict[str, Any]:
+    offer, following = await offers.decline(session, rt.bus, rt.extras["index"], rt.settings, offer_id,
+                                             me.officer_id, me.user_id, data.reason if data else None)
+    return {**service.offer_dict(offer), "next_offer": service.offer_dict(following) if following else None}
+
+
+@router.post("/offers/{offer_id}/cancel")
+async def cancel_offer(offer_id: int, rt: RuntimeDep, session: SessionDep, me: Dispatcher,
+                       data: OfferAnswerIn | None = None) -> dict[str, Any]:
+    """Withdraw a pending offer (e.g. to send someone else)."""
+    offer = await offers.cancel(session, rt.bus, offer_id, me.user_id, data.reason if data else None)
+    return service.offer_dict(offer)
+
+
+@router.post("/dispatch/batch")
+async def post_batch(rt: RuntimeDep, session: SessionDep, me: Dispatcher,
+                     data: BatchIn | None = None) -> dict[str, Any]:
+    """Assign all waiting verified incidents at once, minimising the total priority-weighted ETA; with
+    ``{"apply": true}`` the proposed pairs become offers."""
+    data = data or BatchIn()
+    return await offers.batch(session, rt.bus, rt.extras["index"], rt.settings, apply=data.apply,
+                              method=data.method, actor_id=me.user_id)
+
+
+@router.get("/stats")
+async def get_stats(session: SessionDep, _: Dispatcher, since: datetime | None = None,
+                    until: datetime | None = None) -> dict[str, Any]:
+    """KPIs over incidents received in [since, until) (default: the last 7 days; merged-away incidents are
+    not counted): counts by category, status and police sector, and median / p90 seconds from received to
+    verified, to dispatched (the accepted offer made) and to on scene."""
+    return await service.stats(session, since, until)

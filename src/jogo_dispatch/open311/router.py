@@ -1,0 +1,128 @@
+"""Open311 GeoReport v2 service requests under ``/open311/v2`` (JSON only; ``.xml`` answers 400). The
+service catalogue routes of the same prefix are in ``agencies.router.open311_router``.
+
+Every answer is an array; errors are ``[{"code": <HTTP status>, "description": ...}]`` (400 bad input, 403
+bad ``api_key``, 404 unknown service, request or jurisdiction, 429 rate limited with ``Retry-After``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from jogo_dispatch.deps import Admin, RuntimeDep, SessionDep
+from jogo_dispatch.errors import AppError
+from jogo_dispatch.open311 import service
+
+router = APIRouter(prefix="/open311/v2", tags=["open311"])
+
+
+class ApiKeyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    label: str = Field(min_length=1, max_length=100, description="who the key is for")
+FORM_MAX_FIELDS = 100
+
+
+def error_response(status: int, description: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse([{"code": status, "description": description}], status_code=status, headers=headers)
+
+
+async def _answer(session: Any, work: Awaitable[list[dict[str, Any]]], status: int = 200) -> JSONResponse:
+    """Run ``work``; an error is rolled back here (the session would otherwise commit at the boundary) and
+    told in Open311's shape."""
+    try:
+        body = await work
+    except AppError as exc:
+        await session.rollback()
+        return error_response(exc.status_code, exc.message, exc.headers or None)
+    return JSONResponse(body, status_code=status)
+
+
+def _params(request: Request) -> dict[str, str]:
+    return {k: v for k, v in request.query_params.items()}
+
+
+FORM_FIELDS = ("api_key", "jurisdiction_id", "service_code", "lat", "long", "address_string", "email",
+               "device_id", "account_id", "first_name", "last_name", "phone", "description", "media_url")
+FORM_SCHEMA = {"type": "object", "required": ["api_key", "service_code"],
+               "properties": {k: {"type": "string"} for k in FORM_FIELDS}}
+
+
+@router.post("/requests.json", status_code=201, openapi_extra={"requestBody": {
+    "required": True, "content": {"application/x-www-form-urlencoded": {"schema": FORM_SCHEMA}}}})
+async def post_request(request: Request, rt: RuntimeDep, session: SessionDep) -> JSONResponse:
+    """File a service request (a citizen report) as an Open311 client does: form-encoded ``api_key``,
+    ``service_code``, ``lat``, ``long`` and the optional fields, ``attribute[code]=value``. Answers 201
+    ``[{"service_request_id", "service_notice", "account_id"}]``."""
+    try:
+        form = await request.form(max_fields=FORM_MAX_FIELDS, max_files=0)
+    except Exception as exc:  # noqa: BLE001 - any unparseable body is the client's error
+        return error_response(400, f"send the fields form-encoded: {exc}")
+    multi: dict[str, list[str]] = {}
+    for k, v in form.multi_items():
+        if isinstance(v, str):
+            multi.setdefault(k, []).append(v)
+    flat = {k: v[-1] for k, v in multi.items()}
+    client_ip = request.client.host if request.client else None
+    return await _answer(session, service.file_request(session, rt, flat, multi,
+                                                       user_agent=request.headers.get("user-agent"),
+                                                       client_ip=client_ip), status=201)
+
+
+@router.get("/requests.json")
+async def get_requests(request: Request, rt: RuntimeDep, session: SessionDep) -> JSONResponse:
+    """Service requests: ``service_request_id`` (comma-separated; the other filters are then ignored), or
+    ``service_code`` (comma-separated), ``status`` (open, closed), ``start_date``/``end_date`` (w3 date-times,
+    at most 90 days apart; default the last 90 days); newest first, at most 1000. ``jurisdiction_id`` and
+    ``lang`` (id, en) are accepted."""
+    return await _answer(session, service.list_requests(session, rt, _params(request)))
+
+
+@router.get("/requests/{service_request_id}.json")
+async def get_request(service_request_id: str, request: Request, rt: RuntimeDep,
+                      session: SessionDep) -> JSONResponse:
+    """One service request, as a one-element array."""
+    return await _answer(session, service.get_request(session, rt, service_request_id, _params(request)))
+
+
+@router.api_route("/requests.xml", methods=["GET", "POST"], include_in_schema=False)
+@router.get("/requests/{service_request_id}.xml", include_in_schema=False)
+async def xml_not_served(service_request_id: str | None = None) -> JSONResponse:
+    return error_response(400, "this endpoint serves JSON only: use .json")
+
+
+# -- API keys (admin) -------------------------------------------------------------------------------------
+
+keys_router = APIRouter(prefix="/api/v1/api-keys", tags=["open311"])
+
+
+def _key_dict(k: Any) -> dict[str, Any]:
+    return {"id": k.id, "label": k.label, "prefix": k.prefix, "created_at": k.created_at.isoformat(),
+            "revoked_at": k.revoked_at.isoformat() if k.revoked_at else None,
+            "last_used_at": k.last_used_at.isoformat() if k.last_used_at else None}
+
+
+@keys_router.get("")
+async def list_api_keys(session: SessionDep, _: Admin) -> dict[str, Any]:
+    """Open311 API keys (never the keys themselves: only their first characters)."""
+    return {"items": [_key_dict(k) for k in await service.api_keys(session)]}
+
+
+@keys_router.post("", status_code=201)
+async def post_api_key(data: ApiKeyIn, session: SessionDep, _: Admin) -> dict[str, Any]:
+    """A new key for an Open311 client; ``key`` is in this answer only."""
+    row, key = await service.create_api_key(session, data.label)
+    await session.flush()
+    await session.refresh(row)
+    return {**_key_dict(row), "key": key}
+
+
+@keys_router.delete("/{key_id}")
+async def revoke_api_key(key_id: int, session: SessionDep, _: Admin) -> dict[str, Any]:
+    """Revoke a key: requests with it get 403 from now on."""
+    return _key_dict(await service.revoke_api_key(session, key_id))

@@ -1,0 +1,304 @@
+"""Rate limits on citizens' reports and SOS presses, per account and per device.
+
+Fixed windows: a counter per (key, window) goes up on every attempt, and an attempt that takes it past the
+limit is refused with 429 ``rate_limited`` and ``Retry-After`` = seconds until the window ends (a burst can
+reach twice the limit across a window edge; that is the price of one counter per key). The device is the
+``X-Device-Id`` header, or else the User-Agent together with the client address.
+
+Counters live in PostgreSQL by default (an UNLOGGED table: every process of the service shares them, and
+nothing else is needed), in this process's memory (``ratelimit_backend=memory``, one process only) or in
+Redis (``redis``). When the counter store cannot be reached the request is let through: an SOS must never
+fail because a limiter is down.
+
+Routes use the dependencies ``ReportRateLimit`` and ``SosRateLimit``; other code calls ``check``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import math
+import time
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any, Protocol
+from urllib.parse import urlsplit
+
+import structlog
+from fastapi import Depends, Request
+from sqlalchemy import BigInteger, DateTime, Integer, String, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.orm import Mapped, mapped_column
+
+from jogo_dispatch.accounts.security import Principal
+from jogo_dispatch.db import Base
+from jogo_dispatch.deps import RuntimeDep, get_principal
+from jogo_dispatch.errors import RateLimited
+from jogo_dispatch.runtime import Runtime
+from jogo_dispatch.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+EXTRA = "ratelimiter"
+PURGE_EVERY_S = 300.0
+
+
+class RateLimitHit(Base):
+    __tablename__ = "rate_limit_hits"
+    __table_args__ = {"prefixes": ["UNLOGGED"]}
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    bucket: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    hits: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    key: str
+    limit: int
+    window_s: int
+    what: str  # said in the error: "account", "device", "api key"
+
+
+class Counter(Protocol):
+    async def hit(self, keys: Sequence[str], bucket: int, window_s: int) -> list[int]:
+        """Add one to each key's counter of window ``bucket``; return the new counts in order."""
+
+
+class MemoryCounter:
+    def __init__(self) -> None:
+        self._counts: dict[tuple[str, int], int] = {}
+        self._expiry: dict[tuple[str, int], float] = {}
+
+    async def hit(self, keys: Sequence[str], bucket: int, window_s: int) -> list[int]:
+        now = time.time()
+        if len(self._counts) > 10_000:
+            for k in [k for k, until in self._expiry.items() if until < now]:
+                self._counts.pop(k, None)
+                self._expiry.pop(k, None)
+        out = []
+        for key in keys:
+            k = (key, bucket)
+            self._counts[k] = self._counts.get(k, 0) + 1
+            self._expiry[k] = (bucket + 1) * window_s
+            out.append(self._counts[k])
+        return out
+
+    def clear(self) -> None:
+        self._counts.clear()
+        self._expiry.clear()
+
+
+_HIT = text(
+    "INSERT INTO rate_limit_hits (key, bucket, hits, expires_at) "
+    "SELECT k, :bucket, 1, :expires_at FROM unnest(CAST(:keys AS varchar[])) AS k "
+    "ON CONFLICT (key, bucket) DO UPDATE SET hits = rate_limit_hits.hits + 1 RETURNING key, hits")
+_PURGE = text("DELETE FROM rate_limit_hits WHERE expires_at < now()")
+
+
+class PostgresCounter:
+    """One statement per request in its own short transaction (not the request's: a slow request must not
+    hold the counter row locked, and a refused request still counts)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def hit(self, keys: Sequence[str], bucket: int, window_s: int) -> list[int]:
+        expires_at = datetime.fromtimestamp((bucket + 1) * window_s, UTC)
+        async with self._engine.begin() as conn:
+            rows = await conn.execute(_HIT, {"keys": list(keys), "bucket": bucket, "expires_at": expires_at})
+            counts = {r.key: r.hits for r in rows}
+        return [counts[k] for k in keys]
+
+    async def purge(self) -> int:
+        async with self._engine.begin() as conn:
+            return (await conn.execute(_PURGE)).rowcount
+
+
+class RedisCounter:
+    """INCR + EXPIRE over one connection, spoken in RESP directly (no client library needed)."""
+
+    def __init__(self, url: str, timeout_s: float = 1.0) -> None:
+        parts = urlsplit(url)
+        self._host, self._port = parts.hostname or "127.0.0.1", parts.port or 6379
+        self._db = int(parts.path.strip("/") or 0)
+        self._password = parts.password
+        self._timeout = timeout_s
+        self._conn: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+        self._lock = asyncio.Lock()
+
+    @staticmethod
+    def _encode(*args: str | int) -> bytes:
+        out = [f"*{len(args)}\r\n".encode()]
+        for a in args:
+            b = str(a).encode()
+            out.append(b"$%d\r\n%s\r\n" % (len(b), b))
+        return b"".join(out)
+
+    @staticmethod
+    async def _reply(reader: asyncio.StreamReader) -> Any:
+        line = (await reader.readline()).rstrip(b"\r\n")
+        if not line:
+            raise ConnectionError("redis closed the connection")
+        kind, rest = line[:1], line[1:]
+        if kind == b"-":
+            raise RuntimeError(rest.decode())
+        if kind == b":":
+            return int(rest)
+        if kind == b"+":
+            return rest.decode()
+        if kind == b"$":
+            n = int(rest)
+            return None if n < 0 else (await reader.readexactly(n + 2))[:-2]
+        if kind == b"*":
+            return [await RedisCounter._reply(reader) for _ in range(int(rest))]
+        raise RuntimeError(f"unexpected redis reply {line!r}")
+
+    async def _pipeline(self, commands: list[tuple[str | int, ...]]) -> list[Any]:
+        if self._conn is None:
+            reader, writer = await asyncio.open_connection(self._host, self._port)
+            self._conn = (reader, writer)
+            setup = ([("AUTH", self._password)] if self._password else []) + (
+                [("SELECT", self._db)] if self._db else [])
+            if setup:
+                writer.write(b"".join(self._encode(*c) for c in setup))
+                for _ in setup:
+                    await self._reply(reader)
+        reader, writer = self._conn
+        writer.write(b"".join(self._encode(*c) for c in commands))
+        await writer.drain()
+        return [await self._reply(reader) for _ in commands]
+
+    async def hit(self, keys: Sequence[str], bucket: int, window_s: int) -> list[int]:
+        commands: list[tuple[str | int, ...]] = []
+        for key in keys:
+            name = f"jogo:rl:{key}:{bucket}"
+            commands += [("INCR", name), ("EXPIRE", name, window_s + 1)]
+        async with self._lock:
+            try:
+                replies = await asyncio.wait_for(self._pipeline(commands), self._timeout)
+            except BaseException:
+                await self.close()
+                raise
+        return [int(r) for r in replies[0::2]]
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            _, writer = self._conn
+            self._conn = None
+            writer.close()
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
+
+
+class RateLimiter:
+    def __init__(self, counter: Counter) -> None:
+        self.counter = counter
+
+    async def check(self, limits: Sequence[Limit], now: float | None = None) -> None:
+        """Count one attempt against every limit; raise RateLimited if any is exceeded."""
+        active = [lim for lim in limits if lim.limit > 0]
+        if not active:
+            return
+        now = time.time() if now is None else now
+        for window_s in sorted({lim.window_s for lim in active}):
+            group = [lim for lim in active if lim.window_s == window_s]
+            bucket = int(now // window_s)
+            try:
+                counts = await self.counter.hit([lim.key for lim in group], bucket, window_s)
+            except Exception as exc:  # noqa: BLE001 - fail open, see the module docstring
+                log.warning("rate limiter unavailable; request let through", error=repr(exc))
+                return
+            over = [(lim, n) for lim, n in zip(group, counts, strict=True) if n > lim.limit]
+            if over:
+                lim, n = over[0]
+                retry_after = max(1, math.ceil((bucket + 1) * window_s - now))
+                raise RateLimited(
+                    f"too many requests from this {lim.what}: at most {lim.limit} per {window_s} s; "
+                    f"try again in {retry_after} s", retry_after_s=retry_after,
+                    details={"limit": lim.limit, "window_s": window_s, "per": lim.what,
+                             "retry_after_s": retry_after})
+
+
+def make_limiter(rt: Runtime) -> RateLimiter:
+    backend = rt.settings.ratelimit_backend
+    counter: Counter
+    if backend == "memory":
+        counter = MemoryCounter()
+    elif backend == "redis":
+        counter = RedisCounter(rt.settings.ratelimit_redis_url)
+    else:
+        counter = PostgresCounter(rt.engine)
+    return RateLimiter(counter)
+
+
+def limiter_of(rt: Runtime) -> RateLimiter:
+    found = rt.extras.get(EXTRA)
+    if found is None:
+        found = rt.extras[EXTRA] = make_limiter(rt)
+    return found
+
+
+def device_key(device_id: str | None, user_agent: str | None, client_ip: str | None) -> str | None:
+    """A bounded key for the calling device (None when nothing identifies it)."""
+    if device_id:
+        raw = f"id:{device_id}"
+    elif user_agent:
+        raw = f"ua:{user_agent}|ip:{client_ip or ''}"
+    else:
+        return None
+    return hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+
+def limits_for(settings: Settings, scope: str, account: str | None, device: str | None) -> list[Limit]:
+    """The limits of ``scope`` ("report" or "sos") for an account key and a device key."""
+    window = settings.report_limit_window_s if scope == "report" else settings.sos_limit_window_s
+    per_account = settings.report_limit_per_account if scope == "report" else settings.sos_limit_per_account
+    per_device = settings.report_limit_per_device if scope == "report" else settings.sos_limit_per_device
+    out = []
+    if account is not None:
+        out.append(Limit(f"{scope}:account:{account}", per_account, window, "account"))
+    if device is not None:
+        out.append(Limit(f"{scope}:device:{device}", per_device, window, "device"))
+    return out
+
+
+async def check(rt: Runtime, scope: str, account: str | None, device: str | None,
+                extra: Sequence[Limit] = ()) -> None:
+    await limiter_of(rt).check([*limits_for(rt.settings, scope, account, device), *extra])
+
+
+def _dependency(scope: str) -> Callable[..., Coroutine[Any, Any, None]]:
+    async def rate_limit(request: Request, rt: RuntimeDep,
+                         who: Annotated[Principal, Depends(get_principal)]) -> None:
+        device = device_key(request.headers.get("x-device-id"), request.headers.get("user-agent"),
+                            request.client.host if request.client else None)
+        await check(rt, scope, str(who.user_id), device)
+
+    rate_limit.__name__ = f"{scope}_rate_limit"
+    return rate_limit
+
+
+# Add to a route's decorator: @router.post("/reports", ..., dependencies=[ReportRateLimit]).
+ReportRateLimit = Depends(_dependency("report"))
+SosRateLimit = Depends(_dependency("sos"))
+
+
+async def purge_loop(rt: Runtime, every_s: float = PURGE_EVERY_S) -> None:
+    while True:
+        await asyncio.sleep(every_s)
+        counter = limiter_of(rt).counter
+        if isinstance(counter, PostgresCounter):
+            try:
+                await counter.purge()
+            except Exception:  # noqa: BLE001 - retried next round
+                log.exception("purging rate-limit counters failed")
+
+
+def start(rt: Runtime) -> list[asyncio.Task[None]]:
+    """The limiter of this process and the task that drops expired counters (for the lifespan)."""
+    limiter_of(rt)
+    return [asyncio.create_task(purge_loop(rt), name="ratelimit-purge")]

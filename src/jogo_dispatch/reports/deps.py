@@ -1,0 +1,22 @@
+"""Annotated dependencies of the reports domain."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends
+
+from jogo_dispatch.accounts.security import Principal
+from jogo_dispatch.agencies.service import ensure_not_blocked
+from jogo_dispatch.deps import SessionDep, require_roles
+
+Citizen = Annotated[Principal, Depends(require_roles("citizen"))]
+
+
+async def _active_citizen(p: Citizen, session: SessionDep) -> Principal:
+    """A citizen whose account is not blocked for false reports (blocked: 403 ``account_blocked``)."""
+    await ensure_not_blocked(session, p.user_id)
+    return p
+
+
+ActiveCitizen = Annotated[Principal, Depends(_active_citizen)]

@@ -1,0 +1,1 @@
+from tests.reports.helpers import _catalogue, events  # noqa: F401  (fixtures)
