@@ -17,7 +17,7 @@ from jogo_dispatch.errors import AppError, Forbidden
 from jogo_dispatch.runtime import Runtime
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:  # async: a plain def would hop to a thread per request
     return request.app.state.runtime  # type: ignore[no-any-return]
 
 

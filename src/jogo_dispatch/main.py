@@ -82,7 +82,7 @@ async def build_runtime(settings: Settings) -> Runtime:
         sessions=sessions,
         passwords=passwords,
         tokens=tokens,
-        auth=Authenticator(sessions, tokens, passwords),
+        auth=Authenticator(sessions, tokens, passwords, settings.auth_cache_ttl_s),
         devices=DeviceDirectory(sessions),
         writer=writer,
         ingest=ingest,
@@ -147,6 +147,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await rt.ingest.load(session)
     await rt.writer.start()
     rt.extras["loop"] = asyncio.get_running_loop()
+    rt.bus.subscribe(lambda e: rt.auth.forget() if e.type == "credentials_changed" else None)
     rt.extras.setdefault("on_false_report", []).append(agencies.false_report_hook(settings, rt.bus))
     rt.extras["officer_channels"] = OfficerChannels(rt.bus)
     rt.extras["hub"] = LiveHub(rt.bus, settings.live_coalesce_s, settings.live_queue_max)

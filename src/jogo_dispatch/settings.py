@@ -28,6 +28,7 @@ class Settings(BaseSettings):
 
     # --- auth
     access_token_ttl_s: int = 12 * 3600
+    auth_cache_ttl_s: float = Field(60.0, description="how long a checked token is trusted before re-checking")
     jwt_algorithm: str = "HS256"
 
     # --- ingest filters

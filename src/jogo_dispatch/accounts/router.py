@@ -30,7 +30,7 @@ async def revoke(me: CurrentUser, rt: RuntimeDep, session: SessionDep) -> None:
     if user is None:
         raise NotFound("user not found")
     await service.revoke_tokens(session, user)
-    after_commit(session, rt.auth.forget)
+    after_commit(session, lambda: rt.bus.publish("credentials_changed", user_id=me.user_id))
 
 
 @router.get("/me", response_model=MeOut)

@@ -70,14 +70,15 @@ async def revoke_tokens(session: AsyncSession, user: User) -> None:
 class Authenticator:
     """Checks bearer tokens. JWTs are verified offline, then against the user's revocation counter;
     device tokens against the devices table. Both look-ups are cached briefly per process, so a
-    revocation takes effect everywhere within ``cache_ttl_s``."""
+    revocation empties them everywhere through the ``credentials_changed`` event (relayed to the other
+    processes when a pub/sub backend is configured), and at the latest after ``cache_ttl_s``."""
 
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
         tokens: Tokens,
         passwords: Passwords,
-        cache_ttl_s: float = 5.0,
+        cache_ttl_s: float = 60.0,
     ):
         self._sessions = sessions
         self._tokens = tokens

@@ -23,7 +23,7 @@ from jogo_dispatch.events import Event, EventBus
 LIVE_CLIENTS = Gauge("jogo_live_clients", "connected live-map websockets")
 LIVE_DROPPED = Counter("jogo_live_disconnects_total", "live clients disconnected for falling behind")
 
-PRIVATE_EVENTS = frozenset({"officer_message"})
+PRIVATE_EVENTS = frozenset({"officer_message", "credentials_changed"})
 
 
 def server_time() -> str:

@@ -115,5 +115,5 @@ async def delete_device(
     officer_id: int, device_id: int, rt: RuntimeDep, session: SessionDep, _: Admin
 ) -> DeviceOut:
     device = await service.revoke_device(session, officer_id, device_id)
-    after_commit(session, rt.auth.forget)
+    after_commit(session, lambda: rt.bus.publish("credentials_changed", device_id=device_id))
     return DeviceOut.model_validate(device, from_attributes=True)

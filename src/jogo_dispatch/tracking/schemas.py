@@ -34,10 +34,27 @@ class PingIn(BaseModel):
 
 
 _PING = TypeAdapter(PingIn)
+_PINGS = TypeAdapter(list[PingIn])
 
 
 def parse_ping_items(items: list[Any]) -> tuple[list[tuple[int, Fix]], list[tuple[int, str]]]:
-    """Validate each item on its own, so one bad ping never costs the others."""
+    """Validate the batch in one call (the common, all-good case); when anything is wrong, validate each
+    item on its own, so one bad ping never costs the others."""
+    try:
+        pings = _PINGS.validate_python(items)
+    except ValidationError:
+        return _parse_one_by_one(items)
+    fixes = []
+    rejected = []
+    for index, ping in enumerate(pings):
+        if math.isfinite(ping.lat) and math.isfinite(ping.lon):
+            fixes.append((index, ping.to_fix()))
+        else:
+            rejected.append((index, "out_of_range"))
+    return fixes, rejected
+
+
+def _parse_one_by_one(items: list[Any]) -> tuple[list[tuple[int, Fix]], list[tuple[int, str]]]:
     fixes: list[tuple[int, Fix]] = []
     rejected: list[tuple[int, str]] = []
     for index, item in enumerate(items):

@@ -46,7 +46,7 @@ IDLE_CHECK_S = 1.0
 RECONNECT_MAX_DELAY_S = 1.0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: creating frozen instances costs ~5x on the ingest hot path
 class PingRow:
     officer_id: int
     recorded_at: datetime
@@ -89,7 +89,7 @@ _CREATE_STAGE = """
 CREATE TEMP TABLE IF NOT EXISTS ping_stage (
     officer_id bigint, recorded_at timestamptz, received_at timestamptz, lat float8, lon float8,
     accuracy_m float8, speed_mps float8, heading_deg float8, altitude_m float8, battery_pct float8,
-    device_id bigint, source text, attributes jsonb
+    device_id bigint, source text, attributes text
 ) ON COMMIT DELETE ROWS
 """
 _INSERT_PINGS = """
@@ -97,11 +97,18 @@ INSERT INTO pings (officer_id, recorded_at, received_at, geog, accuracy_m, speed
                    altitude_m, battery_pct, device_id, source, attributes)
 SELECT officer_id, recorded_at, received_at,
        ST_SetSRID(ST_MakePoint(lon, lat), 4326)::geography,
-       accuracy_m, speed_mps, heading_deg, altitude_m, battery_pct, device_id, source, attributes
+       accuracy_m, speed_mps, heading_deg, altitude_m, battery_pct, device_id, source, attributes::jsonb
 FROM ping_stage
 ON CONFLICT DO NOTHING
-RETURNING officer_id, recorded_at
 """
+# Only when the store refused some rows as duplicates: which staged rows are the stored ones. A row
+# is ours when its received_at matches (each request stamps its own).
+_INSERTED_KEYS = """
+SELECT s.officer_id, s.recorded_at FROM ping_stage s
+JOIN pings p ON p.officer_id = s.officer_id AND p.recorded_at = s.recorded_at AND p.received_at = s.received_at
+"""
+_STAGE_TYPES = ["int8", "timestamptz", "timestamptz", "float8", "float8", "float8", "float8", "float8", "float8",
+                "float8", "int8", "text", "text"]
 _UPSERT_POSITIONS = """
 WITH moved AS (
 INSERT INTO officer_positions AS p (officer_id, geog, recorded_at, received_at, accuracy_m, speed_mps,
@@ -269,14 +276,20 @@ class PingWriter:
         if days:
             await partitions.ensure_partitions(conn, days)
         async with conn.cursor() as cur:
-            async with cur.copy(f"COPY ping_stage ({_STAGE_COLUMNS}) FROM STDIN") as copy:
+            # Binary COPY: about a seventh of the client-side cost of text COPY per row.
+            async with cur.copy(f"COPY ping_stage ({_STAGE_COLUMNS}) FROM STDIN (FORMAT BINARY)") as copy:
+                copy.set_types(_STAGE_TYPES)
                 for r in all_rows:
                     await copy.write_row(
                         (r.officer_id, r.recorded_at, r.received_at, r.lat, r.lon, r.accuracy_m, r.speed_mps,
                          r.heading_deg, r.altitude_m, r.battery_pct, r.device_id, r.source, r.attributes)
                     )
             await cur.execute(_INSERT_PINGS)
-            inserted = {(oid, ts) for oid, ts in await cur.fetchall()}
+            if cur.rowcount == len(all_rows):
+                inserted = {(r.officer_id, r.recorded_at) for r in all_rows}
+            else:
+                await cur.execute(_INSERTED_KEYS)
+                inserted = {(oid, ts) for oid, ts in await cur.fetchall()}
             await cur.execute(_UPSERT_POSITIONS)
             moved = [PositionUpdate(*row) for row in await cur.fetchall()]
         await conn.commit()
