@@ -62,65 +62,103 @@ async def login(base: str) -> str:
         return r.json()["access_token"]
 
 
+def _listen_proc(ws_url: str, token: str, clients: int, measured: int, seconds: float, q) -> None:
+    """The dispatcher clients, in their own process so the load generator does not compete with them.
+    Every client reads every frame; ``measured`` of them also decode it and time each position."""
+
+    async def run() -> dict:
+        latencies: list[float] = []
+        received = 0
+        deadline = time.monotonic() + seconds
+
+        async def listener(measure: bool) -> None:
+            nonlocal received
+            async with websockets.connect(f"{ws_url}/api/v1/live?token={token}", max_size=None) as ws:
+                while time.monotonic() < deadline:
+                    try:
+                        raw = await asyncio.wait_for(ws.recv(), 1.0)
+                    except TimeoutError:
+                        continue
+                    if not measure:
+                        if '"heartbeat"' in raw[:40]:
+                            await ws.send('{"type":"pong"}')
+                        continue
+                    now = time.time()
+                    msg = orjson.loads(raw)
+                    if msg["type"] == "positions":
+                        for p in msg["positions"]:
+                            latencies.append(now - datetime.fromisoformat(p["recorded_at"]).timestamp())
+                            received += 1
+                    elif msg["type"] == "heartbeat":
+                        await ws.send('{"type":"pong"}')
+
+        await asyncio.gather(*(listener(i < measured) for i in range(clients)), return_exceptions=True)
+        return {"latencies": latencies, "received": received}
+
+    q.put(asyncio.run(run()))
+
+
 async def drive(base: str, fleet, seconds: float, ws_url: str | None, clients: int, token: str) -> dict:
-    latencies: list[float] = []
-    received = 0
-    stop = asyncio.Event()
+    import multiprocessing as mp
 
-    async def listener() -> None:
-        nonlocal received
-        async with websockets.connect(f"{ws_url}/api/v1/live?token={token}", max_size=None) as ws:
-            while not stop.is_set():
-                try:
-                    raw = await asyncio.wait_for(ws.recv(), 1.0)
-                except TimeoutError:
-                    continue
-                now = time.time()
-                msg = orjson.loads(raw)
-                if msg["type"] == "positions":
-                    for p in msg["positions"]:
-                        latencies.append(now - datetime.fromisoformat(p["recorded_at"]).timestamp())
-                        received += 1
-                elif msg["type"] == "heartbeat":
-                    await ws.send('{"type":"pong"}')
-
-    listeners = [asyncio.create_task(listener()) for _ in range(clients)] if ws_url else []
-    await asyncio.sleep(1.0 if listeners else 0)
+    q = mp.Queue()
+    proc = None
+    if ws_url:
+        proc = mp.Process(target=_listen_proc, args=(ws_url, token, clients, min(5, clients), seconds + 3, q))
+        proc.start()
+        await asyncio.sleep(2.0)
     walkers = make_walkers(fleet)
     sent = ok = 0
     ack_ms: list[float] = []
-    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=10) as c:
-        sem = asyncio.Semaphore(64)
+    host, port = base.removeprefix("http://").split(":")
+    queue: asyncio.Queue = asyncio.Queue()
 
-        async def one(wk) -> None:
-            nonlocal sent, ok
+    async def connection() -> None:
+        # A bare keep-alive HTTP/1.1 client: httpx would cost more CPU than the server per request.
+        nonlocal sent, ok
+        reader, writer = await asyncio.open_connection(host, int(port))
+        while True:
+            wk = await queue.get()
+            if wk is None:
+                break
             body = orjson.dumps({"lat": round(wk.lat, 6), "lon": round(wk.lon, 6),
                                  "recorded_at": datetime.now(UTC).isoformat()})
-            async with sem:
-                t = time.perf_counter()
-                r = await c.post("/api/v1/pings", content=body, headers={
-                    "Authorization": f"Bearer {wk.officer.token}", "Content-Type": "application/json"})
-                ack_ms.append((time.perf_counter() - t) * 1000)
+            t = time.perf_counter()
+            writer.write(b"POST /api/v1/pings HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer "
+                         + wk.officer.token.encode() + b"\r\nContent-Type: application/json\r\nContent-Length: "
+                         + str(len(body)).encode() + b"\r\n\r\n" + body)
+            status = int((await reader.readline()).split()[1])
+            length = 0
+            while (line := await reader.readline()) not in (b"\r\n", b""):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            payload = await reader.readexactly(length)
+            ack_ms.append((time.perf_counter() - t) * 1000)
             sent += 1
-            ok += r.status_code == 200 and r.json()["accepted"] == 1
+            ok += status == 200 and b'"accepted":1' in payload
+        writer.close()
 
-        started = time.monotonic()
-        tasks = set()
-        while time.monotonic() - started < seconds:
-            tick = time.monotonic()
-            for wk in walkers:
-                wk.step(1.0)
-                t = asyncio.create_task(one(wk))
-                tasks.add(t)
-                t.add_done_callback(tasks.discard)
-                await asyncio.sleep(1.0 / len(walkers))
-            await asyncio.sleep(max(0.0, 1.0 - (time.monotonic() - tick)))
-        await asyncio.gather(*tasks)
-        elapsed = time.monotonic() - started
-    await asyncio.sleep(1.0)
-    stop.set()
-    await asyncio.gather(*listeners, return_exceptions=True)
+    conns = [asyncio.create_task(connection()) for _ in range(32)]
+    started = time.monotonic()
+    k = 0  # pings started so far: officer k % n, paced at n per second in 10 ms steps
+    n = len(walkers)
+    while (elapsed := time.monotonic() - started) < seconds:
+        for _ in range(int(elapsed * n) - k):
+            wk = walkers[k % n]
+            wk.step(1.0)
+            queue.put_nowait(wk)
+            k += 1
+        await asyncio.sleep(0.01)
+    for _ in conns:
+        queue.put_nowait(None)
+    await asyncio.gather(*conns)
+    elapsed = time.monotonic() - started
+    latencies: list[float] = []
+    received = 0
+    if proc is not None:
+        got = await asyncio.get_running_loop().run_in_executor(None, q.get)
+        proc.join()
+        latencies, received = got["latencies"], got["received"]
     return {"sent": sent, "accepted": ok, "seconds": round(elapsed, 1), "pings_per_s": round(ok / elapsed, 1),
             "ack_p50_ms": round(pct(ack_ms, 50), 1), "ack_p99_ms": round(pct(ack_ms, 99), 1),
             "ws_messages": received, "latency_p50_ms": round(pct(latencies, 50) * 1000, 1),
