@@ -28,22 +28,24 @@ from jogo_dispatch.alerts.router import router as alerts_router
 from jogo_dispatch.db import make_engine, make_sessionmaker
 from jogo_dispatch.dispatch import wiring as dispatch_wiring
 from jogo_dispatch.dispatch.router import router as dispatch_router
-from jogo_dispatch.errors import AppError
+from jogo_dispatch.errors import ERROR_RESPONSES, AppError
 from jogo_dispatch.events import EventBus
 from jogo_dispatch.idempotency import PURGE as PURGE_IDEMPOTENCY_KEYS
 from jogo_dispatch.idempotency import IdempotencyMiddleware
 from jogo_dispatch.live.hub import LiveHub
-from jogo_dispatch.live.pubsub import PostgresRelay
 from jogo_dispatch.live.page import router as live_page_router
+from jogo_dispatch.live.pubsub import PostgresRelay
 from jogo_dispatch.live.router import router as live_router
 from jogo_dispatch.logging import configure_logging
-from jogo_dispatch.responders import service as responders
-from jogo_dispatch.responders.router import router as responders_router
-from jogo_dispatch.ops import MetricsMiddleware
 from jogo_dispatch.open311.router import keys_router as api_keys_router
 from jogo_dispatch.open311.router import router as open311_requests_router
+from jogo_dispatch.open311.schemas import PREFIX as OPEN311_PREFIX
+from jogo_dispatch.open311.schemas import error_response as open311_error
+from jogo_dispatch.ops import MetricsMiddleware
 from jogo_dispatch.ops import router as ops_router
 from jogo_dispatch.reports.router import router as reports_router
+from jogo_dispatch.responders import service as responders
+from jogo_dispatch.responders.router import router as responders_router
 from jogo_dispatch.rewards import service as rewards
 from jogo_dispatch.rewards.router import router as rewards_router
 from jogo_dispatch.runtime import Runtime
@@ -107,6 +109,15 @@ async def maintain_partitions(settings: Settings) -> list[str]:
     return dropped
 
 
+async def _device_reload_loop(rt: Runtime) -> None:
+    while True:
+        await asyncio.sleep(rt.auth.DEVICE_RELOAD_S)
+        try:
+            await rt.auth.load_devices()
+        except Exception:  # noqa: BLE001 - kept the previous table; retried next round
+            log.warning("device token reload failed")
+
+
 async def _maintenance_loop(rt: Runtime) -> None:
     """Hourly: ping partitions ahead of time and past retention, expired idempotency keys."""
     while True:
@@ -147,7 +158,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await rt.ingest.load(session)
     await rt.writer.start()
     rt.extras["loop"] = asyncio.get_running_loop()
-    rt.bus.subscribe(lambda e: rt.auth.forget() if e.type == "credentials_changed" else None)
+    rt.bus.subscribe(lambda e: rt.auth.credentials_changed(e.data.get("device_id"))
+                     if e.type == "credentials_changed" else None)
+    await rt.auth.load_devices()
     rt.extras.setdefault("on_false_report", []).append(agencies.false_report_hook(settings, rt.bus))
     rt.extras["officer_channels"] = OfficerChannels(rt.bus)
     rt.extras["hub"] = LiveHub(rt.bus, settings.live_coalesce_s, settings.live_queue_max)
@@ -155,12 +168,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     async with rt.sessions() as session:
         loaded = await responders.rebuild(index, session)
     responders.keep_current(index, rt.bus)
-    rt.writer.add_after_commit(lambda moved: rt.bus.publish("positions", positions=[position_dict(u) for u in moved]))
+    rt.writer.add_after_commit(
+        lambda moved: rt.bus.publish("positions", positions=[position_dict(u) for u in moved]))
     relay = None
     if settings.pubsub == "postgres":
         relay = PostgresRelay(to_libpq_url(settings.database_url or ""), rt.bus)
         await relay.start()
-    tasks = [asyncio.create_task(_maintenance_loop(rt), name="maintenance")]
+    tasks = [asyncio.create_task(_maintenance_loop(rt), name="maintenance"),
+             asyncio.create_task(_device_reload_loop(rt), name="device-tokens")]
     if settings.presence_sweep_s > 0:
         tasks.append(asyncio.create_task(presence_loop(rt, settings.presence_sweep_s), name="presence"))
     if settings.osmand_port:
@@ -182,33 +197,41 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await rt.engine.dispose()
 
 
-def _error_response(exc: AppError) -> JSONResponse:
-    return JSONResponse(exc.body(), status_code=exc.status_code, headers=exc.headers)
+def _error_response(request: Request, status: int, error: dict[str, Any],
+                    headers: dict[str, str] | None = None) -> JSONResponse:
+    """The common error body; under Open311 GeoReport v2's prefix, its own shape (bad input: 400)."""
+    if request.url.path.startswith(OPEN311_PREFIX + "/"):
+        problems = [f"{'.'.join(map(str, d['loc'][1:])) or d['loc'][0]}: {d['msg']}"
+                    for d in error.get("details") or [] if isinstance(d, dict) and d.get("loc")]
+        description = "; ".join(problems) or error["message"]
+        return open311_error(400 if status == 422 else status, description, headers)
+    return JSONResponse({"error": error}, status_code=status, headers=headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
-    async def app_error(_: Request, exc: AppError) -> JSONResponse:
-        return _error_response(exc)
+    async def app_error(request: Request, exc: AppError) -> JSONResponse:
+        return _error_response(request, exc.status_code, exc.body()["error"], exc.headers)
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
-        details = [{"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")} for e in exc.errors()]
-        return JSONResponse(
-            {"error": {"code": "validation_error", "message": "request does not match the schema",
-                       "details": details}},
-            status_code=422,
-        )
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        details = [{"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")}
+                   for e in exc.errors()]
+        return _error_response(request, 422, {"code": "validation_error",
+                                              "message": "request does not match the schema",
+                                              "details": details})
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return JSONResponse({"error": {"code": f"http_{exc.status_code}", "message": str(exc.detail)}},
-                              status_code=exc.status_code, headers=getattr(exc, "headers", None))
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return _error_response(request, exc.status_code, {"code": f"http_{exc.status_code}",
+                                                          "message": str(exc.detail)},
+                               getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", error=repr(exc))
-        return JSONResponse({"error": {"code": "internal_error", "message": "internal error"}}, status_code=500)
+        return JSONResponse({"error": {"code": "internal_error", "message": "internal error"}},
+                            status_code=500)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -217,9 +240,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         title="jogo-dispatch",
         version=__version__,
-        description="Geospatial dispatch engine for police command centres: officer GPS, H3 nearest-responder "
-        "search, citizen reports, dispatch and a live map.",
+        description="Geospatial dispatch engine for police command centres: officer GPS, H3 "
+        "nearest-responder search, citizen reports, dispatch and a live map.",
         lifespan=lifespan,
+        responses=ERROR_RESPONSES,
     )
     app.state.settings = settings
     install_error_handlers(app)

@@ -92,3 +92,25 @@ async def test_me_tells_an_officer_their_duty_status(client, actors):
     await client.put("/api/v1/me/status", headers=headers, json={"status": "off_duty"})
     me = (await client.get("/api/v1/me", headers=headers)).json()
     assert me["duty_status"] == "off_duty" and me["username"].startswith("B")
+
+
+async def test_preloaded_device_tokens_work_and_revocation_removes_them(settings, client, actors):
+    import httpx
+
+    from jogo_dispatch.main import create_app
+
+    admin = await actors.user("admin")
+    oid, _ = await actors.officer()
+    dev = (await client.post(f"/api/v1/officers/{oid}/devices", headers=admin, json={"identifier": "pre-1"})).json()
+    fresh = create_app(settings)
+    async with fresh.router.lifespan_context(fresh):
+        rt = fresh.state.runtime
+        assert any(p.device_id == dev["id"] for p in rt.auth._device_table.values())
+        phone = {"Authorization": f"Bearer {dev['token']}"}
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=fresh), base_url="http://t") as c:
+            r = await c.post("/api/v1/pings", headers=phone, json={"lat": -7.97, "lon": 112.63, "recorded_at": 1e9 + 9e8})
+            assert r.status_code == 200
+            r = await c.delete(f"/api/v1/officers/{oid}/devices/{dev['id']}", headers=admin)
+            assert r.status_code == 200
+            r = await c.post("/api/v1/pings", headers=phone, json={"lat": -7.97, "lon": 112.63, "recorded_at": 1e9})
+            assert r.status_code == 401

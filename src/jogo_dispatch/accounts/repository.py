@@ -21,6 +21,18 @@ async def officer_id_for_user(session: AsyncSession, user_id: int) -> int | None
     return await session.scalar(select(Officer.id).where(Officer.user_id == user_id))
 
 
+async def active_device_principals(session: AsyncSession) -> list[tuple[str, int, int, int | None]]:
+    """(token hash, device id, officer id, user id) of every usable device token."""
+    rows = await session.execute(
+        select(Device.token_hash, Device.id, Device.officer_id, User.id)
+        .join(Officer, Officer.id == Device.officer_id)
+        .outerjoin(User, User.id == Officer.user_id)
+        .where(Device.revoked_at.is_(None), Device.token_hash.is_not(None),
+               (User.id.is_(None)) | (User.is_active.is_(True)))
+    )
+    return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+
 async def officer_status(session: AsyncSession, officer_id: int) -> str | None:
     return await session.scalar(select(Officer.status).where(Officer.id == officer_id))
 

@@ -68,10 +68,14 @@ async def revoke_tokens(session: AsyncSession, user: User) -> None:
 
 
 class Authenticator:
-    """Checks bearer tokens. JWTs are verified offline, then against the user's revocation counter;
-    device tokens against the devices table. Both look-ups are cached briefly per process, so a
-    revocation empties them everywhere through the ``credentials_changed`` event (relayed to the other
-    processes when a pub/sub backend is configured), and at the latest after ``cache_ttl_s``."""
+    """Checks bearer tokens. JWTs are verified offline, then against the user's revocation counter
+    (cached ``cache_ttl_s``); device tokens against an in-memory table of every active device, loaded
+    at start-up and reloaded every ``DEVICE_RELOAD_S`` (a phone's first request must not cost a database
+    round trip: with 100,000 phones nearly every request is some phone's first in a while). A
+    revocation reaches every process through the ``credentials_changed`` event (relayed when a pub/sub
+    backend is configured), and at the latest with the next reload."""
+
+    DEVICE_RELOAD_S = 30.0
 
     def __init__(
         self,
@@ -87,11 +91,31 @@ class Authenticator:
         self._users: dict[int, tuple[float, bool, int]] = {}
         self._devices: dict[str, tuple[float, Principal | None]] = {}
         self._basic: dict[str, tuple[float, Principal]] = {}
+        self._device_table: dict[str, Principal] = {}
 
     def forget(self) -> None:
+        """Drop every cached credential (tests, and as the blunt fallback)."""
         self._users.clear()
         self._devices.clear()
         self._basic.clear()
+        self._device_table = {}
+
+    def credentials_changed(self, device_id: int | None = None) -> None:
+        """A token was revoked somewhere: drop what may now be stale."""
+        self._users.clear()
+        self._basic.clear()
+        self._devices.clear()
+        if device_id is not None:
+            self._device_table = {k: p for k, p in self._device_table.items() if p.device_id != device_id}
+
+    async def load_devices(self) -> int:
+        async with self._sessions() as session:
+            rows = await repo.active_device_principals(session)
+        self._device_table = {
+            token_hash: Principal(user_id or 0, "officer", officer_id, device_id=device_id)
+            for token_hash, device_id, officer_id, user_id in rows
+        }
+        return len(self._device_table)
 
     async def basic(self, username: str, password: str) -> Principal:
         """HTTP Basic credentials, as phone apps send them on every request: either the login's
@@ -133,6 +157,9 @@ class Authenticator:
 
     async def _device_principal(self, token: str) -> Principal:
         key = device_token_hash(token)
+        known = self._device_table.get(key)
+        if known is not None:
+            return known
         now = time.monotonic()
         hit = self._devices.get(key)
         if hit is None or hit[0] <= now:
@@ -145,7 +172,8 @@ class Authenticator:
                     principal = Principal(
                         user.id if user else 0, "officer", device.officer_id, device_id=device.id
                     )
-            hit = (now + self._ttl, principal)
+            # Unknown tokens are re-checked soon: a device registered in another process must work quickly.
+            hit = (now + (self._ttl if principal else 2.0), principal)
             self._devices[key] = hit
         if hit[1] is None:
             raise Unauthorized("unknown or revoked device token", code="invalid_token")
