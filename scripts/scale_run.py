@@ -58,9 +58,8 @@ def seed(url: str, n: int) -> list[str]:
 
 
 def _client_proc(base: str, tokens: list[str], batch: int, rate: float, seconds: float, q: mp.Queue) -> None:
-    """One load process: its share of the officers, uploading batches at the offered rate."""
-    import httpx
-    import orjson
+    """One load process: its share of the officers, uploading batches at the offered rate over bare
+    keep-alive HTTP/1.1 connections (httpx would cost more CPU than the server per request)."""
 
     async def run() -> dict:
         lat0, lon0 = -7.98, 112.63
@@ -68,48 +67,56 @@ def _client_proc(base: str, tokens: list[str], batch: int, rate: float, seconds:
         uploads_per_s = rate / batch
         acks: list[float] = []
         accepted = errors = 0
-        clock = {i: datetime.now(UTC) - timedelta(hours=1) for i in range(n)}
-        limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
-        async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as c:
-            sem = asyncio.Semaphore(64)
+        clock = [time.time() - 3600.0] * n  # each officer's last fix time (epoch seconds)
+        host, port = base.removeprefix("http://").split(":")
+        queue: asyncio.Queue = asyncio.Queue()
 
-            async def upload(i: int) -> None:
-                nonlocal accepted, errors
-                t = clock[i]
-                body = []
-                for j in range(batch):
-                    t += timedelta(seconds=5)
-                    body.append({"lat": lat0 + (i % 300) * 1e-4 + j * 1e-5, "lon": lon0 + (i // 300) * 1e-4,
-                                 "recorded_at": t.isoformat()})
-                clock[i] = t
-                payload = orjson.dumps(body)
-                async with sem:
-                    t0 = time.perf_counter()
-                    try:
-                        r = await c.post("/api/v1/pings", content=payload, headers={
-                            "Authorization": f"Bearer {tokens[i]}", "Content-Type": "application/json"})
-                        if r.status_code == 200:
-                            accepted += r.json()["accepted"]
-                        else:
-                            errors += 1
-                    except httpx.HTTPError:
-                        errors += 1
-                    acks.append((time.perf_counter() - t0) * 1000)
+        def body_for(i: int) -> bytes:
+            t = clock[i]
+            parts = []
+            for j in range(batch):
+                t += 5.0
+                parts.append('{"lat":%.6f,"lon":%.6f,"recorded_at":%.3f}'
+                             % (lat0 + (i % 300) * 1e-4 + j * 1e-5, lon0 + (i // 300) * 1e-4, t))
+            clock[i] = t
+            return ("[" + ",".join(parts) + "]").encode()
 
-            started = time.monotonic()
-            tasks: set[asyncio.Task[None]] = set()
-            k = 0
-            while (elapsed := time.monotonic() - started) < seconds:
-                due = int(elapsed * uploads_per_s) - k
-                for _ in range(max(0, due)):
-                    task = asyncio.create_task(upload(k % n))
-                    tasks.add(task)
-                    task.add_done_callback(tasks.discard)
-                    k += 1
-                await asyncio.sleep(0.005)
-            await asyncio.gather(*tasks)
-            return {"accepted": accepted, "errors": errors, "acks": acks, "uploads": k,
-                    "seconds": time.monotonic() - started}
+        async def connection() -> None:
+            nonlocal accepted, errors
+            reader, writer = await asyncio.open_connection(host, int(port))
+            while (i := await queue.get()) is not None:
+                payload = body_for(i)
+                t0 = time.perf_counter()
+                writer.write(b"POST /api/v1/pings HTTP/1.1\r\nHost: scale\r\nAuthorization: Bearer "
+                             + tokens[i].encode() + b"\r\nContent-Type: application/json\r\nContent-Length: "
+                             + str(len(payload)).encode() + b"\r\n\r\n" + payload)
+                status = int((await reader.readline()).split()[1])
+                length = 0
+                while (line := await reader.readline()) not in (b"\r\n", b""):
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":")[1])
+                answer = await reader.readexactly(length)
+                acks.append((time.perf_counter() - t0) * 1000)
+                if status == 200:
+                    accepted += int(answer.split(b'"accepted":', 1)[1].split(b",", 1)[0])
+                else:
+                    errors += 1
+            writer.close()
+
+        conns = [asyncio.create_task(connection()) for _ in range(32)]
+        started = time.monotonic()
+        k = 0
+        while (elapsed := time.monotonic() - started) < seconds:
+            for _ in range(int(elapsed * uploads_per_s) - k):
+                queue.put_nowait(k % n)
+                k += 1
+            await asyncio.sleep(0.005)
+        backlog = queue.qsize()
+        for _ in conns:
+            queue.put_nowait(None)
+        await asyncio.gather(*conns)
+        return {"accepted": accepted, "errors": errors, "acks": acks, "uploads": k, "backlog_at_end": backlog,
+                "seconds": time.monotonic() - started}
 
     q.put(asyncio.run(run()))
 
@@ -127,7 +134,9 @@ def phase(base: str, tokens: list[str], rate: float, seconds: float, batch: int,
     acks = sorted(a for r in results for a in r["acks"])
     secs = max(r["seconds"] for r in results)
     acc = sum(r["accepted"] for r in results)
-    return {"offered_pings_per_s": rate, "accepted_pings_per_s": round(acc / secs), "errors": sum(r["errors"] for r in results),
+    return {"offered_pings_per_s": rate, "accepted_pings_per_s": round(acc / secs),
+            "errors": sum(r["errors"] for r in results),
+            "backlog_at_end": sum(r["backlog_at_end"] for r in results),
             "uploads": sum(r["uploads"] for r in results), "seconds": round(secs, 1),
             "ack_p50_ms": round(acks[len(acks) // 2], 1) if acks else None,
             "ack_p99_ms": round(acks[int(len(acks) * 0.99) - 1], 1) if acks else None}
