@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import importlib.util
 from typing import Any
 
 import pytest
@@ -9,16 +8,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from jogo_dispatch.agencies.routing import Pack
 from jogo_dispatch.regions import packs
-from jogo_dispatch.schema import MIGRATIONS_DIR
-
-
-def _migration_categories() -> list[tuple[str, str, str, int]]:
-    path = next((MIGRATIONS_DIR / "versions").glob("*_0003_*.py"))
-    spec = importlib.util.spec_from_file_location("migration_0003", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return list(module.CATEGORIES)
+from tests.reports.helpers import CATEGORIES
 
 
 async def restore_catalogue(session: Any) -> None:
@@ -29,7 +19,7 @@ async def restore_catalogue(session: Any) -> None:
         return
     rows = [
         {"code": c, "name_id": i, "name_en": e, "default_priority": p, "sort_order": n}
-        for n, (c, i, e, p) in enumerate(_migration_categories())
+        for n, (c, i, e, p) in enumerate(CATEGORIES)
     ]
     await session.execute(insert(Category).values(rows).on_conflict_do_nothing())
 
