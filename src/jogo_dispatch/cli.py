@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jogo_dispatch.demo import DEMO_PASSWORD
@@ -27,9 +28,22 @@ def _say(msg: str) -> None:
     typer.echo(f"[jogo] {msg}", err=True)
 
 
+def load_settings() -> Settings:
+    """The settings from the environment; a setting the service refuses (in production, no real signing
+    key) ends the command with its message and exit status 2, not a traceback."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        for problem in exc.errors():
+            where = "_".join(str(p) for p in problem["loc"]).upper()
+            msg = str(problem["msg"]).removeprefix("Value error, ")
+            typer.echo(f"error: invalid settings: {f'JOGO_{where}: ' if where else ''}{msg}", err=True)
+        raise typer.Exit(2) from None
+
+
 def resolve_settings() -> Settings:
     """Settings with a database: JOGO_DATABASE_URL, or the project-managed PostGIS under data_dir."""
-    settings = Settings()
+    settings = load_settings()
     if settings.database_url:
         return settings
     from jogo_dispatch.embedded import EmbeddedPostgres
@@ -122,7 +136,8 @@ def create_officer(
     name: Annotated[str, typer.Option()],
     unit_type: Annotated[str, typer.Option(help="car, motorbike or foot")],
     password: Annotated[str | None, typer.Option(help="login password (generated when omitted)")] = None,
-    device_id: Annotated[str | None, typer.Option(help="phone's device identifier (Traccar/OwnTracks id)")] = None,
+    device_id: Annotated[
+        str | None, typer.Option(help="phone's device identifier (Traccar/OwnTracks id)")] = None,
     sector: Annotated[str | None, typer.Option(help="police sector")] = None,
 ) -> None:
     """Create an officer and the officer's login (username = badge)."""
@@ -146,7 +161,8 @@ def create_officer(
         officer_id = _in_session(settings, work)
     except Exception as exc:  # noqa: BLE001
         _fail(exc)
-    typer.echo(f"created officer {badge} (id {officer_id}); login: {badge}" + ("" if password else f" / {pw}"))
+    typer.echo(f"created officer {badge} (id {officer_id}); login: {badge}"
+               + ("" if password else f" / {pw}"))
 
 
 @app.command("create-api-key")
@@ -229,7 +245,8 @@ def run(
     try:
         _wait_ready(base, server)
         typer.echo("")
-        typer.echo(f"  live map:   {base}/map     (login: dispatcher / {DEMO_PASSWORD}; admin / {DEMO_PASSWORD})")
+        typer.echo(f"  live map:   {base}/map     "
+                   f"(login: dispatcher / {DEMO_PASSWORD}; admin / {DEMO_PASSWORD})")
         typer.echo(f"  API docs:   {base}/docs")
         typer.echo(f"  database:   {settings.database_url}")
         typer.echo("  Ctrl-C stops everything.")

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import psycopg
+from pydantic import Field
 from sqlalchemy import DateTime, MetaData, event, func
 from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from jogo_dispatch.errors import Unavailable
+from jogo_dispatch.errors import InvalidInput, Unavailable
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -25,6 +26,12 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+# Every table's id is a BIGINT identity. An id outside 1..2^63-1 names no row, and PostgreSQL fails on it
+# ("bigint out of range") instead of finding nothing: requests are refused before it gets there.
+MAX_ID = 2**63 - 1
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 def utcnow() -> datetime:
@@ -56,6 +63,7 @@ def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
         connect_args=dict(CONNECT_OPTIONS),
     )
     event.listen(engine.sync_engine, "handle_error", _database_unreachable)
+    event.listen(engine.sync_engine, "handle_error", _text_postgres_cannot_store)
     return engine
 
 
@@ -77,6 +85,25 @@ def _database_unreachable(ctx: ExceptionContext) -> None:
     if ctx.is_disconnect or is_unreachable(ctx.original_exception):
         raise Unavailable("database unavailable, retry shortly", code="database_unavailable",
                           headers={"Retry-After": "1"})
+
+
+# 22P05 untranslatable_character ("\u0000 cannot be converted to text" in json), 22021
+# character_not_in_repertoire ("invalid byte sequence ... 0x00").
+_NUL_SQLSTATES = frozenset({"22P05", "22021"})
+
+
+def refuses_nul(exc: BaseException) -> bool:
+    """PostgreSQL cannot store a NUL character in any text or JSON value; psycopg refuses to send one."""
+    if not isinstance(exc, psycopg.DataError):
+        return False
+    return exc.sqlstate in _NUL_SQLSTATES or (exc.sqlstate is None and "NUL" in str(exc))
+
+
+def _text_postgres_cannot_store(ctx: ExceptionContext) -> None:
+    """Any text a client sends (body, form, query, header, credentials, socket message) may carry a NUL
+    character, and every one of them can reach a query: the client's error (400), wherever it surfaces."""
+    if refuses_nul(ctx.original_exception):
+        raise InvalidInput("text must not contain NUL (\\u0000) characters", code="nul_character")
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

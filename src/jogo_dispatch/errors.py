@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel
+
 
 class AppError(Exception):
     status_code = 500
@@ -81,3 +83,22 @@ class RateLimited(AppError):
 class Unavailable(AppError):
     status_code = 503
     code = "unavailable"
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    details: Any = None
+
+
+class ErrorBody(BaseModel):
+    """The body of every error answer (Open311's own routes answer in GeoReport's shape)."""
+
+    error: ErrorDetail
+
+
+# Declared on every operation of the app (create_app), so the schema tells clients what errors look like.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    "4XX": {"model": ErrorBody, "description": "The request was refused: `error.code` says why"},
+    503: {"model": ErrorBody, "description": "The database cannot be reached right now; try again"},
+}

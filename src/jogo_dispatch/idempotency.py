@@ -9,9 +9,8 @@ stored right after the request's own commit: a crash in between would let a retr
 from __future__ import annotations
 
 import hashlib
-from typing import Any
-
 from datetime import datetime
+from typing import Any
 
 import orjson
 from sqlalchemy import DateTime, Integer, LargeBinary, String, Text, text
@@ -21,7 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from jogo_dispatch.db import Base, created_at_column
-
+from jogo_dispatch.http import send_json
 
 
 class IdempotencyKey(Base):
@@ -57,13 +56,6 @@ def _header(scope: Scope, name: bytes) -> bytes | None:
     return None
 
 
-async def _json(send: Send, status: int, body: dict[str, Any]) -> None:
-    payload = orjson.dumps(body)
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]})
-    await send({"type": "http.response.body", "body": payload})
-
-
 async def _caller(runtime: Any, authorization: bytes | None) -> bytes:
     """Scope keys by the user, not the token: a phone that logs in again and retries with its queued
     key must still get the first response."""
@@ -91,7 +83,7 @@ class IdempotencyMiddleware:
             await self.app(scope, receive, send)
             return
         if not 1 <= len(key) <= MAX_KEY:
-            await _json(send, 400, {"error": {"code": "bad_idempotency_key",
+            await send_json(send, 400, {"error": {"code": "bad_idempotency_key",
                                               "message": f"Idempotency-Key must be 1..{MAX_KEY} characters"}})
             return
         who = await _caller(runtime, _header(scope, b"authorization"))
@@ -102,7 +94,7 @@ class IdempotencyMiddleware:
             row = None if claimed else (await conn.execute(_FETCH, {"k": digest})).first()
         if row is not None:
             if row.completed_at is None:
-                await _json(send, 409, {"error": {"code": "request_in_progress",
+                await send_json(send, 409, {"error": {"code": "request_in_progress",
                                                   "message": "a request with this Idempotency-Key is still running"}})
                 return
             headers = [(k.encode(), v.encode()) for k, v in row.headers] + [(b"idempotent-replayed", b"true")]

@@ -30,6 +30,7 @@ from jogo_dispatch.dispatch import wiring as dispatch_wiring
 from jogo_dispatch.dispatch.router import router as dispatch_router
 from jogo_dispatch.errors import ERROR_RESPONSES, AppError
 from jogo_dispatch.events import EventBus
+from jogo_dispatch.http import BodyLimitMiddleware
 from jogo_dispatch.idempotency import PURGE as PURGE_IDEMPOTENCY_KEYS
 from jogo_dispatch.idempotency import IdempotencyMiddleware
 from jogo_dispatch.live.hub import LiveHub
@@ -43,6 +44,7 @@ from jogo_dispatch.open311.schemas import PREFIX as OPEN311_PREFIX
 from jogo_dispatch.open311.schemas import error_response as open311_error
 from jogo_dispatch.ops import MetricsMiddleware
 from jogo_dispatch.ops import router as ops_router
+from jogo_dispatch.reports.router import FORM_FIELDS_BYTES as REPORT_FORM_FIELDS_BYTES
 from jogo_dispatch.reports.router import router as reports_router
 from jogo_dispatch.responders import service as responders
 from jogo_dispatch.responders.router import router as responders_router
@@ -248,6 +250,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     app.add_middleware(IdempotencyMiddleware)
+    # A report carries its photo: that one path may send more than the rest.
+    report_bytes = max(settings.max_body_bytes, settings.photo_max_bytes + REPORT_FORM_FIELDS_BYTES)
+    app.add_middleware(BodyLimitMiddleware, default=settings.max_body_bytes,
+                       limits={"/api/v1/reports": report_bytes})
     app.add_middleware(MetricsMiddleware)
     for router in (ops_router, accounts_router, tracking_router, alerts_router, phones_router, stream_router,
                    live_router, live_page_router, responders_router, agencies_router, open311_router,

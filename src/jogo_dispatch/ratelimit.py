@@ -1,4 +1,5 @@
-"""Rate limits on citizens' reports and SOS presses, per account and per device.
+"""Rate limits on citizens' reports and SOS presses, per account and per device, and on failed logins, per
+username and per client address.
 
 Fixed windows: a counter per (key, window) goes up on every attempt, and an attempt that takes it past the
 limit is refused with 429 ``rate_limited`` and ``Retry-After`` = seconds until the window ends (a burst can
@@ -10,7 +11,12 @@ nothing else is needed), in this process's memory (``ratelimit_backend=memory``,
 Redis (``redis``). When the counter store cannot be reached the request is let through: an SOS must never
 fail because a limiter is down.
 
-Routes use the dependencies ``ReportRateLimit`` and ``SosRateLimit``; other code calls ``check``.
+Failed logins are counted only when they fail, and a username (or address) with ``login_limit_per_user``
+(``login_limit_per_ip``) failures in the current window is refused before its password is even checked, so
+guessing stops at the limit whatever the guesses are; a correct password under the limit is never refused.
+
+Routes use the dependencies ``ReportRateLimit`` and ``SosRateLimit``; other code calls ``check``; logins go
+through ``guard_login``.
 """
 
 from __future__ import annotations
@@ -20,10 +26,10 @@ import contextlib
 import hashlib
 import math
 import time
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 import structlog
@@ -32,16 +38,18 @@ from sqlalchemy import BigInteger, DateTime, Integer, String, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import Mapped, mapped_column
 
+from jogo_dispatch.accounts.phones import normalise_phone
 from jogo_dispatch.accounts.security import Principal
 from jogo_dispatch.db import Base
 from jogo_dispatch.deps import RuntimeDep, get_principal
-from jogo_dispatch.errors import RateLimited
+from jogo_dispatch.errors import RateLimited, Unauthorized
 from jogo_dispatch.runtime import Runtime
 from jogo_dispatch.settings import Settings
 
 log = structlog.get_logger(__name__)
 
 EXTRA = "ratelimiter"
+T = TypeVar("T")
 PURGE_EVERY_S = 300.0
 
 
@@ -67,6 +75,9 @@ class Counter(Protocol):
     async def hit(self, keys: Sequence[str], bucket: int, window_s: int) -> list[int]:
         """Add one to each key's counter of window ``bucket``; return the new counts in order."""
 
+    async def peek(self, keys: Sequence[str], bucket: int) -> list[int]:
+        """Each key's counter of window ``bucket``, unchanged."""
+
 
 class MemoryCounter:
     def __init__(self) -> None:
@@ -87,6 +98,9 @@ class MemoryCounter:
             out.append(self._counts[k])
         return out
 
+    async def peek(self, keys: Sequence[str], bucket: int) -> list[int]:
+        return [self._counts.get((key, bucket), 0) for key in keys]
+
     def clear(self) -> None:
         self._counts.clear()
         self._expiry.clear()
@@ -96,6 +110,8 @@ _HIT = text(
     "INSERT INTO rate_limit_hits (key, bucket, hits, expires_at) "
     "SELECT k, :bucket, 1, :expires_at FROM unnest(CAST(:keys AS varchar[])) AS k "
     "ON CONFLICT (key, bucket) DO UPDATE SET hits = rate_limit_hits.hits + 1 RETURNING key, hits")
+_PEEK = text(
+    "SELECT key, hits FROM rate_limit_hits WHERE bucket = :bucket AND key = ANY(CAST(:keys AS varchar[]))")
 _PURGE = text("DELETE FROM rate_limit_hits WHERE expires_at < now()")
 
 
@@ -112,6 +128,12 @@ class PostgresCounter:
             rows = await conn.execute(_HIT, {"keys": list(keys), "bucket": bucket, "expires_at": expires_at})
             counts = {r.key: r.hits for r in rows}
         return [counts[k] for k in keys]
+
+    async def peek(self, keys: Sequence[str], bucket: int) -> list[int]:
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(_PEEK, {"keys": list(keys), "bucket": bucket})
+            counts = {r.key: r.hits for r in rows}
+        return [counts.get(k, 0) for k in keys]
 
     async def purge(self) -> int:
         async with self._engine.begin() as conn:
@@ -185,6 +207,16 @@ class RedisCounter:
                 raise
         return [int(r) for r in replies[0::2]]
 
+    async def peek(self, keys: Sequence[str], bucket: int) -> list[int]:
+        async with self._lock:
+            try:
+                replies = await asyncio.wait_for(
+                    self._pipeline([("GET", f"jogo:rl:{key}:{bucket}") for key in keys]), self._timeout)
+            except BaseException:
+                await self.close()
+                raise
+        return [int(r) if r is not None else 0 for r in replies]
+
     async def close(self) -> None:
         if self._conn is not None:
             _, writer = self._conn
@@ -198,8 +230,9 @@ class RateLimiter:
     def __init__(self, counter: Counter) -> None:
         self.counter = counter
 
-    async def check(self, limits: Sequence[Limit], now: float | None = None) -> None:
-        """Count one attempt against every limit; raise RateLimited if any is exceeded."""
+    async def check(self, limits: Sequence[Limit], now: float | None = None, *, count: bool = True) -> None:
+        """Count one attempt against every limit; raise RateLimited if any is exceeded. ``count=False``: only
+        look, and raise if one more attempt would exceed a limit."""
         active = [lim for lim in limits if lim.limit > 0]
         if not active:
             return
@@ -207,12 +240,15 @@ class RateLimiter:
         for window_s in sorted({lim.window_s for lim in active}):
             group = [lim for lim in active if lim.window_s == window_s]
             bucket = int(now // window_s)
+            keys = [lim.key for lim in group]
             try:
-                counts = await self.counter.hit([lim.key for lim in group], bucket, window_s)
+                counts = await (self.counter.hit(keys, bucket, window_s) if count
+                                else self.counter.peek(keys, bucket))
             except Exception as exc:  # noqa: BLE001 - fail open, see the module docstring
                 log.warning("rate limiter unavailable; request let through", error=repr(exc))
                 return
-            over = [(lim, n) for lim, n in zip(group, counts, strict=True) if n > lim.limit]
+            attempt = 0 if count else 1
+            over = [(lim, n) for lim, n in zip(group, counts, strict=True) if n + attempt > lim.limit]
             if over:
                 lim, n = over[0]
                 retry_after = max(1, math.ceil((bucket + 1) * window_s - now))
@@ -269,6 +305,34 @@ def limits_for(settings: Settings, scope: str, account: str | None, device: str 
 async def check(rt: Runtime, scope: str, account: str | None, device: str | None,
                 extra: Sequence[Limit] = ()) -> None:
     await limiter_of(rt).check([*limits_for(rt.settings, scope, account, device), *extra])
+
+
+def login_limits(settings: Settings, username: str, client_ip: str | None) -> list[Limit]:
+    """Failed-login limits of a username (however a phone number is typed) and of a client address."""
+    try:
+        who = normalise_phone(username)
+    except ValueError:
+        who = username.strip().lower()
+    window = settings.login_limit_window_s
+    out = [Limit(f"login:user:{hashlib.sha256(who.encode()).hexdigest()[:32]}",
+                 settings.login_limit_per_user, window, "username")]
+    if client_ip:
+        out.append(Limit(f"login:ip:{client_ip}", settings.login_limit_per_ip, window, "address"))
+    return out
+
+
+async def guard_login(rt: Runtime, username: str, client_ip: str | None,
+                      attempt: Callable[[], Awaitable[T]]) -> T:
+    """Run ``attempt`` (a password check) unless the username or the address has used up its failures; a
+    wrong password counts as one. 429 ``rate_limited`` with ``Retry-After`` once over."""
+    limiter, limits = limiter_of(rt), login_limits(rt.settings, username, client_ip)
+    await limiter.check(limits, count=False)
+    try:
+        return await attempt()
+    except Unauthorized as exc:
+        if exc.code == "bad_credentials":
+            await limiter.check(limits)
+        raise
 
 
 def _dependency(scope: str) -> Callable[..., Coroutine[Any, Any, None]]:

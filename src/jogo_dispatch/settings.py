@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     access_token_ttl_s: int = 12 * 3600
     auth_cache_ttl_s: float = Field(60.0, description="how long a checked token is trusted before re-checking")
     jwt_algorithm: str = "HS256"
+    login_limit_window_s: int = Field(900, gt=0, description="window of the failed-login limits")
+    login_limit_per_user: int = Field(5, ge=0, description="failed logins per window for one username, after "
+                                      "which it is refused until the window ends (0 = no limit)")
+    login_limit_per_ip: int = Field(50, ge=0, description="failed logins per window from one client address")
 
     # --- ingest filters
     max_batch: int = Field(1000, description="most pings in one POST /api/v1/pings body")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
 from jogo_dispatch.accounts import repository as repo
@@ -11,14 +11,20 @@ from jogo_dispatch.accounts.schemas import MeOut, TokenOut, UserCreate, UserOut
 from jogo_dispatch.db import after_commit
 from jogo_dispatch.deps import Admin, CurrentUser, RuntimeDep, SessionDep
 from jogo_dispatch.errors import NotFound
+from jogo_dispatch.ratelimit import guard_login
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
 
 @router.post("/auth/token", response_model=TokenOut)
-async def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], rt: RuntimeDep, session: SessionDep) -> TokenOut:
-    """OAuth2 password flow. Officers log in with their badge as username."""
-    principal = await service.login(session, rt.passwords, form.username, form.password)
+async def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], request: Request, rt: RuntimeDep,
+                session: SessionDep) -> TokenOut:
+    """OAuth2 password flow. Officers log in with their badge as username. After ``login_limit_per_user``
+    wrong passwords for a username (``login_limit_per_ip`` from one address) within
+    ``login_limit_window_s``, 429 ``rate_limited`` with ``Retry-After`` until the window ends."""
+    client_ip = request.client.host if request.client else None
+    principal = await guard_login(rt, form.username, client_ip,
+                                  lambda: service.login(session, rt.passwords, form.username, form.password))
     access, ttl = rt.tokens.issue(principal)
     return TokenOut(access_token=access, expires_in=ttl, role=principal.role)
 
@@ -37,8 +43,9 @@ async def revoke(me: CurrentUser, rt: RuntimeDep, session: SessionDep) -> None:
 async def me(p: CurrentUser, session: SessionDep) -> MeOut:
     user = await repo.user_by_id(session, p.user_id)
     status = await repo.officer_status(session, p.officer_id) if p.officer_id is not None else None
-    return MeOut(user_id=p.user_id, role=p.role, officer_id=p.officer_id, username=user.username if user else None,
-                 full_name=user.full_name if user else None, duty_status=status)
+    return MeOut(user_id=p.user_id, role=p.role, officer_id=p.officer_id,
+                 username=user.username if user else None, full_name=user.full_name if user else None,
+                 duty_status=status)
 
 
 @router.post("/users", response_model=UserOut, status_code=201)

@@ -123,15 +123,22 @@ class Authenticator:
         of the pair) so a phone posting every few seconds costs one argon2 run per cache period."""
         if password.startswith(DEVICE_TOKEN_PREFIX):
             return await self._device_principal(password)
-        key = device_token_hash(f"{username}\x00{password}")
-        now = time.monotonic()
-        hit = self._basic.get(key)
-        if hit is not None and hit[0] > now:
-            return hit[1]
+        known = self.known_basic(username, password)
+        if known is not None:
+            return known
         async with self._sessions() as session:
             principal = await login(session, self._passwords, username, password)
-        self._basic[key] = (now + 60 * self._ttl, principal)
+        self._basic[self._basic_key(username, password)] = (time.monotonic() + 60 * self._ttl, principal)
         return principal
+
+    def known_basic(self, username: str, password: str) -> Principal | None:
+        """These Basic credentials passed the password check a moment ago (nothing is being guessed)."""
+        hit = self._basic.get(self._basic_key(username, password))
+        return hit[1] if hit is not None and hit[0] > time.monotonic() else None
+
+    @staticmethod
+    def _basic_key(username: str, password: str) -> str:
+        return device_token_hash(f"{username}\x00{password}")
 
     async def principal(self, token: str | None) -> Principal:
         if not token:

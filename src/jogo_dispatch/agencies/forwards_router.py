@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from jogo_dispatch.accounts.security import Principal
 from jogo_dispatch.agencies import forwards
 from jogo_dispatch.agencies.forward_schemas import AgencyUserIn, CloseIn, DeliveryIn, ForwardIn, NoteIn
+from jogo_dispatch.db import Id
 from jogo_dispatch.deps import Admin, Dispatcher, RuntimeDep, SessionDep, require_roles
 
 router = APIRouter(prefix="/api/v1", tags=["forwards"])
@@ -17,7 +18,7 @@ InboxFilter = Literal["open", "unacknowledged", "all", "pending", "sent", "faile
 
 
 @router.post("/incidents/{incident_id}/forwards", status_code=201)
-async def post_forwards(incident_id: int, rt: RuntimeDep, session: SessionDep, me: Dispatcher,
+async def post_forwards(incident_id: Id, rt: RuntimeDep, session: SessionDep, me: Dispatcher,
                         response: Response, data: ForwardIn | None = None) -> dict[str, Any]:
     """Forward the incident to ``agency_ids`` or, without them, to its routing targets. One forward per
     incident and agency: forwarding again to an agency is idempotent (the existing forward comes back in
@@ -35,13 +36,13 @@ async def post_forwards(incident_id: int, rt: RuntimeDep, session: SessionDep, m
 
 
 @router.get("/incidents/{incident_id}/forwards")
-async def get_forwards(incident_id: int, session: SessionDep, _: Dispatcher) -> dict[str, Any]:
+async def get_forwards(incident_id: Id, session: SessionDep, _: Dispatcher) -> dict[str, Any]:
     """Every forward of the incident: send state, failures, acknowledgement, notes and audit trail."""
     return {"incident_id": incident_id, "items": await forwards.of_incident(session, incident_id)}
 
 
 @router.post("/forwards/{forward_id}/retry")
-async def retry_forward(forward_id: int, rt: RuntimeDep, session: SessionDep,
+async def retry_forward(forward_id: Id, rt: RuntimeDep, session: SessionDep,
                         me: Dispatcher) -> dict[str, Any]:
     """Send a failed forward's webhook again (its attempts start over)."""
     f = await forwards.retry(session, rt.bus, forward_id, me.user_id)
@@ -59,25 +60,25 @@ async def get_inbox(session: SessionDep, me: AgencyLogin, status: InboxFilter = 
 
 
 @router.get("/agency/forwards/{forward_id}")
-async def get_agency_forward(forward_id: int, session: SessionDep, me: AgencyLogin) -> dict[str, Any]:
+async def get_agency_forward(forward_id: Id, session: SessionDep, me: AgencyLogin) -> dict[str, Any]:
     return await forwards.agency_view(session, me, forward_id)
 
 
 @router.post("/agency/forwards/{forward_id}/ack")
-async def ack_forward(forward_id: int, rt: RuntimeDep, session: SessionDep,
+async def ack_forward(forward_id: Id, rt: RuntimeDep, session: SessionDep,
                       me: AgencyLogin) -> dict[str, Any]:
     """The agency has taken it (again: no change; closed: 409)."""
     return forwards.forward_dict(await forwards.acknowledge(session, rt.bus, me, forward_id))
 
 
 @router.post("/agency/forwards/{forward_id}/notes", status_code=201)
-async def post_forward_note(forward_id: int, data: NoteIn, session: SessionDep,
+async def post_forward_note(forward_id: Id, data: NoteIn, session: SessionDep,
                             me: AgencyLogin) -> dict[str, Any]:
     return forwards.note_dict(await forwards.add_note(session, me, forward_id, data.text))
 
 
 @router.post("/agency/forwards/{forward_id}/close")
-async def close_forward(forward_id: int, rt: RuntimeDep, session: SessionDep, me: AgencyLogin,
+async def close_forward(forward_id: Id, rt: RuntimeDep, session: SessionDep, me: AgencyLogin,
                         data: CloseIn | None = None) -> dict[str, Any]:
     """The agency is done with it (an optional closing ``note``)."""
     f = await forwards.close(session, rt.bus, me, forward_id, data.note if data else None)
@@ -87,7 +88,7 @@ async def close_forward(forward_id: int, rt: RuntimeDep, session: SessionDep, me
 # -- agencies (admin) -------------------------------------------------------------------------------------
 
 @router.post("/agencies/{agency_id}/users", status_code=201)
-async def post_agency_user(agency_id: int, data: AgencyUserIn, rt: RuntimeDep, session: SessionDep,
+async def post_agency_user(agency_id: Id, data: AgencyUserIn, rt: RuntimeDep, session: SessionDep,
                            me: Admin) -> dict[str, Any]:
     """A login (role ``agency``) that sees and answers this agency's forwards only."""
     user, agency = await forwards.create_agency_user(session, rt.passwords, agency_id, username=data.username,
@@ -98,14 +99,14 @@ async def post_agency_user(agency_id: int, data: AgencyUserIn, rt: RuntimeDep, s
 
 
 @router.get("/agencies/{agency_id}/users")
-async def get_agency_users(agency_id: int, session: SessionDep, _: Admin) -> dict[str, Any]:
+async def get_agency_users(agency_id: Id, session: SessionDep, _: Admin) -> dict[str, Any]:
     return {"agency_id": agency_id,
             "items": [{"id": u.id, "username": u.username, "full_name": u.full_name, "is_active": u.is_active}
                       for u in await forwards.agency_users(session, agency_id)]}
 
 
 @router.put("/agencies/{agency_id}/delivery")
-async def put_delivery(agency_id: int, data: DeliveryIn, session: SessionDep, me: Admin) -> dict[str, Any]:
+async def put_delivery(agency_id: Id, data: DeliveryIn, session: SessionDep, me: Admin) -> dict[str, Any]:
     """How the agency receives new forwards: ``inbox``, ``webhook`` (needs ``webhook_url``) or ``both``.
     Seeding the region pack again resets it to the pack's."""
     url = str(data.webhook_url) if data.webhook_url else None

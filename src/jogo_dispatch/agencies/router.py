@@ -4,7 +4,6 @@ import dataclasses
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
-from fastapi.responses import JSONResponse
 
 from jogo_dispatch.accounts.security import Principal
 from jogo_dispatch.agencies import repository as repo
@@ -20,7 +19,9 @@ from jogo_dispatch.agencies.schemas import (
     RuleOut,
     WarningsOut,
 )
+from jogo_dispatch.db import Id
 from jogo_dispatch.deps import Admin, CurrentUser, Dispatcher, RuntimeDep, SessionDep, Watcher, require_roles
+from jogo_dispatch.open311.schemas import OPEN311_ERRORS, PREFIX, error_response
 from jogo_dispatch.regions import packs
 
 router = APIRouter(prefix="/api/v1", tags=["agencies"])
@@ -88,12 +89,12 @@ async def post_rule(data: RuleIn, rt: RuntimeDep, session: SessionDep, me: Admin
 
 
 @router.put("/routing-rules/{rule_id}", response_model=RuleOut)
-async def put_rule(rule_id: int, data: RuleIn, session: SessionDep, me: Admin) -> RuleOut:
+async def put_rule(rule_id: Id, data: RuleIn, session: SessionDep, me: Admin) -> RuleOut:
     return RuleOut.model_validate(await service.update_rule(session, rule_id, data, me.user_id))
 
 
 @router.delete("/routing-rules/{rule_id}", status_code=204)
-async def delete_rule(rule_id: int, session: SessionDep, me: Admin) -> Response:
+async def delete_rule(rule_id: Id, session: SessionDep, me: Admin) -> Response:
     await service.delete_rule(session, rule_id, me.user_id)
     return Response(status_code=204)
 
@@ -126,7 +127,7 @@ async def get_appeals(
 
 
 @router.post("/appeals/{appeal_id}/decide", response_model=AppealOut)
-async def decide_appeal(appeal_id: int, data: DecisionIn, rt: RuntimeDep, session: SessionDep,
+async def decide_appeal(appeal_id: Id, data: DecisionIn, rt: RuntimeDep, session: SessionDep,
                         me: Dispatcher) -> AppealOut:
     """``grant`` reopens the account and clears its strikes; ``uphold`` keeps it blocked."""
     appeal = await service.decide_appeal(session, rt.bus, appeal_id, data.decision, data.note, me.user_id)
@@ -135,18 +136,14 @@ async def decide_appeal(appeal_id: int, data: DecisionIn, rt: RuntimeDep, sessio
 
 # -- Open311 GeoReport v2: the service catalogue ----------------------------------------------------------
 
-open311_router = APIRouter(prefix="/open311/v2", tags=["open311"])
-
-
-def _open311_error(status: int, description: str) -> JSONResponse:
-    return JSONResponse([{"code": status, "description": description}], status_code=status)
+open311_router = APIRouter(prefix=PREFIX, tags=["open311"], responses=OPEN311_ERRORS)
 
 
 @open311_router.get("/services.json")
 async def open311_services(session: SessionDep, jurisdiction_id: str | None = None, lang: Lang = "id") -> Any:
     """Every service (= report category) a request can be filed under."""
     if jurisdiction_id is not None and jurisdiction_id not in packs.available():
-        return _open311_error(404, f"unknown jurisdiction_id {jurisdiction_id!r}")
+        return error_response(404, f"unknown jurisdiction_id {jurisdiction_id!r}")
     return packs.open311_services(tuple(await repo.catalogue(session)), lang)
 
 
@@ -155,8 +152,8 @@ async def open311_service_definition(service_code: str, session: SessionDep,
                                      jurisdiction_id: str | None = None, lang: Lang = "id") -> Any:
     """The extra attributes a request of this service may carry."""
     if jurisdiction_id is not None and jurisdiction_id not in packs.available():
-        return _open311_error(404, f"unknown jurisdiction_id {jurisdiction_id!r}")
+        return error_response(404, f"unknown jurisdiction_id {jurisdiction_id!r}")
     found = next((c for c in await repo.catalogue(session) if c.code == service_code), None)
     if found is None:
-        return _open311_error(404, f"unknown service_code {service_code!r}")
+        return error_response(404, f"unknown service_code {service_code!r}")
     return packs.open311_definition(found, lang)

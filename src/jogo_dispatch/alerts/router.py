@@ -5,6 +5,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from jogo_dispatch.alerts import service
+from jogo_dispatch.db import Id
 from jogo_dispatch.deps import Dispatcher, RuntimeDep, SessionDep, Watcher
 
 router = APIRouter(prefix="/api/v1", tags=["alerts"])
@@ -17,5 +18,5 @@ async def list_alerts(session: SessionDep, _: Watcher) -> list[dict[str, Any]]:
 
 
 @router.post("/alerts/{alert_id}/ack")
-async def ack_alert(alert_id: int, rt: RuntimeDep, session: SessionDep, me: Dispatcher) -> dict[str, Any]:
+async def ack_alert(alert_id: Id, rt: RuntimeDep, session: SessionDep, me: Dispatcher) -> dict[str, Any]:
     return service.alert_dict(await service.acknowledge(session, rt.bus, alert_id, me.user_id))

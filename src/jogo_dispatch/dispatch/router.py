@@ -5,6 +5,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
+from jogo_dispatch.db import Id
 from jogo_dispatch.deps import CurrentOfficer, CurrentUser, Dispatcher, RuntimeDep, SessionDep, Watcher
 from jogo_dispatch.dispatch import offers, service
 from jogo_dispatch.dispatch import repository as repo
@@ -55,7 +56,7 @@ async def list_incidents(
 
 
 @router.get("/incidents/{incident_id}")
-async def get_incident(incident_id: int, rt: RuntimeDep, session: SessionDep, _: Watcher) -> dict[str, Any]:
+async def get_incident(incident_id: Id, rt: RuntimeDep, session: SessionDep, _: Watcher) -> dict[str, Any]:
     """The incident with its CAD timestamps, reports and offers; while it waits for an officer, also the
     nearest available ones."""
     incident = await service.get_incident(session, incident_id)
@@ -71,14 +72,14 @@ async def get_incident(incident_id: int, rt: RuntimeDep, session: SessionDep, _:
 
 
 @router.get("/incidents/{incident_id}/timeline")
-async def get_timeline(incident_id: int, session: SessionDep, _: Watcher) -> dict[str, Any]:
+async def get_timeline(incident_id: Id, session: SessionDep, _: Watcher) -> dict[str, Any]:
     """Every audited change of the incident, its offers and its reports, oldest first."""
     return {"incident_id": incident_id, "items": await service.timeline(session, incident_id)}
 
 
 @router.post("/incidents/{incident_id}/status")
 async def post_status(
-    incident_id: int, data: StatusChangeIn, rt: RuntimeDep, session: SessionDep, me: CurrentUser
+    incident_id: Id, data: StatusChangeIn, rt: RuntimeDep, session: SessionDep, me: CurrentUser
 ) -> dict[str, Any]:
     """Progress of an incident: the assigned officer reports ``en_route``, ``on_scene``, ``resolved``; a
     dispatcher may also ``verify`` and ``cancel``. Resolving or cancelling frees the officer."""
@@ -90,7 +91,7 @@ async def post_status(
 
 @router.post("/incidents/{incident_id}/dispatch", status_code=201)
 async def post_dispatch(
-    incident_id: int, rt: RuntimeDep, session: SessionDep, me: Dispatcher, data: DispatchIn | None = None
+    incident_id: Id, rt: RuntimeDep, session: SessionDep, me: Dispatcher, data: DispatchIn | None = None
 ) -> dict[str, Any]:
     """Offer the incident to ``officer_id`` or, without one, to the nearest available officer. The officer
     has ``offer_timeout_s`` to accept; a decline or silence passes it to the next nearest."""
@@ -100,7 +101,7 @@ async def post_dispatch(
 
 
 @router.post("/incidents/{incident_id}/merge")
-async def post_merge(incident_id: int, data: MergeIn, rt: RuntimeDep, session: SessionDep,
+async def post_merge(incident_id: Id, data: MergeIn, rt: RuntimeDep, session: SessionDep,
                      me: Dispatcher) -> dict[str, Any]:
     """Fold ``other_incident_id`` into this incident (its reports move here; it is cancelled)."""
     kept = await service.merge(session, rt.bus, incident_id, data.other_incident_id, me.user_id, data.reason)
@@ -108,7 +109,7 @@ async def post_merge(incident_id: int, data: MergeIn, rt: RuntimeDep, session: S
 
 
 @router.post("/incidents/{incident_id}/split", status_code=201)
-async def post_split(incident_id: int, data: SplitIn, rt: RuntimeDep, session: SessionDep,
+async def post_split(incident_id: Id, data: SplitIn, rt: RuntimeDep, session: SessionDep,
                      me: Dispatcher) -> dict[str, Any]:
     """Move ``report_ids`` to a new incident; returns the new incident."""
     created = await service.split(session, rt.bus, incident_id, data.report_ids, me.user_id, data.reason)
@@ -127,14 +128,14 @@ async def my_offers(
 
 
 @router.post("/offers/{offer_id}/accept")
-async def accept_offer(offer_id: int, rt: RuntimeDep, session: SessionDep,
+async def accept_offer(offer_id: Id, rt: RuntimeDep, session: SessionDep,
                        me: CurrentOfficer) -> dict[str, Any]:
     offer, incident = await offers.accept(session, rt.bus, offer_id, me.officer_id, me.user_id)
     return {**service.offer_dict(offer), "incident": await service.incident_view(session, incident)}
 
 
 @router.post("/offers/{offer_id}/decline")
-async def decline_offer(offer_id: int, rt: RuntimeDep, session: SessionDep, me: CurrentOfficer,
+async def decline_offer(offer_id: Id, rt: RuntimeDep, session: SessionDep, me: CurrentOfficer,
                         data: OfferAnswerIn | None = None) -> dict[str, Any]:
     offer, following = await offers.decline(session, rt.bus, rt.extras["index"], rt.settings, offer_id,
                                              me.officer_id, me.user_id, data.reason if data else None)
@@ -142,7 +143,7 @@ async def decline_offer(offer_id: int, rt: RuntimeDep, session: SessionDep, me: 
 
 
 @router.post("/offers/{offer_id}/cancel")
-async def cancel_offer(offer_id: int, rt: RuntimeDep, session: SessionDep, me: Dispatcher,
+async def cancel_offer(offer_id: Id, rt: RuntimeDep, session: SessionDep, me: Dispatcher,
                        data: OfferAnswerIn | None = None) -> dict[str, Any]:
     """Withdraw a pending offer (e.g. to send someone else)."""
     offer = await offers.cancel(session, rt.bus, offer_id, me.user_id, data.reason if data else None)

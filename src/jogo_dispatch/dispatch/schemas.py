@@ -4,6 +4,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from jogo_dispatch.db import Id
+
 Reason = Annotated[str | None, Field(max_length=1000)]
 
 
@@ -19,20 +21,20 @@ class StatusChangeIn(BaseModel):
 class DispatchIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    officer_id: int | None = Field(None, description="offer to this officer; default: the nearest available")
+    officer_id: Id | None = Field(None, description="offer to this officer; default: the nearest available")
 
 
 class MergeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    other_incident_id: int = Field(description="this incident is folded into the one in the path")
+    other_incident_id: Id = Field(description="this incident is folded into the one in the path")
     reason: Reason = None
 
 
 class SplitIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    report_ids: list[int] = Field(min_length=1, max_length=200, description="reports moved to a new incident")
+    report_ids: list[Id] = Field(min_length=1, max_length=200, description="reports moved to a new incident")
     reason: Reason = None
 
 

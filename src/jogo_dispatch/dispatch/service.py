@@ -13,6 +13,7 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from jogo_dispatch import timerange
 from jogo_dispatch.accounts.security import Principal
 from jogo_dispatch.db import after_commit, session_scope
 from jogo_dispatch.dispatch import audit
@@ -447,20 +448,9 @@ async def nearest_for(
             "shortfall_reason": found.shortfall_reason}
 
 
-def stats_window(since: datetime | None, until: datetime | None) -> tuple[datetime, datetime]:
-    until = until or utcnow()
-    since = since or until - timedelta(days=7)
-    if since.tzinfo is None or until.tzinfo is None:
-        raise InvalidInput("since and until need a time zone (e.g. ...Z or +07:00)", code="bad_time_range")
-    if since >= until:
-        raise InvalidInput("since must be before until", code="bad_time_range")
-    if until - since > MAX_STATS_SPAN:
-        raise InvalidInput("a statistics window covers at most 366 days", code="bad_time_range")
-    return since, until
-
-
 async def stats(session: AsyncSession, since: datetime | None, until: datetime | None) -> dict[str, Any]:
-    since, until = stats_window(since, until)
+    since, until = timerange.window(since, until, default=timedelta(days=7), max_span=MAX_STATS_SPAN,
+                                    what="a statistics window")
     return {"since": since.isoformat(), "until": until.isoformat(), **await repo.stats(session, since, until)}
 
 

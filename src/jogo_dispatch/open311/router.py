@@ -14,11 +14,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from jogo_dispatch.db import Id
 from jogo_dispatch.deps import Admin, RuntimeDep, SessionDep
 from jogo_dispatch.errors import AppError
 from jogo_dispatch.open311 import service
+from jogo_dispatch.open311.schemas import OPEN311_ERRORS, PREFIX, error_response
 
-router = APIRouter(prefix="/open311/v2", tags=["open311"])
+router = APIRouter(prefix=PREFIX, tags=["open311"], responses=OPEN311_ERRORS)
 
 
 class ApiKeyIn(BaseModel):
@@ -26,10 +28,6 @@ class ApiKeyIn(BaseModel):
 
     label: str = Field(min_length=1, max_length=100, description="who the key is for")
 FORM_MAX_FIELDS = 100
-
-
-def error_response(status: int, description: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse([{"code": status, "description": description}], status_code=status, headers=headers)
 
 
 async def _answer(session: Any, work: Awaitable[list[dict[str, Any]]], status: int = 200) -> JSONResponse:
@@ -123,6 +121,6 @@ async def post_api_key(data: ApiKeyIn, session: SessionDep, _: Admin) -> dict[st
 
 
 @keys_router.delete("/{key_id}")
-async def revoke_api_key(key_id: int, session: SessionDep, _: Admin) -> dict[str, Any]:
+async def revoke_api_key(key_id: Id, session: SessionDep, _: Admin) -> dict[str, Any]:
     """Revoke a key: requests with it get 403 from now on."""
     return _key_dict(await service.revoke_api_key(session, key_id))

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
 from jogo_dispatch.accounts.security import Principal
+from jogo_dispatch.db import Id
 from jogo_dispatch.deps import CurrentUser, Dispatcher, RuntimeDep, SessionDep
 from jogo_dispatch.errors import Forbidden, InvalidInput
 from jogo_dispatch.http import parse_json, read_body
@@ -132,7 +133,7 @@ def _may_view(me: Principal) -> None:
 
 
 @router.get("/reports/{report_id}")
-async def get_report(report_id: int, session: SessionDep, me: CurrentUser) -> dict[str, Any]:
+async def get_report(report_id: Id, session: SessionDep, me: CurrentUser) -> dict[str, Any]:
     """A report: its author sees it as in ``/reports/mine``, dispatchers see everything."""
     _may_view(me)
     report = await service.get_report(session, report_id, me)
@@ -144,7 +145,7 @@ async def get_report(report_id: int, session: SessionDep, me: CurrentUser) -> di
 
 @router.get("/reports/{report_id}/photo", response_class=FileResponse,
             responses={200: {"content": {"image/jpeg": {}, "image/png": {}}}})
-async def get_photo(report_id: int, rt: RuntimeDep, session: SessionDep, me: CurrentUser) -> Response:
+async def get_photo(report_id: Id, rt: RuntimeDep, session: SessionDep, me: CurrentUser) -> Response:
     _may_view(me)
     report = await service.get_report(session, report_id, me)
     path, media_type = service.photo_file(rt.settings, report)
@@ -152,7 +153,7 @@ async def get_photo(report_id: int, rt: RuntimeDep, session: SessionDep, me: Cur
 
 
 @router.post("/reports/{report_id}/verify")
-async def verify(report_id: int, rt: RuntimeDep, session: SessionDep, me: Dispatcher,
+async def verify(report_id: Id, rt: RuntimeDep, session: SessionDep, me: Dispatcher,
                  data: VerifyIn | None = None) -> dict[str, Any]:
     """The report is real: it is linked to the incident named, to the open incident it belongs to, or to a
     new incident (status ``verified``)."""
@@ -164,7 +165,7 @@ async def verify(report_id: int, rt: RuntimeDep, session: SessionDep, me: Dispat
 
 
 @router.post("/reports/{report_id}/reject")
-async def reject(report_id: int, data: RejectIn, rt: RuntimeDep, session: SessionDep,
+async def reject(report_id: Id, data: RejectIn, rt: RuntimeDep, session: SessionDep,
                  me: Dispatcher) -> dict[str, Any]:
     """``not_incident``: genuine but nothing for the command centre. ``false``: a false report, recorded
     against the reporter."""
@@ -173,7 +174,9 @@ async def reject(report_id: int, data: RejectIn, rt: RuntimeDep, session: Sessio
     return service.report_dict(report)
 
 
-@router.post("/sos", status_code=201, dependencies=[SosRateLimit])
+@router.post("/sos", status_code=201, dependencies=[SosRateLimit],
+             responses={200: {"description": "The caller's SOS is still open: that one, at the new "
+                                              "position"}})
 async def post_sos(data: SosIn, request: Request, response: Response, rt: RuntimeDep, session: SessionDep,
                    me: ActiveCitizen) -> dict[str, Any]:
     """One press: a priority-1 incident at the caller's position, shown to the dispatchers at once with the
@@ -188,14 +191,14 @@ async def post_sos(data: SosIn, request: Request, response: Response, rt: Runtim
 
 
 @router.post("/sos/{sos_id}/location")
-async def post_sos_location(sos_id: int, data: SosLocationIn, rt: RuntimeDep, session: SessionDep,
+async def post_sos_location(sos_id: Id, data: SosLocationIn, rt: RuntimeDep, session: SessionDep,
                             me: Citizen) -> dict[str, Any]:
     """The caller's live position: kept as a trail; the incident follows the newest fix."""
     return await service.sos_location(session, rt.bus, rt.settings, me, sos_id, data)
 
 
 @router.get("/sos/{sos_id}")
-async def get_sos(sos_id: int, session: SessionDep, me: CurrentUser) -> dict[str, Any]:
+async def get_sos(sos_id: Id, session: SessionDep, me: CurrentUser) -> dict[str, Any]:
     """An SOS with its trail: for its caller and for dispatchers."""
     _may_view(me)
     return await service.sos_view(session, me, sos_id)

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from jogo_dispatch.accounts.phones import normalise_phone  # noqa: F401 - re-exported
+from jogo_dispatch.db import Id
 
 Lat = Annotated[float, Field(ge=-90, le=90)]
 Lon = Annotated[float, Field(ge=-180, le=180)]
@@ -55,7 +56,7 @@ class ReportIn(BaseModel):
 class VerifyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    incident_id: int | None = Field(None, description="link to this open incident instead of looking for one")
+    incident_id: Id | None = Field(None, description="link to this open incident instead of looking for one")
     note: str | None = Field(None, max_length=1000)
 
 

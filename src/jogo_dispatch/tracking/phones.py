@@ -14,20 +14,37 @@ import structlog
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
 
+from jogo_dispatch.accounts.security import DEVICE_TOKEN_PREFIX
 from jogo_dispatch.alerts.service import raise_alert
 from jogo_dispatch.db import session_scope
 from jogo_dispatch.deps import RuntimeDep
 from jogo_dispatch.errors import InvalidInput, NotFound, Unauthorized
 from jogo_dispatch.http import parse_json, read_body
+from jogo_dispatch.ratelimit import guard_login
 from jogo_dispatch.runtime import Runtime
 from jogo_dispatch.tracking.devices import KnownDevice
 from jogo_dispatch.tracking.filters import Fix
 from jogo_dispatch.tracking.ingest import IngestResult
-from jogo_dispatch.tracking.protocols import DeviceFix, parse_osmand_json, parse_osmand_params, parse_owntracks
+from jogo_dispatch.tracking.protocols import (
+    DeviceFix,
+    parse_osmand_json,
+    parse_osmand_params,
+    parse_owntracks,
+)
 
 log = structlog.get_logger(__name__)
 router = APIRouter(tags=["phone protocols"])
 basic = HTTPBasic(auto_error=False, realm="jogo-dispatch")
+
+
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    return value
 
 
 def _attributes(fix: DeviceFix) -> str | None:
@@ -36,7 +53,9 @@ def _attributes(fix: DeviceFix) -> str | None:
         value = getattr(fix, key)
         if value is not None:
             extra[key] = value
-    return orjson.dumps(extra, default=str).decode() if extra else None
+    # jsonb cannot hold a NUL character: one stray NUL from a phone would fail the whole group commit, and
+    # with it every other officer's pings in that batch.
+    return orjson.dumps(_without_nul(extra), default=str).decode() if extra else None
 
 
 def to_fix(fix: DeviceFix, now: datetime) -> Fix | None:
@@ -132,20 +151,28 @@ async def owntracks(
     if creds is None:
         raise Unauthorized("HTTP Basic credentials required", code="credentials_required",
                            headers={"WWW-Authenticate": 'Basic realm="jogo-dispatch"'})
-    principal = await rt.auth.basic(creds.username, creds.password)
+    # A badge and a password not checked a moment ago: the failed-login limits of /api/v1/auth/token (a
+    # device token is random, and a phone already known keeps posting while someone guesses its badge).
+    if creds.password.startswith(DEVICE_TOKEN_PREFIX) or rt.auth.known_basic(creds.username, creds.password):
+        principal = await rt.auth.basic(creds.username, creds.password)
+    else:
+        principal = await guard_login(rt, creds.username, request.client.host if request.client else None,
+                                      lambda: rt.auth.basic(creds.username, creds.password))
     if principal.role != "officer" or principal.officer_id is None:
         raise Unauthorized("these credentials are not an officer's", code="not_an_officer",
                            headers={"WWW-Authenticate": 'Basic realm="jogo-dispatch"'})
     user, device = _owntracks_identity(request)
     message = parse_owntracks(await read_body(request, rt.settings.max_body_bytes), user=user, device=device)
     if message.fix is not None:
-        dev = await _owntracks_device(rt, message.fix, user, device, principal.officer_id, principal.device_id)
+        dev = await _owntracks_device(rt, message.fix, user, device, principal.officer_id,
+                                      principal.device_id)
         await ingest_device_fixes(rt, [(message.fix, dev)], "owntracks")
     return Response(b"[]", media_type="application/json")
 
 
 async def _owntracks_device(
-    rt: Runtime, fix: DeviceFix, user: str | None, device: str | None, officer_id: int, token_device: int | None
+    rt: Runtime, fix: DeviceFix, user: str | None, device: str | None, officer_id: int,
+    token_device: int | None,
 ) -> KnownDevice:
     candidates = [c for c in (fix.device_id, device, fix.attributes.get("tid")) if isinstance(c, str) and c]
     dev = await rt.devices.find_first(candidates)

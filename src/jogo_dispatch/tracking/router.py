@@ -5,7 +5,7 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Request
 
-from jogo_dispatch.db import after_commit
+from jogo_dispatch.db import Id, after_commit
 from jogo_dispatch.deps import Admin, CurrentOfficer, Dispatcher, RuntimeDep, SessionDep, Watcher
 from jogo_dispatch.errors import InvalidInput, NotFound, PayloadTooLarge
 from jogo_dispatch.http import parse_json, read_body
@@ -65,7 +65,7 @@ async def post_officer(data: OfficerCreate, rt: RuntimeDep, session: SessionDep,
 
 @router.get("/officers/{officer_id}/track")
 async def get_track(
-    officer_id: int, session: SessionDep, _: Dispatcher,
+    officer_id: Id, session: SessionDep, _: Dispatcher,
     since: datetime | None = None, until: datetime | None = None,
 ) -> dict[str, Any]:
     """GeoJSON FeatureCollection: the LineString of the track, then each fix as a Point."""
@@ -83,7 +83,7 @@ async def get_positions(
 
 @router.put("/officers/{officer_id}/status", response_model=OfficerOut)
 async def put_officer_status(
-    officer_id: int, data: StatusIn, rt: RuntimeDep, session: SessionDep, _: Dispatcher
+    officer_id: Id, data: StatusIn, rt: RuntimeDep, session: SessionDep, _: Dispatcher
 ) -> OfficerOut:
     officer = await service.set_status(session, rt.bus, officer_id, data.status)
     return OfficerOut.model_validate(officer, from_attributes=True)
@@ -98,21 +98,21 @@ async def put_my_status(data: StatusIn, rt: RuntimeDep, session: SessionDep, me:
 
 
 @router.get("/officers/{officer_id}/devices", response_model=list[DeviceOut])
-async def get_devices(officer_id: int, session: SessionDep, _: Admin) -> list[DeviceOut]:
+async def get_devices(officer_id: Id, session: SessionDep, _: Admin) -> list[DeviceOut]:
     if await repo.officer(session, officer_id) is None:
         raise NotFound(f"officer {officer_id} not found")
     return [DeviceOut.model_validate(d, from_attributes=True) for d in await repo.devices_of(session, officer_id)]
 
 
 @router.post("/officers/{officer_id}/devices", response_model=DeviceCreated, status_code=201)
-async def post_device(officer_id: int, data: DeviceCreate, session: SessionDep, _: Admin) -> DeviceCreated:
+async def post_device(officer_id: Id, data: DeviceCreate, session: SessionDep, _: Admin) -> DeviceCreated:
     device, token = await service.register_device(session, officer_id, data)
     return DeviceCreated(**DeviceOut.model_validate(device, from_attributes=True).model_dump(), token=token)
 
 
 @router.delete("/officers/{officer_id}/devices/{device_id}", response_model=DeviceOut)
 async def delete_device(
-    officer_id: int, device_id: int, rt: RuntimeDep, session: SessionDep, _: Admin
+    officer_id: Id, device_id: Id, rt: RuntimeDep, session: SessionDep, _: Admin
 ) -> DeviceOut:
     device = await service.revoke_device(session, officer_id, device_id)
     after_commit(session, lambda: rt.bus.publish("credentials_changed", device_id=device_id))

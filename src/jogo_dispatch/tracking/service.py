@@ -8,8 +8,9 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from jogo_dispatch import timerange
 from jogo_dispatch.accounts import service as accounts
-from jogo_dispatch.accounts.security import Passwords, new_device_token, device_token_hash
+from jogo_dispatch.accounts.security import Passwords, device_token_hash, new_device_token
 from jogo_dispatch.db import after_commit
 from jogo_dispatch.errors import Conflict, InvalidInput, NotFound
 from jogo_dispatch.events import EventBus
@@ -82,7 +83,8 @@ def officer_view(row: Any, settings: Settings, now: datetime) -> OfficerOut:
     seen = data.get("recorded_at")
     online = seen is not None and (now - seen).total_seconds() <= settings.online_after_s
     battery = data.get("battery_pct")
-    return OfficerOut(**data, online=online, low_battery=battery is not None and battery < settings.low_battery_pct)
+    return OfficerOut(**data, online=online,
+                      low_battery=battery is not None and battery < settings.low_battery_pct)
 
 
 async def list_officers(session: AsyncSession, settings: Settings) -> list[OfficerOut]:
@@ -119,20 +121,17 @@ async def track_geojson(
 ) -> dict[str, Any]:
     if await repo.officer(session, officer_id) is None:
         raise NotFound(f"officer {officer_id} not found")
-    until = until or datetime.now(UTC)
-    since = since or until - timedelta(hours=12)
-    if since >= until:
-        raise InvalidInput("since must be before until", code="bad_time_range")
-    if until - since > MAX_TRACK_SPAN:
-        raise InvalidInput("a track covers at most 7 days", code="bad_time_range")
+    since, until = timerange.window(since, until, default=timedelta(hours=12), max_span=MAX_TRACK_SPAN,
+                                    what="a track")
     rows = await repo.track(session, officer_id, since, until, MAX_TRACK_POINTS)
     points = [
         {
             "type": "Feature",
             "geometry": {"type": "Point", "coordinates": [r.lon, r.lat]},
             "properties": {
-                "recorded_at": r.recorded_at.isoformat(), "accuracy_m": r.accuracy_m, "speed_mps": r.speed_mps,
-                "heading_deg": r.heading_deg, "altitude_m": r.altitude_m, "battery_pct": r.battery_pct,
+                "recorded_at": r.recorded_at.isoformat(), "accuracy_m": r.accuracy_m,
+                "speed_mps": r.speed_mps, "heading_deg": r.heading_deg, "altitude_m": r.altitude_m,
+                "battery_pct": r.battery_pct,
                 "source": r.source,
             },
         }

@@ -1,0 +1,155 @@
+"""Who may call what: one entry per (method, path) of the app, shared by the authorization matrix and the
+fuzzer (which authenticates each operation as the first role listed for it).
+
+A new route without an entry here fails tests/security/test_authz_matrix.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from fastapi.routing import iter_route_contexts
+
+ROLES = ("citizen", "officer", "dispatcher", "agency", "admin")
+CALLERS = ("anonymous", *ROLES)
+
+PUBLIC = "public"  # anyone, no login needed
+OWN_AUTH = "own_auth"  # not a bearer login: an Open311 api_key, a registered device id, or HTTP Basic
+ANY = ROLES  # any login
+
+D = ("dispatcher", "admin")
+W = ("dispatcher", "admin", "agency")
+A = ("admin",)
+C = ("citizen",)
+O = ("officer",)  # noqa: E741
+
+Access = str | tuple[str, ...]
+
+ACCESS: dict[tuple[str, str], Access] = {
+    # -- framework pages and operations
+    ("GET", "/openapi.json"): PUBLIC,
+    ("GET", "/docs"): PUBLIC,
+    ("GET", "/docs/oauth2-redirect"): PUBLIC,
+    ("GET", "/redoc"): PUBLIC,
+    ("GET", "/healthz"): PUBLIC,
+    ("GET", "/readyz"): PUBLIC,
+    ("GET", "/metrics"): PUBLIC,
+    # -- browser pages and their files
+    ("GET", "/map"): PUBLIC,
+    ("GET", "/static/live/{path:path}"): PUBLIC,
+    ("GET", "/app"): PUBLIC,
+    ("GET", "/app/"): PUBLIC,
+    ("GET", "/app/manifest.webmanifest"): PUBLIC,
+    ("GET", "/app/sw.js"): PUBLIC,
+    ("GET", "/static/app/{path:path}"): PUBLIC,
+    # -- accounts
+    ("POST", "/api/v1/auth/token"): PUBLIC,
+    ("POST", "/api/v1/auth/revoke"): ANY,
+    ("GET", "/api/v1/me"): ANY,
+    ("POST", "/api/v1/users"): A,
+    ("POST", "/api/v1/citizens"): PUBLIC,
+    # -- tracking
+    ("POST", "/api/v1/pings"): O,
+    ("GET", "/api/v1/officers"): W,
+    ("POST", "/api/v1/officers"): A,
+    ("GET", "/api/v1/officers/{officer_id}/track"): D,
+    ("GET", "/api/v1/positions"): W,
+    ("PUT", "/api/v1/officers/{officer_id}/status"): D,
+    ("PUT", "/api/v1/me/status"): O,
+    ("GET", "/api/v1/officers/{officer_id}/devices"): A,
+    ("POST", "/api/v1/officers/{officer_id}/devices"): A,
+    ("DELETE", "/api/v1/officers/{officer_id}/devices/{device_id}"): A,
+    ("GET", "/osmand"): OWN_AUTH,
+    ("POST", "/osmand"): OWN_AUTH,
+    ("PUT", "/osmand"): OWN_AUTH,
+    ("POST", "/owntracks"): OWN_AUTH,
+    # -- alerts, responders
+    ("GET", "/api/v1/alerts"): W,
+    ("POST", "/api/v1/alerts/{alert_id}/ack"): D,
+    ("GET", "/api/v1/responders/nearest"): D,
+    # -- agencies, routing, strikes
+    ("GET", "/api/v1/agencies"): W,
+    ("GET", "/api/v1/police-sectors"): W,
+    ("GET", "/api/v1/categories"): PUBLIC,
+    ("GET", "/api/v1/route"): D,
+    ("GET", "/api/v1/routing-rules"): A,
+    ("POST", "/api/v1/routing-rules"): A,
+    ("PUT", "/api/v1/routing-rules/{rule_id}"): A,
+    ("DELETE", "/api/v1/routing-rules/{rule_id}"): A,
+    ("GET", "/api/v1/me/warnings"): ANY,
+    ("POST", "/api/v1/appeals"): C,
+    ("GET", "/api/v1/appeals"): D,
+    ("POST", "/api/v1/appeals/{appeal_id}/decide"): D,
+    # -- reports and SOS
+    ("POST", "/api/v1/reports"): C,
+    ("GET", "/api/v1/reports/mine"): C,
+    ("GET", "/api/v1/reports"): D,
+    ("GET", "/api/v1/reports/{report_id}"): ("citizen", *W),
+    ("GET", "/api/v1/reports/{report_id}/photo"): ("citizen", *W),
+    ("POST", "/api/v1/reports/{report_id}/verify"): D,
+    ("POST", "/api/v1/reports/{report_id}/reject"): D,
+    ("POST", "/api/v1/sos"): C,
+    ("POST", "/api/v1/sos/{sos_id}/location"): C,
+    ("GET", "/api/v1/sos/{sos_id}"): ("citizen", *W),
+    # -- incidents and dispatch
+    ("GET", "/api/v1/incidents"): W,
+    ("GET", "/api/v1/incidents/{incident_id}"): W,
+    ("GET", "/api/v1/incidents/{incident_id}/timeline"): W,
+    ("POST", "/api/v1/incidents/{incident_id}/status"): (*D, "officer"),
+    ("POST", "/api/v1/incidents/{incident_id}/dispatch"): D,
+    ("POST", "/api/v1/incidents/{incident_id}/merge"): D,
+    ("POST", "/api/v1/incidents/{incident_id}/split"): D,
+    ("GET", "/api/v1/me/offers"): O,
+    ("POST", "/api/v1/offers/{offer_id}/accept"): O,
+    ("POST", "/api/v1/offers/{offer_id}/decline"): O,
+    ("POST", "/api/v1/offers/{offer_id}/cancel"): D,
+    ("POST", "/api/v1/dispatch/batch"): D,
+    ("GET", "/api/v1/stats"): D,
+    # -- forwards and the agency inbox
+    ("POST", "/api/v1/incidents/{incident_id}/forwards"): D,
+    ("GET", "/api/v1/incidents/{incident_id}/forwards"): D,
+    ("POST", "/api/v1/forwards/{forward_id}/retry"): D,
+    ("GET", "/api/v1/agency/inbox"): ("agency",),
+    ("GET", "/api/v1/agency/forwards/{forward_id}"): ("agency",),
+    ("POST", "/api/v1/agency/forwards/{forward_id}/ack"): ("agency",),
+    ("POST", "/api/v1/agency/forwards/{forward_id}/notes"): ("agency",),
+    ("POST", "/api/v1/agency/forwards/{forward_id}/close"): ("agency",),
+    ("POST", "/api/v1/agencies/{agency_id}/users"): A,
+    ("GET", "/api/v1/agencies/{agency_id}/users"): A,
+    ("PUT", "/api/v1/agencies/{agency_id}/delivery"): A,
+    # -- Open311
+    ("GET", "/open311/v2/services.json"): PUBLIC,
+    ("GET", "/open311/v2/services/{service_code}.json"): PUBLIC,
+    ("POST", "/open311/v2/requests.json"): OWN_AUTH,
+    ("GET", "/open311/v2/requests.json"): PUBLIC,
+    ("GET", "/open311/v2/requests/{service_request_id}.json"): PUBLIC,
+    ("GET", "/open311/v2/requests/{service_request_id}.xml"): PUBLIC,
+    ("GET", "/open311/v2/requests.xml"): PUBLIC,
+    ("POST", "/open311/v2/requests.xml"): PUBLIC,
+    ("GET", "/api/v1/api-keys"): A,
+    ("POST", "/api/v1/api-keys"): A,
+    ("DELETE", "/api/v1/api-keys/{key_id}"): A,
+    # -- rewards
+    ("GET", "/api/v1/me/points"): C,
+    ("GET", "/api/v1/rewards/leaderboard"): PUBLIC,
+}
+
+
+def http_routes(app: Any) -> Iterator[tuple[str, str]]:
+    """(method, path) of every HTTP route of the app, websockets left out. HEAD is answered by the GET
+    handler wherever a route lists both, so it shares the GET entry."""
+    for route in iter_route_contexts(app.routes):
+        methods = route.methods
+        if not methods:  # websocket routes
+            continue
+        for method in sorted(methods):
+            if method == "HEAD" and "GET" in methods:
+                continue
+            yield method, str(route.path)
+
+
+def caller_for(method: str, path: str) -> str | None:
+    """The role the fuzzer logs in as for an operation (None: no bearer token)."""
+    access = ACCESS[(method.upper(), path)]
+    return access[0] if isinstance(access, tuple) else None
