@@ -265,8 +265,13 @@ def format_inprocess(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def run_postgis_and_http(sizes: Sequence[int], queries: int, k: int = 5, seed: int = 20250601,
-                         admin_url: str = "postgresql://postgres@127.0.0.1:5432/postgres") -> dict[str, Any]:
+def run_postgis_and_http(
+    sizes: Sequence[int],
+    queries: int,
+    k: int = 5,
+    seed: int = 20250601,
+    admin_url: str = "postgresql://postgres@127.0.0.1:5432/postgres",
+) -> dict[str, Any]:
     """PostGIS KNN (the same SQL as ``method=postgis``) and the HTTP endpoint, on a scratch database
     filled with the same kind of fleet; the server runs as a separate process."""
     import time as _time
@@ -286,46 +291,80 @@ def run_postgis_and_http(sizes: Sequence[int], queries: int, k: int = 5, seed: i
     try:
         upgrade_head(url)
         with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute("INSERT INTO users (username, password_hash, role) VALUES ('dispatcher', %s, 'dispatcher')",
-                         (Passwords().hash("bench-pw"),))
+            conn.execute(
+                "INSERT INTO users (username, password_hash, role) VALUES ('dispatcher', %s, 'dispatcher')",
+                (Passwords().hash("bench-pw"),),
+            )
         for n in sizes:
             with psycopg.connect(url, autocommit=True) as conn:
                 conn.execute("TRUNCATE officers, officer_positions CASCADE")
-                with conn.cursor().copy("COPY officers (id, badge, name, unit_type, status) FROM STDIN") as cp:
+                with conn.cursor().copy(
+                    "COPY officers (id, badge, name, unit_type, status) FROM STDIN"
+                ) as cp:
                     for i in range(1, n + 1):
-                        cp.write_row((i, f"B{i}", f"Officer {i}", ("car", "motorbike", "foot")[i % 3],
-                                      "available" if i % 5 else "busy"))
+                        cp.write_row(
+                            (
+                                i,
+                                f"B{i}",
+                                f"Officer {i}",
+                                ("car", "motorbike", "foot")[i % 3],
+                                "available" if i % 5 else "busy",
+                            )
+                        )
                 conn.execute("SELECT setval(pg_get_serial_sequence('officers', 'id'), %s)", (n,))
                 lat0, lon0 = (MALANG_BOX[0] + MALANG_BOX[2]) / 2, (MALANG_BOX[1] + MALANG_BOX[3]) / 2
                 spread = 0.1 if n <= 10_000 else 0.5
                 with conn.cursor().copy(
-                        "COPY officer_positions (officer_id, geog, recorded_at, received_at) FROM STDIN") as cp:
+                    "COPY officer_positions (officer_id, geog, recorded_at, received_at) FROM STDIN"
+                ) as cp:
                     for i in range(1, n + 1):
                         lat, lon = lat0 + rng.uniform(-spread, spread), lon0 + rng.uniform(-spread, spread)
                         cp.write_row((i, f"SRID=4326;POINT({lon} {lat})", "now", "now"))
                 conn.execute("ANALYZE officer_positions")
-                qs = [(lat0 + rng.uniform(-spread, spread), lon0 + rng.uniform(-spread, spread))
-                      for _ in range(min(queries, 500))]
+                qs = [
+                    (lat0 + rng.uniform(-spread, spread), lon0 + rng.uniform(-spread, spread))
+                    for _ in range(min(queries, 500))
+                ]
                 # The same statement as responders.service.search_postgis.
                 sql = str(_KNN.compile(compile_kwargs={"literal_binds": False})).replace("%", "%%")
-                sql = sql.replace(":lat", "%(lat)s").replace(":lon", "%(lon)s").replace(
-                    ":statuses", "%(statuses)s").replace(":unit", "%(unit)s").replace(":maxd", "%(maxd)s").replace(
-                    ":seen_after", "%(seen_after)s").replace(":pool", "%(pool)s").replace(":k", "%(k)s")
+                sql = (
+                    sql.replace(":lat", "%(lat)s")
+                    .replace(":lon", "%(lon)s")
+                    .replace(":statuses", "%(statuses)s")
+                    .replace(":unit", "%(unit)s")
+                    .replace(":maxd", "%(maxd)s")
+                    .replace(":seen_after", "%(seen_after)s")
+                    .replace(":pool", "%(pool)s")
+                    .replace(":k", "%(k)s")
+                )
                 times = []
                 for lat, lon in qs:
                     t = _time.perf_counter()
-                    conn.execute(sql, {"lat": lat, "lon": lon, "statuses": ["available"], "unit": None,
-                                       "maxd": None, "seen_after": "-infinity", "pool": k * 4 + 16,
-                                       "k": k}).fetchall()
+                    conn.execute(
+                        sql,
+                        {
+                            "lat": lat,
+                            "lon": lon,
+                            "statuses": ["available"],
+                            "unit": None,
+                            "maxd": None,
+                            "seen_after": "-infinity",
+                            "pool": k * 4 + 16,
+                            "k": k,
+                        },
+                    ).fetchall()
                     times.append((_time.perf_counter() - t) * 1e6)
                 times.sort()
                 row = out.setdefault(str(n), {})
                 row["postgis_knn_p50_us"] = times[len(times) // 2]
                 row["postgis_knn_p99_us"] = times[int(len(times) * 0.99) - 1]
                 row.update(_http_latency(url, qs, k))
-                print(f"postgis/http {n}: knn p50 {row['postgis_knn_p50_us']:.0f} µs p99 "
-                      f"{row['postgis_knn_p99_us']:.0f} µs; http p50 {row['http_p50_ms']:.2f} ms "
-                      f"p99 {row['http_p99_ms']:.2f} ms", flush=True)
+                print(
+                    f"postgis/http {n}: knn p50 {row['postgis_knn_p50_us']:.0f} µs p99 "
+                    f"{row['postgis_knn_p99_us']:.0f} µs; http p50 {row['http_p50_ms']:.2f} ms "
+                    f"p99 {row['http_p99_ms']:.2f} ms",
+                    flush=True,
+                )
     finally:
         with psycopg.connect(admin_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -342,9 +381,16 @@ def _http_latency(url: str, qs: Sequence[tuple[float, float]], k: int) -> dict[s
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    env = {**os.environ, "JOGO_DATABASE_URL": url, "JOGO_LOG_LEVEL": "WARNING", "JOGO_OSMAND_PORT": "",
-           "JOGO_PRESENCE_SWEEP_S": "0"}
-    proc = subprocess.Popen([sys.executable, "-m", "jogo_dispatch.cli", "serve", "--port", str(port)], env=env)
+    env = {
+        **os.environ,
+        "JOGO_DATABASE_URL": url,
+        "JOGO_LOG_LEVEL": "WARNING",
+        "JOGO_OSMAND_PORT": "",
+        "JOGO_PRESENCE_SWEEP_S": "0",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jogo_dispatch.cli", "serve", "--port", str(port)], env=env
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         with httpx.Client(base_url=base, timeout=10) as c:
@@ -355,14 +401,18 @@ def _http_latency(url: str, qs: Sequence[tuple[float, float]], k: int) -> dict[s
                 except httpx.HTTPError:
                     pass
                 _time.sleep(0.1)
-            token = c.post("/api/v1/auth/token", data={"username": "dispatcher", "password": "bench-pw"}).json()
+            token = c.post(
+                "/api/v1/auth/token", data={"username": "dispatcher", "password": "bench-pw"}
+            ).json()
             headers = {"Authorization": f"Bearer {token['access_token']}"}
             for lat, lon in qs[:20]:  # warm-up
                 c.get("/api/v1/responders/nearest", params={"lat": lat, "lon": lon, "k": k}, headers=headers)
             times = []
             for lat, lon in qs:
                 t = _time.perf_counter()
-                r = c.get("/api/v1/responders/nearest", params={"lat": lat, "lon": lon, "k": k}, headers=headers)
+                r = c.get(
+                    "/api/v1/responders/nearest", params={"lat": lat, "lon": lon, "k": k}, headers=headers
+                )
                 times.append((_time.perf_counter() - t) * 1000)
                 assert r.status_code == 200, r.text
     finally:
@@ -393,8 +443,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--seed", type=int, default=20250601)
     parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
-    parser.add_argument("--postgis", action="store_true",
-                        help="also measure PostGIS KNN and the HTTP endpoint (needs the local PostgreSQL)")
+    parser.add_argument(
+        "--postgis",
+        action="store_true",
+        help="also measure PostGIS KNN and the HTTP endpoint (needs the local PostgreSQL)",
+    )
     args = parser.parse_args(argv)
     if args.queries < 1 or args.repeats < 1:
         parser.error("--queries and --repeats must be >= 1")

@@ -17,7 +17,9 @@ def _url() -> str:
     if not url:
         url = Settings().database_url
     if not url:
-        raise SystemExit("set JOGO_DATABASE_URL (or use `jogo-dispatch migrate`, which knows the embedded one)")
+        raise SystemExit(
+            "set JOGO_DATABASE_URL (or use `jogo-dispatch migrate`, which knows the embedded one)"
+        )
     return to_sqlalchemy_url(url)
 
 

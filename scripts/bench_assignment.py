@@ -75,8 +75,11 @@ def timed(fn: Callable[[], Any], repeat: int) -> tuple[Any, dict[str, float]]:
         t = time.perf_counter()
         result = fn()
         times.append((time.perf_counter() - t) * 1000.0)
-    return result, {"median_ms": round(statistics.median(times), 3), "best_ms": round(min(times), 3),
-                    "worst_ms": round(max(times), 3)}
+    return result, {
+        "median_ms": round(statistics.median(times), 3),
+        "best_ms": round(min(times), 3),
+        "worst_ms": round(max(times), 3),
+    }
 
 
 def summary(plan: asg.Plan) -> dict[str, Any]:
@@ -85,7 +88,8 @@ def summary(plan: asg.Plan) -> dict[str, Any]:
         etas = [x.eta_s for x in plan.pairs if x.priority == p]
         per_priority[str(p)] = round(statistics.fmean(etas), 1)
     return {
-        "assigned": len(plan.pairs), "unassigned": len(plan.unassigned),
+        "assigned": len(plan.pairs),
+        "unassigned": len(plan.unassigned),
         "total_weighted_eta_s": round(plan.total_weighted_eta_s, 1),
         "total_eta_s": round(plan.total_eta_s, 1),
         "mean_eta_s_by_priority": per_priority,
@@ -95,8 +99,9 @@ def summary(plan: asg.Plan) -> dict[str, Any]:
 
 def git_commit() -> str | None:
     try:
-        done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                              text=True, check=True)
+        done = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+        )
         return done.stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return None
@@ -109,20 +114,31 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--seeds", type=int, default=10, help="further cities for the spread of greedy's loss")
     ap.add_argument("--repeat", type=int, default=15)
-    ap.add_argument("--scarce-officers", type=int, default=220,
-                    help="a second city where officers barely outnumber the incidents (0 = skip)")
+    ap.add_argument(
+        "--scarce-officers",
+        type=int,
+        default=220,
+        help="a second city where officers barely outnumber the incidents (0 = skip)",
+    )
     ap.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results" / "assignment.json")
     args = ap.parse_args()
 
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
-    params: dict[str, Any] = {"cutoff_s": settings.assignment_cutoff_s, "speeds_mps": settings.speeds_mps,
-                              "detour_factor": settings.detour_factor}
+    params: dict[str, Any] = {
+        "cutoff_s": settings.assignment_cutoff_s,
+        "speeds_mps": settings.speeds_mps,
+        "detour_factor": settings.detour_factor,
+    }
     jobs, units = city(args.incidents, args.officers, args.seed)
     priorities = [j.priority for j in jobs]
     weights = np.array([asg.weight(p) for p in priorities])
 
-    eta, t_matrix = timed(lambda: asg.eta_matrix(asg.distance_matrix(jobs, units), units,
-                                                 settings.speeds_mps, settings.detour_factor), args.repeat)
+    eta, t_matrix = timed(
+        lambda: asg.eta_matrix(
+            asg.distance_matrix(jobs, units), units, settings.speeds_mps, settings.detour_factor
+        ),
+        args.repeat,
+    )
     cutoff = settings.assignment_cutoff_s
     _, t_opt_solve = timed(lambda: asg.optimal_pairs(eta, weights, cutoff), args.repeat)
     _, t_greedy_solve = timed(lambda: asg.greedy_pairs(eta, priorities, cutoff), args.repeat)
@@ -143,21 +159,37 @@ def main() -> int:
         j3, u3 = city(args.incidents, args.scarce_officers, args.seed)
         o3, t_o3 = timed(lambda: asg.plan(j3, u3, method="optimal", **params), args.repeat)
         g3, t_g3 = timed(lambda: asg.plan(j3, u3, method="greedy", **params), args.repeat)
-        scarce = {"officers": args.scarce_officers, "optimal": summary(o3), "greedy": summary(g3),
-                  "optimal_plan": t_o3, "greedy_plan": t_g3,
-                  "greedy_loss_pct": round((g3.total_weighted_eta_s / o3.total_weighted_eta_s - 1) * 100, 2)}
+        scarce = {
+            "officers": args.scarce_officers,
+            "optimal": summary(o3),
+            "greedy": summary(g3),
+            "optimal_plan": t_o3,
+            "greedy_plan": t_g3,
+            "greedy_loss_pct": round((g3.total_weighted_eta_s / o3.total_weighted_eta_s - 1) * 100, 2),
+        }
 
     met = t_opt_plan["median_ms"] <= GOAL_OPTIMAL_MS
     result = {
         "benchmark": "batch assignment: optimal (scipy linear_sum_assignment) vs greedy nearest-first",
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "config": {"incidents": args.incidents, "officers": args.officers, "seed": args.seed,
-                   "repeat": args.repeat, "area": {"s": MALANG_BOX[0], "w": MALANG_BOX[1], "n": MALANG_BOX[2],
-                                                   "e": MALANG_BOX[3]},
-                   "unit_mix": dict(UNIT_MIX), "priority_mix": {str(p): f for p, f in PRIORITY_MIX},
-                   "priority_weights": {str(k): v for k, v in asg.PRIORITY_WEIGHTS.items()}, **params},
-        "timings": {"matrix": t_matrix, "optimal_solve": t_opt_solve, "greedy_solve": t_greedy_solve,
-                    "optimal_plan": t_opt_plan, "greedy_plan": t_greedy_plan},
+        "config": {
+            "incidents": args.incidents,
+            "officers": args.officers,
+            "seed": args.seed,
+            "repeat": args.repeat,
+            "area": {"s": MALANG_BOX[0], "w": MALANG_BOX[1], "n": MALANG_BOX[2], "e": MALANG_BOX[3]},
+            "unit_mix": dict(UNIT_MIX),
+            "priority_mix": {str(p): f for p, f in PRIORITY_MIX},
+            "priority_weights": {str(k): v for k, v in asg.PRIORITY_WEIGHTS.items()},
+            **params,
+        },
+        "timings": {
+            "matrix": t_matrix,
+            "optimal_solve": t_opt_solve,
+            "greedy_solve": t_greedy_solve,
+            "optimal_plan": t_opt_plan,
+            "greedy_plan": t_greedy_plan,
+        },
         "optimal": summary(best),
         "greedy": summary(base),
         "greedy_over_optimal_weighted_eta": round(loss, 4),
@@ -170,34 +202,53 @@ def main() -> int:
         },
         "scarce_city": scarce,
         "goal": {"optimal_plan_median_ms_at_most": GOAL_OPTIMAL_MS, "met": met},
-        "machine": {"nproc": os.cpu_count(), "cpus_usable": len(os.sched_getaffinity(0)),
-                    "python": platform.python_version(), "numpy": np.__version__, "scipy": scipy.__version__,
-                    "platform": platform.platform(), "git_commit": git_commit()},
+        "machine": {
+            "nproc": os.cpu_count(),
+            "cpus_usable": len(os.sched_getaffinity(0)),
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            "scipy": scipy.__version__,
+            "platform": platform.platform(),
+            "git_commit": git_commit(),
+        },
     }
 
-    print(f"batch assignment, {args.incidents} incidents x {args.officers} officers "
-          f"(Malang, seed {args.seed}), median of {args.repeat} runs")
-    print(f"  {'':14} {'solve ms':>9} {'plan ms':>9} {'weighted ETA s':>15} {'total ETA s':>12} "
-          f"{'unserved':>9}")
-    for name, solve, plan_t, s in (("optimal", t_opt_solve, t_opt_plan, result["optimal"]),
-                                   ("greedy", t_greedy_solve, t_greedy_plan, result["greedy"])):
-        print(f"  {name:14} {solve['median_ms']:9.2f} {plan_t['median_ms']:9.2f} "
-              f"{s['total_weighted_eta_s']:15.0f} {s['total_eta_s']:12.0f} {s['unassigned']:9d}")
+    print(
+        f"batch assignment, {args.incidents} incidents x {args.officers} officers "
+        f"(Malang, seed {args.seed}), median of {args.repeat} runs"
+    )
+    print(
+        f"  {'':14} {'solve ms':>9} {'plan ms':>9} {'weighted ETA s':>15} {'total ETA s':>12} {'unserved':>9}"
+    )
+    for name, solve, plan_t, s in (
+        ("optimal", t_opt_solve, t_opt_plan, result["optimal"]),
+        ("greedy", t_greedy_solve, t_greedy_plan, result["greedy"]),
+    ):
+        print(
+            f"  {name:14} {solve['median_ms']:9.2f} {plan_t['median_ms']:9.2f} "
+            f"{s['total_weighted_eta_s']:15.0f} {s['total_eta_s']:12.0f} {s['unassigned']:9d}"
+        )
     print(f"  ETA matrix (shared): {t_matrix['median_ms']:.2f} ms")
     print(f"  mean ETA by priority  optimal {result['optimal']['mean_eta_s_by_priority']}")
     print(f"                        greedy  {result['greedy']['mean_eta_s_by_priority']}")
     spread_txt = result["greedy_loss_pct_other_seeds"]
-    print(f"  greedy / optimal weighted ETA = {loss:.3f} (greedy loses {result['greedy_loss_pct']:.1f} %; "
-          f"{args.seeds} other cities: {spread_txt['min']} .. {spread_txt['max']} %, "
-          f"median {spread_txt['median']} %)")
+    print(
+        f"  greedy / optimal weighted ETA = {loss:.3f} (greedy loses {result['greedy_loss_pct']:.1f} %; "
+        f"{args.seeds} other cities: {spread_txt['min']} .. {spread_txt['max']} %, "
+        f"median {spread_txt['median']} %)"
+    )
     if scarce is not None:
-        print(f"  scarce city ({args.incidents} incidents x {scarce['officers']} officers): greedy loses "
-              f"{scarce['greedy_loss_pct']:.1f} % (weighted ETA "
-              f"{scarce['greedy']['total_weighted_eta_s']:.0f} vs "
-              f"{scarce['optimal']['total_weighted_eta_s']:.0f} s; optimal plan "
-              f"{scarce['optimal_plan']['median_ms']:.1f} ms)")
-    print(f"  goal: optimal plan <= {GOAL_OPTIMAL_MS:.0f} ms: {'MET' if met else 'NOT MET'} "
-          f"({t_opt_plan['median_ms']:.1f} ms)")
+        print(
+            f"  scarce city ({args.incidents} incidents x {scarce['officers']} officers): greedy loses "
+            f"{scarce['greedy_loss_pct']:.1f} % (weighted ETA "
+            f"{scarce['greedy']['total_weighted_eta_s']:.0f} vs "
+            f"{scarce['optimal']['total_weighted_eta_s']:.0f} s; optimal plan "
+            f"{scarce['optimal_plan']['median_ms']:.1f} ms)"
+        )
+    print(
+        f"  goal: optimal plan <= {GOAL_OPTIMAL_MS:.0f} ms: {'MET' if met else 'NOT MET'} "
+        f"({t_opt_plan['median_ms']:.1f} ms)"
+    )
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=2) + "\n")
     print(f"  written to {args.json.relative_to(ROOT) if args.json.is_relative_to(ROOT) else args.json}")

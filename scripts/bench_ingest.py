@@ -67,8 +67,10 @@ COPY_OFFICERS = 1000
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PG_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
-STAGE_COLUMNS = ("officer_id, recorded_at, received_at, geog, accuracy_m, speed_mps, heading_deg, "
-                 "altitude_m, battery_pct, device_id, source")
+STAGE_COLUMNS = (
+    "officer_id, recorded_at, received_at, geog, accuracy_m, speed_mps, heading_deg, "
+    "altitude_m, battery_pct, device_id, source"
+)
 
 
 def log(msg: str) -> None:
@@ -83,7 +85,7 @@ def proc_cpu_s(pid: int) -> float | None:
             data = f.read()
     except OSError:
         return None
-    fields = data[data.rindex(b")") + 2:].split()
+    fields = data[data.rindex(b")") + 2 :].split()
     return (int(fields[11]) + int(fields[12])) / CLK_TCK  # fields 14 and 15 of stat(5)
 
 
@@ -97,7 +99,7 @@ def descendants(pid: int) -> list[int]:
                 data = f.read()
         except OSError:
             continue
-        ppid = int(data[data.rindex(b")") + 2:].split()[1])
+        ppid = int(data[data.rindex(b")") + 2 :].split()[1])
         children.setdefault(ppid, []).append(int(entry))
     out, todo = [], [pid]
     while todo:
@@ -199,8 +201,18 @@ def ping_dicts(o: Officer, n: int, base: float, t0: float) -> list[dict[str, Any
         t = base + o.next_i * STEP_S
         o.next_i += 1
         lat, lon = position(o, t, t0)
-        out.append({"lat": lat, "lon": lon, "recorded_at": datetime.fromtimestamp(t, UTC), "accuracy_m": 6.0,
-                    "speed_mps": 1.5, "heading_deg": 45.0, "altitude_m": 450.0, "battery_pct": 80.0})
+        out.append(
+            {
+                "lat": lat,
+                "lon": lon,
+                "recorded_at": datetime.fromtimestamp(t, UTC),
+                "accuracy_m": 6.0,
+                "speed_mps": 1.5,
+                "heading_deg": 45.0,
+                "altitude_m": 450.0,
+                "battery_pct": 80.0,
+            }
+        )
     return out
 
 
@@ -228,17 +240,31 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
     return status, await reader.readexactly(int(m.group(1)))
 
 
-async def _http_conn(host: str, port: int, officers: list[Officer], per_request: int, base: float, t0: float,
-                     warm_end: float, deadline: float, res: ConnResult) -> None:
+async def _http_conn(
+    host: str,
+    port: int,
+    officers: list[Officer],
+    per_request: int,
+    base: float,
+    t0: float,
+    warm_end: float,
+    deadline: float,
+    res: ConnResult,
+) -> None:
     import orjson
 
     reader, writer = await asyncio.open_connection(host, port)
     sock = writer.get_extra_info("socket")
     if sock is not None:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    prefixes = {o.officer_id: (f"POST /api/v1/pings HTTP/1.1\r\nHost: {host}:{port}\r\n"
-                               f"Authorization: Bearer {o.token}\r\nContent-Type: application/json\r\n"
-                               "Content-Length: ").encode() for o in officers}
+    prefixes = {
+        o.officer_id: (
+            f"POST /api/v1/pings HTTP/1.1\r\nHost: {host}:{port}\r\n"
+            f"Authorization: Bearer {o.token}\r\nContent-Type: application/json\r\n"
+            "Content-Length: "
+        ).encode()
+        for o in officers
+    }
     queue: list[bytes] = []
     k = 0
 
@@ -293,8 +319,18 @@ async def _http_conn(host: str, port: int, officers: list[Officer], per_request:
             await writer.wait_closed()
 
 
-def _client_proc(conn_specs: list[list[Officer]], host: str, port: int, per_request: int, base: float,
-                 t0: float, start_at: float, warm_end: float, deadline: float, pipe: Any) -> None:
+def _client_proc(
+    conn_specs: list[list[Officer]],
+    host: str,
+    port: int,
+    per_request: int,
+    base: float,
+    t0: float,
+    start_at: float,
+    warm_end: float,
+    deadline: float,
+    pipe: Any,
+) -> None:
     """One load-generator process: several keep-alive connections on one event loop."""
     try:
         import uvloop
@@ -306,14 +342,17 @@ def _client_proc(conn_specs: list[list[Officer]], host: str, port: int, per_requ
 
     async def main() -> list[ConnResult]:
         loop = asyncio.get_running_loop()
-        loop.call_later(max(0.0, warm_end - time.time()),
-                        lambda: cpu.setdefault("a", proc_cpu_s(os.getpid()) or 0.0))
+        loop.call_later(
+            max(0.0, warm_end - time.time()), lambda: cpu.setdefault("a", proc_cpu_s(os.getpid()) or 0.0)
+        )
         await asyncio.sleep(max(0.0, start_at - time.time()))
         results = [ConnResult() for _ in conn_specs]
-        await asyncio.gather(*(
-            _http_conn(host, port, officers, per_request, base, t0, warm_end, deadline, r)
-            for officers, r in zip(conn_specs, results, strict=True)
-        ))
+        await asyncio.gather(
+            *(
+                _http_conn(host, port, officers, per_request, base, t0, warm_end, deadline, r)
+                for officers, r in zip(conn_specs, results, strict=True)
+            )
+        )
         return results
 
     results = asyncio.run(main())
@@ -411,8 +450,14 @@ def scrape_workers(server: Server, budget_s: float = 6.0) -> Scrape:
 
 
 def metrics_delta(before: Scrape, after: Scrape) -> dict[str, Any]:
-    keys = ("jogo_writer_batch_rows_sum", "jogo_writer_batch_rows_count", "jogo_writer_commit_seconds_sum",
-            "jogo_writer_commit_seconds_count", "jogo_pings_stored_total", "process_cpu_seconds_total")
+    keys = (
+        "jogo_writer_batch_rows_sum",
+        "jogo_writer_batch_rows_count",
+        "jogo_writer_commit_seconds_sum",
+        "jogo_writer_commit_seconds_count",
+        "jogo_pings_stored_total",
+        "process_cpu_seconds_total",
+    )
     total = dict.fromkeys(keys, 0.0)
     both = [start for start in after if start in before]  # a worker missed before the phase cannot count
     for start in both:
@@ -437,9 +482,22 @@ class Server:
         self.base = f"http://127.0.0.1:{port}"
         self.workers = workers
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "jogo_dispatch.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-             "--workers", str(workers)],
-            env=env, cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "jogo_dispatch.cli",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+            ],
+            env=env,
+            cwd=ROOT,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
         )
         self.log_path = log_path
 
@@ -513,8 +571,10 @@ def wait_quiet(ctx: Ctx) -> float:
         busy = (b1 - b0) / 0.5
         if busy < ctx.args.quiet_below or time.monotonic() >= limit:
             if busy >= ctx.args.quiet_below:
-                log(f"machine still busy ({busy:.2f} cores) after {ctx.args.wait_quiet:.0f} s; "
-                    "measuring anyway")
+                log(
+                    f"machine still busy ({busy:.2f} cores) after {ctx.args.wait_quiet:.0f} s; "
+                    "measuring anyway"
+                )
             return round(busy, 2)
         time.sleep(0.5)
 
@@ -527,18 +587,26 @@ def _copy_dtype() -> Any:
     import numpy as np
 
     f8 = [("n", ">i4"), ("v", ">f8")]
-    return np.dtype([
-        ("nfields", ">i2"),
-        ("officer_id", [("n", ">i4"), ("v", ">i8")]),
-        ("recorded_at", [("n", ">i4"), ("v", ">i8")]),
-        ("received_at", [("n", ">i4"), ("v", ">i8")]),
-        # geography's binary input is (E)WKB: little-endian point with SRID 4326
-        ("geog", [("n", ">i4"), ("order", "u1"), ("type", "<u4"), ("srid", "<u4"),
-                  ("x", "<f8"), ("y", "<f8")]),
-        ("accuracy_m", f8), ("speed_mps", f8), ("heading_deg", f8), ("altitude_m", f8), ("battery_pct", f8),
-        ("device_id", [("n", ">i4"), ("v", ">i8")]),
-        ("source", [("n", ">i4"), ("v", "S3")]),
-    ])
+    return np.dtype(
+        [
+            ("nfields", ">i2"),
+            ("officer_id", [("n", ">i4"), ("v", ">i8")]),
+            ("recorded_at", [("n", ">i4"), ("v", ">i8")]),
+            ("received_at", [("n", ">i4"), ("v", ">i8")]),
+            # geography's binary input is (E)WKB: little-endian point with SRID 4326
+            (
+                "geog",
+                [("n", ">i4"), ("order", "u1"), ("type", "<u4"), ("srid", "<u4"), ("x", "<f8"), ("y", "<f8")],
+            ),
+            ("accuracy_m", f8),
+            ("speed_mps", f8),
+            ("heading_deg", f8),
+            ("altitude_m", f8),
+            ("battery_pct", f8),
+            ("device_id", [("n", ">i4"), ("v", ">i8")]),
+            ("source", [("n", ">i4"), ("v", "S3")]),
+        ]
+    )
 
 
 def phase_copy(ctx: Ctx) -> dict[str, Any]:
@@ -552,16 +620,30 @@ def phase_copy(ctx: Ctx) -> dict[str, Any]:
     now_us = int((datetime.now(UTC) - PG_EPOCH).total_seconds() * 1e6)
     template = np.zeros(a.copy_batch, dtype=dtype)
     template["nfields"] = 11
-    for col in ("officer_id", "recorded_at", "received_at", "accuracy_m", "speed_mps", "heading_deg",
-                "altitude_m", "battery_pct", "device_id"):
+    for col in (
+        "officer_id",
+        "recorded_at",
+        "received_at",
+        "accuracy_m",
+        "speed_mps",
+        "heading_deg",
+        "altitude_m",
+        "battery_pct",
+        "device_id",
+    ):
         template[col]["n"] = 8
     template["geog"]["n"] = 25
     template["geog"]["order"] = 1
     template["geog"]["type"] = 0x20000001  # point with SRID
     template["geog"]["srid"] = 4326
     template["received_at"]["v"] = now_us
-    for col, v in (("accuracy_m", 6.0), ("speed_mps", 1.5), ("heading_deg", 45.0), ("altitude_m", 450.0),
-                   ("battery_pct", 80.0)):
+    for col, v in (
+        ("accuracy_m", 6.0),
+        ("speed_mps", 1.5),
+        ("heading_deg", 45.0),
+        ("altitude_m", 450.0),
+        ("battery_pct", 80.0),
+    ):
         template[col]["v"] = v
     template["device_id"]["v"] = 1
     template["source"]["n"] = 3
@@ -573,8 +655,13 @@ def phase_copy(ctx: Ctx) -> dict[str, Any]:
     warm_end = start_at + a.warmup
     deadline = warm_end + a.duration
     lock = threading.Lock()
-    stats: dict[str, Any] = {"rows": 0, "window_rows": 0, "window_batches": 0, "latencies": [],
-                             "backend_pids": []}
+    stats: dict[str, Any] = {
+        "rows": 0,
+        "window_rows": 0,
+        "window_batches": 0,
+        "latencies": [],
+        "backend_pids": [],
+    }
     counter = [0]
 
     def payload() -> bytes:
@@ -650,7 +737,7 @@ def phase_writer(ctx: Ctx) -> dict[str, Any]:
     base, t0 = ctx.next_base, ctx.t0
     for o in ctx.officers:
         o.next_i = 0
-    groups = [ctx.officers[i::a.batch_conns] for i in range(a.batch_conns)]
+    groups = [ctx.officers[i :: a.batch_conns] for i in range(a.batch_conns)]
     start_at = time.time() + 0.3
     warm_end = start_at + a.warmup
     deadline = warm_end + a.duration
@@ -668,9 +755,22 @@ def phase_writer(ctx: Ctx) -> dict[str, Any]:
             now = datetime.now(UTC)
             rows = []
             for p in ping_dicts(o, a.batch_size, base, t0):
-                rows.append(PingRow(o.officer_id, p["recorded_at"], now, p["lat"], p["lon"], p["accuracy_m"],
-                                    p["speed_mps"], p["heading_deg"], p["altitude_m"], p["battery_pct"], None,
-                                    "api"))
+                rows.append(
+                    PingRow(
+                        o.officer_id,
+                        p["recorded_at"],
+                        now,
+                        p["lat"],
+                        p["lon"],
+                        p["accuracy_m"],
+                        p["speed_mps"],
+                        p["heading_deg"],
+                        p["altitude_m"],
+                        p["battery_pct"],
+                        None,
+                        "api",
+                    )
+                )
             t = time.perf_counter()
             stored = await writer.submit(rows)
             latency = time.perf_counter() - t
@@ -691,11 +791,18 @@ def phase_writer(ctx: Ctx) -> dict[str, Any]:
         writer = PingWriter(ctx.url, max_batch=5000)
         await writer.start()
         try:
-            before = {k: metric(k) for k in ("jogo_writer_batch_rows_sum", "jogo_writer_batch_rows_count",
-                                             "jogo_writer_commit_seconds_sum")}
+            before = {
+                k: metric(k)
+                for k in (
+                    "jogo_writer_batch_rows_sum",
+                    "jogo_writer_batch_rows_count",
+                    "jogo_writer_commit_seconds_sum",
+                )
+            }
             await asyncio.sleep(max(0.0, start_at - time.time()))
-            await asyncio.gather(snap_at("a", warm_end), snap_at("b", deadline),
-                                 *(submitter(writer, g) for g in groups))
+            await asyncio.gather(
+                snap_at("a", warm_end), snap_at("b", deadline), *(submitter(writer, g) for g in groups)
+            )
             return {k: metric(k) - v for k, v in before.items()}
         finally:
             await writer.stop()
@@ -769,9 +876,22 @@ def phase_http(ctx: Ctx, name: str, per_request: int, conns: int) -> dict[str, A
     procs, pipes = [], []
     for specs in per_proc:
         parent, child = mpc.Pipe(duplex=False)
-        p = mpc.Process(target=_client_proc, daemon=True,
-                        args=(specs, "127.0.0.1", port, per_request, ctx.next_base, ctx.t0, start_at,
-                              warm_end, deadline, child))
+        p = mpc.Process(
+            target=_client_proc,
+            daemon=True,
+            args=(
+                specs,
+                "127.0.0.1",
+                port,
+                per_request,
+                ctx.next_base,
+                ctx.t0,
+                start_at,
+                warm_end,
+                deadline,
+                child,
+            ),
+        )
         p.start()
         child.close()
         procs.append(p)
@@ -798,8 +918,14 @@ def phase_http(ctx: Ctx, name: str, per_request: int, conns: int) -> dict[str, A
 
     total = ConnResult()
     for r in results:
-        for f in ("requests", "pings_sent", "accepted", "window_requests", "window_pings_sent",
-                  "window_accepted"):
+        for f in (
+            "requests",
+            "pings_sent",
+            "accepted",
+            "window_requests",
+            "window_pings_sent",
+            "window_accepted",
+        ):
             setattr(total, f, getattr(total, f) + getattr(r, f))
         total.latencies.extend(r.latencies)
         total.statuses.update(r.statuses)
@@ -840,9 +966,11 @@ def measure_idle(ctx: Ctx, seconds: float = 3.0) -> dict[str, float]:
     time.sleep(seconds)
     b = ctx.probe.snap()
     split = cpu_split(a, b, 0.0)
-    return {"server_cores": round(split["server_cpu_s"] / split["wall_s"], 3),
-            "postgres_backends_cores": round(split["postgres_backends_cpu_s"] / split["wall_s"], 3),
-            "seconds": seconds}
+    return {
+        "server_cores": round(split["server_cpu_s"] / split["wall_s"], 3),
+        "postgres_backends_cores": round(split["postgres_backends_cpu_s"] / split["wall_s"], 3),
+        "seconds": seconds,
+    }
 
 
 def start_profiler(ctx: Ctx, name: str, start_at: float) -> subprocess.Popen[bytes] | None:
@@ -851,8 +979,21 @@ def start_profiler(ctx: Ctx, name: str, start_at: float) -> subprocess.Popen[byt
         return None
     out_dir = Path(a.profile_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    cmd = [a.py_spy, "record", "--pid", str(ctx.server.proc.pid), "--duration", str(int(a.duration)),
-           "--rate", "250", "--format", "raw", "--output", str(out_dir / f"{name}.folded"), "--nonblocking"]
+    cmd = [
+        a.py_spy,
+        "record",
+        "--pid",
+        str(ctx.server.proc.pid),
+        "--duration",
+        str(int(a.duration)),
+        "--rate",
+        "250",
+        "--format",
+        "raw",
+        "--output",
+        str(out_dir / f"{name}.folded"),
+        "--nonblocking",
+    ]
     if a.workers > 1:
         cmd.append("--subprocesses")
     time.sleep(max(0.0, start_at + a.warmup - time.time()))
@@ -899,8 +1040,12 @@ def seed(url: str, count: int) -> list[Officer]:
 
     fleet = asyncio.run(run())
     rng = random.Random(11)
-    return [Officer(o.officer_id, o.token, MALANG[0] + rng.uniform(-0.05, 0.05),
-                    MALANG[1] + rng.uniform(-0.05, 0.05)) for o in fleet]
+    return [
+        Officer(
+            o.officer_id, o.token, MALANG[0] + rng.uniform(-0.05, 0.05), MALANG[1] + rng.uniform(-0.05, 0.05)
+        )
+        for o in fleet
+    ]
 
 
 def ensure_today_partitions(url: str, start: datetime) -> None:
@@ -910,8 +1055,10 @@ def ensure_today_partitions(url: str, start: datetime) -> None:
 
     async def run() -> None:
         async with await psycopg.AsyncConnection.connect(url) as conn:
-            days = partitions.days_between(partitions.day_of(start) - timedelta(days=1),
-                                           partitions.day_of(datetime.now(UTC)) + timedelta(days=1))
+            days = partitions.days_between(
+                partitions.day_of(start) - timedelta(days=1),
+                partitions.day_of(datetime.now(UTC)) + timedelta(days=1),
+            )
             await partitions.ensure_partitions(conn, days)
             await conn.commit()
 
@@ -936,17 +1083,23 @@ def machine_facts(url: str) -> dict[str, Any]:
     mem_gb = None
     with contextlib.suppress(OSError), open("/proc/meminfo") as f:
         mem_gb = round(int(f.readline().split()[1]) / 1024 / 1024, 1)
-    rows = db_exec(url, "SELECT version()", "SELECT postgis_full_version()",
-                   "SELECT name, current_setting(name) FROM pg_settings WHERE name IN ('fsync', "
-                   "'synchronous_commit', 'wal_sync_method', 'full_page_writes', 'shared_buffers', "
-                   "'max_wal_size', 'wal_level', "
-                   "'checkpoint_timeout', 'commit_delay', 'wal_compression') ORDER BY name")
+    rows = db_exec(
+        url,
+        "SELECT version()",
+        "SELECT postgis_full_version()",
+        "SELECT name, current_setting(name) FROM pg_settings WHERE name IN ('fsync', "
+        "'synchronous_commit', 'wal_sync_method', 'full_page_writes', 'shared_buffers', "
+        "'max_wal_size', 'wal_level', "
+        "'checkpoint_timeout', 'commit_delay', 'wal_compression') ORDER BY name",
+    )
     git = None
     with contextlib.suppress(Exception):
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                              text=True).stdout
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "src"], cwd=ROOT, capture_output=True,
-                               text=True).stdout
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ).stdout
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "src"], cwd=ROOT, capture_output=True, text=True
+        ).stdout
         git = head.strip() + ("+dirty(src)" if dirty.strip() else "")
     return {
         "nproc": os.cpu_count(),
@@ -958,8 +1111,21 @@ def machine_facts(url: str) -> dict[str, Any]:
         "postgresql": rows[0][0][0],
         "postgis": rows[1][0][0].split('"')[1] if '"' in rows[1][0][0] else rows[1][0][0],
         "postgres_settings": dict(rows[2]),
-        "packages": {p: pkg(p) for p in ("fastapi", "starlette", "uvicorn", "uvloop", "httptools", "pydantic",
-                                         "psycopg", "sqlalchemy", "orjson", "prometheus-client")},
+        "packages": {
+            p: pkg(p)
+            for p in (
+                "fastapi",
+                "starlette",
+                "uvicorn",
+                "uvloop",
+                "httptools",
+                "pydantic",
+                "psycopg",
+                "sqlalchemy",
+                "orjson",
+                "prometheus-client",
+            )
+        },
         "git": git,
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
@@ -976,9 +1142,11 @@ def fmt(v: Any, unit: str = "") -> str:
 
 def cpu_cols(c: dict[str, float]) -> str:
     w = c["wall_s"] or 1
-    return (f"server {c['server_cpu_s'] / w:.2f} | pg {c['postgres_backends_cpu_s'] / w:.2f}"
-            f"+{c['postgres_background_cpu_s'] / w:.2f} | client {c['client_cpu_s'] / w:.2f}"
-            f" | other {c['other_cpu_s'] / w:.2f}")
+    return (
+        f"server {c['server_cpu_s'] / w:.2f} | pg {c['postgres_backends_cpu_s'] / w:.2f}"
+        f"+{c['postgres_background_cpu_s'] / w:.2f} | client {c['client_cpu_s'] / w:.2f}"
+        f" | other {c['other_cpu_s'] / w:.2f}"
+    )
 
 
 def report(result: dict[str, Any]) -> str:
@@ -993,33 +1161,58 @@ def report(result: dict[str, Any]) -> str:
         f"window {c['duration']} s after {c['warmup']} s warm-up per phase; {c['officers']} officers",
         "",
     ]
-    hdr = (f"  {'phase':<36}{'throughput':>18}{'p50 ms':>9}{'p99 ms':>9}{'rows/commit':>13}"
-           "   CPU cores used (server | pg own+bg | client | other)")
+    hdr = (
+        f"  {'phase':<36}{'throughput':>18}{'p50 ms':>9}{'p99 ms':>9}{'rows/commit':>13}"
+        "   CPU cores used (server | pg own+bg | client | other)"
+    )
     lines += [hdr, "  " + "-" * (len(hdr) + 2)]
 
     def row(label: str, value: str, p50: Any, p99: Any, per_commit: Any, cpu: dict[str, float]) -> None:
-        lines.append(f"  {label:<36}{value:>18}{fmt(p50):>9}{fmt(p99):>9}{fmt(per_commit):>13}"
-                     f"   {cpu_cols(cpu)}")
+        lines.append(
+            f"  {label:<36}{value:>18}{fmt(p50):>9}{fmt(p99):>9}{fmt(per_commit):>13}   {cpu_cols(cpu)}"
+        )
 
     if "copy" in ph:
         p = ph["copy"]
-        row("1. raw COPY ceiling (binary)", fmt(p["rows_per_s"], " rows/s"), p["commit_p50_ms"],
-            p["commit_p99_ms"], p["batch_rows"], p["cpu"])
+        row(
+            "1. raw COPY ceiling (binary)",
+            fmt(p["rows_per_s"], " rows/s"),
+            p["commit_p50_ms"],
+            p["commit_p99_ms"],
+            p["batch_rows"],
+            p["cpu"],
+        )
     if "writer" in ph:
         p = ph["writer"]
-        row("   PingWriter in-process (no HTTP)", fmt(p["pings_per_s"], " pings/s"), p["submit_p50_ms"],
-            p["submit_p99_ms"], p["avg_batch_rows"], p["cpu"])
+        row(
+            "   PingWriter in-process (no HTTP)",
+            fmt(p["pings_per_s"], " pings/s"),
+            p["submit_p50_ms"],
+            p["submit_p99_ms"],
+            p["avg_batch_rows"],
+            p["cpu"],
+        )
     http_rows = (
-        ("batched", f"2. HTTP batched ({c['batch_size']}/req, {c['batch_conns']} conns)", "pings_per_s",
-         " pings/s"),
+        (
+            "batched",
+            f"2. HTTP batched ({c['batch_size']}/req, {c['batch_conns']} conns)",
+            "pings_per_s",
+            " pings/s",
+        ),
         ("single", f"3. HTTP single ({c['single_conns']} conns)", "requests_per_s", " req/s"),
         ("floor", f"   GET /healthz floor ({c['single_conns']} conns)", "requests_per_s", " req/s"),
     )
     for key, label, unit_key, unit in http_rows:
         if key in ph:
             p = ph[key]
-            row(label, fmt(p[unit_key], unit), p["latency_p50_ms"], p["latency_p99_ms"],
-                p["server_metrics"]["avg_batch_rows"], p["cpu"])
+            row(
+                label,
+                fmt(p[unit_key], unit),
+                p["latency_p50_ms"],
+                p["latency_p99_ms"],
+                p["server_metrics"]["avg_batch_rows"],
+                p["cpu"],
+            )
     lines.append("")
     for key in ("copy", "writer", "batched", "single"):
         if key not in ph:
@@ -1029,27 +1222,38 @@ def report(result: dict[str, Any]) -> str:
         if key in ("batched", "single"):
             sm = p["server_metrics"]
             reasons = f" {p['rejected_reasons']}" if p["rejected_reasons"] else ""
-            extra = (f"; rejected {p['rejected']:,}{reasons}; HTTP {p['http_statuses']}"
-                     f"; server /metrics ({sm['workers_seen']} of {c['workers']} workers): "
-                     f"{sm['commits']:,} commits, avg {sm['avg_commit_ms']} ms")
+            extra = (
+                f"; rejected {p['rejected']:,}{reasons}; HTTP {p['http_statuses']}"
+                f"; server /metrics ({sm['workers_seen']} of {c['workers']} workers): "
+                f"{sm['commits']:,} commits, avg {sm['avg_commit_ms']} ms"
+            )
             if p["errors"]:
                 extra += f"; errors: {p['errors'][:3]}"
         same = "= acknowledged" if p["consistent"] else "MISMATCH with acknowledged"
         lines.append(f"  {key}: rows in pings {p['rows_in_table']:,} ({same}){extra}")
-    noisy = [k for k in ("copy", "writer", "batched", "single", "floor")
-             if k in ph and ph[k]["cpu"]["other_cpu_s"] / (ph[k]["cpu"]["wall_s"] or 1) > 0.25]
+    noisy = [
+        k
+        for k in ("copy", "writer", "batched", "single", "floor")
+        if k in ph and ph[k]["cpu"]["other_cpu_s"] / (ph[k]["cpu"]["wall_s"] or 1) > 0.25
+    ]
     if noisy:
-        lines.append(f"  WARNING: other processes used > 0.25 cores during {', '.join(noisy)}: "
-                     "those figures are disturbed (see 'other'); the CPU µs per ping below are the steadier "
-                     "comparison.")
+        lines.append(
+            f"  WARNING: other processes used > 0.25 cores during {', '.join(noisy)}: "
+            "those figures are disturbed (see 'other'); the CPU µs per ping below are the steadier "
+            "comparison."
+        )
     if "server_idle" in result:
         i = result["server_idle"]
-        lines.append(f"  server idle (no requests): {i['server_cores']:.3f} cores server, "
-                     f"{i['postgres_backends_cores']:.3f} cores postgres backends")
+        lines.append(
+            f"  server idle (no requests): {i['server_cores']:.3f} cores server, "
+            f"{i['postgres_backends_cores']:.3f} cores postgres backends"
+        )
     eff = result.get("cpu_per_ping_us", {})
     if eff:
-        lines.append("  CPU µs per ping (floor: per request) (server / postgres backends): "
-                     + "; ".join(f"{k} {v['server']:.0f} / {v['postgres']:.0f}" for k, v in eff.items()))
+        lines.append(
+            "  CPU µs per ping (floor: per request) (server / postgres backends): "
+            + "; ".join(f"{k} {v['server']:.0f} / {v['postgres']:.0f}" for k, v in eff.items())
+        )
     lines.append("")
     if result["ratios"]:
         lines.append("  ratios: " + "; ".join(f"{k} = {v}" for k, v in result["ratios"].items()))
@@ -1074,25 +1278,32 @@ def evaluate(result: dict[str, Any], workers: int) -> None:
             ratios["batched / writer in-process"] = round(b / ph["writer"]["pings_per_s"], 3)
         by_abs = b >= GOAL_BATCHED_PINGS_S
         by_rel = bool(copy_rate) and b >= GOAL_BATCHED_FRACTION_OF_COPY * copy_rate
-        goals.append({
-            "goal": f"batched durable ingest >= {GOAL_BATCHED_PINGS_S:,} pings/s "
-                    "(or >= 1/4 of the COPY ceiling"
-                    + (f" = {GOAL_BATCHED_FRACTION_OF_COPY * copy_rate:,.0f}" if copy_rate else "") + ")",
-            "actual": f"{b:,} pings/s" + (f" = {b / copy_rate:.1%} of COPY" if copy_rate else ""),
-            "met": by_abs or by_rel, "met_absolute": by_abs, "met_relative": by_rel,
-        })
+        goals.append(
+            {
+                "goal": f"batched durable ingest >= {GOAL_BATCHED_PINGS_S:,} pings/s "
+                "(or >= 1/4 of the COPY ceiling"
+                + (f" = {GOAL_BATCHED_FRACTION_OF_COPY * copy_rate:,.0f}" if copy_rate else "")
+                + ")",
+                "actual": f"{b:,} pings/s" + (f" = {b / copy_rate:.1%} of COPY" if copy_rate else ""),
+                "met": by_abs or by_rel,
+                "met_absolute": by_abs,
+                "met_relative": by_rel,
+            }
+        )
     if "writer" in ph and copy_rate:
         ratios["writer in-process / COPY ceiling"] = round(ph["writer"]["pings_per_s"] / copy_rate, 3)
     if "single" in ph:
         s = ph["single"]["requests_per_s"]
         per_worker = s / workers
-        goals.append({
-            "goal": f"single pings >= {GOAL_SINGLE_RPS_PER_WORKER:,} requests/s per worker "
-                    f"({workers} worker(s))",
-            "actual": f"{s:,} req/s = {per_worker:,.0f} per worker, p50 {ph['single']['latency_p50_ms']} ms, "
-                      f"p99 {ph['single']['latency_p99_ms']} ms",
-            "met": per_worker >= GOAL_SINGLE_RPS_PER_WORKER,
-        })
+        goals.append(
+            {
+                "goal": f"single pings >= {GOAL_SINGLE_RPS_PER_WORKER:,} requests/s per worker "
+                f"({workers} worker(s))",
+                "actual": f"{s:,} req/s = {per_worker:,.0f} per worker, p50 {ph['single']['latency_p50_ms']} ms, "
+                f"p99 {ph['single']['latency_p99_ms']} ms",
+                "met": per_worker >= GOAL_SINGLE_RPS_PER_WORKER,
+            }
+        )
         if "batched" in ph and ph["batched"]["pings_per_s"]:
             ratios["single req/s / batched pings/s"] = round(s / ph["batched"]["pings_per_s"], 3)
     eff = {}
@@ -1101,43 +1312,64 @@ def evaluate(result: dict[str, Any], workers: int) -> None:
             p, c = ph[key], ph[key]["cpu"]
             n = (p.get("rows_per_s") or p.get("pings_per_s") or p.get("requests_per_s") or 0) * p["window_s"]
             if n:
-                eff[key] = {"server": 1e6 * c["server_cpu_s"] / n,
-                        "postgres": 1e6 * c["postgres_backends_cpu_s"] / n}
+                eff[key] = {
+                    "server": 1e6 * c["server_cpu_s"] / n,
+                    "postgres": 1e6 * c["postgres_backends_cpu_s"] / n,
+                }
     result["ratios"], result["goals"], result["cpu_per_ping_us"] = ratios, goals, eff
 
 
 # ------------------------------------------------------------------------------------------ main
 def parse_args() -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--admin-url", default=os.environ.get("JOGO_BENCH_ADMIN_URL",
-                                                          "postgresql://postgres@127.0.0.1:5432/postgres"),
-                    help="PostgreSQL URL allowed to CREATE/DROP DATABASE (127.0.0.1 only)")
-    ap.add_argument("--phases", default="copy,writer,batched,single",
-                    help="comma-separated subset of copy,writer,batched,single,floor (floor = GET /healthz, "
-                    "the HTTP stack's own per-request ceiling; not run by default)")
-    ap.add_argument("--workers", type=int, default=1,
-                    help="server worker processes (jogo-dispatch serve --workers)")
+    ap.add_argument(
+        "--admin-url",
+        default=os.environ.get("JOGO_BENCH_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
+        help="PostgreSQL URL allowed to CREATE/DROP DATABASE (127.0.0.1 only)",
+    )
+    ap.add_argument(
+        "--phases",
+        default="copy,writer,batched,single",
+        help="comma-separated subset of copy,writer,batched,single,floor (floor = GET /healthz, "
+        "the HTTP stack's own per-request ceiling; not run by default)",
+    )
+    ap.add_argument(
+        "--workers", type=int, default=1, help="server worker processes (jogo-dispatch serve --workers)"
+    )
     ap.add_argument("--client-procs", type=int, default=1, help="load-generator processes")
-    ap.add_argument("--officers", type=int, default=840,
-                    help="demo officers seeded (each has a device token)")
+    ap.add_argument(
+        "--officers", type=int, default=840, help="demo officers seeded (each has a device token)"
+    )
     ap.add_argument("--duration", type=float, default=8.0, help="measured seconds per phase")
     ap.add_argument("--warmup", type=float, default=1.5, help="unmeasured seconds before each window")
     ap.add_argument("--batch-size", type=int, default=100, help="pings per batched request")
     ap.add_argument("--batch-conns", type=int, default=16, help="connections for the batched phase")
     ap.add_argument("--single-conns", type=int, default=32, help="connections for the single-ping phase")
-    ap.add_argument("--copy-batch", type=int, default=5000,
-                    help="rows per COPY transaction (JOGO_WRITER_MAX_BATCH)")
+    ap.add_argument(
+        "--copy-batch", type=int, default=5000, help="rows per COPY transaction (JOGO_WRITER_MAX_BATCH)"
+    )
     ap.add_argument("--copy-streams", type=int, default=1, help="concurrent COPY connections")
-    ap.add_argument("--wait-quiet", type=float, default=20.0,
-                    help="before each phase, wait up to this many seconds for the machine to be idle")
+    ap.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=20.0,
+        help="before each phase, wait up to this many seconds for the machine to be idle",
+    )
     ap.add_argument("--quiet-below", type=float, default=0.3, help="'idle' means fewer busy cores than this")
-    ap.add_argument("--json", default=str(ROOT / "benchmarks" / "results" / "ingest.json"),
-                    help="results file")
+    ap.add_argument(
+        "--json", default=str(ROOT / "benchmarks" / "results" / "ingest.json"), help="results file"
+    )
     ap.add_argument("--keep-db", action="store_true", help="do not drop the scratch database")
-    ap.add_argument("--py-spy", default=None, help="py-spy binary: profile the server during the HTTP phases "
-                    "(figures are then slightly lower)")
-    ap.add_argument("--profile-dir", default=str(ROOT / "benchmarks" / "results" / "profiles"),
-                    help="where --py-spy writes collapsed stacks (<phase>.folded)")
+    ap.add_argument(
+        "--py-spy",
+        default=None,
+        help="py-spy binary: profile the server during the HTTP phases (figures are then slightly lower)",
+    )
+    ap.add_argument(
+        "--profile-dir",
+        default=str(ROOT / "benchmarks" / "results" / "profiles"),
+        help="where --py-spy writes collapsed stacks (<phase>.folded)",
+    )
     a = ap.parse_args()
     a.phases = [p.strip() for p in a.phases.split(",") if p.strip()]
     unknown = set(a.phases) - {"copy", "writer", "batched", "single", "floor"}
@@ -1172,9 +1404,22 @@ def main() -> int:
         ctx = Ctx(a, a.admin_url, url, dbname, officers, t0, t0, CpuProbe(a.admin_url, dbname))
         result = {
             "machine": machine_facts(url),
-            "config": {k: getattr(a, k) for k in ("workers", "client_procs", "officers", "duration", "warmup",
-                                                  "batch_size", "batch_conns", "single_conns", "copy_batch",
-                                                  "copy_streams", "phases")},
+            "config": {
+                k: getattr(a, k)
+                for k in (
+                    "workers",
+                    "client_procs",
+                    "officers",
+                    "duration",
+                    "warmup",
+                    "batch_size",
+                    "batch_conns",
+                    "single_conns",
+                    "copy_batch",
+                    "copy_streams",
+                    "phases",
+                )
+            },
             "phases": {},
         }
         result["config"]["profiled"] = bool(a.py_spy)
@@ -1196,14 +1441,20 @@ def main() -> int:
             ctx.probe.server_pid = ctx.server.proc.pid
             ctx.server.wait_ready()
             result["server_idle"] = measure_idle(ctx)
-            http_phases = (("batched", a.batch_size, a.batch_conns), ("single", 1, a.single_conns),
-                           ("floor", 0, a.single_conns))
+            http_phases = (
+                ("batched", a.batch_size, a.batch_conns),
+                ("single", 1, a.single_conns),
+                ("floor", 0, a.single_conns),
+            )
             for key, per_request, conns in http_phases:
                 if key in a.phases:
                     reset_pings(ctx)
                     busy = wait_quiet(ctx)
-                    log(f"phase: HTTP {key} ({per_request} ping(s)/request, {conns} connections)"
-                        if per_request else f"phase: HTTP floor (GET /healthz, {conns} connections)")
+                    log(
+                        f"phase: HTTP {key} ({per_request} ping(s)/request, {conns} connections)"
+                        if per_request
+                        else f"phase: HTTP floor (GET /healthz, {conns} connections)"
+                    )
                     result["phases"][key] = phase_http(ctx, key, per_request, conns)
                     result["phases"][key]["busy_cores_before"] = busy
         evaluate(result, a.workers)

@@ -16,7 +16,6 @@ import asyncio
 import json
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import time
@@ -121,12 +120,22 @@ async def drive(base: str, fleet, seconds: float, ws_url: str | None, clients: i
             wk = await queue.get()
             if wk is None:
                 break
-            body = orjson.dumps({"lat": round(wk.lat, 6), "lon": round(wk.lon, 6),
-                                 "recorded_at": datetime.now(UTC).isoformat()})
+            body = orjson.dumps(
+                {
+                    "lat": round(wk.lat, 6),
+                    "lon": round(wk.lon, 6),
+                    "recorded_at": datetime.now(UTC).isoformat(),
+                }
+            )
             t = time.perf_counter()
-            writer.write(b"POST /api/v1/pings HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer "
-                         + wk.officer.token.encode() + b"\r\nContent-Type: application/json\r\nContent-Length: "
-                         + str(len(body)).encode() + b"\r\n\r\n" + body)
+            writer.write(
+                b"POST /api/v1/pings HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer "
+                + wk.officer.token.encode()
+                + b"\r\nContent-Type: application/json\r\nContent-Length: "
+                + str(len(body)).encode()
+                + b"\r\n\r\n"
+                + body
+            )
             status = int((await reader.readline()).split()[1])
             length = 0
             while (line := await reader.readline()) not in (b"\r\n", b""):
@@ -159,10 +168,17 @@ async def drive(base: str, fleet, seconds: float, ws_url: str | None, clients: i
         got = await asyncio.get_running_loop().run_in_executor(None, q.get)
         proc.join()
         latencies, received = got["latencies"], got["received"]
-    return {"sent": sent, "accepted": ok, "seconds": round(elapsed, 1), "pings_per_s": round(ok / elapsed, 1),
-            "ack_p50_ms": round(pct(ack_ms, 50), 1), "ack_p99_ms": round(pct(ack_ms, 99), 1),
-            "ws_messages": received, "latency_p50_ms": round(pct(latencies, 50) * 1000, 1),
-            "latency_p99_ms": round(pct(latencies, 99) * 1000, 1)}
+    return {
+        "sent": sent,
+        "accepted": ok,
+        "seconds": round(elapsed, 1),
+        "pings_per_s": round(ok / elapsed, 1),
+        "ack_p50_ms": round(pct(ack_ms, 50), 1),
+        "ack_p99_ms": round(pct(ack_ms, 99), 1),
+        "ws_messages": received,
+        "latency_p50_ms": round(pct(latencies, 50) * 1000, 1),
+        "latency_p99_ms": round(pct(latencies, 99) * 1000, 1),
+    }
 
 
 async def main() -> None:
@@ -183,8 +199,9 @@ async def main() -> None:
         upgrade_head(url)
         fleet = await seed(url, args.officers)
         env = {**os.environ, "JOGO_DATABASE_URL": url, "JOGO_LOG_LEVEL": "WARNING", "JOGO_OSMAND_PORT": ""}
-        server = subprocess.Popen([sys.executable, "-m", "jogo_dispatch.cli", "serve", "--port", str(args.port)],
-                                  env=env)
+        server = subprocess.Popen(
+            [sys.executable, "-m", "jogo_dispatch.cli", "serve", "--port", str(args.port)], env=env
+        )
         base, ws = f"http://127.0.0.1:{args.port}", f"ws://127.0.0.1:{args.port}"
         async with httpx.AsyncClient() as c:
             for _ in range(300):
@@ -205,12 +222,17 @@ async def main() -> None:
             server.wait(15)
         with psycopg.connect(ADMIN, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    result = {"benchmark": "ping_to_websocket", "officers": args.officers, "clients": args.clients,
-              "baseline": baseline, "with_clients": loaded,
-              "ingest_ratio": round(loaded["pings_per_s"] / max(1e-9, baseline["pings_per_s"]), 3),
-              "goal": {"latency_p99_ms": 100, "ingest_ratio": 1.0},
-              "machine": {"nproc": os.cpu_count(), "python": platform.python_version()},
-              "at": datetime.now(UTC).isoformat()}
+    result = {
+        "benchmark": "ping_to_websocket",
+        "officers": args.officers,
+        "clients": args.clients,
+        "baseline": baseline,
+        "with_clients": loaded,
+        "ingest_ratio": round(loaded["pings_per_s"] / max(1e-9, baseline["pings_per_s"]), 3),
+        "goal": {"latency_p99_ms": 100, "ingest_ratio": 1.0},
+        "machine": {"nproc": os.cpu_count(), "python": platform.python_version()},
+        "at": datetime.now(UTC).isoformat(),
+    }
     print(f"\n{'':24}{'baseline':>12}{'+ ' + str(args.clients) + ' ws':>12}")
     for key in ("pings_per_s", "ack_p50_ms", "ack_p99_ms", "latency_p50_ms", "latency_p99_ms", "ws_messages"):
         print(f"{key:24}{baseline[key]!s:>12}{loaded[key]!s:>12}")

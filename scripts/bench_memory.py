@@ -24,7 +24,9 @@ from jogo_dispatch.tracking.filters import LastFix  # noqa: E402
 def measure(n: int) -> dict[str, float]:
     rng = random.Random(n)
     now = datetime.now(UTC)
-    points = [(oid, -7.98 + rng.uniform(-0.3, 0.3), 112.63 + rng.uniform(-0.3, 0.3)) for oid in range(1, n + 1)]
+    points = [
+        (oid, -7.98 + rng.uniform(-0.3, 0.3), 112.63 + rng.uniform(-0.3, 0.3)) for oid in range(1, n + 1)
+    ]
     out = {}
     tracemalloc.start()
     base = tracemalloc.take_snapshot()
@@ -39,10 +41,28 @@ def measure(n: int) -> dict[str, float]:
     base = tracemalloc.take_snapshot()
     hub = LiveHub(EventBus())
     hub.connect()
-    hub.on_event(Event("positions", {"positions": [
-        {"officer_id": oid, "lat": lat, "lon": lon, "recorded_at": now.isoformat(), "speed_mps": 5.0,
-         "heading_deg": 90.0, "accuracy_m": 5.0, "battery_pct": 80.0, "status": "available", "unit_type": "car"}
-        for oid, lat, lon in points]}))
+    hub.on_event(
+        Event(
+            "positions",
+            {
+                "positions": [
+                    {
+                        "officer_id": oid,
+                        "lat": lat,
+                        "lon": lon,
+                        "recorded_at": now.isoformat(),
+                        "speed_mps": 5.0,
+                        "heading_deg": 90.0,
+                        "accuracy_m": 5.0,
+                        "battery_pct": 80.0,
+                        "status": "available",
+                        "unit_type": "car",
+                    }
+                    for oid, lat, lon in points
+                ]
+            },
+        )
+    )
     out["live_hub_bytes_per_officer_1_client"] = _diff(base) / n
     tracemalloc.stop()
     del index, last, hub
@@ -63,8 +83,10 @@ def main() -> None:
     print(f"{'officers':>10} {'index':>10} {'last fix':>10} {'live hub':>10} {'total B':>10}")
     for n in (int(x) for x in args.sizes.split(",")):
         r = results[n] = measure(n)
-        print(f"{n:>10} {r['index_bytes_per_officer']:>10} {r['ingest_last_fix_bytes_per_officer']:>10} "
-              f"{r['live_hub_bytes_per_officer_1_client']:>10} {r['total_bytes_per_officer']:>10}")
+        print(
+            f"{n:>10} {r['index_bytes_per_officer']:>10} {r['ingest_last_fix_bytes_per_officer']:>10} "
+            f"{r['live_hub_bytes_per_officer_1_client']:>10} {r['total_bytes_per_officer']:>10}"
+        )
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps({"benchmark": "memory_per_officer", "results": results}, indent=2))
     print(f"written {args.json}")

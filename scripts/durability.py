@@ -100,8 +100,14 @@ class Track:
         for _ in range(n):
             self.t += STEP
             self.lat += STEP_DEG
-            out.append({"lat": round(self.lat, 7), "lon": round(self.lon, 7), "accuracy_m": 8.0,
-                        "recorded_at": self.t.isoformat()})
+            out.append(
+                {
+                    "lat": round(self.lat, 7),
+                    "lon": round(self.lon, 7),
+                    "accuracy_m": 8.0,
+                    "recorded_at": self.t.isoformat(),
+                }
+            )
             self.ledger.sent.add((self.officer_id, self.t))
         return out
 
@@ -126,8 +132,9 @@ class Phone:
         return self.track.take(min(n, MAX_PENDING - self.holding))
 
 
-async def http_phone(phone: Phone, client: httpx.AsyncClient, sending: asyncio.Event,
-                     done: asyncio.Event) -> None:
+async def http_phone(
+    phone: Phone, client: httpx.AsyncClient, sending: asyncio.Event, done: asyncio.Event
+) -> None:
     """Buffers fixes and uploads them in batches; what was not acknowledged goes out again next time."""
     pending: list[dict[str, Any]] = []
     headers = {"Authorization": f"Bearer {phone.token}"}
@@ -150,7 +157,7 @@ async def http_phone(phone: Phone, client: httpx.AsyncClient, sending: asyncio.E
             r = None
         if r is not None and r.status_code == 200:
             phone.ledger.settle(phone.officer_id, body, r.json()["rejected"])
-            pending = pending[len(body):]
+            pending = pending[len(body) :]
             phone.holding = len(pending)
             await asyncio.sleep(phone.rng.uniform(0.02, 0.1))
         else:
@@ -201,8 +208,9 @@ async def ws_phone(phone: Phone, base_ws: str, sending: asyncio.Event, done: asy
         await asyncio.sleep(phone.rng.uniform(0.1, 0.3))
 
 
-async def _ws_read(ws: Any, phone: Phone, held: dict[int, list[dict[str, Any]]],
-                   resend: list[dict[str, Any]]) -> None:
+async def _ws_read(
+    ws: Any, phone: Phone, held: dict[int, list[dict[str, Any]]], resend: list[dict[str, Any]]
+) -> None:
     async for raw in ws:
         msg = orjson.loads(raw)
         pings = held.pop(msg.get("seq"), None) if msg.get("type") in ("ack", "error") else None
@@ -227,14 +235,31 @@ class Server:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        env = {**os.environ, "JOGO_DATABASE_URL": self.url, "JOGO_OSMAND_PORT": "off",
-               "JOGO_LOG_LEVEL": "WARNING", "JOGO_PUBSUB": "memory"}
+        env = {
+            **os.environ,
+            "JOGO_DATABASE_URL": self.url,
+            "JOGO_OSMAND_PORT": "off",
+            "JOGO_LOG_LEVEL": "WARNING",
+            "JOGO_PUBSUB": "memory",
+        }
         with self.log_path.open("ab") as log:
             # Own session: the kill below reaches the server and nothing else.
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "jogo_dispatch.cli", "serve", "--host", HOST,
-                 "--port", str(self.port)],
-                env=env, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                [
+                    sys.executable,
+                    "-m",
+                    "jogo_dispatch.cli",
+                    "serve",
+                    "--host",
+                    HOST,
+                    "--port",
+                    str(self.port),
+                ],
+                env=env,
+                cwd=ROOT,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
 
@@ -273,8 +298,14 @@ class Recovery:
     first_ack_s: float | None = None  # kill to the first acknowledgement after the restart
 
 
-async def killer(server: Server, ledger: Ledger, kills: int, duration: float, rng: random.Random,
-                 recoveries: list[Recovery]) -> None:
+async def killer(
+    server: Server,
+    ledger: Ledger,
+    kills: int,
+    duration: float,
+    rng: random.Random,
+    recoveries: list[Recovery],
+) -> None:
     """One kill at a random moment in each of ``kills`` equal slices of the load."""
     start = time.monotonic()
     for k in range(kills):
@@ -294,8 +325,10 @@ async def progress(ledger: Ledger, phones: list[Phone], stop: asyncio.Event) -> 
     while not stop.is_set():
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), 2.0)
-        say(f"sent {len(ledger.sent)}  acked {len(ledger.acked)}  "
-            f"held by phones {sum(p.holding for p in phones)}  retries {ledger.failed_requests}")
+        say(
+            f"sent {len(ledger.sent)}  acked {len(ledger.acked)}  "
+            f"held by phones {sum(p.holding for p in phones)}  retries {ledger.failed_requests}"
+        )
 
 
 # ---------------------------------------------------------------------------------------------- main
@@ -329,11 +362,14 @@ async def seed(url: str, officers: int) -> list[tuple[int, str]]:
     return [(o.officer_id, o.token) for o in fleet]
 
 
-async def load(args: argparse.Namespace, server: Server, officers: list[tuple[int, str]],
-               rng: random.Random) -> tuple[Ledger, list[Recovery]]:
+async def load(
+    args: argparse.Namespace, server: Server, officers: list[tuple[int, str]], rng: random.Random
+) -> tuple[Ledger, list[Recovery]]:
     ledger = Ledger()
-    phones = [Phone(oid, tok, Track(oid, rng, ledger), random.Random(rng.random()), ledger, args.rate)
-              for oid, tok in officers]
+    phones = [
+        Phone(oid, tok, Track(oid, rng, ledger), random.Random(rng.random()), ledger, args.rate)
+        for oid, tok in officers
+    ]
     http_phones, ws_phones = phones[: args.http_phones], phones[args.http_phones :]
     sending, done, stop_progress = asyncio.Event(), asyncio.Event(), asyncio.Event()
     sending.set()
@@ -344,8 +380,10 @@ async def load(args: argparse.Namespace, server: Server, officers: list[tuple[in
         base_ws = f"ws://{HOST}:{server.port}"
         tasks += [asyncio.create_task(ws_phone(p, base_ws, sending, done)) for p in ws_phones]
         reporter = asyncio.create_task(progress(ledger, phones, stop_progress))
-        say(f"load: {len(http_phones)} HTTP + {len(ws_phones)} websocket phones, "
-            f"~{args.rate:g} fixes/s each, {args.duration:g}s, {args.kills} kills")
+        say(
+            f"load: {len(http_phones)} HTTP + {len(ws_phones)} websocket phones, "
+            f"~{args.rate:g} fixes/s each, {args.duration:g}s, {args.kills} kills"
+        )
         kill_task = asyncio.create_task(killer(server, ledger, args.kills, args.duration, rng, recoveries))
         watch = asyncio.create_task(_first_acks(ledger, recoveries, kill_task))
         await asyncio.sleep(args.duration)
@@ -448,18 +486,24 @@ async def run(args: argparse.Namespace) -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--admin-url", default=os.environ.get("JOGO_TEST_ADMIN_URL", ADMIN_URL),
-                        help="PostgreSQL on 127.0.0.1 where the scratch database is created")
-    parser.add_argument("--http-phones", type=int, default=24,
-                        help="phones uploading through POST /api/v1/pings")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--admin-url",
+        default=os.environ.get("JOGO_TEST_ADMIN_URL", ADMIN_URL),
+        help="PostgreSQL on 127.0.0.1 where the scratch database is created",
+    )
+    parser.add_argument(
+        "--http-phones", type=int, default=24, help="phones uploading through POST /api/v1/pings"
+    )
     parser.add_argument("--ws-phones", type=int, default=24, help="phones streaming through the websocket")
     parser.add_argument("--rate", type=float, default=40.0, help="new fixes per second per phone")
     parser.add_argument("--duration", type=float, default=40.0, help="seconds of load (kills happen inside)")
     parser.add_argument("--kills", type=int, default=3, help="SIGKILLs of the server during the load")
-    parser.add_argument("--drain", type=float, default=30.0,
-                        help="seconds the phones get to deliver the rest")
+    parser.add_argument(
+        "--drain", type=float, default=30.0, help="seconds the phones get to deliver the rest"
+    )
     parser.add_argument("--port", type=int, default=0, help="server port (0 = a free one)")
     parser.add_argument("--seed", type=int, default=None, help="random seed (kill moments, phones)")
     parser.add_argument("--max-seconds", type=float, default=300.0, help="hard limit for the whole run")

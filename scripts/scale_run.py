@@ -24,7 +24,7 @@ import secrets
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,9 +45,13 @@ def seed(url: str, n: int) -> list[str]:
         with conn.cursor().copy("COPY users (id, username, password_hash, role) FROM STDIN") as cp:
             for i in range(1, n + 1):
                 cp.write_row((i, f"S{i:06d}", pw, "officer"))
-        with conn.cursor().copy("COPY officers (id, user_id, badge, name, unit_type, status) FROM STDIN") as cp:
+        with conn.cursor().copy(
+            "COPY officers (id, user_id, badge, name, unit_type, status) FROM STDIN"
+        ) as cp:
             for i in range(1, n + 1):
-                cp.write_row((i, i, f"S{i:06d}", f"Scale {i}", ("car", "motorbike", "foot")[i % 3], "available"))
+                cp.write_row(
+                    (i, i, f"S{i:06d}", f"Scale {i}", ("car", "motorbike", "foot")[i % 3], "available")
+                )
         with conn.cursor().copy("COPY devices (officer_id, identifier, token_hash) FROM STDIN") as cp:
             for i, tok in enumerate(tokens, 1):
                 cp.write_row((i, f"scale-{i}", hashlib.sha256(tok.encode()).hexdigest()))
@@ -76,8 +80,10 @@ def _client_proc(base: str, tokens: list[str], batch: int, rate: float, seconds:
             parts = []
             for j in range(batch):
                 t += 5.0
-                parts.append('{"lat":%.6f,"lon":%.6f,"recorded_at":%.3f}'
-                             % (lat0 + (i % 300) * 1e-4 + j * 1e-5, lon0 + (i // 300) * 1e-4, t))
+                parts.append(
+                    '{"lat":%.6f,"lon":%.6f,"recorded_at":%.3f}'
+                    % (lat0 + (i % 300) * 1e-4 + j * 1e-5, lon0 + (i // 300) * 1e-4, t)
+                )
             clock[i] = t
             return ("[" + ",".join(parts) + "]").encode()
 
@@ -87,9 +93,14 @@ def _client_proc(base: str, tokens: list[str], batch: int, rate: float, seconds:
             while (i := await queue.get()) is not None:
                 payload = body_for(i)
                 t0 = time.perf_counter()
-                writer.write(b"POST /api/v1/pings HTTP/1.1\r\nHost: scale\r\nAuthorization: Bearer "
-                             + tokens[i].encode() + b"\r\nContent-Type: application/json\r\nContent-Length: "
-                             + str(len(payload)).encode() + b"\r\n\r\n" + payload)
+                writer.write(
+                    b"POST /api/v1/pings HTTP/1.1\r\nHost: scale\r\nAuthorization: Bearer "
+                    + tokens[i].encode()
+                    + b"\r\nContent-Type: application/json\r\nContent-Length: "
+                    + str(len(payload)).encode()
+                    + b"\r\n\r\n"
+                    + payload
+                )
                 status = int((await reader.readline()).split()[1])
                 length = 0
                 while (line := await reader.readline()) not in (b"\r\n", b""):
@@ -115,8 +126,14 @@ def _client_proc(base: str, tokens: list[str], batch: int, rate: float, seconds:
         for _ in conns:
             queue.put_nowait(None)
         await asyncio.gather(*conns)
-        return {"accepted": accepted, "errors": errors, "acks": acks, "uploads": k, "backlog_at_end": backlog,
-                "seconds": time.monotonic() - started}
+        return {
+            "accepted": accepted,
+            "errors": errors,
+            "acks": acks,
+            "uploads": k,
+            "backlog_at_end": backlog,
+            "seconds": time.monotonic() - started,
+        }
 
     q.put(asyncio.run(run()))
 
@@ -124,8 +141,13 @@ def _client_proc(base: str, tokens: list[str], batch: int, rate: float, seconds:
 def phase(base: str, tokens: list[str], rate: float, seconds: float, batch: int, procs: int) -> dict:
     q: mp.Queue = mp.Queue()
     share = len(tokens) // procs
-    ps = [mp.Process(target=_client_proc, args=(base, tokens[i * share:(i + 1) * share], batch, rate / procs,
-                                                seconds, q)) for i in range(procs)]
+    ps = [
+        mp.Process(
+            target=_client_proc,
+            args=(base, tokens[i * share : (i + 1) * share], batch, rate / procs, seconds, q),
+        )
+        for i in range(procs)
+    ]
     for p in ps:
         p.start()
     results = [q.get() for _ in ps]
@@ -134,12 +156,16 @@ def phase(base: str, tokens: list[str], rate: float, seconds: float, batch: int,
     acks = sorted(a for r in results for a in r["acks"])
     secs = max(r["seconds"] for r in results)
     acc = sum(r["accepted"] for r in results)
-    return {"offered_pings_per_s": rate, "accepted_pings_per_s": round(acc / secs),
-            "errors": sum(r["errors"] for r in results),
-            "backlog_at_end": sum(r["backlog_at_end"] for r in results),
-            "uploads": sum(r["uploads"] for r in results), "seconds": round(secs, 1),
-            "ack_p50_ms": round(acks[len(acks) // 2], 1) if acks else None,
-            "ack_p99_ms": round(acks[int(len(acks) * 0.99) - 1], 1) if acks else None}
+    return {
+        "offered_pings_per_s": rate,
+        "accepted_pings_per_s": round(acc / secs),
+        "errors": sum(r["errors"] for r in results),
+        "backlog_at_end": sum(r["backlog_at_end"] for r in results),
+        "uploads": sum(r["uploads"] for r in results),
+        "seconds": round(secs, 1),
+        "ack_p50_ms": round(acks[len(acks) // 2], 1) if acks else None,
+        "ack_p99_ms": round(acks[int(len(acks) * 0.99) - 1], 1) if acks else None,
+    }
 
 
 def main() -> None:
@@ -163,19 +189,45 @@ def main() -> None:
     with psycopg.connect(ADMIN, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     url = ADMIN.rsplit("/", 1)[0] + f"/{name}"
-    report: dict = {"benchmark": "scale", "officers": args.officers, "goal_pings_per_s": goal, "batch": args.batch,
-                    "machine": {"nproc": os.cpu_count(), "python": platform.python_version()}, "runs": []}
+    report: dict = {
+        "benchmark": "scale",
+        "officers": args.officers,
+        "goal_pings_per_s": goal,
+        "batch": args.batch,
+        "machine": {"nproc": os.cpu_count(), "python": platform.python_version()},
+        "runs": [],
+    }
     try:
         upgrade_head(url)
         t = time.monotonic()
         tokens = seed(url, args.officers)
-        print(f"[scale] seeded {args.officers} officers with device tokens in {time.monotonic() - t:.1f}s", flush=True)
+        print(
+            f"[scale] seeded {args.officers} officers with device tokens in {time.monotonic() - t:.1f}s",
+            flush=True,
+        )
         for workers in (int(w) for w in args.workers.split(",")):
             port = 8940 + workers
-            env = {**os.environ, "JOGO_DATABASE_URL": url, "JOGO_LOG_LEVEL": "WARNING", "JOGO_OSMAND_PORT": "",
-                   "JOGO_PRESENCE_SWEEP_S": "10", "JOGO_RETENTION_DAYS": "2"}
-            server = subprocess.Popen([sys.executable, "-m", "jogo_dispatch.cli", "serve", "--port", str(port),
-                                       "--workers", str(workers)], env=env)
+            env = {
+                **os.environ,
+                "JOGO_DATABASE_URL": url,
+                "JOGO_LOG_LEVEL": "WARNING",
+                "JOGO_OSMAND_PORT": "",
+                "JOGO_PRESENCE_SWEEP_S": "10",
+                "JOGO_RETENTION_DAYS": "2",
+            }
+            server = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "jogo_dispatch.cli",
+                    "serve",
+                    "--port",
+                    str(port),
+                    "--workers",
+                    str(workers),
+                ],
+                env=env,
+            )
             base = f"http://127.0.0.1:{port}"
             try:
                 import httpx
@@ -193,8 +245,11 @@ def main() -> None:
                     r = phase(base, tokens, rate, secs, args.batch, args.client_procs)
                     r.update({"workers": workers, "share": share})
                     report["runs"].append(r)
-                    print(f"[scale] workers={workers} offered {rate:>7.0f}/s accepted {r['accepted_pings_per_s']:>7}/s "
-                          f"ack p50 {r['ack_p50_ms']} ms p99 {r['ack_p99_ms']} ms errors {r['errors']}", flush=True)
+                    print(
+                        f"[scale] workers={workers} offered {rate:>7.0f}/s accepted {r['accepted_pings_per_s']:>7}/s "
+                        f"ack p50 {r['ack_p50_ms']} ms p99 {r['ack_p99_ms']} ms errors {r['errors']}",
+                        flush=True,
+                    )
             finally:
                 server.terminate()
                 server.wait(30)
@@ -205,8 +260,10 @@ def main() -> None:
     if best:
         report["best"] = best
         met = best["accepted_pings_per_s"] >= 0.95 * goal
-        print(f"[scale] best sustained: {best['accepted_pings_per_s']}/s with {best['workers']} worker(s); "
-              f"goal {goal:.0f}/s {'met' if met else 'NOT met'}")
+        print(
+            f"[scale] best sustained: {best['accepted_pings_per_s']}/s with {best['workers']} worker(s); "
+            f"goal {goal:.0f}/s {'met' if met else 'NOT met'}"
+        )
     report["at"] = datetime.now(UTC).isoformat()
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps(report, indent=2))

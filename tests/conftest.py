@@ -58,8 +58,14 @@ def database_url() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
     return Settings(
-        env="test", database_url=database_url, secret_key="test-secret-key-that-is-long-enough-0123456789",
-        log_json=False, log_level="WARNING", osmand_port=None, presence_sweep_s=0, _env_file=None,  # type: ignore[call-arg]
+        env="test",
+        database_url=database_url,
+        secret_key="test-secret-key-that-is-long-enough-0123456789",
+        log_json=False,
+        log_level="WARNING",
+        osmand_port=None,
+        presence_sweep_s=0,
+        _env_file=None,  # type: ignore[call-arg]
     )
 
 
@@ -69,8 +75,9 @@ async def db_session(database_url: str) -> AsyncIterator[AsyncSession]:
     engine = create_async_engine(to_sqlalchemy_url(database_url))
     async with engine.connect() as conn:
         trans = await conn.begin()
-        session = async_sessionmaker(bind=conn, join_transaction_mode="create_savepoint",
-                                     expire_on_commit=False)()
+        session = async_sessionmaker(
+            bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False
+        )()
         try:
             yield session
         finally:
@@ -123,8 +130,16 @@ def live_server(settings: Settings) -> Iterator[SimpleNamespace]:
 
     application = create_app(settings)
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(application, host="127.0.0.1", port=port, lifespan="on",
-                                           log_level="warning", ws="websockets-sansio"))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            application,
+            host="127.0.0.1",
+            port=port,
+            lifespan="on",
+            log_level="warning",
+            ws="websockets-sansio",
+        )
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
@@ -168,13 +183,15 @@ class Actors:
         self._n += 1
         rt = self.app.state.runtime
         async with rt.sessions() as session:
-            await service.create_user(session, rt.passwords, username=f"{role}{self._n}", password="secret-pw",
-                                      role=role)
+            await service.create_user(
+                session, rt.passwords, username=f"{role}{self._n}", password="secret-pw", role=role
+            )
             await session.commit()
         return await self._token(f"{role}{self._n}", "secret-pw")
 
-    async def officer(self, unit_type: str = "car", device_id: str | None = None,
-                      **kw: Any) -> tuple[int, dict[str, str]]:
+    async def officer(
+        self, unit_type: str = "car", device_id: str | None = None, **kw: Any
+    ) -> tuple[int, dict[str, str]]:
         from jogo_dispatch.tracking import service
         from jogo_dispatch.tracking.schemas import OfficerCreate
 
@@ -182,9 +199,18 @@ class Actors:
         badge = f"B{self._n:04d}"
         rt = self.app.state.runtime
         async with rt.sessions() as session:
-            officer = await service.create_officer(session, rt.passwords, OfficerCreate(
-                badge=badge, name=f"Officer {self._n}", unit_type=unit_type, password="secret-pw",
-                device_id=device_id, **kw))
+            officer = await service.create_officer(
+                session,
+                rt.passwords,
+                OfficerCreate(
+                    badge=badge,
+                    name=f"Officer {self._n}",
+                    unit_type=unit_type,
+                    password="secret-pw",
+                    device_id=device_id,
+                    **kw,
+                ),
+            )
             await session.commit()
         return officer.id, await self._token(badge, "secret-pw")
 

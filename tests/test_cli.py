@@ -18,20 +18,45 @@ def run(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
 
 def test_cli_migrate_create_user_and_officer(database_url):
     assert run(database_url, "migrate").returncode == 0
-    r = run(database_url, "create-user", "--username", "ops1", "--password", "secret-pw", "--role", "dispatcher")
+    r = run(
+        database_url, "create-user", "--username", "ops1", "--password", "secret-pw", "--role", "dispatcher"
+    )
     assert r.returncode == 0, r.stderr
-    r = run(database_url, "create-officer", "--badge", "CLI-7", "--name", "Aiptu Budi", "--unit-type", "foot",
-            "--password", "secret-pw", "--device-id", "budi-phone")
+    r = run(
+        database_url,
+        "create-officer",
+        "--badge",
+        "CLI-7",
+        "--name",
+        "Aiptu Budi",
+        "--unit-type",
+        "foot",
+        "--password",
+        "secret-pw",
+        "--device-id",
+        "budi-phone",
+    )
     assert r.returncode == 0, r.stderr
-    again = run(database_url, "create-officer", "--badge", "CLI-7", "--name", "X", "--unit-type", "foot",
-                "--password", "secret-pw")
+    again = run(
+        database_url,
+        "create-officer",
+        "--badge",
+        "CLI-7",
+        "--name",
+        "X",
+        "--unit-type",
+        "foot",
+        "--password",
+        "secret-pw",
+    )
     assert again.returncode == 1 and "officer_exists" in again.stderr
     bad = run(database_url, "create-user", "--username", "u", "--password", "secret-pw", "--role", "king")
     assert bad.returncode == 1 and "bad_role" in bad.stderr
     with psycopg.connect(database_url) as conn:
         rows = conn.execute(
             "SELECT u.username, u.role, o.unit_type, d.identifier FROM officers o JOIN users u ON u.id = o.user_id "
-            "JOIN devices d ON d.officer_id = o.id WHERE o.badge = 'CLI-7'").fetchall()
+            "JOIN devices d ON d.officer_id = o.id WHERE o.badge = 'CLI-7'"
+        ).fetchall()
         assert rows == [("CLI-7", "officer", "foot", "budi-phone")]
         assert conn.execute("SELECT role FROM users WHERE username = 'ops1'").fetchone() == ("dispatcher",)
         conn.execute("TRUNCATE users, officers, devices CASCADE")

@@ -109,13 +109,26 @@ def server(cluster: EmbeddedPostgres) -> Iterator[Server]:
     from jogo_dispatch.main import create_app
 
     settings = Settings(
-        env="test", database_url=cluster.url, secret_key="db-faults-secret-key-long-enough-0123456789",
-        log_json=False, log_level="CRITICAL", osmand_port=None, presence_sweep_s=0.5,
+        env="test",
+        database_url=cluster.url,
+        secret_key="db-faults-secret-key-long-enough-0123456789",
+        log_json=False,
+        log_level="CRITICAL",
+        osmand_port=None,
+        presence_sweep_s=0.5,
         _env_file=None,  # type: ignore[call-arg]
     )
     port = free_port()
-    uv = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, lifespan="on",
-                                       log_level="warning", ws="websockets-sansio"))
+    uv = uvicorn.Server(
+        uvicorn.Config(
+            create_app(settings),
+            host="127.0.0.1",
+            port=port,
+            lifespan="on",
+            log_level="warning",
+            ws="websockets-sansio",
+        )
+    )
     thread = threading.Thread(target=uv.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
@@ -165,12 +178,17 @@ class Track:
 
     def next(self) -> dict[str, Any]:
         self.n += 1
-        return {"lat": round(self.lat0 + self.n * 1e-6, 7), "lon": 112.63, "accuracy_m": 5.0,
-                "recorded_at": (self.t0 + timedelta(milliseconds=100 * self.n)).isoformat()}
+        return {
+            "lat": round(self.lat0 + self.n * 1e-6, 7),
+            "lon": 112.63,
+            "accuracy_m": 5.0,
+            "recorded_at": (self.t0 + timedelta(milliseconds=100 * self.n)).isoformat(),
+        }
 
 
-async def http_phone(base: str, index: int, officer_id: int, token: str, ledger: Ledger,
-                     stop: asyncio.Event) -> None:
+async def http_phone(
+    base: str, index: int, officer_id: int, token: str, ledger: Ledger, stop: asyncio.Event
+) -> None:
     track, pending = Track(index), []
     headers = {"Authorization": f"Bearer {token}"}
     async with httpx.AsyncClient(base_url=base, timeout=MAX_ANSWER_S * 2) as client:
@@ -205,8 +223,9 @@ def note_error(ledger: Ledger, r: httpx.Response) -> None:
         ledger.problems.append(f"{r.request.method} {r.request.url.path}: {r.status_code} {code}")
 
 
-async def ws_phone(base_ws: str, index: int, officer_id: int, token: str, ledger: Ledger,
-                   stop: asyncio.Event) -> None:
+async def ws_phone(
+    base_ws: str, index: int, officer_id: int, token: str, ledger: Ledger, stop: asyncio.Event
+) -> None:
     """Sends one message per fix; a message answered with an error is resent with the next one."""
     track, seq = Track(100 + index), 0
     in_flight: dict[int, tuple[float, list[dict[str, Any]]]] = {}
@@ -262,7 +281,8 @@ class Fleet:
         while len(self.ledger.acked) < target:
             assert time.monotonic() < deadline, (
                 f"ingest stalled at {len(self.ledger.acked)} acks; errors {dict(self.ledger.codes)}, "
-                f"problems {self.ledger.problems[:5]}")
+                f"problems {self.ledger.problems[:5]}"
+            )
             assert not any(t.done() for t in self.tasks), [t.exception() for t in self.tasks if t.done()]
             await asyncio.sleep(0.05)
 
@@ -271,10 +291,14 @@ class Fleet:
 async def fleet(server: Server, cluster: EmbeddedPostgres) -> AsyncIterator[Fleet]:
     officers = await seed(cluster.url)
     ledger, stop = Ledger(), asyncio.Event()
-    tasks = [asyncio.create_task(http_phone(server.url, i, oid, tok, ledger, stop))
-             for i, (oid, tok) in enumerate(officers[:HTTP_PHONES])]
-    tasks += [asyncio.create_task(ws_phone(server.ws, i, oid, tok, ledger, stop))
-              for i, (oid, tok) in enumerate(officers[HTTP_PHONES:])]
+    tasks = [
+        asyncio.create_task(http_phone(server.url, i, oid, tok, ledger, stop))
+        for i, (oid, tok) in enumerate(officers[:HTTP_PHONES])
+    ]
+    tasks += [
+        asyncio.create_task(ws_phone(server.ws, i, oid, tok, ledger, stop))
+        for i, (oid, tok) in enumerate(officers[HTTP_PHONES:])
+    ]
     yield Fleet(ledger, stop, tasks)
     stop.set()
     for task in tasks:
@@ -298,8 +322,9 @@ async def wait_ready(client: httpx.AsyncClient, within_s: float) -> float:
     return time.monotonic() - started
 
 
-async def test_postgres_crash_and_restart_under_load(cluster: EmbeddedPostgres, server: Server,
-                                                     fleet: Fleet) -> None:
+async def test_postgres_crash_and_restart_under_load(
+    cluster: EmbeddedPostgres, server: Server, fleet: Fleet
+) -> None:
     ledger = fleet.ledger
     async with httpx.AsyncClient(base_url=server.url) as client:
         await fleet.progress(60, within_s=15)
@@ -332,8 +357,9 @@ async def test_postgres_crash_and_restart_under_load(cluster: EmbeddedPostgres, 
         await fleet.progress(60, within_s=15)
 
         # 2. A fast restart under load (connections terminated by the server, which comes straight back).
-        await asyncio.to_thread(pg_ctl, cluster, "restart", "-m", "fast", "-w", "-t", "60",
-                                "-l", str(cluster.log_file))
+        await asyncio.to_thread(
+            pg_ctl, cluster, "restart", "-m", "fast", "-w", "-t", "60", "-l", str(cluster.log_file)
+        )
         await wait_ready(client, within_s=15)
         await fleet.progress(60, within_s=15)
 
@@ -350,8 +376,9 @@ async def test_postgres_crash_and_restart_under_load(cluster: EmbeddedPostgres, 
     assert ledger.slowest_s < MAX_ANSWER_S
 
     async with await psycopg.AsyncConnection.connect(cluster.url) as conn:
-        rows = await (await conn.execute(
-            "SELECT officer_id, recorded_at, count(*) FROM pings GROUP BY 1, 2")).fetchall()
+        rows = await (
+            await conn.execute("SELECT officer_id, recorded_at, count(*) FROM pings GROUP BY 1, 2")
+        ).fetchall()
     stored = {(oid, ts): n for oid, ts, n in rows}
     lost = ledger.acked - stored.keys()
     assert not lost, f"{len(lost)} acknowledged pings are missing, e.g. {sorted(lost)[:3]}"

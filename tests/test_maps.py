@@ -34,16 +34,26 @@ def test_coverage_gaps_are_cells_beyond_the_target_eta():
     assert len(cells) > 100
     gaps = coverage_gaps(index, cells, target_eta_s=300, seen_after=now - timedelta(minutes=2))
     gap_cells = {g.cell for g in gaps}
-    assert cell_int(-7.98, 112.63, 8) not in gap_cells           # next to the officer
-    assert cell_int(-8.04, 112.69, 8) in gap_cells               # far corner: > 5 min by car
+    assert cell_int(-7.98, 112.63, 8) not in gap_cells  # next to the officer
+    assert cell_int(-8.04, 112.69, 8) in gap_cells  # far corner: > 5 min by car
     assert all(g.eta_s is None or g.eta_s > 300 for g in gaps)
     index.set_status(1, "busy")
     assert len(coverage_gaps(index, cells, 300, now - timedelta(minutes=2))) == len(cells)
 
 
 def test_render_maps_command_writes_three_files(database_url, tmp_path):
-    r = run(database_url, "create-officer", "--badge", "MAP-1", "--name", "Map", "--unit-type", "car",
-            "--password", "secret-pw")
+    r = run(
+        database_url,
+        "create-officer",
+        "--badge",
+        "MAP-1",
+        "--name",
+        "Map",
+        "--unit-type",
+        "car",
+        "--password",
+        "secret-pw",
+    )
     assert r.returncode == 0, r.stderr
     r = run(database_url, "render-maps", "--out", str(tmp_path), "--officer", "MAP-1")
     assert r.returncode == 0, r.stderr

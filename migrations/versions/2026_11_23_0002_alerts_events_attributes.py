@@ -35,11 +35,15 @@ def upgrade() -> None:
         sa.Column("acknowledged_by", sa.BigInteger, sa.ForeignKey("users.id", ondelete="SET NULL")),
     )
     op.create_index("ix_alerts_kind", "alerts", ["kind"])
-    op.create_index("ix_alerts_open", "alerts", ["created_at"], postgresql_where=sa.text("acknowledged_at IS NULL"))
+    op.create_index(
+        "ix_alerts_open", "alerts", ["created_at"], postgresql_where=sa.text("acknowledged_at IS NULL")
+    )
     op.create_table(
         "officer_events",
         sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
-        sa.Column("officer_id", sa.BigInteger, sa.ForeignKey("officers.id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "officer_id", sa.BigInteger, sa.ForeignKey("officers.id", ondelete="CASCADE"), nullable=False
+        ),
         sa.Column("kind", sa.String(16), nullable=False),
         sa.Column("at", TZ, nullable=False, server_default=sa.func.now()),
         sa.Column("data", JSONB, nullable=False, server_default="{}"),

@@ -41,8 +41,12 @@ def _point() -> list[sa.Column]:
     return [
         sa.Column("lat", sa.Float, nullable=False),
         sa.Column("lon", sa.Float, nullable=False),
-        sa.Column("geog", geoalchemy2.Geography("POINT", srid=4326, spatial_index=False),
-                  sa.Computed(GEOG_OF_LATLON, persisted=True), nullable=False),
+        sa.Column(
+            "geog",
+            geoalchemy2.Geography("POINT", srid=4326, spatial_index=False),
+            sa.Computed(GEOG_OF_LATLON, persisted=True),
+            nullable=False,
+        ),
     ]
 
 
@@ -57,10 +61,13 @@ def upgrade() -> None:
         sa.Column("sort_order", sa.SmallInteger, nullable=False, server_default="0"),
         sa.CheckConstraint("default_priority BETWEEN 1 AND 5", name="default_priority"),
     )
-    op.bulk_insert(categories, [
-        {"code": c, "name_id": i, "name_en": e, "default_priority": p, "active": True, "sort_order": n}
-        for n, (c, i, e, p) in enumerate(CATEGORIES)
-    ])
+    op.bulk_insert(
+        categories,
+        [
+            {"code": c, "name_id": i, "name_en": e, "default_priority": p, "active": True, "sort_order": n}
+            for n, (c, i, e, p) in enumerate(CATEGORIES)
+        ],
+    )
 
     op.create_table(
         "incidents",
@@ -138,8 +145,9 @@ def upgrade() -> None:
         "sos_calls",
         sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
         sa.Column("citizen_id", sa.BigInteger, sa.ForeignKey("users.id", ondelete="SET NULL")),
-        sa.Column("incident_id", sa.BigInteger, sa.ForeignKey("incidents.id", ondelete="CASCADE"),
-                  nullable=False),
+        sa.Column(
+            "incident_id", sa.BigInteger, sa.ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False
+        ),
         sa.Column("device_id", sa.String(128)),
         sa.Column("user_agent", sa.String(300)),
         sa.Column("created_at", TZ, nullable=False, server_default=sa.func.now()),
@@ -161,10 +169,12 @@ def upgrade() -> None:
     op.create_table(
         "offers",
         sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
-        sa.Column("incident_id", sa.BigInteger, sa.ForeignKey("incidents.id", ondelete="CASCADE"),
-                  nullable=False),
-        sa.Column("officer_id", sa.BigInteger, sa.ForeignKey("officers.id", ondelete="CASCADE"),
-                  nullable=False),
+        sa.Column(
+            "incident_id", sa.BigInteger, sa.ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False
+        ),
+        sa.Column(
+            "officer_id", sa.BigInteger, sa.ForeignKey("officers.id", ondelete="CASCADE"), nullable=False
+        ),
         sa.Column("status", sa.String(16), nullable=False, server_default="pending"),
         sa.Column("attempt", sa.SmallInteger, nullable=False, server_default="1"),
         sa.Column("distance_m", sa.Float),
@@ -178,12 +188,18 @@ def upgrade() -> None:
         ),
     )
     op.create_index("ix_offers_incident_id", "offers", ["incident_id"])
-    op.create_index("uq_offers_active_incident", "offers", ["incident_id"], unique=True,
-                    postgresql_where=ACTIVE_OFFER)
-    op.create_index("uq_offers_active_officer", "offers", ["officer_id"], unique=True,
-                    postgresql_where=ACTIVE_OFFER)
-    op.create_index("ix_offers_pending_expires_at", "offers", ["expires_at"],
-                    postgresql_where=sa.text("status = 'pending'"))
+    op.create_index(
+        "uq_offers_active_incident", "offers", ["incident_id"], unique=True, postgresql_where=ACTIVE_OFFER
+    )
+    op.create_index(
+        "uq_offers_active_officer", "offers", ["officer_id"], unique=True, postgresql_where=ACTIVE_OFFER
+    )
+    op.create_index(
+        "ix_offers_pending_expires_at",
+        "offers",
+        ["expires_at"],
+        postgresql_where=sa.text("status = 'pending'"),
+    )
 
     op.create_table(
         "audit_log",

@@ -36,7 +36,9 @@ def upgrade() -> None:
         sa.Column("code", sa.String(64), nullable=False),
         sa.Column("name", sa.String(200), nullable=False),
         sa.Column("police_agency", sa.String(64)),
-        sa.Column("geom", geoalchemy2.Geometry("MULTIPOLYGON", srid=4326, spatial_index=False), nullable=False),
+        sa.Column(
+            "geom", geoalchemy2.Geometry("MULTIPOLYGON", srid=4326, spatial_index=False), nullable=False
+        ),
         sa.Column("approximate", sa.Boolean, nullable=False, server_default="false"),
         sa.Column("source_note", sa.Text),
         *_timestamps(),
@@ -61,8 +63,9 @@ def upgrade() -> None:
         sa.Column("source_note", sa.Text),
         *_timestamps(),
         sa.UniqueConstraint("region", "code", name="uq_agencies_region_code"),
-        sa.CheckConstraint("kind IN ('police_unit','government','hospital','utility','insurer','fire')",
-                           name="kind"),
+        sa.CheckConstraint(
+            "kind IN ('police_unit','government','hospital','utility','insurer','fire')", name="kind"
+        ),
         sa.CheckConstraint("delivery IN ('inbox','webhook','both')", name="delivery"),
         sa.CheckConstraint("delivery = 'inbox' OR webhook_url IS NOT NULL", name="webhook_url"),
     )
@@ -79,8 +82,15 @@ def upgrade() -> None:
         sa.Column("active", sa.Boolean, nullable=False, server_default="true"),
         *_timestamps(),
         sa.CheckConstraint("role IN ('responsible','always_notify','hospital')", name="role"),
-        sa.UniqueConstraint("region", "category", "role", "agency_code", "sector_code",
-                            name="uq_routing_rules_key", postgresql_nulls_not_distinct=True),
+        sa.UniqueConstraint(
+            "region",
+            "category",
+            "role",
+            "agency_code",
+            "sector_code",
+            name="uq_routing_rules_key",
+            postgresql_nulls_not_distinct=True,
+        ),
     )
     op.create_index("ix_routing_rules_region_category", "routing_rules", ["region", "category"])
     op.create_table(
@@ -97,8 +107,13 @@ def upgrade() -> None:
     )
     op.create_index("ix_appeals_user_id", "appeals", ["user_id"])
     op.create_index("ix_appeals_status", "appeals", ["status", "created_at"])
-    op.create_index("uq_appeals_one_pending", "appeals", ["user_id"], unique=True,
-                    postgresql_where=sa.text("status = 'pending'"))
+    op.create_index(
+        "uq_appeals_one_pending",
+        "appeals",
+        ["user_id"],
+        unique=True,
+        postgresql_where=sa.text("status = 'pending'"),
+    )
     op.create_table(
         "strikes",
         sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),

@@ -31,8 +31,9 @@ def _user_fk(name: str) -> sa.Column:  # type: ignore[type-arg]
 
 
 def _agency_fk() -> sa.Column:  # type: ignore[type-arg]
-    return sa.Column("agency_id", sa.BigInteger, sa.ForeignKey("agencies.id", ondelete="CASCADE"),
-                     nullable=False)
+    return sa.Column(
+        "agency_id", sa.BigInteger, sa.ForeignKey("agencies.id", ondelete="CASCADE"), nullable=False
+    )
 
 
 def upgrade() -> None:
@@ -47,8 +48,9 @@ def upgrade() -> None:
     op.create_table(
         "forwards",
         sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
-        sa.Column("incident_id", sa.BigInteger, sa.ForeignKey("incidents.id", ondelete="CASCADE"),
-                  nullable=False),
+        sa.Column(
+            "incident_id", sa.BigInteger, sa.ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False
+        ),
         _agency_fk(),
         sa.Column("role", sa.String(16), nullable=False),
         sa.Column("delivery", sa.String(8), nullable=False),
@@ -74,16 +76,23 @@ def upgrade() -> None:
         sa.CheckConstraint("delivery IN ('inbox','webhook','both')", name="delivery"),
     )
     op.create_index("ix_forwards_agency_id", "forwards", ["agency_id", "id"])
-    op.create_index("ix_forwards_due", "forwards", ["next_attempt_at"],
-                    postgresql_where=sa.text("status = 'pending'"))
-    op.create_index("ix_forwards_unacknowledged", "forwards", ["created_at"],
-                    postgresql_where=sa.text("acknowledged_at IS NULL AND ack_alerted_at IS NULL "
-                                             "AND status IN ('pending','sent','failed')"))
+    op.create_index(
+        "ix_forwards_due", "forwards", ["next_attempt_at"], postgresql_where=sa.text("status = 'pending'")
+    )
+    op.create_index(
+        "ix_forwards_unacknowledged",
+        "forwards",
+        ["created_at"],
+        postgresql_where=sa.text(
+            "acknowledged_at IS NULL AND ack_alerted_at IS NULL AND status IN ('pending','sent','failed')"
+        ),
+    )
     op.create_table(
         "forward_notes",
         sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
-        sa.Column("forward_id", sa.BigInteger, sa.ForeignKey("forwards.id", ondelete="CASCADE"),
-                  nullable=False),
+        sa.Column(
+            "forward_id", sa.BigInteger, sa.ForeignKey("forwards.id", ondelete="CASCADE"), nullable=False
+        ),
         _user_fk("author_id"),
         sa.Column("text", sa.Text, nullable=False),
         _now("created_at"),
@@ -115,8 +124,9 @@ def upgrade() -> None:
     )
     op.create_table(
         "open311_requests",
-        sa.Column("report_id", sa.BigInteger, sa.ForeignKey("reports.id", ondelete="CASCADE"),
-                  primary_key=True),
+        sa.Column(
+            "report_id", sa.BigInteger, sa.ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True
+        ),
         sa.Column("api_key_id", sa.BigInteger, sa.ForeignKey("api_keys.id", ondelete="SET NULL")),
         sa.Column("jurisdiction_id", sa.String(32)),
         sa.Column("account_id", sa.String(100)),

@@ -99,8 +99,14 @@ def serve(
 
     resolve_settings()
     uvicorn.run(
-        "jogo_dispatch.main:create_app", factory=True, host=host, port=port, workers=workers,
-        log_level="warning", access_log=False, lifespan="on",
+        "jogo_dispatch.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
     )
 
 
@@ -137,7 +143,8 @@ def create_officer(
     unit_type: Annotated[str, typer.Option(help="car, motorbike or foot")],
     password: Annotated[str | None, typer.Option(help="login password (generated when omitted)")] = None,
     device_id: Annotated[
-        str | None, typer.Option(help="phone's device identifier (Traccar/OwnTracks id)")] = None,
+        str | None, typer.Option(help="phone's device identifier (Traccar/OwnTracks id)")
+    ] = None,
     sector: Annotated[str | None, typer.Option(help="police sector")] = None,
 ) -> None:
     """Create an officer and the officer's login (username = badge)."""
@@ -148,8 +155,9 @@ def create_officer(
     settings = resolve_settings()
     pw = password or secrets.token_urlsafe(9)
     try:
-        data = OfficerCreate(badge=badge, name=name, unit_type=unit_type, password=pw, sector=sector,
-                             device_id=device_id)
+        data = OfficerCreate(
+            badge=badge, name=name, unit_type=unit_type, password=pw, sector=sector, device_id=device_id
+        )
     except ValueError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -161,8 +169,9 @@ def create_officer(
         officer_id = _in_session(settings, work)
     except Exception as exc:  # noqa: BLE001
         _fail(exc)
-    typer.echo(f"created officer {badge} (id {officer_id}); login: {badge}"
-               + ("" if password else f" / {pw}"))
+    typer.echo(
+        f"created officer {badge} (id {officer_id}); login: {badge}" + ("" if password else f" / {pw}")
+    )
 
 
 @app.command("create-api-key")
@@ -245,15 +254,24 @@ def run(
     try:
         _wait_ready(base, server)
         typer.echo("")
-        typer.echo(f"  live map:   {base}/map     "
-                   f"(login: dispatcher / {DEMO_PASSWORD}; admin / {DEMO_PASSWORD})")
+        typer.echo(
+            f"  live map:   {base}/map     (login: dispatcher / {DEMO_PASSWORD}; admin / {DEMO_PASSWORD})"
+        )
         typer.echo(f"  API docs:   {base}/docs")
         typer.echo(f"  database:   {settings.database_url}")
         typer.echo("  Ctrl-C stops everything.")
         typer.echo("")
         if fleet:
-            asyncio.run(stream_positions(base, make_walkers(fleet), interval_s=interval, duration_s=duration,
-                                         mix=parse_mix(mix), log=_say))
+            asyncio.run(
+                stream_positions(
+                    base,
+                    make_walkers(fleet),
+                    interval_s=interval,
+                    duration_s=duration,
+                    mix=parse_mix(mix),
+                    log=_say,
+                )
+            )
         else:
             server.wait()
     except KeyboardInterrupt:
@@ -272,8 +290,9 @@ def simulate(
     officers: Annotated[int, typer.Option(help="simulated officers")] = 840,
     interval: Annotated[float, typer.Option(help="seconds between one officer's fixes")] = 3.0,
     duration: Annotated[float | None, typer.Option(help="stop after this many seconds")] = None,
-    mix: Annotated[str, typer.Option(help="protocol shares, e.g. http=0.4,ws=0.3,osmand=0.2,owntracks=0.1")]
-    = DEFAULT_MIX,
+    mix: Annotated[
+        str, typer.Option(help="protocol shares, e.g. http=0.4,ws=0.3,osmand=0.2,owntracks=0.1")
+    ] = DEFAULT_MIX,
 ) -> None:
     """Officers patrolling Malang, streaming through the real phone protocols (needs the server's database
     to enrol the simulated officers' devices)."""
@@ -288,8 +307,11 @@ def simulate(
     fleet = _seed(settings, officers)
     _say(f"{len(fleet)} officers -> {base_url} ({', '.join(f'{k} {v:.0%}' for k, v in shares.items())})")
     try:
-        counters = asyncio.run(stream_positions(base_url, make_walkers(fleet), interval_s=interval,
-                                                duration_s=duration, mix=shares, log=_say))
+        counters = asyncio.run(
+            stream_positions(
+                base_url, make_walkers(fleet), interval_s=interval, duration_s=duration, mix=shares, log=_say
+            )
+        )
     except KeyboardInterrupt:
         return
     typer.echo(f"sent {counters.sent}, acknowledged {counters.acked}, failed {counters.failed}")
@@ -307,8 +329,12 @@ def render_maps(
 
     settings = resolve_settings()
     try:
-        _in_session(settings, lambda session: render_all(
-            session, settings, out, hours=hours, badge=officer, target_eta_s=target_eta, log=_say))
+        _in_session(
+            settings,
+            lambda session: render_all(
+                session, settings, out, hours=hours, badge=officer, target_eta_s=target_eta, log=_say
+            ),
+        )
     except Exception as exc:  # noqa: BLE001
         _fail(exc)
 
@@ -333,8 +359,10 @@ def seed(
         _in_session(settings, lambda session: service.seed_region(session, pack, _say))
     except Exception as exc:  # noqa: BLE001
         _fail(exc)
-    typer.echo(f"region {region} loaded: {len(pack.sectors)} police sectors, {len(pack.agencies)} agencies "
-               f"({len(pack.hospitals)} hospitals), {len(pack.rules)} routing rules")
+    typer.echo(
+        f"region {region} loaded: {len(pack.sectors)} police sectors, {len(pack.agencies)} agencies "
+        f"({len(pack.hospitals)} hospitals), {len(pack.rules)} routing rules"
+    )
 
 
 def main() -> None:

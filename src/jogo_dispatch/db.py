@@ -59,7 +59,11 @@ POOL_TIMEOUT_S = 10.0
 
 def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
     engine = create_async_engine(
-        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, pool_timeout=POOL_TIMEOUT_S,
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        pool_timeout=POOL_TIMEOUT_S,
         connect_args=dict(CONNECT_OPTIONS),
     )
     event.listen(engine.sync_engine, "handle_error", _database_unreachable)
@@ -83,8 +87,9 @@ def _database_unreachable(ctx: ExceptionContext) -> None:
     if ctx.is_pre_ping:
         return
     if ctx.is_disconnect or is_unreachable(ctx.original_exception):
-        raise Unavailable("database unavailable, retry shortly", code="database_unavailable",
-                          headers={"Retry-After": "1"})
+        raise Unavailable(
+            "database unavailable, retry shortly", code="database_unavailable", headers={"Retry-After": "1"}
+        )
 
 
 # 22P05 untranslatable_character ("\u0000 cannot be converted to text" in json), 22021

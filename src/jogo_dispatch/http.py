@@ -88,7 +88,14 @@ class BodyLimitMiddleware:
 async def send_json(send: Send, status: int, body: dict[str, Any]) -> None:
     """A JSON answer from pure ASGI middleware (before FastAPI's handlers)."""
     payload = orjson.dumps(body)
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"),
-                            (b"content-length", str(len(payload)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(payload)).encode()),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": payload})

@@ -41,10 +41,13 @@ KEEP_HOURS = 24
 
 _CLAIM = text(
     "INSERT INTO idempotency_keys (key_hash, method, path) VALUES (:k, :m, :p) "
-    "ON CONFLICT (key_hash) DO NOTHING RETURNING key_hash")
+    "ON CONFLICT (key_hash) DO NOTHING RETURNING key_hash"
+)
 _FETCH = text("SELECT status_code, headers, body, completed_at FROM idempotency_keys WHERE key_hash = :k")
-_STORE = text("UPDATE idempotency_keys SET status_code = :s, headers = CAST(:h AS jsonb), body = :b, "
-              "completed_at = now() WHERE key_hash = :k")
+_STORE = text(
+    "UPDATE idempotency_keys SET status_code = :s, headers = CAST(:h AS jsonb), body = :b, "
+    "completed_at = now() WHERE key_hash = :k"
+)
 _RELEASE = text("DELETE FROM idempotency_keys WHERE key_hash = :k")
 PURGE = text(f"DELETE FROM idempotency_keys WHERE created_at < now() - interval '{KEEP_HOURS} hours'")
 
@@ -77,25 +80,49 @@ class IdempotencyMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        key = _header(scope, b"idempotency-key") if scope["type"] == "http" and scope["method"] == "POST" else None
+        key = (
+            _header(scope, b"idempotency-key")
+            if scope["type"] == "http" and scope["method"] == "POST"
+            else None
+        )
         runtime = getattr(scope.get("app").state, "runtime", None) if scope.get("app") else None
         if key is None or runtime is None:
             await self.app(scope, receive, send)
             return
         if not 1 <= len(key) <= MAX_KEY:
-            await send_json(send, 400, {"error": {"code": "bad_idempotency_key",
-                                              "message": f"Idempotency-Key must be 1..{MAX_KEY} characters"}})
+            await send_json(
+                send,
+                400,
+                {
+                    "error": {
+                        "code": "bad_idempotency_key",
+                        "message": f"Idempotency-Key must be 1..{MAX_KEY} characters",
+                    }
+                },
+            )
             return
         who = await _caller(runtime, _header(scope, b"authorization"))
-        digest = hashlib.sha256(b"\0".join([who, scope["method"].encode(), scope["path"].encode(), key])).hexdigest()
+        digest = hashlib.sha256(
+            b"\0".join([who, scope["method"].encode(), scope["path"].encode(), key])
+        ).hexdigest()
         engine: AsyncEngine = runtime.engine
         async with engine.begin() as conn:
-            claimed = (await conn.execute(_CLAIM, {"k": digest, "m": scope["method"], "p": scope["path"]})).first()
+            claimed = (
+                await conn.execute(_CLAIM, {"k": digest, "m": scope["method"], "p": scope["path"]})
+            ).first()
             row = None if claimed else (await conn.execute(_FETCH, {"k": digest})).first()
         if row is not None:
             if row.completed_at is None:
-                await send_json(send, 409, {"error": {"code": "request_in_progress",
-                                                  "message": "a request with this Idempotency-Key is still running"}})
+                await send_json(
+                    send,
+                    409,
+                    {
+                        "error": {
+                            "code": "request_in_progress",
+                            "message": "a request with this Idempotency-Key is still running",
+                        }
+                    },
+                )
                 return
             headers = [(k.encode(), v.encode()) for k, v in row.headers] + [(b"idempotent-replayed", b"true")]
             await send({"type": "http.response.start", "status": row.status_code, "headers": headers})
@@ -106,8 +133,9 @@ class IdempotencyMiddleware:
         async def capture(message: Message) -> None:
             if message["type"] == "http.response.start":
                 captured["status"] = message["status"]
-                captured["headers"] = [(k.decode("latin-1"), v.decode("latin-1"))
-                                       for k, v in message.get("headers", [])]
+                captured["headers"] = [
+                    (k.decode("latin-1"), v.decode("latin-1")) for k, v in message.get("headers", [])
+                ]
             elif message["type"] == "http.response.body":
                 captured["body"] += message.get("body", b"")
             await send(message)
@@ -119,6 +147,12 @@ class IdempotencyMiddleware:
                 if captured["status"] >= 500:
                     await conn.execute(_RELEASE, {"k": digest})
                 else:
-                    await conn.execute(_STORE, {"k": digest, "s": captured["status"],
-                                                "h": orjson.dumps(captured["headers"]).decode(),
-                                                "b": bytes(captured["body"])})
+                    await conn.execute(
+                        _STORE,
+                        {
+                            "k": digest,
+                            "s": captured["status"],
+                            "h": orjson.dumps(captured["headers"]).decode(),
+                            "b": bytes(captured["body"]),
+                        },
+                    )

@@ -77,8 +77,12 @@ async def build_runtime(settings: Settings) -> Runtime:
     writer = PingWriter(to_libpq_url(settings.database_url or ""), max_batch=settings.writer_max_batch)
     ingest = Ingest(
         writer,
-        FilterConfig(settings.future_tolerance_s, settings.retention_days, settings.max_speed_mps,
-                     settings.max_accuracy_m),
+        FilterConfig(
+            settings.future_tolerance_s,
+            settings.retention_days,
+            settings.max_speed_mps,
+            settings.max_accuracy_m,
+        ),
     )
     return Runtime(
         settings=settings,
@@ -95,9 +99,18 @@ async def build_runtime(settings: Settings) -> Runtime:
 
 
 def position_dict(u: PositionUpdate) -> dict[str, Any]:
-    return {"officer_id": u.officer_id, "lat": u.lat, "lon": u.lon, "recorded_at": u.recorded_at.isoformat(),
-            "speed_mps": u.speed_mps, "heading_deg": u.heading_deg, "accuracy_m": u.accuracy_m,
-            "battery_pct": u.battery_pct, "status": u.status, "unit_type": u.unit_type}
+    return {
+        "officer_id": u.officer_id,
+        "lat": u.lat,
+        "lon": u.lon,
+        "recorded_at": u.recorded_at.isoformat(),
+        "speed_mps": u.speed_mps,
+        "heading_deg": u.heading_deg,
+        "accuracy_m": u.accuracy_m,
+        "battery_pct": u.battery_pct,
+        "status": u.status,
+        "unit_type": u.unit_type,
+    }
 
 
 async def maintain_partitions(settings: Settings) -> list[str]:
@@ -141,14 +154,21 @@ async def serve_osmand_port(app: FastAPI, settings: Settings) -> None:
             scope = {**scope, "path": "/osmand", "raw_path": b"/osmand"}
         await app(scope, receive, send)
 
-    config = uvicorn.Config(osmand_root, host=settings.osmand_host, port=settings.osmand_port, lifespan="off",
-                            log_level="warning", access_log=False)
+    config = uvicorn.Config(
+        osmand_root,
+        host=settings.osmand_host,
+        port=settings.osmand_port,
+        lifespan="off",
+        log_level="warning",
+        access_log=False,
+    )
     server = uvicorn.Server(config)
     try:
         await server.serve()
     except (OSError, SystemExit) as exc:
-        log.warning("OsmAnd port not served (another worker may hold it)", port=settings.osmand_port,
-                    error=str(exc))
+        log.warning(
+            "OsmAnd port not served (another worker may hold it)", port=settings.osmand_port, error=str(exc)
+        )
 
 
 @contextlib.asynccontextmanager
@@ -160,8 +180,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await rt.ingest.load(session)
     await rt.writer.start()
     rt.extras["loop"] = asyncio.get_running_loop()
-    rt.bus.subscribe(lambda e: rt.auth.credentials_changed(e.data.get("device_id"))
-                     if e.type == "credentials_changed" else None)
+    rt.bus.subscribe(
+        lambda e: (
+            rt.auth.credentials_changed(e.data.get("device_id")) if e.type == "credentials_changed" else None
+        )
+    )
     await rt.auth.load_devices()
     rt.extras.setdefault("on_false_report", []).append(agencies.false_report_hook(settings, rt.bus))
     rt.extras["officer_channels"] = OfficerChannels(rt.bus)
@@ -171,13 +194,16 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         loaded = await responders.rebuild(index, session)
     responders.keep_current(index, rt.bus)
     rt.writer.add_after_commit(
-        lambda moved: rt.bus.publish("positions", positions=[position_dict(u) for u in moved]))
+        lambda moved: rt.bus.publish("positions", positions=[position_dict(u) for u in moved])
+    )
     relay = None
     if settings.pubsub == "postgres":
         relay = PostgresRelay(to_libpq_url(settings.database_url or ""), rt.bus)
         await relay.start()
-    tasks = [asyncio.create_task(_maintenance_loop(rt), name="maintenance"),
-             asyncio.create_task(_device_reload_loop(rt), name="device-tokens")]
+    tasks = [
+        asyncio.create_task(_maintenance_loop(rt), name="maintenance"),
+        asyncio.create_task(_device_reload_loop(rt), name="device-tokens"),
+    ]
     if settings.presence_sweep_s > 0:
         tasks.append(asyncio.create_task(presence_loop(rt, settings.presence_sweep_s), name="presence"))
     if settings.osmand_port:
@@ -199,12 +225,16 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await rt.engine.dispose()
 
 
-def _error_response(request: Request, status: int, error: dict[str, Any],
-                    headers: dict[str, str] | None = None) -> JSONResponse:
+def _error_response(
+    request: Request, status: int, error: dict[str, Any], headers: dict[str, str] | None = None
+) -> JSONResponse:
     """The common error body; under Open311 GeoReport v2's prefix, its own shape (bad input: 400)."""
     if request.url.path.startswith(OPEN311_PREFIX + "/"):
-        problems = [f"{'.'.join(map(str, d['loc'][1:])) or d['loc'][0]}: {d['msg']}"
-                    for d in error.get("details") or [] if isinstance(d, dict) and d.get("loc")]
+        problems = [
+            f"{'.'.join(map(str, d['loc'][1:])) or d['loc'][0]}: {d['msg']}"
+            for d in error.get("details") or []
+            if isinstance(d, dict) and d.get("loc")
+        ]
         description = "; ".join(problems) or error["message"]
         return open311_error(400 if status == 422 else status, description, headers)
     return JSONResponse({"error": error}, status_code=status, headers=headers)
@@ -217,23 +247,30 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        details = [{"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")}
-                   for e in exc.errors()]
-        return _error_response(request, 422, {"code": "validation_error",
-                                              "message": "request does not match the schema",
-                                              "details": details})
+        details = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")} for e in exc.errors()
+        ]
+        return _error_response(
+            request,
+            422,
+            {"code": "validation_error", "message": "request does not match the schema", "details": details},
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return _error_response(request, exc.status_code, {"code": f"http_{exc.status_code}",
-                                                          "message": str(exc.detail)},
-                               getattr(exc, "headers", None))
+        return _error_response(
+            request,
+            exc.status_code,
+            {"code": f"http_{exc.status_code}", "message": str(exc.detail)},
+            getattr(exc, "headers", None),
+        )
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", error=repr(exc))
-        return JSONResponse({"error": {"code": "internal_error", "message": "internal error"}},
-                            status_code=500)
+        return JSONResponse(
+            {"error": {"code": "internal_error", "message": "internal error"}}, status_code=500
+        )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -252,12 +289,29 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(IdempotencyMiddleware)
     # A report carries its photo: that one path may send more than the rest.
     report_bytes = max(settings.max_body_bytes, settings.photo_max_bytes + REPORT_FORM_FIELDS_BYTES)
-    app.add_middleware(BodyLimitMiddleware, default=settings.max_body_bytes,
-                       limits={"/api/v1/reports": report_bytes})
+    app.add_middleware(
+        BodyLimitMiddleware, default=settings.max_body_bytes, limits={"/api/v1/reports": report_bytes}
+    )
     app.add_middleware(MetricsMiddleware)
-    for router in (ops_router, accounts_router, tracking_router, alerts_router, phones_router, stream_router,
-                   live_router, live_page_router, responders_router, agencies_router, open311_router,
-                   webapp_router, reports_router, dispatch_router, forwards_router, open311_requests_router,
-                   api_keys_router, rewards_router):
+    for router in (
+        ops_router,
+        accounts_router,
+        tracking_router,
+        alerts_router,
+        phones_router,
+        stream_router,
+        live_router,
+        live_page_router,
+        responders_router,
+        agencies_router,
+        open311_router,
+        webapp_router,
+        reports_router,
+        dispatch_router,
+        forwards_router,
+        open311_requests_router,
+        api_keys_router,
+        rewards_router,
+    ):
         app.include_router(router)
     return app

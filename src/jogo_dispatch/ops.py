@@ -20,7 +20,9 @@ router = APIRouter(tags=["operations"])
 
 REQUESTS = Counter("jogo_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram(
-    "jogo_http_request_seconds", "HTTP request latency", ["route"],
+    "jogo_http_request_seconds",
+    "HTTP request latency",
+    ["route"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
 )
 # A load balancer's probe must get an answer even when the database hangs instead of refusing.
@@ -53,8 +55,9 @@ async def readyz(rt: RuntimeDep) -> Response:
     # engine connection already works again.
     checks["writer"] = "ok" if rt.writer.healthy else "reconnecting"
     ready = all(v == "ok" for v in checks.values())
-    return JSONResponse({"status": "ready" if ready else "not_ready", "checks": checks},
-                        status_code=200 if ready else 503)
+    return JSONResponse(
+        {"status": "ready" if ready else "not_ready", "checks": checks}, status_code=200 if ready else 503
+    )
 
 
 @router.get("/metrics", include_in_schema=False)

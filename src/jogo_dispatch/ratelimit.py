@@ -109,9 +109,11 @@ class MemoryCounter:
 _HIT = text(
     "INSERT INTO rate_limit_hits (key, bucket, hits, expires_at) "
     "SELECT k, :bucket, 1, :expires_at FROM unnest(CAST(:keys AS varchar[])) AS k "
-    "ON CONFLICT (key, bucket) DO UPDATE SET hits = rate_limit_hits.hits + 1 RETURNING key, hits")
+    "ON CONFLICT (key, bucket) DO UPDATE SET hits = rate_limit_hits.hits + 1 RETURNING key, hits"
+)
 _PEEK = text(
-    "SELECT key, hits FROM rate_limit_hits WHERE bucket = :bucket AND key = ANY(CAST(:keys AS varchar[]))")
+    "SELECT key, hits FROM rate_limit_hits WHERE bucket = :bucket AND key = ANY(CAST(:keys AS varchar[]))"
+)
 _PURGE = text("DELETE FROM rate_limit_hits WHERE expires_at < now()")
 
 
@@ -184,7 +186,8 @@ class RedisCounter:
             reader, writer = await asyncio.open_connection(self._host, self._port)
             self._conn = (reader, writer)
             setup = ([("AUTH", self._password)] if self._password else []) + (
-                [("SELECT", self._db)] if self._db else [])
+                [("SELECT", self._db)] if self._db else []
+            )
             if setup:
                 writer.write(b"".join(self._encode(*c) for c in setup))
                 for _ in setup:
@@ -211,7 +214,8 @@ class RedisCounter:
         async with self._lock:
             try:
                 replies = await asyncio.wait_for(
-                    self._pipeline([("GET", f"jogo:rl:{key}:{bucket}") for key in keys]), self._timeout)
+                    self._pipeline([("GET", f"jogo:rl:{key}:{bucket}") for key in keys]), self._timeout
+                )
             except BaseException:
                 await self.close()
                 raise
@@ -242,8 +246,9 @@ class RateLimiter:
             bucket = int(now // window_s)
             keys = [lim.key for lim in group]
             try:
-                counts = await (self.counter.hit(keys, bucket, window_s) if count
-                                else self.counter.peek(keys, bucket))
+                counts = await (
+                    self.counter.hit(keys, bucket, window_s) if count else self.counter.peek(keys, bucket)
+                )
             except Exception as exc:  # noqa: BLE001 - fail open, see the module docstring
                 log.warning("rate limiter unavailable; request let through", error=repr(exc))
                 return
@@ -254,9 +259,15 @@ class RateLimiter:
                 retry_after = max(1, math.ceil((bucket + 1) * window_s - now))
                 raise RateLimited(
                     f"too many requests from this {lim.what}: at most {lim.limit} per {window_s} s; "
-                    f"try again in {retry_after} s", retry_after_s=retry_after,
-                    details={"limit": lim.limit, "window_s": window_s, "per": lim.what,
-                             "retry_after_s": retry_after})
+                    f"try again in {retry_after} s",
+                    retry_after_s=retry_after,
+                    details={
+                        "limit": lim.limit,
+                        "window_s": window_s,
+                        "per": lim.what,
+                        "retry_after_s": retry_after,
+                    },
+                )
 
 
 def make_limiter(rt: Runtime) -> RateLimiter:
@@ -302,8 +313,9 @@ def limits_for(settings: Settings, scope: str, account: str | None, device: str 
     return out
 
 
-async def check(rt: Runtime, scope: str, account: str | None, device: str | None,
-                extra: Sequence[Limit] = ()) -> None:
+async def check(
+    rt: Runtime, scope: str, account: str | None, device: str | None, extra: Sequence[Limit] = ()
+) -> None:
     await limiter_of(rt).check([*limits_for(rt.settings, scope, account, device), *extra])
 
 
@@ -314,15 +326,22 @@ def login_limits(settings: Settings, username: str, client_ip: str | None) -> li
     except ValueError:
         who = username.strip().lower()
     window = settings.login_limit_window_s
-    out = [Limit(f"login:user:{hashlib.sha256(who.encode()).hexdigest()[:32]}",
-                 settings.login_limit_per_user, window, "username")]
+    out = [
+        Limit(
+            f"login:user:{hashlib.sha256(who.encode()).hexdigest()[:32]}",
+            settings.login_limit_per_user,
+            window,
+            "username",
+        )
+    ]
     if client_ip:
         out.append(Limit(f"login:ip:{client_ip}", settings.login_limit_per_ip, window, "address"))
     return out
 
 
-async def guard_login(rt: Runtime, username: str, client_ip: str | None,
-                      attempt: Callable[[], Awaitable[T]]) -> T:
+async def guard_login(
+    rt: Runtime, username: str, client_ip: str | None, attempt: Callable[[], Awaitable[T]]
+) -> T:
     """Run ``attempt`` (a password check) unless the username or the address has used up its failures; a
     wrong password counts as one. 429 ``rate_limited`` with ``Retry-After`` once over."""
     limiter, limits = limiter_of(rt), login_limits(rt.settings, username, client_ip)
@@ -336,10 +355,14 @@ async def guard_login(rt: Runtime, username: str, client_ip: str | None,
 
 
 def _dependency(scope: str) -> Callable[..., Coroutine[Any, Any, None]]:
-    async def rate_limit(request: Request, rt: RuntimeDep,
-                         who: Annotated[Principal, Depends(get_principal)]) -> None:
-        device = device_key(request.headers.get("x-device-id"), request.headers.get("user-agent"),
-                            request.client.host if request.client else None)
+    async def rate_limit(
+        request: Request, rt: RuntimeDep, who: Annotated[Principal, Depends(get_principal)]
+    ) -> None:
+        device = device_key(
+            request.headers.get("x-device-id"),
+            request.headers.get("user-agent"),
+            request.client.host if request.client else None,
+        )
         await check(rt, scope, str(who.user_id), device)
 
     rate_limit.__name__ = f"{scope}_rate_limit"

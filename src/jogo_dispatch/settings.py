@@ -28,11 +28,17 @@ class Settings(BaseSettings):
 
     # --- auth
     access_token_ttl_s: int = 12 * 3600
-    auth_cache_ttl_s: float = Field(60.0, description="how long a checked token is trusted before re-checking")
+    auth_cache_ttl_s: float = Field(
+        60.0, description="how long a checked token is trusted before re-checking"
+    )
     jwt_algorithm: str = "HS256"
     login_limit_window_s: int = Field(900, gt=0, description="window of the failed-login limits")
-    login_limit_per_user: int = Field(5, ge=0, description="failed logins per window for one username, after "
-                                      "which it is refused until the window ends (0 = no limit)")
+    login_limit_per_user: int = Field(
+        5,
+        ge=0,
+        description="failed logins per window for one username, after "
+        "which it is refused until the window ends (0 = no limit)",
+    )
     login_limit_per_ip: int = Field(50, ge=0, description="failed logins per window from one client address")
 
     # --- ingest filters
@@ -40,7 +46,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = 2_000_000
     future_tolerance_s: float = Field(120.0, description="reject pings recorded further in the future")
     retention_days: int = Field(90, description="pings older than this are rejected and partitions dropped")
-    max_speed_mps: float = Field(70.0, description="implied speed from the previous fix above this is rejected")
+    max_speed_mps: float = Field(
+        70.0, description="implied speed from the previous fix above this is rejected"
+    )
     max_accuracy_m: float = Field(500.0, description="reject fixes whose accuracy radius is worse")
     partitions_ahead_days: int = 3
 
@@ -68,39 +76,62 @@ class Settings(BaseSettings):
 
     # --- agencies
     region: str = Field("malang", description="region pack this deployment serves (malang, cilacap)")
-    route_hospitals: int = Field(3, ge=0, le=20, description="nearest hospitals listed when someone may be hurt")
-    strikes_to_block: int = Field(3, ge=1, description="false reports after which a citizen's account is blocked")
+    route_hospitals: int = Field(
+        3, ge=0, le=20, description="nearest hospitals listed when someone may be hurt"
+    )
+    strikes_to_block: int = Field(
+        3, ge=1, description="false reports after which a citizen's account is blocked"
+    )
 
     # --- reports / dispatch
-    duplicate_radius_m: float = Field(300.0, gt=0, description="a report this close to an open incident of "
-                                      "its category is linked to it")
-    duplicate_window_s: float = Field(3600.0, gt=0, description="... if that incident was received this recently")
-    offer_timeout_s: float = Field(60.0, gt=0, description="an unanswered offer goes to the next nearest officer")
-    offer_max_attempts: int = Field(3, ge=1, description="offers per dispatch before an offer_exhausted alert")
+    duplicate_radius_m: float = Field(
+        300.0, gt=0, description="a report this close to an open incident of its category is linked to it"
+    )
+    duplicate_window_s: float = Field(
+        3600.0, gt=0, description="... if that incident was received this recently"
+    )
+    offer_timeout_s: float = Field(
+        60.0, gt=0, description="an unanswered offer goes to the next nearest officer"
+    )
+    offer_max_attempts: int = Field(
+        3, ge=1, description="offers per dispatch before an offer_exhausted alert"
+    )
     offer_sweep_s: float = Field(1.0, ge=0, description="how often overdue offers are claimed (0 = never)")
-    assignment_cutoff_s: float = Field(1800.0, gt=0, description="batch assignment ignores officers with a "
-                                       "longer ETA")
+    assignment_cutoff_s: float = Field(
+        1800.0, gt=0, description="batch assignment ignores officers with a longer ETA"
+    )
     sos_nearest_k: int = Field(5, ge=1, le=100, description="nearest responders computed for an SOS")
     photo_max_bytes: int = Field(5_000_000, gt=0, description="largest report photo")
     photo_max_pixels: int = Field(40_000_000, gt=0, description="largest report photo in pixels (w x h)")
 
     # --- forwards / rewards / open311
-    forward_sweep_s: float = Field(1.0, ge=0, description="how often due webhook deliveries and overdue "
-                                   "acknowledgements are looked for (0 = not in this process)")
+    forward_sweep_s: float = Field(
+        1.0,
+        ge=0,
+        description="how often due webhook deliveries and overdue "
+        "acknowledgements are looked for (0 = not in this process)",
+    )
     forward_max_attempts: int = Field(8, ge=1, description="webhook attempts before a forward is failed")
-    forward_backoff_base_s: float = Field(10.0, gt=0, description="wait after the first failed attempt; "
-                                          "doubles after each further failure")
+    forward_backoff_base_s: float = Field(
+        10.0, gt=0, description="wait after the first failed attempt; doubles after each further failure"
+    )
     forward_backoff_max_s: float = Field(900.0, gt=0, description="longest wait between two attempts")
     forward_timeout_s: float = Field(10.0, gt=0, description="timeout of one webhook request")
-    forward_ack_timeout_s: float = Field(600.0, gt=0, description="a forward not acknowledged this long "
-                                         "after it was made raises a forward_unacknowledged alert (once)")
-    forward_webhook_secret: str | None = Field(None, description="signs webhook bodies (X-Jogo-Signature: "
-                                               "sha256=HMAC) when set")
+    forward_ack_timeout_s: float = Field(
+        600.0,
+        gt=0,
+        description="a forward not acknowledged this long "
+        "after it was made raises a forward_unacknowledged alert (once)",
+    )
+    forward_webhook_secret: str | None = Field(
+        None, description="signs webhook bodies (X-Jogo-Signature: sha256=HMAC) when set"
+    )
     cap_sender: str = Field("jogo-dispatch", description="CAP <sender>; also prefixes alert identifiers")
     cap_sender_name: str = Field("Command centre", description="CAP <senderName>")
     cap_radius_km: float = Field(0.5, gt=0, description="radius of the CAP <circle> around an incident")
     ratelimit_backend: Literal["postgres", "memory", "redis"] = Field(
-        "postgres", description="where rate-limit counters live (memory: this process only)")
+        "postgres", description="where rate-limit counters live (memory: this process only)"
+    )
     ratelimit_redis_url: str = "redis://127.0.0.1:6379/0"
     report_limit_window_s: int = Field(3600, gt=0, description="rate-limit window of POST /reports")
     report_limit_per_account: int = Field(20, ge=0, description="reports per window per account (0 = none)")
@@ -108,15 +139,23 @@ class Settings(BaseSettings):
     sos_limit_window_s: int = Field(600, gt=0, description="rate-limit window of POST /sos")
     sos_limit_per_account: int = Field(30, ge=0, description="SOS presses per window per account")
     sos_limit_per_device: int = Field(60, ge=0, description="SOS presses per window per device")
-    open311_limit_per_key: int = Field(500, ge=0, description="anonymous Open311 requests per report window "
-                                       "per API key")
+    open311_limit_per_key: int = Field(
+        500, ge=0, description="anonymous Open311 requests per report window per API key"
+    )
     reward_points_default: int = Field(10, ge=0, description="points for a verified report")
     reward_points: dict[str, int] = Field(
-        default_factory=lambda: {"fire": 20, "medical": 20, "traffic_accident": 15, "crime": 15,
-                                 "flood_landslide": 15},
-        description="points per category for a verified report (JSON); others get reward_points_default")
-    open311_agency_name: str = Field("Command centre", description="Open311 agency_responsible before any "
-                                     "forward")
+        default_factory=lambda: {
+            "fire": 20,
+            "medical": 20,
+            "traffic_accident": 15,
+            "crime": 15,
+            "flood_landslide": 15,
+        },
+        description="points per category for a verified report (JSON); others get reward_points_default",
+    )
+    open311_agency_name: str = Field(
+        "Command centre", description="Open311 agency_responsible before any forward"
+    )
 
     @field_validator("osmand_port", mode="before")
     @classmethod

@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 from jogo_dispatch.errors import InvalidInput
 
 
-def window(since: datetime | None, until: datetime | None, *, default: timedelta, max_span: timedelta,
-           what: str) -> tuple[datetime, datetime]:
+def window(
+    since: datetime | None, until: datetime | None, *, default: timedelta, max_span: timedelta, what: str
+) -> tuple[datetime, datetime]:
     """``until`` defaults to now and ``since`` to ``default`` before it. Both need a time zone (a naive time
     cannot be compared with an aware one), ``since`` comes first, and they are at most ``max_span`` apart;
     otherwise 400 ``bad_time_range``."""
@@ -23,6 +24,9 @@ def window(since: datetime | None, until: datetime | None, *, default: timedelta
     if since >= until:
         raise InvalidInput("since must be before until", code="bad_time_range")
     if until - since > max_span:
-        raise InvalidInput(f"{what} covers at most {max_span.days} days", code="bad_time_range",
-                           details={"max_days": max_span.days})
+        raise InvalidInput(
+            f"{what} covers at most {max_span.days} days",
+            code="bad_time_range",
+            details={"max_days": max_span.days},
+        )
     return since, until

@@ -25,11 +25,15 @@ def test_tokens_round_trip_and_expire():
     assert ttl == 60
     p = t.decode(token)
     assert (p.user_id, p.role, p.officer_id, p.token_version) == (7, "officer", 3, 2)
-    expired = jwt.encode({"sub": "7", "role": "officer", "exp": int(time.time()) - 5}, "k" * 40, algorithm="HS256")
+    expired = jwt.encode(
+        {"sub": "7", "role": "officer", "exp": int(time.time()) - 5}, "k" * 40, algorithm="HS256"
+    )
     with pytest.raises(Unauthorized) as exc:
         t.decode(expired)
     assert exc.value.code == "token_expired"
-    forged = jwt.encode({"sub": "7", "role": "admin", "exp": int(time.time()) + 60}, "x" * 40, algorithm="HS256")
+    forged = jwt.encode(
+        {"sub": "7", "role": "admin", "exp": int(time.time()) + 60}, "x" * 40, algorithm="HS256"
+    )
     with pytest.raises(Unauthorized):
         t.decode(forged)
 
@@ -71,8 +75,9 @@ async def test_revoke_invalidates_earlier_tokens(client, actors):
 @pytest.mark.parametrize("role", ["citizen", "officer", "dispatcher", "agency"])
 async def test_only_admin_creates_users(client, actors, role):
     headers = await actors.user(role)
-    r = await client.post("/api/v1/users", headers=headers,
-                          json={"username": "x1", "password": "secret-pw", "role": "citizen"})
+    r = await client.post(
+        "/api/v1/users", headers=headers, json={"username": "x1", "password": "secret-pw", "role": "citizen"}
+    )
     assert r.status_code == 403
 
 
@@ -101,16 +106,22 @@ async def test_preloaded_device_tokens_work_and_revocation_removes_them(settings
 
     admin = await actors.user("admin")
     oid, _ = await actors.officer()
-    dev = (await client.post(f"/api/v1/officers/{oid}/devices", headers=admin, json={"identifier": "pre-1"})).json()
+    dev = (
+        await client.post(f"/api/v1/officers/{oid}/devices", headers=admin, json={"identifier": "pre-1"})
+    ).json()
     fresh = create_app(settings)
     async with fresh.router.lifespan_context(fresh):
         rt = fresh.state.runtime
         assert any(p.device_id == dev["id"] for p in rt.auth._device_table.values())
         phone = {"Authorization": f"Bearer {dev['token']}"}
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=fresh), base_url="http://t") as c:
-            r = await c.post("/api/v1/pings", headers=phone, json={"lat": -7.97, "lon": 112.63, "recorded_at": 1e9 + 9e8})
+            r = await c.post(
+                "/api/v1/pings", headers=phone, json={"lat": -7.97, "lon": 112.63, "recorded_at": 1e9 + 9e8}
+            )
             assert r.status_code == 200
             r = await c.delete(f"/api/v1/officers/{oid}/devices/{dev['id']}", headers=admin)
             assert r.status_code == 200
-            r = await c.post("/api/v1/pings", headers=phone, json={"lat": -7.97, "lon": 112.63, "recorded_at": 1e9})
+            r = await c.post(
+                "/api/v1/pings", headers=phone, json={"lat": -7.97, "lon": 112.63, "recorded_at": 1e9}
+            )
             assert r.status_code == 401

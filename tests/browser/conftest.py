@@ -21,15 +21,23 @@ from tests.reports.helpers import _catalogue, png  # noqa: F401  (_catalogue: th
 
 CHROMIUM = os.environ.get("JOGO_TEST_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
-SCREENSHOT_CSS = "#tabs { position: static !important; } body { padding-bottom: 0 !important; } " \
-                 "#toasts { display: none !important; }"
+SCREENSHOT_CSS = (
+    "#tabs { position: static !important; } body { padding-bottom: 0 !important; } "
+    "#toasts { display: none !important; }"
+)
 MALANG = {"latitude": -7.9797, "longitude": 112.6304, "accuracy": 12}
 PHONE = {
-    "viewport": {"width": 390, "height": 844}, "device_scale_factor": 3, "is_mobile": True, "has_touch": True,
-    "locale": "id-ID", "timezone_id": "Asia/Jakarta", "geolocation": MALANG, "permissions": ["geolocation"],
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 3,
+    "is_mobile": True,
+    "has_touch": True,
+    "locale": "id-ID",
+    "timezone_id": "Asia/Jakarta",
+    "geolocation": MALANG,
+    "permissions": ["geolocation"],
     "service_workers": "allow",
     "user_agent": "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
-                  "Chrome/130.0 Mobile Safari/537.36",
+    "Chrome/130.0 Mobile Safari/537.36",
 }
 
 
@@ -40,11 +48,16 @@ async def browser() -> AsyncIterator[Any]:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as p:
-        b = await p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-background-networking", "--disable-gpu",
-            "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-            "--autoplay-policy=no-user-gesture-required",
-        ])
+        b = await p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-background-networking",
+                "--disable-gpu",
+                "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+                "--autoplay-policy=no-user-gesture-required",
+            ],
+        )
         try:
             yield b
         finally:
@@ -62,8 +75,14 @@ class Phone:
     async def open(self, path: str = "/app") -> Any:
         page = await self.context.new_page()
         page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}"))
-        page.on("console", lambda msg: self.errors.append(f"console: {msg.text}")
-                if msg.type == "error" and not _expected_console_error(msg.text) else None)
+        page.on(
+            "console",
+            lambda msg: (
+                self.errors.append(f"console: {msg.text}")
+                if msg.type == "error" and not _expected_console_error(msg.text)
+                else None
+            ),
+        )
         await page.goto(self.base_url + path)
         await page.wait_for_selector("body[data-ready='true']")
         return page

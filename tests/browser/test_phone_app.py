@@ -19,12 +19,20 @@ from tests.reports.helpers import citizen, file_report, rows, verified_incident
 
 pytestmark = pytest.mark.browser
 
-CITIZEN_ENDPOINTS = ("POST /api/v1/citizens", "GET /api/v1/categories", "POST /api/v1/reports",
-                     "GET /api/v1/reports/mine")
+CITIZEN_ENDPOINTS = (
+    "POST /api/v1/citizens",
+    "GET /api/v1/categories",
+    "POST /api/v1/reports",
+    "GET /api/v1/reports/mine",
+)
 SOS_ENDPOINTS = ("POST /api/v1/sos", "POST /api/v1/sos/{sos_id}/location")
-OFFICER_ENDPOINTS = ("GET /api/v1/me/offers", "POST /api/v1/offers/{offer_id}/accept",
-                     "POST /api/v1/incidents/{incident_id}/dispatch",
-                     "POST /api/v1/incidents/{incident_id}/status", "POST /api/v1/reports/{report_id}/verify")
+OFFICER_ENDPOINTS = (
+    "GET /api/v1/me/offers",
+    "POST /api/v1/offers/{offer_id}/accept",
+    "POST /api/v1/incidents/{incident_id}/dispatch",
+    "POST /api/v1/incidents/{incident_id}/status",
+    "POST /api/v1/reports/{report_id}/verify",
+)
 PhoneFactory = Callable[[], Awaitable[Phone]]
 
 
@@ -80,6 +88,7 @@ async def test_app_shell_installs_and_starts_offline(phone: PhoneFactory, client
 # ---------------------------------------------------------------------------------------------------------
 # helpers
 
+
 async def register_in_page(page: Any, name: str, phone_number: str, password: str) -> None:
     await page.click("#login-tabs button[data-form=register]")
     await page.fill("#reg-name", name)
@@ -126,7 +135,7 @@ async def local_number(database_url: str, uid: int) -> str:
     """The citizen's number the way people type it: +6281200000001 → "0812 0000 0001"."""
     e164 = str(await scalar(database_url, "SELECT phone FROM users WHERE id = %s", uid))
     digits = "0" + e164.removeprefix("+62")
-    return " ".join(digits[i:i + 4] for i in range(0, len(digits), 4))
+    return " ".join(digits[i : i + 4] for i in range(0, len(digits), 4))
 
 
 async def sw_controls(page: Any) -> None:
@@ -136,8 +145,12 @@ async def sw_controls(page: Any) -> None:
 # ---------------------------------------------------------------------------------------------------------
 # (a) a citizen registers, reports with a photo and presses SOS
 
+
 async def test_citizen_registers_reports_with_photo_and_presses_sos(
-    phone: PhoneFactory, client: httpx.AsyncClient, server_api: httpx.AsyncClient, database_url: str,
+    phone: PhoneFactory,
+    client: httpx.AsyncClient,
+    server_api: httpx.AsyncClient,
+    database_url: str,
     camera_photo: Path,
 ) -> None:
     await require_endpoints(server_api, *CITIZEN_ENDPOINTS, *SOS_ENDPOINTS)
@@ -150,8 +163,9 @@ async def test_citizen_registers_reports_with_photo_and_presses_sos(
     await shot(page, "04-citizen-sos")
 
     await open_report_form(page)
-    await fill_report(page, camera_photo, "traffic_accident",
-                      "Tabrakan motor dan mobil di perempatan, satu orang luka")
+    await fill_report(
+        page, camera_photo, "traffic_accident", "Tabrakan motor dan mobil di perempatan, satu orang luka"
+    )
     # the pin starts at the phone's fix; dragging it moves where the incident is reported
     before = float(await page.get_attribute("#rep-coords", "data-lat") or "nan")
     box = await page.locator("#rep-map .leaflet-marker-icon").bounding_box()
@@ -169,8 +183,12 @@ async def test_citizen_registers_reports_with_photo_and_presses_sos(
     await page.click("#form-report button[type=submit]")
     await page.wait_for_selector("#rep-last[data-state=sent]")
     await shot(page, "06-report-sent")
-    found = await rows(database_url, "SELECT category, description, lat, lon, reporter_lat, reporter_lon, "
-                       "address, photo_sha256, photo_type, device_id FROM reports WHERE citizen_id = %s", uid)
+    found = await rows(
+        database_url,
+        "SELECT category, description, lat, lon, reporter_lat, reporter_lon, "
+        "address, photo_sha256, photo_type, device_id FROM reports WHERE citizen_id = %s",
+        uid,
+    )
     assert len(found) == 1, found
     category, description, lat, lon, reporter_lat, reporter_lon, address, sha, photo_type, device = found[0]
     assert category == "traffic_accident" and description.startswith("Tabrakan motor")
@@ -189,8 +207,12 @@ async def test_citizen_registers_reports_with_photo_and_presses_sos(
     await page.click("#sos-btn")
     await page.wait_for_selector("#sos-screen[data-state=active]")
     assert await page.text_content("#sos-title") == "SOS aktif"
-    sos = await rows(database_url, "SELECT s.id, i.source, i.priority, i.status FROM sos_calls s "
-                                "JOIN incidents i ON i.id = s.incident_id WHERE s.citizen_id = %s", uid)
+    sos = await rows(
+        database_url,
+        "SELECT s.id, i.source, i.priority, i.status FROM sos_calls s "
+        "JOIN incidents i ON i.id = s.incident_id WHERE s.citizen_id = %s",
+        uid,
+    )
     assert len(sos) == 1 and sos[0][1:] == ("sos", 1, "new"), sos
     sos_id = sos[0][0]
 
@@ -205,8 +227,9 @@ async def test_citizen_registers_reports_with_photo_and_presses_sos(
     await asyncio.sleep(5.2)
     await p.context.set_geolocation({"latitude": -7.9770, "longitude": 112.6340, "accuracy": 8})
     await wait_for(lambda: trail_at_least(2), within_s=20, what="an SOS location update")
-    [moved] = await rows(database_url, "SELECT lat, lon FROM sos_points WHERE sos_id = %s ORDER BY id DESC "
-                                       "LIMIT 1", sos_id)
+    [moved] = await rows(
+        database_url, "SELECT lat, lon FROM sos_points WHERE sos_id = %s ORDER BY id DESC LIMIT 1", sos_id
+    )
     assert abs(moved[0] - (-7.9770)) < 1e-6 and abs(moved[1] - 112.6340) < 1e-6
     await page.wait_for_function("() => /: [2-9]/.test(document.getElementById('sos-updates').textContent)")
     await shot(page, "08-sos-active")
@@ -230,8 +253,12 @@ async def test_citizen_registers_reports_with_photo_and_presses_sos(
 # ---------------------------------------------------------------------------------------------------------
 # (b) an officer receives an offer and accepts it
 
+
 async def test_officer_receives_an_offer_and_accepts_it(
-    phone: PhoneFactory, actors: Any, server_api: httpx.AsyncClient, database_url: str,
+    phone: PhoneFactory,
+    actors: Any,
+    server_api: httpx.AsyncClient,
+    database_url: str,
 ) -> None:
     await require_endpoints(server_api, *OFFICER_ENDPOINTS, *CITIZEN_ENDPOINTS)
     officer_id, _ = await actors.officer(unit_type="motorbike")
@@ -255,17 +282,29 @@ async def test_officer_receives_an_offer_and_accepts_it(
     # GPS from the page over the officer socket: pings acknowledged after commit
     await page.check("#gps-stream")
     await page.wait_for_function("() => Number(document.getElementById('gps-count').dataset.acked || 0) >= 1")
-    assert await scalar(database_url, "SELECT count(*) FROM officer_positions WHERE officer_id = %s",
-                        officer_id) == 1
+    assert (
+        await scalar(database_url, "SELECT count(*) FROM officer_positions WHERE officer_id = %s", officer_id)
+        == 1
+    )
     await shot(page, "11-officer-duty")
 
     # a citizen's report, verified and dispatched to this officer by a dispatcher
     _, reporter = await citizen(server_api, "Budi")
-    incident_id = await verified_incident(server_api, reporter, dispatcher, category="crime",
-                                          description="Penjambretan di depan toko", lat=-7.9712, lon=112.6330,
-                                          reporter_lat=-7.9713, reporter_lon=112.6331, address="Jl. Kawi")
-    r = await server_api.post(f"/api/v1/incidents/{incident_id}/dispatch", headers=dispatcher,
-                              json={"officer_id": officer_id})
+    incident_id = await verified_incident(
+        server_api,
+        reporter,
+        dispatcher,
+        category="crime",
+        description="Penjambretan di depan toko",
+        lat=-7.9712,
+        lon=112.6330,
+        reporter_lat=-7.9713,
+        reporter_lon=112.6331,
+        address="Jl. Kawi",
+    )
+    r = await server_api.post(
+        f"/api/v1/incidents/{incident_id}/dispatch", headers=dispatcher, json={"officer_id": officer_id}
+    )
     assert r.status_code == 201, r.text
 
     await page.wait_for_selector("#offer-card", state="visible")
@@ -280,13 +319,18 @@ async def test_officer_receives_an_offer_and_accepts_it(
     await page.click("#offer-accept")
     await page.wait_for_selector("#job-card", state="visible")
     await page.wait_for_selector("#offer-card", state="hidden")
-    offer = await rows(database_url, "SELECT o.status, o.officer_id, i.status, i.officer_id FROM offers o "
-                                  "JOIN incidents i ON i.id = o.incident_id WHERE o.id = %s", offer_id)
+    offer = await rows(
+        database_url,
+        "SELECT o.status, o.officer_id, i.status, i.officer_id FROM offers o "
+        "JOIN incidents i ON i.id = o.incident_id WHERE o.id = %s",
+        offer_id,
+    )
     assert offer == [("accepted", officer_id, "dispatched", officer_id)], offer
     assert await officer_status() == "busy"
     assert (await page.get_attribute("#nav-geo", "href") or "").startswith("geo:-7.97")
     assert (await page.get_attribute("#nav-web", "href") or "").startswith(
-        "https://www.google.com/maps/dir/?api=1&destination=-7.97")
+        "https://www.google.com/maps/dir/?api=1&destination=-7.97"
+    )
     await shot(page, "13-officer-job")
 
     async def incident_is(status: str) -> bool:
@@ -304,10 +348,18 @@ async def test_officer_receives_an_offer_and_accepts_it(
     await shot(page, "15-officer-resolved")
 
     # the next offer is declined: the button answers before the deadline
-    second = await verified_incident(server_api, reporter, dispatcher, category="fire",
-                                     description="Asap dari gudang", lat=-7.9660, lon=112.6360)
-    r = await server_api.post(f"/api/v1/incidents/{second}/dispatch", headers=dispatcher,
-                              json={"officer_id": officer_id})
+    second = await verified_incident(
+        server_api,
+        reporter,
+        dispatcher,
+        category="fire",
+        description="Asap dari gudang",
+        lat=-7.9660,
+        lon=112.6360,
+    )
+    r = await server_api.post(
+        f"/api/v1/incidents/{second}/dispatch", headers=dispatcher, json={"officer_id": officer_id}
+    )
     assert r.status_code == 201, r.text
     await page.wait_for_selector(f"#offer-card[data-offer-id='{r.json()['id']}']", state="visible")
     await page.click("#offer-decline")
@@ -319,8 +371,12 @@ async def test_officer_receives_an_offer_and_accepts_it(
 # ---------------------------------------------------------------------------------------------------------
 # (c) offline: queued, then delivered exactly once
 
+
 async def test_offline_report_is_queued_and_sent_exactly_once(
-    phone: PhoneFactory, client: httpx.AsyncClient, server_api: httpx.AsyncClient, database_url: str,
+    phone: PhoneFactory,
+    client: httpx.AsyncClient,
+    server_api: httpx.AsyncClient,
+    database_url: str,
     camera_photo: Path,
 ) -> None:
     await require_endpoints(server_api, *CITIZEN_ENDPOINTS)
@@ -329,8 +385,14 @@ async def test_offline_report_is_queued_and_sent_exactly_once(
     p = await phone()
     page = await p.open()
     keys: dict[str, list[str | None]] = {"/api/v1/reports": [], "/api/v1/sos": []}
-    page.on("request", lambda req: keys[path].append(req.headers.get("idempotency-key"))
-            if req.method == "POST" and (path := "/" + req.url.split("/", 3)[3]) in keys else None)
+    page.on(
+        "request",
+        lambda req: (
+            keys[path].append(req.headers.get("idempotency-key"))
+            if req.method == "POST" and (path := "/" + req.url.split("/", 3)[3]) in keys
+            else None
+        ),
+    )
     await log_in(page, typed, "rahasia-1", "citizen")  # as typed: the app retries as +62...
     await sw_controls(page)
     await open_report_form(page)
@@ -383,7 +445,10 @@ async def test_offline_report_is_queued_and_sent_exactly_once(
 
 
 async def test_lost_answer_is_retried_with_the_same_key_and_not_duplicated(
-    phone: PhoneFactory, client: httpx.AsyncClient, server_api: httpx.AsyncClient, database_url: str,
+    phone: PhoneFactory,
+    client: httpx.AsyncClient,
+    server_api: httpx.AsyncClient,
+    database_url: str,
     camera_photo: Path,
 ) -> None:
     """The server commits the report but the answer never reaches the phone: the retry carries the same
@@ -401,9 +466,14 @@ async def test_lost_answer_is_retried_with_the_same_key_and_not_duplicated(
             await route.continue_()
             return
         response = await route.fetch()
-        attempts.append({"key": request.headers.get("idempotency-key"), "status": response.status,
-                         "replayed": response.headers.get("idempotent-replayed"),
-                         "body": json.loads(await response.text())})
+        attempts.append(
+            {
+                "key": request.headers.get("idempotency-key"),
+                "status": response.status,
+                "replayed": response.headers.get("idempotent-replayed"),
+                "body": json.loads(await response.text()),
+            }
+        )
         if len(attempts) == 1:
             await route.abort("connectionreset")  # committed on the server, lost on the way back
         else:
@@ -425,18 +495,31 @@ async def test_lost_answer_is_retried_with_the_same_key_and_not_duplicated(
 # ---------------------------------------------------------------------------------------------------------
 # warnings, strikes and the appeal of a blocked account
 
+
 async def test_blocked_citizen_sees_the_warnings_and_appeals(
-    phone: PhoneFactory, actors: Any, server_api: httpx.AsyncClient, database_url: str,
+    phone: PhoneFactory,
+    actors: Any,
+    server_api: httpx.AsyncClient,
+    database_url: str,
 ) -> None:
-    await require_endpoints(server_api, *CITIZEN_ENDPOINTS, "POST /api/v1/reports/{report_id}/reject",
-                            "GET /api/v1/me/warnings", "POST /api/v1/appeals")
+    await require_endpoints(
+        server_api,
+        *CITIZEN_ENDPOINTS,
+        "POST /api/v1/reports/{report_id}/reject",
+        "GET /api/v1/me/warnings",
+        "POST /api/v1/appeals",
+    )
     dispatcher = await actors.user("dispatcher")
     uid, hoaxer = await citizen(server_api, "Fajar")
     for n in range(3):  # three false reports, each rejected as false: three strikes, blocked
-        report = await file_report(server_api, hoaxer, category="fire", description=f"Kebakaran palsu {n}",
-                                   lat=-7.96 - n / 100)
-        r = await server_api.post(f"/api/v1/reports/{report['id']}/reject", headers=dispatcher,
-                                  json={"reason": "false", "note": "hoaks"})
+        report = await file_report(
+            server_api, hoaxer, category="fire", description=f"Kebakaran palsu {n}", lat=-7.96 - n / 100
+        )
+        r = await server_api.post(
+            f"/api/v1/reports/{report['id']}/reject",
+            headers=dispatcher,
+            json={"reason": "false", "note": "hoaks"},
+        )
         assert r.status_code == 200, r.text
 
     p = await phone()

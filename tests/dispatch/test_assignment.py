@@ -33,8 +33,10 @@ def _brute_force(jobs, units, eta, cutoff) -> float:
     best = float("inf")
     cols = list(range(len(units))) + [None] * len(jobs)
     for perm in itertools.permutations(cols, len(jobs)):
-        cost = sum(w * eta[i, c] if c is not None and eta[i, c] <= cutoff else w * penalty
-                   for i, (w, c) in enumerate(zip(weights, perm, strict=True)))
+        cost = sum(
+            w * eta[i, c] if c is not None and eta[i, c] <= cutoff else w * penalty
+            for i, (w, c) in enumerate(zip(weights, perm, strict=True))
+        )
         best = min(best, cost)
     return best
 
@@ -42,8 +44,9 @@ def _brute_force(jobs, units, eta, cutoff) -> float:
 def _objective(plan: asg.Plan, jobs, units, eta, cutoff) -> float:
     index_of_job = {j.id: i for i, j in enumerate(jobs)}
     index_of_unit = {u.id: k for k, u in enumerate(units)}
-    served = sum(asg.weight(p.priority) * eta[index_of_job[p.job_id], index_of_unit[p.unit_id]]
-                 for p in plan.pairs)
+    served = sum(
+        asg.weight(p.priority) * eta[index_of_job[p.job_id], index_of_unit[p.unit_id]] for p in plan.pairs
+    )
     weights = {j.id: asg.weight(j.priority) for j in jobs}
     return served + sum(weights[j] * (2 * cutoff + 1) for j in plan.unassigned)
 

@@ -21,8 +21,9 @@ async def dispatch(client, dispatcher, incident_id, officer_id=None):
 
 
 async def progress(client, headers, incident_id, status, reason=None):
-    return await client.post(f"/api/v1/incidents/{incident_id}/status", headers=headers,
-                             json={"status": status, "reason": reason})
+    return await client.post(
+        f"/api/v1/incidents/{incident_id}/status", headers=headers, json={"status": status, "reason": reason}
+    )
 
 
 async def test_offer_accept_and_progress_to_resolved(client, actors, database_url, events):
@@ -52,7 +53,9 @@ async def test_offer_accept_and_progress_to_resolved(client, actors, database_ur
     assert r.json()["status"] == "accepted" and r.json()["incident"]["status"] == "dispatched"
     [(status, officer_id, dispatched_at, acknowledged_at)] = await rows(
         database_url,
-        "SELECT status, officer_id, dispatched_at, acknowledged_at FROM incidents WHERE id = %s", incident)
+        "SELECT status, officer_id, dispatched_at, acknowledged_at FROM incidents WHERE id = %s",
+        incident,
+    )
     assert (status, officer_id) == ("dispatched", near)
     assert dispatched_at == datetime.fromisoformat(offer["created_at"]) and acknowledged_at >= dispatched_at
     assert await rows(database_url, "SELECT status FROM officers WHERE id = %s", near) == [("busy",)]
@@ -72,9 +75,12 @@ async def test_offer_accept_and_progress_to_resolved(client, actors, database_ur
     assert (late.status_code, late.json()["error"]["code"]) == (409, "invalid_transition")
     assert (await progress(client, dispatcher, incident, "dispatched")).status_code == 422
 
-    [times] = await rows(database_url,
-                         "SELECT received_at, verified_at, dispatched_at, acknowledged_at, en_route_at, "
-                         "on_scene_at, cleared_at, status FROM incidents WHERE id = %s", incident)
+    [times] = await rows(
+        database_url,
+        "SELECT received_at, verified_at, dispatched_at, acknowledged_at, en_route_at, "
+        "on_scene_at, cleared_at, status FROM incidents WHERE id = %s",
+        incident,
+    )
     assert times[-1] == "resolved" and list(times[:-1]) == sorted(times[:-1]) and None not in times
     assert await rows(database_url, "SELECT status FROM officers WHERE id = %s", near) == [("available",)]
     assert await rows(database_url, "SELECT status FROM offers") == [("completed",)]
@@ -82,12 +88,19 @@ async def test_offer_accept_and_progress_to_resolved(client, actors, database_ur
 
     r = await client.get(f"/api/v1/incidents/{incident}/timeline", headers=dispatcher)
     timeline = r.json()["items"]
-    moves = [(e["from_state"], e["to_state"], e["actor_id"]) for e in timeline
-             if e["entity_type"] == "incident" and e["action"] == "transition"]
+    moves = [
+        (e["from_state"], e["to_state"], e["actor_id"])
+        for e in timeline
+        if e["entity_type"] == "incident" and e["action"] == "transition"
+    ]
     officer_user, dispatcher_user = await user_id(client, near_h), await user_id(client, dispatcher)
-    assert moves == [("new", "verified", dispatcher_user), ("verified", "dispatched", officer_user),
-                     ("dispatched", "en_route", officer_user), ("en_route", "on_scene", officer_user),
-                     ("on_scene", "resolved", officer_user)]
+    assert moves == [
+        ("new", "verified", dispatcher_user),
+        ("verified", "dispatched", officer_user),
+        ("dispatched", "en_route", officer_user),
+        ("en_route", "on_scene", officer_user),
+        ("on_scene", "resolved", officer_user),
+    ]
     assert [e["reason"] for e in timeline if e["to_state"] == "on_scene"] == ["HT: on_scene"]
     offer_actions = [e["action"] for e in timeline if e["entity_type"] == "offer"]
     assert offer_actions == ["created", "accepted", "completed"]
@@ -107,24 +120,31 @@ async def test_decline_and_silence_pass_the_offer_on_until_an_alert(client, acto
     assert (second["officer_id"], second["attempt"]) == (o2, 2)
 
     # o2 stays silent: its offer is overdue; a sweep (ours or the server's own) claims it and moves on
-    await execute(database_url, "UPDATE offers SET expires_at = now() - interval '1 second' WHERE id = %s",
-                  second["id"])
+    await execute(
+        database_url, "UPDATE offers SET expires_at = now() - interval '1 second' WHERE id = %s", second["id"]
+    )
     late = await client.post(f"/api/v1/offers/{second['id']}/accept", headers=h2)
     assert late.status_code == 409 and late.json()["error"]["code"] in ("offer_expired", "offer_not_pending")
     await offers.expire_due(app.state.runtime)
     assert await rows(database_url, "SELECT officer_id, status, attempt FROM offers ORDER BY id") == [
-        (o1, "declined", 1), (o2, "expired", 2), (o3, "pending", 3)]
+        (o1, "declined", 1),
+        (o2, "expired", 2),
+        (o3, "pending", 3),
+    ]
     [(third,)] = await rows(database_url, "SELECT id FROM offers WHERE status = 'pending'")
     r = await client.post(f"/api/v1/offers/{third}/decline", headers=h3)
     assert r.status_code == 200 and r.json()["next_offer"] is None  # offer_max_attempts = 3 used up
     assert await rows(database_url, "SELECT kind, incident_id, data->>'attempts' FROM alerts") == [
-        ("offer_exhausted", incident, "3")]
+        ("offer_exhausted", incident, "3")
+    ]
     assert await rows(database_url, "SELECT status FROM incidents WHERE id = %s", incident) == [("verified",)]
     # the dispatcher tries again: only the officer nobody asked yet is left
     r = await dispatch(client, dispatcher, incident)
     assert r.status_code == 201 and r.json()["officer_id"] == o4
-    expired = await rows(database_url, "SELECT to_state, reason FROM audit_log WHERE entity_type = 'offer' "
-                         "AND action = 'expired'")
+    expired = await rows(
+        database_url,
+        "SELECT to_state, reason FROM audit_log WHERE entity_type = 'offer' AND action = 'expired'",
+    )
     assert expired == [("expired", "no answer within 60 s")]
 
 
@@ -161,15 +181,17 @@ async def test_explicit_officer_and_every_conflict(client, actors, database_url)
     assert stored == [(a, o2), (b, o1)]
 
 
-async def test_dispatching_an_sos_verifies_it_and_cancelling_frees_the_officer(client, actors, database_url,
-                                                                               events):
+async def test_dispatching_an_sos_verifies_it_and_cancelling_frees_the_officer(
+    client, actors, database_url, events
+):
     [(officer, headers)] = await fleet(client, actors, [120.0])
     _, me = await citizen(client)
     dispatcher = await actors.user("dispatcher")
     sos = (await client.post("/api/v1/sos", headers=me, json={"lat": MALANG[0], "lon": MALANG[1]})).json()
     offer = (await dispatch(client, dispatcher, sos["incident_id"])).json()
     assert await rows(database_url, "SELECT status FROM incidents WHERE id = %s", sos["incident_id"]) == [
-        ("verified",)]
+        ("verified",)
+    ]
     assert (await client.post(f"/api/v1/offers/{offer['id']}/accept", headers=headers)).status_code == 200
     r = await progress(client, dispatcher, sos["incident_id"], "cancelled", reason="false alarm, caller safe")
     assert r.status_code == 200
@@ -180,8 +202,9 @@ async def test_dispatching_an_sos_verifies_it_and_cancelling_frees_the_officer(c
     # a pending offer withdrawn by a dispatcher: nothing is re-offered, the incident waits again
     incident = await verified_incident(client, me, dispatcher, category="medical", description="Pingsan")
     pending = (await dispatch(client, dispatcher, incident)).json()
-    r = await client.post(f"/api/v1/offers/{pending['id']}/cancel", headers=dispatcher,
-                          json={"reason": "salah"})
+    r = await client.post(
+        f"/api/v1/offers/{pending['id']}/cancel", headers=dispatcher, json={"reason": "salah"}
+    )
     assert r.status_code == 200 and r.json()["status"] == "cancelled"
     r = await client.post(f"/api/v1/offers/{pending['id']}/cancel", headers=dispatcher)
     assert r.status_code == 409
@@ -193,8 +216,17 @@ async def test_races_for_one_incident_and_for_one_officer_have_one_winner(client
     officers = await fleet(client, actors, [100.0, 200.0, 300.0, 400.0, 500.0, 600.0])
     _, me = await citizen(client)
     one, two = await actors.user("dispatcher"), await actors.user("dispatcher")
-    kinds = ["traffic_accident", "crime", "fire", "medical", "public_order", "fallen_tree", "power_outage",
-             "flood_landslide", "road_damage"]
+    kinds = [
+        "traffic_accident",
+        "crime",
+        "fire",
+        "medical",
+        "public_order",
+        "fallen_tree",
+        "power_outage",
+        "flood_landslide",
+        "road_damage",
+    ]
     incidents = [await verified_incident(client, me, one, category=k, description=k) for k in kinds]
     for round_ in range(3):
         # two dispatchers, one incident, two different officers
@@ -215,8 +247,9 @@ async def test_races_for_one_incident_and_for_one_officer_have_one_winner(client
         assert sorted([r1.status_code, r2.status_code]) == [201, 409], (r1.text, r2.text)
         loser = r1 if r1.status_code == 409 else r2
         assert loser.json()["error"]["code"] == "officer_unavailable"
-        stored = await rows(database_url, "SELECT count(*) FROM offers "
-                            "WHERE officer_id = %s AND status = 'pending'", officer)
+        stored = await rows(
+            database_url, "SELECT count(*) FROM offers WHERE officer_id = %s AND status = 'pending'", officer
+        )
         assert stored == [(1,)]
     # and the nearest-officer path: one officer free, two incidents dispatched at once
     await execute(database_url, "UPDATE offers SET status = 'cancelled'")
@@ -235,8 +268,10 @@ async def test_batch_assignment_proposes_then_applies(client, actors, database_u
     dispatcher = await actors.user("dispatcher")
     spots = [offset(*MALANG, d, 0.0) for d in (100.0, 1400.0, 3100.0)]
     kinds = ["medical", "crime", "road_damage"]
-    incidents = [await verified_incident(client, me, dispatcher, lat=lat, lon=lon, category=k, description=k)
-                 for (lat, lon), k in zip(spots, kinds, strict=True)]
+    incidents = [
+        await verified_incident(client, me, dispatcher, lat=lat, lon=lon, category=k, description=k)
+        for (lat, lon), k in zip(spots, kinds, strict=True)
+    ]
     r = await client.post("/api/v1/dispatch/batch", headers=dispatcher)
     assert r.status_code == 200, r.text
     plan = r.json()
@@ -252,8 +287,9 @@ async def test_batch_assignment_proposes_then_applies(client, actors, database_u
     again = (await client.post("/api/v1/dispatch/batch", headers=dispatcher, json={"apply": True})).json()
     assert (again["incidents"], again["offers"]) == (0, [])
     assert (await client.post("/api/v1/dispatch/batch", headers=officers[0][1])).status_code == 403
-    assert (await client.post("/api/v1/dispatch/batch", headers=dispatcher,
-                              json={"method": "magic"})).status_code == 422
+    assert (
+        await client.post("/api/v1/dispatch/batch", headers=dispatcher, json={"method": "magic"})
+    ).status_code == 422
 
 
 async def test_incident_lists_detail_and_the_live_map_snapshot(client, actors, app):
@@ -268,8 +304,19 @@ async def test_incident_lists_detail_and_the_live_map_snapshot(client, actors, a
     r = await client.get("/api/v1/incidents", headers=agency, params={"status": "open"})
     listed = r.json()["items"]
     assert [i["id"] for i in listed] == [sos["incident_id"], open_one]  # priority 1 first
-    assert set(listed[0]) >= {"id", "category", "priority", "status", "lat", "lon", "description", "address",
-                              "created_at", "report_count", "sector"}
+    assert set(listed[0]) >= {
+        "id",
+        "category",
+        "priority",
+        "status",
+        "lat",
+        "lon",
+        "description",
+        "address",
+        "created_at",
+        "report_count",
+        "sector",
+    }
     r = await client.get("/api/v1/incidents", headers=dispatcher, params={"status": "cancelled,new"})
     assert {i["id"] for i in r.json()["items"]} == {closed, sos["incident_id"]}
     r = await client.get("/api/v1/incidents", headers=dispatcher, params={"status": "open,x"})
@@ -291,8 +338,11 @@ async def test_officer_sos_from_the_phone_app_opens_a_priority_one_incident(clie
     stamp = int(datetime.now(UTC).timestamp())
     r = await client.post(f"/osmand?id=hp-sos-1&timestamp={stamp}&lat=-7.9700&lon=112.6300&alarm=sos")
     assert r.status_code == 200, r.text
-    [incident] = await rows(database_url, "SELECT id, priority, status, category, source, lat, lon, "
-                            "(data->>'officer_id')::bigint FROM incidents")
+    [incident] = await rows(
+        database_url,
+        "SELECT id, priority, status, category, source, lat, lon, "
+        "(data->>'officer_id')::bigint FROM incidents",
+    )
     assert incident[1:] == (1, "new", "officer_sos", "officer_sos", -7.97, 112.63, officer)
     r = await client.post(f"/osmand?id=hp-sos-1&timestamp={stamp + 5}&lat=-7.9710&lon=112.6310&alarm=sos")
     assert r.status_code == 200
@@ -306,16 +356,22 @@ async def test_the_search_widens_past_officers_engaged_elsewhere(client, actors,
     dispatcher = await actors.user("dispatcher")
     incident = await verified_incident(client, me, dispatcher)
     # the 11 nearest officers already hold offers for other incidents (far away)
-    await execute(database_url, "INSERT INTO incidents (category, priority, source, status, lat, lon, "
-                  "h3_r9, h3_r7) SELECT 'other', 4, 'report', 'verified', -8.5, 112.0, 0, 0 "
-                  "FROM generate_series(1, 11)")
-    await execute(database_url, """
+    await execute(
+        database_url,
+        "INSERT INTO incidents (category, priority, source, status, lat, lon, "
+        "h3_r9, h3_r7) SELECT 'other', 4, 'report', 'verified', -8.5, 112.0, 0, 0 "
+        "FROM generate_series(1, 11)",
+    )
+    await execute(
+        database_url,
+        """
         INSERT INTO offers (incident_id, officer_id, status, expires_at)
         SELECT i.id, o.id, 'pending', now() + interval '1 hour'
         FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM incidents WHERE lat = -8.5) i
         JOIN (SELECT id, row_number() OVER (ORDER BY id) AS n FROM officers WHERE id = ANY(%s)) o
         USING (n)""",
-                  [o for o, _ in officers[:11]])
+        [o for o, _ in officers[:11]],
+    )
     r = await dispatch(client, dispatcher, incident)
     assert r.status_code == 201, r.text
     assert r.json()["officer_id"] == officers[11][0]

@@ -47,8 +47,14 @@ def test_offer_transitions() -> None:
         assert lc.check_offer_transition("pending", to) == to
     assert lc.can_offer_transition("accepted", "completed")
     assert lc.can_offer_transition("accepted", "cancelled")
-    for a, b in (("accepted", "declined"), ("declined", "accepted"), ("expired", "accepted"),
-                 ("completed", "cancelled"), ("pending", "completed"), ("pending", "nope")):
+    for a, b in (
+        ("accepted", "declined"),
+        ("declined", "accepted"),
+        ("expired", "accepted"),
+        ("completed", "cancelled"),
+        ("pending", "completed"),
+        ("pending", "nope"),
+    ):
         assert not lc.can_offer_transition(a, b)
         with pytest.raises(Conflict):
             lc.check_offer_transition(a, b)

@@ -47,12 +47,19 @@ async def test_offer_over_the_stream_accept_and_progress_from_the_phone(live_ser
             # answered after commit: the stored state already says so
             stored = await rows(database_url, "SELECT status FROM officers WHERE id = %s", officer)
             assert stored == [("busy",)]
-            await ws.send(orjson.dumps({"type": "incident_status", "seq": 10, "incident_id": incident,
-                                        "status": "en_route"}).decode())
+            await ws.send(
+                orjson.dumps(
+                    {"type": "incident_status", "seq": 10, "incident_id": incident, "status": "en_route"}
+                ).decode()
+            )
             moved = await next_of(ws, "incident")
             assert moved["seq"] == 10 and moved["incident"]["status"] == "en_route"
-            await ws.send(orjson.dumps({"type": "incident_status", "seq": 11, "incident_id": incident,
-                                        "status": "cancelled"}).decode())
+            await ws.send(
+                orjson.dumps(
+                    {"type": "incident_status", "seq": 11, "incident_id": incident, "status": "cancelled"}
+                ).decode()
+            )
             assert (await next_of(ws, "error"))["error"]["code"] == "bad_message"
-    assert await rows(database_url, "SELECT status, en_route_at IS NOT NULL FROM incidents WHERE id = %s",
-                      incident) == [("en_route", True)]
+    assert await rows(
+        database_url, "SELECT status, en_route_at IS NOT NULL FROM incidents WHERE id = %s", incident
+    ) == [("en_route", True)]

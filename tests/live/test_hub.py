@@ -30,8 +30,12 @@ def test_positions_are_coalesced_per_officer_within_the_interval():
 def test_viewport_and_filters():
     bus = EventBus()
     hub = LiveHub(bus, coalesce_s=0)
-    hub.remember([{"id": 1, "status": "available", "unit_type": "car"},
-                  {"id": 2, "status": "busy", "unit_type": "foot"}])
+    hub.remember(
+        [
+            {"id": 1, "status": "available", "unit_type": "car"},
+            {"id": 2, "status": "busy", "unit_type": "foot"},
+        ]
+    )
     c = hub.connect()
     c.viewport = Viewport(112.6, -8.0, 112.7, -7.9)
     bus.publish("positions", positions=[pos(1), pos(2, lat=-7.3, lon=112.7)])  # 2 is in Surabaya

@@ -35,8 +35,11 @@ async def test_snapshot_then_live_positions_status_and_viewport(live_server, act
     t0 = datetime.now(UTC) - timedelta(seconds=100)
 
     async def ping(http, headers, lat, lon, dt):
-        r = await http.post("/api/v1/pings", headers=headers,
-                            json={"lat": lat, "lon": lon, "recorded_at": (t0 + timedelta(seconds=dt)).isoformat()})
+        r = await http.post(
+            "/api/v1/pings",
+            headers=headers,
+            json={"lat": lat, "lon": lon, "recorded_at": (t0 + timedelta(seconds=dt)).isoformat()},
+        )
         assert r.json()["accepted"] == 1, r.text
 
     async with httpx.AsyncClient(base_url=live_server.url) as http:
@@ -78,10 +81,18 @@ async def test_live_needs_a_dispatcher_or_agency(live_server, actors):
 
 
 def _serve(database_url: str, port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "JOGO_DATABASE_URL": database_url, "JOGO_PUBSUB": "postgres",
-           "JOGO_SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789", "JOGO_OSMAND_PORT": "",
-           "JOGO_LOG_LEVEL": "WARNING", "JOGO_PRESENCE_SWEEP_S": "0"}
-    return subprocess.Popen([sys.executable, "-m", "jogo_dispatch.cli", "serve", "--port", str(port)], env=env)
+    env = {
+        **os.environ,
+        "JOGO_DATABASE_URL": database_url,
+        "JOGO_PUBSUB": "postgres",
+        "JOGO_SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+        "JOGO_OSMAND_PORT": "",
+        "JOGO_LOG_LEVEL": "WARNING",
+        "JOGO_PRESENCE_SWEEP_S": "0",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "jogo_dispatch.cli", "serve", "--port", str(port)], env=env
+    )
 
 
 async def _ready(url: str, proc) -> None:
@@ -107,14 +118,22 @@ async def test_two_server_processes_share_the_live_feed(database_url, actors):
         async with websockets.connect(f"ws://127.0.0.1:{pb}/api/v1/live?token={dispatcher}") as ws:
             await next_of(ws, "snapshot")
             async with httpx.AsyncClient() as http:
-                r = await http.post(f"http://127.0.0.1:{pa}/api/v1/pings", headers=officer,
-                                    json={"lat": -7.9812, "lon": 112.6204,
-                                          "recorded_at": datetime.now(UTC).isoformat()})
+                r = await http.post(
+                    f"http://127.0.0.1:{pa}/api/v1/pings",
+                    headers=officer,
+                    json={"lat": -7.9812, "lon": 112.6204, "recorded_at": datetime.now(UTC).isoformat()},
+                )
                 assert r.json()["accepted"] == 1
-                msg = await next_of(ws, "positions", timeout=10,
-                                    where=lambda m: any(p["officer_id"] == oid for p in m["positions"]))
+                msg = await next_of(
+                    ws,
+                    "positions",
+                    timeout=10,
+                    where=lambda m: any(p["officer_id"] == oid for p in m["positions"]),
+                )
                 assert [p["lat"] for p in msg["positions"] if p["officer_id"] == oid] == [-7.9812]
-                await http.put(f"http://127.0.0.1:{pa}/api/v1/me/status", headers=officer, json={"status": "busy"})
+                await http.put(
+                    f"http://127.0.0.1:{pa}/api/v1/me/status", headers=officer, json={"status": "busy"}
+                )
                 st = await next_of(ws, "status", timeout=10)
                 assert st["officer_id"] == oid and st["status"] == "busy"
     finally:

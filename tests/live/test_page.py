@@ -74,8 +74,10 @@ async def test_assets_the_page_references_are_served(client: httpx.AsyncClient) 
     html = (await client.get("/map")).text
     assets = local_assets(html)
     expected = {
-        f"{STATIC_PREFIX}/vendor/leaflet/leaflet.css", f"{STATIC_PREFIX}/vendor/leaflet/leaflet.js",
-        f"{STATIC_PREFIX}/map.css", f"{STATIC_PREFIX}/map.js",
+        f"{STATIC_PREFIX}/vendor/leaflet/leaflet.css",
+        f"{STATIC_PREFIX}/vendor/leaflet/leaflet.js",
+        f"{STATIC_PREFIX}/map.css",
+        f"{STATIC_PREFIX}/map.js",
     }
     assert expected <= set(assets)
     kinds = {".js": "javascript", ".css": "text/css", ".png": "image/png"}
@@ -107,8 +109,9 @@ async def test_static_files_revalidate_with_etag(client: httpx.AsyncClient) -> N
     assert again.status_code == 304
 
 
-@pytest.mark.parametrize("path", ["..%2Fpage.py", "%2e%2e/page.py", "../page.py", "vendor/../../page.py",
-                                  "nope.js", "", "vendor"])
+@pytest.mark.parametrize(
+    "path", ["..%2Fpage.py", "%2e%2e/page.py", "../page.py", "vendor/../../page.py", "nope.js", "", "vendor"]
+)
 async def test_static_route_serves_only_static_files(client: httpx.AsyncClient, path: str) -> None:
     r = await client.get(f"{STATIC_PREFIX}/{path}")
     assert r.status_code == 404

@@ -40,11 +40,16 @@ def _chunk(kind: bytes, body: bytes) -> bytes:
 
 def png(width: int = 3, height: int = 2, seed: int = 0) -> bytes:
     """A real RGB PNG (decodable by any reader); ``seed`` varies the pixels, hence the hash."""
-    rows = b"".join(b"\x00" + bytes((seed + x * 40 + y * 7) % 256 for x in range(width * 3))
-                    for y in range(height))
+    rows = b"".join(
+        b"\x00" + bytes((seed + x * 40 + y * 7) % 256 for x in range(width * 3)) for y in range(height)
+    )
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", zlib.compress(rows))
-            + _chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _chunk(b"IHDR", header)
+        + _chunk(b"IDAT", zlib.compress(rows))
+        + _chunk(b"IEND", b"")
+    )
 
 
 def offset(lat: float, lon: float, north_m: float, east_m: float) -> tuple[float, float]:
@@ -70,7 +75,8 @@ async def restore_catalogue(database_url: str) -> None:
         await cur.executemany(
             "INSERT INTO categories (code, name_id, name_en, default_priority, sort_order) "
             "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (code) DO NOTHING",
-            [(c, i, e, p, n) for n, (c, i, e, p) in enumerate(CATEGORIES)])
+            [(c, i, e, p, n) for n, (c, i, e, p) in enumerate(CATEGORIES)],
+        )
 
 
 async def rows(database_url: str, sql: str, *params: Any) -> list[tuple[Any, ...]]:
@@ -100,13 +106,21 @@ async def citizen(client: httpx.AsyncClient, name: str = "Warga Malang") -> tupl
 
 async def place(client: httpx.AsyncClient, headers: dict[str, str], lat: float, lon: float) -> None:
     """The officer's phone sends a fresh fix (the responder index follows after commit)."""
-    r = await client.post("/api/v1/pings", headers=headers,
-                          json={"lat": lat, "lon": lon, "recorded_at": datetime.now(UTC).isoformat()})
+    r = await client.post(
+        "/api/v1/pings",
+        headers=headers,
+        json={"lat": lat, "lon": lon, "recorded_at": datetime.now(UTC).isoformat()},
+    )
     assert r.status_code == 200 and r.json()["accepted"] == 1, r.text
 
 
-async def fleet(client: httpx.AsyncClient, actors: Any, distances_m: list[float], unit: str = "car",
-                at: tuple[float, float] = MALANG) -> list[tuple[int, dict[str, str]]]:
+async def fleet(
+    client: httpx.AsyncClient,
+    actors: Any,
+    distances_m: list[float],
+    unit: str = "car",
+    at: tuple[float, float] = MALANG,
+) -> list[tuple[int, dict[str, str]]]:
     """Officers due north of ``at`` at the given distances (so the nearest order is the list order)."""
     out = []
     for d in distances_m:
@@ -118,8 +132,15 @@ async def fleet(client: httpx.AsyncClient, actors: Any, distances_m: list[float]
 
 def report_body(**overrides: Any) -> dict[str, Any]:
     lat, lon = MALANG
-    body = {"category": "traffic_accident", "description": "Tabrakan motor di perempatan",
-            "lat": lat, "lon": lon, "reporter_lat": lat + 0.0005, "reporter_lon": lon, "address": "Jl. Ijen"}
+    body = {
+        "category": "traffic_accident",
+        "description": "Tabrakan motor di perempatan",
+        "lat": lat,
+        "lon": lon,
+        "reporter_lat": lat + 0.0005,
+        "reporter_lon": lon,
+        "address": "Jl. Ijen",
+    }
     body.update(overrides)
     return body
 
@@ -130,8 +151,9 @@ async def file_report(client: httpx.AsyncClient, headers: dict[str, str], **over
     return r.json()  # type: ignore[no-any-return]
 
 
-async def verified_incident(client: httpx.AsyncClient, citizen_headers: dict[str, str],
-                            dispatcher: dict[str, str], **overrides: Any) -> int:
+async def verified_incident(
+    client: httpx.AsyncClient, citizen_headers: dict[str, str], dispatcher: dict[str, str], **overrides: Any
+) -> int:
     report = await file_report(client, citizen_headers, **overrides)
     r = await client.post(f"/api/v1/reports/{report['id']}/verify", headers=dispatcher)
     assert r.status_code == 200, r.text

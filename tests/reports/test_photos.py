@@ -34,22 +34,25 @@ IDAT = _chunk(b"IDAT", zlib.compress(b"\x00" * 14))
 IEND = _chunk(b"IEND", b"")
 
 
-@pytest.mark.parametrize("data", [
-    b"hello, I am a JPEG",
-    b"GIF89a\x01\x00\x01\x00",
-    b"%PDF-1.7",
-    b"<svg xmlns='http://www.w3.org/2000/svg'/>",
-    SIG + IHDR + IDAT,  # no IEND: truncated
-    SIG + IDAT + IHDR + IEND,  # IHDR not first
-    SIG + IHDR + IEND,  # no image data
-    SIG + _chunk(b"IHDR", struct.pack(">IIBBBBB", 0, 2, 8, 2, 0, 0, 0)) + IDAT + IEND,  # zero width
-    SIG + IHDR + _chunk(b"IDAT", b"xx", crc=1) + IEND,  # bad CRC
-    SIG + IHDR + b"\x7f\xff\xff\xffIDAT",  # chunk length beyond the file
-    JPEG_16[:-2],  # no end-of-image marker
-    JPEG_16[:200],  # cut inside the headers
-    b"\xff\xd8\xff\xda\x00\x02" + b"\x00" * 10 + b"\xff\xd9",  # scan without a frame header
-    b"\xff\xd8\xff\xd9",  # ends before any scan
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"hello, I am a JPEG",
+        b"GIF89a\x01\x00\x01\x00",
+        b"%PDF-1.7",
+        b"<svg xmlns='http://www.w3.org/2000/svg'/>",
+        SIG + IHDR + IDAT,  # no IEND: truncated
+        SIG + IDAT + IHDR + IEND,  # IHDR not first
+        SIG + IHDR + IEND,  # no image data
+        SIG + _chunk(b"IHDR", struct.pack(">IIBBBBB", 0, 2, 8, 2, 0, 0, 0)) + IDAT + IEND,  # zero width
+        SIG + IHDR + _chunk(b"IDAT", b"xx", crc=1) + IEND,  # bad CRC
+        SIG + IHDR + b"\x7f\xff\xff\xffIDAT",  # chunk length beyond the file
+        JPEG_16[:-2],  # no end-of-image marker
+        JPEG_16[:200],  # cut inside the headers
+        b"\xff\xd8\xff\xda\x00\x02" + b"\x00" * 10 + b"\xff\xd9",  # scan without a frame header
+        b"\xff\xd8\xff\xd9",  # ends before any scan
+    ],
+)
 def test_non_images_and_broken_images_are_refused(data: bytes) -> None:
     with pytest.raises(InvalidInput) as err:
         photos.validate(data, LIMIT, 10_000)

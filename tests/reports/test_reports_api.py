@@ -11,16 +11,19 @@ from jogo_dispatch.reports.schemas import normalise_phone
 from tests.reports.helpers import JPEG_16, MALANG, citizen, file_report, png, report_body, rows
 
 
-@pytest.mark.parametrize("raw, expected", [
-    ("0812-3456-7890", "+6281234567890"),
-    ("081234567890", "+6281234567890"),
-    ("6281234567890", "+6281234567890"),
-    ("+62 812 3456 7890", "+6281234567890"),
-    ("+62 (0)812-3456-7890", "+6281234567890"),
-    ("812 3456 7890", "+6281234567890"),
-    ("(0341) 491-234", "+62341491234"),
-    ("0061 2 9999 8888", "+61299998888"),
-])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("0812-3456-7890", "+6281234567890"),
+        ("081234567890", "+6281234567890"),
+        ("6281234567890", "+6281234567890"),
+        ("+62 812 3456 7890", "+6281234567890"),
+        ("+62 (0)812-3456-7890", "+6281234567890"),
+        ("812 3456 7890", "+6281234567890"),
+        ("(0341) 491-234", "+62341491234"),
+        ("0061 2 9999 8888", "+61299998888"),
+    ],
+)
 def test_phone_numbers_are_normalised(raw: str, expected: str) -> None:
     assert normalise_phone(raw) == expected
 
@@ -32,23 +35,29 @@ def test_implausible_phone_numbers_are_refused(raw: str) -> None:
 
 
 async def test_citizen_signs_up_and_logs_in_with_the_normalised_phone(client, database_url):
-    r = await client.post("/api/v1/citizens",
-                          json={"phone": "0812-1111-2222", "name": "Siti", "password": "rahasia-1"})
+    r = await client.post(
+        "/api/v1/citizens", json={"phone": "0812-1111-2222", "name": "Siti", "password": "rahasia-1"}
+    )
     assert r.status_code == 201, r.text
     body = r.json()
     assert body["username"] == body["phone"] == "+6281211112222" and body["role"] == "citizen"
-    assert await rows(database_url, "SELECT username, phone, role, full_name FROM users WHERE id = %s",
-                      body["id"]) == [("+6281211112222", "+6281211112222", "citizen", "Siti")]
-    token = await client.post("/api/v1/auth/token",
-                              data={"username": "+6281211112222", "password": "rahasia-1"})
+    assert await rows(
+        database_url, "SELECT username, phone, role, full_name FROM users WHERE id = %s", body["id"]
+    ) == [("+6281211112222", "+6281211112222", "citizen", "Siti")]
+    token = await client.post(
+        "/api/v1/auth/token", data={"username": "+6281211112222", "password": "rahasia-1"}
+    )
     assert token.status_code == 200 and token.json()["role"] == "citizen"
-    again = await client.post("/api/v1/citizens", json={"phone": "+62 812 1111 2222", "name": "X",
-                                                         "password": "rahasia-2"})
+    again = await client.post(
+        "/api/v1/citizens", json={"phone": "+62 812 1111 2222", "name": "X", "password": "rahasia-2"}
+    )
     assert again.status_code == 409 and again.json()["error"]["code"] == "user_exists"
-    for bad in ({"phone": "12", "name": "A", "password": "rahasia-1"},
-                {"phone": "08123456789", "name": "A", "password": "123"},
-                {"phone": "08123456789", "name": "", "password": "rahasia-1"},
-                {"phone": "08123456789", "name": "A", "password": "rahasia-1", "role": "admin"}):
+    for bad in (
+        {"phone": "12", "name": "A", "password": "rahasia-1"},
+        {"phone": "08123456789", "name": "A", "password": "123"},
+        {"phone": "08123456789", "name": "", "password": "rahasia-1"},
+        {"phone": "08123456789", "name": "A", "password": "rahasia-1", "role": "admin"},
+    ):
         r = await client.post("/api/v1/citizens", json=bad)
         assert r.status_code == 422, bad
         assert r.json()["error"]["code"] == "validation_error"
@@ -65,15 +74,19 @@ async def test_json_report_is_stored_with_cells_device_and_reporter_position(cli
     got = (body["status"], body["category"], body["h3_r9"], body["h3_r7"])
     assert got == ("received", "traffic_accident", r9, r7)
     assert body["incident_id"] is None and body["duplicate"] is False and body["has_photo"] is False
-    [row] = await rows(database_url, "SELECT category, status, lat, lon, h3_r9, h3_r7, reporter_lat, "
-                       "reporter_lon, device_id, user_agent, client_ip, address, ST_Y(geog::geometry) "
-                       "FROM reports")
+    [row] = await rows(
+        database_url,
+        "SELECT category, status, lat, lon, h3_r9, h3_r7, reporter_lat, "
+        "reporter_lon, device_id, user_agent, client_ip, address, ST_Y(geog::geometry) "
+        "FROM reports",
+    )
     lat, lon = MALANG
     assert row[:8] == ("traffic_accident", "received", lat, lon, r9, r7, lat + 0.0005, lon)
     assert row[8:11] == ("android-9f8e", "JogoMalang/2.1 (Android 13)", "127.0.0.1")
     assert row[11] == "Jl. Ijen" and row[12] == pytest.approx(MALANG[0])
     assert await rows(database_url, "SELECT entity_type, action, to_state FROM audit_log") == [
-        ("report", "created", "received")]
+        ("report", "created", "received")
+    ]
     [event] = events.of("report")
     assert event["report"]["id"] == body["id"] and event["report"]["status"] == "received"
 
@@ -92,8 +105,9 @@ async def test_bad_reports_are_refused_and_store_nothing(client, database_url):
     for body, status, code in cases:
         r = await client.post("/api/v1/reports", headers=me, json=body)
         assert (r.status_code, r.json()["error"]["code"]) == (status, code), body
-    r = await client.post("/api/v1/reports", headers={**me, "Content-Type": "application/json"},
-                          content=b"{nope")
+    r = await client.post(
+        "/api/v1/reports", headers={**me, "Content-Type": "application/json"}, content=b"{nope"
+    )
     assert (r.status_code, r.json()["error"]["code"]) == (400, "invalid_json")
     r = await client.post("/api/v1/reports", headers={**me, "Content-Type": "text/plain"}, content=b"hi")
     assert (r.status_code, r.json()["error"]["code"]) == (400, "unsupported_media_type")
@@ -119,13 +133,18 @@ def _multipart_fields(**overrides) -> dict[str, str]:
     return {k: str(v) for k, v in report_body(**overrides).items()}
 
 
-async def test_multipart_report_with_photos_stored_by_content_hash(client, actors, app, tmp_path, monkeypatch,
-                                                                   database_url):
+async def test_multipart_report_with_photos_stored_by_content_hash(
+    client, actors, app, tmp_path, monkeypatch, database_url
+):
     monkeypatch.setattr(app.state.runtime.settings, "data_dir", tmp_path)
     owner_id, me = await citizen(client)
     for data, kind, ext, name in ((png(), "png", "png", "kejadian.png"), (JPEG_16, "jpeg", "jpg", "x.bin")):
-        r = await client.post("/api/v1/reports", headers=me, data=_multipart_fields(address=""),
-                              files={"photo": (name, data, "application/octet-stream")})
+        r = await client.post(
+            "/api/v1/reports",
+            headers=me,
+            data=_multipart_fields(address=""),
+            files={"photo": (name, data, "application/octet-stream")},
+        )
         assert r.status_code == 201, r.text
         body = r.json()
         assert body["has_photo"] is True and body["address"] is None
@@ -133,7 +152,8 @@ async def test_multipart_report_with_photos_stored_by_content_hash(client, actor
         stored = tmp_path / "photos" / f"{digest}.{ext}"
         assert stored.read_bytes() == data
         [(sha, photo_type)] = await rows(
-            database_url, "SELECT photo_sha256, photo_type FROM reports WHERE id = %s", body["id"])
+            database_url, "SELECT photo_sha256, photo_type FROM reports WHERE id = %s", body["id"]
+        )
         assert (sha, photo_type) == (digest, kind)
         got = await client.get(f"/api/v1/reports/{body['id']}/photo", headers=me)
         assert got.status_code == 200 and got.content == data
@@ -150,8 +170,9 @@ async def test_multipart_report_with_photos_stored_by_content_hash(client, actor
     assert seen["reporter_distance_m"] > 50
 
 
-async def test_fake_corrupt_and_oversized_photos_are_refused(client, app, tmp_path, monkeypatch,
-                                                             database_url):
+async def test_fake_corrupt_and_oversized_photos_are_refused(
+    client, app, tmp_path, monkeypatch, database_url
+):
     monkeypatch.setattr(app.state.runtime.settings, "data_dir", tmp_path)
     monkeypatch.setattr(app.state.runtime.settings, "photo_max_bytes", 4000)
     _, me = await citizen(client)
@@ -168,13 +189,21 @@ async def test_fake_corrupt_and_oversized_photos_are_refused(client, app, tmp_pa
         (b"\x89PNG\r\n\x1a\n" + b"\x00" * 100_000, "huge.png", 413, "payload_too_large"),  # the whole body
     ]
     for data, name, status, code in cases:
-        r = await client.post("/api/v1/reports", headers=me, data=_multipart_fields(),
-                              files={"photo": (name, data, "image/png")})
+        r = await client.post(
+            "/api/v1/reports",
+            headers=me,
+            data=_multipart_fields(),
+            files={"photo": (name, data, "image/png")},
+        )
         assert (r.status_code, r.json()["error"]["code"]) == (status, code), name
     r = await client.post("/api/v1/reports", headers=me, data={**_multipart_fields(), "photo": "not a file"})
     assert (r.status_code, r.json()["error"]["code"]) == (400, "bad_photo")
-    r = await client.post("/api/v1/reports", headers=me, data=_multipart_fields(lat="north"),
-                          files={"photo": ("ok.png", good, "image/png")})
+    r = await client.post(
+        "/api/v1/reports",
+        headers=me,
+        data=_multipart_fields(lat="north"),
+        files={"photo": ("ok.png", good, "image/png")},
+    )
     assert r.status_code == 422
     assert await rows(database_url, "SELECT count(*) FROM reports") == [(0,)]
     assert not (tmp_path / "photos").exists() or not any((tmp_path / "photos").iterdir())

@@ -10,12 +10,16 @@ from jogo_dispatch.geo.cells import cells_for_point
 from tests.reports.helpers import MALANG, citizen, fleet, offset, rows
 
 
-async def test_sos_opens_a_priority_one_incident_with_the_nearest_officers(client, actors, database_url,
-                                                                           events):
+async def test_sos_opens_a_priority_one_incident_with_the_nearest_officers(
+    client, actors, database_url, events
+):
     officers = await fleet(client, actors, [900.0, 150.0, 400.0])
     user_id, me = await citizen(client, name="Bu Ani")
-    r = await client.post("/api/v1/sos", headers={**me, "X-Device-Id": "hp-ani"},
-                          json={"lat": MALANG[0], "lon": MALANG[1], "accuracy_m": 12})
+    r = await client.post(
+        "/api/v1/sos",
+        headers={**me, "X-Device-Id": "hp-ani"},
+        json={"lat": MALANG[0], "lon": MALANG[1], "accuracy_m": 12},
+    )
     assert r.status_code == 201, r.text
     body = r.json()
     nearest = [n["officer_id"] for n in body["nearest"]]
@@ -23,13 +27,19 @@ async def test_sos_opens_a_priority_one_incident_with_the_nearest_officers(clien
     assert body["nearest"][0]["distance_m"] == pytest.approx(150.0, abs=2.0)
     assert body["nearest"][0]["eta_s"] > 0
     assert body["status"] == "new" and body["shortfall_reason"] == "none_available"  # 3 of sos_nearest_k=5
-    [inc] = await rows(database_url, "SELECT priority, status, category, source, reporter_id, lat, lon, "
-                       "h3_r9 FROM incidents WHERE id = %s", body["incident_id"])
+    [inc] = await rows(
+        database_url,
+        "SELECT priority, status, category, source, reporter_id, lat, lon, "
+        "h3_r9 FROM incidents WHERE id = %s",
+        body["incident_id"],
+    )
     assert inc == (1, "new", "sos", "sos", user_id, MALANG[0], MALANG[1], cells_for_point(*MALANG)[0])
     assert await rows(database_url, "SELECT citizen_id, incident_id, device_id FROM sos_calls") == [
-        (user_id, body["incident_id"], "hp-ani")]
-    [alert] = await rows(database_url,
-                         "SELECT kind, incident_id, jsonb_array_length(data->'nearest') FROM alerts")
+        (user_id, body["incident_id"], "hp-ani")
+    ]
+    [alert] = await rows(
+        database_url, "SELECT kind, incident_id, jsonb_array_length(data->'nearest') FROM alerts"
+    )
     assert alert == ("citizen_sos", body["incident_id"], 3)
     [published] = [e["incident"] for e in events.of("incident")]
     assert published["priority"] == 1 and [n["officer_id"] for n in published["nearest"]] == nearest
@@ -48,36 +58,48 @@ async def test_live_location_moves_the_incident_and_keeps_a_trail(client, actors
     started = (await client.post("/api/v1/sos", headers=me, json={"lat": MALANG[0], "lon": MALANG[1]})).json()
     sos_id, incident_id = started["sos_id"], started["incident_id"]
     moved = offset(*MALANG, 300.0, 200.0)
-    r = await client.post(f"/api/v1/sos/{sos_id}/location", headers=me,
-                          json={"lat": moved[0], "lon": moved[1], "accuracy_m": 8})
+    r = await client.post(
+        f"/api/v1/sos/{sos_id}/location", headers=me, json={"lat": moved[0], "lon": moved[1], "accuracy_m": 8}
+    )
     assert r.status_code == 200, r.text
     assert (r.json()["lat"], r.json()["lon"], r.json()["points"]) == (moved[0], moved[1], 2)
     assert await rows(database_url, "SELECT lat, lon, h3_r9 FROM incidents WHERE id = %s", incident_id) == [
-        (moved[0], moved[1], cells_for_point(*moved)[0])]
+        (moved[0], moved[1], cells_for_point(*moved)[0])
+    ]
     assert events.of("incident")[-1]["incident"]["lat"] == moved[0]
     # A late fix (recorded before the newest) joins the trail without moving the incident back.
     late = (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
-    r = await client.post(f"/api/v1/sos/{sos_id}/location", headers=me,
-                          json={"lat": MALANG[0], "lon": MALANG[1], "recorded_at": late})
+    r = await client.post(
+        f"/api/v1/sos/{sos_id}/location",
+        headers=me,
+        json={"lat": MALANG[0], "lon": MALANG[1], "recorded_at": late},
+    )
     assert r.status_code == 200 and r.json()["lat"] == moved[0] and r.json()["points"] == 3
     trail = (await client.get(f"/api/v1/sos/{sos_id}", headers=dispatcher)).json()["trail"]
     assert len(trail) == 3 and trail[0]["recorded_at"] < trail[1]["recorded_at"]
     assert (await client.get(f"/api/v1/sos/{sos_id}", headers=me)).status_code == 200
 
     future = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
-    bad = [(me, {"lat": 91, "lon": 0}, 422), (me, {"lat": 0, "lon": 0}, 422),
-           (me, {"lat": -7.9, "lon": 112.6, "recorded_at": future}, 400),
-           (me, {"lat": -7.9, "lon": 112.6, "recorded_at": "2026-01-01T00:00:00"}, 422),
-           (stranger, {"lat": -7.9, "lon": 112.6}, 404), (dispatcher, {"lat": -7.9, "lon": 112.6}, 403),
-           ({}, {"lat": -7.9, "lon": 112.6}, 401)]
+    bad = [
+        (me, {"lat": 91, "lon": 0}, 422),
+        (me, {"lat": 0, "lon": 0}, 422),
+        (me, {"lat": -7.9, "lon": 112.6, "recorded_at": future}, 400),
+        (me, {"lat": -7.9, "lon": 112.6, "recorded_at": "2026-01-01T00:00:00"}, 422),
+        (stranger, {"lat": -7.9, "lon": 112.6}, 404),
+        (dispatcher, {"lat": -7.9, "lon": 112.6}, 403),
+        ({}, {"lat": -7.9, "lon": 112.6}, 401),
+    ]
     for headers, body, status in bad:
         r = await client.post(f"/api/v1/sos/{sos_id}/location", headers=headers, json=body)
         assert r.status_code == status, (body, r.text)
     assert (await client.get(f"/api/v1/sos/{sos_id}", headers=stranger)).status_code == 404
     assert (await rows(database_url, "SELECT count(*) FROM sos_points"))[0][0] == 3
 
-    r = await client.post(f"/api/v1/incidents/{incident_id}/status", headers=dispatcher,
-                          json={"status": "cancelled", "reason": "caller safe"})
+    r = await client.post(
+        f"/api/v1/incidents/{incident_id}/status",
+        headers=dispatcher,
+        json={"status": "cancelled", "reason": "caller safe"},
+    )
     assert r.status_code == 200
     r = await client.post(f"/api/v1/sos/{sos_id}/location", headers=me, json={"lat": -7.9, "lon": 112.6})
     assert (r.status_code, r.json()["error"]["code"]) == (409, "sos_closed")

@@ -6,19 +6,25 @@ from jogo_dispatch.errors import Conflict
 from tests.reports.helpers import MALANG, citizen, execute, file_report, offset, rows, verified_incident
 
 
-async def test_verify_creates_a_verified_incident_and_later_reports_are_linked(client, actors, database_url,
-                                                                               events):
+async def test_verify_creates_a_verified_incident_and_later_reports_are_linked(
+    client, actors, database_url, events
+):
     _, me = await citizen(client)
     _, neighbour = await citizen(client)
     dispatcher = await actors.user("dispatcher")
     first = await file_report(client, me)
-    r = await client.post(f"/api/v1/reports/{first['id']}/verify", headers=dispatcher,
-                          json={"note": "CCTV ok"})
+    r = await client.post(
+        f"/api/v1/reports/{first['id']}/verify", headers=dispatcher, json={"note": "CCTV ok"}
+    )
     assert r.status_code == 200, r.text
     incident_id = r.json()["incident_id"]
     assert r.json()["status"] == "verified" and r.json()["incident_status"] == "verified"
-    [inc] = await rows(database_url, "SELECT status, priority, category, source, verified_at IS NOT NULL, "
-                       "verified_at >= received_at FROM incidents WHERE id = %s", incident_id)
+    [inc] = await rows(
+        database_url,
+        "SELECT status, priority, category, source, verified_at IS NOT NULL, "
+        "verified_at >= received_at FROM incidents WHERE id = %s",
+        incident_id,
+    )
     assert inc == ("verified", 2, "traffic_accident", "report", True, True)
 
     near = offset(*MALANG, 250.0, 0.0)  # inside duplicate_radius_m (300)
@@ -45,13 +51,19 @@ async def test_no_link_to_old_or_closed_incidents(client, actors, database_url):
     _, me = await citizen(client)
     dispatcher = await actors.user("dispatcher")
     incident_id = await verified_incident(client, me, dispatcher)
-    await execute(database_url, "UPDATE incidents SET received_at = now() - interval '2 hours' WHERE id = %s",
-                  incident_id)
+    await execute(
+        database_url,
+        "UPDATE incidents SET received_at = now() - interval '2 hours' WHERE id = %s",
+        incident_id,
+    )
     assert (await file_report(client, me))["incident_id"] is None  # outside duplicate_window_s
     second = await verified_incident(client, me, dispatcher)
     assert second != incident_id
-    r = await client.post(f"/api/v1/incidents/{second}/status", headers=dispatcher,
-                          json={"status": "cancelled", "reason": "handled by phone"})
+    r = await client.post(
+        f"/api/v1/incidents/{second}/status",
+        headers=dispatcher,
+        json={"status": "cancelled", "reason": "handled by phone"},
+    )
     assert r.status_code == 200 and r.json()["status"] == "cancelled"
     assert (await file_report(client, me))["incident_id"] is None
 
@@ -80,8 +92,11 @@ async def test_reject_and_false_report_with_hook_in_the_same_unit_of_work(client
     dispatcher = await actors.user("dispatcher")
     plain = await file_report(client, me)
     hoax = await file_report(client, me, category="fire", description="Kebakaran besar (bohong)")
-    r = await client.post(f"/api/v1/reports/{plain['id']}/reject", headers=dispatcher,
-                          json={"reason": "not_incident", "note": "informasi saja"})
+    r = await client.post(
+        f"/api/v1/reports/{plain['id']}/reject",
+        headers=dispatcher,
+        json={"reason": "not_incident", "note": "informasi saja"},
+    )
     assert r.status_code == 200 and r.json()["status"] == "rejected"
     seen: list[tuple[int, str]] = []
 
@@ -95,24 +110,31 @@ async def test_reject_and_false_report_with_hook_in_the_same_unit_of_work(client
     hooks = app.state.runtime.extras["on_false_report"]
     hooks.append(refuse)
     try:
-        r = await client.post(f"/api/v1/reports/{hoax['id']}/reject", headers=dispatcher,
-                              json={"reason": "false"})
+        r = await client.post(
+            f"/api/v1/reports/{hoax['id']}/reject", headers=dispatcher, json={"reason": "false"}
+        )
         assert r.status_code == 409 and r.json()["error"]["code"] == "test_refusal"
         # the hook ran inside the unit of work: its failure left the report untouched
         stored = await rows(database_url, "SELECT status FROM reports WHERE id = %s", hoax["id"])
         assert stored == [("received",)]
         hooks.remove(refuse)
         hooks.append(record)
-        r = await client.post(f"/api/v1/reports/{hoax['id']}/reject", headers=dispatcher,
-                              json={"reason": "false", "note": "tidak ada kebakaran"})
+        r = await client.post(
+            f"/api/v1/reports/{hoax['id']}/reject",
+            headers=dispatcher,
+            json={"reason": "false", "note": "tidak ada kebakaran"},
+        )
         assert r.status_code == 200 and r.json()["status"] == "false"
     finally:
         for hook in (refuse, record):
             if hook in hooks:
                 hooks.remove(hook)
     assert seen == [(hoax["id"], "false"), (hoax["id"], "false")]
-    facts = await rows(database_url, "SELECT entity_type, entity_id, action, data->>'report_id' "
-                       "FROM audit_log WHERE action = 'false_report'")
+    facts = await rows(
+        database_url,
+        "SELECT entity_type, entity_id, action, data->>'report_id' "
+        "FROM audit_log WHERE action = 'false_report'",
+    )
     assert facts == [("citizen", citizen_id, "false_report", str(hoax["id"]))]
     for body, code in (({"reason": "false"}, 409), ({"reason": "maybe"}, 422), ({}, 422)):
         r = await client.post(f"/api/v1/reports/{hoax['id']}/reject", headers=dispatcher, json=body)
@@ -128,19 +150,25 @@ async def test_merge_and_split(client, actors, database_url):
     dispatcher = await actors.user("dispatcher")
     a = await verified_incident(client, me, dispatcher)
     lat, lon = offset(*MALANG, 1000.0, 0.0)
-    b = await verified_incident(client, me, dispatcher, lat=lat, lon=lon, category="medical",
-                                description="Korban pingsan")
+    b = await verified_incident(
+        client, me, dispatcher, lat=lat, lon=lon, category="medical", description="Korban pingsan"
+    )
     r = await client.post(f"/api/v1/incidents/{a}/merge", headers=dispatcher, json={"other_incident_id": b})
     assert r.status_code == 200, r.text
     assert r.json()["report_count"] == 2 and r.json()["priority"] == 1  # the more urgent priority wins
     assert await rows(database_url, "SELECT status, merged_into_id FROM incidents WHERE id = %s", b) == [
-        ("cancelled", a)]
+        ("cancelled", a)
+    ]
     [(moved,)] = await rows(database_url, "SELECT id FROM reports WHERE category = 'medical'")
     assert await rows(database_url, "SELECT incident_id FROM reports WHERE id = %s", moved) == [(a,)]
-    for other, status, code in ((a, 400, "same_incident"), (b, 409, "invalid_transition"),
-                                (999999, 404, "incident_not_found")):
-        r = await client.post(f"/api/v1/incidents/{a}/merge", headers=dispatcher,
-                              json={"other_incident_id": other})
+    for other, status, code in (
+        (a, 400, "same_incident"),
+        (b, 409, "invalid_transition"),
+        (999999, 404, "incident_not_found"),
+    ):
+        r = await client.post(
+            f"/api/v1/incidents/{a}/merge", headers=dispatcher, json={"other_incident_id": other}
+        )
         assert (r.status_code, r.json()["error"]["code"]) == (status, code)
 
     r = await client.post(f"/api/v1/incidents/{a}/split", headers=dispatcher, json={"report_ids": [moved]})
@@ -150,12 +178,15 @@ async def test_merge_and_split(client, actors, database_url):
     assert got == ("medical", "verified", 1, 1)
     assert await rows(database_url, "SELECT incident_id FROM reports WHERE id = %s", moved) == [(new["id"],)]
     [(kept,)] = await rows(database_url, "SELECT id FROM reports WHERE incident_id = %s", a)
-    for body, code in (({"report_ids": [kept]}, "would_empty_incident"),
-                       ({"report_ids": [moved]}, "report_not_in_incident")):
+    for body, code in (
+        ({"report_ids": [kept]}, "would_empty_incident"),
+        ({"report_ids": [moved]}, "report_not_in_incident"),
+    ):
         r = await client.post(f"/api/v1/incidents/{a}/split", headers=dispatcher, json=body)
         assert (r.status_code, r.json()["error"]["code"]) == (400, code)
-    assert (await client.post(f"/api/v1/incidents/{a}/split", headers=dispatcher,
-                              json={"report_ids": []})).status_code == 422
+    assert (
+        await client.post(f"/api/v1/incidents/{a}/split", headers=dispatcher, json={"report_ids": []})
+    ).status_code == 422
     timeline = (await client.get(f"/api/v1/incidents/{a}/timeline", headers=dispatcher)).json()["items"]
     assert {"merged", "split"} <= {e["action"] for e in timeline}
     assert (await rows(database_url, "SELECT count(*) FROM incidents"))[0][0] == 3
@@ -193,13 +224,18 @@ async def test_verify_into_a_named_incident_moves_the_report(client, actors, dat
     duplicate = await file_report(client, me, description="Ada tabrakan lagi")
     assert duplicate["incident_id"] == a
     lat, lon = offset(*MALANG, 2000.0, 0.0)
-    b = await verified_incident(client, me, dispatcher, lat=lat, lon=lon, category="crime",
-                                description="Copet")
-    r = await client.post(f"/api/v1/reports/{duplicate['id']}/verify", headers=dispatcher,
-                          json={"incident_id": b, "note": "same crime, different place"})
+    b = await verified_incident(
+        client, me, dispatcher, lat=lat, lon=lon, category="crime", description="Copet"
+    )
+    r = await client.post(
+        f"/api/v1/reports/{duplicate['id']}/verify",
+        headers=dispatcher,
+        json={"incident_id": b, "note": "same crime, different place"},
+    )
     assert r.status_code == 200 and r.json()["incident_id"] == b
-    stored = await rows(database_url, "SELECT incident_id, status FROM reports WHERE id = %s",
-                        duplicate["id"])
+    stored = await rows(
+        database_url, "SELECT incident_id, status FROM reports WHERE id = %s", duplicate["id"]
+    )
     assert stored == [(b, "verified")]
     last = {e["incident"]["id"]: e["incident"]["report_count"] for e in events.of("incident")}
     assert last[a] == 1 and last[b] == 2

@@ -21,8 +21,17 @@ def test_coordinates():
 
 
 def test_time_window_edges():
-    r = screen([(0, fix(dt=59)), (1, fix(lat=-7.9701, dt=61)), (2, fix(dt=-30 * 86400 + 1)),
-                (3, fix(dt=-30 * 86400 - 1))], None, NOW, CFG)
+    r = screen(
+        [
+            (0, fix(dt=59)),
+            (1, fix(lat=-7.9701, dt=61)),
+            (2, fix(dt=-30 * 86400 + 1)),
+            (3, fix(dt=-30 * 86400 - 1)),
+        ],
+        None,
+        NOW,
+        CFG,
+    )
     assert [i for i, _ in r.accepted] == [2, 0]  # accepted in time order
     assert r.rejected == [(1, "future"), (3, "too_old")]
 

@@ -10,8 +10,11 @@ def now() -> datetime:
 
 
 async def ping(client, headers, lat, lon, at, **extra):
-    r = await client.post("/api/v1/pings", headers=headers,
-                          json={"lat": lat, "lon": lon, "recorded_at": at.isoformat(), **extra})
+    r = await client.post(
+        "/api/v1/pings",
+        headers=headers,
+        json={"lat": lat, "lon": lon, "recorded_at": at.isoformat(), **extra},
+    )
     assert r.status_code == 200, r.text
     return r.json()
 
@@ -40,15 +43,18 @@ async def test_track_is_geojson_line_and_points_within_window(client, actors):
         await ping(client, h, -7.97 + i * 1e-3, 112.63, t0 + timedelta(minutes=i))
     since = (t0 + timedelta(minutes=1)).isoformat()
     until = (t0 + timedelta(minutes=4)).isoformat()
-    r = await client.get(f"/api/v1/officers/{oid}/track", headers=dispatcher, params={"since": since, "until": until})
+    r = await client.get(
+        f"/api/v1/officers/{oid}/track", headers=dispatcher, params={"since": since, "until": until}
+    )
     assert r.status_code == 200, r.text
     fc = r.json()
     line, *points = fc["features"]
     assert line["geometry"]["type"] == "LineString"
     assert len(line["geometry"]["coordinates"]) == 3 == len(points)
     assert points[0]["geometry"]["coordinates"] == pytest.approx([112.63, -7.969])
-    bad = await client.get(f"/api/v1/officers/{oid}/track", headers=dispatcher,
-                           params={"since": until, "until": since})
+    bad = await client.get(
+        f"/api/v1/officers/{oid}/track", headers=dispatcher, params={"since": until, "until": since}
+    )
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "bad_time_range"
     assert (await client.get("/api/v1/officers/99999/track", headers=dispatcher)).status_code == 404
 
@@ -81,34 +87,48 @@ async def test_status_changes_by_dispatcher_and_by_officer(app, client, actors):
     assert [(e.data["officer_id"], e.data["status"]) for e in seen][-2:] == [(oid, "busy"), (oid, "off_duty")]
     r = await client.put("/api/v1/me/status", headers=h, json={"status": "asleep"})
     assert r.status_code == 422
-    assert (await client.put(f"/api/v1/officers/{oid}/status", headers=h, json={"status": "busy"})).status_code == 403
-    assert (await client.put("/api/v1/officers/424242/status", headers=dispatcher,
-                             json={"status": "busy"})).status_code == 404
+    assert (
+        await client.put(f"/api/v1/officers/{oid}/status", headers=h, json={"status": "busy"})
+    ).status_code == 403
+    assert (
+        await client.put("/api/v1/officers/424242/status", headers=dispatcher, json={"status": "busy"})
+    ).status_code == 404
 
 
 async def test_device_registration_token_and_revocation(client, actors, database_url):
     admin = await actors.user("admin")
     oid, _ = await actors.officer()
-    r = await client.post(f"/api/v1/officers/{oid}/devices", headers=admin, json={"identifier": "862345678901234"})
+    r = await client.post(
+        f"/api/v1/officers/{oid}/devices", headers=admin, json={"identifier": "862345678901234"}
+    )
     assert r.status_code == 201, r.text
     device = r.json()
     phone = {"Authorization": f"Bearer {device['token']}"}
     assert (await ping(client, phone, -7.97, 112.63, now()))["accepted"] == 1
-    dup = await client.post(f"/api/v1/officers/{oid}/devices", headers=admin, json={"identifier": "862345678901234"})
+    dup = await client.post(
+        f"/api/v1/officers/{oid}/devices", headers=admin, json={"identifier": "862345678901234"}
+    )
     assert dup.status_code == 409
     listed = (await client.get(f"/api/v1/officers/{oid}/devices", headers=admin)).json()
     assert [d["identifier"] for d in listed] == ["862345678901234"] and "token" not in listed[0]
     r = await client.delete(f"/api/v1/officers/{oid}/devices/{device['id']}", headers=admin)
     assert r.status_code == 200 and r.json()["revoked_at"]
-    r = await client.post("/api/v1/pings", headers=phone,
-                          json={"lat": -7.97, "lon": 112.63, "recorded_at": now().isoformat()})
+    r = await client.post(
+        "/api/v1/pings", headers=phone, json={"lat": -7.97, "lon": 112.63, "recorded_at": now().isoformat()}
+    )
     assert r.status_code == 401
 
 
 async def test_admin_creates_officer_over_api(client, actors):
     admin = await actors.user("admin")
-    body = {"badge": "MLG-001", "name": "Bripka Andi", "unit_type": "motorbike", "password": "secret-pw",
-            "sector": "Klojen", "device_id": "andi-phone"}
+    body = {
+        "badge": "MLG-001",
+        "name": "Bripka Andi",
+        "unit_type": "motorbike",
+        "password": "secret-pw",
+        "sector": "Klojen",
+        "device_id": "andi-phone",
+    }
     r = await client.post("/api/v1/officers", headers=admin, json=body)
     assert r.status_code == 201 and r.json()["badge"] == "MLG-001"
     token = await client.post("/api/v1/auth/token", data={"username": "MLG-001", "password": "secret-pw"})

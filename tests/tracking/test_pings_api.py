@@ -27,16 +27,29 @@ async def count_pings(database_url: str, officer_id: int) -> int:
 async def test_single_ping_is_stored_and_moves_latest_position(client, actors, database_url):
     oid, headers = await actors.officer()
     t = now()
-    r = await client.post("/api/v1/pings", headers=headers, json={
-        "lat": MALANG[0], "lon": MALANG[1], "recorded_at": iso(t), "accuracy_m": 5, "speed_mps": 3.5,
-        "heading_deg": 90, "altitude_m": 450, "battery_pct": 80})
+    r = await client.post(
+        "/api/v1/pings",
+        headers=headers,
+        json={
+            "lat": MALANG[0],
+            "lon": MALANG[1],
+            "recorded_at": iso(t),
+            "accuracy_m": 5,
+            "speed_mps": 3.5,
+            "heading_deg": 90,
+            "altitude_m": 450,
+            "battery_pct": 80,
+        },
+    )
     assert r.status_code == 200, r.text
     assert r.json() == {"accepted": 1, "rejected": []}
     assert await count_pings(database_url, oid) == 1
     async with await psycopg.AsyncConnection.connect(database_url) as conn:
         cur = await conn.execute(
             "SELECT ST_Y(geog::geometry), ST_X(geog::geometry), recorded_at, battery_pct FROM officer_positions "
-            "WHERE officer_id = %s", (oid,))
+            "WHERE officer_id = %s",
+            (oid,),
+        )
         lat, lon, rec, batt = await cur.fetchone()
     assert (round(lat, 6), round(lon, 6)) == MALANG
     assert rec == t and batt == 80
@@ -47,15 +60,19 @@ async def test_batch_with_epoch_seconds_and_per_item_rejections(client, actors, 
     t = now()
     batch = [
         {"lat": MALANG[0], "lon": MALANG[1], "recorded_at": t.timestamp() - 20},
-        {"lat": 0, "lon": 0, "recorded_at": iso(t)},                                    # null island
-        {"lat": 91, "lon": 10, "recorded_at": iso(t)},                                  # out of range
+        {"lat": 0, "lon": 0, "recorded_at": iso(t)},  # null island
+        {"lat": 91, "lon": 10, "recorded_at": iso(t)},  # out of range
         {"lat": MALANG[0], "lon": MALANG[1], "recorded_at": iso(t + timedelta(hours=1))},  # future
         {"lat": MALANG[0], "lon": MALANG[1], "recorded_at": iso(t - timedelta(days=400))},  # past retention
         {"lat": MALANG[0], "lon": MALANG[1], "recorded_at": iso(t), "accuracy_m": 5000},  # inaccurate
-        {"lat": "x", "lon": MALANG[1], "recorded_at": iso(t)},                          # invalid
+        {"lat": "x", "lon": MALANG[1], "recorded_at": iso(t)},  # invalid
         {"lat": MALANG[0] + 0.0001, "lon": MALANG[1], "recorded_at": iso(t - timedelta(seconds=10))},
         {"lat": MALANG[0] + 0.0001, "lon": MALANG[1], "recorded_at": iso(t - timedelta(seconds=10))},  # dup
-        {"lat": MALANG[0] + 0.5, "lon": MALANG[1], "recorded_at": iso(t - timedelta(seconds=5))},  # 55 km in 5 s
+        {
+            "lat": MALANG[0] + 0.5,
+            "lon": MALANG[1],
+            "recorded_at": iso(t - timedelta(seconds=5)),
+        },  # 55 km in 5 s
     ]
     r = await client.post("/api/v1/pings", headers=headers, json=batch)
     assert r.status_code == 200, r.text
@@ -77,8 +94,10 @@ async def test_batch_with_epoch_seconds_and_per_item_rejections(client, actors, 
 async def test_resending_a_batch_stores_nothing_twice(client, actors, database_url):
     oid, headers = await actors.officer()
     t = now()
-    batch = [{"lat": MALANG[0], "lon": MALANG[1] + i * 1e-4, "recorded_at": iso(t - timedelta(seconds=30 - i))}
-             for i in range(10)]
+    batch = [
+        {"lat": MALANG[0], "lon": MALANG[1] + i * 1e-4, "recorded_at": iso(t - timedelta(seconds=30 - i))}
+        for i in range(10)
+    ]
     assert (await client.post("/api/v1/pings", headers=headers, json=batch)).json()["accepted"] == 10
     again = (await client.post("/api/v1/pings", headers=headers, json=batch)).json()
     assert again["accepted"] == 0
@@ -101,14 +120,20 @@ async def test_duplicates_detected_by_the_store_when_cache_is_cold(app, client, 
 async def test_older_ping_goes_to_history_but_does_not_move_latest(client, actors, database_url):
     oid, headers = await actors.officer()
     t = now()
-    await client.post("/api/v1/pings", headers=headers, json={"lat": -7.95, "lon": 112.61, "recorded_at": iso(t)})
-    r = await client.post("/api/v1/pings", headers=headers,
-                          json={"lat": -7.96, "lon": 112.62, "recorded_at": iso(t - timedelta(minutes=5))})
+    await client.post(
+        "/api/v1/pings", headers=headers, json={"lat": -7.95, "lon": 112.61, "recorded_at": iso(t)}
+    )
+    r = await client.post(
+        "/api/v1/pings",
+        headers=headers,
+        json={"lat": -7.96, "lon": 112.62, "recorded_at": iso(t - timedelta(minutes=5))},
+    )
     assert r.json()["accepted"] == 1
     assert await count_pings(database_url, oid) == 2
     async with await psycopg.AsyncConnection.connect(database_url) as conn:
-        cur = await conn.execute("SELECT ST_Y(geog::geometry), recorded_at FROM officer_positions "
-                                 "WHERE officer_id = %s", (oid,))
+        cur = await conn.execute(
+            "SELECT ST_Y(geog::geometry), recorded_at FROM officer_positions WHERE officer_id = %s", (oid,)
+        )
         lat, rec = await cur.fetchone()
     assert round(lat, 6) == -7.95 and rec == t
 
@@ -119,8 +144,14 @@ async def test_concurrent_requests_are_group_committed(client, actors, database_
 
     async def send(oid_headers, k):
         _, headers = oid_headers
-        batch = [{"lat": MALANG[0] + k * 1e-3, "lon": MALANG[1] + i * 1e-5,
-                  "recorded_at": iso(t - timedelta(seconds=100 - i))} for i in range(50)]
+        batch = [
+            {
+                "lat": MALANG[0] + k * 1e-3,
+                "lon": MALANG[1] + i * 1e-5,
+                "recorded_at": iso(t - timedelta(seconds=100 - i)),
+            }
+            for i in range(50)
+        ]
         return (await client.post("/api/v1/pings", headers=headers, json=batch)).json()
 
     results = await asyncio.gather(*(send(o, k) for k, o in enumerate(officers)))
@@ -137,9 +168,13 @@ async def test_concurrent_requests_are_group_committed(client, actors, database_
         (b"[" + b",".join([b'{"lat":1,"lon":1,"recorded_at":0}'] * 1001) + b"]", 413, "payload_too_large"),
     ],
 )
-async def test_bad_bodies_get_clear_errors_and_store_nothing(client, actors, database_url, body, status, code):
+async def test_bad_bodies_get_clear_errors_and_store_nothing(
+    client, actors, database_url, body, status, code
+):
     oid, headers = await actors.officer()
-    r = await client.post("/api/v1/pings", headers={**headers, "Content-Type": "application/json"}, content=body)
+    r = await client.post(
+        "/api/v1/pings", headers={**headers, "Content-Type": "application/json"}, content=body
+    )
     assert r.status_code == status
     assert r.json()["error"]["code"] == code
     assert await count_pings(database_url, oid) == 0

@@ -23,13 +23,17 @@ async def recv_type(ws, kind: str, timeout: float = 5.0) -> dict:
 
 
 def pings(t0: datetime, n: int, start: int = 0) -> list[dict]:
-    return [{"lat": -7.97 + i * 1e-5, "lon": 112.63, "recorded_at": (t0 + timedelta(seconds=i)).isoformat()}
-            for i in range(start, start + n)]
+    return [
+        {"lat": -7.97 + i * 1e-5, "lon": 112.63, "recorded_at": (t0 + timedelta(seconds=i)).isoformat()}
+        for i in range(start, start + n)
+    ]
 
 
 async def count(database_url: str, oid: int) -> int:
     async with await psycopg.AsyncConnection.connect(database_url) as conn:
-        return (await (await conn.execute("SELECT count(*) FROM pings WHERE officer_id=%s", (oid,))).fetchone())[0]
+        return (
+            await (await conn.execute("SELECT count(*) FROM pings WHERE officer_id=%s", (oid,))).fetchone()
+        )[0]
 
 
 async def test_stream_acks_after_commit_and_resend_makes_no_duplicates(live_server, actors, database_url):
@@ -68,8 +72,11 @@ async def test_stream_delivers_officer_messages_from_the_bus(live_server, actors
         await recv_type(ws, "hello")
         rt = live_server.app.state.runtime
         # The server's loop runs in another thread: publish there, as its own code would.
-        rt.extras["loop"].call_soon_threadsafe(lambda: rt.bus.publish(
-            "officer_message", officer_id=oid, message={"type": "offer", "offer_id": 5}))
+        rt.extras["loop"].call_soon_threadsafe(
+            lambda: rt.bus.publish(
+                "officer_message", officer_id=oid, message={"type": "offer", "offer_id": 5}
+            )
+        )
         offer = await recv_type(ws, "offer")
         assert offer["offer_id"] == 5 and offer["server_time"]
 
@@ -92,8 +99,11 @@ async def test_presence_sweep_records_online_and_offline(app, client, actors, da
     oid, headers = await actors.officer()
     seen = []
     app.state.runtime.bus.subscribe(lambda e: seen.append(e.data) if e.type == "presence" else None)
-    await client.post("/api/v1/pings", headers=headers,
-                      json={"lat": -7.97, "lon": 112.63, "recorded_at": datetime.now(UTC).isoformat()})
+    await client.post(
+        "/api/v1/pings",
+        headers=headers,
+        json={"lat": -7.97, "lon": 112.63, "recorded_at": datetime.now(UTC).isoformat()},
+    )
     assert (oid, True) in await presence.sweep(app.state.runtime)
     assert await presence.sweep(app.state.runtime) == []  # no change, no event
     async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
@@ -101,8 +111,9 @@ async def test_presence_sweep_records_online_and_offline(app, client, actors, da
     assert (oid, False) in await presence.sweep(app.state.runtime)
     assert [d["online"] for d in seen if d["officer_id"] == oid] == [True, False]
     async with await psycopg.AsyncConnection.connect(database_url) as conn:
-        kinds = await (await conn.execute(
-            "SELECT kind FROM officer_events WHERE officer_id=%s ORDER BY id", (oid,))).fetchall()
+        kinds = await (
+            await conn.execute("SELECT kind FROM officer_events WHERE officer_id=%s ORDER BY id", (oid,))
+        ).fetchall()
     assert [k for (k,) in kinds] == ["online", "offline"]
 
 
@@ -117,8 +128,10 @@ async def test_second_port_serves_osmand_on_root(settings, actors, client, datab
         for _ in range(100):
             try:
                 async with httpx.AsyncClient() as c:
-                    r = await c.post(f"http://127.0.0.1:{port}/?id=port-5055&lat=-7.97&lon=112.63"
-                                     f"&timestamp={int(time.time())}")
+                    r = await c.post(
+                        f"http://127.0.0.1:{port}/?id=port-5055&lat=-7.97&lon=112.63"
+                        f"&timestamp={int(time.time())}"
+                    )
                 break
             except httpx.ConnectError:
                 await asyncio.sleep(0.05)

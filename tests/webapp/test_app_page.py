@@ -77,8 +77,13 @@ async def test_every_asset_of_the_page_is_served_here(client: httpx.AsyncClient)
     assets = ASSET_RE.findall(html)
     assert "/static/live/vendor/leaflet/leaflet.js" in assets  # the live map's copy, not a second one
     assert not (STATIC_DIR / "vendor").exists()
-    kinds = {".js": "javascript", ".css": "text/css", ".png": "image/png", ".svg": "image/svg+xml",
-             ".webmanifest": "application/manifest+json"}
+    kinds = {
+        ".js": "javascript",
+        ".css": "text/css",
+        ".png": "image/png",
+        ".svg": "image/svg+xml",
+        ".webmanifest": "application/manifest+json",
+    }
     for url in assets:
         if url == "/map":
             continue
@@ -167,8 +172,9 @@ async def test_no_external_urls(client: httpx.AsyncClient, app: Any) -> None:
         assert (await client.get(urljoin(f"{STATIC_PREFIX}/app.css", ref.strip("'\"")))).status_code == 200
 
 
-@pytest.mark.parametrize("path", ["..%2Frouter.py", "%2e%2e/router.py", "../router.py", "js/../../router.py",
-                                  "nope.js", "", "js"])
+@pytest.mark.parametrize(
+    "path", ["..%2Frouter.py", "%2e%2e/router.py", "../router.py", "js/../../router.py", "nope.js", "", "js"]
+)
 async def test_static_route_serves_only_static_files(client: httpx.AsyncClient, path: str) -> None:
     r = await client.get(f"{STATIC_PREFIX}/{path}")
     assert r.status_code == 404
@@ -192,13 +198,14 @@ def test_every_string_is_in_both_languages() -> None:
     assert used, "no translated strings found"
     assert used <= strings["id"], used - strings["id"]
     # keys built at run time: t(`outbox.${state}`) and friends
-    for prefix, values in {"outbox": ("pending", "sending", "sent", "failed"),
-                           "report": ("last_pending", "last_sending", "last_sent", "last_failed"),
-                           "ws": ("off", "connecting", "reconnecting", "live"),
-                           "duty": ("available", "busy", "off_duty"),
-                           "incident_status": ("new", "verified", "dispatched", "en_route", "on_scene",
-                                               "resolved", "cancelled"),
-                           "report_status": ("received", "verified", "rejected", "false")}.items():
+    for prefix, values in {
+        "outbox": ("pending", "sending", "sent", "failed"),
+        "report": ("last_pending", "last_sending", "last_sent", "last_failed"),
+        "ws": ("off", "connecting", "reconnecting", "live"),
+        "duty": ("available", "busy", "off_duty"),
+        "incident_status": ("new", "verified", "dispatched", "en_route", "on_scene", "resolved", "cancelled"),
+        "report_status": ("received", "verified", "rejected", "false"),
+    }.items():
         for v in values:
             assert f"{prefix}.{v}" in strings["id"], f"{prefix}.{v}"
     # no visible text outside the dictionary (only the brand "SOS", symbols and the bilingual <noscript>)

@@ -12,7 +12,9 @@ ROLES = ("citizen", "officer", "dispatcher", "agency", "admin")
 
 class User(Base):
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint("role IN ('citizen','officer','dispatcher','agency','admin')", name="role"),)
+    __table_args__ = (
+        CheckConstraint("role IN ('citizen','officer','dispatcher','agency','admin')", name="role"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)

@@ -27,8 +27,11 @@ async def active_device_principals(session: AsyncSession) -> list[tuple[str, int
         select(Device.token_hash, Device.id, Device.officer_id, User.id)
         .join(Officer, Officer.id == Device.officer_id)
         .outerjoin(User, User.id == Officer.user_id)
-        .where(Device.revoked_at.is_(None), Device.token_hash.is_not(None),
-               (User.id.is_(None)) | (User.is_active.is_(True)))
+        .where(
+            Device.revoked_at.is_(None),
+            Device.token_hash.is_not(None),
+            (User.id.is_(None)) | (User.is_active.is_(True)),
+        )
     )
     return [(r[0], r[1], r[2], r[3]) for r in rows]
 
@@ -37,7 +40,9 @@ async def officer_status(session: AsyncSession, officer_id: int) -> str | None:
     return await session.scalar(select(Officer.status).where(Officer.id == officer_id))
 
 
-async def active_device_by_token_hash(session: AsyncSession, token_hash: str) -> tuple[Device, User | None] | None:
+async def active_device_by_token_hash(
+    session: AsyncSession, token_hash: str
+) -> tuple[Device, User | None] | None:
     row = (
         await session.execute(
             select(Device, User)

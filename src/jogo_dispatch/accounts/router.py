@@ -17,14 +17,22 @@ router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
 
 @router.post("/auth/token", response_model=TokenOut)
-async def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], request: Request, rt: RuntimeDep,
-                session: SessionDep) -> TokenOut:
+async def token(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    request: Request,
+    rt: RuntimeDep,
+    session: SessionDep,
+) -> TokenOut:
     """OAuth2 password flow. Officers log in with their badge as username. After ``login_limit_per_user``
     wrong passwords for a username (``login_limit_per_ip`` from one address) within
     ``login_limit_window_s``, 429 ``rate_limited`` with ``Retry-After`` until the window ends."""
     client_ip = request.client.host if request.client else None
-    principal = await guard_login(rt, form.username, client_ip,
-                                  lambda: service.login(session, rt.passwords, form.username, form.password))
+    principal = await guard_login(
+        rt,
+        form.username,
+        client_ip,
+        lambda: service.login(session, rt.passwords, form.username, form.password),
+    )
     access, ttl = rt.tokens.issue(principal)
     return TokenOut(access_token=access, expires_in=ttl, role=principal.role)
 
@@ -43,15 +51,24 @@ async def revoke(me: CurrentUser, rt: RuntimeDep, session: SessionDep) -> None:
 async def me(p: CurrentUser, session: SessionDep) -> MeOut:
     user = await repo.user_by_id(session, p.user_id)
     status = await repo.officer_status(session, p.officer_id) if p.officer_id is not None else None
-    return MeOut(user_id=p.user_id, role=p.role, officer_id=p.officer_id,
-                 username=user.username if user else None, full_name=user.full_name if user else None,
-                 duty_status=status)
+    return MeOut(
+        user_id=p.user_id,
+        role=p.role,
+        officer_id=p.officer_id,
+        username=user.username if user else None,
+        full_name=user.full_name if user else None,
+        duty_status=status,
+    )
 
 
 @router.post("/users", response_model=UserOut, status_code=201)
 async def create_user(data: UserCreate, rt: RuntimeDep, session: SessionDep, _: Admin) -> UserOut:
     user = await service.create_user(
-        session, rt.passwords, username=data.username, password=data.password, role=data.role,
+        session,
+        rt.passwords,
+        username=data.username,
+        password=data.password,
+        role=data.role,
         full_name=data.full_name,
     )
     return UserOut.model_validate(user, from_attributes=True)

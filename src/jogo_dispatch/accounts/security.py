@@ -29,7 +29,9 @@ class Principal:
 class Passwords:
     def __init__(self, fast: bool = False) -> None:
         # The fast profile is for the test suite only (still argon2id, just cheaper).
-        self._hasher = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1) if fast else PasswordHasher()
+        self._hasher = (
+            PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1) if fast else PasswordHasher()
+        )
         self._dummy = self._hasher.hash("timing-equaliser")
 
     def hash(self, password: str) -> str:
@@ -64,7 +66,9 @@ class Tokens:
 
     def decode(self, token: str) -> Principal:
         try:
-            claims = jwt.decode(token, self._secret, algorithms=[self._algorithm], options={"require": ["exp"]})
+            claims = jwt.decode(
+                token, self._secret, algorithms=[self._algorithm], options={"require": ["exp"]}
+            )
             return Principal(
                 user_id=int(claims["sub"]),
                 role=str(claims["role"]),

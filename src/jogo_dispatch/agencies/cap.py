@@ -14,8 +14,20 @@ from zoneinfo import ZoneInfo
 
 CAP_NS = "urn:oasis:names:tc:emergency:cap:1.2"
 CAP_MEDIA_TYPE = "application/cap+xml"
-CAP_CATEGORIES = ("Geo", "Met", "Safety", "Security", "Rescue", "Fire", "Health", "Env", "Transport", "Infra",
-                  "CBRNE", "Other")
+CAP_CATEGORIES = (
+    "Geo",
+    "Met",
+    "Safety",
+    "Security",
+    "Rescue",
+    "Fire",
+    "Health",
+    "Env",
+    "Transport",
+    "Infra",
+    "CBRNE",
+    "Other",
+)
 
 # Our report categories (and the SOS sources) in CAP's event categories.
 CATEGORY_MAP: dict[str, tuple[str, ...]] = {

@@ -67,20 +67,32 @@ class Outgoing:
     cap_body: bytes
 
 
-def cap_alert(settings: Settings, incident: Any, category: Any, sent: datetime,
-              forward_id: int | None = None) -> bytes:
-    return cap.build_alert(cap.AlertInput(
-        incident_id=incident.id, category=incident.category,
-        event=(category.name_id if category else None) or incident.category.replace("_", " "),
-        priority=incident.priority, lat=incident.lat, lon=incident.lon, sent=sent,
-        description=incident.description or "",
-        headline=f"{category.name_en if category else incident.category} #{incident.id}",
-        area_desc=incident.address or incident.sector, verified=incident.status != "new",
-        radius_km=settings.cap_radius_km, sender=settings.cap_sender, sender_name=settings.cap_sender_name,
-        zone=settings.timezone,
-        parameters={"jogo:incident_id": str(incident.id),
-                    **({"jogo:forward_id": str(forward_id)} if forward_id is not None else {})},
-    ))
+def cap_alert(
+    settings: Settings, incident: Any, category: Any, sent: datetime, forward_id: int | None = None
+) -> bytes:
+    return cap.build_alert(
+        cap.AlertInput(
+            incident_id=incident.id,
+            category=incident.category,
+            event=(category.name_id if category else None) or incident.category.replace("_", " "),
+            priority=incident.priority,
+            lat=incident.lat,
+            lon=incident.lon,
+            sent=sent,
+            description=incident.description or "",
+            headline=f"{category.name_en if category else incident.category} #{incident.id}",
+            area_desc=incident.address or incident.sector,
+            verified=incident.status != "new",
+            radius_km=settings.cap_radius_km,
+            sender=settings.cap_sender,
+            sender_name=settings.cap_sender_name,
+            zone=settings.timezone,
+            parameters={
+                "jogo:incident_id": str(incident.id),
+                **({"jogo:forward_id": str(forward_id)} if forward_id is not None else {}),
+            },
+        )
+    )
 
 
 async def _outgoing(session: AsyncSession, settings: Settings, forward_id: int) -> Outgoing | None:
@@ -95,13 +107,20 @@ async def _outgoing(session: AsyncSession, settings: Settings, forward_id: int) 
     now = utcnow()
     body = {
         "type": "jogo.forward",
-        "forward": {"id": f.id, "role": f.role, "note": f.note, "attempt": f.attempts,
-                    "created_at": f.created_at.isoformat(),
-                    "acknowledge": f"/api/v1/agency/forwards/{f.id}/ack"},
+        "forward": {
+            "id": f.id,
+            "role": f.role,
+            "note": f.note,
+            "attempt": f.attempts,
+            "created_at": f.created_at.isoformat(),
+            "acknowledge": f"/api/v1/agency/forwards/{f.id}/ack",
+        },
         "agency": {"id": agency.id, "code": agency.code, "name": agency.name},
-        "incident": {**incident_summary(incident),
-                     "category_name_id": category.name_id if category else None,
-                     "category_name_en": category.name_en if category else None},
+        "incident": {
+            **incident_summary(incident),
+            "category_name_id": category.name_id if category else None,
+            "category_name_en": category.name_en if category else None,
+        },
         "cap_identifier": cap.cap_id(settings.cap_sender, "incident", incident.id),
         "sent_at": now.isoformat(),
     }
@@ -112,8 +131,10 @@ async def _outgoing(session: AsyncSession, settings: Settings, forward_id: int) 
 
 def _headers(out: Outgoing, part: str, content_type: str, body: bytes, secret: str | None) -> dict[str, str]:
     headers = {
-        "Content-Type": content_type, "User-Agent": f"jogo-dispatch/{__version__}",
-        "X-Jogo-Forward-Id": str(out.forward_id), "X-Jogo-Attempt": str(out.attempt),
+        "Content-Type": content_type,
+        "User-Agent": f"jogo-dispatch/{__version__}",
+        "X-Jogo-Forward-Id": str(out.forward_id),
+        "X-Jogo-Attempt": str(out.attempt),
         "Idempotency-Key": f"forward-{out.forward_id}-{part}",
     }
     if secret:
@@ -162,16 +183,28 @@ async def _settle(session: AsyncSession, rt: Runtime, forward_id: int, error: st
         incident = await incidents_repo.incident(session, f.incident_id)
         name = agency.code if agency else f"agency {f.agency_id}"
         await raise_alert(
-            session, rt.bus, "forward_failed",
+            session,
+            rt.bus,
+            "forward_failed",
             f"Incident #{f.incident_id} could not be delivered to {name} after {f.attempts} attempt(s)",
-            incident_id=f.incident_id, lat=incident.lat if incident else None,
+            incident_id=f.incident_id,
+            lat=incident.lat if incident else None,
             lon=incident.lon if incident else None,
-            data={"forward_id": f.id, "agency_id": f.agency_id, "agency_code": name, "last_error": error})
+            data={"forward_id": f.id, "agency_id": f.agency_id, "agency_code": name, "last_error": error},
+        )
         announce(session, rt.bus, f, name)
         return
     f.next_attempt_at = now + timedelta(seconds=backoff_s(settings, f.attempts))
-    record_change(session, f, "delivery_failed", "pending", None, error,
-                  {"attempt": f.attempts, "next_attempt_at": f.next_attempt_at.isoformat()}, now)
+    record_change(
+        session,
+        f,
+        "delivery_failed",
+        "pending",
+        None,
+        error,
+        {"attempt": f.attempts, "next_attempt_at": f.next_attempt_at.isoformat()},
+        now,
+    )
 
 
 async def deliver_due(rt: Runtime, client: httpx.AsyncClient, limit: int = CLAIM_BATCH) -> int:
@@ -212,14 +245,30 @@ async def alert_unacknowledged(rt: Runtime, limit: int = 100) -> int:
             incident = await incidents_repo.incident(session, f.incident_id)
             waited = (now - f.created_at).total_seconds()
             await raise_alert(
-                session, rt.bus, "forward_unacknowledged",
+                session,
+                rt.bus,
+                "forward_unacknowledged",
                 f"{name} has not acknowledged incident #{f.incident_id} after {waited:.0f} s",
-                incident_id=f.incident_id, lat=incident.lat if incident else None,
+                incident_id=f.incident_id,
+                lat=incident.lat if incident else None,
                 lon=incident.lon if incident else None,
-                data={"forward_id": f.id, "agency_id": f.agency_id, "agency_code": name, "status": f.status,
-                      "waited_s": round(waited, 1)})
-            record_change(session, f, "ack_overdue", f.status, None,
-                          f"not acknowledged within {settings.forward_ack_timeout_s:g} s", at=now)
+                data={
+                    "forward_id": f.id,
+                    "agency_id": f.agency_id,
+                    "agency_code": name,
+                    "status": f.status,
+                    "waited_s": round(waited, 1),
+                },
+            )
+            record_change(
+                session,
+                f,
+                "ack_overdue",
+                f.status,
+                None,
+                f"not acknowledged within {settings.forward_ack_timeout_s:g} s",
+                at=now,
+            )
         alerted = len(overdue)
     return alerted
 

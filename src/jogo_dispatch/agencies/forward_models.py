@@ -48,9 +48,13 @@ class Forward(Base):
         CheckConstraint("delivery IN ('inbox','webhook','both')", name="delivery"),
         Index("ix_forwards_agency_id", "agency_id", "id"),
         Index("ix_forwards_due", "next_attempt_at", postgresql_where=text("status = 'pending'")),
-        Index("ix_forwards_unacknowledged", "created_at",
-              postgresql_where=text("acknowledged_at IS NULL AND ack_alerted_at IS NULL "
-                                    "AND status IN ('pending','sent','failed')")),
+        Index(
+            "ix_forwards_unacknowledged",
+            "created_at",
+            postgresql_where=text(
+                "acknowledged_at IS NULL AND ack_alerted_at IS NULL AND status IN ('pending','sent','failed')"
+            ),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)

@@ -17,8 +17,9 @@ class ForwardIn(BaseModel):
 
     agency_ids: list[Id] | None = Field(None, max_length=50, description="forward to these agencies only")
     note: str | None = Field(None, max_length=4000, description="for the agencies")
-    injured: bool | None = Field(None, description="someone is hurt (adds hospitals); default: what the "
-                                 "incident's reports said")
+    injured: bool | None = Field(
+        None, description="someone is hurt (adds hospitals); default: what the incident's reports said"
+    )
 
 
 class NoteIn(BaseModel):

@@ -58,9 +58,11 @@ def can_move(from_status: str, to_status: str) -> bool:
 
 def check_move(from_status: str, to_status: str) -> None:
     if not can_move(from_status, to_status):
-        raise Conflict(f"a forward cannot go from {from_status!r} to {to_status!r}",
-                       code="invalid_transition", details={"from": from_status, "to": to_status,
-                                "allowed": sorted(_NEXT.get(from_status, ()))})
+        raise Conflict(
+            f"a forward cannot go from {from_status!r} to {to_status!r}",
+            code="invalid_transition",
+            details={"from": from_status, "to": to_status, "allowed": sorted(_NEXT.get(from_status, ()))},
+        )
 
 
 def backoff_s(settings: Settings, attempts: int) -> float:
@@ -71,44 +73,83 @@ def backoff_s(settings: Settings, attempts: int) -> float:
 
 # -- views ---------------------------------------------------------------------------------------------------
 
+
 def _iso(t: datetime | None) -> str | None:
     return t.isoformat() if t else None
 
 
 def forward_dict(f: Forward, agency: Agency | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "id": f.id, "incident_id": f.incident_id, "agency_id": f.agency_id, "role": f.role,
-        "delivery": f.delivery, "status": f.status, "attempts": f.attempts, "failure_count": f.failure_count,
+        "id": f.id,
+        "incident_id": f.incident_id,
+        "agency_id": f.agency_id,
+        "role": f.role,
+        "delivery": f.delivery,
+        "status": f.status,
+        "attempts": f.attempts,
+        "failure_count": f.failure_count,
         "last_error": f.last_error,
         "next_attempt_at": _iso(f.next_attempt_at) if f.status == "pending" else None,
-        "sent_at": _iso(f.sent_at), "acknowledged_at": _iso(f.acknowledged_at),
-        "acknowledged_by": f.acknowledged_by, "closed_at": _iso(f.closed_at), "closed_by": f.closed_by,
-        "ack_alerted_at": _iso(f.ack_alerted_at), "note": f.note, "created_by": f.created_by,
-        "created_at": _iso(f.created_at), "updated_at": _iso(f.updated_at),
+        "sent_at": _iso(f.sent_at),
+        "acknowledged_at": _iso(f.acknowledged_at),
+        "acknowledged_by": f.acknowledged_by,
+        "closed_at": _iso(f.closed_at),
+        "closed_by": f.closed_by,
+        "ack_alerted_at": _iso(f.ack_alerted_at),
+        "note": f.note,
+        "created_by": f.created_by,
+        "created_at": _iso(f.created_at),
+        "updated_at": _iso(f.updated_at),
     }
     if agency is not None:
-        out["agency"] = {"id": agency.id, "code": agency.code, "name": agency.name, "kind": agency.kind,
-                         "region": agency.region}
+        out["agency"] = {
+            "id": agency.id,
+            "code": agency.code,
+            "name": agency.name,
+            "kind": agency.kind,
+            "region": agency.region,
+        }
     return out
 
 
 def note_dict(n: ForwardNote) -> dict[str, Any]:
-    return {"id": n.id, "forward_id": n.forward_id, "author_id": n.author_id, "text": n.text,
-            "created_at": _iso(n.created_at)}
+    return {
+        "id": n.id,
+        "forward_id": n.forward_id,
+        "author_id": n.author_id,
+        "text": n.text,
+        "created_at": _iso(n.created_at),
+    }
 
 
 def incident_summary(i: Incident) -> dict[str, Any]:
     """What an agency sees of an incident (no reporter identity)."""
-    return {"id": i.id, "category": i.category, "priority": i.priority, "status": i.status,
-            "source": i.source, "description": i.description, "address": i.address, "lat": i.lat,
-            "lon": i.lon, "sector": i.sector,
-            "received_at": _iso(i.received_at), "verified_at": _iso(i.verified_at),
-            "updated_at": _iso(i.updated_at)}
+    return {
+        "id": i.id,
+        "category": i.category,
+        "priority": i.priority,
+        "status": i.status,
+        "source": i.source,
+        "description": i.description,
+        "address": i.address,
+        "lat": i.lat,
+        "lon": i.lon,
+        "sector": i.sector,
+        "received_at": _iso(i.received_at),
+        "verified_at": _iso(i.verified_at),
+        "updated_at": _iso(i.updated_at),
+    }
 
 
 def _event(f: Forward, agency_code: str | None) -> dict[str, Any]:
-    return {"id": f.id, "incident_id": f.incident_id, "agency_id": f.agency_id, "agency_code": agency_code,
-            "status": f.status, "failure_count": f.failure_count}
+    return {
+        "id": f.id,
+        "incident_id": f.incident_id,
+        "agency_id": f.agency_id,
+        "agency_code": agency_code,
+        "status": f.status,
+        "failure_count": f.failure_count,
+    }
 
 
 def announce(session: AsyncSession, bus: EventBus, f: Forward, agency_code: str | None = None) -> None:
@@ -117,13 +158,29 @@ def announce(session: AsyncSession, bus: EventBus, f: Forward, agency_code: str 
     after_commit(session, lambda: bus.publish("forward", forward=payload))
 
 
-def record_change(session: AsyncSession, f: Forward, action: str, from_state: str | None,
-                  actor_id: int | None, reason: str | None = None, data: dict[str, Any] | None = None,
-                  at: datetime | None = None) -> None:
+def record_change(
+    session: AsyncSession,
+    f: Forward,
+    action: str,
+    from_state: str | None,
+    actor_id: int | None,
+    reason: str | None = None,
+    data: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> None:
     """Audit a change of ``f`` (its state now is the ``to_state``)."""
-    audit.record(session, "forward", f.id, action, from_state=from_state, to_state=f.status,
-                 actor_id=actor_id, reason=reason,
-                 data={"incident_id": f.incident_id, "agency_id": f.agency_id, **(data or {})}, at=at)
+    audit.record(
+        session,
+        "forward",
+        f.id,
+        action,
+        from_state=from_state,
+        to_state=f.status,
+        actor_id=actor_id,
+        reason=reason,
+        data={"incident_id": f.incident_id, "agency_id": f.agency_id, **(data or {})},
+        at=at,
+    )
 
 
 def wake_delivery(rt_extras: dict[str, Any]) -> None:
@@ -134,11 +191,14 @@ def wake_delivery(rt_extras: dict[str, Any]) -> None:
 
 # -- forwarding ----------------------------------------------------------------------------------------------
 
-async def _routed(session: AsyncSession, settings: Settings, incident: Incident,
-                  injured: bool) -> RoutingDecision:
+
+async def _routed(
+    session: AsyncSession, settings: Settings, incident: Incident, injured: bool
+) -> RoutingDecision:
     try:
-        return await agencies.route_for(session, settings, incident.category, incident.lat, incident.lon,
-                                        injured=injured)
+        return await agencies.route_for(
+            session, settings, incident.category, incident.lat, incident.lon, injured=injured
+        )
     except AppError as exc:
         if exc.code != "unknown_category":
             raise
@@ -146,21 +206,29 @@ async def _routed(session: AsyncSession, settings: Settings, incident: Incident,
     return await agencies.route_for(session, settings, "other", incident.lat, incident.lon, injured=injured)
 
 
-async def _targets(session: AsyncSession, settings: Settings, incident: Incident,
-                   agency_ids: list[int] | None,
-                   injured: bool | None) -> tuple[list[tuple[Agency, str]], list[str]]:
+async def _targets(
+    session: AsyncSession,
+    settings: Settings,
+    incident: Incident,
+    agency_ids: list[int] | None,
+    injured: bool | None,
+) -> tuple[list[tuple[Agency, str]], list[str]]:
     """(agency, role) pairs to forward to, and why."""
     if agency_ids:
         wanted = list(dict.fromkeys(agency_ids))
         found = {a.id: a for a in await repo.agencies_by_ids(session, wanted)}
         missing = [i for i in wanted if i not in found]
         if missing:
-            raise NotFound(f"unknown agencies: {', '.join(map(str, missing))}", code="agency_not_found",
-                           details={"agency_ids": missing})
+            raise NotFound(
+                f"unknown agencies: {', '.join(map(str, missing))}",
+                code="agency_not_found",
+                details={"agency_ids": missing},
+            )
         inactive = [i for i in wanted if not found[i].active]
         if inactive:
-            raise InvalidInput("these agencies are inactive", code="agency_inactive",
-                               details={"agency_ids": inactive})
+            raise InvalidInput(
+                "these agencies are inactive", code="agency_inactive", details={"agency_ids": inactive}
+            )
         return [(found[i], "manual") for i in wanted], ["agencies chosen by the dispatcher"]
     if injured is None:
         injured = bool(incident.data.get("injured")) or await repo.injured_reported(session, incident.id)
@@ -169,8 +237,11 @@ async def _targets(session: AsyncSession, settings: Settings, incident: Incident
     if decision.category != incident.category:
         reasons.insert(0, f"{incident.category} has no routing of its own: routed as {decision.category}")
     roles: dict[int, str] = {}
-    for role, targets in (("responsible", decision.responsible), ("always_notify", decision.always_notify),
-                          ("hospital", decision.hospitals)):
+    for role, targets in (
+        ("responsible", decision.responsible),
+        ("always_notify", decision.always_notify),
+        ("hospital", decision.hospitals),
+    ):
         for t in targets:
             if t.agency.id is not None:
                 roles.setdefault(t.agency.id, role)
@@ -179,8 +250,15 @@ async def _targets(session: AsyncSession, settings: Settings, incident: Incident
 
 
 async def forward_incident(
-    session: AsyncSession, bus: EventBus, settings: Settings, incident_id: int, *,
-    agency_ids: list[int] | None, note: str | None, injured: bool | None, actor_id: int | None,
+    session: AsyncSession,
+    bus: EventBus,
+    settings: Settings,
+    incident_id: int,
+    *,
+    agency_ids: list[int] | None,
+    note: str | None,
+    injured: bool | None,
+    actor_id: int | None,
 ) -> dict[str, Any]:
     """Forward an incident to the agencies named or, without any, to its routing targets. Returns every
     forward of those agencies (new and existing), which were ``created``, which were ``requeued`` (a failed
@@ -190,23 +268,45 @@ async def forward_incident(
     if incident is None:
         raise NotFound(f"incident {incident_id} not found", code="incident_not_found")
     if incident.status in FINAL:
-        raise Conflict(f"incident {incident_id} is {incident.status}", code="incident_closed",
-                       details={"status": incident.status})
+        raise Conflict(
+            f"incident {incident_id} is {incident.status}",
+            code="incident_closed",
+            details={"status": incident.status},
+        )
     targets, reasons = await _targets(session, settings, incident, agency_ids, injured)
     if not targets:
-        raise InvalidInput("no agency to forward to: name agency_ids", code="no_targets",
-                           details={"reasons": reasons})
-    rows = [{"incident_id": incident.id, "agency_id": a.id, "role": role, "delivery": a.delivery,
-             "status": "sent" if a.delivery == "inbox" else "pending",
-             "next_attempt_at": None if a.delivery == "inbox" else now,
-             "sent_at": now if a.delivery == "inbox" else None,
-             "note": note, "created_by": actor_id or None, "created_at": now, "updated_at": now}
-            for a, role in targets]
+        raise InvalidInput(
+            "no agency to forward to: name agency_ids", code="no_targets", details={"reasons": reasons}
+        )
+    rows = [
+        {
+            "incident_id": incident.id,
+            "agency_id": a.id,
+            "role": role,
+            "delivery": a.delivery,
+            "status": "sent" if a.delivery == "inbox" else "pending",
+            "next_attempt_at": None if a.delivery == "inbox" else now,
+            "sent_at": now if a.delivery == "inbox" else None,
+            "note": note,
+            "created_by": actor_id or None,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for a, role in targets
+    ]
     created = await repo.insert_forwards(session, rows)
     codes = {a.id: a.code for a, _ in targets}
     for f in created:
-        record_change(session, f, "created", None, actor_id, note,
-                      {"role": f.role, "delivery": f.delivery, "agency_code": codes.get(f.agency_id)}, now)
+        record_change(
+            session,
+            f,
+            "created",
+            None,
+            actor_id,
+            note,
+            {"role": f.role, "delivery": f.delivery, "agency_code": codes.get(f.agency_id)},
+            now,
+        )
         announce(session, bus, f, codes.get(f.agency_id))
     created_ids = {f.id for f in created}
     requeued: list[int] = []
@@ -219,14 +319,24 @@ async def forward_incident(
     await session.flush()
     return {
         "incident_id": incident.id,
-        "forwards": [forward_dict(f, a) for f, a in await repo.forwards_of_incident(session, incident.id,
-                                                                                     list(codes))],
-        "created": sorted(created_ids), "requeued": requeued, "reasons": reasons,
+        "forwards": [
+            forward_dict(f, a) for f, a in await repo.forwards_of_incident(session, incident.id, list(codes))
+        ],
+        "created": sorted(created_ids),
+        "requeued": requeued,
+        "reasons": reasons,
     }
 
 
-async def _requeue(session: AsyncSession, bus: EventBus, f: Forward, actor_id: int | None, reason: str,
-                   now: datetime, agency_code: str | None = None) -> None:
+async def _requeue(
+    session: AsyncSession,
+    bus: EventBus,
+    f: Forward,
+    actor_id: int | None,
+    reason: str,
+    now: datetime,
+    agency_code: str | None = None,
+) -> None:
     check_move(f.status, "pending")
     previous = f.status
     f.status, f.attempts, f.next_attempt_at, f.updated_at = "pending", 0, now, now
@@ -240,8 +350,11 @@ async def retry(session: AsyncSession, bus: EventBus, forward_id: int, actor_id:
     if f is None:
         raise NotFound(f"forward {forward_id} not found", code="forward_not_found")
     if f.status != "failed":
-        raise Conflict(f"forward {forward_id} is {f.status}; only a failed one is retried",
-                       code="invalid_transition", details={"from": f.status, "to": "pending"})
+        raise Conflict(
+            f"forward {forward_id} is {f.status}; only a failed one is retried",
+            code="invalid_transition",
+            details={"from": f.status, "to": "pending"},
+        )
     await _requeue(session, bus, f, actor_id, "retried by a dispatcher", utcnow())
     await session.flush()
     return f
@@ -264,12 +377,15 @@ async def of_incident(session: AsyncSession, incident_id: int) -> list[dict[str,
 
 # -- the agency's side ---------------------------------------------------------------------------------------
 
+
 async def agency_of(session: AsyncSession, who: Principal) -> int:
     """The agency an ``agency`` login acts for (403 when the login is not linked to one)."""
     agency_id = await repo.agency_of_user(session, who.user_id)
     if agency_id is None:
-        raise Forbidden("this login is not linked to an agency (POST /api/v1/agencies/{id}/users)",
-                        code="not_agency_member")
+        raise Forbidden(
+            "this login is not linked to an agency (POST /api/v1/agencies/{id}/users)",
+            code="not_agency_member",
+        )
     return agency_id
 
 
@@ -283,7 +399,9 @@ async def _own(session: AsyncSession, who: Principal, forward_id: int, *, lock: 
 
 
 INBOX_FILTERS: dict[str, tuple[str, ...] | None] = {
-    "open": repo.OPEN_STATUSES, "unacknowledged": repo.UNACKNOWLEDGED, "all": None,
+    "open": repo.OPEN_STATUSES,
+    "unacknowledged": repo.UNACKNOWLEDGED,
+    "all": None,
     **{s: (s,) for s in ("pending", "sent", "failed", "acknowledged", "closed")},
 }
 
@@ -291,16 +409,21 @@ INBOX_FILTERS: dict[str, tuple[str, ...] | None] = {
 async def inbox(session: AsyncSession, who: Principal, status: str, limit: int) -> dict[str, Any]:
     agency_id = await agency_of(session, who)
     rows = await repo.inbox(session, agency_id, INBOX_FILTERS[status], limit)
-    return {"agency_id": agency_id,
-            "items": [{**forward_dict(f), "incident": incident_summary(i)} for f, i in rows]}
+    return {
+        "agency_id": agency_id,
+        "items": [{**forward_dict(f), "incident": incident_summary(i)} for f, i in rows],
+    }
 
 
 async def agency_view(session: AsyncSession, who: Principal, forward_id: int) -> dict[str, Any]:
     f = await _own(session, who, forward_id, lock=False)
     incident = await incidents_repo.incident(session, f.incident_id)
     assert incident is not None
-    return {**forward_dict(f), "incident": incident_summary(incident),
-            "notes": [note_dict(n) for n in await repo.notes(session, [f.id])]}
+    return {
+        **forward_dict(f),
+        "incident": incident_summary(incident),
+        "notes": [note_dict(n) for n in await repo.notes(session, [f.id])],
+    }
 
 
 async def acknowledge(session: AsyncSession, bus: EventBus, who: Principal, forward_id: int) -> Forward:
@@ -317,8 +440,9 @@ async def acknowledge(session: AsyncSession, bus: EventBus, who: Principal, forw
     return f
 
 
-async def close(session: AsyncSession, bus: EventBus, who: Principal, forward_id: int,
-                note: str | None) -> Forward:
+async def close(
+    session: AsyncSession, bus: EventBus, who: Principal, forward_id: int, note: str | None
+) -> Forward:
     """The agency is done with it (closing again changes nothing)."""
     f = await _own(session, who, forward_id, lock=True)
     if f.status == "closed":
@@ -341,27 +465,48 @@ async def add_note(session: AsyncSession, who: Principal, forward_id: int, text:
     note = ForwardNote(forward_id=f.id, author_id=who.user_id, text=text, created_at=utcnow())
     session.add(note)
     await session.flush()
-    audit.record(session, "forward", f.id, "note", from_state=f.status, to_state=f.status,
-                 actor_id=who.user_id,
-                 data={"incident_id": f.incident_id, "agency_id": f.agency_id, "note_id": note.id})
+    audit.record(
+        session,
+        "forward",
+        f.id,
+        "note",
+        from_state=f.status,
+        to_state=f.status,
+        actor_id=who.user_id,
+        data={"incident_id": f.incident_id, "agency_id": f.agency_id, "note_id": note.id},
+    )
     return note
 
 
 # -- agencies (admin) ----------------------------------------------------------------------------------------
 
+
 async def create_agency_user(
-    session: AsyncSession, passwords: Passwords, agency_id: int, *, username: str, password: str,
-    full_name: str | None, actor_id: int | None,
+    session: AsyncSession,
+    passwords: Passwords,
+    agency_id: int,
+    *,
+    username: str,
+    password: str,
+    full_name: str | None,
+    actor_id: int | None,
 ) -> tuple[User, Agency]:
     agency = await repo.agency(session, agency_id)
     if agency is None:
         raise NotFound(f"agency {agency_id} not found", code="agency_not_found")
-    user = await accounts.create_user(session, passwords, username=username, password=password, role="agency",
-                                      full_name=full_name)
+    user = await accounts.create_user(
+        session, passwords, username=username, password=password, role="agency", full_name=full_name
+    )
     session.add(AgencyUser(user_id=user.id, agency_id=agency.id))
     await session.flush()
-    audit.record(session, "agency", agency.id, "user_added", actor_id=actor_id,
-                 data={"user_id": user.id, "username": username})
+    audit.record(
+        session,
+        "agency",
+        agency.id,
+        "user_added",
+        actor_id=actor_id,
+        data={"user_id": user.id, "username": username},
+    )
     return user, agency
 
 
@@ -371,8 +516,9 @@ async def agency_users(session: AsyncSession, agency_id: int) -> list[User]:
     return await repo.users_of_agency(session, agency_id)
 
 
-async def set_delivery(session: AsyncSession, agency_id: int, delivery: str, webhook_url: str | None,
-                       actor_id: int | None) -> Agency:
+async def set_delivery(
+    session: AsyncSession, agency_id: int, delivery: str, webhook_url: str | None, actor_id: int | None
+) -> Agency:
     """How an agency receives new forwards. (Seeding its region pack again resets it to the pack's.)"""
     agency = await repo.agency(session, agency_id, lock=True)
     if agency is None:
@@ -382,9 +528,16 @@ async def set_delivery(session: AsyncSession, agency_id: int, delivery: str, web
     before = {"delivery": agency.delivery, "webhook_url": agency.webhook_url}
     agency.delivery, agency.webhook_url = delivery, webhook_url
     await session.flush()
-    audit.record(session, "agency", agency.id, "delivery", from_state=before["delivery"], to_state=delivery,
-                 actor_id=actor_id, data={"before": before, "after": {"delivery": delivery,
-                                                                      "webhook_url": webhook_url}})
+    audit.record(
+        session,
+        "agency",
+        agency.id,
+        "delivery",
+        from_state=before["delivery"],
+        to_state=delivery,
+        actor_id=actor_id,
+        data={"before": before, "after": {"delivery": delivery, "webhook_url": webhook_url}},
+    )
     return agency
 
 

@@ -23,6 +23,7 @@ UNACKNOWLEDGED = ("pending", "sent", "failed")
 
 # -- agencies and their logins -------------------------------------------------------------------------------
 
+
 async def agency(session: AsyncSession, agency_id: int, *, lock: bool = False) -> Agency | None:
     q = select(Agency).where(Agency.id == agency_id).execution_options(populate_existing=True)
     return await session.scalar(q.with_for_update() if lock else q)
@@ -39,12 +40,18 @@ async def agency_of_user(session: AsyncSession, user_id: int) -> int | None:
 
 
 async def users_of_agency(session: AsyncSession, agency_id: int) -> list[User]:
-    return list(await session.scalars(
-        select(User).join(AgencyUser, AgencyUser.user_id == User.id)
-        .where(AgencyUser.agency_id == agency_id).order_by(User.id)))
+    return list(
+        await session.scalars(
+            select(User)
+            .join(AgencyUser, AgencyUser.user_id == User.id)
+            .where(AgencyUser.agency_id == agency_id)
+            .order_by(User.id)
+        )
+    )
 
 
 # -- forwards ------------------------------------------------------------------------------------------------
+
 
 async def insert_forwards(session: AsyncSession, rows: list[dict[str, Any]]) -> list[Forward]:
     """Insert the forwards that do not exist yet (one per incident and agency); returns the new ones. A
@@ -63,21 +70,32 @@ async def forward(session: AsyncSession, forward_id: int, *, lock: bool = False)
     return await session.scalar(q.with_for_update() if lock else q)
 
 
-async def forwards_of_incident(session: AsyncSession, incident_id: int,
-                               agency_ids: Collection[int] | None = None) -> list[tuple[Forward, Agency]]:
-    q = (select(Forward, Agency).join(Agency, Agency.id == Forward.agency_id)
-         .where(Forward.incident_id == incident_id).order_by(Forward.id)
-         .execution_options(populate_existing=True))
+async def forwards_of_incident(
+    session: AsyncSession, incident_id: int, agency_ids: Collection[int] | None = None
+) -> list[tuple[Forward, Agency]]:
+    q = (
+        select(Forward, Agency)
+        .join(Agency, Agency.id == Forward.agency_id)
+        .where(Forward.incident_id == incident_id)
+        .order_by(Forward.id)
+        .execution_options(populate_existing=True)
+    )
     if agency_ids is not None:
         q = q.where(Forward.agency_id.in_(list(agency_ids)))
     return [(f, a) for f, a in await session.execute(q)]
 
 
-async def inbox(session: AsyncSession, agency_id: int, statuses: Collection[str] | None,
-                limit: int) -> list[tuple[Forward, Incident]]:
+async def inbox(
+    session: AsyncSession, agency_id: int, statuses: Collection[str] | None, limit: int
+) -> list[tuple[Forward, Incident]]:
     """An agency's forwards, newest first, each with its incident."""
-    q = (select(Forward, Incident).join(Incident, Incident.id == Forward.incident_id)
-         .where(Forward.agency_id == agency_id).order_by(Forward.id.desc()).limit(limit))
+    q = (
+        select(Forward, Incident)
+        .join(Incident, Incident.id == Forward.incident_id)
+        .where(Forward.agency_id == agency_id)
+        .order_by(Forward.id.desc())
+        .limit(limit)
+    )
     if statuses is not None:
         q = q.where(Forward.status.in_(list(statuses)))
     return [(f, i) for f, i in await session.execute(q)]
@@ -86,16 +104,21 @@ async def inbox(session: AsyncSession, agency_id: int, statuses: Collection[str]
 async def notes(session: AsyncSession, forward_ids: Collection[int]) -> list[ForwardNote]:
     if not forward_ids:
         return []
-    return list(await session.scalars(
-        select(ForwardNote).where(ForwardNote.forward_id.in_(list(forward_ids))).order_by(ForwardNote.id)))
+    return list(
+        await session.scalars(
+            select(ForwardNote).where(ForwardNote.forward_id.in_(list(forward_ids))).order_by(ForwardNote.id)
+        )
+    )
 
 
 async def injured_reported(session: AsyncSession, incident_id: int) -> bool:
     """Whether a report of the incident filed through Open311 answered the ``injured`` attribute with yes."""
     found = await session.scalar(
-        select(Open311Request.report_id).join(Report, Report.id == Open311Request.report_id)
+        select(Open311Request.report_id)
+        .join(Report, Report.id == Open311Request.report_id)
         .where(Report.incident_id == incident_id, Open311Request.attributes["injured"].astext == "yes")
-        .limit(1))
+        .limit(1)
+    )
     return found is not None
 
 
@@ -105,25 +128,44 @@ async def category(session: AsyncSession, code: str) -> Category | None:
 
 # -- delivery worker -----------------------------------------------------------------------------------------
 
+
 async def claim_due(session: AsyncSession, now: datetime, lease_until: datetime, limit: int) -> list[int]:
     """Take up to ``limit`` forwards whose webhook attempt is due. Rows another process is claiming are
     skipped (SKIP LOCKED); the claimed ones are leased until ``lease_until``, so a process that dies while
     sending leaves them to be retried after the lease instead of never."""
-    due = (select(Forward.id).where(Forward.status == "pending", Forward.next_attempt_at <= now)
-           .order_by(Forward.next_attempt_at, Forward.id).limit(limit).with_for_update(skip_locked=True))
-    stmt = (update(Forward).where(Forward.id.in_(due.scalar_subquery()))
-            .values(attempts=Forward.attempts + 1, last_attempt_at=now, next_attempt_at=lease_until,
-                    updated_at=now)
-            .returning(Forward.id))
+    due = (
+        select(Forward.id)
+        .where(Forward.status == "pending", Forward.next_attempt_at <= now)
+        .order_by(Forward.next_attempt_at, Forward.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    stmt = (
+        update(Forward)
+        .where(Forward.id.in_(due.scalar_subquery()))
+        .values(
+            attempts=Forward.attempts + 1, last_attempt_at=now, next_attempt_at=lease_until, updated_at=now
+        )
+        .returning(Forward.id)
+    )
     return sorted(await session.scalars(stmt))
 
 
 async def claim_unacknowledged(session: AsyncSession, cutoff: datetime, limit: int) -> list[Forward]:
     """Forwards made before ``cutoff`` that nobody acknowledged and that have not been alerted yet, locked
     (SKIP LOCKED: a forward another process is alerting on, or an agency is acknowledging, waits a round)."""
-    return list(await session.scalars(
-        select(Forward)
-        .where(Forward.acknowledged_at.is_(None), Forward.ack_alerted_at.is_(None),
-               Forward.status.in_(UNACKNOWLEDGED), Forward.created_at <= cutoff)
-        .order_by(Forward.created_at, Forward.id).limit(limit)
-        .with_for_update(skip_locked=True).execution_options(populate_existing=True)))
+    return list(
+        await session.scalars(
+            select(Forward)
+            .where(
+                Forward.acknowledged_at.is_(None),
+                Forward.ack_alerted_at.is_(None),
+                Forward.status.in_(UNACKNOWLEDGED),
+                Forward.created_at <= cutoff,
+            )
+            .order_by(Forward.created_at, Forward.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+            .execution_options(populate_existing=True)
+        )
+    )

@@ -25,27 +25,57 @@ Counts = tuple[int, int]
 
 async def sectors(session: AsyncSession, region: str) -> list[routing.Sector]:
     rows = await session.execute(
-        select(PoliceSector.id, PoliceSector.code, PoliceSector.name, PoliceSector.police_agency,
-               func.ST_AsBinary(PoliceSector.geom).label("wkb"), PoliceSector.approximate,
-               PoliceSector.source_note)
-        .where(PoliceSector.region == region).order_by(PoliceSector.code)
+        select(
+            PoliceSector.id,
+            PoliceSector.code,
+            PoliceSector.name,
+            PoliceSector.police_agency,
+            func.ST_AsBinary(PoliceSector.geom).label("wkb"),
+            PoliceSector.approximate,
+            PoliceSector.source_note,
+        )
+        .where(PoliceSector.region == region)
+        .order_by(PoliceSector.code)
     )
-    return [routing.Sector(code=r.code, name=r.name, police_agency=r.police_agency,
-                           geometry=shapely.from_wkb(bytes(r.wkb)), approximate=r.approximate,
-                           source_note=r.source_note, id=r.id)
-            for r in rows]
+    return [
+        routing.Sector(
+            code=r.code,
+            name=r.name,
+            police_agency=r.police_agency,
+            geometry=shapely.from_wkb(bytes(r.wkb)),
+            approximate=r.approximate,
+            source_note=r.source_note,
+            id=r.id,
+        )
+        for r in rows
+    ]
 
 
 async def agencies(session: AsyncSession, region: str, kind: str | None = None) -> list[routing.Agency]:
     point = cast(Agency.geog, Geometry)
-    q = (select(Agency, func.ST_Y(point).label("lat"), func.ST_X(point).label("lon"))
-         .where(Agency.region == region).order_by(Agency.kind, Agency.code))
+    q = (
+        select(Agency, func.ST_Y(point).label("lat"), func.ST_X(point).label("lon"))
+        .where(Agency.region == region)
+        .order_by(Agency.kind, Agency.code)
+    )
     if kind is not None:
         q = q.where(Agency.kind == kind)
     return [
-        routing.Agency(code=a.code, name=a.name, kind=a.kind, lat=lat, lon=lon, phone=a.phone,
-                       address=a.address, delivery=a.delivery, webhook_url=a.webhook_url, active=a.active,
-                       approximate=a.approximate, source_note=a.source_note, id=a.id)
+        routing.Agency(
+            code=a.code,
+            name=a.name,
+            kind=a.kind,
+            lat=lat,
+            lon=lon,
+            phone=a.phone,
+            address=a.address,
+            delivery=a.delivery,
+            webhook_url=a.webhook_url,
+            active=a.active,
+            approximate=a.approximate,
+            source_note=a.source_note,
+            id=a.id,
+        )
         for a, lat, lon in await session.execute(q)
     ]
 
@@ -54,13 +84,23 @@ async def rules(session: AsyncSession, region: str, category: str | None = None)
     q = select(RoutingRule).where(RoutingRule.region == region)
     if category is not None:
         q = q.where(RoutingRule.category == category)
-    return list(await session.scalars(
-        q.order_by(RoutingRule.category, RoutingRule.role, RoutingRule.priority, RoutingRule.id)))
+    return list(
+        await session.scalars(
+            q.order_by(RoutingRule.category, RoutingRule.role, RoutingRule.priority, RoutingRule.id)
+        )
+    )
 
 
 def rule_view(r: RoutingRule) -> routing.Rule:
-    return routing.Rule(category=r.category, agency=r.agency_code, role=r.role, sector=r.sector_code,
-                        priority=r.priority, active=r.active, id=r.id)
+    return routing.Rule(
+        category=r.category,
+        agency=r.agency_code,
+        role=r.role,
+        sector=r.sector_code,
+        priority=r.priority,
+        active=r.active,
+        id=r.id,
+    )
 
 
 async def rule(session: AsyncSession, rule_id: int) -> RoutingRule | None:
@@ -75,11 +115,19 @@ async def catalogue(session: AsyncSession, *, active_only: bool = True) -> list[
     out = []
     for row in await session.scalars(q.where(CatalogueRow.active) if active_only else q):
         m = meta.get(row.code) or routing.Category(row.code)
-        out.append(routing.Category(
-            code=row.code, group=m.group, name_id=row.name_id, name_en=row.name_en,
-            default_priority=row.default_priority, description_id=m.description_id or row.name_id,
-            description_en=m.description_en or row.name_en, keywords=m.keywords, attributes=m.attributes,
-        ))
+        out.append(
+            routing.Category(
+                code=row.code,
+                group=m.group,
+                name_id=row.name_id,
+                name_en=row.name_en,
+                default_priority=row.default_priority,
+                description_id=m.description_id or row.name_id,
+                description_en=m.description_en or row.name_en,
+                keywords=m.keywords,
+                attributes=m.attributes,
+            )
+        )
     return out
 
 
@@ -91,21 +139,45 @@ async def load_pack(session: AsyncSession, region: str, *, sectors_only: bool = 
     # withdrawn must still be forwarded.
     known = {c.code: c for c in packs.categories()}
     known.update({c.code: c for c in await catalogue(session, active_only=False)})
-    return routing.Pack(region, found, await agencies(session, region),
-                        [rule_view(r) for r in await rules(session, region)], known.values())
+    return routing.Pack(
+        region,
+        found,
+        await agencies(session, region),
+        [rule_view(r) for r in await rules(session, region)],
+        known.values(),
+    )
 
 
 async def sectors_geojson(session: AsyncSession, region: str) -> list[dict[str, Any]]:
     rows = await session.execute(
-        select(PoliceSector.id, PoliceSector.code, PoliceSector.name, PoliceSector.police_agency,
-               PoliceSector.approximate, PoliceSector.source_note,
-               func.ST_AsGeoJSON(PoliceSector.geom, 6).label("geometry"))
-        .where(PoliceSector.region == region).order_by(PoliceSector.code)
+        select(
+            PoliceSector.id,
+            PoliceSector.code,
+            PoliceSector.name,
+            PoliceSector.police_agency,
+            PoliceSector.approximate,
+            PoliceSector.source_note,
+            func.ST_AsGeoJSON(PoliceSector.geom, 6).label("geometry"),
+        )
+        .where(PoliceSector.region == region)
+        .order_by(PoliceSector.code)
     )
-    return [{"type": "Feature", "id": r.id, "geometry": orjson.loads(r.geometry),
-             "properties": {"code": r.code, "name": r.name, "police_agency": r.police_agency,
-                            "region": region, "approximate": r.approximate, "source_note": r.source_note}}
-            for r in rows]
+    return [
+        {
+            "type": "Feature",
+            "id": r.id,
+            "geometry": orjson.loads(r.geometry),
+            "properties": {
+                "code": r.code,
+                "name": r.name,
+                "police_agency": r.police_agency,
+                "region": region,
+                "approximate": r.approximate,
+                "source_note": r.source_note,
+            },
+        }
+        for r in rows
+    ]
 
 
 # -- loading a region pack (idempotent upserts by code) ------------------------------------------------------
@@ -117,16 +189,26 @@ async def _upsert(session: AsyncSession, model: Any, rows: list[dict[str, Any]],
         return 0, 0
     stmt = insert(model).values(rows)
     stmt = stmt.on_conflict_do_update(
-        constraint=key, set_={**{c: stmt.excluded[c] for c in rows[0]}, "updated_at": func.now()})
+        constraint=key, set_={**{c: stmt.excluded[c] for c in rows[0]}, "updated_at": func.now()}
+    )
     # xmax = 0 marks a row this statement inserted rather than updated.
     flags: list[bool] = list((await session.execute(stmt.returning(literal_column("xmax = 0")))).scalars())
     return sum(flags), len(flags) - sum(flags)
 
 
 async def upsert_sectors(session: AsyncSession, region: str, items: Sequence[routing.Sector]) -> Counts:
-    rows = [{"region": region, "code": s.code, "name": s.name, "police_agency": s.police_agency,
-             "geom": from_shape(s.geometry, srid=4326), "approximate": s.approximate,
-             "source_note": s.source_note} for s in items]
+    rows = [
+        {
+            "region": region,
+            "code": s.code,
+            "name": s.name,
+            "police_agency": s.police_agency,
+            "geom": from_shape(s.geometry, srid=4326),
+            "approximate": s.approximate,
+            "source_note": s.source_note,
+        }
+        for s in items
+    ]
     return await _upsert(session, PoliceSector, rows, "uq_police_sectors_region_code")
 
 
@@ -137,23 +219,55 @@ def _geog(lat: float | None, lon: float | None) -> Any:
 
 
 async def upsert_agencies(session: AsyncSession, region: str, items: Sequence[routing.Agency]) -> Counts:
-    rows = [{"region": region, "code": a.code, "name": a.name, "kind": a.kind, "geog": _geog(a.lat, a.lon),
-             "phone": a.phone, "address": a.address, "delivery": a.delivery, "webhook_url": a.webhook_url,
-             "active": a.active, "approximate": a.approximate, "source_note": a.source_note} for a in items]
+    rows = [
+        {
+            "region": region,
+            "code": a.code,
+            "name": a.name,
+            "kind": a.kind,
+            "geog": _geog(a.lat, a.lon),
+            "phone": a.phone,
+            "address": a.address,
+            "delivery": a.delivery,
+            "webhook_url": a.webhook_url,
+            "active": a.active,
+            "approximate": a.approximate,
+            "source_note": a.source_note,
+        }
+        for a in items
+    ]
     return await _upsert(session, Agency, rows, "uq_agencies_region_code")
 
 
 async def upsert_rules(session: AsyncSession, region: str, items: Sequence[routing.Rule]) -> Counts:
-    rows = [{"region": region, "category": r.category, "agency_code": r.agency, "role": r.role,
-             "sector_code": r.sector, "priority": r.priority, "active": r.active} for r in items]
+    rows = [
+        {
+            "region": region,
+            "category": r.category,
+            "agency_code": r.agency,
+            "role": r.role,
+            "sector_code": r.sector,
+            "priority": r.priority,
+            "active": r.active,
+        }
+        for r in items
+    ]
     return await _upsert(session, RoutingRule, rows, "uq_routing_rules_key")
 
 
 async def add_missing_categories(session: AsyncSession, items: Iterable[routing.Category]) -> int:
     """Categories a pack adds to the catalogue; rows that exist are left as they are."""
-    rows = [{"code": c.code, "name_id": c.name_id, "name_en": c.name_en,
-             "default_priority": c.default_priority, "sort_order": 100}
-            for c in items if c.name_id and c.name_en and c.default_priority]
+    rows = [
+        {
+            "code": c.code,
+            "name_id": c.name_id,
+            "name_en": c.name_en,
+            "default_priority": c.default_priority,
+            "sort_order": 100,
+        }
+        for c in items
+        if c.name_id and c.name_en and c.default_priority
+    ]
     if not rows:
         return 0
     stmt = insert(CatalogueRow).values(rows).on_conflict_do_nothing(index_elements=["code"])
@@ -163,12 +277,14 @@ async def add_missing_categories(session: AsyncSession, items: Iterable[routing.
 # -- strikes, block state, appeals ---------------------------------------------------------------------------
 
 
-async def insert_strike(session: AsyncSession, user_id: int, report_id: int | None, reason: str | None,
-                        actor_id: int | None) -> Strike | None:
+async def insert_strike(
+    session: AsyncSession, user_id: int, report_id: int | None, reason: str | None, actor_id: int | None
+) -> Strike | None:
     """The new strike (its warning is filled in once counted), or None when this report already gave one. A
     second transaction striking the same report waits here for the first and then gets None."""
-    stmt = insert(Strike).values(user_id=user_id, report_id=report_id, reason=reason, warning="",
-                                 created_by=actor_id)
+    stmt = insert(Strike).values(
+        user_id=user_id, report_id=report_id, reason=reason, warning="", created_by=actor_id
+    )
     if report_id is not None:
         stmt = stmt.on_conflict_do_nothing(index_elements=["report_id"])
     strike_id = await session.scalar(stmt.returning(Strike.id))
@@ -178,16 +294,24 @@ async def insert_strike(session: AsyncSession, user_id: int, report_id: int | No
 async def count_strike(session: AsyncSession, user_id: int) -> CitizenStatus:
     """Add one to the citizen's strike count. The row stays locked until commit, so concurrent strikes of one
     citizen queue up instead of both reading the old count."""
-    stmt = insert(CitizenStatus).values(user_id=user_id, strike_count=1).on_conflict_do_update(
-        index_elements=["user_id"],
-        set_={"strike_count": CitizenStatus.strike_count + 1, "updated_at": func.now()},
-    ).returning(CitizenStatus)
+    stmt = (
+        insert(CitizenStatus)
+        .values(user_id=user_id, strike_count=1)
+        .on_conflict_do_update(
+            index_elements=["user_id"],
+            set_={"strike_count": CitizenStatus.strike_count + 1, "updated_at": func.now()},
+        )
+        .returning(CitizenStatus)
+    )
     return (await session.scalars(stmt, execution_options={"populate_existing": True})).one()
 
 
 async def citizen_status(session: AsyncSession, user_id: int, *, lock: bool = False) -> CitizenStatus | None:
-    q = (select(CitizenStatus).where(CitizenStatus.user_id == user_id)
-         .execution_options(populate_existing=True))
+    q = (
+        select(CitizenStatus)
+        .where(CitizenStatus.user_id == user_id)
+        .execution_options(populate_existing=True)
+    )
     return await session.scalar(q.with_for_update() if lock else q)
 
 
@@ -197,8 +321,10 @@ async def strikes_of(session: AsyncSession, user_id: int) -> list[Strike]:
 
 async def clear_strikes(session: AsyncSession, user_id: int, appeal_id: int) -> int:
     result = await session.execute(
-        update(Strike).where(Strike.user_id == user_id, Strike.cleared_at.is_(None))
-        .values(cleared_at=func.now(), cleared_by_appeal=appeal_id).returning(Strike.id)
+        update(Strike)
+        .where(Strike.user_id == user_id, Strike.cleared_at.is_(None))
+        .values(cleared_at=func.now(), cleared_by_appeal=appeal_id)
+        .returning(Strike.id)
     )
     return len(result.all())
 
@@ -210,7 +336,8 @@ async def appeal(session: AsyncSession, appeal_id: int, *, lock: bool = False) -
 
 async def latest_appeal(session: AsyncSession, user_id: int) -> Appeal | None:
     return await session.scalar(
-        select(Appeal).where(Appeal.user_id == user_id).order_by(Appeal.id.desc()).limit(1))
+        select(Appeal).where(Appeal.user_id == user_id).order_by(Appeal.id.desc()).limit(1)
+    )
 
 
 async def appeals(session: AsyncSession, status: str | None, limit: int) -> list[Appeal]:

@@ -32,7 +32,10 @@ Lang = Annotated[Literal["id", "en"], Query(description="language of names and d
 
 @router.get("/agencies", response_model=list[AgencyOut])
 async def get_agencies(
-    rt: RuntimeDep, session: SessionDep, _: Watcher, region: Region = None,
+    rt: RuntimeDep,
+    session: SessionDep,
+    _: Watcher,
+    region: Region = None,
     kind: Literal["police_unit", "government", "hospital", "utility", "insurer", "fire"] | None = None,
 ) -> list[AgencyOut]:
     region = region or rt.settings.region
@@ -41,24 +44,37 @@ async def get_agencies(
 
 
 @router.get("/police-sectors")
-async def get_police_sectors(rt: RuntimeDep, session: SessionDep, _: Watcher, region: Region = None
-                             ) -> dict[str, Any]:
+async def get_police_sectors(
+    rt: RuntimeDep, session: SessionDep, _: Watcher, region: Region = None
+) -> dict[str, Any]:
     """GeoJSON FeatureCollection of the region's police sectors (jurisdiction MultiPolygons)."""
-    return {"type": "FeatureCollection",
-            "features": await repo.sectors_geojson(session, region or rt.settings.region)}
+    return {
+        "type": "FeatureCollection",
+        "features": await repo.sectors_geojson(session, region or rt.settings.region),
+    }
 
 
 @router.get("/categories", response_model=list[CategoryOut])
 async def get_categories(session: SessionDep) -> list[CategoryOut]:
     """The report categories citizens pick from (public)."""
-    return [CategoryOut(code=c.code, name_id=c.name_id, name_en=c.name_en, group=c.group,
-                        description_id=c.description_id, description_en=c.description_en)
-            for c in await repo.catalogue(session)]
+    return [
+        CategoryOut(
+            code=c.code,
+            name_id=c.name_id,
+            name_en=c.name_en,
+            group=c.group,
+            description_id=c.description_id,
+            description_en=c.description_en,
+        )
+        for c in await repo.catalogue(session)
+    ]
 
 
 @router.get("/route", response_model=RouteOut)
 async def get_route(
-    rt: RuntimeDep, session: SessionDep, _: Dispatcher,
+    rt: RuntimeDep,
+    session: SessionDep,
+    _: Dispatcher,
     category: Annotated[str, Query(min_length=1, max_length=64)],
     lat: Annotated[float, Query(ge=-90, le=90)],
     lon: Annotated[float, Query(ge=-180, le=180)],
@@ -68,8 +84,9 @@ async def get_route(
 ) -> RouteOut:
     """Where a report of this category at this point goes: its police sector, the responsible and
     always-notified agencies, and the nearest hospitals when someone may be hurt, with the reasons."""
-    decision = await service.route_for(session, rt.settings, category, lat, lon, injured=injured,
-                                       region=region, hospitals=hospitals)
+    decision = await service.route_for(
+        session, rt.settings, category, lat, lon, injured=injured, region=region, hospitals=hospitals
+    )
     return RouteOut.of(decision)
 
 
@@ -77,8 +94,9 @@ async def get_route(
 
 
 @router.get("/routing-rules", response_model=list[RuleOut])
-async def get_rules(rt: RuntimeDep, session: SessionDep, _: Admin, region: Region = None,
-                    category: str | None = None) -> list[RuleOut]:
+async def get_rules(
+    rt: RuntimeDep, session: SessionDep, _: Admin, region: Region = None, category: str | None = None
+) -> list[RuleOut]:
     found = await repo.rules(session, region or rt.settings.region, category)
     return [RuleOut.model_validate(r) for r in found]
 
@@ -106,8 +124,9 @@ async def delete_rule(rule_id: Id, session: SessionDep, me: Admin) -> Response:
 async def my_warnings(rt: RuntimeDep, session: SessionDep, me: CurrentUser) -> WarningsOut:
     """The caller's strikes for false reports, each with the warning it gave, and whether the account is
     blocked from sending reports and SOS."""
-    return WarningsOut.model_validate(await service.warnings(session, rt.settings, me.user_id),
-                                      from_attributes=True)
+    return WarningsOut.model_validate(
+        await service.warnings(session, rt.settings, me.user_id), from_attributes=True
+    )
 
 
 @router.post("/appeals", response_model=AppealOut, status_code=201)
@@ -118,7 +137,8 @@ async def post_appeal(data: AppealIn, rt: RuntimeDep, session: SessionDep, me: C
 
 @router.get("/appeals", response_model=list[AppealOut])
 async def get_appeals(
-    session: SessionDep, _: Dispatcher,
+    session: SessionDep,
+    _: Dispatcher,
     status: Literal["pending", "upheld", "granted"] | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[AppealOut]:
@@ -127,8 +147,9 @@ async def get_appeals(
 
 
 @router.post("/appeals/{appeal_id}/decide", response_model=AppealOut)
-async def decide_appeal(appeal_id: Id, data: DecisionIn, rt: RuntimeDep, session: SessionDep,
-                        me: Dispatcher) -> AppealOut:
+async def decide_appeal(
+    appeal_id: Id, data: DecisionIn, rt: RuntimeDep, session: SessionDep, me: Dispatcher
+) -> AppealOut:
     """``grant`` reopens the account and clears its strikes; ``uphold`` keeps it blocked."""
     appeal = await service.decide_appeal(session, rt.bus, appeal_id, data.decision, data.note, me.user_id)
     return AppealOut.model_validate(appeal)
@@ -148,8 +169,9 @@ async def open311_services(session: SessionDep, jurisdiction_id: str | None = No
 
 
 @open311_router.get("/services/{service_code}.json")
-async def open311_service_definition(service_code: str, session: SessionDep,
-                                     jurisdiction_id: str | None = None, lang: Lang = "id") -> Any:
+async def open311_service_definition(
+    service_code: str, session: SessionDep, jurisdiction_id: str | None = None, lang: Lang = "id"
+) -> Any:
     """The extra attributes a request of this service may carry."""
     if jurisdiction_id is not None and jurisdiction_id not in packs.available():
         return error_response(404, f"unknown jurisdiction_id {jurisdiction_id!r}")

@@ -282,12 +282,30 @@ def route(
             reasons.append(f"no responsible agency for {category}; sent to the sector police {fallback.code}")
 
     chosen_hospitals = _hospitals(pack, category, lat, lon, sector_code, injured, hospitals, reasons)
-    return RoutingDecision(pack.region, category, lat, lon, injured, hit, picked["responsible"],
-                           picked["always_notify"], chosen_hospitals, reasons)
+    return RoutingDecision(
+        pack.region,
+        category,
+        lat,
+        lon,
+        injured,
+        hit,
+        picked["responsible"],
+        picked["always_notify"],
+        chosen_hospitals,
+        reasons,
+    )
 
 
-def _hospitals(pack: Pack, category: str, lat: float, lon: float, sector: str | None, injured: bool, n: int,
-               reasons: list[str]) -> list[Target]:
+def _hospitals(
+    pack: Pack,
+    category: str,
+    lat: float,
+    lon: float,
+    sector: str | None,
+    injured: bool,
+    n: int,
+    reasons: list[str],
+) -> list[Target]:
     rules = rules_in_force(pack, category, "hospital", sector)
     want_nearest = injured or any(r.agency == NEAREST_HOSPITALS for r in rules)
     chosen: dict[str, Target] = {}

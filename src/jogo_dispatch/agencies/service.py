@@ -32,8 +32,9 @@ from jogo_dispatch.settings import Settings
 # -- region packs and routing -------------------------------------------------------------------------------
 
 
-async def seed_region(session: AsyncSession, pack: routing.Pack,
-                      progress: Callable[[str], None] = lambda _: None) -> dict[str, repo.Counts]:
+async def seed_region(
+    session: AsyncSession, pack: routing.Pack, progress: Callable[[str], None] = lambda _: None
+) -> dict[str, repo.Counts]:
     """Load a region pack: upsert sectors, agencies and rules by code (rows added through the API stay), and
     add the categories the catalogue lacks. Returns {table: (inserted, updated)}."""
     added = await repo.add_missing_categories(session, pack.categories.values())
@@ -44,8 +45,11 @@ async def seed_region(session: AsyncSession, pack: routing.Pack,
         "agencies": await repo.upsert_agencies(session, pack.region, list(pack.agencies.values())),
         "routing_rules": await repo.upsert_rules(session, pack.region, pack.rules),
     }
-    for table, total in (("police_sectors", len(pack.sectors)), ("agencies", len(pack.agencies)),
-                         ("routing_rules", len(pack.rules))):
+    for table, total in (
+        ("police_sectors", len(pack.sectors)),
+        ("agencies", len(pack.agencies)),
+        ("routing_rules", len(pack.rules)),
+    ):
         progress(f"{table}: {total} in pack, {done[table][0]} new, {done[table][1]} updated")
     return done
 
@@ -53,26 +57,42 @@ async def seed_region(session: AsyncSession, pack: routing.Pack,
 async def load_pack(session: AsyncSession, region: str) -> routing.Pack:
     pack = await repo.load_pack(session, region)
     if not pack.sectors and not pack.agencies:
-        raise NotFound(f"region {region!r} is not loaded (jogo-dispatch seed --region {region})",
-                       code="region_not_loaded")
+        raise NotFound(
+            f"region {region!r} is not loaded (jogo-dispatch seed --region {region})",
+            code="region_not_loaded",
+        )
     return pack
 
 
 async def route_for(
-    session: AsyncSession, settings: Settings, category: str, lat: float, lon: float, *,
-    injured: bool = False, region: str | None = None, hospitals: int | None = None,
+    session: AsyncSession,
+    settings: Settings,
+    category: str,
+    lat: float,
+    lon: float,
+    *,
+    injured: bool = False,
+    region: str | None = None,
+    hospitals: int | None = None,
 ) -> routing.RoutingDecision:
     """Where a report of ``category`` at (lat, lon) goes, by the rules in the database."""
     pack = await load_pack(session, region or settings.region)
     try:
-        return routing.route(category, lat, lon, pack, injured=injured,
-                             hospitals=settings.route_hospitals if hospitals is None else hospitals)
+        return routing.route(
+            category,
+            lat,
+            lon,
+            pack,
+            injured=injured,
+            hospitals=settings.route_hospitals if hospitals is None else hospitals,
+        )
     except routing.UnknownCategory:
         raise InvalidInput(f"unknown category {category!r}", code="unknown_category") from None
 
 
-async def sector_for(session: AsyncSession, settings: Settings, lat: float, lon: float,
-                     region: str | None = None) -> routing.SectorHit | None:
+async def sector_for(
+    session: AsyncSession, settings: Settings, lat: float, lon: float, region: str | None = None
+) -> routing.SectorHit | None:
     """The police sector whose polygon covers the point, else the nearest one (None: no sectors loaded)."""
     return (await repo.load_pack(session, region or settings.region, sectors_only=True)).locate(lat, lon)
 
@@ -89,8 +109,14 @@ def _activity(active: bool) -> str:
 
 
 async def _checked(session: AsyncSession, region: str, data: RuleIn) -> routing.Rule:
-    rule = routing.Rule(category=data.category, agency=data.agency_code, role=data.role,
-                        sector=data.sector_code, priority=data.priority, active=data.active)
+    rule = routing.Rule(
+        category=data.category,
+        agency=data.agency_code,
+        role=data.role,
+        sector=data.sector_code,
+        priority=data.priority,
+        active=data.active,
+    )
     problem = routing.rule_problem(rule, await load_pack(session, region))
     if problem:
         raise InvalidInput(problem, code="bad_rule")
@@ -99,15 +125,20 @@ async def _checked(session: AsyncSession, region: str, data: RuleIn) -> routing.
 
 async def _save(session: AsyncSession, rule: RoutingRule, data: RuleIn) -> None:
     rule.category, rule.agency_code, rule.role, rule.sector_code = (
-        data.category, data.agency_code, data.role, data.sector_code)
+        data.category,
+        data.agency_code,
+        data.role,
+        data.sector_code,
+    )
     rule.priority, rule.active = data.priority, data.active
     try:
         async with session.begin_nested():
             session.add(rule)
             await session.flush()
     except IntegrityError:
-        raise Conflict("an identical rule exists (region, category, role, agency, sector)",
-                       code="rule_exists") from None
+        raise Conflict(
+            "an identical rule exists (region, category, role, agency, sector)", code="rule_exists"
+        ) from None
     await session.refresh(rule)
 
 
@@ -115,8 +146,15 @@ async def create_rule(session: AsyncSession, settings: Settings, data: RuleIn, a
     rule = RoutingRule(region=data.region or settings.region)
     await _checked(session, rule.region, data)
     await _save(session, rule, data)
-    audit.record(session, "routing_rule", rule.id, "create", to_state=_activity(rule.active),
-                 actor_id=actor_id, data={"after": _rule_state(rule)})
+    audit.record(
+        session,
+        "routing_rule",
+        rule.id,
+        "create",
+        to_state=_activity(rule.active),
+        actor_id=actor_id,
+        data={"after": _rule_state(rule)},
+    )
     return rule
 
 
@@ -134,16 +172,31 @@ async def update_rule(session: AsyncSession, rule_id: int, data: RuleIn, actor_i
     await _checked(session, rule.region, data)
     before = _rule_state(rule)
     await _save(session, rule, data)
-    audit.record(session, "routing_rule", rule.id, "update", from_state=_activity(before["active"]),
-                 to_state=_activity(rule.active), actor_id=actor_id,
-                 data={"before": before, "after": _rule_state(rule)})
+    audit.record(
+        session,
+        "routing_rule",
+        rule.id,
+        "update",
+        from_state=_activity(before["active"]),
+        to_state=_activity(rule.active),
+        actor_id=actor_id,
+        data={"before": before, "after": _rule_state(rule)},
+    )
     return rule
 
 
 async def delete_rule(session: AsyncSession, rule_id: int, actor_id: int) -> None:
     rule = await _rule(session, rule_id)
-    audit.record(session, "routing_rule", rule.id, "delete", from_state=_activity(rule.active),
-                 to_state="deleted", actor_id=actor_id, data={"before": _rule_state(rule)})
+    audit.record(
+        session,
+        "routing_rule",
+        rule.id,
+        "delete",
+        from_state=_activity(rule.active),
+        to_state="deleted",
+        actor_id=actor_id,
+        data={"before": _rule_state(rule)},
+    )
     await session.delete(rule)
     await session.flush()
 
@@ -153,21 +206,32 @@ async def delete_rule(session: AsyncSession, rule_id: int, actor_id: int) -> Non
 
 def warning_text(count: int, limit: int, report_id: int | None, blocked: bool) -> str:
     """What the citizen reads (Indonesian, then English)."""
-    id_what, en_what = ((f"Laporan #{report_id}", f"Report #{report_id}") if report_id
-                        else ("Laporan Anda", "Your report"))
+    id_what, en_what = (
+        (f"Laporan #{report_id}", f"Report #{report_id}") if report_id else ("Laporan Anda", "Your report")
+    )
     if blocked:
-        return (f"{id_what} dinyatakan palsu (pelanggaran ke-{count}). Akun Anda diblokir dan tidak dapat "
-                f"mengirim laporan atau SOS; ajukan banding untuk membuka kembali akun. / {en_what} was "
-                f"marked false (strike {count}). The account can no longer send reports or SOS; file an "
-                f"appeal.")
-    return (f"{id_what} dinyatakan palsu. Peringatan {count} dari {limit}: setelah {limit} laporan palsu "
-            f"akun Anda diblokir. / {en_what} was marked false: warning {count} of {limit}; after {limit} "
-            f"false reports the account is blocked.")
+        return (
+            f"{id_what} dinyatakan palsu (pelanggaran ke-{count}). Akun Anda diblokir dan tidak dapat "
+            f"mengirim laporan atau SOS; ajukan banding untuk membuka kembali akun. / {en_what} was "
+            f"marked false (strike {count}). The account can no longer send reports or SOS; file an "
+            f"appeal."
+        )
+    return (
+        f"{id_what} dinyatakan palsu. Peringatan {count} dari {limit}: setelah {limit} laporan palsu "
+        f"akun Anda diblokir. / {en_what} was marked false: warning {count} of {limit}; after {limit} "
+        f"false reports the account is blocked."
+    )
 
 
 async def add_strike(
-    session: AsyncSession, bus: EventBus | None, user_id: int, *, strikes_to_block: int,
-    report_id: int | None = None, reason: str | None = None, actor_id: int | None = None,
+    session: AsyncSession,
+    bus: EventBus | None,
+    user_id: int,
+    *,
+    strikes_to_block: int,
+    report_id: int | None = None,
+    reason: str | None = None,
+    actor_id: int | None = None,
 ) -> Strike | None:
     """Hold a false report against a citizen; block the account at ``strikes_to_block``. Returns the strike,
     or None when this report already gave one."""
@@ -177,15 +241,32 @@ async def add_strike(
     status = await repo.count_strike(session, user_id)
     count = status.strike_count
     newly_blocked = status.blocked_at is None and count >= strikes_to_block
-    strike.warning = warning_text(count, strikes_to_block, report_id,
-                                  blocked=newly_blocked or status.blocked_at is not None)
-    audit.record(session, "strike", strike.id, "strike", to_state="active", actor_id=actor_id, reason=reason,
-                 data={"user_id": user_id, "report_id": report_id, "strike_count": count})
+    strike.warning = warning_text(
+        count, strikes_to_block, report_id, blocked=newly_blocked or status.blocked_at is not None
+    )
+    audit.record(
+        session,
+        "strike",
+        strike.id,
+        "strike",
+        to_state="active",
+        actor_id=actor_id,
+        reason=reason,
+        data={"user_id": user_id, "report_id": report_id, "strike_count": count},
+    )
     if newly_blocked:
         status.blocked_at = datetime.now(UTC)
-        audit.record(session, "citizen", user_id, "block", from_state="active", to_state="blocked",
-                     actor_id=actor_id, reason=f"{count} false reports",
-                     data={"strike_count": count, "strike_id": strike.id})
+        audit.record(
+            session,
+            "citizen",
+            user_id,
+            "block",
+            from_state="active",
+            to_state="blocked",
+            actor_id=actor_id,
+            reason=f"{count} false reports",
+            data={"strike_count": count, "strike_id": strike.id},
+        )
         if bus is not None:
             after_commit(session, lambda: bus.publish("citizen_blocked", user_id=user_id, strike_count=count))
     await session.flush()
@@ -202,8 +283,11 @@ async def ensure_not_blocked(session: AsyncSession, user_id: int) -> None:
         "Akun Anda diblokir setelah laporan palsu berulang; ajukan banding lewat POST /api/v1/appeals. "
         "/ This account is blocked after repeated false reports; file an appeal at POST /api/v1/appeals.",
         code="account_blocked",
-        details={"strike_count": status.strike_count, "blocked_at": status.blocked_at.isoformat(),
-                 "appeal_status": latest.status if latest else None},
+        details={
+            "strike_count": status.strike_count,
+            "blocked_at": status.blocked_at.isoformat(),
+            "appeal_status": latest.status if latest else None,
+        },
     )
 
 
@@ -214,9 +298,15 @@ def false_report_hook(settings: Settings, bus: EventBus) -> Callable[[AsyncSessi
     async def on_false_report(session: AsyncSession, report: Any) -> None:
         if report.citizen_id is None:
             return
-        await add_strike(session, bus, report.citizen_id, strikes_to_block=settings.strikes_to_block,
-                         report_id=report.id, reason=getattr(report, "review_note", None),
-                         actor_id=getattr(report, "reviewed_by", None))
+        await add_strike(
+            session,
+            bus,
+            report.citizen_id,
+            strikes_to_block=settings.strikes_to_block,
+            report_id=report.id,
+            reason=getattr(report, "review_note", None),
+            actor_id=getattr(report, "reviewed_by", None),
+        )
 
     return on_false_report
 
@@ -253,14 +343,16 @@ async def file_appeal(session: AsyncSession, bus: EventBus, user_id: int, text: 
     except IntegrityError:
         raise Conflict("an appeal of this account is already pending", code="appeal_pending") from None
     await session.refresh(appeal)
-    audit.record(session, "appeal", appeal.id, "file", to_state="pending", actor_id=user_id,
-                 data={"user_id": user_id})
+    audit.record(
+        session, "appeal", appeal.id, "file", to_state="pending", actor_id=user_id, data={"user_id": user_id}
+    )
     _announce(session, bus, appeal)
     return appeal
 
 
-async def decide_appeal(session: AsyncSession, bus: EventBus, appeal_id: int, decision: str, note: str | None,
-                        actor_id: int) -> Appeal:
+async def decide_appeal(
+    session: AsyncSession, bus: EventBus, appeal_id: int, decision: str, note: str | None, actor_id: int
+) -> Appeal:
     """``grant`` reopens the account and clears its strikes; ``uphold`` keeps it blocked."""
     appeal = await repo.appeal(session, appeal_id, lock=True)
     if appeal is None:
@@ -269,17 +361,38 @@ async def decide_appeal(session: AsyncSession, bus: EventBus, appeal_id: int, de
         raise Conflict(f"appeal {appeal_id} is already {appeal.status}", code="appeal_decided")
     user_id, to_state = appeal.user_id, ("granted" if decision == "grant" else "upheld")
     appeal.status, appeal.decided_by, appeal.decided_at, appeal.decision_note = (
-        to_state, actor_id, datetime.now(UTC), note)
-    audit.record(session, "appeal", appeal.id, decision, from_state="pending", to_state=to_state,
-                 actor_id=actor_id, reason=note, data={"user_id": user_id})
+        to_state,
+        actor_id,
+        datetime.now(UTC),
+        note,
+    )
+    audit.record(
+        session,
+        "appeal",
+        appeal.id,
+        decision,
+        from_state="pending",
+        to_state=to_state,
+        actor_id=actor_id,
+        reason=note,
+        data={"user_id": user_id},
+    )
     status = await repo.citizen_status(session, user_id, lock=True) if decision == "grant" else None
     if status is not None:
         cleared = await repo.clear_strikes(session, user_id, appeal.id)
         was = "blocked" if status.blocked_at else "active"
         status.strike_count, status.blocked_at = 0, None
-        audit.record(session, "citizen", user_id, "unblock", from_state=was, to_state="active",
-                     actor_id=actor_id, reason=note,
-                     data={"appeal_id": appeal.id, "strikes_cleared": cleared})
+        audit.record(
+            session,
+            "citizen",
+            user_id,
+            "unblock",
+            from_state=was,
+            to_state="active",
+            actor_id=actor_id,
+            reason=note,
+            data={"appeal_id": appeal.id, "strikes_cleared": cleared},
+        )
     await session.flush()
     _announce(session, bus, appeal)
     return appeal

@@ -16,8 +16,14 @@ from jogo_dispatch.events import EventBus
 
 def alert_dict(a: Alert) -> dict[str, Any]:
     return {
-        "id": a.id, "kind": a.kind, "message": a.message, "officer_id": a.officer_id,
-        "incident_id": a.incident_id, "lat": a.lat, "lon": a.lon, "data": a.data,
+        "id": a.id,
+        "kind": a.kind,
+        "message": a.message,
+        "officer_id": a.officer_id,
+        "incident_id": a.incident_id,
+        "lat": a.lat,
+        "lon": a.lon,
+        "data": a.data,
         "created_at": a.created_at.isoformat() if a.created_at else None,
         "acknowledged_at": a.acknowledged_at.isoformat() if a.acknowledged_at else None,
     }
@@ -35,8 +41,16 @@ async def raise_alert(
     lon: float | None = None,
     data: dict[str, Any] | None = None,
 ) -> Alert:
-    alert = Alert(kind=kind, message=message, officer_id=officer_id, incident_id=incident_id, lat=lat, lon=lon,
-                  data=data or {}, created_at=datetime.now(UTC))
+    alert = Alert(
+        kind=kind,
+        message=message,
+        officer_id=officer_id,
+        incident_id=incident_id,
+        lat=lat,
+        lon=lon,
+        data=data or {},
+        created_at=datetime.now(UTC),
+    )
     session.add(alert)
     await session.flush()
     payload = alert_dict(alert)
@@ -45,8 +59,11 @@ async def raise_alert(
 
 
 async def open_alerts(session: AsyncSession, limit: int = 200) -> list[Alert]:
-    return list(await session.scalars(
-        select(Alert).where(Alert.acknowledged_at.is_(None)).order_by(Alert.id.desc()).limit(limit)))
+    return list(
+        await session.scalars(
+            select(Alert).where(Alert.acknowledged_at.is_(None)).order_by(Alert.id.desc()).limit(limit)
+        )
+    )
 
 
 async def acknowledge(session: AsyncSession, bus: EventBus, alert_id: int, user_id: int) -> Alert:

@@ -188,9 +188,7 @@ def optimal_pairs(
     return [(int(i), int(j)) for i, j in zip(rows, cols, strict=True) if j < m and eta[i, j] <= cutoff_s]
 
 
-def greedy_pairs(
-    eta: FloatMatrix, priorities: Sequence[int], cutoff_s: float
-) -> list[tuple[int, int]]:
+def greedy_pairs(eta: FloatMatrix, priorities: Sequence[int], cutoff_s: float) -> list[tuple[int, int]]:
     """Most urgent first (then input order, i.e. oldest), each row takes its nearest free column."""
     n, m = eta.shape
     free = np.ones(m, dtype=np.bool_)
@@ -252,7 +250,14 @@ def plan(
         try:
             chosen = optimal_pairs(eta, weights, cutoff_s)
         except (ImportError, ValueError) as exc:
-            return greedy(jobs, units, eta, cutoff_s, speeds_mps, detour_factor,
-                          fallback_reason=f"optimal solver unavailable or failed: {exc}")
+            return greedy(
+                jobs,
+                units,
+                eta,
+                cutoff_s,
+                speeds_mps,
+                detour_factor,
+                fallback_reason=f"optimal solver unavailable or failed: {exc}",
+            )
         return _finish("optimal", jobs, units, eta, chosen, speeds_mps, detour_factor)
     return greedy(jobs, units, eta, cutoff_s, speeds_mps, detour_factor)

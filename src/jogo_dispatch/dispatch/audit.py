@@ -27,9 +27,16 @@ def record(
 ) -> AuditEntry:
     """Add an audit row to the unit of work (written with its next flush, committed with it)."""
     entry = AuditEntry(
-        entity_type=entity_type, entity_id=entity_id, action=action, from_state=from_state, to_state=to_state,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        action=action,
+        from_state=from_state,
+        to_state=to_state,
         # Device-token logins have no user row (user id 0): such actions are recorded as the system's.
-        actor_id=actor_id or None, reason=reason, data=data or {}, at=at or datetime.now(UTC),
+        actor_id=actor_id or None,
+        reason=reason,
+        data=data or {},
+        at=at or datetime.now(UTC),
     )
     session.add(entry)
     return entry
@@ -38,16 +45,25 @@ def record(
 async def entries(session: AsyncSession, entity_type: str, entity_ids: list[int]) -> list[AuditEntry]:
     if not entity_ids:
         return []
-    return list(await session.scalars(
-        select(AuditEntry)
-        .where(AuditEntry.entity_type == entity_type, AuditEntry.entity_id.in_(entity_ids))
-        .order_by(AuditEntry.id)
-    ))
+    return list(
+        await session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.entity_type == entity_type, AuditEntry.entity_id.in_(entity_ids))
+            .order_by(AuditEntry.id)
+        )
+    )
 
 
 def entry_dict(e: AuditEntry) -> dict[str, Any]:
     return {
-        "id": e.id, "entity_type": e.entity_type, "entity_id": e.entity_id, "action": e.action,
-        "from_state": e.from_state, "to_state": e.to_state, "actor_id": e.actor_id, "reason": e.reason,
-        "data": e.data, "at": e.at.isoformat() if e.at else None,
+        "id": e.id,
+        "entity_type": e.entity_type,
+        "entity_id": e.entity_id,
+        "action": e.action,
+        "from_state": e.from_state,
+        "to_state": e.to_state,
+        "actor_id": e.actor_id,
+        "reason": e.reason,
+        "data": e.data,
+        "at": e.at.isoformat() if e.at else None,
     }

@@ -85,10 +85,10 @@ class Offer(Base):
             "status IN ('pending','accepted','declined','expired','cancelled','completed')", name="status"
         ),
         # Two dispatchers racing for one officer or one incident: the database lets exactly one win.
-        Index("uq_offers_active_incident", "incident_id", unique=True,
-              postgresql_where=text(ACTIVE_OFFER_SQL)),
-        Index("uq_offers_active_officer", "officer_id", unique=True,
-              postgresql_where=text(ACTIVE_OFFER_SQL)),
+        Index(
+            "uq_offers_active_incident", "incident_id", unique=True, postgresql_where=text(ACTIVE_OFFER_SQL)
+        ),
+        Index("uq_offers_active_officer", "officer_id", unique=True, postgresql_where=text(ACTIVE_OFFER_SQL)),
         Index("ix_offers_pending_expires_at", "expires_at", postgresql_where=text("status = 'pending'")),
     )
 

@@ -82,8 +82,14 @@ async def _try_offer(
     if await repo.active_offer_for_officer(session, officer_id) is not None:
         return "officer_has_offer"
     offer = Offer(
-        incident_id=incident.id, officer_id=officer_id, status=OfferStatus.PENDING.value, attempt=attempt,
-        distance_m=distance_m, eta_s=eta_s, created_by=actor_id or None, created_at=now,
+        incident_id=incident.id,
+        officer_id=officer_id,
+        status=OfferStatus.PENDING.value,
+        attempt=attempt,
+        distance_m=distance_m,
+        eta_s=eta_s,
+        created_by=actor_id or None,
+        created_at=now,
         expires_at=now + timedelta(seconds=settings.offer_timeout_s),
     )
     try:
@@ -94,9 +100,22 @@ async def _try_offer(
         # Backstop of the partial unique indexes; the locks above make this rare.
         constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
         return "incident_has_offer" if constraint == "uq_offers_active_incident" else "officer_has_offer"
-    audit.record(session, "offer", offer.id, "created", to_state=offer.status, actor_id=actor_id,
-                 data={"incident_id": incident.id, "officer_id": officer_id, "attempt": attempt,
-                       "distance_m": distance_m, "eta_s": eta_s}, at=now)
+    audit.record(
+        session,
+        "offer",
+        offer.id,
+        "created",
+        to_state=offer.status,
+        actor_id=actor_id,
+        data={
+            "incident_id": incident.id,
+            "officer_id": officer_id,
+            "attempt": attempt,
+            "distance_m": distance_m,
+            "eta_s": eta_s,
+        },
+        at=now,
+    )
     announce_offer(session, bus, offer)
     message_officer(session, bus, officer_id, _offer_message(offer, incident))
     return offer
@@ -113,8 +132,15 @@ def _distance_to(
 
 
 async def _offer_nearest(
-    session: AsyncSession, bus: EventBus, index: ResponderIndex, settings: Settings, incident: Incident,
-    *, attempt: int, actor_id: int | None, now: datetime,
+    session: AsyncSession,
+    bus: EventBus,
+    index: ResponderIndex,
+    settings: Settings,
+    incident: Incident,
+    *,
+    attempt: int,
+    actor_id: int | None,
+    now: datetime,
 ) -> tuple[Offer | None, str]:
     """Offer to the nearest available, online officer not yet offered this incident. The search widens
     (up to the index's limit of 100) while the nearest ones are all engaged elsewhere."""
@@ -129,9 +155,19 @@ async def _offer_nearest(
             considered.add(c.officer_id)
             if c.officer_id in engaged:
                 continue
-            result = await _try_offer(session, bus, settings, incident, c.officer_id, attempt=attempt,
-                                      distance_m=c.distance_m, eta_s=c.eta_s, actor_id=actor_id, now=now,
-                                      wait=False)
+            result = await _try_offer(
+                session,
+                bus,
+                settings,
+                incident,
+                c.officer_id,
+                attempt=attempt,
+                distance_m=c.distance_m,
+                eta_s=c.eta_s,
+                actor_id=actor_id,
+                now=now,
+                wait=False,
+            )
             if isinstance(result, Offer):
                 return result, ""
             if result == "incident_has_offer":
@@ -145,8 +181,13 @@ async def _offer_nearest(
 
 
 async def dispatch(
-    session: AsyncSession, bus: EventBus, index: ResponderIndex, settings: Settings, incident_id: int,
-    officer_id: int | None, actor_id: int | None,
+    session: AsyncSession,
+    bus: EventBus,
+    index: ResponderIndex,
+    settings: Settings,
+    incident_id: int,
+    officer_id: int | None,
+    actor_id: int | None,
 ) -> Offer:
     """Offer the incident to ``officer_id``, or to the nearest available officer. A ``new`` incident is
     verified by this (the dispatcher chose to send someone)."""
@@ -158,30 +199,56 @@ async def dispatch(
     if existing is not None or incident.status in ASSIGNED:
         what = "a pending offer" if existing is not None and existing.status == "pending" else "an officer"
         raise Conflict(
-            f"incident {incident_id} already has {what}", code="already_assigned",
-            details={"offer_id": existing.id if existing else None,
-                     "officer_id": existing.officer_id if existing else incident.officer_id},
+            f"incident {incident_id} already has {what}",
+            code="already_assigned",
+            details={
+                "offer_id": existing.id if existing else None,
+                "officer_id": existing.officer_id if existing else incident.officer_id,
+            },
         )
     if incident.status == IncidentStatus.NEW:
-        await transition(session, bus, incident, IncidentStatus.VERIFIED.value, actor_id=actor_id,
-                         reason="verified by dispatch", now=now)
+        await transition(
+            session,
+            bus,
+            incident,
+            IncidentStatus.VERIFIED.value,
+            actor_id=actor_id,
+            reason="verified by dispatch",
+            now=now,
+        )
     if officer_id is not None:
         distance_m, eta_s = _distance_to(index, settings, incident, officer_id)
-        result = await _try_offer(session, bus, settings, incident, officer_id, attempt=1,
-                                  distance_m=distance_m, eta_s=eta_s, actor_id=actor_id, now=now, wait=True)
+        result = await _try_offer(
+            session,
+            bus,
+            settings,
+            incident,
+            officer_id,
+            attempt=1,
+            distance_m=distance_m,
+            eta_s=eta_s,
+            actor_id=actor_id,
+            now=now,
+            wait=True,
+        )
         if result == "officer_not_found":
             raise NotFound(f"officer {officer_id} not found", code="officer_not_found")
         if result == "incident_has_offer":
             raise Conflict(f"incident {incident_id} already has a pending offer", code="already_assigned")
         if not isinstance(result, Offer):
-            raise Conflict(f"officer {officer_id} cannot take an offer now", code="officer_unavailable",
-                           details={"reason": result})
+            raise Conflict(
+                f"officer {officer_id} cannot take an offer now",
+                code="officer_unavailable",
+                details={"reason": result},
+            )
         return result
-    offer, why = await _offer_nearest(session, bus, index, settings, incident, attempt=1, actor_id=actor_id,
-                                      now=now)
+    offer, why = await _offer_nearest(
+        session, bus, index, settings, incident, attempt=1, actor_id=actor_id, now=now
+    )
     if offer is None:
-        raise Conflict("no available officer to offer this incident to", code="no_responder",
-                       details={"reason": why})
+        raise Conflict(
+            "no available officer to offer this incident to", code="no_responder", details={"reason": why}
+        )
     return offer
 
 
@@ -198,8 +265,9 @@ async def _own_offer(session: AsyncSession, offer_id: int, officer_id: int | Non
 
 def _must_be_pending(offer: Offer) -> None:
     if offer.status != OfferStatus.PENDING:
-        raise Conflict(f"offer {offer.id} is {offer.status}", code="offer_not_pending",
-                       details={"status": offer.status})
+        raise Conflict(
+            f"offer {offer.id} is {offer.status}", code="offer_not_pending", details={"status": offer.status}
+        )
 
 
 async def accept(
@@ -212,22 +280,38 @@ async def accept(
     incident, offer = await _own_offer(session, offer_id, officer_id)
     _must_be_pending(offer)
     if offer.expires_at <= now:
-        raise Conflict(f"offer {offer.id} expired at {offer.expires_at.isoformat()}", code="offer_expired",
-                       details={"expires_at": offer.expires_at.isoformat()})
+        raise Conflict(
+            f"offer {offer.id} expired at {offer.expires_at.isoformat()}",
+            code="offer_expired",
+            details={"expires_at": offer.expires_at.isoformat()},
+        )
     await set_offer_status(session, bus, offer, OfferStatus.ACCEPTED, actor_id, None, now)
     incident.officer_id = offer.officer_id
     incident.dispatched_at = offer.created_at
-    await transition(session, bus, incident, IncidentStatus.DISPATCHED.value, actor_id=actor_id,
-                     reason="offer accepted", data={"offer_id": offer.id, "officer_id": offer.officer_id},
-                     now=now)
+    await transition(
+        session,
+        bus,
+        incident,
+        IncidentStatus.DISPATCHED.value,
+        actor_id=actor_id,
+        reason="offer accepted",
+        data={"offer_id": offer.id, "officer_id": offer.officer_id},
+        now=now,
+    )
     await repo.lock_officer(session, offer.officer_id)
     await tracking.set_status(session, bus, offer.officer_id, "busy")
     return offer, incident
 
 
 async def decline(
-    session: AsyncSession, bus: EventBus, index: ResponderIndex, settings: Settings, offer_id: int,
-    officer_id: int | None, actor_id: int | None, reason: str | None,
+    session: AsyncSession,
+    bus: EventBus,
+    index: ResponderIndex,
+    settings: Settings,
+    offer_id: int,
+    officer_id: int | None,
+    actor_id: int | None,
+    reason: str | None,
 ) -> tuple[Offer, Offer | None]:
     """Decline; the next nearest officer gets the offer. Also allowed just past the deadline: the outcome
     is the same as expiry, only sooner."""
@@ -256,8 +340,13 @@ async def cancel(
 
 
 async def _advance(
-    session: AsyncSession, bus: EventBus, index: ResponderIndex, settings: Settings, incident: Incident,
-    previous: Offer, now: datetime,
+    session: AsyncSession,
+    bus: EventBus,
+    index: ResponderIndex,
+    settings: Settings,
+    incident: Incident,
+    previous: Offer,
+    now: datetime,
 ) -> Offer | None:
     """After a decline or expiry: the next nearest officer not yet tried, or an alert to the dispatchers
     once the attempts are used up (or nobody is left)."""
@@ -267,24 +356,43 @@ async def _advance(
     offer: Offer | None = None
     why = "max_attempts"
     if attempt <= settings.offer_max_attempts:
-        offer, why = await _offer_nearest(session, bus, index, settings, incident, attempt=attempt,
-                                          actor_id=None, now=now)
+        offer, why = await _offer_nearest(
+            session, bus, index, settings, incident, attempt=attempt, actor_id=None, now=now
+        )
     if offer is None:
         await raise_alert(
-            session, bus, "offer_exhausted",
+            session,
+            bus,
+            "offer_exhausted",
             f"Incident #{incident.id} ({incident.category}) was offered {previous.attempt} time(s); "
             "nobody took it",
-            incident_id=incident.id, lat=incident.lat, lon=incident.lon,
+            incident_id=incident.id,
+            lat=incident.lat,
+            lon=incident.lon,
             data={"attempts": previous.attempt, "reason": why, "priority": incident.priority},
         )
-        audit.record(session, "incident", incident.id, "offer_exhausted", from_state=incident.status,
-                     to_state=incident.status, reason=why, data={"attempts": previous.attempt}, at=now)
+        audit.record(
+            session,
+            "incident",
+            incident.id,
+            "offer_exhausted",
+            from_state=incident.status,
+            to_state=incident.status,
+            reason=why,
+            data={"attempts": previous.attempt},
+            at=now,
+        )
     return offer
 
 
 async def expire(
-    session: AsyncSession, bus: EventBus, index: ResponderIndex, settings: Settings, offer_id: int,
-    incident_id: int, now: datetime,
+    session: AsyncSession,
+    bus: EventBus,
+    index: ResponderIndex,
+    settings: Settings,
+    offer_id: int,
+    incident_id: int,
+    now: datetime,
 ) -> bool:
     """Claim one overdue offer. The incident is locked with SKIP LOCKED (whoever holds it, another sweeper
     or the officer answering, goes first) and the claim is ``UPDATE ... WHERE status='pending' AND
@@ -295,9 +403,17 @@ async def expire(
     offer = await repo.claim_expired(session, offer_id, now)
     if offer is None:
         return False
-    audit.record(session, "offer", offer.id, "expired", from_state="pending", to_state="expired",
-                 reason=f"no answer within {settings.offer_timeout_s:g} s",
-                 data={"incident_id": offer.incident_id, "officer_id": offer.officer_id}, at=now)
+    audit.record(
+        session,
+        "offer",
+        offer.id,
+        "expired",
+        from_state="pending",
+        to_state="expired",
+        reason=f"no answer within {settings.offer_timeout_s:g} s",
+        data={"incident_id": offer.incident_id, "officer_id": offer.officer_id},
+        at=now,
+    )
     announce_offer(session, bus, offer)
     withdraw_message(session, bus, offer)
     await _advance(session, bus, index, settings, incident, offer, now)
@@ -313,8 +429,9 @@ async def expire_due(rt: Runtime, limit: int = 200) -> int:
     for offer_id, incident_id in due:
         handled = False
         async for session in session_scope(rt.sessions):
-            handled = await expire(session, rt.bus, rt.extras["index"], rt.settings, offer_id, incident_id,
-                                   now)
+            handled = await expire(
+                session, rt.bus, rt.extras["index"], rt.settings, offer_id, incident_id, now
+            )
         expired += handled
     return expired
 
@@ -330,8 +447,12 @@ async def expiry_loop(rt: Runtime, every_s: float) -> None:
 
 async def of_officer(session: AsyncSession, officer_id: int, statuses: list[str]) -> list[dict[str, Any]]:
     offers = await repo.offers_of_officer(session, officer_id, statuses)
-    views = {v["id"]: v for v in await incident_views(
-        session, await repo.incidents_by_ids(session, {o.incident_id for o in offers}))}
+    views = {
+        v["id"]: v
+        for v in await incident_views(
+            session, await repo.incidents_by_ids(session, {o.incident_id for o in offers})
+        )
+    }
     return [{**offer_dict(o), "incident": views[o.incident_id]} for o in offers]
 
 
@@ -340,8 +461,15 @@ async def officer_user_id(session: AsyncSession, officer_id: int) -> int | None:
 
 
 async def batch(
-    session: AsyncSession, bus: EventBus, index: ResponderIndex, settings: Settings, *, apply: bool,
-    method: str, actor_id: int | None, max_incidents: int = 500,
+    session: AsyncSession,
+    bus: EventBus,
+    index: ResponderIndex,
+    settings: Settings,
+    *,
+    apply: bool,
+    method: str,
+    actor_id: int | None,
+    max_incidents: int = 500,
 ) -> dict[str, Any]:
     """Assign the waiting verified incidents to the available online officers at once (see
     dispatch.assignment); with ``apply`` each proposed pair becomes an offer. Locks are taken with
@@ -352,26 +480,41 @@ async def batch(
     seen_after = now - timedelta(seconds=settings.online_after_s)
     fresh = [r for r in index.responders() if r.status == "available" and r.last_seen >= seen_after]
     engaged = await repo.officers_with_active_offers(session, [r.officer_id for r in fresh])
-    units = [assignment.Unit(r.officer_id, r.lat, r.lon, r.unit_type)
-             for r in fresh if r.officer_id not in engaged]
+    units = [
+        assignment.Unit(r.officer_id, r.lat, r.lon, r.unit_type) for r in fresh if r.officer_id not in engaged
+    ]
     jobs = [assignment.Job(i.id, i.lat, i.lon, i.priority) for i in incidents]
-    params: dict[str, Any] = {"cutoff_s": settings.assignment_cutoff_s, "speeds_mps": settings.speeds_mps,
-                              "detour_factor": settings.detour_factor}
+    params: dict[str, Any] = {
+        "cutoff_s": settings.assignment_cutoff_s,
+        "speeds_mps": settings.speeds_mps,
+        "detour_factor": settings.detour_factor,
+    }
     chosen = assignment.plan(jobs, units, method=method, **params)
     baseline = chosen
     if chosen.method != "greedy":
         baseline = assignment.plan(jobs, units, method="greedy", **params)
     result: dict[str, Any] = {
-        "method": chosen.method, "fallback_reason": chosen.fallback_reason,
-        "incidents": len(jobs), "officers": len(units),
-        "assignments": [{**asdict(p), "distance_m": round(p.distance_m, 1), "eta_s": round(p.eta_s, 1),
-                         "weighted_eta_s": round(p.weighted_eta_s, 1)} for p in chosen.pairs],
+        "method": chosen.method,
+        "fallback_reason": chosen.fallback_reason,
+        "incidents": len(jobs),
+        "officers": len(units),
+        "assignments": [
+            {
+                **asdict(p),
+                "distance_m": round(p.distance_m, 1),
+                "eta_s": round(p.eta_s, 1),
+                "weighted_eta_s": round(p.weighted_eta_s, 1),
+            }
+            for p in chosen.pairs
+        ],
         "unassigned": chosen.unassigned,
         "total_eta_s": round(chosen.total_eta_s, 1),
         "total_weighted_eta_s": round(chosen.total_weighted_eta_s, 1),
         "greedy_total_weighted_eta_s": round(baseline.total_weighted_eta_s, 1),
         "greedy_unassigned": len(baseline.unassigned),
-        "applied": apply, "offers": [], "skipped": [],
+        "applied": apply,
+        "offers": [],
+        "skipped": [],
     }
     if not apply:
         return result
@@ -380,16 +523,29 @@ async def batch(
         outcome: Offer | str
         if incident is None:
             outcome = "incident_locked"
-        elif (incident.status != IncidentStatus.VERIFIED
-              or await repo.active_offer_for_incident(session, incident.id) is not None):
+        elif (
+            incident.status != IncidentStatus.VERIFIED
+            or await repo.active_offer_for_incident(session, incident.id) is not None
+        ):
             outcome = "incident_no_longer_waiting"
         else:
-            outcome = await _try_offer(session, bus, settings, incident, pair.unit_id, attempt=1,
-                                       distance_m=pair.distance_m, eta_s=pair.eta_s, actor_id=actor_id,
-                                       now=now, wait=False)
+            outcome = await _try_offer(
+                session,
+                bus,
+                settings,
+                incident,
+                pair.unit_id,
+                attempt=1,
+                distance_m=pair.distance_m,
+                eta_s=pair.eta_s,
+                actor_id=actor_id,
+                now=now,
+                wait=False,
+            )
         if isinstance(outcome, Offer):
             result["offers"].append(offer_dict(outcome))
         else:
-            result["skipped"].append({"incident_id": pair.job_id, "officer_id": pair.unit_id,
-                                      "reason": outcome})
+            result["skipped"].append(
+                {"incident_id": pair.job_id, "officer_id": pair.unit_id, "reason": outcome}
+            )
     return result

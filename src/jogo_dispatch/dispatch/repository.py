@@ -38,25 +38,34 @@ async def lock_incident(
     session: AsyncSession, incident_id: int, *, skip_locked: bool = False
 ) -> Incident | None:
     return await session.scalar(
-        select(Incident).where(Incident.id == incident_id)
-        .with_for_update(skip_locked=skip_locked).execution_options(populate_existing=True)
+        select(Incident)
+        .where(Incident.id == incident_id)
+        .with_for_update(skip_locked=skip_locked)
+        .execution_options(populate_existing=True)
     )
 
 
 async def lock_incidents(session: AsyncSession, ids: Collection[int]) -> list[Incident]:
     """Several incidents locked in id order (two merges of the same pair cannot deadlock)."""
-    return list(await session.scalars(
-        select(Incident).where(Incident.id.in_(sorted(ids))).order_by(Incident.id)
-        .with_for_update().execution_options(populate_existing=True)
-    ))
+    return list(
+        await session.scalars(
+            select(Incident)
+            .where(Incident.id.in_(sorted(ids)))
+            .order_by(Incident.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    )
 
 
 async def lock_officer(
     session: AsyncSession, officer_id: int, *, skip_locked: bool = False
 ) -> Officer | None:
     return await session.scalar(
-        select(Officer).where(Officer.id == officer_id)
-        .with_for_update(skip_locked=skip_locked).execution_options(populate_existing=True)
+        select(Officer)
+        .where(Officer.id == officer_id)
+        .with_for_update(skip_locked=skip_locked)
+        .execution_options(populate_existing=True)
     )
 
 
@@ -72,14 +81,16 @@ async def offer(session: AsyncSession, offer_id: int) -> Offer | None:
 
 async def active_offer_for_incident(session: AsyncSession, incident_id: int) -> Offer | None:
     return await session.scalar(
-        select(Offer).where(Offer.incident_id == incident_id, Offer.status.in_(_ACTIVE))
+        select(Offer)
+        .where(Offer.incident_id == incident_id, Offer.status.in_(_ACTIVE))
         .execution_options(populate_existing=True)
     )
 
 
 async def active_offer_for_officer(session: AsyncSession, officer_id: int) -> Offer | None:
     return await session.scalar(
-        select(Offer).where(Offer.officer_id == officer_id, Offer.status.in_(_ACTIVE))
+        select(Offer)
+        .where(Offer.officer_id == officer_id, Offer.status.in_(_ACTIVE))
         .execution_options(populate_existing=True)
     )
 
@@ -88,7 +99,8 @@ async def officers_with_active_offers(session: AsyncSession, officer_ids: Collec
     if not officer_ids:
         return set()
     rows = await session.scalars(
-        select(Offer.officer_id).where(Offer.officer_id.in_(list(officer_ids)), Offer.status.in_(_ACTIVE)))
+        select(Offer.officer_id).where(Offer.officer_id.in_(list(officer_ids)), Offer.status.in_(_ACTIVE))
+    )
     return set(rows)
 
 
@@ -97,15 +109,20 @@ async def officers_offered(session: AsyncSession, incident_id: int) -> set[int]:
 
 
 async def offers_of_incident(session: AsyncSession, incident_id: int) -> list[Offer]:
-    return list(await session.scalars(
-        select(Offer).where(Offer.incident_id == incident_id).order_by(Offer.id)))
+    return list(
+        await session.scalars(select(Offer).where(Offer.incident_id == incident_id).order_by(Offer.id))
+    )
 
 
 async def offers_of_officer(session: AsyncSession, officer_id: int, statuses: Collection[str]) -> list[Offer]:
-    return list(await session.scalars(
-        select(Offer).where(Offer.officer_id == officer_id, Offer.status.in_(list(statuses)))
-        .order_by(Offer.id.desc()).limit(100)
-    ))
+    return list(
+        await session.scalars(
+            select(Offer)
+            .where(Offer.officer_id == officer_id, Offer.status.in_(list(statuses)))
+            .order_by(Offer.id.desc())
+            .limit(100)
+        )
+    )
 
 
 async def due_offers(session: AsyncSession, now: datetime, limit: int) -> list[tuple[int, int]]:
@@ -113,7 +130,9 @@ async def due_offers(session: AsyncSession, now: datetime, limit: int) -> list[t
     under its incident's lock."""
     rows = await session.execute(
         select(Offer.id, Offer.incident_id)
-        .where(Offer.status == "pending", Offer.expires_at < now).order_by(Offer.expires_at).limit(limit)
+        .where(Offer.status == "pending", Offer.expires_at < now)
+        .order_by(Offer.expires_at)
+        .limit(limit)
     )
     return [(int(r.id), int(r.incident_id)) for r in rows]
 
@@ -141,10 +160,14 @@ async def report_counts(session: AsyncSession, incident_ids: Collection[int]) ->
 
 
 async def reports_of_incident(session: AsyncSession, incident_id: int) -> list[Report]:
-    return list(await session.scalars(
-        select(Report).where(Report.incident_id == incident_id).order_by(Report.id)
-        .execution_options(populate_existing=True)
-    ))
+    return list(
+        await session.scalars(
+            select(Report)
+            .where(Report.incident_id == incident_id)
+            .order_by(Report.id)
+            .execution_options(populate_existing=True)
+        )
+    )
 
 
 _DUPLICATE = text("""
@@ -161,15 +184,28 @@ LIMIT 1
 
 
 async def open_duplicate(
-    session: AsyncSession, category: str, lat: float, lon: float, cells: list[int], radius_m: float,
+    session: AsyncSession,
+    category: str,
+    lat: float,
+    lon: float,
+    cells: list[int],
+    radius_m: float,
     since: datetime,
 ) -> int | None:
     """The nearest open incident of this category within ``radius_m`` received after ``since``: the H3
     cells narrow it on an index, ST_DWithin on the spheroid decides."""
-    found = await session.scalar(_DUPLICATE, {
-        "cells": cells, "category": category, "final": _FINAL, "since": since, "lat": lat, "lon": lon,
-        "radius": radius_m,
-    })
+    found = await session.scalar(
+        _DUPLICATE,
+        {
+            "cells": cells,
+            "category": category,
+            "final": _FINAL,
+            "since": since,
+            "lat": lat,
+            "lon": lon,
+            "radius": radius_m,
+        },
+    )
     return None if found is None else int(found)
 
 
@@ -184,47 +220,75 @@ async def list_incidents(
 
 
 async def open_incidents(session: AsyncSession, limit: int = 2000) -> list[Incident]:
-    return list(await session.scalars(
-        select(Incident).where(Incident.status.not_in(_FINAL))
-        .order_by(Incident.priority, Incident.received_at).limit(limit)
-    ))
+    return list(
+        await session.scalars(
+            select(Incident)
+            .where(Incident.status.not_in(_FINAL))
+            .order_by(Incident.priority, Incident.received_at)
+            .limit(limit)
+        )
+    )
 
 
 async def waiting_incidents(session: AsyncSession, limit: int) -> list[Incident]:
     """Verified incidents without a pending or accepted offer: what batch assignment works on."""
     active = select(Offer.id).where(Offer.incident_id == Incident.id, Offer.status.in_(_ACTIVE)).exists()
-    return list(await session.scalars(
-        select(Incident).where(Incident.status == "verified", ~active)
-        .order_by(Incident.priority, Incident.received_at, Incident.id).limit(limit)
-    ))
+    return list(
+        await session.scalars(
+            select(Incident)
+            .where(Incident.status == "verified", ~active)
+            .order_by(Incident.priority, Incident.received_at, Incident.id)
+            .limit(limit)
+        )
+    )
 
 
 async def stats(session: AsyncSession, since: datetime, until: datetime) -> dict[str, Any]:
     params = {"since": since, "until": until}
     window = "received_at >= :since AND received_at < :until AND merged_into_id IS NULL"
     counts: dict[str, dict[str, int]] = {}
-    for key, column in (("by_category", "category"), ("by_status", "status"),
-                        ("by_sector", "coalesce(sector, 'unknown')")):
+    for key, column in (
+        ("by_category", "category"),
+        ("by_status", "status"),
+        ("by_sector", "coalesce(sector, 'unknown')"),
+    ):
         rows = await session.execute(
             text(f"SELECT {column} AS k, count(*) FROM incidents WHERE {window} GROUP BY 1 ORDER BY 1"),
-            params)
+            params,
+        )
         counts[key] = {str(k): int(n) for k, n in rows}
     times: dict[str, dict[str, float | int | None]] = {}
-    for key, column in (("to_verify", "verified_at"), ("to_dispatch", "dispatched_at"),
-                        ("to_scene", "on_scene_at")):
-        row = (await session.execute(text(f"""
+    for key, column in (
+        ("to_verify", "verified_at"),
+        ("to_dispatch", "dispatched_at"),
+        ("to_scene", "on_scene_at"),
+    ):
+        row = (
+            await session.execute(
+                text(f"""
             SELECT count(*) AS n,
                    percentile_cont(0.5) WITHIN GROUP (ORDER BY s) AS p50,
                    percentile_cont(0.9) WITHIN GROUP (ORDER BY s) AS p90
             FROM (SELECT extract(epoch FROM {column} - received_at) AS s FROM incidents
-                  WHERE {window} AND {column} IS NOT NULL) d"""), params)).one()
+                  WHERE {window} AND {column} IS NOT NULL) d"""),
+                params,
+            )
+        ).one()
         times[key] = {"n": int(row.n), "median_s": _round(row.p50), "p90_s": _round(row.p90)}
     total = await session.scalar(text(f"SELECT count(*) FROM incidents WHERE {window}"), params)
-    reports = await session.execute(text(
-        "SELECT status, count(*) FROM reports WHERE created_at >= :since AND created_at < :until "
-        "GROUP BY 1 ORDER BY 1"), params)
-    return {"incidents": int(total or 0), **counts, "times": times,
-            "reports_by_status": {str(k): int(n) for k, n in reports}}
+    reports = await session.execute(
+        text(
+            "SELECT status, count(*) FROM reports WHERE created_at >= :since AND created_at < :until "
+            "GROUP BY 1 ORDER BY 1"
+        ),
+        params,
+    )
+    return {
+        "incidents": int(total or 0),
+        **counts,
+        "times": times,
+        "reports_by_status": {str(k): int(n) for k, n in reports},
+    }
 
 
 def _round(v: Any) -> float | None:

@@ -38,16 +38,21 @@ def _statuses(status: str | None) -> list[str] | None:
     wanted = [s.strip() for s in status.split(",") if s.strip()]
     unknown = [s for s in wanted if s not in INCIDENT_STATUSES]
     if unknown or not wanted:
-        raise InvalidInput(f"unknown status {', '.join(unknown) or status!r}", code="bad_status",
-                           details={"allowed": [*INCIDENT_STATUSES, "open", "all"]})
+        raise InvalidInput(
+            f"unknown status {', '.join(unknown) or status!r}",
+            code="bad_status",
+            details={"allowed": [*INCIDENT_STATUSES, "open", "all"]},
+        )
     return wanted
 
 
 @router.get("/incidents")
 async def list_incidents(
-    session: SessionDep, _: Watcher,
-    status: Annotated[str | None, Query(description="a status, several comma-separated, 'open' or 'all'")]
-    = None,
+    session: SessionDep,
+    _: Watcher,
+    status: Annotated[
+        str | None, Query(description="a status, several comma-separated, 'open' or 'all'")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> dict[str, Any]:
     """Incidents, most urgent first, then newest."""
@@ -66,8 +71,16 @@ async def get_incident(incident_id: Id, rt: RuntimeDep, session: SessionDep, _: 
     body["reports"] = [report_dict(r) for r in reports]
     body["offers"] = [service.offer_dict(o) for o in await repo.offers_of_incident(session, incident_id)]
     if incident.status in (IncidentStatus.NEW, IncidentStatus.VERIFIED):
-        body["nearest"] = (await service.nearest_for(session, rt.extras["index"], rt.settings, incident.lat,
-                                                     incident.lon, rt.settings.sos_nearest_k))["items"]
+        body["nearest"] = (
+            await service.nearest_for(
+                session,
+                rt.extras["index"],
+                rt.settings,
+                incident.lat,
+                incident.lon,
+                rt.settings.sos_nearest_k,
+            )
+        )["items"]
     return body
 
 
@@ -95,22 +108,31 @@ async def post_dispatch(
 ) -> dict[str, Any]:
     """Offer the incident to ``officer_id`` or, without one, to the nearest available officer. The officer
     has ``offer_timeout_s`` to accept; a decline or silence passes it to the next nearest."""
-    offer = await offers.dispatch(session, rt.bus, rt.extras["index"], rt.settings, incident_id,
-                                  data.officer_id if data else None, me.user_id)
+    offer = await offers.dispatch(
+        session,
+        rt.bus,
+        rt.extras["index"],
+        rt.settings,
+        incident_id,
+        data.officer_id if data else None,
+        me.user_id,
+    )
     return service.offer_dict(offer)
 
 
 @router.post("/incidents/{incident_id}/merge")
-async def post_merge(incident_id: Id, data: MergeIn, rt: RuntimeDep, session: SessionDep,
-                     me: Dispatcher) -> dict[str, Any]:
+async def post_merge(
+    incident_id: Id, data: MergeIn, rt: RuntimeDep, session: SessionDep, me: Dispatcher
+) -> dict[str, Any]:
     """Fold ``other_incident_id`` into this incident (its reports move here; it is cancelled)."""
     kept = await service.merge(session, rt.bus, incident_id, data.other_incident_id, me.user_id, data.reason)
     return await service.incident_view(session, kept)
 
 
 @router.post("/incidents/{incident_id}/split", status_code=201)
-async def post_split(incident_id: Id, data: SplitIn, rt: RuntimeDep, session: SessionDep,
-                     me: Dispatcher) -> dict[str, Any]:
+async def post_split(
+    incident_id: Id, data: SplitIn, rt: RuntimeDep, session: SessionDep, me: Dispatcher
+) -> dict[str, Any]:
     """Move ``report_ids`` to a new incident; returns the new incident."""
     created = await service.split(session, rt.bus, incident_id, data.report_ids, me.user_id, data.reason)
     return await service.incident_view(session, created)
@@ -118,7 +140,8 @@ async def post_split(incident_id: Id, data: SplitIn, rt: RuntimeDep, session: Se
 
 @router.get("/me/offers")
 async def my_offers(
-    session: SessionDep, me: CurrentOfficer,
+    session: SessionDep,
+    me: CurrentOfficer,
     status: Literal["pending", "active", "all"] = "active",
 ) -> dict[str, Any]:
     """The calling officer's offers (default: pending and accepted), newest first, each with its incident."""
@@ -128,41 +151,61 @@ async def my_offers(
 
 
 @router.post("/offers/{offer_id}/accept")
-async def accept_offer(offer_id: Id, rt: RuntimeDep, session: SessionDep,
-                       me: CurrentOfficer) -> dict[str, Any]:
+async def accept_offer(
+    offer_id: Id, rt: RuntimeDep, session: SessionDep, me: CurrentOfficer
+) -> dict[str, Any]:
     offer, incident = await offers.accept(session, rt.bus, offer_id, me.officer_id, me.user_id)
     return {**service.offer_dict(offer), "incident": await service.incident_view(session, incident)}
 
 
 @router.post("/offers/{offer_id}/decline")
-async def decline_offer(offer_id: Id, rt: RuntimeDep, session: SessionDep, me: CurrentOfficer,
-                        data: OfferAnswerIn | None = None) -> dict[str, Any]:
-    offer, following = await offers.decline(session, rt.bus, rt.extras["index"], rt.settings, offer_id,
-                                             me.officer_id, me.user_id, data.reason if data else None)
+async def decline_offer(
+    offer_id: Id, rt: RuntimeDep, session: SessionDep, me: CurrentOfficer, data: OfferAnswerIn | None = None
+) -> dict[str, Any]:
+    offer, following = await offers.decline(
+        session,
+        rt.bus,
+        rt.extras["index"],
+        rt.settings,
+        offer_id,
+        me.officer_id,
+        me.user_id,
+        data.reason if data else None,
+    )
     return {**service.offer_dict(offer), "next_offer": service.offer_dict(following) if following else None}
 
 
 @router.post("/offers/{offer_id}/cancel")
-async def cancel_offer(offer_id: Id, rt: RuntimeDep, session: SessionDep, me: Dispatcher,
-                       data: OfferAnswerIn | None = None) -> dict[str, Any]:
+async def cancel_offer(
+    offer_id: Id, rt: RuntimeDep, session: SessionDep, me: Dispatcher, data: OfferAnswerIn | None = None
+) -> dict[str, Any]:
     """Withdraw a pending offer (e.g. to send someone else)."""
     offer = await offers.cancel(session, rt.bus, offer_id, me.user_id, data.reason if data else None)
     return service.offer_dict(offer)
 
 
 @router.post("/dispatch/batch")
-async def post_batch(rt: RuntimeDep, session: SessionDep, me: Dispatcher,
-                     data: BatchIn | None = None) -> dict[str, Any]:
+async def post_batch(
+    rt: RuntimeDep, session: SessionDep, me: Dispatcher, data: BatchIn | None = None
+) -> dict[str, Any]:
     """Assign all waiting verified incidents at once, minimising the total priority-weighted ETA; with
     ``{"apply": true}`` the proposed pairs become offers."""
     data = data or BatchIn()
-    return await offers.batch(session, rt.bus, rt.extras["index"], rt.settings, apply=data.apply,
-                              method=data.method, actor_id=me.user_id)
+    return await offers.batch(
+        session,
+        rt.bus,
+        rt.extras["index"],
+        rt.settings,
+        apply=data.apply,
+        method=data.method,
+        actor_id=me.user_id,
+    )
 
 
 @router.get("/stats")
-async def get_stats(session: SessionDep, _: Dispatcher, since: datetime | None = None,
-                    until: datetime | None = None) -> dict[str, Any]:
+async def get_stats(
+    session: SessionDep, _: Dispatcher, since: datetime | None = None, until: datetime | None = None
+) -> dict[str, Any]:
     """KPIs over incidents received in [since, until) (default: the last 7 days; merged-away incidents are
     not counted): counts by category, status and police sector, and median / p90 seconds from received to
     verified, to dispatched (the accepted offer made) and to on scene."""

@@ -50,6 +50,7 @@ def utcnow() -> datetime:
 
 # --- views -------------------------------------------------------------------------------------------
 
+
 def _iso(t: datetime | None) -> str | None:
     return t.isoformat() if t else None
 
@@ -57,29 +58,51 @@ def _iso(t: datetime | None) -> str | None:
 def incident_dict(i: Incident, report_count: int) -> dict[str, Any]:
     """The shape of the ``incident`` event, of the live map's snapshot and of list items."""
     return {
-        "id": i.id, "category": i.category, "priority": i.priority, "status": i.status,
-        "lat": i.lat, "lon": i.lon, "description": i.description, "address": i.address,
-        "created_at": _iso(i.received_at), "report_count": report_count, "sector": i.sector,
-        "source": i.source, "officer_id": i.officer_id, "merged_into_id": i.merged_into_id,
+        "id": i.id,
+        "category": i.category,
+        "priority": i.priority,
+        "status": i.status,
+        "lat": i.lat,
+        "lon": i.lon,
+        "description": i.description,
+        "address": i.address,
+        "created_at": _iso(i.received_at),
+        "report_count": report_count,
+        "sector": i.sector,
+        "source": i.source,
+        "officer_id": i.officer_id,
+        "merged_into_id": i.merged_into_id,
     }
 
 
 def incident_detail(i: Incident, report_count: int) -> dict[str, Any]:
     return {
         **incident_dict(i, report_count),
-        "h3_r9": i.h3_r9, "h3_r7": i.h3_r7, "reporter_id": i.reporter_id, "data": i.data,
-        "received_at": _iso(i.received_at), "verified_at": _iso(i.verified_at),
-        "dispatched_at": _iso(i.dispatched_at), "acknowledged_at": _iso(i.acknowledged_at),
-        "en_route_at": _iso(i.en_route_at), "on_scene_at": _iso(i.on_scene_at),
-        "cleared_at": _iso(i.cleared_at), "updated_at": _iso(i.updated_at),
+        "h3_r9": i.h3_r9,
+        "h3_r7": i.h3_r7,
+        "reporter_id": i.reporter_id,
+        "data": i.data,
+        "received_at": _iso(i.received_at),
+        "verified_at": _iso(i.verified_at),
+        "dispatched_at": _iso(i.dispatched_at),
+        "acknowledged_at": _iso(i.acknowledged_at),
+        "en_route_at": _iso(i.en_route_at),
+        "on_scene_at": _iso(i.on_scene_at),
+        "cleared_at": _iso(i.cleared_at),
+        "updated_at": _iso(i.updated_at),
     }
 
 
 def offer_dict(o: Offer) -> dict[str, Any]:
     """The shape of the ``offer`` event."""
     return {
-        "id": o.id, "incident_id": o.incident_id, "officer_id": o.officer_id, "status": o.status,
-        "attempt": o.attempt, "expires_at": _iso(o.expires_at), "created_at": _iso(o.created_at),
+        "id": o.id,
+        "incident_id": o.incident_id,
+        "officer_id": o.officer_id,
+        "status": o.status,
+        "attempt": o.attempt,
+        "expires_at": _iso(o.expires_at),
+        "created_at": _iso(o.created_at),
         "responded_at": _iso(o.responded_at),
         "distance_m": None if o.distance_m is None else round(o.distance_m, 1),
         "eta_s": None if o.eta_s is None else round(o.eta_s, 1),
@@ -98,11 +121,13 @@ async def incident_views(session: AsyncSession, incidents: list[Incident]) -> li
 
 # --- announcing (after commit only) --------------------------------------------------------------------
 
+
 def _announce(session: AsyncSession, bus: EventBus, kind: str, key: int, payload: dict[str, Any]) -> None:
     """Publish ``kind`` after commit; a later announcement of the same object in this unit of work
     replaces the earlier one, so listeners never see an intermediate state."""
     pending: dict[tuple[str, int], dict[str, Any]] = session.info.setdefault("announce", {})
     if (kind, key) not in pending:
+
         def publish(kind: str = kind, key: int = key) -> None:
             bus.publish(kind, **{kind: pending.pop((kind, key))})
 
@@ -131,12 +156,17 @@ def message_officer(session: AsyncSession, bus: EventBus, officer_id: int, messa
 
 def withdraw_message(session: AsyncSession, bus: EventBus, offer: Offer) -> None:
     """Tell the officer an offer is off (expired, withdrawn, the incident closed)."""
-    message = {"type": "offer_withdrawn", "offer_id": offer.id, "status": offer.status,
-               "incident_id": offer.incident_id}
+    message = {
+        "type": "offer_withdrawn",
+        "offer_id": offer.id,
+        "status": offer.status,
+        "incident_id": offer.incident_id,
+    }
     message_officer(session, bus, offer.officer_id, message)
 
 
 # --- incidents -----------------------------------------------------------------------------------------
+
 
 async def get_incident(session: AsyncSession, incident_id: int) -> Incident:
     incident = await repo.incident(session, incident_id)
@@ -180,14 +210,34 @@ async def create_incident(
     now = now or utcnow()
     r9, r7 = cells_for_point(lat, lon)
     incident = Incident(
-        category=category, priority=priority, status=IncidentStatus.NEW.value, source=source,
-        description=description, address=address, lat=lat, lon=lon, h3_r9=r9, h3_r7=r7,
-        reporter_id=reporter_id, data=data or {}, received_at=now, updated_at=now,
+        category=category,
+        priority=priority,
+        status=IncidentStatus.NEW.value,
+        source=source,
+        description=description,
+        address=address,
+        lat=lat,
+        lon=lon,
+        h3_r9=r9,
+        h3_r7=r7,
+        reporter_id=reporter_id,
+        data=data or {},
+        received_at=now,
+        updated_at=now,
     )
     session.add(incident)
     await session.flush()
-    audit.record(session, "incident", incident.id, "created", to_state=incident.status, actor_id=actor_id,
-                 reason=reason, data={"source": source, "category": category, "priority": priority}, at=now)
+    audit.record(
+        session,
+        "incident",
+        incident.id,
+        "created",
+        to_state=incident.status,
+        actor_id=actor_id,
+        reason=reason,
+        data={"source": source, "category": category, "priority": priority},
+        at=now,
+    )
     await announce_incident(session, bus, incident)
     return incident
 
@@ -216,8 +266,18 @@ async def transition(
     incident.status = target.value
     setattr(incident, TIMESTAMP_OF[target], now)
     incident.updated_at = now
-    audit.record(session, "incident", incident.id, "transition", from_state=previous, to_state=target.value,
-                 actor_id=actor_id, reason=reason, data=data, at=now)
+    audit.record(
+        session,
+        "incident",
+        incident.id,
+        "transition",
+        from_state=previous,
+        to_state=target.value,
+        actor_id=actor_id,
+        reason=reason,
+        data=data,
+        at=now,
+    )
     await announce_incident(session, bus, incident)
     return incident
 
@@ -235,8 +295,11 @@ async def change_status(
         if to not in OFFICER_PROGRESS:
             raise Forbidden("officers report en_route, on_scene and resolved", code="not_allowed_for_officer")
     if to == IncidentStatus.DISPATCHED:
-        raise Conflict("an incident is dispatched when an officer accepts an offer: use POST .../dispatch",
-                       code="invalid_transition", details={"from": incident.status, "to": to})
+        raise Conflict(
+            "an incident is dispatched when an officer accepts an offer: use POST .../dispatch",
+            code="invalid_transition",
+            details={"from": incident.status, "to": to},
+        )
     await transition(session, bus, incident, to, actor_id=actor.user_id, reason=reason, now=now)
     if incident.status in FINAL:
         await _release(session, bus, incident, actor.user_id, reason, now)
@@ -244,7 +307,11 @@ async def change_status(
 
 
 async def _release(
-    session: AsyncSession, bus: EventBus, incident: Incident, actor_id: int | None, reason: str | None,
+    session: AsyncSession,
+    bus: EventBus,
+    incident: Incident,
+    actor_id: int | None,
+    reason: str | None,
     now: datetime,
 ) -> None:
     """The incident is closed: a pending offer is withdrawn; an accepted one is completed (resolved) or
@@ -265,30 +332,55 @@ async def _release(
     if officer is not None and officer.status == "busy":
         await tracking.set_status(session, bus, officer.id, "available")
     if incident.status == IncidentStatus.CANCELLED:
-        message_officer(session, bus, offer.officer_id,
-                        {"type": "incident_cancelled", "incident_id": incident.id, "reason": reason})
+        message_officer(
+            session,
+            bus,
+            offer.officer_id,
+            {"type": "incident_cancelled", "incident_id": incident.id, "reason": reason},
+        )
 
 
 async def set_offer_status(
-    session: AsyncSession, bus: EventBus, offer: Offer, to: OfferStatus, actor_id: int | None,
-    reason: str | None, now: datetime,
+    session: AsyncSession,
+    bus: EventBus,
+    offer: Offer,
+    to: OfferStatus,
+    actor_id: int | None,
+    reason: str | None,
+    now: datetime,
 ) -> None:
     check_offer_transition(offer.status, to.value)
     previous = offer.status
     offer.status = to.value
     if previous == OfferStatus.PENDING:
         offer.responded_at = now
-    audit.record(session, "offer", offer.id, to.value, from_state=previous, to_state=to.value,
-                 actor_id=actor_id, reason=reason,
-                 data={"incident_id": offer.incident_id, "officer_id": offer.officer_id}, at=now)
+    audit.record(
+        session,
+        "offer",
+        offer.id,
+        to.value,
+        from_state=previous,
+        to_state=to.value,
+        actor_id=actor_id,
+        reason=reason,
+        data={"incident_id": offer.incident_id, "officer_id": offer.officer_id},
+        at=now,
+    )
     await session.flush()
     announce_offer(session, bus, offer)
 
 
 # --- merge / split ---------------------------------------------------------------------------------------
 
-async def merge(session: AsyncSession, bus: EventBus, keep_id: int, other_id: int, actor_id: int | None,
-                reason: str | None = None) -> Incident:
+
+async def merge(
+    session: AsyncSession,
+    bus: EventBus,
+    keep_id: int,
+    other_id: int,
+    actor_id: int | None,
+    reason: str | None = None,
+) -> Incident:
     """Fold ``other`` into ``keep``: its reports and SOS calls move over, the more urgent priority wins,
     and ``other`` is cancelled with ``merged_into_id``. ``other`` must not hold an officer or offer."""
     if keep_id == other_id:
@@ -301,11 +393,17 @@ async def merge(session: AsyncSession, bus: EventBus, keep_id: int, other_id: in
     keep, other = locked[keep_id], locked[other_id]
     for i in (keep, other):
         if i.status in FINAL:
-            raise Conflict(f"incident {i.id} is {i.status}", code="invalid_transition",
-                           details={"incident_id": i.id, "status": i.status})
+            raise Conflict(
+                f"incident {i.id} is {i.status}",
+                code="invalid_transition",
+                details={"incident_id": i.id, "status": i.status},
+            )
     if await repo.active_offer_for_incident(session, other.id) is not None or other.status in ASSIGNED:
-        raise Conflict(f"incident {other.id} has an officer or a pending offer: merge it the other way round",
-                       code="incident_assigned", details={"incident_id": other.id})
+        raise Conflict(
+            f"incident {other.id} has an officer or a pending offer: merge it the other way round",
+            code="incident_assigned",
+            details={"incident_id": other.id},
+        )
     moved = await repo.reports_of_incident(session, other.id)
     for report in moved:
         report.incident_id = keep.id
@@ -314,53 +412,116 @@ async def merge(session: AsyncSession, bus: EventBus, keep_id: int, other_id: in
     if other.priority < keep.priority:
         keep.priority = other.priority
     if keep.status == IncidentStatus.NEW and other.status != IncidentStatus.NEW:
-        await transition(session, bus, keep, IncidentStatus.VERIFIED.value, actor_id=actor_id,
-                         reason=f"merged with verified incident #{other.id}", now=now)
+        await transition(
+            session,
+            bus,
+            keep,
+            IncidentStatus.VERIFIED.value,
+            actor_id=actor_id,
+            reason=f"merged with verified incident #{other.id}",
+            now=now,
+        )
     other.merged_into_id = keep.id
-    await transition(session, bus, other, IncidentStatus.CANCELLED.value, actor_id=actor_id,
-                     reason=reason or f"merged into #{keep.id}", data={"merged_into_id": keep.id}, now=now)
+    await transition(
+        session,
+        bus,
+        other,
+        IncidentStatus.CANCELLED.value,
+        actor_id=actor_id,
+        reason=reason or f"merged into #{keep.id}",
+        data={"merged_into_id": keep.id},
+        now=now,
+    )
     keep.updated_at = now
-    audit.record(session, "incident", keep.id, "merged", from_state=keep.status, to_state=keep.status,
-                 actor_id=actor_id, reason=reason,
-                 data={"other_incident_id": other.id, "report_ids": [r.id for r in moved]}, at=now)
+    audit.record(
+        session,
+        "incident",
+        keep.id,
+        "merged",
+        from_state=keep.status,
+        to_state=keep.status,
+        actor_id=actor_id,
+        reason=reason,
+        data={"other_incident_id": other.id, "report_ids": [r.id for r in moved]},
+        at=now,
+    )
     await announce_incident(session, bus, keep)
     return keep
 
 
-async def split(session: AsyncSession, bus: EventBus, incident_id: int, report_ids: list[int],
-                actor_id: int | None, reason: str | None = None) -> Incident:
+async def split(
+    session: AsyncSession,
+    bus: EventBus,
+    incident_id: int,
+    report_ids: list[int],
+    actor_id: int | None,
+    reason: str | None = None,
+) -> Incident:
     """Move some reports of an incident to a new incident (they were about something else)."""
     now = utcnow()
     incident = await locked_incident(session, incident_id)
     if incident.status in FINAL:
-        raise Conflict(f"incident {incident.id} is {incident.status}", code="invalid_transition",
-                       details={"status": incident.status})
+        raise Conflict(
+            f"incident {incident.id} is {incident.status}",
+            code="invalid_transition",
+            details={"status": incident.status},
+        )
     reports = {r.id: r for r in await repo.reports_of_incident(session, incident.id)}
     wanted = sorted(set(report_ids))
     strangers = [rid for rid in wanted if rid not in reports]
     if strangers:
-        raise InvalidInput("these reports are not linked to the incident", code="report_not_in_incident",
-                           details={"report_ids": strangers})
-    remaining = [r for rid, r in reports.items()
-                 if rid not in wanted and r.status in repo.LIVE_REPORT_STATUSES]
+        raise InvalidInput(
+            "these reports are not linked to the incident",
+            code="report_not_in_incident",
+            details={"report_ids": strangers},
+        )
+    remaining = [
+        r for rid, r in reports.items() if rid not in wanted and r.status in repo.LIVE_REPORT_STATUSES
+    ]
     if incident.source == "report" and not remaining:
         raise InvalidInput("at least one report must stay with the incident", code="would_empty_incident")
     first = reports[wanted[0]]
     created = await create_incident(
-        session, bus, category=first.category, priority=await category_priority(session, first.category),
-        source="report", lat=first.lat, lon=first.lon, description=first.description, address=first.address,
-        reporter_id=first.citizen_id, actor_id=actor_id, reason=reason or f"split from #{incident.id}",
-        data={"split_from": incident.id}, now=now,
+        session,
+        bus,
+        category=first.category,
+        priority=await category_priority(session, first.category),
+        source="report",
+        lat=first.lat,
+        lon=first.lon,
+        description=first.description,
+        address=first.address,
+        reporter_id=first.citizen_id,
+        actor_id=actor_id,
+        reason=reason or f"split from #{incident.id}",
+        data={"split_from": incident.id},
+        now=now,
     )
     for rid in wanted:
         reports[rid].incident_id = created.id
     if incident.status != IncidentStatus.NEW:
-        await transition(session, bus, created, IncidentStatus.VERIFIED.value, actor_id=actor_id,
-                         reason=f"split from verified incident #{incident.id}", now=now)
+        await transition(
+            session,
+            bus,
+            created,
+            IncidentStatus.VERIFIED.value,
+            actor_id=actor_id,
+            reason=f"split from verified incident #{incident.id}",
+            now=now,
+        )
     incident.updated_at = now
-    audit.record(session, "incident", incident.id, "split", from_state=incident.status,
-                 to_state=incident.status, actor_id=actor_id, reason=reason,
-                 data={"new_incident_id": created.id, "report_ids": wanted}, at=now)
+    audit.record(
+        session,
+        "incident",
+        incident.id,
+        "split",
+        from_state=incident.status,
+        to_state=incident.status,
+        actor_id=actor_id,
+        reason=reason,
+        data={"new_incident_id": created.id, "report_ids": wanted},
+        at=now,
+    )
     await announce_incident(session, bus, incident)
     await announce_incident(session, bus, created)
     return created
@@ -368,14 +529,17 @@ async def split(session: AsyncSession, bus: EventBus, incident_id: int, report_i
 
 # --- linking reports ---------------------------------------------------------------------------------------
 
-async def find_duplicate(session: AsyncSession, settings: Settings, category: str, lat: float, lon: float,
-                         now: datetime) -> Incident | None:
+
+async def find_duplicate(
+    session: AsyncSession, settings: Settings, category: str, lat: float, lon: float, now: datetime
+) -> Incident | None:
     """The open incident a report of ``category`` at (lat, lon) belongs to, locked; None if there is none."""
     cells = disk_covering_m(lat, lon, settings.duplicate_radius_m)
     since = now - timedelta(seconds=settings.duplicate_window_s)
     for _ in range(3):
-        found = await repo.open_duplicate(session, category, lat, lon, cells, settings.duplicate_radius_m,
-                                          since)
+        found = await repo.open_duplicate(
+            session, category, lat, lon, cells, settings.duplicate_radius_m, since
+        )
         if found is None:
             return None
         incident = await repo.lock_incident(session, found)
@@ -385,39 +549,77 @@ async def find_duplicate(session: AsyncSession, settings: Settings, category: st
     return None
 
 
-async def link_report(session: AsyncSession, bus: EventBus, report: Report, incident: Incident,
-                      actor_id: int | None, reason: str, now: datetime) -> None:
+async def link_report(
+    session: AsyncSession,
+    bus: EventBus,
+    report: Report,
+    incident: Incident,
+    actor_id: int | None,
+    reason: str,
+    now: datetime,
+) -> None:
     report.incident_id = incident.id
     incident.updated_at = now
-    audit.record(session, "incident", incident.id, "report_linked", from_state=incident.status,
-                 to_state=incident.status, actor_id=actor_id, reason=reason, data={"report_id": report.id},
-                 at=now)
+    audit.record(
+        session,
+        "incident",
+        incident.id,
+        "report_linked",
+        from_state=incident.status,
+        to_state=incident.status,
+        actor_id=actor_id,
+        reason=reason,
+        data={"report_id": report.id},
+        at=now,
+    )
     await announce_incident(session, bus, incident)
 
 
 # --- officer SOS -------------------------------------------------------------------------------------------
 
-async def officer_sos(session: AsyncSession, bus: EventBus, officer_id: int, badge: str, lat: float,
-                      lon: float) -> Incident:
+
+async def officer_sos(
+    session: AsyncSession, bus: EventBus, officer_id: int, badge: str, lat: float, lon: float
+) -> Incident:
     """A priority-1 incident at the officer in distress; pressing again moves the open one."""
     now = utcnow()
     open_one = await session.scalar(
-        select(Incident).where(Incident.source == "officer_sos",
-                               Incident.status.not_in([s.value for s in FINAL]),
-                               Incident.data["officer_id"].as_integer() == officer_id)
-        .with_for_update().limit(1)
+        select(Incident)
+        .where(
+            Incident.source == "officer_sos",
+            Incident.status.not_in([s.value for s in FINAL]),
+            Incident.data["officer_id"].as_integer() == officer_id,
+        )
+        .with_for_update()
+        .limit(1)
     )
     if open_one is not None:
         move_incident(open_one, lat, lon, now)
-        audit.record(session, "incident", open_one.id, "moved", from_state=open_one.status,
-                     to_state=open_one.status, reason="officer pressed SOS again",
-                     data={"lat": lat, "lon": lon}, at=now)
+        audit.record(
+            session,
+            "incident",
+            open_one.id,
+            "moved",
+            from_state=open_one.status,
+            to_state=open_one.status,
+            reason="officer pressed SOS again",
+            data={"lat": lat, "lon": lon},
+            at=now,
+        )
         await announce_incident(session, bus, open_one)
         return open_one
     return await create_incident(
-        session, bus, category="officer_sos", priority=1, source="officer_sos", lat=lat, lon=lon,
-        description=f"Officer {badge} pressed SOS", data={"officer_id": officer_id, "badge": badge},
-        reason="officer distress", now=now,
+        session,
+        bus,
+        category="officer_sos",
+        priority=1,
+        source="officer_sos",
+        lat=lat,
+        lon=lon,
+        description=f"Officer {badge} pressed SOS",
+        data={"officer_id": officer_id, "badge": badge},
+        reason="officer distress",
+        now=now,
     )
 
 
@@ -427,8 +629,9 @@ def officer_distress_hook(rt: Runtime) -> Callable[[Any, Any], Any]:
         if lat is None or lon is None:
             last = rt.extras["index"].get(dev.officer_id)
             if last is None:
-                log.warning("officer SOS without any position: no incident created",
-                            officer_id=dev.officer_id)
+                log.warning(
+                    "officer SOS without any position: no incident created", officer_id=dev.officer_id
+                )
                 return
             lat, lon = last.lat, last.lon
         async for session in session_scope(rt.sessions):
@@ -439,18 +642,22 @@ def officer_distress_hook(rt: Runtime) -> Callable[[Any, Any], Any]:
 
 # --- nearest, batch, KPIs ----------------------------------------------------------------------------------
 
+
 async def nearest_for(
     session: AsyncSession, index: ResponderIndex, settings: Settings, lat: float, lon: float, k: int
 ) -> dict[str, Any]:
     found = responders.search(index, settings, lat, lon, k, None, None)
     names = await responders.officer_names(session, [c.officer_id for c in found.candidates])
-    return {"items": [responders.candidate_dict(c, names) for c in found.candidates],
-            "shortfall_reason": found.shortfall_reason}
+    return {
+        "items": [responders.candidate_dict(c, names) for c in found.candidates],
+        "shortfall_reason": found.shortfall_reason,
+    }
 
 
 async def stats(session: AsyncSession, since: datetime | None, until: datetime | None) -> dict[str, Any]:
-    since, until = timerange.window(since, until, default=timedelta(days=7), max_span=MAX_STATS_SPAN,
-                                    what="a statistics window")
+    since, until = timerange.window(
+        since, until, default=timedelta(days=7), max_span=MAX_STATS_SPAN, what="a statistics window"
+    )
     return {"since": since.isoformat(), "until": until.isoformat(), **await repo.stats(session, since, until)}
 
 
@@ -458,9 +665,11 @@ async def timeline(session: AsyncSession, incident_id: int) -> list[dict[str, An
     await get_incident(session, incident_id)
     offers = [o.id for o in await repo.offers_of_incident(session, incident_id)]
     reports = [r.id for r in await repo.reports_of_incident(session, incident_id)]
-    rows = [*await audit.entries(session, "incident", [incident_id]),
-            *await audit.entries(session, "offer", offers),
-            *await audit.entries(session, "report", reports)]
+    rows = [
+        *await audit.entries(session, "incident", [incident_id]),
+        *await audit.entries(session, "offer", offers),
+        *await audit.entries(session, "report", reports),
+    ]
     rows.sort(key=lambda e: (e.at, e.id))
     return [audit.entry_dict(e) for e in rows]
 

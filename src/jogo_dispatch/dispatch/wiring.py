@@ -29,14 +29,18 @@ def _reason(msg: dict[str, Any]) -> str | None:
 # Socket handlers run outside a request: each opens its own unit of work. The reply is built inside the
 # loop but returned after it, so the commit (and the after-commit announcements) happen first.
 
+
 async def ws_offer_accept(rt: Runtime, officer_id: int, msg: dict[str, Any]) -> dict[str, Any]:
     offer_id = _int_field(msg, "offer_id")
     reply: dict[str, Any] = {}
     async for session in session_scope(rt.sessions):
         actor = await offers.officer_user_id(session, officer_id)
         offer, incident = await offers.accept(session, rt.bus, offer_id, officer_id, actor)
-        reply = {"type": "offer_accepted", "offer": service.offer_dict(offer),
-                 "incident": await service.incident_view(session, incident)}
+        reply = {
+            "type": "offer_accepted",
+            "offer": service.offer_dict(offer),
+            "incident": await service.incident_view(session, incident),
+        }
     return reply
 
 
@@ -45,8 +49,9 @@ async def ws_offer_decline(rt: Runtime, officer_id: int, msg: dict[str, Any]) ->
     reply: dict[str, Any] = {}
     async for session in session_scope(rt.sessions):
         actor = await offers.officer_user_id(session, officer_id)
-        offer, _ = await offers.decline(session, rt.bus, rt.extras["index"], rt.settings, offer_id,
-                                        officer_id, actor, _reason(msg))
+        offer, _ = await offers.decline(
+            session, rt.bus, rt.extras["index"], rt.settings, offer_id, officer_id, actor, _reason(msg)
+        )
         reply = {"type": "offer_declined", "offer": service.offer_dict(offer)}
     return reply
 

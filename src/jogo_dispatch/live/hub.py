@@ -115,10 +115,16 @@ class LiveHub:
 
     def remember(self, officers: list[dict[str, Any]]) -> None:
         for o in officers:
-            self.officers[o["id"]] = {"status": o.get("status"), "unit_type": o.get("unit_type"),
-                                      "lat": o.get("lat"), "lon": o.get("lon")}
+            self.officers[o["id"]] = {
+                "status": o.get("status"),
+                "unit_type": o.get("unit_type"),
+                "lat": o.get("lat"),
+                "lon": o.get("lon"),
+            }
 
-    def _officer_visible(self, client: LiveClient, officer_id: int, lat: float | None, lon: float | None) -> bool:
+    def _officer_visible(
+        self, client: LiveClient, officer_id: int, lat: float | None, lon: float | None
+    ) -> bool:
         info = self.officers.get(officer_id, {})
         if client.statuses is not None and info.get("status") not in client.statuses:
             return False

@@ -64,8 +64,12 @@ def page_config(settings: Any, root_path: str = "") -> dict[str, Any]:
 
 def config_json(config: dict[str, Any]) -> str:
     """JSON that is safe inside ``<script type="application/json">`` (no ``</script>``, no ``<!--``)."""
-    return (json.dumps(config, ensure_ascii=False)
-            .replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+    return (
+        json.dumps(config, ensure_ascii=False)
+        .replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+    )
 
 
 def _tile_source(tile_url: str) -> str:
@@ -83,20 +87,25 @@ def _tile_source(tile_url: str) -> str:
 
 def content_security_policy(tile_url: str) -> str:
     img = " ".join(s for s in ("'self'", "data:", "blob:", _tile_source(tile_url)) if s)
-    return ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-            f"img-src {img}; connect-src 'self' ws: wss:; font-src 'self'; object-src 'none'; "
-            "base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+    return (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        f"img-src {img}; connect-src 'self' ws: wss:; font-src 'self'; object-src 'none'; "
+        "base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+    )
 
 
 @router.get("/map", response_class=HTMLResponse, summary="Dispatchers' live map (HTML page)")
 async def live_map(request: Request) -> HTMLResponse:
     config = page_config(request.app.state.settings, request.scope.get("root_path", ""))
     html = _template().replace(PLACEHOLDER, config_json(config))
-    return HTMLResponse(html, headers={
-        "Cache-Control": "no-store",
-        "Content-Security-Policy": content_security_policy(config["tile_url"]),
-        "X-Content-Type-Options": "nosniff",
-    })
+    return HTMLResponse(
+        html,
+        headers={
+            "Cache-Control": "no-store",
+            "Content-Security-Policy": content_security_policy(config["tile_url"]),
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
 
 
 @router.api_route(STATIC_PREFIX + "/{path:path}", methods=["GET", "HEAD"], include_in_schema=False)

@@ -28,6 +28,7 @@ RELAY_DROPPED = Counter("jogo_relay_dropped_total", "events not relayed to other
 
 def encode(origin: str, event: Event) -> list[str]:
     """One event as NOTIFY payloads (several when a position batch is too big for one)."""
+
     def one(data: dict[str, Any]) -> str:
         return orjson.dumps({"o": origin, "t": event.type, "at": event.at.isoformat(), "d": data}).decode()
 
@@ -39,8 +40,10 @@ def encode(origin: str, event: Event) -> list[str]:
         RELAY_DROPPED.labels("too_big").inc()
         return []
     half = len(positions) // 2
-    return [*encode(origin, Event(event.type, {"positions": positions[:half]}, event.at)),
-            *encode(origin, Event(event.type, {"positions": positions[half:]}, event.at))]
+    return [
+        *encode(origin, Event(event.type, {"positions": positions[:half]}, event.at)),
+        *encode(origin, Event(event.type, {"positions": positions[half:]}, event.at)),
+    ]
 
 
 def decode(payload: str) -> tuple[str, Event]:
@@ -59,8 +62,10 @@ class PostgresRelay:
 
     async def start(self) -> None:
         self._bus.add_outbound(self._outbound)
-        self._tasks = [asyncio.create_task(self._listen(), name="relay-listen"),
-                       asyncio.create_task(self._send(), name="relay-send")]
+        self._tasks = [
+            asyncio.create_task(self._listen(), name="relay-listen"),
+            asyncio.create_task(self._send(), name="relay-send"),
+        ]
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.listening.wait(), 10)
 

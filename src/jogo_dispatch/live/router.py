@@ -26,9 +26,18 @@ async def snapshot(rt: Runtime) -> dict[str, Any]:
     async with rt.sessions() as session:
         officers = [o.model_dump(mode="json") for o in await list_officers(session, rt.settings)]
         alerts = [alert_dict(a) for a in await open_alerts(session)]
-        extra = {name: await provider(session) for name, provider in rt.extras.get("snapshot_providers", {}).items()}
-    return {"type": "snapshot", "server_time": server_time(), "officers": officers, "incidents": [],
-            "alerts": alerts, **extra}
+        extra = {
+            name: await provider(session)
+            for name, provider in rt.extras.get("snapshot_providers", {}).items()
+        }
+    return {
+        "type": "snapshot",
+        "server_time": server_time(),
+        "officers": officers,
+        "incidents": [],
+        "alerts": alerts,
+        **extra,
+    }
 
 
 def apply_client_message(client: LiveClient, msg: Any) -> dict[str, Any] | None:
@@ -61,7 +70,9 @@ async def live(ws: WebSocket) -> None:
     try:
         await websocket_principal(ws, rt, "dispatcher", "admin", "agency")
     except AppError as exc:
-        await ws.send_text(orjson.dumps({"type": "error", "server_time": server_time(), **exc.body()}).decode())
+        await ws.send_text(
+            orjson.dumps({"type": "error", "server_time": server_time(), **exc.body()}).decode()
+        )
         await ws.close(code=ws_close_code(exc), reason=exc.code)
         return
     hub: LiveHub = rt.extras["hub"]
@@ -98,8 +109,11 @@ async def live(ws: WebSocket) -> None:
         snap = await snapshot(rt)
         hub.remember(snap["officers"])
         await send(snap)
-        tasks = [asyncio.create_task(pump(client, send)), asyncio.create_task(reader()),
-                 asyncio.create_task(heartbeat())]
+        tasks = [
+            asyncio.create_task(pump(client, send)),
+            asyncio.create_task(reader()),
+            asyncio.create_task(heartbeat()),
+        ]
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         reason = next(iter(done)).result()
         with contextlib.suppress(Exception):

@@ -18,21 +18,27 @@ MALANG_CENTRE = (-7.9797, 112.6304)
 _LEAFLET = files("jogo_dispatch.live") / "static" / "vendor" / "leaflet"
 
 
-def base_map(centre: tuple[float, float] = MALANG_CENTRE, zoom: int = 13, tile_url: str | None = None,
-             title: str = "") -> folium.Map:
+def base_map(
+    centre: tuple[float, float] = MALANG_CENTRE, zoom: int = 13, tile_url: str | None = None, title: str = ""
+) -> folium.Map:
     m = folium.Map(location=centre, zoom_start=zoom, tiles=None, control_scale=True)
     # Drop folium's CDN assets (Leaflet, jQuery, Bootstrap, fonts): inline Leaflet instead.
     m.default_js = []
     m.default_css = []
     css = (_LEAFLET / "leaflet.css").read_text()
     js = (_LEAFLET / "leaflet.js").read_text()
-    m.get_root().header.add_child(Element(f"<style>{css}</style>\n<script>{js}</script>"), name="leaflet_inline")
+    m.get_root().header.add_child(
+        Element(f"<style>{css}</style>\n<script>{js}</script>"), name="leaflet_inline"
+    )
     if tile_url:
         folium.TileLayer(tiles=tile_url, attr="&copy; OpenStreetMap contributors", name="tiles").add_to(m)
     if title:
-        m.get_root().html.add_child(Element(
-            f'<div style="position:fixed;top:8px;left:50px;z-index:1000;background:#fff;padding:6px 10px;'
-            f'border-radius:4px;font:14px sans-serif;box-shadow:0 1px 4px #0004">{_escape(title)}</div>'))
+        m.get_root().html.add_child(
+            Element(
+                f'<div style="position:fixed;top:8px;left:50px;z-index:1000;background:#fff;padding:6px 10px;'
+                f'border-radius:4px;font:14px sans-serif;box-shadow:0 1px 4px #0004">{_escape(title)}</div>'
+            )
+        )
     return m
 
 
@@ -48,19 +54,34 @@ def _ramp(value: float, top: float) -> str:
 
 def _cell_feature(cell: int, props: dict[str, Any]) -> dict[str, Any]:
     ring = [[lon, lat] for lat, lon in cell_boundary(cell)]
-    return {"type": "Feature", "properties": props, "geometry": {"type": "Polygon", "coordinates": [ring + ring[:1]]}}
+    return {
+        "type": "Feature",
+        "properties": props,
+        "geometry": {"type": "Polygon", "coordinates": [ring + ring[:1]]},
+    }
 
 
-def heatmap(counts: dict[int, int], since: datetime, until: datetime, tile_url: str | None = None) -> folium.Map:
+def heatmap(
+    counts: dict[int, int], since: datetime, until: datetime, tile_url: str | None = None
+) -> folium.Map:
     """Incidents per H3 cell over a time window."""
-    m = base_map(tile_url=tile_url, title=f"Incidents per H3 cell, {since:%Y-%m-%d %H:%M} – {until:%Y-%m-%d %H:%M}")
+    m = base_map(
+        tile_url=tile_url, title=f"Incidents per H3 cell, {since:%Y-%m-%d %H:%M} – {until:%Y-%m-%d %H:%M}"
+    )
     top = max(counts.values(), default=0)
-    features = [_cell_feature(c, {"cell": hex(c)[2:], "incidents": n, "colour": _ramp(n, top)}) for c, n in counts.items()]
+    features = [
+        _cell_feature(c, {"cell": hex(c)[2:], "incidents": n, "colour": _ramp(n, top)})
+        for c, n in counts.items()
+    ]
     if features:
         folium.GeoJson(
             {"type": "FeatureCollection", "features": features},
-            style_function=lambda f: {"fillColor": f["properties"]["colour"], "color": "#933", "weight": 1,
-                                      "fillOpacity": 0.6},
+            style_function=lambda f: {
+                "fillColor": f["properties"]["colour"],
+                "color": "#933",
+                "weight": 1,
+                "fillOpacity": 0.6,
+            },
             tooltip=folium.GeoJsonTooltip(fields=["cell", "incidents"]),
         ).add_to(m)
     return m
@@ -72,33 +93,55 @@ class Gap:
     eta_s: float | None  # None: no available officer at all
 
 
-def coverage(gaps: Sequence[Gap], target_eta_s: float, officers: Iterable[tuple[float, float]],
-             tile_url: str | None = None) -> folium.Map:
+def coverage(
+    gaps: Sequence[Gap],
+    target_eta_s: float,
+    officers: Iterable[tuple[float, float]],
+    tile_url: str | None = None,
+) -> folium.Map:
     """Cells whose nearest available officer is beyond the target ETA, with the officers on duty."""
-    m = base_map(tile_url=tile_url, title=f"Coverage gaps: nearest available officer beyond {target_eta_s / 60:.0f} min")
+    m = base_map(
+        tile_url=tile_url,
+        title=f"Coverage gaps: nearest available officer beyond {target_eta_s / 60:.0f} min",
+    )
     worst = max((g.eta_s or 0 for g in gaps), default=0)
     features = [
-        _cell_feature(g.cell, {"cell": hex(g.cell)[2:],
-                               "eta_min": "none available" if g.eta_s is None else round(g.eta_s / 60, 1),
-                               "colour": _ramp(g.eta_s if g.eta_s is not None else worst, worst)})
+        _cell_feature(
+            g.cell,
+            {
+                "cell": hex(g.cell)[2:],
+                "eta_min": "none available" if g.eta_s is None else round(g.eta_s / 60, 1),
+                "colour": _ramp(g.eta_s if g.eta_s is not None else worst, worst),
+            },
+        )
         for g in gaps
     ]
     if features:
         folium.GeoJson(
             {"type": "FeatureCollection", "features": features},
-            style_function=lambda f: {"fillColor": f["properties"]["colour"], "color": "#a33", "weight": 0.5,
-                                      "fillOpacity": 0.55},
+            style_function=lambda f: {
+                "fillColor": f["properties"]["colour"],
+                "color": "#a33",
+                "weight": 0.5,
+                "fillOpacity": 0.55,
+            },
             tooltip=folium.GeoJsonTooltip(fields=["cell", "eta_min"], aliases=["cell", "ETA (min)"]),
         ).add_to(m)
     for lat, lon in officers:
-        folium.CircleMarker((lat, lon), radius=3, color="#1a7f37", fill=True, fill_opacity=0.9, weight=1).add_to(m)
+        folium.CircleMarker(
+            (lat, lon), radius=3, color="#1a7f37", fill=True, fill_opacity=0.9, weight=1
+        ).add_to(m)
     return m
 
 
-def track(points: Sequence[tuple[float, float, datetime]], label: str, tile_url: str | None = None) -> folium.Map:
+def track(
+    points: Sequence[tuple[float, float, datetime]], label: str, tile_url: str | None = None
+) -> folium.Map:
     """An officer's track over a shift: the line, the start and end, and every fix with its time."""
     centre = (points[0][0], points[0][1]) if points else MALANG_CENTRE
-    title = f"Track of {label}" + (f", {points[0][2]:%Y-%m-%d %H:%M} – {points[-1][2]:%H:%M}" if points else " (no fixes)")
+    title = f"Track of {label}" + (
+        f", {points[0][2]:%Y-%m-%d %H:%M} – {points[-1][2]:%H:%M}" if points else " (no fixes)"
+    )
     m = base_map(centre, 14, tile_url, title)
     if points:
         folium.PolyLine([(lat, lon) for lat, lon, _ in points], color="#1f6feb", weight=3).add_to(m)
@@ -107,6 +150,10 @@ def track(points: Sequence[tuple[float, float, datetime]], label: str, tile_url:
             folium.CircleMarker((lat, lon), radius=2, color="#1f6feb", tooltip=f"{at:%H:%M:%S}").add_to(m)
         folium.CircleMarker(points[0][:2], radius=7, color="#1a7f37", fill=True, tooltip="start").add_to(m)
         folium.CircleMarker(points[-1][:2], radius=7, color="#cf222e", fill=True, tooltip="end").add_to(m)
-        m.fit_bounds([(min(p[0] for p in points), min(p[1] for p in points)),
-                      (max(p[0] for p in points), max(p[1] for p in points))])
+        m.fit_bounds(
+            [
+                (min(p[0] for p in points), min(p[1] for p in points)),
+                (max(p[0] for p in points), max(p[1] for p in points)),
+            ]
+        )
     return m

@@ -26,8 +26,9 @@ def cells_in_bbox(bbox: tuple[float, float, float, float], res: int) -> list[int
     return sorted(h3i.polygon_to_cells(poly, res))
 
 
-def coverage_gaps(index: ResponderIndex, cells: list[int], target_eta_s: float, seen_after: datetime
-                  ) -> list[render.Gap]:
+def coverage_gaps(
+    index: ResponderIndex, cells: list[int], target_eta_s: float, seen_after: datetime
+) -> list[render.Gap]:
     """Cells whose nearest available, online officer (by ETA over all unit types) is beyond the target."""
     gaps = []
     for cell in cells:
@@ -43,26 +44,43 @@ async def incident_counts(session: AsyncSession, since: datetime, until: datetim
     exists = await session.scalar(text("SELECT to_regclass('incidents') IS NOT NULL"))
     if not exists:
         return {}
-    rows = await session.execute(text(
-        "SELECT h3_r9, count(*) FROM incidents WHERE received_at >= :since AND received_at < :until "
-        "AND h3_r9 IS NOT NULL GROUP BY 1"), {"since": since, "until": until})
+    rows = await session.execute(
+        text(
+            "SELECT h3_r9, count(*) FROM incidents WHERE received_at >= :since AND received_at < :until "
+            "AND h3_r9 IS NOT NULL GROUP BY 1"
+        ),
+        {"since": since, "until": until},
+    )
     return {int(cell): int(n) for cell, n in rows}
 
 
-async def track_points(session: AsyncSession, badge: str, since: datetime, until: datetime
-                       ) -> list[tuple[float, float, datetime]]:
+async def track_points(
+    session: AsyncSession, badge: str, since: datetime, until: datetime
+) -> list[tuple[float, float, datetime]]:
     officer_id = await session.scalar(text("SELECT id FROM officers WHERE badge = :b"), {"b": badge})
     if officer_id is None:
         raise NotFound(f"no officer with badge {badge!r}")
-    rows = await session.execute(text(
-        "SELECT ST_Y(geog::geometry), ST_X(geog::geometry), recorded_at FROM pings WHERE officer_id = :o "
-        "AND recorded_at >= :since AND recorded_at < :until ORDER BY recorded_at"),
-        {"o": officer_id, "since": since, "until": until})
+    rows = await session.execute(
+        text(
+            "SELECT ST_Y(geog::geometry), ST_X(geog::geometry), recorded_at FROM pings WHERE officer_id = :o "
+            "AND recorded_at >= :since AND recorded_at < :until ORDER BY recorded_at"
+        ),
+        {"o": officer_id, "since": since, "until": until},
+    )
     return [(lat, lon, at) for lat, lon, at in rows]
 
 
-async def render_all(session: AsyncSession, settings: Settings, out: Path, *, hours: float, badge: str | None,
-                     target_eta_s: float, res: int = 8, log: object = print) -> list[Path]:
+async def render_all(
+    session: AsyncSession,
+    settings: Settings,
+    out: Path,
+    *,
+    hours: float,
+    badge: str | None,
+    target_eta_s: float,
+    res: int = 8,
+    log: object = print,
+) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     until = datetime.now(UTC)
     since = until - timedelta(hours=hours)
@@ -80,12 +98,16 @@ async def render_all(session: AsyncSession, settings: Settings, out: Path, *, ho
     seen_after = until - timedelta(seconds=settings.online_after_s)
     cells = cells_in_bbox(MALANG_BBOX, res)
     gaps = coverage_gaps(index, cells, target_eta_s, seen_after)
-    on_duty = [(r.lat, r.lon) for r in index.responders() if r.status == "available" and r.last_seen >= seen_after]
+    on_duty = [
+        (r.lat, r.lon) for r in index.responders() if r.status == "available" and r.last_seen >= seen_after
+    ]
     path = out / "coverage_gaps.html"
     render.coverage(gaps, target_eta_s, on_duty, tiles).save(str(path))
     written.append(path)
-    log(f"coverage: {len(gaps)} of {len(cells)} cells beyond {target_eta_s:.0f}s, "  # type: ignore[operator]
-        f"{len(on_duty)} officers available -> {path}")
+    log(
+        f"coverage: {len(gaps)} of {len(cells)} cells beyond {target_eta_s:.0f}s, "  # type: ignore[operator]
+        f"{len(on_duty)} officers available -> {path}"
+    )
 
     if badge:
         points = await track_points(session, badge, since, until)

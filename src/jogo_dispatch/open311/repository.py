@@ -33,8 +33,14 @@ async def user_by_username(session: AsyncSession, username: str) -> User | None:
 
 def _requests() -> Any:
     return (
-        select(Report, Open311Request, Incident.status.label("incident_status"),
-               Incident.updated_at.label("incident_updated_at"), Category.name_id, Category.name_en)
+        select(
+            Report,
+            Open311Request,
+            Incident.status.label("incident_status"),
+            Incident.updated_at.label("incident_updated_at"),
+            Category.name_id,
+            Category.name_en,
+        )
         .outerjoin(Open311Request, Open311Request.report_id == Report.id)
         .outerjoin(Incident, Incident.id == Report.incident_id)
         .outerjoin(Category, Category.code == Report.category)
@@ -49,16 +55,26 @@ async def requests_by_ids(session: AsyncSession, ids: Collection[int]) -> list[R
     return list(await session.execute(_requests().where(Report.id.in_(list(ids))).order_by(Report.id)))
 
 
-async def requests(session: AsyncSession, start: datetime, end: datetime, codes: list[str] | None,
-                   closed: bool | None, limit: int) -> list[Row[Any]]:
+async def requests(
+    session: AsyncSession,
+    start: datetime,
+    end: datetime,
+    codes: list[str] | None,
+    closed: bool | None,
+    limit: int,
+) -> list[Row[Any]]:
     q = _requests().where(Report.created_at >= start, Report.created_at <= end)
     if codes:
         q = q.where(Report.category.in_(codes))
     if closed is True:
         q = q.where(closed_condition())
     elif closed is False:
-        q = q.where(and_(Report.status.not_in(("rejected", "false")),
-                         or_(Incident.status.is_(None), Incident.status.not_in(("resolved", "cancelled")))))
+        q = q.where(
+            and_(
+                Report.status.not_in(("rejected", "false")),
+                or_(Incident.status.is_(None), Incident.status.not_in(("resolved", "cancelled"))),
+            )
+        )
     return list(await session.execute(q.order_by(Report.created_at.desc(), Report.id.desc()).limit(limit)))
 
 
@@ -67,8 +83,11 @@ async def forwarded_agencies(session: AsyncSession, incident_ids: Collection[int
     if not incident_ids:
         return {}
     rows = await session.execute(
-        select(Forward.incident_id, Forward.role, Agency.name).join(Agency, Agency.id == Forward.agency_id)
-        .where(Forward.incident_id.in_(list(incident_ids))).order_by(Forward.incident_id, Forward.id))
+        select(Forward.incident_id, Forward.role, Agency.name)
+        .join(Agency, Agency.id == Forward.agency_id)
+        .where(Forward.incident_id.in_(list(incident_ids)))
+        .order_by(Forward.incident_id, Forward.id)
+    )
     out: dict[int, list[tuple[int, str]]] = {}
     for incident_id, role, name in rows:
         out.setdefault(incident_id, []).append((ROLE_ORDER.get(role, 9), name))

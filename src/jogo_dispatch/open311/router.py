@@ -27,6 +27,8 @@ class ApiKeyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     label: str = Field(min_length=1, max_length=100, description="who the key is for")
+
+
 FORM_MAX_FIELDS = 100
 
 
@@ -45,14 +47,39 @@ def _params(request: Request) -> dict[str, str]:
     return {k: v for k, v in request.query_params.items()}
 
 
-FORM_FIELDS = ("api_key", "jurisdiction_id", "service_code", "lat", "long", "address_string", "email",
-               "device_id", "account_id", "first_name", "last_name", "phone", "description", "media_url")
-FORM_SCHEMA = {"type": "object", "required": ["api_key", "service_code"],
-               "properties": {k: {"type": "string"} for k in FORM_FIELDS}}
+FORM_FIELDS = (
+    "api_key",
+    "jurisdiction_id",
+    "service_code",
+    "lat",
+    "long",
+    "address_string",
+    "email",
+    "device_id",
+    "account_id",
+    "first_name",
+    "last_name",
+    "phone",
+    "description",
+    "media_url",
+)
+FORM_SCHEMA = {
+    "type": "object",
+    "required": ["api_key", "service_code"],
+    "properties": {k: {"type": "string"} for k in FORM_FIELDS},
+}
 
 
-@router.post("/requests.json", status_code=201, openapi_extra={"requestBody": {
-    "required": True, "content": {"application/x-www-form-urlencoded": {"schema": FORM_SCHEMA}}}})
+@router.post(
+    "/requests.json",
+    status_code=201,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/x-www-form-urlencoded": {"schema": FORM_SCHEMA}},
+        }
+    },
+)
 async def post_request(request: Request, rt: RuntimeDep, session: SessionDep) -> JSONResponse:
     """File a service request (a citizen report) as an Open311 client does: form-encoded ``api_key``,
     ``service_code``, ``lat``, ``long`` and the optional fields, ``attribute[code]=value``. Answers 201
@@ -67,9 +94,13 @@ async def post_request(request: Request, rt: RuntimeDep, session: SessionDep) ->
             multi.setdefault(k, []).append(v)
     flat = {k: v[-1] for k, v in multi.items()}
     client_ip = request.client.host if request.client else None
-    return await _answer(session, service.file_request(session, rt, flat, multi,
-                                                       user_agent=request.headers.get("user-agent"),
-                                                       client_ip=client_ip), status=201)
+    return await _answer(
+        session,
+        service.file_request(
+            session, rt, flat, multi, user_agent=request.headers.get("user-agent"), client_ip=client_ip
+        ),
+        status=201,
+    )
 
 
 @router.get("/requests.json")
@@ -82,8 +113,9 @@ async def get_requests(request: Request, rt: RuntimeDep, session: SessionDep) ->
 
 
 @router.get("/requests/{service_request_id}.json")
-async def get_request(service_request_id: str, request: Request, rt: RuntimeDep,
-                      session: SessionDep) -> JSONResponse:
+async def get_request(
+    service_request_id: str, request: Request, rt: RuntimeDep, session: SessionDep
+) -> JSONResponse:
     """One service request, as a one-element array."""
     return await _answer(session, service.get_request(session, rt, service_request_id, _params(request)))
 
@@ -100,9 +132,14 @@ keys_router = APIRouter(prefix="/api/v1/api-keys", tags=["open311"])
 
 
 def _key_dict(k: Any) -> dict[str, Any]:
-    return {"id": k.id, "label": k.label, "prefix": k.prefix, "created_at": k.created_at.isoformat(),
-            "revoked_at": k.revoked_at.isoformat() if k.revoked_at else None,
-            "last_used_at": k.last_used_at.isoformat() if k.last_used_at else None}
+    return {
+        "id": k.id,
+        "label": k.label,
+        "prefix": k.prefix,
+        "created_at": k.created_at.isoformat(),
+        "revoked_at": k.revoked_at.isoformat() if k.revoked_at else None,
+        "last_used_at": k.last_used_at.isoformat() if k.last_used_at else None,
+    }
 
 
 @keys_router.get("")

@@ -19,8 +19,10 @@ class Open311Error(BaseModel):
 
 # A request refused before it reaches Open311 (a body over the size limit) has the service's common shape.
 OPEN311_ERRORS: dict[int | str, dict[str, Any]] = {
-    "4XX": {"model": list[Open311Error] | ErrorBody,
-            "description": "GeoReport v2 errors: `[{\"code\": <HTTP status>, \"description\"}]`"},
+    "4XX": {
+        "model": list[Open311Error] | ErrorBody,
+        "description": 'GeoReport v2 errors: `[{"code": <HTTP status>, "description"}]`',
+    },
     503: {"model": list[Open311Error], "description": "The database cannot be reached right now; try again"},
 }
 

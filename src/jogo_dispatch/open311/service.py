@@ -62,6 +62,7 @@ def utcnow() -> datetime:
 
 # -- API keys ------------------------------------------------------------------------------------------------
 
+
 def key_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
@@ -104,6 +105,7 @@ async def authenticate(session: AsyncSession, key: str | None) -> ApiKey:
 
 # -- filing a request ----------------------------------------------------------------------------------------
 
+
 def _clean(form: dict[str, str], name: str, max_len: int) -> str | None:
     value = (form.get(name) or "").strip()
     if not value:
@@ -137,8 +139,9 @@ def attributes_of(multi: dict[str, list[str]], category: routing.Category) -> di
     defined = {a["code"]: a for a in category.attributes}
     unknown = sorted(set(sent) - set(defined))
     if unknown:
-        raise InvalidInput(f"unknown attribute(s) for {category.code}: {', '.join(unknown)}",
-                           code="bad_attribute")
+        raise InvalidInput(
+            f"unknown attribute(s) for {category.code}: {', '.join(unknown)}", code="bad_attribute"
+        )
     for code, a in defined.items():
         value = sent.get(code)
         if value in (None, "", []):
@@ -149,8 +152,9 @@ def attributes_of(multi: dict[str, list[str]], category: routing.Category) -> di
         keys = {str(v["key"]) for v in a.get("values", ())}
         chosen = value if isinstance(value, list) else [value]
         if keys and any(v not in keys for v in chosen):
-            raise InvalidInput(f"attribute[{code}] must be one of {', '.join(sorted(keys))}",
-                               code="bad_attribute")
+            raise InvalidInput(
+                f"attribute[{code}] must be one of {', '.join(sorted(keys))}", code="bad_attribute"
+            )
     return sent
 
 
@@ -164,8 +168,9 @@ def _identity(fields: dict[str, str | None]) -> str | None:
     return None
 
 
-async def _account(session: AsyncSession, rt: Runtime, key: ApiKey, identity: str | None,
-                   full_name: str | None) -> User:
+async def _account(
+    session: AsyncSession, rt: Runtime, key: ApiKey, identity: str | None, full_name: str | None
+) -> User:
     """The citizen account the request is filed as (created on first use)."""
     if identity is None:
         username, full_name = f"o311-{key.id}", f"Open311: {key.label}"
@@ -173,9 +178,14 @@ async def _account(session: AsyncSession, rt: Runtime, key: ApiKey, identity: st
         username = f"o311-{key.id}-{hashlib.sha256(identity.encode()).hexdigest()[:24]}"
     user = await repo.user_by_username(session, username)
     if user is None:
-        user = await accounts.create_user(session, rt.passwords, username=username,
-                                          password=secrets.token_urlsafe(32), role="citizen",
-                                          full_name=full_name)
+        user = await accounts.create_user(
+            session,
+            rt.passwords,
+            username=username,
+            password=secrets.token_urlsafe(32),
+            role="citizen",
+            full_name=full_name,
+        )
     elif full_name and not user.full_name:
         user.full_name = full_name
     return user
@@ -195,8 +205,15 @@ def check_jurisdiction(jurisdiction_id: str | None) -> None:
         raise NotFound(f"jurisdiction_id {jurisdiction_id!r} not found", code="jurisdiction_not_found")
 
 
-async def file_request(session: AsyncSession, rt: Runtime, form: dict[str, str], multi: dict[str, list[str]],
-                       *, user_agent: str | None, client_ip: str | None) -> list[dict[str, Any]]:
+async def file_request(
+    session: AsyncSession,
+    rt: Runtime,
+    form: dict[str, str],
+    multi: dict[str, list[str]],
+    *,
+    user_agent: str | None,
+    client_ip: str | None,
+) -> list[dict[str, Any]]:
     """``POST requests.json``: a citizen report through the reports service."""
     key = await authenticate(session, form.get("api_key"))
     jurisdiction = _clean(form, "jurisdiction_id", 32)
@@ -204,12 +221,21 @@ async def file_request(session: AsyncSession, rt: Runtime, form: dict[str, str],
     category = await _service(session, _clean(form, "service_code", 64))
     lat, lon = _coordinate(form, "lat", 90), _coordinate(form, "long", 180)
     if lat is None or lon is None:
-        raise InvalidInput("lat and long are required (an address_string alone cannot be located)",
-                           code="location_required")
+        raise InvalidInput(
+            "lat and long are required (an address_string alone cannot be located)", code="location_required"
+        )
     fields: dict[str, str | None] = {
-        name: _clean(form, name, n) for name, n in (
-            ("address_string", 500), ("email", 254), ("first_name", 100), ("last_name", 100), ("phone", 32),
-            ("device_id", 128), ("account_id", 100), ("media_url", 1000))
+        name: _clean(form, name, n)
+        for name, n in (
+            ("address_string", 500),
+            ("email", 254),
+            ("first_name", 100),
+            ("last_name", 100),
+            ("phone", 32),
+            ("device_id", 128),
+            ("account_id", 100),
+            ("media_url", 1000),
+        )
     }
     description = _clean(form, "description", 4000)
     if fields["email"] and not _EMAIL.match(fields["email"] or ""):
@@ -222,17 +248,25 @@ async def file_request(session: AsyncSession, rt: Runtime, form: dict[str, str],
     if fields["media_url"] and not (fields["media_url"] or "").startswith(("http://", "https://")):
         raise InvalidInput("media_url must be an http(s) URL", code="bad_field")
     attributes = attributes_of(multi, category)
-    notice = ("Laporan diterima dan menunggu verifikasi. / Received; awaiting verification by the command "
-              "centre.")
+    notice = (
+        "Laporan diterima dan menunggu verifikasi. / Received; awaiting verification by the command centre."
+    )
     text = description or category.name_id or category.code
     if len(text) > MAX_DESCRIPTION:
         text = text[: MAX_DESCRIPTION - 1] + "…"
         notice += f" The description was cut to {MAX_DESCRIPTION} characters."
     if attributes.get("injured") == "yes":  # dispatchers read the description, not the attributes
-        text = (text[: MAX_DESCRIPTION - 25] + " [korban luka / injured]")
+        text = text[: MAX_DESCRIPTION - 25] + " [korban luka / injured]"
     try:
-        data = ReportIn(category=category.code, description=text, lat=lat, lon=lon, reporter_lat=lat,
-                        reporter_lon=lon, address=fields["address_string"])
+        data = ReportIn(
+            category=category.code,
+            description=text,
+            lat=lat,
+            lon=lon,
+            reporter_lat=lat,
+            reporter_lon=lon,
+            address=fields["address_string"],
+        )
     except ValidationError as exc:
         raise InvalidInput("; ".join(e["msg"] for e in exc.errors()), code="bad_field") from None
 
@@ -241,25 +275,54 @@ async def file_request(session: AsyncSession, rt: Runtime, form: dict[str, str],
     user = await _account(session, rt, key, identity, full_name)
     await agencies.ensure_not_blocked(session, user.id)
     device = ratelimit.device_key(fields["device_id"], None, None)
-    per_key = [] if identity else [ratelimit.Limit(
-        f"report:open311-key:{key.id}", rt.settings.open311_limit_per_key, rt.settings.report_limit_window_s,
-        "api key")]
+    per_key = (
+        []
+        if identity
+        else [
+            ratelimit.Limit(
+                f"report:open311-key:{key.id}",
+                rt.settings.open311_limit_per_key,
+                rt.settings.report_limit_window_s,
+                "api key",
+            )
+        ]
+    )
     await ratelimit.check(rt, "report", str(user.id) if identity else None, device, per_key)
 
     report, _ = await reports.create_report(
-        session, rt.bus, rt.settings, Principal(user.id, "citizen"), data, photo=None,
-        device_id=fields["device_id"], user_agent=user_agent, client_ip=client_ip)
-    session.add(Open311Request(
-        report_id=report.id, api_key_id=key.id, jurisdiction_id=jurisdiction, account_id=fields["account_id"],
-        email=fields["email"], first_name=fields["first_name"], last_name=fields["last_name"],
-        phone=fields["phone"], device_id=fields["device_id"], media_url=fields["media_url"],
-        attributes=attributes))
+        session,
+        rt.bus,
+        rt.settings,
+        Principal(user.id, "citizen"),
+        data,
+        photo=None,
+        device_id=fields["device_id"],
+        user_agent=user_agent,
+        client_ip=client_ip,
+    )
+    session.add(
+        Open311Request(
+            report_id=report.id,
+            api_key_id=key.id,
+            jurisdiction_id=jurisdiction,
+            account_id=fields["account_id"],
+            email=fields["email"],
+            first_name=fields["first_name"],
+            last_name=fields["last_name"],
+            phone=fields["phone"],
+            device_id=fields["device_id"],
+            media_url=fields["media_url"],
+            attributes=attributes,
+        )
+    )
     await session.flush()
-    return [{"service_request_id": str(report.id), "service_notice": notice,
-             "account_id": fields["account_id"]}]
+    return [
+        {"service_request_id": str(report.id), "service_notice": notice, "account_id": fields["account_id"]}
+    ]
 
 
 # -- reading requests ----------------------------------------------------------------------------------------
+
 
 def w3(t: datetime) -> str:
     return t.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
@@ -274,16 +337,18 @@ def status_of(report_status: str, incident_status: str | None) -> tuple[str, str
     if incident_status == "resolved":
         return "closed", "Selesai ditangani. / Resolved."
     if incident_status == "cancelled":
-        return "closed", ("Dibatalkan atau digabung dengan laporan lain. / Cancelled or merged with another "
-                          "report.")
+        return "closed", (
+            "Dibatalkan atau digabung dengan laporan lain. / Cancelled or merged with another report."
+        )
     if report_status == "received":
         return "open", "Menunggu verifikasi. / Awaiting verification."
     state = incident_status or "open"
     return "open", f"Terverifikasi; kejadian {state}. / Verified; incident {state}."
 
 
-def request_dict(row: Any, lang: str, agencies_of: dict[int, list[str]],
-                 default_agency: str) -> dict[str, Any]:
+def request_dict(
+    row: Any, lang: str, agencies_of: dict[int, list[str]], default_agency: str
+) -> dict[str, Any]:
     r, o311 = row.Report, row.Open311Request
     status, notes = status_of(r.status, row.incident_status)
     name = (row.name_en if lang == "en" else row.name_id) or r.category
@@ -316,8 +381,9 @@ def _when(value: str | None, name: str) -> datetime | None:
     try:
         t = datetime.fromisoformat(value.strip().replace(" ", "+"))
     except ValueError:
-        raise InvalidInput(f"{name} must be a w3 date-time, e.g. 2026-01-01T00:00:00Z",
-                           code="bad_date") from None
+        raise InvalidInput(
+            f"{name} must be a w3 date-time, e.g. 2026-01-01T00:00:00Z", code="bad_date"
+        ) from None
     if t.tzinfo is None:
         raise InvalidInput(f"{name} needs a time zone (Z or +07:00)", code="bad_date")
     return t
@@ -369,8 +435,9 @@ async def list_requests(session: AsyncSession, rt: Runtime, params: dict[str, st
     return await _views(session, rt, rows, lang)
 
 
-async def get_request(session: AsyncSession, rt: Runtime, request_id: str,
-                      params: dict[str, str]) -> list[dict[str, Any]]:
+async def get_request(
+    session: AsyncSession, rt: Runtime, request_id: str, params: dict[str, str]
+) -> list[dict[str, Any]]:
     check_jurisdiction(params.get("jurisdiction_id"))
     if not request_id.isdigit() or len(request_id) > 18:
         raise NotFound(f"service_request_id {request_id!r} not found", code="request_not_found")

@@ -73,7 +73,8 @@ class Report(Base):
     status: Mapped[str] = mapped_column(String(16), default="received", server_default="received")
     review_note: Mapped[str | None] = mapped_column(Text)
     incident_id: Mapped[int | None] = mapped_column(
-        ForeignKey("incidents.id", ondelete="SET NULL"), index=True)
+        ForeignKey("incidents.id", ondelete="SET NULL"), index=True
+    )
     created_at: Mapped[datetime] = created_at_column()
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -72,13 +72,13 @@ def jpeg_size(data: bytes) -> tuple[int, int]:
             raise _bad("JPEG image ends before its scan")
         if pos + 2 > n:
             raise _bad("JPEG segment is truncated")
-        (length,) = struct.unpack(">H", data[pos:pos + 2])
+        (length,) = struct.unpack(">H", data[pos : pos + 2])
         if length < 2 or pos + length > n:
             raise _bad("JPEG segment length is out of bounds")
         if marker in _SOF:
             if length < 8:
                 raise _bad("JPEG frame header is too short")
-            height, width = struct.unpack(">HH", data[pos + 3:pos + 7])
+            height, width = struct.unpack(">HH", data[pos + 3 : pos + 7])
             size = (width, height)
         if marker == 0xDA:  # start of scan: entropy-coded data follows
             if size is None or size[0] == 0 or size[1] == 0:
@@ -98,12 +98,12 @@ def png_size(data: bytes) -> tuple[int, int]:
     while True:
         if pos + 12 > n:
             raise _bad("PNG is truncated (no IEND chunk)")
-        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
         end = pos + 8 + length
         if length > 0x7FFFFFFF or end + 4 > n:
             raise _bad("PNG chunk length is out of bounds")
-        body = data[pos + 8:end]
-        (crc,) = struct.unpack(">I", data[end:end + 4])
+        body = data[pos + 8 : end]
+        (crc,) = struct.unpack(">I", data[end : end + 4])
         if zlib.crc32(kind + body) & 0xFFFFFFFF != crc:
             raise _bad(f"PNG chunk {kind!r} fails its CRC")
         if first:
@@ -144,8 +144,9 @@ def _decode_with_pillow(data: bytes, kind: str) -> tuple[int, int] | None:
 
 def validate(data: bytes, max_bytes: int, max_pixels: int) -> Photo:
     if len(data) > max_bytes:
-        raise PayloadTooLarge(f"photo larger than {max_bytes} bytes", code="photo_too_large",
-                              details={"limit": max_bytes})
+        raise PayloadTooLarge(
+            f"photo larger than {max_bytes} bytes", code="photo_too_large", details={"limit": max_bytes}
+        )
     if not data:
         raise _bad("empty file")
     kind = sniff(data)

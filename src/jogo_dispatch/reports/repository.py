@@ -16,8 +16,11 @@ _FINAL = [s.value for s in FINAL]
 
 
 async def categories(session: AsyncSession) -> list[Category]:
-    return list(await session.scalars(
-        select(Category).where(Category.active).order_by(Category.sort_order, Category.code)))
+    return list(
+        await session.scalars(
+            select(Category).where(Category.active).order_by(Category.sort_order, Category.code)
+        )
+    )
 
 
 async def category(session: AsyncSession, code: str) -> Category | None:
@@ -30,34 +33,47 @@ async def report(session: AsyncSession, report_id: int) -> Report | None:
 
 async def lock_report(session: AsyncSession, report_id: int) -> Report | None:
     return await session.scalar(
-        select(Report).where(Report.id == report_id)
-        .with_for_update().execution_options(populate_existing=True))
+        select(Report)
+        .where(Report.id == report_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
 
 
 async def reports_of_citizen(session: AsyncSession, citizen_id: int, limit: int) -> list[Row[Any]]:
     """The citizen's reports, newest first, each with its incident's status."""
-    return list(await session.execute(
-        select(Report, Incident.status.label("incident_status"))
-        .outerjoin(Incident, Incident.id == Report.incident_id)
-        .where(Report.citizen_id == citizen_id)
-        .order_by(Report.id.desc()).limit(limit)
-    ))
+    return list(
+        await session.execute(
+            select(Report, Incident.status.label("incident_status"))
+            .outerjoin(Incident, Incident.id == Report.incident_id)
+            .where(Report.citizen_id == citizen_id)
+            .order_by(Report.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 async def queue(session: AsyncSession, status: str | None, limit: int) -> list[Row[Any]]:
     """Reports for the dispatchers, with the reporter's phone and the incident's status; the verification
     queue (``received``) comes most urgent category first, then oldest first."""
     q = (
-        select(Report, User.phone.label("reporter_phone"), Incident.status.label("incident_status"),
-               Category.default_priority.label("priority"))
+        select(
+            Report,
+            User.phone.label("reporter_phone"),
+            Incident.status.label("incident_status"),
+            Category.default_priority.label("priority"),
+        )
         .outerjoin(User, User.id == Report.citizen_id)
         .outerjoin(Incident, Incident.id == Report.incident_id)
         .join(Category, Category.code == Report.category)
     )
     if status is not None:
         q = q.where(Report.status == status)
-    q = q.order_by(Category.default_priority, Report.created_at, Report.id) if status == "received" \
+    q = (
+        q.order_by(Category.default_priority, Report.created_at, Report.id)
+        if status == "received"
         else q.order_by(Report.id.desc())
+    )
     return list(await session.execute(q.limit(limit)))
 
 
@@ -68,9 +84,11 @@ async def lock_citizen(session: AsyncSession, user_id: int) -> None:
 
 async def open_sos_of_citizen(session: AsyncSession, citizen_id: int) -> SosCall | None:
     return await session.scalar(
-        select(SosCall).join(Incident, Incident.id == SosCall.incident_id)
+        select(SosCall)
+        .join(Incident, Incident.id == SosCall.incident_id)
         .where(SosCall.citizen_id == citizen_id, Incident.status.not_in(_FINAL))
-        .order_by(SosCall.id.desc()).limit(1)
+        .order_by(SosCall.id.desc())
+        .limit(1)
     )
 
 
@@ -80,14 +98,22 @@ async def sos_call(session: AsyncSession, sos_id: int) -> SosCall | None:
 
 async def lock_sos_call(session: AsyncSession, sos_id: int) -> SosCall | None:
     return await session.scalar(
-        select(SosCall).where(SosCall.id == sos_id)
-        .with_for_update().execution_options(populate_existing=True))
+        select(SosCall)
+        .where(SosCall.id == sos_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
 
 
 async def trail(session: AsyncSession, sos_id: int, limit: int = 5000) -> list[SosPoint]:
-    return list(await session.scalars(
-        select(SosPoint).where(SosPoint.sos_id == sos_id)
-        .order_by(SosPoint.recorded_at, SosPoint.id).limit(limit)))
+    return list(
+        await session.scalars(
+            select(SosPoint)
+            .where(SosPoint.sos_id == sos_id)
+            .order_by(SosPoint.recorded_at, SosPoint.id)
+            .limit(limit)
+        )
+    )
 
 
 async def trail_length(session: AsyncSession, sos_id: int) -> int:

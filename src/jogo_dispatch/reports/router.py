@@ -43,8 +43,9 @@ async def _form(request: Request, body: bytes) -> tuple[dict[str, Any], bytes | 
     async def replay() -> dict[str, Any]:
         return {"type": "http.request", "body": body, "more_body": False}
 
-    form = await Request(request.scope, replay).form(max_files=1, max_fields=20,
-                                                     max_part_size=FORM_FIELDS_BYTES)
+    form = await Request(request.scope, replay).form(
+        max_files=1, max_fields=20, max_part_size=FORM_FIELDS_BYTES
+    )
     try:
         fields: dict[str, Any] = {}
         photo: bytes | None = None
@@ -67,22 +68,41 @@ async def register(data: CitizenCreate, rt: RuntimeDep, session: SessionDep) -> 
     """Sign up as a citizen (no login needed). Log in afterwards at ``/api/v1/auth/token`` with the phone
     number in its normalised form (``+62...``) as the username."""
     user = await service.register_citizen(session, rt.passwords, data)
-    return {"id": user.id, "username": user.username, "phone": user.phone, "name": user.full_name,
-            "role": user.role}
+    return {
+        "id": user.id,
+        "username": user.username,
+        "phone": user.phone,
+        "name": user.full_name,
+        "role": user.role,
+    }
 
 
 @router.post(
-    "/reports", status_code=201, dependencies=[ReportRateLimit],
-    openapi_extra={"requestBody": {"required": True, "content": {
-        "application/json": {"schema": ReportIn.model_json_schema()},
-        "multipart/form-data": {"schema": {
-            "type": "object",
-            "required": ["category", "description", "lat", "lon", "reporter_lat", "reporter_lon"],
-            "properties": {**{k: {"type": "string"} for k in ReportIn.model_fields},
-                           "photo": {"type": "string", "format": "binary", "description": "JPEG or PNG"}}}},
-    }}},
+    "/reports",
+    status_code=201,
+    dependencies=[ReportRateLimit],
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": ReportIn.model_json_schema()},
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["category", "description", "lat", "lon", "reporter_lat", "reporter_lon"],
+                        "properties": {
+                            **{k: {"type": "string"} for k in ReportIn.model_fields},
+                            "photo": {"type": "string", "format": "binary", "description": "JPEG or PNG"},
+                        },
+                    }
+                },
+            },
+        }
+    },
 )
-async def post_report(request: Request, rt: RuntimeDep, session: SessionDep, me: ActiveCitizen) -> dict[str, Any]:
+async def post_report(
+    request: Request, rt: RuntimeDep, session: SessionDep, me: ActiveCitizen
+) -> dict[str, Any]:
     """Report an incident, as JSON or as a form (multipart with an optional ``photo``, JPEG/PNG). The device
     (``X-Device-Id``, User-Agent) and the reporter's position are kept. A report of the same category
     near an open incident is linked to it at once (``incident_id``)."""
@@ -95,19 +115,31 @@ async def post_report(request: Request, rt: RuntimeDep, session: SessionDep, me:
     elif content_type in ("application/json", ""):
         fields = parse_json(body)
     else:
-        raise InvalidInput("send application/json or a form (multipart/form-data for a photo)",
-                           code="unsupported_media_type")
+        raise InvalidInput(
+            "send application/json or a form (multipart/form-data for a photo)", code="unsupported_media_type"
+        )
     data = _validate(fields)
     photo = None
     if photo_bytes is not None:
-        photo = await asyncio.to_thread(photos.validate, photo_bytes, settings.photo_max_bytes,
-                                        settings.photo_max_pixels)
+        photo = await asyncio.to_thread(
+            photos.validate, photo_bytes, settings.photo_max_bytes, settings.photo_max_pixels
+        )
     device_id, user_agent, client_ip = _device(request)
-    report, duplicate = await service.create_report(session, rt.bus, settings, me, data, photo=photo,
-                                                    device_id=device_id, user_agent=user_agent,
-                                                    client_ip=client_ip)
-    return {**service.report_dict(report, duplicate.status if duplicate else None),
-            "duplicate": duplicate is not None}
+    report, duplicate = await service.create_report(
+        session,
+        rt.bus,
+        settings,
+        me,
+        data,
+        photo=photo,
+        device_id=device_id,
+        user_agent=user_agent,
+        client_ip=client_ip,
+    )
+    return {
+        **service.report_dict(report, duplicate.status if duplicate else None),
+        "duplicate": duplicate is not None,
+    }
 
 
 @router.get("/reports/mine")
@@ -118,7 +150,8 @@ async def my_reports(session: SessionDep, me: Citizen) -> dict[str, Any]:
 
 @router.get("/reports")
 async def list_reports(
-    session: SessionDep, _: Dispatcher,
+    session: SessionDep,
+    _: Dispatcher,
     status: Literal["received", "verified", "rejected", "false", "all"] = "received",
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> dict[str, Any]:
@@ -143,8 +176,11 @@ async def get_report(report_id: Id, session: SessionDep, me: CurrentUser) -> dic
     return await service.report_view(session, report)
 
 
-@router.get("/reports/{report_id}/photo", response_class=FileResponse,
-            responses={200: {"content": {"image/jpeg": {}, "image/png": {}}}})
+@router.get(
+    "/reports/{report_id}/photo",
+    response_class=FileResponse,
+    responses={200: {"content": {"image/jpeg": {}, "image/png": {}}}},
+)
 async def get_photo(report_id: Id, rt: RuntimeDep, session: SessionDep, me: CurrentUser) -> Response:
     _may_view(me)
     report = await service.get_report(session, report_id, me)
@@ -153,46 +189,62 @@ async def get_photo(report_id: Id, rt: RuntimeDep, session: SessionDep, me: Curr
 
 
 @router.post("/reports/{report_id}/verify")
-async def verify(report_id: Id, rt: RuntimeDep, session: SessionDep, me: Dispatcher,
-                 data: VerifyIn | None = None) -> dict[str, Any]:
+async def verify(
+    report_id: Id, rt: RuntimeDep, session: SessionDep, me: Dispatcher, data: VerifyIn | None = None
+) -> dict[str, Any]:
     """The report is real: it is linked to the incident named, to the open incident it belongs to, or to a
     new incident (status ``verified``)."""
     data = data or VerifyIn()
-    report, incident = await service.verify(session, rt.bus, rt.settings, report_id, me.user_id,
-                                            data.incident_id, data.note,
-                                            hooks=rt.extras.get("on_report_verified", []))
+    report, incident = await service.verify(
+        session,
+        rt.bus,
+        rt.settings,
+        report_id,
+        me.user_id,
+        data.incident_id,
+        data.note,
+        hooks=rt.extras.get("on_report_verified", []),
+    )
     return {**service.report_dict(report, incident.status), "incident_id": incident.id}
 
 
 @router.post("/reports/{report_id}/reject")
-async def reject(report_id: Id, data: RejectIn, rt: RuntimeDep, session: SessionDep,
-                 me: Dispatcher) -> dict[str, Any]:
+async def reject(
+    report_id: Id, data: RejectIn, rt: RuntimeDep, session: SessionDep, me: Dispatcher
+) -> dict[str, Any]:
     """``not_incident``: genuine but nothing for the command centre. ``false``: a false report, recorded
     against the reporter."""
-    report = await service.reject(session, rt.bus, report_id, me.user_id, data.reason, data.note,
-                                  rt.extras.get("on_false_report", []))
+    report = await service.reject(
+        session, rt.bus, report_id, me.user_id, data.reason, data.note, rt.extras.get("on_false_report", [])
+    )
     return service.report_dict(report)
 
 
-@router.post("/sos", status_code=201, dependencies=[SosRateLimit],
-             responses={200: {"description": "The caller's SOS is still open: that one, at the new "
-                                              "position"}})
-async def post_sos(data: SosIn, request: Request, response: Response, rt: RuntimeDep, session: SessionDep,
-                   me: ActiveCitizen) -> dict[str, Any]:
+@router.post(
+    "/sos",
+    status_code=201,
+    dependencies=[SosRateLimit],
+    responses={200: {"description": "The caller's SOS is still open: that one, at the new position"}},
+)
+async def post_sos(
+    data: SosIn, request: Request, response: Response, rt: RuntimeDep, session: SessionDep, me: ActiveCitizen
+) -> dict[str, Any]:
     """One press: a priority-1 incident at the caller's position, shown to the dispatchers at once with the
     nearest available officers. While that SOS is open, pressing again returns it (200) with the new
     position instead of opening another."""
     device_id, user_agent, _ = _device(request)
-    body, created = await service.start_sos(session, rt.bus, rt.extras["index"], rt.settings, me, data,
-                                            device_id=device_id, user_agent=user_agent)
+    body, created = await service.start_sos(
+        session, rt.bus, rt.extras["index"], rt.settings, me, data, device_id=device_id, user_agent=user_agent
+    )
     if not created:
         response.status_code = 200
     return body
 
 
 @router.post("/sos/{sos_id}/location")
-async def post_sos_location(sos_id: Id, data: SosLocationIn, rt: RuntimeDep, session: SessionDep,
-                            me: Citizen) -> dict[str, Any]:
+async def post_sos_location(
+    sos_id: Id, data: SosLocationIn, rt: RuntimeDep, session: SessionDep, me: Citizen
+) -> dict[str, Any]:
     """The caller's live position: kept as a trail; the incident follows the newest fix."""
     return await service.sos_location(session, rt.bus, rt.settings, me, sos_id, data)
 

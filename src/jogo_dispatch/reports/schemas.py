@@ -13,7 +13,6 @@ Lon = Annotated[float, Field(ge=-180, le=180)]
 Accuracy = Annotated[float, Field(ge=0, le=100_000)]
 
 
-
 def _not_null_island(lat: float, lon: float, what: str) -> None:
     if lat == 0.0 and lon == 0.0:
         raise ValueError(f"{what} is (0, 0): the phone has no position fix")
@@ -65,7 +64,8 @@ class RejectIn(BaseModel):
 
     reason: Literal["not_incident", "false"] = Field(
         description="not_incident: genuine but nothing for the command centre; "
-                    "false: a false report (a strike)")
+        "false: a false report (a strike)"
+    )
     note: str | None = Field(None, max_length=1000)
 
 

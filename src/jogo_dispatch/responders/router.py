@@ -19,7 +19,9 @@ REASONS = {
 
 @router.get("/responders/nearest")
 async def nearest(
-    rt: RuntimeDep, session: SessionDep, _: Dispatcher,
+    rt: RuntimeDep,
+    session: SessionDep,
+    _: Dispatcher,
     lat: Annotated[float, Query(ge=-90, le=90)],
     lon: Annotated[float, Query(ge=-180, le=180)],
     k: Annotated[int, Query(ge=1, le=100)] = 5,
@@ -45,7 +47,10 @@ async def nearest(
     }
 
 
-def _postgis_shortfall(rt: Any, lat: float, lon: float, k: int, unit_type: str | None,
-                       max_distance_m: float | None) -> str | None:
+def _postgis_shortfall(
+    rt: Any, lat: float, lon: float, k: int, unit_type: str | None, max_distance_m: float | None
+) -> str | None:
     # The reason is the same fact whichever method found the officers: ask the index.
-    return service.search(rt.extras["index"], rt.settings, lat, lon, k, unit_type, max_distance_m).shortfall_reason
+    return service.search(
+        rt.extras["index"], rt.settings, lat, lon, k, unit_type, max_distance_m
+    ).shortfall_reason

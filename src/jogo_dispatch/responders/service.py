@@ -24,9 +24,12 @@ def make_index(settings: Settings) -> ResponderIndex:
 
 
 async def rebuild(index: ResponderIndex, session: AsyncSession) -> int:
-    rows = await session.execute(text(
-        "SELECT o.id, ST_Y(p.geog::geometry), ST_X(p.geog::geometry), o.status, o.unit_type, p.recorded_at "
-        "FROM officer_positions p JOIN officers o ON o.id = p.officer_id"))
+    rows = await session.execute(
+        text(
+            "SELECT o.id, ST_Y(p.geog::geometry), ST_X(p.geog::geometry), o.status, o.unit_type, p.recorded_at "
+            "FROM officer_positions p JOIN officers o ON o.id = p.officer_id"
+        )
+    )
     n = 0
     for officer_id, lat, lon, status, unit_type, seen in rows:
         index.update(officer_id, lat, lon, status, unit_type, seen)
@@ -53,13 +56,26 @@ def keep_current(index: ResponderIndex, bus: EventBus) -> None:
 
 
 def search(
-    index: ResponderIndex, settings: Settings, lat: float, lon: float, k: int, unit_type: str | None,
-    max_distance_m: float | None, statuses: frozenset[str] = frozenset({"available"}),
+    index: ResponderIndex,
+    settings: Settings,
+    lat: float,
+    lon: float,
+    k: int,
+    unit_type: str | None,
+    max_distance_m: float | None,
+    statuses: frozenset[str] = frozenset({"available"}),
 ) -> NearestResult:
     validate_query(lat, lon, k, max_distance_m)
     seen_after = datetime.now(UTC) - timedelta(seconds=settings.online_after_s)
-    return index.nearest(lat, lon, k, unit_types=[unit_type] if unit_type else None, statuses=statuses,
-                         max_distance_m=max_distance_m, seen_after=seen_after)
+    return index.nearest(
+        lat,
+        lon,
+        k,
+        unit_types=[unit_type] if unit_type else None,
+        statuses=statuses,
+        max_distance_m=max_distance_m,
+        seen_after=seen_after,
+    )
 
 
 def validate_query(lat: float, lon: float, k: int, max_distance_m: float | None) -> None:
@@ -94,19 +110,42 @@ LIMIT :k
 
 
 async def search_postgis(
-    session: AsyncSession, settings: Settings, lat: float, lon: float, k: int, unit_type: str | None,
-    max_distance_m: float | None, statuses: frozenset[str] = frozenset({"available"}),
+    session: AsyncSession,
+    settings: Settings,
+    lat: float,
+    lon: float,
+    k: int,
+    unit_type: str | None,
+    max_distance_m: float | None,
+    statuses: frozenset[str] = frozenset({"available"}),
 ) -> list[Candidate]:
     """KNN (``<->``, sphere) picks a generous pool via the GiST index; the pool is then ranked by the
     exact spheroid distance, so near-ties agree with the index's WGS84 geodesics."""
     validate_query(lat, lon, k, max_distance_m)
-    rows = await session.execute(_KNN, {
-        "lat": lat, "lon": lon, "statuses": list(statuses), "unit": unit_type, "maxd": max_distance_m,
-        "seen_after": datetime.now(UTC) - timedelta(seconds=settings.online_after_s), "pool": k * 4 + 16, "k": k,
-    })
+    rows = await session.execute(
+        _KNN,
+        {
+            "lat": lat,
+            "lon": lon,
+            "statuses": list(statuses),
+            "unit": unit_type,
+            "maxd": max_distance_m,
+            "seen_after": datetime.now(UTC) - timedelta(seconds=settings.online_after_s),
+            "pool": k * 4 + 16,
+            "k": k,
+        },
+    )
     return [
-        Candidate(r.id, r.lat, r.lon, r.status, r.unit_type, r.recorded_at, r.distance_m,
-                  eta_seconds(r.distance_m, r.unit_type, settings.speeds_mps, settings.detour_factor))
+        Candidate(
+            r.id,
+            r.lat,
+            r.lon,
+            r.status,
+            r.unit_type,
+            r.recorded_at,
+            r.distance_m,
+            eta_seconds(r.distance_m, r.unit_type, settings.speeds_mps, settings.detour_factor),
+        )
         for r in rows
     ]
 
@@ -114,12 +153,23 @@ async def search_postgis(
 async def officer_names(session: AsyncSession, ids: list[int]) -> dict[int, tuple[str, str]]:
     if not ids:
         return {}
-    rows = await session.execute(text("SELECT id, badge, name FROM officers WHERE id = ANY(:ids)"), {"ids": ids})
+    rows = await session.execute(
+        text("SELECT id, badge, name FROM officers WHERE id = ANY(:ids)"), {"ids": ids}
+    )
     return {r.id: (r.badge, r.name) for r in rows}
 
 
 def candidate_dict(c: Candidate, names: dict[int, tuple[str, str]]) -> dict[str, Any]:
     badge, name = names.get(c.officer_id, ("", ""))
-    return {"officer_id": c.officer_id, "badge": badge, "name": name, "unit_type": c.unit_type, "status": c.status,
-            "lat": c.lat, "lon": c.lon, "distance_m": round(c.distance_m, 2), "eta_s": round(c.eta_s, 1),
-            "last_seen": c.last_seen.isoformat()}
+    return {
+        "officer_id": c.officer_id,
+        "badge": badge,
+        "name": name,
+        "unit_type": c.unit_type,
+        "status": c.status,
+        "lat": c.lat,
+        "lon": c.lon,
+        "distance_m": round(c.distance_m, 2),
+        "eta_s": round(c.eta_s, 1),
+        "last_seen": c.last_seen.isoformat(),
+    }

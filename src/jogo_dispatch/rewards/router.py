@@ -13,8 +13,9 @@ Citizen = Annotated[Principal, Depends(require_roles("citizen"))]
 
 
 @router.get("/me/points")
-async def my_points(session: SessionDep, me: Citizen,
-                    limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
+async def my_points(
+    session: SessionDep, me: Citizen, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+) -> dict[str, Any]:
     """The caller's reward points: total, rank, and the awards, newest first (one per verified report)."""
     return await service.points_of(session, me.user_id, limit)
 

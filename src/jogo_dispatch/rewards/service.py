@@ -96,6 +96,7 @@ async def _award_logged(rt: Runtime, report_id: int) -> None:
 
 # -- reading -------------------------------------------------------------------------------------------------
 
+
 def mask_phone(phone: str | None) -> str | None:
     """``+6281234567890`` -> ``+62812*****890``: enough to recognise oneself, not to call."""
     if not phone:
@@ -118,9 +119,20 @@ async def points_of(session: AsyncSession, user_id: int, limit: int) -> dict[str
     rank = await repo.rank_of(session, total) if count else None
     awards = await repo.history(session, user_id, limit)
     return {
-        "user_id": user_id, "total": total, "awards": count, "rank": rank,
-        "history": [{"id": a.id, "report_id": a.report_id, "category": a.category, "points": a.points,
-                     "awarded_at": a.created_at.isoformat()} for a in awards],
+        "user_id": user_id,
+        "total": total,
+        "awards": count,
+        "rank": rank,
+        "history": [
+            {
+                "id": a.id,
+                "report_id": a.report_id,
+                "category": a.category,
+                "points": a.points,
+                "awarded_at": a.created_at.isoformat(),
+            }
+            for a in awards
+        ],
     }
 
 
@@ -129,6 +141,14 @@ async def leaderboard(session: AsyncSession, limit: int, days: int | None) -> di
     rows = await repo.leaderboard(session, limit, since)
     return {
         "since": since.isoformat() if since else None,
-        "items": [{"rank": n, "name": mask_name(r.full_name), "phone": mask_phone(r.phone),
-                   "points": int(r.total), "reports": int(r.reports)} for n, r in enumerate(rows, start=1)],
+        "items": [
+            {
+                "rank": n,
+                "name": mask_name(r.full_name),
+                "phone": mask_phone(r.phone),
+                "points": int(r.total),
+                "reports": int(r.reports),
+            }
+            for n, r in enumerate(rows, start=1)
+        ],
     }

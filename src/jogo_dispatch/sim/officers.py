@@ -68,8 +68,17 @@ def make_walkers(officers: Sequence[SimOfficer], seed: int = 11) -> list[Walker]
         # Crowd towards the centre (alun-alun) like real patrols do.
         lat = min(max(rng.gauss((s + n) / 2, (n - s) / 5), s), n)
         lon = min(max(rng.gauss((w + e) / 2, (e - w) / 5), w), e)
-        out.append(Walker(o, lat, lon, rng.choice((0, 90, 180, 270)), SPEED_MPS[o.unit_type],
-                          rng.uniform(50, 400), random.Random(rng.random())))
+        out.append(
+            Walker(
+                o,
+                lat,
+                lon,
+                rng.choice((0, 90, 180, 270)),
+                SPEED_MPS[o.unit_type],
+                rng.uniform(50, 400),
+                random.Random(rng.random()),
+            )
+        )
     return out
 
 
@@ -129,8 +138,15 @@ async def stream_positions(
                 phones.append(PROTOCOLS[proto](wk.officer, client, counters))
 
         async def send(phone: Phone, wk: Walker) -> None:
-            fix = Fix(wk.lat, wk.lon, now(), wk.speed, wk.heading, round(wk.rng.uniform(3, 15), 1),
-                      float(round(max(5.0, 100 - (time.monotonic() - started) / 60 - wk.rng.uniform(0, 60)))))
+            fix = Fix(
+                wk.lat,
+                wk.lon,
+                now(),
+                wk.speed,
+                wk.heading,
+                round(wk.rng.uniform(3, 15), 1),
+                float(round(max(5.0, 100 - (time.monotonic() - started) / 60 - wk.rng.uniform(0, 60)))),
+            )
             async with sem:
                 await phone.send(fix)
 
@@ -149,8 +165,10 @@ async def stream_positions(
                 if t - last_report >= 10:
                     rate = counters.acked / (t - started)
                     shares = ", ".join(f"{k} {v}" for k, v in sorted(counters.by_protocol.items()))
-                    log(f"simulator: {len(walkers)} officers, {counters.sent} fixes sent, {counters.acked} acknowledged "
-                        f"({rate:.0f}/s; {shares}), {counters.failed} failed")
+                    log(
+                        f"simulator: {len(walkers)} officers, {counters.sent} fixes sent, {counters.acked} acknowledged "
+                        f"({rate:.0f}/s; {shares}), {counters.failed} failed"
+                    )
                     last_report = t
                 if duration_s is not None and t - started >= duration_s:
                     break

@@ -73,17 +73,27 @@ class HttpBatchPhone(Phone):
         self.buffer: list[dict[str, Any]] = []
 
     async def send(self, fix: Fix) -> None:
-        self.buffer.append({"lat": round(fix.lat, 6), "lon": round(fix.lon, 6), "recorded_at": fix.at.isoformat(),
-                            "speed_mps": round(fix.speed, 2), "heading_deg": fix.heading,
-                            "accuracy_m": fix.accuracy, "battery_pct": fix.battery})
+        self.buffer.append(
+            {
+                "lat": round(fix.lat, 6),
+                "lon": round(fix.lon, 6),
+                "recorded_at": fix.at.isoformat(),
+                "speed_mps": round(fix.speed, 2),
+                "heading_deg": fix.heading,
+                "accuracy_m": fix.accuracy,
+                "battery_pct": fix.battery,
+            }
+        )
         if len(self.buffer) < self.batch:
             return
         body, self.buffer = self.buffer, []
         self.counters.sent += len(body)
         try:
-            r = await self.client.post("/api/v1/pings", content=orjson.dumps(body),
-                                       headers={"Authorization": f"Bearer {self.officer.token}",
-                                                "Content-Type": "application/json"})
+            r = await self.client.post(
+                "/api/v1/pings",
+                content=orjson.dumps(body),
+                headers={"Authorization": f"Bearer {self.officer.token}", "Content-Type": "application/json"},
+            )
             r.raise_for_status()
             self.counters.ok(self.protocol, len(body))
         except httpx.HTTPError:
@@ -95,9 +105,16 @@ class OsmAndPhone(Phone):
     protocol = "osmand"
 
     async def send(self, fix: Fix) -> None:
-        params = {"id": self.officer.device, "lat": f"{fix.lat:.6f}", "lon": f"{fix.lon:.6f}",
-                  "timestamp": str(int(fix.at.timestamp())), "speed": f"{fix.speed * KNOTS_PER_MPS:.2f}",
-                  "bearing": f"{fix.heading:.0f}", "accuracy": f"{fix.accuracy:.1f}", "batt": f"{fix.battery:.0f}"}
+        params = {
+            "id": self.officer.device,
+            "lat": f"{fix.lat:.6f}",
+            "lon": f"{fix.lon:.6f}",
+            "timestamp": str(int(fix.at.timestamp())),
+            "speed": f"{fix.speed * KNOTS_PER_MPS:.2f}",
+            "bearing": f"{fix.heading:.0f}",
+            "accuracy": f"{fix.accuracy:.1f}",
+            "batt": f"{fix.battery:.0f}",
+        }
         self.counters.sent += 1
         try:
             r = await self.client.post("/osmand", params=params)
@@ -112,15 +129,31 @@ class OwnTracksPhone(Phone):
 
     async def send(self, fix: Fix) -> None:
         o = self.officer
-        body = {"_type": "location", "lat": round(fix.lat, 6), "lon": round(fix.lon, 6), "tst": int(fix.at.timestamp()),
-                "acc": round(fix.accuracy), "vel": round(fix.speed * 3.6), "cog": round(fix.heading),
-                "batt": round(fix.battery), "tid": o.badge[-2:], "t": "p"}
+        body = {
+            "_type": "location",
+            "lat": round(fix.lat, 6),
+            "lon": round(fix.lon, 6),
+            "tst": int(fix.at.timestamp()),
+            "acc": round(fix.accuracy),
+            "vel": round(fix.speed * 3.6),
+            "cog": round(fix.heading),
+            "batt": round(fix.battery),
+            "tid": o.badge[-2:],
+            "t": "p",
+        }
         auth = base64.b64encode(f"{o.badge}:{o.token}".encode()).decode()
         self.counters.sent += 1
         try:
-            r = await self.client.post("/owntracks", content=orjson.dumps(body), headers={
-                "Authorization": f"Basic {auth}", "X-Limit-U": o.badge, "X-Limit-D": o.device,
-                "Content-Type": "application/json"})
+            r = await self.client.post(
+                "/owntracks",
+                content=orjson.dumps(body),
+                headers={
+                    "Authorization": f"Basic {auth}",
+                    "X-Limit-U": o.badge,
+                    "X-Limit-D": o.device,
+                    "Content-Type": "application/json",
+                },
+            )
             r.raise_for_status()
             self.counters.ok(self.protocol)
         except httpx.HTTPError:
@@ -132,8 +165,14 @@ class StreamPhone(Phone):
 
     protocol = "ws"
 
-    def __init__(self, officer: SimOfficer, client: httpx.AsyncClient, counters: Counters, ws_url: str,
-                 on_message: Any = None) -> None:
+    def __init__(
+        self,
+        officer: SimOfficer,
+        client: httpx.AsyncClient,
+        counters: Counters,
+        ws_url: str,
+        on_message: Any = None,
+    ) -> None:
         super().__init__(officer, client, counters)
         self.url = f"{ws_url}/api/v1/officers/stream?token={officer.token}"
         self.unacked: dict[int, dict[str, Any]] = {}
@@ -167,9 +206,15 @@ class StreamPhone(Phone):
 
     async def send(self, fix: Fix) -> None:
         self.seq += 1
-        ping = {"lat": round(fix.lat, 6), "lon": round(fix.lon, 6), "recorded_at": fix.at.isoformat(),
-                "speed_mps": round(fix.speed, 2), "heading_deg": fix.heading, "accuracy_m": fix.accuracy,
-                "battery_pct": fix.battery}
+        ping = {
+            "lat": round(fix.lat, 6),
+            "lon": round(fix.lon, 6),
+            "recorded_at": fix.at.isoformat(),
+            "speed_mps": round(fix.speed, 2),
+            "heading_deg": fix.heading,
+            "accuracy_m": fix.accuracy,
+            "battery_pct": fix.battery,
+        }
         self.unacked[self.seq] = ping
         self.counters.sent += 1
         try:

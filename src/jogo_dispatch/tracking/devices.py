@@ -19,7 +19,9 @@ class KnownDevice:
 
 
 class DeviceDirectory:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], ttl_s: float = 10.0, miss_ttl_s: float = 2.0):
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], ttl_s: float = 10.0, miss_ttl_s: float = 2.0
+    ):
         self._sessions = sessions
         self._ttl = ttl_s
         self._miss_ttl = miss_ttl_s
@@ -34,11 +36,13 @@ class DeviceDirectory:
         if hit is not None and hit[0] > now:
             return hit[1]
         async with self._sessions() as session:
-            row = (await session.execute(
-                select(Device.id, Device.officer_id, Officer.badge)
-                .join(Officer, Officer.id == Device.officer_id)
-                .where(Device.identifier == identifier, Device.revoked_at.is_(None))
-            )).first()
+            row = (
+                await session.execute(
+                    select(Device.id, Device.officer_id, Officer.badge)
+                    .join(Officer, Officer.id == Device.officer_id)
+                    .where(Device.identifier == identifier, Device.revoked_at.is_(None))
+                )
+            ).first()
         found = KnownDevice(row[0], row[1], row[2]) if row else None
         if len(self._cache) > 100_000:
             self._cache.clear()

@@ -77,5 +77,18 @@ class Ingest:
 
 
 def _row(officer_id: int, f: Fix, now: datetime, device_id: int | None, source: str) -> PingRow:
-    return PingRow(officer_id, f.recorded_at, now, f.lat, f.lon, f.accuracy_m, f.speed_mps, f.heading_deg,
-                   f.altitude_m, f.battery_pct, device_id, source, f.attributes)
+    return PingRow(
+        officer_id,
+        f.recorded_at,
+        now,
+        f.lat,
+        f.lon,
+        f.accuracy_m,
+        f.speed_mps,
+        f.heading_deg,
+        f.altitude_m,
+        f.battery_pct,
+        device_id,
+        source,
+        f.attributes,
+    )

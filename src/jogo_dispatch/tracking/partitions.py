@@ -26,9 +26,9 @@ def days_between(first: date, last: date) -> list[date]:
 
 def _create_statement(day: date) -> sql.Composed:
     start = datetime(day.year, day.month, day.day, tzinfo=UTC)
-    return sql.SQL(
-        "CREATE TABLE IF NOT EXISTS {} PARTITION OF pings FOR VALUES FROM ({}) TO ({})"
-    ).format(sql.Identifier(partition_name(day)), sql.Literal(start), sql.Literal(start + timedelta(days=1)))
+    return sql.SQL("CREATE TABLE IF NOT EXISTS {} PARTITION OF pings FOR VALUES FROM ({}) TO ({})").format(
+        sql.Identifier(partition_name(day)), sql.Literal(start), sql.Literal(start + timedelta(days=1))
+    )
 
 
 async def ensure_partitions(conn: psycopg.AsyncConnection, days: Iterable[date]) -> None:
@@ -67,7 +67,9 @@ async def drop_partitions_before(conn: psycopg.AsyncConnection, first_kept: date
     return dropped
 
 
-async def maintain(conn: psycopg.AsyncConnection, today: date, ahead_days: int, retention_days: int) -> list[str]:
+async def maintain(
+    conn: psycopg.AsyncConnection, today: date, ahead_days: int, retention_days: int
+) -> list[str]:
     """Create today's and the next days' partitions; drop those wholly past retention."""
     await ensure_partitions(conn, days_between(today - timedelta(days=1), today + timedelta(days=ahead_days)))
     return await drop_partitions_before(conn, today - timedelta(days=retention_days))

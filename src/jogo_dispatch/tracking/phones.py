@@ -61,8 +61,17 @@ def _attributes(fix: DeviceFix) -> str | None:
 def to_fix(fix: DeviceFix, now: datetime) -> Fix | None:
     if fix.lat is None or fix.lon is None:
         return None
-    return Fix(fix.lat, fix.lon, fix.recorded_at or now, fix.accuracy_m, fix.speed_mps, fix.heading_deg,
-               fix.altitude_m, fix.battery_pct, _attributes(fix))
+    return Fix(
+        fix.lat,
+        fix.lon,
+        fix.recorded_at or now,
+        fix.accuracy_m,
+        fix.speed_mps,
+        fix.heading_deg,
+        fix.altitude_m,
+        fix.battery_pct,
+        _attributes(fix),
+    )
 
 
 async def ingest_device_fixes(
@@ -87,15 +96,24 @@ async def ingest_device_fixes(
             await officer_distress(rt, dev, dfix)
     # One device per request in practice; the device id is only recorded when it is unambiguous.
     device_ids = {dev.device_id for _, dev in items}
-    return await rt.ingest.submit(accepted, source=source, rejected=rejected,
-                                  device_id=device_ids.pop() if len(device_ids) == 1 else None)
+    return await rt.ingest.submit(
+        accepted,
+        source=source,
+        rejected=rejected,
+        device_id=device_ids.pop() if len(device_ids) == 1 else None,
+    )
 
 
 async def officer_distress(rt: Runtime, dev: KnownDevice, fix: DeviceFix) -> None:
     async for session in session_scope(rt.sessions):
         await raise_alert(
-            session, rt.bus, "officer_distress", f"Officer {dev.badge} pressed SOS",
-            officer_id=dev.officer_id, lat=fix.lat, lon=fix.lon,
+            session,
+            rt.bus,
+            "officer_distress",
+            f"Officer {dev.badge} pressed SOS",
+            officer_id=dev.officer_id,
+            lat=fix.lat,
+            lon=fix.lon,
             data={"device": fix.device_id, "recorded_at": (fix.recorded_at or datetime.now(UTC)).isoformat()},
         )
     log.warning("officer distress", officer_id=dev.officer_id, badge=dev.badge, lat=fix.lat, lon=fix.lon)
@@ -133,9 +151,14 @@ async def osmand(request: Request, rt: RuntimeDep) -> Response:
 
 
 for _method in ("GET", "POST", "PUT"):
-    router.add_api_route("/osmand", osmand, methods=[_method], response_class=Response,
-                         operation_id=f"osmand_{_method.lower()}",
-                         responses={200: {"description": "stored (empty body)"}})
+    router.add_api_route(
+        "/osmand",
+        osmand,
+        methods=[_method],
+        response_class=Response,
+        operation_id=f"osmand_{_method.lower()}",
+        responses={200: {"description": "stored (empty body)"}},
+    )
 
 
 def _owntracks_identity(request: Request) -> tuple[str | None, str | None]:
@@ -149,29 +172,44 @@ async def owntracks(
 ) -> Response:
     """OwnTracks HTTP mode. Basic auth: the officer's badge and password (or a device token as password)."""
     if creds is None:
-        raise Unauthorized("HTTP Basic credentials required", code="credentials_required",
-                           headers={"WWW-Authenticate": 'Basic realm="jogo-dispatch"'})
+        raise Unauthorized(
+            "HTTP Basic credentials required",
+            code="credentials_required",
+            headers={"WWW-Authenticate": 'Basic realm="jogo-dispatch"'},
+        )
     # A badge and a password not checked a moment ago: the failed-login limits of /api/v1/auth/token (a
     # device token is random, and a phone already known keeps posting while someone guesses its badge).
     if creds.password.startswith(DEVICE_TOKEN_PREFIX) or rt.auth.known_basic(creds.username, creds.password):
         principal = await rt.auth.basic(creds.username, creds.password)
     else:
-        principal = await guard_login(rt, creds.username, request.client.host if request.client else None,
-                                      lambda: rt.auth.basic(creds.username, creds.password))
+        principal = await guard_login(
+            rt,
+            creds.username,
+            request.client.host if request.client else None,
+            lambda: rt.auth.basic(creds.username, creds.password),
+        )
     if principal.role != "officer" or principal.officer_id is None:
-        raise Unauthorized("these credentials are not an officer's", code="not_an_officer",
-                           headers={"WWW-Authenticate": 'Basic realm="jogo-dispatch"'})
+        raise Unauthorized(
+            "these credentials are not an officer's",
+            code="not_an_officer",
+            headers={"WWW-Authenticate": 'Basic realm="jogo-dispatch"'},
+        )
     user, device = _owntracks_identity(request)
     message = parse_owntracks(await read_body(request, rt.settings.max_body_bytes), user=user, device=device)
     if message.fix is not None:
-        dev = await _owntracks_device(rt, message.fix, user, device, principal.officer_id,
-                                      principal.device_id)
+        dev = await _owntracks_device(
+            rt, message.fix, user, device, principal.officer_id, principal.device_id
+        )
         await ingest_device_fixes(rt, [(message.fix, dev)], "owntracks")
     return Response(b"[]", media_type="application/json")
 
 
 async def _owntracks_device(
-    rt: Runtime, fix: DeviceFix, user: str | None, device: str | None, officer_id: int,
+    rt: Runtime,
+    fix: DeviceFix,
+    user: str | None,
+    device: str | None,
+    officer_id: int,
     token_device: int | None,
 ) -> KnownDevice:
     candidates = [c for c in (fix.device_id, device, fix.attributes.get("tid")) if isinstance(c, str) and c]

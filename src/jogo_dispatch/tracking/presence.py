@@ -37,8 +37,12 @@ async def sweep(rt: Runtime) -> list[tuple[int, bool]]:
         rows = (await session.execute(_FLIP, {"after": rt.settings.online_after_s})).all()
         await session.commit()
     for officer_id, online, recorded_at in rows:
-        rt.bus.publish("presence", officer_id=officer_id, online=online,
-                       last_fix=recorded_at.isoformat() if recorded_at else None)
+        rt.bus.publish(
+            "presence",
+            officer_id=officer_id,
+            online=online,
+            last_fix=recorded_at.isoformat() if recorded_at else None,
+        )
     return [(r[0], r[1]) for r in rows]
 
 

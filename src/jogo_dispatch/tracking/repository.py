@@ -18,8 +18,10 @@ p.heading_deg, p.battery_pct
 async def officers_with_positions(session: AsyncSession, officer_id: int | None = None) -> list[Row[Any]]:
     where = "WHERE o.id = :oid" if officer_id is not None else ""
     rows = await session.execute(
-        text(f"SELECT {_OFFICER_COLUMNS} FROM officers o LEFT JOIN officer_positions p ON p.officer_id = o.id "
-             f"{where} ORDER BY o.id"),
+        text(
+            f"SELECT {_OFFICER_COLUMNS} FROM officers o LEFT JOIN officer_positions p ON p.officer_id = o.id "
+            f"{where} ORDER BY o.id"
+        ),
         {"oid": officer_id},
     )
     return list(rows)
@@ -36,7 +38,9 @@ async def positions_in_bbox(session: AsyncSession, w: float, s: float, e: float,
     return list(rows)
 
 
-async def track(session: AsyncSession, officer_id: int, since: datetime, until: datetime, limit: int) -> list[Row[Any]]:
+async def track(
+    session: AsyncSession, officer_id: int, since: datetime, until: datetime, limit: int
+) -> list[Row[Any]]:
     rows = await session.execute(
         text(
             "SELECT recorded_at, ST_Y(geog::geometry) AS lat, ST_X(geog::geometry) AS lon, accuracy_m, speed_mps, "
@@ -58,7 +62,9 @@ async def officer_by_badge(session: AsyncSession, badge: str) -> Officer | None:
 
 
 async def devices_of(session: AsyncSession, officer_id: int) -> list[Device]:
-    return list(await session.scalars(select(Device).where(Device.officer_id == officer_id).order_by(Device.id)))
+    return list(
+        await session.scalars(select(Device).where(Device.officer_id == officer_id).order_by(Device.id))
+    )
 
 
 async def device(session: AsyncSession, device_id: int) -> Device | None:

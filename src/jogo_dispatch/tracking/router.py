@@ -30,9 +30,21 @@ router = APIRouter(prefix="/api/v1", tags=["tracking"])
 @router.post(
     "/pings",
     response_model=IngestOut,
-    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {
-        "oneOf": [PingIn.model_json_schema(), {"type": "array", "items": PingIn.model_json_schema(),
-                                                "maxItems": 1000}]}}}}},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "oneOf": [
+                            PingIn.model_json_schema(),
+                            {"type": "array", "items": PingIn.model_json_schema(), "maxItems": 1000},
+                        ]
+                    }
+                }
+            },
+        }
+    },
 )
 async def post_pings(request: Request, rt: RuntimeDep, me: CurrentOfficer) -> IngestOut:
     """One ping or an array of up to 1000; answered only after the accepted pings are committed."""
@@ -41,15 +53,18 @@ async def post_pings(request: Request, rt: RuntimeDep, me: CurrentOfficer) -> In
     if not isinstance(body, list | dict):
         raise InvalidInput("body must be a ping object or an array of pings", code="bad_body")
     if len(items) > rt.settings.max_batch:
-        raise PayloadTooLarge(f"at most {rt.settings.max_batch} pings per request",
-                              details={"limit": rt.settings.max_batch})
+        raise PayloadTooLarge(
+            f"at most {rt.settings.max_batch} pings per request", details={"limit": rt.settings.max_batch}
+        )
     if me.officer_id is None:
         raise InvalidInput("this login is not linked to an officer", code="not_an_officer")
     fixes, rejected = parse_ping_items(items)
     result = await rt.ingest.submit(
         [(i, me.officer_id, f) for i, f in fixes], source="api", device_id=me.device_id, rejected=rejected
     )
-    return IngestOut(accepted=result.accepted, rejected=[Rejection(index=i, reason=r) for i, r in result.rejected])
+    return IngestOut(
+        accepted=result.accepted, rejected=[Rejection(index=i, reason=r) for i, r in result.rejected]
+    )
 
 
 @router.get("/officers", response_model=list[OfficerOut])
@@ -65,8 +80,11 @@ async def post_officer(data: OfficerCreate, rt: RuntimeDep, session: SessionDep,
 
 @router.get("/officers/{officer_id}/track")
 async def get_track(
-    officer_id: Id, session: SessionDep, _: Dispatcher,
-    since: datetime | None = None, until: datetime | None = None,
+    officer_id: Id,
+    session: SessionDep,
+    _: Dispatcher,
+    since: datetime | None = None,
+    until: datetime | None = None,
 ) -> dict[str, Any]:
     """GeoJSON FeatureCollection: the LineString of the track, then each fix as a Point."""
     return await service.track_geojson(session, officer_id, since, until)
@@ -74,7 +92,9 @@ async def get_track(
 
 @router.get("/positions")
 async def get_positions(
-    rt: RuntimeDep, session: SessionDep, _: Watcher,
+    rt: RuntimeDep,
+    session: SessionDep,
+    _: Watcher,
     bbox: str = Query(..., description="w,s,e,n in degrees", examples=["112.58,-8.02,112.70,-7.90"]),
 ) -> dict[str, Any]:
     """GeoJSON FeatureCollection of the latest position of every officer inside the box."""
@@ -90,7 +110,9 @@ async def put_officer_status(
 
 
 @router.put("/me/status", response_model=OfficerOut)
-async def put_my_status(data: StatusIn, rt: RuntimeDep, session: SessionDep, me: CurrentOfficer) -> OfficerOut:
+async def put_my_status(
+    data: StatusIn, rt: RuntimeDep, session: SessionDep, me: CurrentOfficer
+) -> OfficerOut:
     if me.officer_id is None:
         raise InvalidInput("this login is not linked to an officer", code="not_an_officer")
     officer = await service.set_status(session, rt.bus, me.officer_id, data.status)
@@ -101,7 +123,9 @@ async def put_my_status(data: StatusIn, rt: RuntimeDep, session: SessionDep, me:
 async def get_devices(officer_id: Id, session: SessionDep, _: Admin) -> list[DeviceOut]:
     if await repo.officer(session, officer_id) is None:
         raise NotFound(f"officer {officer_id} not found")
-    return [DeviceOut.model_validate(d, from_attributes=True) for d in await repo.devices_of(session, officer_id)]
+    return [
+        DeviceOut.model_validate(d, from_attributes=True) for d in await repo.devices_of(session, officer_id)
+    ]
 
 
 @router.post("/officers/{officer_id}/devices", response_model=DeviceCreated, status_code=201)

@@ -29,8 +29,16 @@ class PingIn(BaseModel):
         return v.replace(tzinfo=UTC) if v.tzinfo is None else v.astimezone(UTC)
 
     def to_fix(self) -> Fix:
-        return Fix(self.lat, self.lon, self.recorded_at, self.accuracy_m, self.speed_mps, self.heading_deg,
-                   self.altitude_m, self.battery_pct)
+        return Fix(
+            self.lat,
+            self.lon,
+            self.recorded_at,
+            self.accuracy_m,
+            self.speed_mps,
+            self.heading_deg,
+            self.altitude_m,
+            self.battery_pct,
+        )
 
 
 _PING = TypeAdapter(PingIn)

@@ -29,8 +29,14 @@ async def create_officer(session: AsyncSession, passwords: Passwords, data: Offi
     user = await accounts.create_user(
         session, passwords, username=data.badge, password=data.password, role="officer", full_name=data.name
     )
-    officer = Officer(user_id=user.id, badge=data.badge, name=data.name, unit_type=data.unit_type,
-                      sector=data.sector, status="available")
+    officer = Officer(
+        user_id=user.id,
+        badge=data.badge,
+        name=data.name,
+        unit_type=data.unit_type,
+        sector=data.sector,
+        status="available",
+    )
     session.add(officer)
     await session.flush()
     if data.device_id:
@@ -42,8 +48,12 @@ async def register_device(session: AsyncSession, officer_id: int, data: DeviceCr
     if await repo.officer(session, officer_id) is None:
         raise NotFound(f"officer {officer_id} not found")
     token = new_device_token()
-    device = Device(officer_id=officer_id, identifier=data.identifier, label=data.label,
-                    token_hash=device_token_hash(token))
+    device = Device(
+        officer_id=officer_id,
+        identifier=data.identifier,
+        label=data.label,
+        token_hash=device_token_hash(token),
+    )
     try:
         async with session.begin_nested():
             session.add(device)
@@ -73,8 +83,9 @@ async def set_status(session: AsyncSession, bus: EventBus, officer_id: int, stat
     if officer.status != status:
         previous, officer.status = officer.status, status
         await session.flush()
-        after_commit(session, lambda: bus.publish(
-            "status", officer_id=officer_id, status=status, previous=previous))
+        after_commit(
+            session, lambda: bus.publish("status", officer_id=officer_id, status=status, previous=previous)
+        )
     return officer
 
 
@@ -83,8 +94,9 @@ def officer_view(row: Any, settings: Settings, now: datetime) -> OfficerOut:
     seen = data.get("recorded_at")
     online = seen is not None and (now - seen).total_seconds() <= settings.online_after_s
     battery = data.get("battery_pct")
-    return OfficerOut(**data, online=online,
-                      low_battery=battery is not None and battery < settings.low_battery_pct)
+    return OfficerOut(
+        **data, online=online, low_battery=battery is not None and battery < settings.low_battery_pct
+    )
 
 
 async def list_officers(session: AsyncSession, settings: Settings) -> list[OfficerOut]:
@@ -107,12 +119,14 @@ async def positions_geojson(session: AsyncSession, settings: Settings, bbox: str
     features = []
     for row in await repo.positions_in_bbox(session, *parse_bbox(bbox)):
         o = officer_view(row, settings, now)
-        features.append({
-            "type": "Feature",
-            "id": o.id,
-            "geometry": {"type": "Point", "coordinates": [o.lon, o.lat]},
-            "properties": o.model_dump(mode="json", exclude={"lat", "lon"}),
-        })
+        features.append(
+            {
+                "type": "Feature",
+                "id": o.id,
+                "geometry": {"type": "Point", "coordinates": [o.lon, o.lat]},
+                "properties": o.model_dump(mode="json", exclude={"lat", "lon"}),
+            }
+        )
     return {"type": "FeatureCollection", "features": features}
 
 
@@ -121,16 +135,20 @@ async def track_geojson(
 ) -> dict[str, Any]:
     if await repo.officer(session, officer_id) is None:
         raise NotFound(f"officer {officer_id} not found")
-    since, until = timerange.window(since, until, default=timedelta(hours=12), max_span=MAX_TRACK_SPAN,
-                                    what="a track")
+    since, until = timerange.window(
+        since, until, default=timedelta(hours=12), max_span=MAX_TRACK_SPAN, what="a track"
+    )
     rows = await repo.track(session, officer_id, since, until, MAX_TRACK_POINTS)
     points = [
         {
             "type": "Feature",
             "geometry": {"type": "Point", "coordinates": [r.lon, r.lat]},
             "properties": {
-                "recorded_at": r.recorded_at.isoformat(), "accuracy_m": r.accuracy_m,
-                "speed_mps": r.speed_mps, "heading_deg": r.heading_deg, "altitude_m": r.altitude_m,
+                "recorded_at": r.recorded_at.isoformat(),
+                "accuracy_m": r.accuracy_m,
+                "speed_mps": r.speed_mps,
+                "heading_deg": r.heading_deg,
+                "altitude_m": r.altitude_m,
                 "battery_pct": r.battery_pct,
                 "source": r.source,
             },
@@ -140,7 +158,12 @@ async def track_geojson(
     line = {
         "type": "Feature",
         "geometry": {"type": "LineString", "coordinates": [p["geometry"]["coordinates"] for p in points]},
-        "properties": {"officer_id": officer_id, "since": since.isoformat(), "until": until.isoformat(),
-                       "points": len(points), "truncated": len(points) == MAX_TRACK_POINTS},
+        "properties": {
+            "officer_id": officer_id,
+            "since": since.isoformat(),
+            "until": until.isoformat(),
+            "points": len(points),
+            "truncated": len(points) == MAX_TRACK_POINTS,
+        },
     }
     return {"type": "FeatureCollection", "features": [line, *points]}

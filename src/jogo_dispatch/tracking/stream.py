@@ -90,10 +90,17 @@ async def _handle(rt: Runtime, officer_id: int, device_id: int | None, msg: Any,
             if len(items) > rt.settings.max_batch:
                 raise PayloadTooLarge(f"at most {rt.settings.max_batch} pings per message")
             fixes, rejected = parse_ping_items(items)
-            result = await rt.ingest.submit([(i, officer_id, f) for i, f in fixes], source="ws",
-                                            device_id=device_id, rejected=rejected)
-            conn.push({"type": "ack", "seq": seq, "accepted": result.accepted,
-                       "rejected": [{"index": i, "reason": r} for i, r in result.rejected]})
+            result = await rt.ingest.submit(
+                [(i, officer_id, f) for i, f in fixes], source="ws", device_id=device_id, rejected=rejected
+            )
+            conn.push(
+                {
+                    "type": "ack",
+                    "seq": seq,
+                    "accepted": result.accepted,
+                    "rejected": [{"index": i, "reason": r} for i, r in result.rejected],
+                }
+            )
         elif kind == "pong":
             pass
         else:

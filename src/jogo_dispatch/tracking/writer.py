@@ -31,8 +31,9 @@ from jogo_dispatch.tracking import partitions
 
 log = structlog.get_logger(__name__)
 
-BATCH_ROWS = Histogram("jogo_writer_batch_rows", "pings per group commit",
-                       buckets=(1, 10, 100, 1000, 5000, 20000))
+BATCH_ROWS = Histogram(
+    "jogo_writer_batch_rows", "pings per group commit", buckets=(1, 10, 100, 1000, 5000, 20000)
+)
 COMMIT_SECONDS = Histogram("jogo_writer_commit_seconds", "time to write and commit one batch")
 PINGS_STORED = Counter("jogo_pings_stored_total", "pings committed to history")
 WRITER_FAILURES = Counter("jogo_writer_failures_total", "batches or health checks that lost the database")
@@ -107,8 +108,21 @@ _INSERTED_KEYS = """
 SELECT s.officer_id, s.recorded_at FROM ping_stage s
 JOIN pings p ON p.officer_id = s.officer_id AND p.recorded_at = s.recorded_at AND p.received_at = s.received_at
 """
-_STAGE_TYPES = ["int8", "timestamptz", "timestamptz", "float8", "float8", "float8", "float8", "float8", "float8",
-                "float8", "int8", "text", "text"]
+_STAGE_TYPES = [
+    "int8",
+    "timestamptz",
+    "timestamptz",
+    "float8",
+    "float8",
+    "float8",
+    "float8",
+    "float8",
+    "float8",
+    "float8",
+    "int8",
+    "text",
+    "text",
+]
 _UPSERT_POSITIONS = """
 WITH moved AS (
 INSERT INTO officer_positions AS p (officer_id, geog, recorded_at, received_at, accuracy_m, speed_mps,
@@ -174,14 +188,21 @@ class PingWriter:
         if not rows:
             return []
         if self._closing:
-            raise Unavailable("server shutting down, nothing was stored; retry", code="shutting_down",
-                              headers={"Retry-After": "1"})
+            raise Unavailable(
+                "server shutting down, nothing was stored; retry",
+                code="shutting_down",
+                headers={"Retry-After": "1"},
+            )
         if not self.healthy:
-            raise Unavailable("database unavailable, nothing was stored; retry", code="store_unavailable",
-                              headers={"Retry-After": "1"})
+            raise Unavailable(
+                "database unavailable, nothing was stored; retry",
+                code="store_unavailable",
+                headers={"Retry-After": "1"},
+            )
         if self._queued_rows + len(rows) > self._queue_max:
-            raise Unavailable("ingest queue full, retry shortly", code="ingest_backlog",
-                              headers={"Retry-After": "1"})
+            raise Unavailable(
+                "ingest queue full, retry shortly", code="ingest_backlog", headers={"Retry-After": "1"}
+            )
         done: asyncio.Future[list[bool]] = asyncio.get_running_loop().create_future()
         self._queued_rows += len(rows)
         self._drained.clear()
@@ -189,8 +210,9 @@ class PingWriter:
         return await done
 
     async def _connect(self) -> None:
-        self._conn = await psycopg.AsyncConnection.connect(self._conninfo, autocommit=False,
-                                                           **CONNECT_OPTIONS)
+        self._conn = await psycopg.AsyncConnection.connect(
+            self._conninfo, autocommit=False, **CONNECT_OPTIONS
+        )
         await self._conn.execute(_CREATE_STAGE)
         await self._conn.execute("SET synchronous_commit = on")
         await self._conn.commit()
@@ -281,8 +303,21 @@ class PingWriter:
                 copy.set_types(_STAGE_TYPES)
                 for r in all_rows:
                     await copy.write_row(
-                        (r.officer_id, r.recorded_at, r.received_at, r.lat, r.lon, r.accuracy_m, r.speed_mps,
-                         r.heading_deg, r.altitude_m, r.battery_pct, r.device_id, r.source, r.attributes)
+                        (
+                            r.officer_id,
+                            r.recorded_at,
+                            r.received_at,
+                            r.lat,
+                            r.lon,
+                            r.accuracy_m,
+                            r.speed_mps,
+                            r.heading_deg,
+                            r.altitude_m,
+                            r.battery_pct,
+                            r.device_id,
+                            r.source,
+                            r.attributes,
+                        )
                     )
             await cur.execute(_INSERT_PINGS)
             if cur.rowcount == len(all_rows):
@@ -307,13 +342,17 @@ class PingWriter:
         queued: list[_Pending] = []
         while not self._queue.empty():
             queued.append(self._queue.get_nowait())
-        log.error("ping writer lost the database", error=str(exc) or type(exc).__name__,
-                  queued_requests=len(queued))
+        log.error(
+            "ping writer lost the database", error=str(exc) or type(exc).__name__, queued_requests=len(queued)
+        )
         for item in queued:
             if not item.done.done():
                 item.done.set_exception(
-                    Unavailable("database unavailable, nothing was stored; retry", code="store_unavailable",
-                                headers={"Retry-After": "1"})
+                    Unavailable(
+                        "database unavailable, nothing was stored; retry",
+                        code="store_unavailable",
+                        headers={"Retry-After": "1"},
+                    )
                 )
         self._release(sum(len(item.rows) for item in queued))
 
@@ -362,6 +401,9 @@ def _answer_failed(batch: list[_Pending]) -> None:
         if not item.done.done():
             # The commit may have been cut off after the server applied it: resending is safe.
             item.done.set_exception(
-                Unavailable("the pings may not have been stored; resend them (a stored one comes back as "
-                            "duplicate)", code="store_failed", headers={"Retry-After": "1"})
+                Unavailable(
+                    "the pings may not have been stored; resend them (a stored one comes back as duplicate)",
+                    code="store_failed",
+                    headers={"Retry-After": "1"},
+                )
             )

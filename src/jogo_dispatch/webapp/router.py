@@ -37,14 +37,28 @@ SW_PLACEHOLDERS = ("{{CACHE_NAME}}", "{{SHELL_JSON}}", "{{APP_PATH}}")
 
 # The app shell: everything the page needs to start without a network (paths below the two static roots).
 OWN_SHELL = (
-    "app.css", "js/app.js", "js/strings.js", "js/dom.js", "js/api.js", "js/outbox.js", "js/geo.js",
-    "js/categories.js", "js/citizen.js", "js/officer.js",
-    "icons/icon.svg", "icons/icon-192.png", "icons/icon-512.png", "icons/maskable-512.png",
+    "app.css",
+    "js/app.js",
+    "js/strings.js",
+    "js/dom.js",
+    "js/api.js",
+    "js/outbox.js",
+    "js/geo.js",
+    "js/categories.js",
+    "js/citizen.js",
+    "js/officer.js",
+    "icons/icon.svg",
+    "icons/icon-192.png",
+    "icons/icon-512.png",
+    "icons/maskable-512.png",
     "icons/apple-touch-icon.png",
 )
 LEAFLET_SHELL = (
-    "vendor/leaflet/leaflet.js", "vendor/leaflet/leaflet.css", "vendor/leaflet/images/marker-icon.png",
-    "vendor/leaflet/images/marker-icon-2x.png", "vendor/leaflet/images/marker-shadow.png",
+    "vendor/leaflet/leaflet.js",
+    "vendor/leaflet/leaflet.css",
+    "vendor/leaflet/images/marker-icon.png",
+    "vendor/leaflet/images/marker-icon-2x.png",
+    "vendor/leaflet/images/marker-shadow.png",
 )
 
 router = APIRouter(tags=["phone app"])
@@ -56,17 +70,22 @@ def _root(request: Request) -> str:
 
 
 def shell_urls(root: str = "") -> list[str]:
-    return ([f"{root}{APP_PATH}", f"{root}{MANIFEST_PATH}"]
-            + [f"{root}{STATIC_PREFIX}/{p}" for p in OWN_SHELL]
-            + [f"{root}{live_page.STATIC_PREFIX}/{p}" for p in LEAFLET_SHELL])
+    return (
+        [f"{root}{APP_PATH}", f"{root}{MANIFEST_PATH}"]
+        + [f"{root}{STATIC_PREFIX}/{p}" for p in OWN_SHELL]
+        + [f"{root}{live_page.STATIC_PREFIX}/{p}" for p in LEAFLET_SHELL]
+    )
 
 
 @cache
 def shell_digest() -> str:
     """Changes whenever a shell file, the page template or the version changes."""
     h = hashlib.sha256(__version__.encode())
-    for path in ([STATIC_DIR / "app.html", STATIC_DIR / "sw.js"] + [STATIC_DIR / p for p in OWN_SHELL]
-                 + [live_page.STATIC_DIR / p for p in LEAFLET_SHELL]):
+    for path in (
+        [STATIC_DIR / "app.html", STATIC_DIR / "sw.js"]
+        + [STATIC_DIR / p for p in OWN_SHELL]
+        + [live_page.STATIC_DIR / p for p in LEAFLET_SHELL]
+    ):
         h.update(path.name.encode())
         h.update(path.read_bytes())
     return h.hexdigest()[:16]
@@ -96,7 +115,7 @@ def manifest(root: str = "") -> dict[str, Any]:
         "name": "Jogo Dispatch — Lapor & SOS",
         "short_name": "Jogo",
         "description": "Laporkan kejadian dan tekan SOS ke command center polisi. "
-                       "Report incidents and send an SOS to the police command centre.",
+        "Report incidents and send an SOS to the police command centre.",
         "lang": "id",
         "dir": "ltr",
         "start_url": f"{root}{APP_PATH}",
@@ -109,8 +128,12 @@ def manifest(root: str = "") -> dict[str, Any]:
         "icons": [
             {"src": f"{icons}/icon-192.png", "sizes": "192x192", "type": "image/png", "purpose": "any"},
             {"src": f"{icons}/icon-512.png", "sizes": "512x512", "type": "image/png", "purpose": "any"},
-            {"src": f"{icons}/maskable-512.png", "sizes": "512x512", "type": "image/png",
-             "purpose": "maskable"},
+            {
+                "src": f"{icons}/maskable-512.png",
+                "sizes": "512x512",
+                "type": "image/png",
+                "purpose": "maskable",
+            },
             {"src": f"{icons}/icon.svg", "sizes": "any", "type": "image/svg+xml", "purpose": "any"},
         ],
     }
@@ -123,12 +146,15 @@ _SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff"}
 async def phone_app(request: Request) -> HTMLResponse:
     config = app_config(request.app.state.settings, _root(request))
     html = _read("app.html").replace(PLACEHOLDER, live_page.config_json(config))
-    return HTMLResponse(html, headers={
-        **_SECURITY_HEADERS,
-        "Cache-Control": "no-cache",
-        "Content-Security-Policy": live_page.content_security_policy(config["tile_url"]),
-        "Referrer-Policy": "same-origin",
-    })
+    return HTMLResponse(
+        html,
+        headers={
+            **_SECURITY_HEADERS,
+            "Cache-Control": "no-cache",
+            "Content-Security-Policy": live_page.content_security_policy(config["tile_url"]),
+            "Referrer-Policy": "same-origin",
+        },
+    )
 
 
 @router.get(APP_PATH + "/", include_in_schema=False)
@@ -138,8 +164,11 @@ async def phone_app_slash(request: Request) -> RedirectResponse:
 
 @router.get(MANIFEST_PATH, include_in_schema=False)
 async def web_manifest(request: Request) -> JSONResponse:
-    return JSONResponse(manifest(_root(request)), media_type="application/manifest+json",
-                        headers={**_SECURITY_HEADERS, "Cache-Control": "no-cache"})
+    return JSONResponse(
+        manifest(_root(request)),
+        media_type="application/manifest+json",
+        headers={**_SECURITY_HEADERS, "Cache-Control": "no-cache"},
+    )
 
 
 @router.get(SW_PATH, include_in_schema=False)
@@ -149,11 +178,15 @@ async def service_worker(request: Request) -> Response:
     values = (f"jogo-app-{shell_digest()}", json.dumps(shell_urls(root)), json.dumps(f"{root}{APP_PATH}"))
     for placeholder, value in zip(SW_PLACEHOLDERS, values, strict=True):
         script = script.replace(placeholder, value)
-    return Response(script, media_type="application/javascript", headers={
-        **_SECURITY_HEADERS,
-        "Cache-Control": "no-cache",
-        "Service-Worker-Allowed": f"{root}{APP_PATH}",
-    })
+    return Response(
+        script,
+        media_type="application/javascript",
+        headers={
+            **_SECURITY_HEADERS,
+            "Cache-Control": "no-cache",
+            "Service-Worker-Allowed": f"{root}{APP_PATH}",
+        },
+    )
 
 
 @router.api_route(STATIC_PREFIX + "/{path:path}", methods=["GET", "HEAD"], include_in_schema=False)
