@@ -234,11 +234,17 @@ def run(
     interval: Annotated[float, typer.Option(help="seconds between one officer's pings")] = 3.0,
     duration: Annotated[float | None, typer.Option(help="stop after this many seconds")] = None,
     mix: Annotated[str, typer.Option(help="protocol shares")] = DEFAULT_MIX,
+    reports_per_min: Annotated[float, typer.Option(help="citizen reports per minute")] = 4.0,
+    sos_per_min: Annotated[float, typer.Option(help="citizen SOS presses per minute")] = 0.5,
+    auto_dispatch: Annotated[
+        bool, typer.Option(help="a simulated duty operator verifies and dispatches")
+    ] = True,
 ) -> None:
     """The main job: database (project-managed PostGIS unless JOGO_DATABASE_URL), schema, demo data,
     the server, simulated officers, and the live map URL."""
     from jogo_dispatch.schema import upgrade_head
-    from jogo_dispatch.sim.officers import make_walkers, parse_mix, stream_positions
+    from jogo_dispatch.sim.city import simulate as simulate_city
+    from jogo_dispatch.sim.officers import make_walkers, parse_mix
 
     settings = resolve_settings()
     _say("migrating the schema")
@@ -263,12 +269,15 @@ def run(
         typer.echo("")
         if fleet:
             asyncio.run(
-                stream_positions(
+                simulate_city(
                     base,
                     make_walkers(fleet),
+                    mix=parse_mix(mix),
                     interval_s=interval,
                     duration_s=duration,
-                    mix=parse_mix(mix),
+                    reports_per_min=reports_per_min,
+                    sos_per_min=sos_per_min,
+                    auto_dispatch=auto_dispatch,
                     log=_say,
                 )
             )
@@ -293,10 +302,17 @@ def simulate(
     mix: Annotated[
         str, typer.Option(help="protocol shares, e.g. http=0.4,ws=0.3,osmand=0.2,owntracks=0.1")
     ] = DEFAULT_MIX,
+    reports_per_min: Annotated[float, typer.Option(help="citizen reports per minute")] = 4.0,
+    sos_per_min: Annotated[float, typer.Option(help="citizen SOS presses per minute")] = 0.5,
+    auto_dispatch: Annotated[
+        bool, typer.Option(help="a simulated duty operator verifies and dispatches")
+    ] = True,
 ) -> None:
-    """Officers patrolling Malang, streaming through the real phone protocols (needs the server's database
-    to enrol the simulated officers' devices)."""
-    from jogo_dispatch.sim.officers import make_walkers, parse_mix, stream_positions
+    """Officers patrolling Malang and streaming through the real phone protocols, citizens reporting and
+    pressing SOS, officers taking offers and driving to the scene (needs the server's database to enrol
+    the simulated officers' devices and the demo logins)."""
+    from jogo_dispatch.sim.city import simulate as simulate_city
+    from jogo_dispatch.sim.officers import make_walkers, parse_mix
 
     settings = resolve_settings()
     try:
@@ -307,14 +323,22 @@ def simulate(
     fleet = _seed(settings, officers)
     _say(f"{len(fleet)} officers -> {base_url} ({', '.join(f'{k} {v:.0%}' for k, v in shares.items())})")
     try:
-        counters = asyncio.run(
-            stream_positions(
-                base_url, make_walkers(fleet), interval_s=interval, duration_s=duration, mix=shares, log=_say
+        stats = asyncio.run(
+            simulate_city(
+                base_url,
+                make_walkers(fleet),
+                mix=shares,
+                interval_s=interval,
+                duration_s=duration,
+                reports_per_min=reports_per_min,
+                sos_per_min=sos_per_min,
+                auto_dispatch=auto_dispatch,
+                log=_say,
             )
         )
     except KeyboardInterrupt:
         return
-    typer.echo(f"sent {counters.sent}, acknowledged {counters.acked}, failed {counters.failed}")
+    typer.echo(stats.line())
 
 
 @app.command("render-maps")

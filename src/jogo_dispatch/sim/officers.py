@@ -32,8 +32,14 @@ class Walker:
     speed: float
     left_m: float
     rng: random.Random = field(repr=False)
+    # Set while the officer answers an incident: drive there, then stay until told it is over.
+    target: tuple[float, float] | None = None
+    arrived: bool = False
 
     def step(self, dt: float) -> None:
+        if self.target is not None:
+            self._drive(dt)
+            return
         travel = self.speed * dt * self.rng.uniform(0.6, 1.2)
         while travel > 0:
             d = min(travel, self.left_m)
@@ -45,6 +51,20 @@ class Walker:
             if self.left_m <= 0:
                 self._turn()
         self._keep_inside()
+
+    def _drive(self, dt: float) -> None:
+        """Straight to the scene (a dispatched unit does not patrol the grid)."""
+        assert self.target is not None
+        dlat = (self.target[0] - self.lat) * M_PER_DEG_LAT
+        dlon = (self.target[1] - self.lon) * M_PER_DEG_LAT * math.cos(math.radians(self.lat))
+        dist = math.hypot(dlat, dlon)
+        travel = self.speed * 1.3 * dt  # lights on
+        if dist <= max(travel, 25.0):
+            self.lat, self.lon, self.arrived = self.target[0], self.target[1], True
+            return
+        self.heading = math.degrees(math.atan2(dlon, dlat)) % 360
+        self.lat += dlat / dist * travel / M_PER_DEG_LAT
+        self.lon += dlon / dist * travel / (M_PER_DEG_LAT * math.cos(math.radians(self.lat)))
 
     def _turn(self) -> None:
         self.heading = (self.heading + self.rng.choice((0, 90, -90, 90, -90))) % 360
@@ -133,7 +153,9 @@ async def stream_positions(
         phones: list[Phone] = []
         for wk, proto in zip(walkers, assign_protocols(walkers, mix or {"http": 1.0}), strict=True):
             if proto == "ws":
-                phones.append(StreamPhone(wk.officer, client, counters, ws_url, on_officer_message))
+                phone = StreamPhone(wk.officer, client, counters, ws_url, on_officer_message)
+                phone.walker = wk
+                phones.append(phone)
             else:
                 phones.append(PROTOCOLS[proto](wk.officer, client, counters))
 

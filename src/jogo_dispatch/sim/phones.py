@@ -180,6 +180,7 @@ class StreamPhone(Phone):
         self.ws: Any = None
         self.reader: asyncio.Task[None] | None = None
         self.on_message = on_message
+        self.walker: Any = None  # set by the simulation: whom this phone moves
 
     async def _connect(self) -> None:
         self.ws = await websockets.connect(self.url, open_timeout=10)
