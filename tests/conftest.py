@@ -121,14 +121,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def live_server(settings: Settings) -> Iterator[SimpleNamespace]:
-    """A real uvicorn server (own thread and event loop) on the test database, for websocket tests."""
+def start_uvicorn(application: Any) -> tuple[Any, threading.Thread, int]:
+    """Serve ``application`` on a free port with uvicorn in its own thread and event loop; returns once
+    it accepts connections. Stop it with ``server.should_exit = True`` and ``thread.join()``."""
     import uvicorn
 
-    from jogo_dispatch.main import create_app
-
-    application = create_app(settings)
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(
@@ -144,8 +141,18 @@ def live_server(settings: Settings) -> Iterator[SimpleNamespace]:
     thread.start()
     deadline = time.monotonic() + 30
     while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "live server did not start"
+        assert time.monotonic() < deadline and thread.is_alive(), "server did not start"
         time.sleep(0.05)
+    return server, thread, port
+
+
+@pytest.fixture(scope="session")
+def live_server(settings: Settings) -> Iterator[SimpleNamespace]:
+    """A real uvicorn server (own thread and event loop) on the test database, for websocket tests."""
+    from jogo_dispatch.main import create_app
+
+    application = create_app(settings)
+    server, thread, port = start_uvicorn(application)
     APPS.append(application)
     yield SimpleNamespace(url=f"http://127.0.0.1:{port}", ws=f"ws://127.0.0.1:{port}", app=application)
     APPS.remove(application)

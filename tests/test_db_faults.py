@@ -16,7 +16,6 @@ import pwd
 import shutil
 import subprocess
 import tempfile
-import threading
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
@@ -33,7 +32,7 @@ import websockets
 
 from jogo_dispatch.embedded import EmbeddedPostgres, ensure_postgis, find_pg_bindir
 from jogo_dispatch.settings import Settings, to_sqlalchemy_url
-from tests.conftest import free_port
+from tests.conftest import start_uvicorn
 
 Key = tuple[int, datetime]
 
@@ -104,8 +103,6 @@ class Server:
 
 @pytest.fixture(scope="module")
 def server(cluster: EmbeddedPostgres) -> Iterator[Server]:
-    import uvicorn
-
     from jogo_dispatch.main import create_app
 
     settings = Settings(
@@ -118,23 +115,7 @@ def server(cluster: EmbeddedPostgres) -> Iterator[Server]:
         presence_sweep_s=0.5,
         _env_file=None,  # type: ignore[call-arg]
     )
-    port = free_port()
-    uv = uvicorn.Server(
-        uvicorn.Config(
-            create_app(settings),
-            host="127.0.0.1",
-            port=port,
-            lifespan="on",
-            log_level="warning",
-            ws="websockets-sansio",
-        )
-    )
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not uv.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "server did not start"
-        time.sleep(0.05)
+    uv, thread, port = start_uvicorn(create_app(settings))
     yield Server(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}")
     uv.should_exit = True
     thread.join(15)
