@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import contextlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -213,6 +214,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     tasks.extend(ratelimit.start(rt))
     rewards.start(rt)
     app.state.runtime = rt
+    # What start-up built lives as long as the process: keep the collector from rescanning it (a full
+    # collection over it is a pause every ingest request would wait out).
+    gc.collect()
+    gc.freeze()
     log.info("jogo-dispatch ready", version=__version__, indexed_officers=loaded)
     try:
         yield
