@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jogo_dispatch import timerange
@@ -190,6 +190,20 @@ async def category_priority(session: AsyncSession, code: str) -> int:
     return category.default_priority if category else DEFAULT_PRIORITY
 
 
+_SECTOR = text("""
+SELECT name FROM police_sectors
+ORDER BY NOT ST_Covers(geom, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)),
+         geom::geography <-> ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography
+LIMIT 1
+""")
+
+
+async def police_sector(session: AsyncSession, lat: float, lon: float) -> str | None:
+    """The Polsek whose jurisdiction covers the point, else the nearest one; None when no region is loaded.
+    (Region packs do not overlap, so no region needs naming.)"""
+    return await session.scalar(_SECTOR, {"lat": lat, "lon": lon})
+
+
 async def create_incident(
     session: AsyncSession,
     bus: EventBus,
@@ -220,6 +234,7 @@ async def create_incident(
         lon=lon,
         h3_r9=r9,
         h3_r7=r7,
+        sector=await police_sector(session, lat, lon),
         reporter_id=reporter_id,
         data=data or {},
         received_at=now,
