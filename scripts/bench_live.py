@@ -16,7 +16,6 @@ import asyncio
 import json
 import os
 import platform
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime
@@ -24,26 +23,18 @@ from pathlib import Path
 
 import httpx
 import orjson
-import psycopg
 import websockets
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from benchkit import pct, scratch_database, served  # noqa: E402
 
 from jogo_dispatch.accounts.security import Passwords  # noqa: E402
 from jogo_dispatch.db import make_engine, make_sessionmaker  # noqa: E402
 from jogo_dispatch.demo import seed_demo  # noqa: E402
-from jogo_dispatch.schema import upgrade_head  # noqa: E402
 from jogo_dispatch.sim.officers import make_walkers  # noqa: E402
-
-ADMIN = os.environ.get("JOGO_BENCH_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-
-
-def pct(xs: list[float], p: float) -> float:
-    if not xs:
-        return float("nan")
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
 
 
 async def seed(url: str, officers: int):
@@ -189,39 +180,19 @@ async def main() -> None:
     ap.add_argument("--port", type=int, default=8931)
     ap.add_argument("--json", default=str(ROOT / "benchmarks/results/live.json"))
     args = ap.parse_args()
-    name = f"jogo_bench_live_{os.getpid()}"
-    with psycopg.connect(ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = ADMIN.rsplit("/", 1)[0] + f"/{name}"
-    server = None
-    try:
-        print(f"[bench_live] database {name}: migrating and seeding {args.officers} officers", flush=True)
-        upgrade_head(url)
+    with scratch_database("live") as url:
+        print(f"[bench_live] seeding {args.officers} officers", flush=True)
         fleet = await seed(url, args.officers)
-        env = {**os.environ, "JOGO_DATABASE_URL": url, "JOGO_LOG_LEVEL": "WARNING", "JOGO_OSMAND_PORT": ""}
-        server = subprocess.Popen(
-            [sys.executable, "-m", "jogo_dispatch.cli", "serve", "--port", str(args.port)], env=env
-        )
-        base, ws = f"http://127.0.0.1:{args.port}", f"ws://127.0.0.1:{args.port}"
-        async with httpx.AsyncClient() as c:
-            for _ in range(300):
-                try:
-                    if (await c.get(f"{base}/readyz")).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                await asyncio.sleep(0.1)
-        token = await login(base)
-        print(f"[bench_live] baseline: {args.officers} officers x 1 ping/s, no websocket clients", flush=True)
-        baseline = await drive(base, fleet, args.seconds, None, 0, token)
-        print(f"[bench_live] with {args.clients} dispatcher websockets", flush=True)
-        loaded = await drive(base, fleet, args.seconds, ws, args.clients, token)
-    finally:
-        if server:
-            server.terminate()
-            server.wait(15)
-        with psycopg.connect(ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        with served(url, args.port) as base:
+            ws = base.replace("http://", "ws://")
+            token = await login(base)
+            print(
+                f"[bench_live] baseline: {args.officers} officers x 1 ping/s, no websocket clients",
+                flush=True,
+            )
+            baseline = await drive(base, fleet, args.seconds, None, 0, token)
+            print(f"[bench_live] with {args.clients} dispatcher websockets", flush=True)
+            loaded = await drive(base, fleet, args.seconds, ws, args.clients, token)
     result = {
         "benchmark": "ping_to_websocket",
         "officers": args.officers,

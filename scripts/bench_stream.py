@@ -10,24 +10,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import orjson
-import psycopg
 import websockets
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from jogo_dispatch.schema import upgrade_head  # noqa: E402
+from benchkit import scratch_database, served  # noqa: E402
 from scale_run import seed  # noqa: E402
-
-ADMIN = os.environ.get("JOGO_BENCH_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
 def batch(officer: int, start: float, n: int) -> list[dict]:
@@ -130,39 +125,18 @@ def main() -> None:
     ap.add_argument("--port", type=int, default=8957)
     ap.add_argument("--json", default=str(ROOT / "benchmarks/results/stream.json"))
     args = ap.parse_args()
-    name = f"jogo_bench_stream_{os.getpid()}"
-    with psycopg.connect(ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = ADMIN.rsplit("/", 1)[0] + f"/{name}"
-    server = None
-    try:
-        upgrade_head(url)
+    with scratch_database("stream") as url:
         tokens = seed(url, args.sockets * 2)
-        env = {**os.environ, "JOGO_DATABASE_URL": url, "JOGO_LOG_LEVEL": "WARNING", "JOGO_OSMAND_PORT": ""}
-        server = subprocess.Popen(
-            [sys.executable, "-m", "jogo_dispatch.cli", "serve", "--port", str(args.port)], env=env
-        )
-        import httpx
-
-        for _ in range(300):
-            try:
-                if httpx.get(f"http://127.0.0.1:{args.port}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        http = asyncio.run(
-            http_phase("127.0.0.1", args.port, tokens[: args.sockets], args.per_message, args.seconds)
-        )
-        ws = asyncio.run(
-            ws_phase(f"ws://127.0.0.1:{args.port}", tokens[args.sockets :], args.per_message, args.seconds)
-        )
-    finally:
-        if server:
-            server.terminate()
-            server.wait(15)
-        with psycopg.connect(ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        with served(url, args.port) as base:
+            port = int(base.rsplit(":", 1)[1])
+            http = asyncio.run(
+                http_phase("127.0.0.1", port, tokens[: args.sockets], args.per_message, args.seconds)
+            )
+            ws = asyncio.run(
+                ws_phase(
+                    base.replace("http://", "ws://"), tokens[args.sockets :], args.per_message, args.seconds
+                )
+            )
     ratio = ws["pings_per_s"] / max(1, http["pings_per_s"])
     print(f"{'':12}{'pings/s':>10}{'ack p50 ms':>12}{'ack p99 ms':>12}")
     for label, r in (("HTTP batch", http), ("websocket", ws)):

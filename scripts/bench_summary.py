@@ -50,9 +50,13 @@ def main() -> None:
             + [""]
         )
     if st := load(d, "stream"):
-        out += [f"## Websocket stream vs HTTP batches ({st['sockets']} connections, {st['per_message']} pings each)",
-                "", f"- HTTP batches {st['http']['pings_per_s']:,} pings/s, websocket {st['websocket']['pings_per_s']:,}"
-                f" pings/s: ratio {st['ratio']} (goal ≥ 1)", ""]
+        out += [
+            f"## Websocket stream vs HTTP batches ({st['sockets']} connections, {st['per_message']} pings each)",
+            "",
+            f"- HTTP batches {st['http']['pings_per_s']:,} pings/s, websocket {st['websocket']['pings_per_s']:,}"
+            f" pings/s: ratio {st['ratio']} (goal ≥ 1)",
+            "",
+        ]
     if near := load(d, "nearest"):
         out += [
             "## Nearest-5 responders",

@@ -21,7 +21,6 @@ import multiprocessing as mp
 import os
 import platform
 import secrets
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime
@@ -29,8 +28,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "scripts"))
 
-ADMIN = os.environ.get("JOGO_BENCH_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+from benchkit import scratch_database, served  # noqa: E402
 
 
 def seed(url: str, n: int) -> list[str]:
@@ -181,14 +182,6 @@ def main() -> None:
     args = ap.parse_args()
     seconds = min(args.seconds, 60.0)
     goal = args.officers / args.interval
-    import psycopg
-
-    from jogo_dispatch.schema import upgrade_head
-
-    name = f"jogo_bench_scale_{os.getpid()}"
-    with psycopg.connect(ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = ADMIN.rsplit("/", 1)[0] + f"/{name}"
     report: dict = {
         "benchmark": "scale",
         "officers": args.officers,
@@ -197,8 +190,7 @@ def main() -> None:
         "machine": {"nproc": os.cpu_count(), "python": platform.python_version()},
         "runs": [],
     }
-    try:
-        upgrade_head(url)
+    with scratch_database("scale") as url:
         t = time.monotonic()
         tokens = seed(url, args.officers)
         print(
@@ -206,39 +198,7 @@ def main() -> None:
             flush=True,
         )
         for workers in (int(w) for w in args.workers.split(",")):
-            port = 8940 + workers
-            env = {
-                **os.environ,
-                "JOGO_DATABASE_URL": url,
-                "JOGO_LOG_LEVEL": "WARNING",
-                "JOGO_OSMAND_PORT": "",
-                "JOGO_PRESENCE_SWEEP_S": "10",
-                "JOGO_RETENTION_DAYS": "2",
-            }
-            server = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "jogo_dispatch.cli",
-                    "serve",
-                    "--port",
-                    str(port),
-                    "--workers",
-                    str(workers),
-                ],
-                env=env,
-            )
-            base = f"http://127.0.0.1:{port}"
-            try:
-                import httpx
-
-                for _ in range(600):
-                    try:
-                        if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                            break
-                    except httpx.HTTPError:
-                        pass
-                    time.sleep(0.2)
+            with served(url, workers=workers, JOGO_PRESENCE_SWEEP_S="10", JOGO_RETENTION_DAYS="2") as base:
                 for share in (float(s) for s in args.steps.split(",")):
                     rate = goal * share
                     secs = seconds if share >= 1.0 else min(seconds, 20.0)
@@ -250,12 +210,6 @@ def main() -> None:
                         f"ack p50 {r['ack_p50_ms']} ms p99 {r['ack_p99_ms']} ms errors {r['errors']}",
                         flush=True,
                     )
-            finally:
-                server.terminate()
-                server.wait(30)
-    finally:
-        with psycopg.connect(ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     best = max(report["runs"], key=lambda r: r["accepted_pings_per_s"], default=None)
     if best:
         report["best"] = best
