@@ -6,7 +6,7 @@ from alembic import context
 from geoalchemy2 import alembic_helpers
 from sqlalchemy import create_engine, pool
 
-from jogo_dispatch.models import metadata
+from jogo_dispatch.platform.model_registry import metadata
 from jogo_dispatch.settings import Settings, to_sqlalchemy_url
 
 config = context.config

@@ -1023,9 +1023,9 @@ def drop_database(admin_url: str, dbname: str) -> None:
 
 
 def seed(url: str, count: int) -> list[Officer]:
-    from jogo_dispatch.accounts.security import Passwords
-    from jogo_dispatch.db import make_engine, make_sessionmaker
-    from jogo_dispatch.demo import seed_demo
+    from jogo_dispatch.devtools.demo import seed_demo
+    from jogo_dispatch.platform.db import make_engine, make_sessionmaker
+    from jogo_dispatch.platform.security import Passwords
     from jogo_dispatch.settings import to_sqlalchemy_url
 
     async def run() -> list[Any]:
@@ -1387,7 +1387,7 @@ def parse_args() -> argparse.Namespace:
 def main() -> int:
     a = parse_args()
     os.chdir(ROOT)
-    from jogo_dispatch.schema import upgrade_head
+    from jogo_dispatch.platform.migrations import upgrade_head
 
     dbname = f"jogo_bench_{datetime.now(UTC):%Y%m%d%H%M%S}_{os.getpid()}"
     log(f"scratch database {dbname}")

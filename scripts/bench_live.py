@@ -31,10 +31,10 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from benchkit import pct, scratch_database, served  # noqa: E402
 
-from jogo_dispatch.accounts.security import Passwords  # noqa: E402
-from jogo_dispatch.db import make_engine, make_sessionmaker  # noqa: E402
-from jogo_dispatch.demo import seed_demo  # noqa: E402
-from jogo_dispatch.sim.officers import make_walkers  # noqa: E402
+from jogo_dispatch.devtools.demo import seed_demo  # noqa: E402
+from jogo_dispatch.devtools.sim.officers import make_walkers  # noqa: E402
+from jogo_dispatch.platform.db import make_engine, make_sessionmaker  # noqa: E402
+from jogo_dispatch.platform.security import Passwords  # noqa: E402
 
 
 async def seed(url: str, officers: int):

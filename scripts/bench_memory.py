@@ -15,9 +15,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from jogo_dispatch.events import Event, EventBus  # noqa: E402
 from jogo_dispatch.geo.index import ResponderIndex  # noqa: E402
 from jogo_dispatch.live.hub import LiveHub  # noqa: E402
+from jogo_dispatch.platform.events import Event, EventBus  # noqa: E402
 from jogo_dispatch.tracking.filters import LastFix  # noqa: E402
 
 

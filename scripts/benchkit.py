@@ -18,7 +18,7 @@ import psycopg
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from jogo_dispatch.schema import upgrade_head  # noqa: E402
+from jogo_dispatch.platform.migrations import upgrade_head  # noqa: E402
 
 ADMIN = os.environ.get("JOGO_BENCH_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 

@@ -347,9 +347,9 @@ def local_only(url: str) -> str:
 
 
 async def seed(url: str, officers: int) -> list[tuple[int, str]]:
-    from jogo_dispatch.accounts.security import Passwords
-    from jogo_dispatch.db import make_engine, make_sessionmaker
-    from jogo_dispatch.demo import seed_demo
+    from jogo_dispatch.devtools.demo import seed_demo
+    from jogo_dispatch.platform.db import make_engine, make_sessionmaker
+    from jogo_dispatch.platform.security import Passwords
     from jogo_dispatch.settings import to_sqlalchemy_url
 
     engine = make_engine(to_sqlalchemy_url(url), 2)
@@ -433,7 +433,7 @@ def verify(url: str, ledger: Ledger, officer_ids: list[int]) -> dict[str, int]:
 
 
 async def run(args: argparse.Namespace) -> int:
-    from jogo_dispatch.schema import upgrade_head
+    from jogo_dispatch.platform.migrations import upgrade_head
 
     admin_url = local_only(args.admin_url)
     seed_value = args.seed if args.seed is not None else random.randrange(1_000_000)

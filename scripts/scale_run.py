@@ -38,7 +38,7 @@ def seed(url: str, n: int) -> list[str]:
     """Officers, logins and device tokens straight through COPY: 100k in seconds."""
     import psycopg
 
-    from jogo_dispatch.accounts.security import DEVICE_TOKEN_PREFIX, Passwords
+    from jogo_dispatch.platform.security import DEVICE_TOKEN_PREFIX, Passwords
 
     tokens = [DEVICE_TOKEN_PREFIX + secrets.token_urlsafe(24) for _ in range(n)]
     pw = Passwords().hash("scale-run")

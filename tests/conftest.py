@@ -29,8 +29,8 @@ SEEDED_BY_MIGRATIONS = frozenset({"categories"})
 
 
 def _all_tables() -> str:
-    """Every table of the app (as registered in jogo_dispatch.models), for the per-test clean-up."""
-    from jogo_dispatch.models import metadata
+    """Every table of the app (as registered in jogo_dispatch.platform.model_registry), for the per-test clean-up."""
+    from jogo_dispatch.platform.model_registry import metadata
 
     return ", ".join(t.name for t in metadata.sorted_tables if t.name not in SEEDED_BY_MIGRATIONS)
 
@@ -41,7 +41,7 @@ def _worker() -> str:
 
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
-    from jogo_dispatch.schema import upgrade_head
+    from jogo_dispatch.platform.migrations import upgrade_head
 
     # The pid keeps two simultaneous test runs on one server apart.
     name = f"jogo_test_{_worker()}_{os.getpid()}"

@@ -30,7 +30,7 @@ import psycopg
 import pytest
 import websockets
 
-from jogo_dispatch.embedded import EmbeddedPostgres, ensure_postgis, find_pg_bindir
+from jogo_dispatch.devtools.embedded import EmbeddedPostgres, ensure_postgis, find_pg_bindir
 from jogo_dispatch.settings import Settings, to_sqlalchemy_url
 from tests.conftest import start_uvicorn
 
@@ -49,7 +49,7 @@ OUTAGE_CODES = {"store_unavailable", "store_failed", "database_unavailable"}
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[EmbeddedPostgres]:
-    from jogo_dispatch.schema import upgrade_head
+    from jogo_dispatch.platform.migrations import upgrade_head
 
     ensure_postgis(find_pg_bindir())
     # Not pytest's tmp_path: as root the server runs as an unprivileged user that must reach it.
@@ -81,9 +81,9 @@ def pg_ctl(pg: EmbeddedPostgres, *args: str) -> None:
 
 async def seed(url: str) -> list[tuple[int, str]]:
     """Simulated officers (id, device token); also creates the demo dispatcher login."""
-    from jogo_dispatch.accounts.security import Passwords
-    from jogo_dispatch.db import make_engine, make_sessionmaker
-    from jogo_dispatch.demo import seed_demo
+    from jogo_dispatch.devtools.demo import seed_demo
+    from jogo_dispatch.platform.db import make_engine, make_sessionmaker
+    from jogo_dispatch.platform.security import Passwords
 
     engine = make_engine(to_sqlalchemy_url(url), 2)
     try:

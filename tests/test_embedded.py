@@ -22,8 +22,8 @@ from typing import Any
 import psycopg
 import pytest
 
-from jogo_dispatch import embedded
-from jogo_dispatch.embedded import (
+from jogo_dispatch.devtools import embedded
+from jogo_dispatch.devtools.embedded import (
     EmbeddedError,
     EmbeddedPostgres,
     PostmasterPid,

@@ -11,10 +11,10 @@ import psycopg
 import pytest
 from fastapi import APIRouter, FastAPI
 
-from jogo_dispatch import ratelimit
 from jogo_dispatch.errors import RateLimited
 from jogo_dispatch.main import install_error_handlers
-from jogo_dispatch.ratelimit import Limit, MemoryCounter, PostgresCounter, RateLimiter, RedisCounter
+from jogo_dispatch.platform import ratelimit
+from jogo_dispatch.platform.ratelimit import Limit, MemoryCounter, PostgresCounter, RateLimiter, RedisCounter
 
 T0 = 1_800_000_000.0  # a window edge for windows of 100 s and 3600 s
 

@@ -16,7 +16,7 @@ import typer
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from jogo_dispatch.demo import DEMO_PASSWORD
+from jogo_dispatch.devtools.demo import DEMO_PASSWORD
 from jogo_dispatch.settings import Settings
 
 DEFAULT_MIX = "http=0.4,ws=0.3,osmand=0.2,owntracks=0.1"
@@ -46,7 +46,7 @@ def resolve_settings() -> Settings:
     settings = load_settings()
     if settings.database_url:
         return settings
-    from jogo_dispatch.embedded import EmbeddedPostgres
+    from jogo_dispatch.devtools.embedded import EmbeddedPostgres
 
     url = EmbeddedPostgres(settings.data_dir.resolve() / "pg", log=_say).start()
     os.environ["JOGO_DATABASE_URL"] = url
@@ -54,7 +54,7 @@ def resolve_settings() -> Settings:
 
 
 def _in_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    from jogo_dispatch.db import make_engine, make_sessionmaker
+    from jogo_dispatch.platform.db import make_engine, make_sessionmaker
 
     async def run() -> T:
         engine = make_engine(settings.sqlalchemy_url(), 2)
@@ -81,7 +81,7 @@ def _fail(exc: Exception) -> None:
 @app.command()
 def migrate() -> None:
     """Upgrade the database schema to the newest migration (alembic upgrade head)."""
-    from jogo_dispatch.schema import upgrade_head
+    from jogo_dispatch.platform.migrations import upgrade_head
 
     settings = resolve_settings()
     upgrade_head(settings.database_url or "")
@@ -119,7 +119,7 @@ def create_user(
 ) -> None:
     """Create a login."""
     from jogo_dispatch.accounts import service
-    from jogo_dispatch.accounts.security import Passwords
+    from jogo_dispatch.platform.security import Passwords
 
     settings = resolve_settings()
 
@@ -148,7 +148,7 @@ def create_officer(
     sector: Annotated[str | None, typer.Option(help="police sector")] = None,
 ) -> None:
     """Create an officer and the officer's login (username = badge)."""
-    from jogo_dispatch.accounts.security import Passwords
+    from jogo_dispatch.platform.security import Passwords
     from jogo_dispatch.tracking import service
     from jogo_dispatch.tracking.schemas import OfficerCreate
 
@@ -196,15 +196,15 @@ def create_api_key(
 
 
 def _seed(settings: Settings, officers: int) -> list:  # type: ignore[type-arg]
-    from jogo_dispatch.accounts.security import Passwords
-    from jogo_dispatch.demo import seed_demo
+    from jogo_dispatch.devtools.demo import seed_demo
+    from jogo_dispatch.platform.security import Passwords
 
     return _in_session(settings, lambda session: seed_demo(session, Passwords(), officers))
 
 
 def _seed_region(settings: Settings, region: str) -> None:
     from jogo_dispatch.agencies import service
-    from jogo_dispatch.regions import packs
+    from jogo_dispatch.agencies.regions import packs
 
     pack = packs.load(region)
     _in_session(settings, lambda session: service.seed_region(session, pack, lambda _m: None))
@@ -242,9 +242,9 @@ def run(
 ) -> None:
     """The main job: database (project-managed PostGIS unless JOGO_DATABASE_URL), schema, demo data,
     the server, simulated officers, and the live map URL."""
-    from jogo_dispatch.schema import upgrade_head
-    from jogo_dispatch.sim.city import simulate as simulate_city
-    from jogo_dispatch.sim.officers import make_walkers, parse_mix
+    from jogo_dispatch.devtools.sim.city import simulate as simulate_city
+    from jogo_dispatch.devtools.sim.officers import make_walkers, parse_mix
+    from jogo_dispatch.platform.migrations import upgrade_head
 
     settings = resolve_settings()
     _say("migrating the schema")
@@ -311,8 +311,8 @@ def simulate(
     """Officers patrolling Malang and streaming through the real phone protocols, citizens reporting and
     pressing SOS, officers taking offers and driving to the scene (needs the server's database to enrol
     the simulated officers' devices and the demo logins)."""
-    from jogo_dispatch.sim.city import simulate as simulate_city
-    from jogo_dispatch.sim.officers import make_walkers, parse_mix
+    from jogo_dispatch.devtools.sim.city import simulate as simulate_city
+    from jogo_dispatch.devtools.sim.officers import make_walkers, parse_mix
 
     settings = resolve_settings()
     try:
@@ -370,7 +370,7 @@ def seed(
     """Load a region pack (police sectors, agencies, hospitals, routing rules, categories) into the database.
     Idempotent: rows are upserted by code; rules and agencies added through the API are kept."""
     from jogo_dispatch.agencies import service
-    from jogo_dispatch.regions import packs
+    from jogo_dispatch.agencies.regions import packs
 
     settings = resolve_settings()
     try:

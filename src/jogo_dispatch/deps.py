@@ -11,9 +11,9 @@ from fastapi import Depends, Request, WebSocket
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from jogo_dispatch.accounts.security import Principal
-from jogo_dispatch.db import session_scope
 from jogo_dispatch.errors import AppError, Forbidden
+from jogo_dispatch.platform.db import session_scope
+from jogo_dispatch.platform.security import Principal
 from jogo_dispatch.runtime import Runtime
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import contextlib
+import gc
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -16,35 +16,36 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from jogo_dispatch import __version__, ratelimit
+from jogo_dispatch import __version__
 from jogo_dispatch.accounts.router import router as accounts_router
-from jogo_dispatch.accounts.security import Passwords, Tokens
 from jogo_dispatch.accounts.service import Authenticator
-from jogo_dispatch.agencies import delivery as forward_delivery
 from jogo_dispatch.agencies import service as agencies
-from jogo_dispatch.agencies.forwards_router import router as forwards_router
 from jogo_dispatch.agencies.router import open311_router
 from jogo_dispatch.agencies.router import router as agencies_router
 from jogo_dispatch.alerts.router import router as alerts_router
-from jogo_dispatch.db import make_engine, make_sessionmaker
 from jogo_dispatch.dispatch import wiring as dispatch_wiring
 from jogo_dispatch.dispatch.router import router as dispatch_router
 from jogo_dispatch.errors import ERROR_RESPONSES, AppError
-from jogo_dispatch.events import EventBus
-from jogo_dispatch.http import BodyLimitMiddleware
-from jogo_dispatch.idempotency import PURGE as PURGE_IDEMPOTENCY_KEYS
-from jogo_dispatch.idempotency import IdempotencyMiddleware
+from jogo_dispatch.forwards import delivery as forward_delivery
+from jogo_dispatch.forwards.router import router as forwards_router
 from jogo_dispatch.live.hub import LiveHub
 from jogo_dispatch.live.page import router as live_page_router
 from jogo_dispatch.live.pubsub import PostgresRelay
 from jogo_dispatch.live.router import router as live_router
-from jogo_dispatch.logging import configure_logging
 from jogo_dispatch.open311.router import keys_router as api_keys_router
 from jogo_dispatch.open311.router import router as open311_requests_router
 from jogo_dispatch.open311.schemas import PREFIX as OPEN311_PREFIX
 from jogo_dispatch.open311.schemas import error_response as open311_error
-from jogo_dispatch.ops import MetricsMiddleware
-from jogo_dispatch.ops import router as ops_router
+from jogo_dispatch.platform import ratelimit
+from jogo_dispatch.platform.body_limit import BodyLimitMiddleware
+from jogo_dispatch.platform.db import make_engine, make_sessionmaker
+from jogo_dispatch.platform.events import EventBus
+from jogo_dispatch.platform.health import MetricsMiddleware
+from jogo_dispatch.platform.health import router as ops_router
+from jogo_dispatch.platform.idempotency import PURGE as PURGE_IDEMPOTENCY_KEYS
+from jogo_dispatch.platform.idempotency import IdempotencyMiddleware
+from jogo_dispatch.platform.logging import configure_logging
+from jogo_dispatch.platform.security import Passwords, Tokens
 from jogo_dispatch.reports.router import FORM_FIELDS_BYTES as REPORT_FORM_FIELDS_BYTES
 from jogo_dispatch.reports.router import router as reports_router
 from jogo_dispatch.responders import service as responders

@@ -7,9 +7,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from jogo_dispatch.accounts.security import Passwords, Tokens
 from jogo_dispatch.accounts.service import Authenticator
-from jogo_dispatch.events import EventBus
+from jogo_dispatch.platform.events import EventBus
+from jogo_dispatch.platform.security import Passwords, Tokens
 from jogo_dispatch.settings import Settings
 from jogo_dispatch.tracking.devices import DeviceDirectory
 from jogo_dispatch.tracking.ingest import Ingest

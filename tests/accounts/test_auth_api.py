@@ -5,8 +5,8 @@ import time
 import jwt
 import pytest
 
-from jogo_dispatch.accounts.security import Passwords, Principal, Tokens, device_token_hash, new_device_token
 from jogo_dispatch.errors import Unauthorized
+from jogo_dispatch.platform.security import Passwords, Principal, Tokens, device_token_hash, new_device_token
 
 
 def test_passwords_are_argon2_and_verify():

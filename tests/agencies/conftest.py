@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 
+from jogo_dispatch.agencies.regions import packs
 from jogo_dispatch.agencies.routing import Pack
-from jogo_dispatch.regions import packs
 from tests.reports.helpers import CATEGORIES
 
 

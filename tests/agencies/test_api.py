@@ -10,8 +10,8 @@ import pytest
 from shapely.geometry import shape
 
 from jogo_dispatch.agencies import service
+from jogo_dispatch.agencies.regions import packs
 from jogo_dispatch.agencies.routing import route
-from jogo_dispatch.regions import packs
 from tests.agencies.conftest import seed
 
 

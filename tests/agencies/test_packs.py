@@ -11,8 +11,8 @@ import shapely
 from pyproj import Geod, Transformer
 from shapely.geometry import Point
 
+from jogo_dispatch.agencies.regions import packs
 from jogo_dispatch.agencies.routing import AGENCY_KINDS, Agency, Pack, Rule, Sector, pack_problems
-from jogo_dispatch.regions import packs
 
 GEOD = Geod(ellps="WGS84")
 AGENCY_CODES = {

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from pyproj import Transformer
 from shapely.geometry import Point
 
+from jogo_dispatch.agencies.regions import packs
 from jogo_dispatch.agencies.routing import Agency, Pack, Rule, UnknownCategory, route, rule_problem
 from jogo_dispatch.geo.distance import geodesic_m
-from jogo_dispatch.regions import packs
 
 MALANG_PLACES = [
     ("Alun-Alun Merdeka", -7.9826, 112.6308, "KLOJEN"),

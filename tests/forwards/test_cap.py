@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from jogo_dispatch.agencies import cap
+from jogo_dispatch.forwards import cap
 
 NS = {"cap": cap.CAP_NS}
 SENT = datetime(2026, 11, 23, 3, 4, 5, 678_000, tzinfo=UTC)

@@ -10,8 +10,8 @@ import json
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
 
-from jogo_dispatch.agencies import cap
-from jogo_dispatch.agencies import forwards_repository as repo
+from jogo_dispatch.forwards import cap
+from jogo_dispatch.forwards import repository as repo
 from tests.forwards.conftest import agency_ids, agency_login, make_incident, rows, wait_for
 
 NS = {"cap": cap.CAP_NS}

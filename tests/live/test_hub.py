@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from jogo_dispatch.events import EventBus
 from jogo_dispatch.live.hub import LiveHub, Viewport, pump
+from jogo_dispatch.platform.events import EventBus
 
 
 def pos(oid: int, lat: float = -7.97, lon: float = 112.63, t: int = 0) -> dict:

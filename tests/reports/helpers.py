@@ -16,7 +16,7 @@ import httpx
 import psycopg
 import pytest
 
-from jogo_dispatch.schema import MIGRATIONS_DIR
+from jogo_dispatch.platform.migrations import MIGRATIONS_DIR
 
 MALANG = (-7.9666, 112.6326)
 

@@ -22,7 +22,7 @@ NOT_DATA = frozenset({"rate_limit_hits"})
 
 
 async def snapshot(database_url: str) -> dict[str, int]:
-    from jogo_dispatch.models import metadata
+    from jogo_dispatch.platform.model_registry import metadata
 
     tables = sorted(set(metadata.tables) - NOT_DATA)
     union = " UNION ALL ".join(f"SELECT '{t}', count(*) FROM {t}" for t in tables)
@@ -435,7 +435,7 @@ async def test_the_app_itself_reports_in_one_shape(client):
 
 
 async def test_a_declared_length_over_the_limit_is_answered_without_reading_the_body():
-    from jogo_dispatch.http import BodyLimitMiddleware
+    from jogo_dispatch.platform.body_limit import BodyLimitMiddleware
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
         raise AssertionError("the app must not run")

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from jogo_dispatch.accounts.security import Passwords
+from jogo_dispatch.platform.security import Passwords
 from jogo_dispatch.settings import DEV_SECRET, Settings
 from tests.reports.helpers import citizen, rows
 from tests.security.conftest import PASSWORD
@@ -199,7 +199,7 @@ async def test_owntracks_basic_credentials_share_the_login_limit(client, actors,
 
 async def test_looking_at_a_limit_does_not_count_and_refuses_only_when_one_more_would_be_over():
     from jogo_dispatch.errors import RateLimited
-    from jogo_dispatch.ratelimit import Limit, MemoryCounter, RateLimiter
+    from jogo_dispatch.platform.ratelimit import Limit, MemoryCounter, RateLimiter
 
     limiter = RateLimiter(MemoryCounter())
     limits = [Limit("login:user:x", 2, 100, "username")]

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import random
 
-from jogo_dispatch.demo import SimOfficer
+from jogo_dispatch.devtools.demo import SimOfficer
+from jogo_dispatch.devtools.sim.city import CityStats, Responders
+from jogo_dispatch.devtools.sim.officers import Walker, assign_protocols, make_walkers, parse_mix
 from jogo_dispatch.geo.distance import geodesic_m
-from jogo_dispatch.sim.city import CityStats, Responders
-from jogo_dispatch.sim.officers import Walker, assign_protocols, make_walkers, parse_mix
 
 
 def walker(lat: float = -7.98, lon: float = 112.63) -> Walker:
@@ -52,7 +52,9 @@ async def test_officer_accepts_drives_and_reports_progress():
     phone = FakePhone(wk)
     await responders.on_message(phone, {"type": "offer", "offer_id": 7, "status": "pending"})
     assert phone.sent[-1] == {"type": "offer_accept", "seq": 0, "offer_id": 7}
-    await responders.on_message(phone, {"type": "offer_accepted", "incident": {"id": 3, "lat": -7.9801, "lon": 112.6301}})
+    await responders.on_message(
+        phone, {"type": "offer_accepted", "incident": {"id": 3, "lat": -7.9801, "lon": 112.6301}}
+    )
     assert wk.target == (-7.9801, 112.6301)
     wk.step(5.0)  # 15 m away: arrives at once
     for _ in range(100):

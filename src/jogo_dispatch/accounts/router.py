@@ -8,10 +8,10 @@ from fastapi.security import OAuth2PasswordRequestForm
 from jogo_dispatch.accounts import repository as repo
 from jogo_dispatch.accounts import service
 from jogo_dispatch.accounts.schemas import MeOut, TokenOut, UserCreate, UserOut
-from jogo_dispatch.db import after_commit
 from jogo_dispatch.deps import Admin, CurrentUser, RuntimeDep, SessionDep
 from jogo_dispatch.errors import NotFound
-from jogo_dispatch.ratelimit import guard_login
+from jogo_dispatch.platform.db import after_commit
+from jogo_dispatch.platform.ratelimit import guard_login
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 

@@ -10,14 +10,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from jogo_dispatch.accounts import repository as repo
 from jogo_dispatch.accounts.models import ROLES, User
 from jogo_dispatch.accounts.phones import normalise_phone
-from jogo_dispatch.accounts.security import (
+from jogo_dispatch.errors import Conflict, InvalidInput, Unauthorized
+from jogo_dispatch.platform.security import (
     DEVICE_TOKEN_PREFIX,
     Passwords,
     Principal,
     Tokens,
     device_token_hash,
 )
-from jogo_dispatch.errors import Conflict, InvalidInput, Unauthorized
 
 
 async def create_user(

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from jogo_dispatch.agencies import routing
 from jogo_dispatch.agencies.models import Agency, Appeal, CitizenStatus, PoliceSector, RoutingRule, Strike
-from jogo_dispatch.regions import packs
+from jogo_dispatch.agencies.regions import packs
 from jogo_dispatch.reports.models import Category as CatalogueRow
 
 Counts = tuple[int, int]

@@ -5,9 +5,9 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from jogo_dispatch.accounts.security import Principal
 from jogo_dispatch.agencies import repository as repo
 from jogo_dispatch.agencies import service
+from jogo_dispatch.agencies.regions import packs
 from jogo_dispatch.agencies.schemas import (
     AgencyOut,
     AppealIn,
@@ -19,10 +19,10 @@ from jogo_dispatch.agencies.schemas import (
     RuleOut,
     WarningsOut,
 )
-from jogo_dispatch.db import Id
 from jogo_dispatch.deps import Admin, CurrentUser, Dispatcher, RuntimeDep, SessionDep, Watcher, require_roles
 from jogo_dispatch.open311.schemas import OPEN311_ERRORS, PREFIX, error_response
-from jogo_dispatch.regions import packs
+from jogo_dispatch.platform.db import Id
+from jogo_dispatch.platform.security import Principal
 
 router = APIRouter(prefix="/api/v1", tags=["agencies"])
 Citizen = Annotated[Principal, Depends(require_roles("citizen"))]

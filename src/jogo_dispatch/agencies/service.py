@@ -23,10 +23,10 @@ from jogo_dispatch.agencies import repository as repo
 from jogo_dispatch.agencies import routing
 from jogo_dispatch.agencies.models import Appeal, RoutingRule, Strike
 from jogo_dispatch.agencies.schemas import RuleIn, RuleOut
-from jogo_dispatch.db import after_commit
-from jogo_dispatch.dispatch import audit
 from jogo_dispatch.errors import Conflict, Forbidden, InvalidInput, NotFound
-from jogo_dispatch.events import EventBus
+from jogo_dispatch.platform import audit
+from jogo_dispatch.platform.db import after_commit
+from jogo_dispatch.platform.events import EventBus
 from jogo_dispatch.settings import Settings
 
 # -- region packs and routing -------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from sqlalchemy import BigInteger, DateTime, Float, ForeignKey, Identity, String
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from jogo_dispatch.db import Base, created_at_column
+from jogo_dispatch.platform.db import Base, created_at_column
 
 
 class Alert(Base):

@@ -5,8 +5,8 @@ from typing import Any
 from fastapi import APIRouter
 
 from jogo_dispatch.alerts import service
-from jogo_dispatch.db import Id
 from jogo_dispatch.deps import Dispatcher, RuntimeDep, SessionDep, Watcher
+from jogo_dispatch.platform.db import Id
 
 router = APIRouter(prefix="/api/v1", tags=["alerts"])
 

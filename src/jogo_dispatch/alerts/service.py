@@ -9,9 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jogo_dispatch.alerts.models import Alert
-from jogo_dispatch.db import after_commit
 from jogo_dispatch.errors import NotFound
-from jogo_dispatch.events import EventBus
+from jogo_dispatch.platform.db import after_commit
+from jogo_dispatch.platform.events import EventBus
 
 
 def alert_dict(a: Alert) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from jogo_dispatch.db import Base, created_at_column
+from jogo_dispatch.platform.db import Base, created_at_column
 
 # The point is stored once (lat/lon, what the API speaks); geography is derived so it can never disagree.
 GEOG_OF_LATLON = "ST_SetSRID(ST_MakePoint(lon, lat), 4326)::geography"

@@ -19,8 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jogo_dispatch.alerts.service import raise_alert
-from jogo_dispatch.db import session_scope
-from jogo_dispatch.dispatch import assignment, audit
+from jogo_dispatch.dispatch import assignment
 from jogo_dispatch.dispatch import repository as repo
 from jogo_dispatch.dispatch.lifecycle import ASSIGNED, FINAL, IncidentStatus, OfferStatus, check_transition
 from jogo_dispatch.dispatch.models import Incident, Offer
@@ -37,10 +36,12 @@ from jogo_dispatch.dispatch.service import (
     withdraw_message,
 )
 from jogo_dispatch.errors import Conflict, NotFound
-from jogo_dispatch.events import EventBus
 from jogo_dispatch.geo.distance import geodesic_m
 from jogo_dispatch.geo.eta import eta_seconds
 from jogo_dispatch.geo.index import ResponderIndex
+from jogo_dispatch.platform import audit
+from jogo_dispatch.platform.db import session_scope
+from jogo_dispatch.platform.events import EventBus
 from jogo_dispatch.responders import service as responders
 from jogo_dispatch.runtime import Runtime
 from jogo_dispatch.settings import Settings

@@ -5,7 +5,6 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
-from jogo_dispatch.db import Id
 from jogo_dispatch.deps import CurrentOfficer, CurrentUser, Dispatcher, RuntimeDep, SessionDep, Watcher
 from jogo_dispatch.dispatch import offers, service
 from jogo_dispatch.dispatch import repository as repo
@@ -19,6 +18,7 @@ from jogo_dispatch.dispatch.schemas import (
     StatusChangeIn,
 )
 from jogo_dispatch.errors import Forbidden, InvalidInput
+from jogo_dispatch.platform.db import Id
 from jogo_dispatch.reports.service import report_dict
 
 router = APIRouter(prefix="/api/v1", tags=["dispatch"])

@@ -4,7 +4,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from jogo_dispatch.db import Id
+from jogo_dispatch.platform.db import Id
 
 Reason = Annotated[str | None, Field(max_length=1000)]
 

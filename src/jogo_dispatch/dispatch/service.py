@@ -13,10 +13,6 @@ import structlog
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from jogo_dispatch import timerange
-from jogo_dispatch.accounts.security import Principal
-from jogo_dispatch.db import after_commit, session_scope
-from jogo_dispatch.dispatch import audit
 from jogo_dispatch.dispatch import repository as repo
 from jogo_dispatch.dispatch.lifecycle import (
     ASSIGNED,
@@ -30,9 +26,13 @@ from jogo_dispatch.dispatch.lifecycle import (
 )
 from jogo_dispatch.dispatch.models import Incident, Offer
 from jogo_dispatch.errors import Conflict, Forbidden, InvalidInput, NotFound
-from jogo_dispatch.events import EventBus
 from jogo_dispatch.geo.cells import cells_for_point, disk_covering_m
 from jogo_dispatch.geo.index import ResponderIndex
+from jogo_dispatch.platform import audit
+from jogo_dispatch.platform import time_window as timerange
+from jogo_dispatch.platform.db import after_commit, session_scope
+from jogo_dispatch.platform.events import EventBus
+from jogo_dispatch.platform.security import Principal
 from jogo_dispatch.reports.models import Category, Report, SosCall
 from jogo_dispatch.responders import service as responders
 from jogo_dispatch.runtime import Runtime

@@ -7,10 +7,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from jogo_dispatch.accounts.security import Principal
-from jogo_dispatch.db import session_scope
 from jogo_dispatch.dispatch import offers, service
 from jogo_dispatch.errors import InvalidInput
+from jogo_dispatch.platform.db import session_scope
+from jogo_dispatch.platform.security import Principal
 from jogo_dispatch.runtime import Runtime
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from prometheus_client import Counter, Gauge
 
-from jogo_dispatch.events import Event, EventBus
+from jogo_dispatch.platform.events import Event, EventBus
 
 LIVE_CLIENTS = Gauge("jogo_live_clients", "connected live-map websockets")
 LIVE_DROPPED = Counter("jogo_live_disconnects_total", "live clients disconnected for falling behind")

@@ -18,7 +18,7 @@ import psycopg
 import structlog
 from prometheus_client import Counter
 
-from jogo_dispatch.events import Event, EventBus
+from jogo_dispatch.platform.events import Event, EventBus
 
 log = structlog.get_logger(__name__)
 CHANNEL = "jogo_events"

@@ -10,9 +10,9 @@ from sqlalchemy import Row, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jogo_dispatch.accounts.models import User
-from jogo_dispatch.agencies.forward_models import Forward
 from jogo_dispatch.agencies.models import Agency
 from jogo_dispatch.dispatch.models import Incident
+from jogo_dispatch.forwards.models import Forward
 from jogo_dispatch.open311.models import ApiKey, Open311Request
 from jogo_dispatch.reports.models import Category, Report
 

@@ -14,11 +14,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from jogo_dispatch.db import Id
 from jogo_dispatch.deps import Admin, RuntimeDep, SessionDep
 from jogo_dispatch.errors import AppError
 from jogo_dispatch.open311 import service
 from jogo_dispatch.open311.schemas import OPEN311_ERRORS, PREFIX, error_response
+from jogo_dispatch.platform.db import Id
 
 router = APIRouter(prefix=PREFIX, tags=["open311"], responses=OPEN311_ERRORS)
 

@@ -26,18 +26,18 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from jogo_dispatch import ratelimit
 from jogo_dispatch.accounts import service as accounts
 from jogo_dispatch.accounts.models import User
 from jogo_dispatch.accounts.phones import normalise_phone
-from jogo_dispatch.accounts.security import Principal
 from jogo_dispatch.agencies import repository as agencies_repo
 from jogo_dispatch.agencies import routing
 from jogo_dispatch.agencies import service as agencies
+from jogo_dispatch.agencies.regions import packs
 from jogo_dispatch.errors import Forbidden, InvalidInput, NotFound
 from jogo_dispatch.open311 import repository as repo
 from jogo_dispatch.open311.models import ApiKey, Open311Request
-from jogo_dispatch.regions import packs
+from jogo_dispatch.platform import ratelimit
+from jogo_dispatch.platform.security import Principal
 from jogo_dispatch.reports import service as reports
 from jogo_dispatch.reports.schemas import ReportIn
 from jogo_dispatch.runtime import Runtime

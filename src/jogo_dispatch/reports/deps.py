@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from jogo_dispatch.accounts.security import Principal
 from jogo_dispatch.agencies.service import ensure_not_blocked
 from jogo_dispatch.deps import SessionDep, require_roles
+from jogo_dispatch.platform.security import Principal
 
 Citizen = Annotated[Principal, Depends(require_roles("citizen"))]
 

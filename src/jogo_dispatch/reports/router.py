@@ -9,12 +9,12 @@ from fastapi.responses import FileResponse
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
-from jogo_dispatch.accounts.security import Principal
-from jogo_dispatch.db import Id
 from jogo_dispatch.deps import CurrentUser, Dispatcher, RuntimeDep, SessionDep
 from jogo_dispatch.errors import Forbidden, InvalidInput
-from jogo_dispatch.http import parse_json, read_body
-from jogo_dispatch.ratelimit import ReportRateLimit, SosRateLimit
+from jogo_dispatch.platform.body_limit import parse_json, read_body
+from jogo_dispatch.platform.db import Id
+from jogo_dispatch.platform.ratelimit import ReportRateLimit, SosRateLimit
+from jogo_dispatch.platform.security import Principal
 from jogo_dispatch.reports import photos, service
 from jogo_dispatch.reports.deps import ActiveCitizen, Citizen
 from jogo_dispatch.reports.schemas import CitizenCreate, RejectIn, ReportIn, SosIn, SosLocationIn, VerifyIn

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from jogo_dispatch.accounts.phones import normalise_phone  # noqa: F401 - re-exported
-from jogo_dispatch.db import Id
+from jogo_dispatch.platform.db import Id
 
 Lat = Annotated[float, Field(ge=-90, le=90)]
 Lon = Annotated[float, Field(ge=-180, le=180)]

@@ -19,19 +19,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from jogo_dispatch.accounts import service as accounts
 from jogo_dispatch.accounts.models import User
-from jogo_dispatch.accounts.security import Passwords, Principal
 from jogo_dispatch.alerts.service import raise_alert
-from jogo_dispatch.db import after_commit
-from jogo_dispatch.dispatch import audit
 from jogo_dispatch.dispatch import repository as incidents_repo
 from jogo_dispatch.dispatch import service as incidents
 from jogo_dispatch.dispatch.lifecycle import FINAL, IncidentStatus
 from jogo_dispatch.dispatch.models import Incident
 from jogo_dispatch.errors import Conflict, InvalidInput, NotFound
-from jogo_dispatch.events import EventBus
 from jogo_dispatch.geo.cells import cells_for_point
 from jogo_dispatch.geo.distance import geodesic_m
 from jogo_dispatch.geo.index import ResponderIndex
+from jogo_dispatch.platform import audit
+from jogo_dispatch.platform.db import after_commit
+from jogo_dispatch.platform.events import EventBus
+from jogo_dispatch.platform.security import Passwords, Principal
 from jogo_dispatch.reports import photos
 from jogo_dispatch.reports import repository as repo
 from jogo_dispatch.reports.models import Category, Report, SosCall, SosPoint

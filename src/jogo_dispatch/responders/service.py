@@ -11,9 +11,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jogo_dispatch.errors import InvalidInput
-from jogo_dispatch.events import Event, EventBus
 from jogo_dispatch.geo.eta import eta_seconds
 from jogo_dispatch.geo.index import Candidate, NearestResult, ResponderIndex
+from jogo_dispatch.platform.events import Event, EventBus
 from jogo_dispatch.settings import Settings
 
 log = structlog.get_logger(__name__)

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, ForeignKey, Identity, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from jogo_dispatch.db import Base, created_at_column
+from jogo_dispatch.platform.db import Base, created_at_column
 
 
 class RewardAward(Base):

@@ -4,8 +4,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from jogo_dispatch.accounts.security import Principal
 from jogo_dispatch.deps import SessionDep, require_roles
+from jogo_dispatch.platform.security import Principal
 from jogo_dispatch.rewards import service
 
 router = APIRouter(prefix="/api/v1", tags=["rewards"])

@@ -19,9 +19,9 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jogo_dispatch.accounts.models import User
-from jogo_dispatch.db import session_scope
-from jogo_dispatch.events import Event
 from jogo_dispatch.open311.service import is_anonymous_account
+from jogo_dispatch.platform.db import session_scope
+from jogo_dispatch.platform.events import Event
 from jogo_dispatch.reports.models import Report
 from jogo_dispatch.rewards import repository as repo
 from jogo_dispatch.runtime import Runtime

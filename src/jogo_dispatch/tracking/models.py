@@ -19,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from jogo_dispatch.db import Base, created_at_column
+from jogo_dispatch.platform.db import Base, created_at_column
 
 UNIT_TYPES = ("car", "motorbike", "foot")
 DUTY_STATUSES = ("available", "busy", "off_duty")

@@ -14,13 +14,13 @@ import structlog
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
 
-from jogo_dispatch.accounts.security import DEVICE_TOKEN_PREFIX
 from jogo_dispatch.alerts.service import raise_alert
-from jogo_dispatch.db import session_scope
 from jogo_dispatch.deps import RuntimeDep
 from jogo_dispatch.errors import InvalidInput, NotFound, Unauthorized
-from jogo_dispatch.http import parse_json, read_body
-from jogo_dispatch.ratelimit import guard_login
+from jogo_dispatch.platform.body_limit import parse_json, read_body
+from jogo_dispatch.platform.db import session_scope
+from jogo_dispatch.platform.ratelimit import guard_login
+from jogo_dispatch.platform.security import DEVICE_TOKEN_PREFIX
 from jogo_dispatch.runtime import Runtime
 from jogo_dispatch.tracking.devices import KnownDevice
 from jogo_dispatch.tracking.filters import Fix

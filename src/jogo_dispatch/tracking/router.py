@@ -5,10 +5,10 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Request
 
-from jogo_dispatch.db import Id, after_commit
 from jogo_dispatch.deps import Admin, CurrentOfficer, Dispatcher, RuntimeDep, SessionDep, Watcher
 from jogo_dispatch.errors import InvalidInput, NotFound, PayloadTooLarge
-from jogo_dispatch.http import parse_json, read_body
+from jogo_dispatch.platform.body_limit import parse_json, read_body
+from jogo_dispatch.platform.db import Id, after_commit
 from jogo_dispatch.tracking import repository as repo
 from jogo_dispatch.tracking import service
 from jogo_dispatch.tracking.schemas import (

@@ -8,12 +8,12 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from jogo_dispatch import timerange
 from jogo_dispatch.accounts import service as accounts
-from jogo_dispatch.accounts.security import Passwords, device_token_hash, new_device_token
-from jogo_dispatch.db import after_commit
 from jogo_dispatch.errors import Conflict, InvalidInput, NotFound
-from jogo_dispatch.events import EventBus
+from jogo_dispatch.platform import time_window as timerange
+from jogo_dispatch.platform.db import after_commit
+from jogo_dispatch.platform.events import EventBus
+from jogo_dispatch.platform.security import Passwords, device_token_hash, new_device_token
 from jogo_dispatch.settings import Settings
 from jogo_dispatch.tracking import repository as repo
 from jogo_dispatch.tracking.models import Device, Officer

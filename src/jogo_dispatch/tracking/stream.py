@@ -23,7 +23,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from jogo_dispatch.deps import websocket_principal, ws_close_code
 from jogo_dispatch.errors import AppError, InvalidInput, PayloadTooLarge
-from jogo_dispatch.events import Event, EventBus
+from jogo_dispatch.platform.events import Event, EventBus
 from jogo_dispatch.runtime import Runtime
 from jogo_dispatch.tracking.schemas import parse_ping_items
 

@@ -25,8 +25,8 @@ import psycopg
 import structlog
 from prometheus_client import Counter, Histogram
 
-from jogo_dispatch.db import CONNECT_OPTIONS, is_unreachable
 from jogo_dispatch.errors import Unavailable
+from jogo_dispatch.platform.db import CONNECT_OPTIONS, is_unreachable
 from jogo_dispatch.tracking import partitions
 
 log = structlog.get_logger(__name__)

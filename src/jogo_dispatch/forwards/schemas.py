@@ -4,7 +4,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, UrlConstraints, field_validator
 
-from jogo_dispatch.db import Id
+from jogo_dispatch.platform.db import Id
 
 Text = Field(min_length=1, max_length=4000)
 

@@ -35,9 +35,12 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jogo_dispatch import __version__
-from jogo_dispatch.agencies import cap
-from jogo_dispatch.agencies import forwards_repository as repo
-from jogo_dispatch.agencies.forwards import (
+from jogo_dispatch.alerts.service import raise_alert
+from jogo_dispatch.dispatch import repository as incidents_repo
+from jogo_dispatch.errors import Unavailable
+from jogo_dispatch.forwards import cap
+from jogo_dispatch.forwards import repository as repo
+from jogo_dispatch.forwards.service import (
     WAKEUP,
     announce,
     backoff_s,
@@ -45,10 +48,7 @@ from jogo_dispatch.agencies.forwards import (
     record_change,
     utcnow,
 )
-from jogo_dispatch.alerts.service import raise_alert
-from jogo_dispatch.db import session_scope
-from jogo_dispatch.dispatch import repository as incidents_repo
-from jogo_dispatch.errors import Unavailable
+from jogo_dispatch.platform.db import session_scope
 from jogo_dispatch.runtime import Runtime
 from jogo_dispatch.settings import Settings
 

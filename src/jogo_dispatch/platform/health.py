@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from jogo_dispatch.deps import RuntimeDep
 from jogo_dispatch.errors import AppError
-from jogo_dispatch.schema import current_revision, head_revision
+from jogo_dispatch.platform.migrations import current_revision, head_revision
 
 router = APIRouter(tags=["operations"])
 

@@ -11,9 +11,9 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jogo_dispatch.accounts.models import User
-from jogo_dispatch.agencies.forward_models import AgencyUser, Forward, ForwardNote
 from jogo_dispatch.agencies.models import Agency
 from jogo_dispatch.dispatch.models import Incident
+from jogo_dispatch.forwards.models import AgencyUser, Forward, ForwardNote
 from jogo_dispatch.open311.models import Open311Request
 from jogo_dispatch.reports.models import Category, Report
 

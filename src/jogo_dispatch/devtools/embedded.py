@@ -559,7 +559,9 @@ class EmbeddedPostgres:
             "unix_socket_permissions": "0700",
             **SERVER_SETTINGS,
         }
-        lines = ["# Rewritten by jogo_dispatch.embedded on every start; use ALTER SYSTEM to override."]
+        lines = [
+            "# Rewritten by jogo_dispatch.devtools.embedded on every start; use ALTER SYSTEM to override."
+        ]
         lines += [f"{key} = {value}" for key, value in settings.items()]
         conf = self.data_dir / MANAGED_CONF
         conf.write_text("\n".join(lines) + "\n")

@@ -6,11 +6,11 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from jogo_dispatch.accounts.security import Principal
-from jogo_dispatch.agencies import forwards
-from jogo_dispatch.agencies.forward_schemas import AgencyUserIn, CloseIn, DeliveryIn, ForwardIn, NoteIn
-from jogo_dispatch.db import Id
 from jogo_dispatch.deps import Admin, Dispatcher, RuntimeDep, SessionDep, require_roles
+from jogo_dispatch.forwards import service as forwards
+from jogo_dispatch.forwards.schemas import AgencyUserIn, CloseIn, DeliveryIn, ForwardIn, NoteIn
+from jogo_dispatch.platform.db import Id
+from jogo_dispatch.platform.security import Principal
 
 router = APIRouter(prefix="/api/v1", tags=["forwards"])
 AgencyLogin = Annotated[Principal, Depends(require_roles("agency"))]

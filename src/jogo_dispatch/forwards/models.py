@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from jogo_dispatch.db import Base, created_at_column
+from jogo_dispatch.platform.db import Base, created_at_column
 
 FORWARD_STATUSES = ("pending", "sent", "failed", "acknowledged", "closed")
 FORWARD_ROLES = ("responsible", "always_notify", "hospital", "manual")

@@ -39,10 +39,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import Mapped, mapped_column
 
 from jogo_dispatch.accounts.phones import normalise_phone
-from jogo_dispatch.accounts.security import Principal
-from jogo_dispatch.db import Base
 from jogo_dispatch.deps import RuntimeDep, get_principal
 from jogo_dispatch.errors import RateLimited, Unauthorized
+from jogo_dispatch.platform.db import Base
+from jogo_dispatch.platform.security import Principal
 from jogo_dispatch.runtime import Runtime
 from jogo_dispatch.settings import Settings
 

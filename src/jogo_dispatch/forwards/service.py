@@ -21,19 +21,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from jogo_dispatch.accounts import service as accounts
 from jogo_dispatch.accounts.models import User
-from jogo_dispatch.accounts.security import Passwords, Principal
-from jogo_dispatch.agencies import forwards_repository as repo
 from jogo_dispatch.agencies import service as agencies
-from jogo_dispatch.agencies.forward_models import AgencyUser, Forward, ForwardNote
 from jogo_dispatch.agencies.models import Agency
 from jogo_dispatch.agencies.routing import RoutingDecision
-from jogo_dispatch.db import after_commit
-from jogo_dispatch.dispatch import audit
 from jogo_dispatch.dispatch import repository as incidents_repo
 from jogo_dispatch.dispatch.lifecycle import FINAL
 from jogo_dispatch.dispatch.models import Incident
 from jogo_dispatch.errors import AppError, Conflict, Forbidden, InvalidInput, NotFound
-from jogo_dispatch.events import EventBus
+from jogo_dispatch.forwards import repository as repo
+from jogo_dispatch.forwards.models import AgencyUser, Forward, ForwardNote
+from jogo_dispatch.platform import audit
+from jogo_dispatch.platform.db import after_commit
+from jogo_dispatch.platform.events import EventBus
+from jogo_dispatch.platform.security import Passwords, Principal
 from jogo_dispatch.runtime import Runtime
 from jogo_dispatch.settings import Settings
 

@@ -19,7 +19,7 @@ import httpx
 import orjson
 import websockets
 
-from jogo_dispatch.demo import SimOfficer
+from jogo_dispatch.devtools.demo import SimOfficer
 
 KNOTS_PER_MPS = 3600 / 1852
 

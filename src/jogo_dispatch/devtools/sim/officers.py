@@ -12,8 +12,8 @@ from typing import Any
 
 import httpx
 
-from jogo_dispatch.demo import SimOfficer
-from jogo_dispatch.sim.phones import PROTOCOLS, Counters, Fix, Phone, StreamPhone, now
+from jogo_dispatch.devtools.demo import SimOfficer
+from jogo_dispatch.devtools.sim.phones import PROTOCOLS, Counters, Fix, Phone, StreamPhone, now
 
 # Kota Malang, roughly (w, s, e, n).
 MALANG_BBOX = (112.585, -8.035, 112.675, -7.915)

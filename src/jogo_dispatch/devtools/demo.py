@@ -9,8 +9,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jogo_dispatch.accounts.models import User
-from jogo_dispatch.accounts.security import Passwords, device_token_hash, new_device_token
-from jogo_dispatch.db import utcnow
+from jogo_dispatch.platform.db import utcnow
+from jogo_dispatch.platform.security import Passwords, device_token_hash, new_device_token
 from jogo_dispatch.tracking.models import Device, Officer
 
 DEMO_PASSWORD = "jogo-demo"

@@ -16,8 +16,8 @@ from typing import Any
 
 import httpx
 
-from jogo_dispatch.sim.officers import MALANG_BBOX, Walker
-from jogo_dispatch.sim.phones import StreamPhone
+from jogo_dispatch.devtools.sim.officers import MALANG_BBOX, Walker
+from jogo_dispatch.devtools.sim.phones import StreamPhone
 
 DESCRIPTIONS = {
     "traffic_accident": "Tabrakan motor dan mobil, ada korban luka",
@@ -271,7 +271,7 @@ async def simulate(
     log: Callable[[str], None] = print,
 ) -> CityStats:
     """Officers patrolling (sim.officers) plus the city around them, until ``duration_s`` or Ctrl-C."""
-    from jogo_dispatch.sim.officers import assign_protocols, stream_positions
+    from jogo_dispatch.devtools.sim.officers import assign_protocols, stream_positions
 
     stats = CityStats()
     stop = asyncio.Event()

@@ -19,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import Mapped, mapped_column
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from jogo_dispatch.db import Base, created_at_column
-from jogo_dispatch.http import send_json
+from jogo_dispatch.platform.body_limit import send_json
+from jogo_dispatch.platform.db import Base, created_at_column
 
 
 class IdempotencyKey(Base):
