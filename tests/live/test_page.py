@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 import shutil
 import subprocess
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urljoin
@@ -16,10 +18,17 @@ from fastapi import FastAPI
 
 from jogo_dispatch.live import page
 from jogo_dispatch.live.page import STATIC_DIR, STATIC_PREFIX
+from jogo_dispatch.webapp import router as webapp
 
 CONFIG_RE = re.compile(r'<script id="jogo-config" type="application/json">(.*?)</script>', re.S)
 URL_RE = re.compile(r"""https?://[^\s"'<>()\\]+""")
 ASSET_RE = re.compile(r"""(?:src|href)="([^"]+)\"""")
+IMPORT_RE = re.compile(r"^(?:import|export) (?:[^'\n]* from )?'(\.{1,2}/[\w./-]+\.js)';", re.M)
+
+# The page's ES modules: the entry map.js, its own modules and the helpers shared with the phone app.
+MODULES = sorted(
+    [STATIC_DIR / "map.js", *(STATIC_DIR / "js").glob("*.js"), *(STATIC_DIR / "shared").glob("*.js")]
+)
 
 # Strings in the vendored Leaflet build that look like URLs but are never fetched by the page: the SVG XML
 # namespace, and the "Leaflet" attribution link (map.js replaces that prefix with plain text).
@@ -124,7 +133,7 @@ async def test_no_external_urls_but_the_tile_server(client: httpx.AsyncClient, a
     tile_url = app.state.settings.tile_url
     assert tile_url and tile_url in html
     assert external_urls(html.replace(tile_url, "")) == set()
-    for own in ("map.js", "map.css", "map.html"):
+    for own in ("map.css", "map.html", *(str(m.relative_to(STATIC_DIR)) for m in MODULES)):
         r = await client.get(f"{STATIC_PREFIX}/{own}")
         assert r.status_code == 200
         assert external_urls(r.text) == set(), own
@@ -160,6 +169,7 @@ async def test_config_cannot_break_out_of_its_script_tag() -> None:
         r = await c.get("/map")
     assert "<script>alert(1)" not in r.text
     assert r.text.count("</script>") == 3  # config, leaflet.js, map.js
+    assert '<script type="module" src="/static/live/map.js">' in r.text
     assert config_of(r.text)["tile_url"] == evil
 
 
@@ -171,6 +181,69 @@ def test_template_and_vendored_files_are_in_place() -> None:
         assert (STATIC_DIR / "vendor/leaflet/images" / name).is_file()
 
 
+async def test_every_module_the_entry_imports_is_served(client: httpx.AsyncClient) -> None:
+    # transitively from map.js, by URL (relative imports resolve against the importing module's URL)
+    seen: set[str] = set()
+    todo = [f"{STATIC_PREFIX}/map.js"]
+    while todo:
+        url = todo.pop()
+        seen.add(url)
+        r = await client.get(url)
+        assert r.status_code == 200 and "javascript" in r.headers["content-type"], url
+        base = url.rsplit("/", 1)[0] + "/"
+        todo += [
+            u for m in IMPORT_RE.findall(r.text) if (u := posixpath.normpath(urljoin(base, m))) not in seen
+        ]
+    assert seen == {f"{STATIC_PREFIX}/{m.relative_to(STATIC_DIR)}" for m in MODULES}
+
+
+def test_the_phone_app_keeps_the_shared_modules_offline() -> None:
+    shared = {f"shared/{p.name}" for p in (STATIC_DIR / "shared").glob("*.js")}
+    assert shared and shared == set(webapp.SHARED_SHELL)
+    assert {f"{STATIC_PREFIX}/{p}" for p in shared} <= set(webapp.shell_urls())
+    prefix = "../../live/"  # the phone app's js/ reaches them only through this folder
+    for path in webapp.STATIC_DIR.glob("js/*.js"):
+        for m in IMPORT_RE.findall(path.read_text(encoding="utf-8")):
+            if not m.startswith("./"):
+                assert m.startswith(prefix + "shared/") and m[len(prefix) :] in shared, (path.name, m)
+
+
+def test_every_string_is_in_both_languages() -> None:
+    text = (STATIC_DIR / "js" / "strings.js").read_text(encoding="utf-8")
+    id_part, en_part = text.split("\n  en: {", 1)
+    en_part = en_part.split("\n};", 1)[0]
+    key = re.compile(r"^\s+'([\w.]+)': ", re.M)
+    ids, ens = set(key.findall(id_part)), set(key.findall(en_part))
+    assert ids and ids == ens, ids ^ ens
+    used: set[str] = set()
+    for path in MODULES:
+        used |= set(re.findall(r"\b(?:t|en|dual|bi)\('([\w.]+)'", path.read_text(encoding="utf-8")))
+        used |= set(re.findall(r"\blabel: '([\w.]+)'", path.read_text(encoding="utf-8")))  # STATUS labels
+    assert len(used) > 50 and used <= ids, used - ids
+    # keys built at run time: `conn.${state}`, the unit types and offer states of strings.js
+    for state in ("live", "connecting", "reconnecting", "off"):
+        assert f"conn.{state}" in ids
+    for unit in ("car", "motorbike", "foot"):
+        assert f"unit.{unit}" in ids
+    for offer in ("pending", "accepted", "declined", "expired", "cancelled"):
+        assert f"offer.{offer}" in ids
+
+
+def test_no_innerhtml_with_server_strings() -> None:
+    # h() / fill() make text nodes; the only HTML strings are Leaflet divIcons built from numbers.
+    for path in MODULES:
+        text = re.sub(r"/\*.*?\*/|//[^\n]*", "", path.read_text(encoding="utf-8"), flags=re.S)
+        assert "innerHTML" not in text and "insertAdjacentHTML" not in text, path.name
+
+
+def test_no_module_is_too_long() -> None:
+    for path in MODULES:
+        assert len(path.read_text(encoding="utf-8").splitlines()) <= 400, path.name
+
+
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
-def test_map_js_parses() -> None:
-    subprocess.run(["node", "--check", str(STATIC_DIR / "map.js")], check=True, capture_output=True)
+def test_map_js_parses(tmp_path: Path) -> None:
+    for path in MODULES:  # ES modules: node checks .mjs files as modules
+        copy = tmp_path / f"{path.parent.name}-{path.stem}.mjs"
+        copy.write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+        subprocess.run(["node", "--check", str(copy)], check=True, capture_output=True)

@@ -1,8 +1,9 @@
 """``GET /map``: the dispatchers' live map, and its files under ``/static/live/`` (Leaflet vendored, no CDN).
 
 The page is ``static/map.html`` with its ``{{CONFIG_JSON}}`` placeholder replaced by the settings the browser
-needs (tile URL, which may be empty = no tiles; time zone; default view). Everything else happens in
-``static/map.js`` against the JSON API and the ``/api/v1/live`` websocket.
+needs (tile URL, which may be empty = no tiles; time zone; default view). Everything else happens in the
+ES modules ``static/map.js`` (entry) and ``static/js/*.js`` against the JSON API and the ``/api/v1/live``
+websocket; ``static/shared/*.js`` (DOM, strings, sound helpers) is shared with the phone app (``/app``).
 
 Mounting: ``app.include_router(router)`` is enough; the static files are served by a route of this router
 (through Starlette's ``StaticFiles``, so content types, ETag/304, HEAD and path-traversal checks are its).

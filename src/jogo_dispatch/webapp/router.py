@@ -6,7 +6,8 @@
   ``Service-Worker-Allowed: /app``. Its cache name is a hash of the app shell, so any change to a shell
   file installs a new worker (browsers compare the script's bytes);
 * ``/static/app/...``: the page's own JS/CSS/icons. Leaflet is the live map's vendored copy under
-  ``/static/live/vendor/leaflet/`` (not copied).
+  ``/static/live/vendor/leaflet/`` (not copied), and the DOM / strings / sound helpers the two pages share
+  are ES modules under ``/static/live/shared/`` (``js/dom.js`` imports them as ``../../live/shared/``).
 
 No CDN, no external fetches except map tiles from the configured tile server (the page works without them).
 """
@@ -53,6 +54,13 @@ OWN_SHELL = (
     "icons/maskable-512.png",
     "icons/apple-touch-icon.png",
 )
+# The helpers shared with the live map (live/static/shared/), imported by js/dom.js, js/app.js, js/officer.js.
+SHARED_SHELL = (
+    "shared/dom.js",
+    "shared/i18n.js",
+    "shared/sound.js",
+    "shared/time.js",
+)
 LEAFLET_SHELL = (
     "vendor/leaflet/leaflet.js",
     "vendor/leaflet/leaflet.css",
@@ -73,7 +81,7 @@ def shell_urls(root: str = "") -> list[str]:
     return (
         [f"{root}{APP_PATH}", f"{root}{MANIFEST_PATH}"]
         + [f"{root}{STATIC_PREFIX}/{p}" for p in OWN_SHELL]
-        + [f"{root}{live_page.STATIC_PREFIX}/{p}" for p in LEAFLET_SHELL]
+        + [f"{root}{live_page.STATIC_PREFIX}/{p}" for p in SHARED_SHELL + LEAFLET_SHELL]
     )
 
 
@@ -84,7 +92,7 @@ def shell_digest() -> str:
     for path in (
         [STATIC_DIR / "app.html", STATIC_DIR / "sw.js"]
         + [STATIC_DIR / p for p in OWN_SHELL]
-        + [live_page.STATIC_DIR / p for p in LEAFLET_SHELL]
+        + [live_page.STATIC_DIR / p for p in SHARED_SHELL + LEAFLET_SHELL]
     ):
         h.update(path.name.encode())
         h.update(path.read_bytes())

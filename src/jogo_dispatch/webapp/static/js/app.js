@@ -7,7 +7,8 @@
 import { ApiError, NetworkError, getSession, login, logout, onAuthLost, register } from './api.js';
 import { $, CFG, applyI18n, currentLang, fill, setLang, show, t, toast } from './dom.js';
 import { citizenTabShown, startCitizen, stopCitizen, wireCitizen } from './citizen.js';
-import { startOfficer, stopOfficer, unlockAudio, wireOfficer } from './officer.js';
+import { startOfficer, stopOfficer, wireOfficer } from './officer.js';
+import { unlockAudio } from '../../live/shared/sound.js';
 import * as outbox from './outbox.js';
 
 const TAB_KEY = 'jogo.app.tab';

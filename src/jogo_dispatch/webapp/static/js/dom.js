@@ -1,8 +1,13 @@
-/* DOM helpers, the language switch and number/time formatting. Server strings only ever become text nodes. */
+/* The phone app's language switch and number/time formatting, over the helpers it shares with the live map
+ * (element builders, toasts, the string lookup, time zone: /static/live/shared/). Server strings only ever
+ * become text nodes. */
+import { CFG, toaster } from '../../live/shared/dom.js';
+import { known, lookup } from '../../live/shared/i18n.js';
+import { toDate, validZone, zoneAbbr } from '../../live/shared/time.js';
 import { STRINGS } from './strings.js';
 
-export const CFG = JSON.parse(document.getElementById('jogo-config')?.textContent || '{}');
-export const $ = (id) => document.getElementById(id);
+export { $, CFG, fill, h, show } from '../../live/shared/dom.js';
+export { toDate } from '../../live/shared/time.js';
 
 // ------------------------------------------------------------------ language (Indonesian first)
 const LANG_KEY = 'jogo.app.lang';
@@ -13,13 +18,7 @@ const langListeners = [];
 export const currentLang = () => lang;
 
 /** The text of a key in the current language, with {name} placeholders filled in. */
-export function t(key, params) {
-  let s = STRINGS[lang][key];
-  if (s == null) s = STRINGS.id[key];
-  if (s == null) return key;
-  if (params) s = s.replace(/\{(\w+)\}/g, (m, k) => (params[k] == null ? m : String(params[k])));
-  return s;
-}
+export const t = (key, params) => lookup(STRINGS, lang, key, params);
 
 /** Is there a text for this key? */
 export const hasText = (key) => STRINGS.id[key] != null;
@@ -28,7 +27,7 @@ export const hasText = (key) => STRINGS.id[key] != null;
 export function tCode(prefix, code) {
   if (code == null || code === '') return '—';
   const key = `${prefix}.${code}`;
-  return STRINGS[lang][key] != null || STRINGS.id[key] != null ? t(key) : String(code).replace(/_/g, ' ');
+  return known(STRINGS, lang, key) ? t(key) : String(code).replace(/_/g, ' ');
 }
 
 /** Fill every [data-i18n] element (text), [data-i18n-placeholder], [data-i18n-label] (aria-label). */
@@ -48,51 +47,13 @@ export function setLang(next) {
 }
 export const onLangChange = (fn) => langListeners.push(fn);
 
-// ------------------------------------------------------------------ elements
-export function h(tag, attrs, ...children) {
-  const el = document.createElement(tag);
-  if (attrs) {
-    for (const [k, v] of Object.entries(attrs)) {
-      if (v == null || v === false) continue;
-      if (k === 'class') el.className = v;
-      else if (k === 'dataset') Object.assign(el.dataset, v);
-      else if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
-      else el.setAttribute(k, v === true ? '' : String(v));
-    }
-  }
-  for (const c of children.flat(Infinity)) {
-    if (c == null || c === false) continue;
-    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
-  }
-  return el;
-}
-export function fill(el, ...nodes) {
-  el.replaceChildren(...nodes.flat(Infinity).filter((n) => n != null && n !== false));
-}
-export function show(el, visible) {
-  (typeof el === 'string' ? $(el) : el).hidden = !visible;
-}
-
-export function toast(text, kind, ms) {
-  const box = $('toasts');
-  const el = h('div', { class: 'toast ' + (kind || ''), role: kind === 'err' ? 'alert' : 'status' }, text);
-  box.append(el);
-  while (box.children.length > 3) box.firstChild.remove();
-  setTimeout(() => el.remove(), ms || (kind === 'err' ? 7000 : 4000));
-}
+// ------------------------------------------------------------------ toasts (at most three on screen)
+export const toast = toaster({ max: 3, roles: true });
 
 // ------------------------------------------------------------------ formatting
-function validZone(tz) {
-  try { new Intl.DateTimeFormat('id-ID', { timeZone: tz }); return tz; } catch (e) { return 'UTC'; }
-}
 const TZ = validZone(CFG.timezone || 'Asia/Jakarta');
-const TZ_ABBR = { 'Asia/Jakarta': 'WIB', 'Asia/Pontianak': 'WIB', 'Asia/Makassar': 'WITA', 'Asia/Jayapura': 'WIT' }[TZ] || '';
+const TZ_ABBR = zoneAbbr(TZ);
 
-export function toDate(v) {
-  if (v == null || v === '') return null;
-  const d = typeof v === 'number' ? new Date(v < 1e12 ? v * 1000 : v) : new Date(v);
-  return Number.isNaN(d.getTime()) ? null : d;
-}
 export function when(v) {
   const d = toDate(v);
   if (!d) return '—';

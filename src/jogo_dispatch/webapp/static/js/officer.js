@@ -4,6 +4,7 @@ import { ApiError, NetworkError, api, getSession, items, noteServerTime, serverN
 import { categoryName, refreshCategories } from './categories.js';
 import { $, CFG, distance, duration, fill, h, onLangChange, show, t, tCode, toast } from './dom.js';
 import { latestFix, metres, navigationLinks, watchFix } from './geo.js';
+import { PATTERNS, tones, unlockAudio } from '../../live/shared/sound.js';
 
 const DUTY_KEY = 'jogo.app.duty';
 const JOB_KEY = 'jogo.app.job';
@@ -56,36 +57,13 @@ function saveJob() {
 }
 
 // ------------------------------------------------------------------ alert: WebAudio siren + vibration
-let audio = null;
-/** Browsers only let a page make sound after a tap: the login tap (or any tap) unlocks it. */
-export function unlockAudio() {
-  try {
-    const Ctx = window.AudioContext || window.webkitAudioContext;
-    if (!audio && Ctx) audio = new Ctx();
-    if (audio && audio.state === 'suspended') audio.resume();
-  } catch (e) { audio = null; }
-}
-
+// Browsers only let a page make sound after a tap: the login tap (or any tap) unlocks it (app.js).
 function ring() {
   const card = $('offer-card');
   card.dataset.alerts = String(Number(card.dataset.alerts || 0) + 1);
   if (navigator.vibrate) navigator.vibrate([400, 150, 400, 150, 800]);
   unlockAudio();
-  if (!audio) return;
-  const t0 = audio.currentTime + 0.02;
-  for (let i = 0; i < 6; i += 1) {
-    const osc = audio.createOscillator();
-    const gain = audio.createGain();
-    const at = t0 + i * 0.32;
-    osc.type = 'square';
-    osc.frequency.value = i % 2 ? 700 : 960;
-    gain.gain.setValueAtTime(0.0001, at);
-    gain.gain.exponentialRampToValueAtTime(0.25, at + 0.02);
-    gain.gain.exponentialRampToValueAtTime(0.0001, at + 0.28);
-    osc.connect(gain).connect(audio.destination);
-    osc.start(at);
-    osc.stop(at + 0.3);
-  }
+  tones(PATTERNS.offer);
 }
 
 // ------------------------------------------------------------------ screen on while on duty (Wake Lock API)
