@@ -95,14 +95,9 @@ def reset_runtime(application: Any) -> None:
     rt.ingest.last.clear()
     rt.auth.forget()
     rt.devices.forget()
-    index = rt.extras.get("index")
-    if index is not None:
-        for r in index.responders():
-            index.remove(r.officer_id)
-    if "hub" in rt.extras:
-        rt.extras["hub"].officers.clear()
-    for reset in rt.extras.get("test_resets", []):
-        reset()
+    for r in rt.index.responders():
+        rt.index.remove(r.officer_id)
+    rt.hub.known.clear()
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,7 @@ import psycopg
 import pytest
 from fastapi import APIRouter, FastAPI
 
+from jogo_dispatch.deps import ReportRateLimit, SosRateLimit
 from jogo_dispatch.errors import RateLimited
 from jogo_dispatch.main import install_error_handlers
 from jogo_dispatch.platform import ratelimit
@@ -101,11 +102,11 @@ async def test_report_and_sos_dependencies_answer_429_with_retry_after(
     monkeypatch.setattr(settings, "sos_limit_per_account", 4)
     router = APIRouter()
 
-    @router.post("/r", dependencies=[ratelimit.ReportRateLimit])
+    @router.post("/r", dependencies=[ReportRateLimit])
     async def report_route() -> dict[str, bool]:
         return {"ok": True}
 
-    @router.post("/s", dependencies=[ratelimit.SosRateLimit])
+    @router.post("/s", dependencies=[SosRateLimit])
     async def sos_route() -> dict[str, bool]:
         return {"ok": True}
 

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Annotated, Any
 
-import orjson
-from fastapi import Depends, Request, WebSocket
+from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from jogo_dispatch.errors import AppError, Forbidden
+from jogo_dispatch.errors import Forbidden
+from jogo_dispatch.platform import ratelimit
 from jogo_dispatch.platform.db import session_scope
 from jogo_dispatch.platform.security import Principal
 from jogo_dispatch.runtime import Runtime
@@ -55,26 +54,21 @@ Watcher = Annotated[Principal, Depends(require_roles("dispatcher", "admin", "age
 Admin = Annotated[Principal, Depends(require_roles("admin"))]
 
 
-async def websocket_principal(ws: WebSocket, rt: Runtime, *roles: str, timeout_s: float = 10.0) -> Principal:
-    """Browsers cannot set headers on websockets: the token comes as ``?token=`` or as a first
-    ``{"type": "auth", "token": ...}`` message. Raises Unauthorized/Forbidden; the caller closes."""
-    token = ws.query_params.get("token")
-    if not token:
-        header = ws.headers.get("authorization", "")
-        token = header[7:] if header.lower().startswith("bearer ") else None
-    if not token:
-        try:
-            first = await asyncio.wait_for(ws.receive_text(), timeout_s)
-            msg = orjson.loads(first)
-            token = msg.get("token") if isinstance(msg, dict) and msg.get("type") == "auth" else None
-        except (TimeoutError, orjson.JSONDecodeError):
-            token = None
-    principal = await rt.auth.principal(token)
-    if roles and principal.role not in roles:
-        raise Forbidden(f"this needs one of the roles: {', '.join(roles)}", code="wrong_role")
-    return principal
+def _dependency(scope: str) -> Callable[..., Coroutine[Any, Any, None]]:
+    async def rate_limit(
+        request: Request, rt: RuntimeDep, who: Annotated[Principal, Depends(get_principal)]
+    ) -> None:
+        device = ratelimit.device_key(
+            request.headers.get("x-device-id"),
+            request.headers.get("user-agent"),
+            request.client.host if request.client else None,
+        )
+        await ratelimit.check(rt.limiter, rt.settings, scope, str(who.user_id), device)
+
+    rate_limit.__name__ = f"{scope}_rate_limit"
+    return rate_limit
 
 
-def ws_close_code(exc: AppError) -> int:
-    """401 → 4401, 503 (database away) → 1013 "try again later", anything else → 4403."""
-    return {401: 4401, 503: 1013}.get(exc.status_code, 4403)
+# Add to a route's decorator: @router.post("/reports", ..., dependencies=[ReportRateLimit]).
+ReportRateLimit = Depends(_dependency("report"))
+SosRateLimit = Depends(_dependency("sos"))

@@ -22,6 +22,7 @@ from jogo_dispatch.accounts.service import Authenticator
 from jogo_dispatch.agencies import service as agencies
 from jogo_dispatch.agencies.router import open311_router
 from jogo_dispatch.agencies.router import router as agencies_router
+from jogo_dispatch.alerts import service as alerts
 from jogo_dispatch.alerts.router import router as alerts_router
 from jogo_dispatch.dispatch import wiring as dispatch_wiring
 from jogo_dispatch.dispatch.router import router as dispatch_router
@@ -39,7 +40,7 @@ from jogo_dispatch.open311.schemas import error_response as open311_error
 from jogo_dispatch.platform import ratelimit
 from jogo_dispatch.platform.body_limit import BodyLimitMiddleware
 from jogo_dispatch.platform.db import make_engine, make_sessionmaker
-from jogo_dispatch.platform.events import EventBus
+from jogo_dispatch.platform.events import CredentialsChanged, EventBus
 from jogo_dispatch.platform.health import MetricsMiddleware
 from jogo_dispatch.platform.health import router as ops_router
 from jogo_dispatch.platform.idempotency import PURGE as PURGE_IDEMPOTENCY_KEYS
@@ -54,16 +55,17 @@ from jogo_dispatch.rewards import service as rewards
 from jogo_dispatch.rewards.router import router as rewards_router
 from jogo_dispatch.runtime import Runtime
 from jogo_dispatch.settings import Settings, to_libpq_url
+from jogo_dispatch.tracking import live as tracking_live
 from jogo_dispatch.tracking import partitions
+from jogo_dispatch.tracking.channels import OfficerChannels
 from jogo_dispatch.tracking.devices import DeviceDirectory
 from jogo_dispatch.tracking.filters import FilterConfig
 from jogo_dispatch.tracking.ingest import Ingest
 from jogo_dispatch.tracking.phones import router as phones_router
 from jogo_dispatch.tracking.presence import presence_loop
 from jogo_dispatch.tracking.router import router as tracking_router
-from jogo_dispatch.tracking.stream import OfficerChannels
 from jogo_dispatch.tracking.stream import router as stream_router
-from jogo_dispatch.tracking.writer import PingWriter, PositionUpdate
+from jogo_dispatch.tracking.writer import PingWriter
 from jogo_dispatch.webapp.router import router as webapp_router
 
 log = structlog.get_logger(__name__)
@@ -86,6 +88,7 @@ async def build_runtime(settings: Settings) -> Runtime:
             settings.max_accuracy_m,
         ),
     )
+    bus = EventBus()
     return Runtime(
         settings=settings,
         engine=engine,
@@ -96,23 +99,12 @@ async def build_runtime(settings: Settings) -> Runtime:
         devices=DeviceDirectory(sessions),
         writer=writer,
         ingest=ingest,
-        bus=EventBus(),
+        bus=bus,
+        index=responders.make_index(settings),
+        hub=LiveHub(bus, settings.live_coalesce_s, settings.live_queue_max),
+        limiter=ratelimit.make_limiter(settings, engine),
+        officer_channels=OfficerChannels(bus),
     )
-
-
-def position_dict(u: PositionUpdate) -> dict[str, Any]:
-    return {
-        "officer_id": u.officer_id,
-        "lat": u.lat,
-        "lon": u.lon,
-        "recorded_at": u.recorded_at.isoformat(),
-        "speed_mps": u.speed_mps,
-        "heading_deg": u.heading_deg,
-        "accuracy_m": u.accuracy_m,
-        "battery_pct": u.battery_pct,
-        "status": u.status,
-        "unit_type": u.unit_type,
-    }
 
 
 async def maintain_partitions(settings: Settings) -> list[str]:
@@ -181,23 +173,16 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     async with rt.sessions() as session:
         await rt.ingest.load(session)
     await rt.writer.start()
-    rt.extras["loop"] = asyncio.get_running_loop()
-    rt.bus.subscribe(
-        lambda e: (
-            rt.auth.credentials_changed(e.data.get("device_id")) if e.type == "credentials_changed" else None
-        )
-    )
+    rt.loop = asyncio.get_running_loop()
+    rt.bus.on(CredentialsChanged, lambda e: rt.auth.credentials_changed(e.device_id))
     await rt.auth.load_devices()
-    rt.extras.setdefault("on_false_report", []).append(agencies.false_report_hook(settings, rt.bus))
-    rt.extras["officer_channels"] = OfficerChannels(rt.bus)
-    rt.extras["hub"] = LiveHub(rt.bus, settings.live_coalesce_s, settings.live_queue_max)
-    index = rt.extras["index"] = responders.make_index(settings)
+    rt.hooks.false_report.append(agencies.false_report_hook(settings, rt.bus))
     async with rt.sessions() as session:
-        loaded = await responders.rebuild(index, session)
-    responders.keep_current(index, rt.bus)
-    rt.writer.add_after_commit(
-        lambda moved: rt.bus.publish("positions", positions=[position_dict(u) for u in moved])
-    )
+        loaded = await responders.rebuild(rt.index, session)
+    responders.keep_current(rt.index, rt.bus)
+    tracking_live.publish_positions(rt.writer, rt.bus)
+    tracking_live.provide_snapshot(rt.hub, rt.settings)
+    alerts.provide_snapshot(rt.hub)
     relay = None
     if settings.pubsub == "postgres":
         relay = PostgresRelay(to_libpq_url(settings.database_url or ""), rt.bus)
@@ -212,7 +197,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         tasks.append(asyncio.create_task(serve_osmand_port(app, settings), name="osmand-port"))
     tasks.extend(dispatch_wiring.start(rt))
     tasks.extend(forward_delivery.start(rt))
-    tasks.extend(ratelimit.start(rt))
+    tasks.extend(ratelimit.start(rt.limiter))
     rewards.start(rt)
     app.state.runtime = rt
     # What start-up built lives as long as the process: keep the collector from rescanning it (a full

@@ -44,7 +44,7 @@ async def mark_false(app, report_id: int, citizen_id: int, by: int | None = None
     rt = app.state.runtime
     report = SimpleNamespace(id=report_id, citizen_id=citizen_id, reviewed_by=by, review_note=note)
     async with rt.sessions() as session:
-        for hook in rt.extras["on_false_report"]:
+        for hook in rt.hooks.false_report:
             await hook(session, report)
         await session.commit()
         for callback in session.info.pop("after_commit", []):
@@ -64,7 +64,7 @@ async def assert_blocked(app, uid: int, blocked: bool) -> None:
 
 async def test_three_false_reports_block_and_an_appeal_reopens(app, client, actors, database_url):
     events = []
-    app.state.runtime.bus.subscribe(lambda e: events.append((e.type, e.data)))
+    app.state.runtime.bus.subscribe(lambda e: events.append((e.TYPE, e.payload())))
     citizen = await actors.user("citizen")
     dispatcher = await actors.user("dispatcher")
     uid, did = await user_id(client, citizen), await user_id(client, dispatcher)

@@ -328,7 +328,7 @@ async def test_incident_lists_detail_and_the_live_map_snapshot(client, actors, a
     assert (await client.get("/api/v1/incidents/999999", headers=dispatcher)).status_code == 404
     rt = app.state.runtime
     async with rt.sessions() as session:
-        snapshot = await rt.extras["snapshot_providers"]["incidents"](session)
+        snapshot = (await rt.hub.snapshot_providers["incidents"](session)).items
     assert [i["id"] for i in snapshot] == [sos["incident_id"], open_one]
 
 

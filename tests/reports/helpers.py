@@ -160,20 +160,24 @@ async def verified_incident(
     return int(r.json()["incident_id"])
 
 
+_EVENT_LOGS: dict[int, list[Any]] = {}
+
+
 class EventLog:
     """Every bus event of an app since the test began."""
 
     def __init__(self, app: Any) -> None:
         rt = app.state.runtime
-        if "test_event_log" not in rt.extras:
-            log: list[Any] = []
-            rt.extras["test_event_log"] = log
+        log = _EVENT_LOGS.get(id(rt))
+        if log is None:
+            log = _EVENT_LOGS[id(rt)] = []
             rt.bus.subscribe(log.append)
-        self._log: list[Any] = rt.extras["test_event_log"]
+        self._log: list[Any] = log
         self._log.clear()
 
     def of(self, kind: str) -> list[dict[str, Any]]:
-        return [e.data for e in self._log if e.type == kind]
+        """Payloads of the events whose wire name is ``kind``."""
+        return [e.payload() for e in self._log if e.TYPE == kind]
 
 
 @pytest.fixture(autouse=True)

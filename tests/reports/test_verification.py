@@ -107,7 +107,7 @@ async def test_reject_and_false_report_with_hook_in_the_same_unit_of_work(client
     async def record(session, report):
         seen.append((report.id, report.status))
 
-    hooks = app.state.runtime.extras["on_false_report"]
+    hooks = app.state.runtime.hooks.false_report
     hooks.append(refuse)
     try:
         r = await client.post(
@@ -202,7 +202,7 @@ async def test_verified_report_hooks_run_in_the_same_unit_of_work(client, actors
         seen.append((r.id, r.status, r.incident_id))
         raise Conflict("rewards say no", code="test_refusal")
 
-    hooks = app.state.runtime.extras["on_report_verified"]
+    hooks = app.state.runtime.hooks.report_verified
     hooks.append(refuse)
     try:
         r = await client.post(f"/api/v1/reports/{report['id']}/verify", headers=dispatcher)

@@ -146,4 +146,4 @@ async def test_index_is_rebuilt_from_officer_positions_at_startup(settings, clie
     await fleet(client, actors, 4)
     fresh = create_app(settings)
     async with fresh.router.lifespan_context(fresh):
-        assert len(fresh.state.runtime.extras["index"]) == 4
+        assert len(fresh.state.runtime.index) == 4

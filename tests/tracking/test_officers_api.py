@@ -4,6 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from jogo_dispatch.platform.events import OfficerStatusChanged
+
 
 def now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
@@ -79,12 +81,12 @@ async def test_status_changes_by_dispatcher_and_by_officer(app, client, actors):
     dispatcher = await actors.user("dispatcher")
     oid, h = await actors.officer()
     seen = []
-    app.state.runtime.bus.subscribe(lambda e: seen.append(e) if e.type == "status" else None)
+    app.state.runtime.bus.on(OfficerStatusChanged, seen.append)
     r = await client.put(f"/api/v1/officers/{oid}/status", headers=dispatcher, json={"status": "busy"})
     assert r.status_code == 200 and r.json()["status"] == "busy"
     r = await client.put("/api/v1/me/status", headers=h, json={"status": "off_duty"})
     assert r.status_code == 200 and r.json()["status"] == "off_duty"
-    assert [(e.data["officer_id"], e.data["status"]) for e in seen][-2:] == [(oid, "busy"), (oid, "off_duty")]
+    assert [(e.officer_id, e.status) for e in seen][-2:] == [(oid, "busy"), (oid, "off_duty")]
     r = await client.put("/api/v1/me/status", headers=h, json={"status": "asleep"})
     assert r.status_code == 422
     assert (

@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 import psycopg
 import pytest
 
+from jogo_dispatch.platform.events import AlertRaised
+
 
 async def stored(database_url: str, officer_id: int) -> list[tuple]:
     async with await psycopg.AsyncConnection.connect(database_url) as conn:
@@ -122,7 +124,7 @@ async def test_osmand_errors(client, actors, database_url):
 async def test_osmand_sos_raises_officer_distress_alert(app, client, actors, database_url):
     oid, _ = await actors.officer(device_id="sos-phone")
     seen = []
-    app.state.runtime.bus.subscribe(lambda e: seen.append(e) if e.type == "alert" else None)
+    app.state.runtime.bus.on(AlertRaised, seen.append)
     r = await client.post(
         f"/osmand?id=sos-phone&lat=-7.975&lon=112.633&timestamp={int(time.time())}&alarm=sos"
     )
@@ -130,7 +132,7 @@ async def test_osmand_sos_raises_officer_distress_alert(app, client, actors, dat
     async with await psycopg.AsyncConnection.connect(database_url) as conn:
         cur = await conn.execute("SELECT kind, officer_id, lat, lon FROM alerts")
         assert await cur.fetchall() == [("officer_distress", oid, -7.975, 112.633)]
-    assert seen and seen[-1].data["alert"]["kind"] == "officer_distress"
+    assert seen and seen[-1].alert["kind"] == "officer_distress"
     dispatcher = await actors.user("dispatcher")
     alerts = (await client.get("/api/v1/alerts", headers=dispatcher)).json()
     assert alerts[0]["kind"] == "officer_distress"

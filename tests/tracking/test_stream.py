@@ -11,6 +11,7 @@ import orjson
 import psycopg
 import websockets
 
+from jogo_dispatch.platform.events import OfficerMessage, OfficerPresence
 from jogo_dispatch.tracking import presence
 
 
@@ -72,10 +73,8 @@ async def test_stream_delivers_officer_messages_from_the_bus(live_server, actors
         await recv_type(ws, "hello")
         rt = live_server.app.state.runtime
         # The server's loop runs in another thread: publish there, as its own code would.
-        rt.extras["loop"].call_soon_threadsafe(
-            lambda: rt.bus.publish(
-                "officer_message", officer_id=oid, message={"type": "offer", "offer_id": 5}
-            )
+        rt.loop.call_soon_threadsafe(
+            lambda: rt.bus.publish(OfficerMessage(officer_id=oid, message={"type": "offer", "offer_id": 5}))
         )
         offer = await recv_type(ws, "offer")
         assert offer["offer_id"] == 5 and offer["server_time"]
@@ -98,7 +97,7 @@ async def test_stream_rejects_bad_tokens_and_wrong_roles(live_server, actors):
 async def test_presence_sweep_records_online_and_offline(app, client, actors, database_url):
     oid, headers = await actors.officer()
     seen = []
-    app.state.runtime.bus.subscribe(lambda e: seen.append(e.data) if e.type == "presence" else None)
+    app.state.runtime.bus.on(OfficerPresence, lambda e: seen.append(e.payload()))
     await client.post(
         "/api/v1/pings",
         headers=headers,

@@ -11,6 +11,7 @@ from jogo_dispatch.accounts.schemas import MeOut, TokenOut, UserCreate, UserOut
 from jogo_dispatch.deps import Admin, CurrentUser, RuntimeDep, SessionDep
 from jogo_dispatch.errors import NotFound
 from jogo_dispatch.platform.db import after_commit
+from jogo_dispatch.platform.events import CredentialsChanged
 from jogo_dispatch.platform.ratelimit import guard_login
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
@@ -28,7 +29,8 @@ async def token(
     ``login_limit_window_s``, 429 ``rate_limited`` with ``Retry-After`` until the window ends."""
     client_ip = request.client.host if request.client else None
     principal = await guard_login(
-        rt,
+        rt.limiter,
+        rt.settings,
         form.username,
         client_ip,
         lambda: service.login(session, rt.passwords, form.username, form.password),
@@ -44,7 +46,7 @@ async def revoke(me: CurrentUser, rt: RuntimeDep, session: SessionDep) -> None:
     if user is None:
         raise NotFound("user not found")
     await service.revoke_tokens(session, user)
-    after_commit(session, lambda: rt.bus.publish("credentials_changed", user_id=me.user_id))
+    after_commit(session, lambda: rt.bus.publish(CredentialsChanged(user_id=me.user_id)))
 
 
 @router.get("/me", response_model=MeOut)

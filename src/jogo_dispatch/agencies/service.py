@@ -26,7 +26,7 @@ from jogo_dispatch.agencies.schemas import RuleIn, RuleOut
 from jogo_dispatch.errors import Conflict, Forbidden, InvalidInput, NotFound
 from jogo_dispatch.platform import audit
 from jogo_dispatch.platform.db import after_commit
-from jogo_dispatch.platform.events import EventBus
+from jogo_dispatch.platform.events import AppealChanged, CitizenBlocked, EventBus
 from jogo_dispatch.settings import Settings
 
 # -- region packs and routing -------------------------------------------------------------------------------
@@ -268,7 +268,7 @@ async def add_strike(
             data={"strike_count": count, "strike_id": strike.id},
         )
         if bus is not None:
-            after_commit(session, lambda: bus.publish("citizen_blocked", user_id=user_id, strike_count=count))
+            after_commit(session, lambda: bus.publish(CitizenBlocked(user_id=user_id, strike_count=count)))
     await session.flush()
     return strike
 
@@ -324,8 +324,8 @@ async def warnings(session: AsyncSession, settings: Settings, user_id: int) -> d
 
 
 def _announce(session: AsyncSession, bus: EventBus, appeal: Appeal) -> None:
-    event = {"appeal_id": appeal.id, "user_id": appeal.user_id, "status": appeal.status}
-    after_commit(session, lambda: bus.publish("appeal", **event))
+    event = AppealChanged(appeal_id=appeal.id, user_id=appeal.user_id, status=appeal.status)
+    after_commit(session, lambda: bus.publish(event))
 
 
 # -- appeals ------------------------------------------------------------------------------------------------

@@ -10,8 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from jogo_dispatch.alerts.models import Alert
 from jogo_dispatch.errors import NotFound
+from jogo_dispatch.live.hub import LiveHub, SnapshotPart
 from jogo_dispatch.platform.db import after_commit
-from jogo_dispatch.platform.events import EventBus
+from jogo_dispatch.platform.events import AlertAcknowledged, AlertRaised, EventBus
 
 
 def alert_dict(a: Alert) -> dict[str, Any]:
@@ -54,7 +55,7 @@ async def raise_alert(
     session.add(alert)
     await session.flush()
     payload = alert_dict(alert)
-    after_commit(session, lambda: bus.publish("alert", alert=payload))
+    after_commit(session, lambda: bus.publish(AlertRaised(alert=payload)))
     return alert
 
 
@@ -74,5 +75,14 @@ async def acknowledge(session: AsyncSession, bus: EventBus, alert_id: int, user_
         alert.acknowledged_at = datetime.now(UTC)
         alert.acknowledged_by = user_id
         await session.flush()
-        after_commit(session, lambda: bus.publish("alert_ack", alert_id=alert_id))
+        after_commit(session, lambda: bus.publish(AlertAcknowledged(alert_id=alert_id)))
     return alert
+
+
+def provide_snapshot(hub: LiveHub) -> None:
+    """Open alerts in every fresh live-feed snapshot."""
+
+    async def alerts(session: AsyncSession) -> SnapshotPart:
+        return SnapshotPart([alert_dict(a) for a in await open_alerts(session)])
+
+    hub.snapshot_providers["alerts"] = alerts

@@ -430,9 +430,7 @@ async def expire_due(rt: Runtime, limit: int = 200) -> int:
     for offer_id, incident_id in due:
         handled = False
         async for session in session_scope(rt.sessions):
-            handled = await expire(
-                session, rt.bus, rt.extras["index"], rt.settings, offer_id, incident_id, now
-            )
+            handled = await expire(session, rt.bus, rt.index, rt.settings, offer_id, incident_id, now)
         expired += handled
     return expired
 

@@ -74,7 +74,7 @@ async def get_incident(incident_id: Id, rt: RuntimeDep, session: SessionDep, _: 
         body["nearest"] = (
             await service.nearest_for(
                 session,
-                rt.extras["index"],
+                rt.index,
                 rt.settings,
                 incident.lat,
                 incident.lon,
@@ -111,7 +111,7 @@ async def post_dispatch(
     offer = await offers.dispatch(
         session,
         rt.bus,
-        rt.extras["index"],
+        rt.index,
         rt.settings,
         incident_id,
         data.officer_id if data else None,
@@ -165,7 +165,7 @@ async def decline_offer(
     offer, following = await offers.decline(
         session,
         rt.bus,
-        rt.extras["index"],
+        rt.index,
         rt.settings,
         offer_id,
         me.officer_id,
@@ -194,7 +194,7 @@ async def post_batch(
     return await offers.batch(
         session,
         rt.bus,
-        rt.extras["index"],
+        rt.index,
         rt.settings,
         apply=data.apply,
         method=data.method,

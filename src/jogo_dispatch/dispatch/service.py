@@ -28,10 +28,11 @@ from jogo_dispatch.dispatch.models import Incident, Offer
 from jogo_dispatch.errors import Conflict, Forbidden, InvalidInput, NotFound
 from jogo_dispatch.geo.cells import cells_for_point, disk_covering_m
 from jogo_dispatch.geo.index import ResponderIndex
+from jogo_dispatch.live.hub import SnapshotPart
 from jogo_dispatch.platform import audit
 from jogo_dispatch.platform import time_window as timerange
 from jogo_dispatch.platform.db import after_commit, session_scope
-from jogo_dispatch.platform.events import EventBus
+from jogo_dispatch.platform.events import Event, EventBus, IncidentChanged, OfferChanged, OfficerMessage
 from jogo_dispatch.platform.security import Principal
 from jogo_dispatch.reports.models import Category, Report, SosCall
 from jogo_dispatch.responders import service as responders
@@ -122,17 +123,18 @@ async def incident_views(session: AsyncSession, incidents: list[Incident]) -> li
 # --- announcing (after commit only) --------------------------------------------------------------------
 
 
-def _announce(session: AsyncSession, bus: EventBus, kind: str, key: int, payload: dict[str, Any]) -> None:
-    """Publish ``kind`` after commit; a later announcement of the same object in this unit of work
+def _announce(session: AsyncSession, bus: EventBus, key: int, event: IncidentChanged | OfferChanged) -> None:
+    """Publish ``event`` after commit; a later announcement of the same object in this unit of work
     replaces the earlier one, so listeners never see an intermediate state."""
-    pending: dict[tuple[str, int], dict[str, Any]] = session.info.setdefault("announce", {})
-    if (kind, key) not in pending:
+    pending: dict[tuple[str, int], Event] = session.info.setdefault("announce", {})
+    slot = (event.TYPE, key)
+    if slot not in pending:
 
-        def publish(kind: str = kind, key: int = key) -> None:
-            bus.publish(kind, **{kind: pending.pop((kind, key))})
+        def publish() -> None:
+            bus.publish(pending.pop(slot))
 
         after_commit(session, publish)
-    pending[(kind, key)] = payload
+    pending[slot] = event
 
 
 async def announce_incident(
@@ -141,17 +143,17 @@ async def announce_incident(
     """Publish the incident's state as of commit (``extra`` keys ride along, e.g. an SOS's nearest)."""
     await session.flush()
     view = {**await incident_view(session, i), **(extra or {})}
-    _announce(session, bus, "incident", i.id, view)
+    _announce(session, bus, i.id, IncidentChanged(incident=view))
     return view
 
 
 def announce_offer(session: AsyncSession, bus: EventBus, o: Offer) -> None:
-    _announce(session, bus, "offer", o.id, offer_dict(o))
+    _announce(session, bus, o.id, OfferChanged(offer=offer_dict(o)))
 
 
 def message_officer(session: AsyncSession, bus: EventBus, officer_id: int, message: dict[str, Any]) -> None:
     """Delivered after commit to the officer's open stream sockets, in whichever process holds them."""
-    after_commit(session, lambda: bus.publish("officer_message", officer_id=officer_id, message=message))
+    after_commit(session, lambda: bus.publish(OfficerMessage(officer_id=officer_id, message=message)))
 
 
 def withdraw_message(session: AsyncSession, bus: EventBus, offer: Offer) -> None:
@@ -642,7 +644,7 @@ def officer_distress_hook(rt: Runtime) -> Callable[[Any, Any], Any]:
     async def on_officer_distress(dev: Any, fix: Any) -> None:
         lat, lon = fix.lat, fix.lon
         if lat is None or lon is None:
-            last = rt.extras["index"].get(dev.officer_id)
+            last = rt.index.get(dev.officer_id)
             if last is None:
                 log.warning(
                     "officer SOS without any position: no incident created", officer_id=dev.officer_id
@@ -689,6 +691,6 @@ async def timeline(session: AsyncSession, incident_id: int) -> list[dict[str, An
     return [audit.entry_dict(e) for e in rows]
 
 
-async def snapshot_incidents(session: AsyncSession) -> list[dict[str, Any]]:
+async def snapshot_incidents(session: AsyncSession) -> SnapshotPart:
     """What the live map shows on connect: every open incident."""
-    return await incident_views(session, await repo.open_incidents(session))
+    return SnapshotPart(await incident_views(session, await repo.open_incidents(session)))

@@ -50,7 +50,7 @@ async def ws_offer_decline(rt: Runtime, officer_id: int, msg: dict[str, Any]) ->
     async for session in session_scope(rt.sessions):
         actor = await offers.officer_user_id(session, officer_id)
         offer, _ = await offers.decline(
-            session, rt.bus, rt.extras["index"], rt.settings, offer_id, officer_id, actor, _reason(msg)
+            session, rt.bus, rt.index, rt.settings, offer_id, officer_id, actor, _reason(msg)
         )
         reply = {"type": "offer_declined", "offer": service.offer_dict(offer)}
     return reply
@@ -71,11 +71,9 @@ async def ws_incident_status(rt: Runtime, officer_id: int, msg: dict[str, Any]) 
 
 def start(rt: Runtime) -> list[asyncio.Task[None]]:
     """Register the hooks and start the background tasks (returned for the lifespan to cancel)."""
-    rt.extras.setdefault("snapshot_providers", {})["incidents"] = service.snapshot_incidents
-    rt.extras.setdefault("on_officer_distress", []).append(service.officer_distress_hook(rt))
-    rt.extras.setdefault("on_false_report", [])
-    rt.extras.setdefault("on_report_verified", [])
-    handlers = rt.extras.setdefault("officer_ws_handlers", {})
+    rt.hub.snapshot_providers["incidents"] = service.snapshot_incidents
+    rt.hooks.officer_distress.append(service.officer_distress_hook(rt))
+    handlers = rt.hooks.officer_socket
     handlers["offer_accept"] = ws_offer_accept
     handlers["offer_decline"] = ws_offer_decline
     handlers["incident_status"] = ws_incident_status

@@ -41,7 +41,6 @@ from jogo_dispatch.errors import Unavailable
 from jogo_dispatch.forwards import cap
 from jogo_dispatch.forwards import repository as repo
 from jogo_dispatch.forwards.service import (
-    WAKEUP,
     announce,
     backoff_s,
     incident_summary,
@@ -274,7 +273,7 @@ async def alert_unacknowledged(rt: Runtime, limit: int = 100) -> int:
 
 
 async def worker(rt: Runtime) -> None:
-    wake: asyncio.Event = rt.extras[WAKEUP]
+    wake = rt.forward_wakeup
     async with httpx.AsyncClient(follow_redirects=False) as client:
         while True:
             busy = False
@@ -294,7 +293,6 @@ async def worker(rt: Runtime) -> None:
 
 def start(rt: Runtime) -> list[asyncio.Task[None]]:
     """The delivery worker of this process (returned for the lifespan to cancel)."""
-    rt.extras[WAKEUP] = asyncio.Event()
     if rt.settings.forward_sweep_s <= 0:
         return []
     return [asyncio.create_task(worker(rt), name="forward-delivery")]

@@ -13,7 +13,6 @@ before ``closed``. Inbox-only agencies start at ``sent``: the inbox is the deliv
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,7 +31,7 @@ from jogo_dispatch.forwards import repository as repo
 from jogo_dispatch.forwards.models import AgencyUser, Forward, ForwardNote
 from jogo_dispatch.platform import audit
 from jogo_dispatch.platform.db import after_commit
-from jogo_dispatch.platform.events import EventBus
+from jogo_dispatch.platform.events import EventBus, ForwardChanged
 from jogo_dispatch.platform.security import Passwords, Principal
 from jogo_dispatch.runtime import Runtime
 from jogo_dispatch.settings import Settings
@@ -45,7 +44,6 @@ _NEXT: dict[str, frozenset[str]] = {
     "acknowledged": frozenset({"closed"}),
     "closed": frozenset(),
 }
-WAKEUP = "forwards_wakeup"
 
 
 def utcnow() -> datetime:
@@ -155,7 +153,7 @@ def _event(f: Forward, agency_code: str | None) -> dict[str, Any]:
 def announce(session: AsyncSession, bus: EventBus, f: Forward, agency_code: str | None = None) -> None:
     """A ``forward`` event after commit (no notes or errors: agencies watch the live feed too)."""
     payload = _event(f, agency_code)
-    after_commit(session, lambda: bus.publish("forward", forward=payload))
+    after_commit(session, lambda: bus.publish(ForwardChanged(forward=payload)))
 
 
 def record_change(
@@ -181,12 +179,6 @@ def record_change(
         data={"incident_id": f.incident_id, "agency_id": f.agency_id, **(data or {})},
         at=at,
     )
-
-
-def wake_delivery(rt_extras: dict[str, Any]) -> None:
-    event = rt_extras.get(WAKEUP)
-    if isinstance(event, asyncio.Event):
-        event.set()
 
 
 # -- forwarding ----------------------------------------------------------------------------------------------
@@ -543,4 +535,4 @@ async def set_delivery(
 
 def after_forwarding(session: AsyncSession, rt: Runtime) -> None:
     """New pending forwards: wake this process's delivery worker once they are committed."""
-    after_commit(session, lambda: wake_delivery(rt.extras))
+    after_commit(session, lambda: rt.forward_wakeup.set())

@@ -1,7 +1,7 @@
 """The dispatchers' live feed: fan-out of bus events to websocket clients, with back-pressure.
 
-Each client has a bounded outbox. Positions are coalesced per officer (only the latest is kept, and an
-officer's position goes to a client at most once per ``coalesce_s``); other events are queued in
+Each client has a bounded outbox. Positions are coalesced per tracked key (only the latest is kept, and a
+key's position goes to a client at most once per ``coalesce_s``); other events are queued in
 order, and a client whose queue overflows is disconnected with a reason. Publishing never awaits, so a
 slow client can slow neither ingest nor the other clients.
 """
@@ -11,19 +11,18 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from prometheus_client import Counter, Gauge
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from jogo_dispatch.platform.events import Event, EventBus
+from jogo_dispatch.platform.events import Event, EventBus, PositionsMoved, Track
 
 LIVE_CLIENTS = Gauge("jogo_live_clients", "connected live-map websockets")
 LIVE_DROPPED = Counter("jogo_live_disconnects_total", "live clients disconnected for falling behind")
-
-PRIVATE_EVENTS = frozenset({"officer_message", "credentials_changed"})
 
 
 def server_time() -> str:
@@ -48,8 +47,8 @@ class LiveClient:
     coalesce_s: float
     max_queue: int
     viewport: Viewport = field(default_factory=Viewport)
-    statuses: frozenset[str] | None = None
-    unit_types: frozenset[str] | None = None
+    # facet name -> allowed values (e.g. {"status": {"available"}}); a facet not named is not filtered
+    filters: dict[str, frozenset[str]] = field(default_factory=dict)
     positions: dict[int, dict[str, Any]] = field(default_factory=dict)
     last_sent: dict[int, float] = field(default_factory=dict)
     events: deque[dict[str, Any]] = field(default_factory=deque)
@@ -68,10 +67,10 @@ class LiveClient:
             LIVE_DROPPED.inc()
         self.wake.set()
 
-    def offer_position(self, pos: dict[str, Any]) -> None:
+    def offer_position(self, key: int, pos: dict[str, Any]) -> None:
         if self.closed_reason:
             return
-        self.positions[pos["officer_id"]] = pos  # keep only the latest per officer
+        self.positions[key] = pos  # keep only the latest per tracked key
         self.wake.set()
 
     def take(self, now: float) -> tuple[list[dict[str, Any]], float | None]:
@@ -81,26 +80,47 @@ class LiveClient:
             out.append(self.events.popleft())
         due: list[dict[str, Any]] = []
         next_due: float | None = None
-        for officer_id in list(self.positions):
-            ready_at = self.last_sent.get(officer_id, 0.0) + self.coalesce_s
+        for key in list(self.positions):
+            ready_at = self.last_sent.get(key, 0.0) + self.coalesce_s
             if ready_at <= now:
-                due.append(self.positions.pop(officer_id))
-                self.last_sent[officer_id] = now
+                due.append(self.positions.pop(key))
+                self.last_sent[key] = now
             elif next_due is None or ready_at < next_due:
                 next_due = ready_at
         if due:
-            out.append({"type": "positions", "server_time": server_time(), "positions": due})
+            out.append({"type": PositionsMoved.TYPE, "server_time": server_time(), "positions": due})
         return out, next_due
 
 
+@dataclass(slots=True)
+class SnapshotPart:
+    """One domain's share of a fresh snapshot: the items a client gets, and the tracks among them the hub
+    must know to filter later events (their last place and facets)."""
+
+    items: list[Any]
+    tracks: Sequence[Track] = ()
+
+
+SnapshotProvider = Callable[[AsyncSession], Awaitable[SnapshotPart]]
+
+
+@dataclass(slots=True)
+class _Known:
+    lat: float | None = None
+    lon: float | None = None
+    facets: dict[str, str | None] = field(default_factory=dict)
+    item: dict[str, Any] | None = None  # the latest coalesced item, replayed on a viewport change
+
+
 class LiveHub:
+    """Knows events only through ``place``, ``subject``, ``facets`` and ``tracks``: no domain fields."""
+
     def __init__(self, bus: EventBus, coalesce_s: float = 0.5, max_queue: int = 2000) -> None:
         self.coalesce_s = coalesce_s
         self.max_queue = max_queue
         self.clients: set[LiveClient] = set()
-        # What the hub knows of each officer, for viewport and status/unit filters.
-        self.officers: dict[int, dict[str, Any]] = {}
-        self.snapshot_providers: dict[str, Callable[[], Any]] = {}
+        self.known: dict[int, _Known] = {}  # per tracked key: last place and facets, for filtering
+        self.snapshot_providers: dict[str, SnapshotProvider] = {}
         bus.subscribe(self.on_event)
 
     def connect(self) -> LiveClient:
@@ -113,71 +133,60 @@ class LiveHub:
         self.clients.discard(client)
         LIVE_CLIENTS.set(len(self.clients))
 
-    def remember(self, officers: list[dict[str, Any]]) -> None:
-        for o in officers:
-            self.officers[o["id"]] = {
-                "status": o.get("status"),
-                "unit_type": o.get("unit_type"),
-                "lat": o.get("lat"),
-                "lon": o.get("lon"),
-            }
+    async def snapshot(self, session: AsyncSession) -> dict[str, Any]:
+        """``{name: items}`` from every provider; the tracks among them are remembered for filtering."""
+        out: dict[str, Any] = {}
+        for name, provider in self.snapshot_providers.items():
+            part = await provider(session)
+            out[name] = part.items
+            for track in part.tracks:
+                known = self.known.setdefault(track.key, _Known())
+                known.lat, known.lon = track.lat, track.lon
+                known.facets.update(track.facets)
+        return out
 
-    def _officer_visible(
-        self, client: LiveClient, officer_id: int, lat: float | None, lon: float | None
-    ) -> bool:
-        info = self.officers.get(officer_id, {})
-        if client.statuses is not None and info.get("status") not in client.statuses:
-            return False
-        if client.unit_types is not None and info.get("unit_type") not in client.unit_types:
-            return False
+    def _visible(self, client: LiveClient, key: int, lat: float | None, lon: float | None) -> bool:
+        known = self.known.get(key)
+        facets = known.facets if known is not None else {}
+        for name, allowed in client.filters.items():
+            if facets.get(name) not in allowed:
+                return False
         return client.viewport.contains(lat, lon)
 
     def on_event(self, event: Event) -> None:
-        if event.type in PRIVATE_EVENTS:
+        if event.PRIVATE:
             return
-        if event.type == "positions":
-            self._fan_positions(event.data["positions"])
+        if isinstance(event, PositionsMoved):
+            self._fan_tracks(list(event.tracks()))
             return
-        data = event.data
-        if event.type == "status":
-            self.officers.setdefault(data["officer_id"], {})["status"] = data["status"]
+        subject = event.subject()
+        known = None
+        if subject is not None:
+            known = self.known.setdefault(subject, _Known())
+            known.facets.update(event.facets())
         if not self.clients:
             return
-        message = {"type": event.type, "server_time": event.at.isoformat(), **data}
-        lat, lon = _coordinates(data)
-        officer_id = data.get("officer_id")
+        message = {"type": event.TYPE, "server_time": event.at.isoformat(), **event.payload()}
+        lat, lon = (known.lat, known.lon) if known is not None else event.place()
         for client in self.clients:
-            if officer_id is not None and event.type in ("status", "presence"):
-                info = self.officers.get(officer_id, {})
-                if not client.viewport.contains(info.get("lat"), info.get("lon")):
-                    continue
-            elif not client.viewport.contains(lat, lon):
-                continue
-            client.offer_event(message)
+            if client.viewport.contains(lat, lon):
+                client.offer_event(message)
 
     def replay_viewport(self, client: LiveClient) -> None:
-        """After a viewport change, the client gets the latest position of everyone now in view."""
-        for officer_id, info in self.officers.items():
-            pos = info.get("position")
-            if pos is not None and self._officer_visible(client, officer_id, pos["lat"], pos["lon"]):
-                client.offer_position(pos)
+        """After a viewport change, the client gets the latest position of everything now in view."""
+        for key, known in self.known.items():
+            if known.item is not None and self._visible(client, key, known.lat, known.lon):
+                client.offer_position(key, known.item)
 
-    def _fan_positions(self, positions: list[dict[str, Any]]) -> None:
-        for pos in positions:
-            info = self.officers.setdefault(pos["officer_id"], {})
-            info["lat"], info["lon"], info["position"] = pos["lat"], pos["lon"], pos
+    def _fan_tracks(self, tracks: list[Track]) -> None:
+        for track in tracks:
+            known = self.known.setdefault(track.key, _Known())
+            known.lat, known.lon, known.item = track.lat, track.lon, track.item
+            known.facets.update(track.facets)
         for client in self.clients:
-            for pos in positions:
-                if self._officer_visible(client, pos["officer_id"], pos["lat"], pos["lon"]):
-                    client.offer_position(pos)
-
-
-def _coordinates(data: dict[str, Any]) -> tuple[float | None, float | None]:
-    for key in ("incident", "alert", "report", "offer"):
-        inner = data.get(key)
-        if isinstance(inner, dict) and "lat" in inner:
-            return inner.get("lat"), inner.get("lon")
-    return data.get("lat"), data.get("lon")
+            for track in tracks:
+                if self._visible(client, track.key, track.lat, track.lon):
+                    client.offer_position(track.key, track.item)
 
 
 async def pump(client: LiveClient, send: Callable[[dict[str, Any]], Any], batch_s: float = 0.02) -> str:

@@ -19,6 +19,7 @@ import structlog
 from prometheus_client import Counter
 
 from jogo_dispatch.platform.events import Event, EventBus
+from jogo_dispatch.platform.events import decode as decode_event
 
 log = structlog.get_logger(__name__)
 CHANNEL = "jogo_events"
@@ -29,26 +30,21 @@ RELAY_DROPPED = Counter("jogo_relay_dropped_total", "events not relayed to other
 def encode(origin: str, event: Event) -> list[str]:
     """One event as NOTIFY payloads (several when a position batch is too big for one)."""
 
-    def one(data: dict[str, Any]) -> str:
-        return orjson.dumps({"o": origin, "t": event.type, "at": event.at.isoformat(), "d": data}).decode()
-
-    payload = one(event.data)
+    payload = orjson.dumps(
+        {"o": origin, "t": event.TYPE, "at": event.at.isoformat(), "d": event.payload()}
+    ).decode()
     if len(payload) <= MAX_PAYLOAD:
         return [payload]
-    positions = event.data.get("positions") if event.type == "positions" else None
-    if not positions or len(positions) == 1:
+    halves = event.halves()
+    if halves is None:
         RELAY_DROPPED.labels("too_big").inc()
         return []
-    half = len(positions) // 2
-    return [
-        *encode(origin, Event(event.type, {"positions": positions[:half]}, event.at)),
-        *encode(origin, Event(event.type, {"positions": positions[half:]}, event.at)),
-    ]
+    return [*encode(origin, halves[0]), *encode(origin, halves[1])]
 
 
 def decode(payload: str) -> tuple[str, Event]:
     raw = orjson.loads(payload)
-    return raw["o"], Event(raw["t"], raw["d"], datetime.fromisoformat(raw["at"]))
+    return raw["o"], decode_event(raw["t"], raw["d"], datetime.fromisoformat(raw["at"]))
 
 
 class PostgresRelay:

@@ -5,39 +5,46 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from jogo_dispatch.alerts.service import alert_dict, open_alerts
-from jogo_dispatch.deps import websocket_principal, ws_close_code
 from jogo_dispatch.errors import AppError
 from jogo_dispatch.live.hub import LiveClient, LiveHub, Viewport, pump, server_time
-from jogo_dispatch.runtime import Runtime
-from jogo_dispatch.tracking.service import list_officers
+from jogo_dispatch.platform.security import Authenticates, websocket_principal, ws_close_code
 
 router = APIRouter(tags=["live"])
+
+
+class LiveContext(Protocol):
+    """What the live feed needs of the running server (live imports no domain)."""
+
+    sessions: async_sessionmaker[AsyncSession]
+    auth: Authenticates
+    hub: LiveHub
+
+
 HEARTBEAT_S = 15.0
 SILENCE_LIMIT_S = 60.0
 
 
-async def snapshot(rt: Runtime) -> dict[str, Any]:
-    async with rt.sessions() as session:
-        officers = [o.model_dump(mode="json") for o in await list_officers(session, rt.settings)]
-        alerts = [alert_dict(a) for a in await open_alerts(session)]
-        extra = {
-            name: await provider(session)
-            for name, provider in rt.extras.get("snapshot_providers", {}).items()
-        }
+async def snapshot(ctx: LiveContext) -> dict[str, Any]:
+    async with ctx.sessions() as session:
+        parts = await ctx.hub.snapshot(session)
     return {
         "type": "snapshot",
         "server_time": server_time(),
-        "officers": officers,
+        "officers": [],
         "incidents": [],
-        "alerts": alerts,
-        **extra,
+        "alerts": [],
+        **parts,
     }
+
+
+# Client filter names -> the facets the hub filters on.
+FILTERS = {"statuses": "status", "unit_types": "unit_type"}
 
 
 def apply_client_message(client: LiveClient, msg: Any) -> dict[str, Any] | None:
@@ -55,9 +62,11 @@ def apply_client_message(client: LiveClient, msg: Any) -> dict[str, Any] | None:
             return {"code": "bad_bbox", "message": "bbox must satisfy -180<=w<=e<=180, -90<=s<=n<=90"}
         client.viewport = Viewport(w, s, e, n)
     elif kind == "filters":
-        statuses, units = msg.get("statuses"), msg.get("unit_types")
-        client.statuses = frozenset(statuses) if isinstance(statuses, list) else None
-        client.unit_types = frozenset(units) if isinstance(units, list) else None
+        client.filters = {
+            facet: frozenset(map(str, values))
+            for name, facet in FILTERS.items()
+            if isinstance(values := msg.get(name), list)
+        }
     elif kind not in ("pong", "auth"):
         return {"code": "unknown_type", "message": f"unknown message type {kind!r}"}
     return None
@@ -65,17 +74,17 @@ def apply_client_message(client: LiveClient, msg: Any) -> dict[str, Any] | None:
 
 @router.websocket("/api/v1/live")
 async def live(ws: WebSocket) -> None:
-    rt: Runtime = ws.app.state.runtime
+    ctx: LiveContext = ws.app.state.runtime
     await ws.accept()
     try:
-        await websocket_principal(ws, rt, "dispatcher", "admin", "agency")
+        await websocket_principal(ws, ctx.auth, "dispatcher", "admin", "agency")
     except AppError as exc:
         await ws.send_text(
             orjson.dumps({"type": "error", "server_time": server_time(), **exc.body()}).decode()
         )
         await ws.close(code=ws_close_code(exc), reason=exc.code)
         return
-    hub: LiveHub = rt.extras["hub"]
+    hub = ctx.hub
     client = hub.connect()  # before the snapshot: nothing that happens meanwhile is missed
     last_heard = time.monotonic()
 
@@ -106,9 +115,7 @@ async def live(ws: WebSocket) -> None:
 
     tasks: list[asyncio.Task[str]] = []
     try:
-        snap = await snapshot(rt)
-        hub.remember(snap["officers"])
-        await send(snap)
+        await send(await snapshot(ctx))
         tasks = [
             asyncio.create_task(pump(client, send)),
             asyncio.create_task(reader()),

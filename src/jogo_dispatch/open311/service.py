@@ -287,7 +287,9 @@ async def file_request(
             )
         ]
     )
-    await ratelimit.check(rt, "report", str(user.id) if identity else None, device, per_key)
+    await ratelimit.check(
+        rt.limiter, rt.settings, "report", str(user.id) if identity else None, device, per_key
+    )
 
     report, _ = await reports.create_report(
         session,

@@ -1,25 +1,250 @@
-"""In-process event bus: domains publish facts after commit; the responder index and the live feed
-listen. A cross-process backend (PostgreSQL LISTEN/NOTIFY) plugs in behind the same interface."""
+"""Every event the bus carries, as typed classes, and the in-process bus.
+
+Domains publish facts after commit; the responder index, the live feed, the officer sockets and the
+cross-process relay listen. Each class says its wire name (``TYPE``), whether the live feed may show it
+(``PRIVATE``), where it happened (``place``) and which tracked thing it concerns (``subject``), so the
+live hub fans events out without knowing any domain field. Views inside events (an incident, an alert,
+a report...) are the JSON shapes the API serves for those objects.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar, TypeVar
 
 import structlog
 
 log = structlog.get_logger(__name__)
 
+View = dict[str, Any]
 
-@dataclass(frozen=True, slots=True)
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Event:
-    type: str
-    data: dict[str, Any]
-    at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    TYPE: ClassVar[str] = ""
+    PRIVATE: ClassVar[bool] = False  # never shown on the live feed
+    at: datetime = field(default_factory=_now)
+
+    def payload(self) -> dict[str, Any]:
+        """The event's fields as JSON-ready values (the live message and the relay carry these)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "at"}
+
+    @classmethod
+    def from_payload(cls, data: Mapping[str, Any], at: datetime) -> Event:
+        return cls(at=at, **data)
+
+    def place(self) -> tuple[float | None, float | None]:
+        """Where it happened, for viewport filtering (None, None = everywhere)."""
+        return None, None
+
+    def subject(self) -> int | None:
+        """The key of a tracked thing (an officer) whose last known place decides who sees this."""
+        return None
+
+    def facets(self) -> dict[str, str | None]:
+        """What this event changes about its subject (e.g. its status), for live-feed filters."""
+        return {}
+
+    def halves(self) -> tuple[Event, Event] | None:
+        """Two smaller events carrying the same facts, when one is too big for a transport."""
+        return None
 
 
+def _view_place(view: View | None) -> tuple[float | None, float | None]:
+    if isinstance(view, dict) and "lat" in view:
+        return view.get("lat"), view.get("lon")
+    return None, None
+
+
+# --- officers ----------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Track:
+    """Something on the map that moves: coalesced per key, filtered by facets (e.g. status)."""
+
+    key: int
+    lat: float | None
+    lon: float | None
+    facets: dict[str, str | None]
+    item: View  # what a client receives for it
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PositionsMoved(Event):
+    """Latest fixes stored in one commit; ``positions`` items are built by tracking (see its live module)."""
+
+    TYPE: ClassVar[str] = "positions"
+    positions: Sequence[View]
+
+    def tracks(self) -> Iterator[Track]:
+        for p in self.positions:
+            yield Track(
+                p["officer_id"],
+                p["lat"],
+                p["lon"],
+                {k: p[k] for k in ("status", "unit_type") if k in p},
+                p,
+            )
+
+    def halves(self) -> tuple[Event, Event] | None:
+        if len(self.positions) < 2:
+            return None
+        half = len(self.positions) // 2
+        return (
+            PositionsMoved(positions=self.positions[:half], at=self.at),
+            PositionsMoved(positions=self.positions[half:], at=self.at),
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OfficerStatusChanged(Event):
+    TYPE: ClassVar[str] = "status"
+    officer_id: int
+    status: str
+    previous: str | None = None
+
+    def subject(self) -> int | None:
+        return self.officer_id
+
+    def facets(self) -> dict[str, str | None]:
+        return {"status": self.status}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OfficerPresence(Event):
+    TYPE: ClassVar[str] = "presence"
+    officer_id: int
+    online: bool
+    last_fix: str | None = None
+
+    def subject(self) -> int | None:
+        return self.officer_id
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OfficerMessage(Event):
+    """For the officer's own stream sockets, in whichever process holds them."""
+
+    TYPE: ClassVar[str] = "officer_message"
+    PRIVATE: ClassVar[bool] = True
+    officer_id: int
+    message: View
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CredentialsChanged(Event):
+    """A user's tokens or a device token were revoked: every process drops what it trusted."""
+
+    TYPE: ClassVar[str] = "credentials_changed"
+    PRIVATE: ClassVar[bool] = True
+    user_id: int | None = None
+    device_id: int | None = None
+
+
+# --- incidents, offers, alerts, reports, forwards -------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IncidentChanged(Event):
+    TYPE: ClassVar[str] = "incident"
+    incident: View
+
+    def place(self) -> tuple[float | None, float | None]:
+        return _view_place(self.incident)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OfferChanged(Event):
+    TYPE: ClassVar[str] = "offer"
+    offer: View
+
+    def place(self) -> tuple[float | None, float | None]:
+        return _view_place(self.offer)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AlertRaised(Event):
+    TYPE: ClassVar[str] = "alert"
+    alert: View
+
+    def place(self) -> tuple[float | None, float | None]:
+        return _view_place(self.alert)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AlertAcknowledged(Event):
+    TYPE: ClassVar[str] = "alert_ack"
+    alert_id: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReportReceived(Event):
+    TYPE: ClassVar[str] = "report"
+    report: View
+
+    def place(self) -> tuple[float | None, float | None]:
+        return _view_place(self.report)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ForwardChanged(Event):
+    TYPE: ClassVar[str] = "forward"
+    forward: View
+
+    def place(self) -> tuple[float | None, float | None]:
+        return _view_place(self.forward)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CitizenBlocked(Event):
+    TYPE: ClassVar[str] = "citizen_blocked"
+    user_id: int
+    strike_count: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AppealChanged(Event):
+    TYPE: ClassVar[str] = "appeal"
+    appeal_id: int
+    user_id: int
+    status: str
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.TYPE: cls
+    for cls in (
+        PositionsMoved,
+        OfficerStatusChanged,
+        OfficerPresence,
+        OfficerMessage,
+        CredentialsChanged,
+        IncidentChanged,
+        OfferChanged,
+        AlertRaised,
+        AlertAcknowledged,
+        ReportReceived,
+        ForwardChanged,
+        CitizenBlocked,
+        AppealChanged,
+    )
+}
+
+
+def decode(type_: str, data: Mapping[str, Any], at: datetime) -> Event:
+    """An event from its wire form (KeyError for a type this process does not know)."""
+    return EVENT_TYPES[type_].from_payload(data, at)
+
+
+# --- the bus ----------------------------------------------------------------------------------------------
+
+E = TypeVar("E", bound=Event)
 Subscriber = Callable[[Event], None]
 
 
@@ -29,14 +254,23 @@ class EventBus:
         self._outbound: list[Subscriber] = []
 
     def subscribe(self, fn: Subscriber) -> None:
+        """``fn`` gets every event delivered in this process."""
         self._subscribers.append(fn)
+
+    def on(self, kind: type[E], fn: Callable[[E], None]) -> None:
+        """``fn`` gets the events of one class."""
+
+        def only(event: Event) -> None:
+            if isinstance(event, kind):
+                fn(event)
+
+        self._subscribers.append(only)
 
     def add_outbound(self, fn: Subscriber) -> None:
         """A relay to other processes (they deliver what it sends with ``deliver``)."""
         self._outbound.append(fn)
 
-    def publish(self, type_: str, **data: Any) -> None:
-        event = Event(type_, data)
+    def publish(self, event: Event) -> None:
         self.deliver(event)
         for relay in self._outbound:
             relay(event)
@@ -47,4 +281,4 @@ class EventBus:
             try:
                 fn(event)
             except Exception:  # noqa: BLE001 - one broken listener must not break the others
-                log.exception("event subscriber failed", event_type=event.type)
+                log.exception("event subscriber failed", event_type=event.TYPE)

@@ -15,8 +15,8 @@ Failed logins are counted only when they fail, and a username (or address) with 
 (``login_limit_per_ip``) failures in the current window is refused before its password is even checked, so
 guessing stops at the limit whatever the guesses are; a correct password under the limit is never refused.
 
-Routes use the dependencies ``ReportRateLimit`` and ``SosRateLimit``; other code calls ``check``; logins go
-through ``guard_login``.
+Routes use the dependencies ``deps.ReportRateLimit`` and ``deps.SosRateLimit``; other code calls ``check``;
+logins go through ``guard_login``.
 """
 
 from __future__ import annotations
@@ -26,29 +26,24 @@ import contextlib
 import hashlib
 import math
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 import structlog
-from fastapi import Depends, Request
 from sqlalchemy import BigInteger, DateTime, Integer, String, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import Mapped, mapped_column
 
 from jogo_dispatch.accounts.phones import normalise_phone
-from jogo_dispatch.deps import RuntimeDep, get_principal
 from jogo_dispatch.errors import RateLimited, Unauthorized
 from jogo_dispatch.platform.db import Base
-from jogo_dispatch.platform.security import Principal
-from jogo_dispatch.runtime import Runtime
 from jogo_dispatch.settings import Settings
 
 log = structlog.get_logger(__name__)
 
-EXTRA = "ratelimiter"
 T = TypeVar("T")
 PURGE_EVERY_S = 300.0
 
@@ -270,23 +265,16 @@ class RateLimiter:
                 )
 
 
-def make_limiter(rt: Runtime) -> RateLimiter:
-    backend = rt.settings.ratelimit_backend
+def make_limiter(settings: Settings, engine: AsyncEngine) -> RateLimiter:
+    backend = settings.ratelimit_backend
     counter: Counter
     if backend == "memory":
         counter = MemoryCounter()
     elif backend == "redis":
-        counter = RedisCounter(rt.settings.ratelimit_redis_url)
+        counter = RedisCounter(settings.ratelimit_redis_url)
     else:
-        counter = PostgresCounter(rt.engine)
+        counter = PostgresCounter(engine)
     return RateLimiter(counter)
-
-
-def limiter_of(rt: Runtime) -> RateLimiter:
-    found = rt.extras.get(EXTRA)
-    if found is None:
-        found = rt.extras[EXTRA] = make_limiter(rt)
-    return found
 
 
 def device_key(device_id: str | None, user_agent: str | None, client_ip: str | None) -> str | None:
@@ -314,9 +302,14 @@ def limits_for(settings: Settings, scope: str, account: str | None, device: str 
 
 
 async def check(
-    rt: Runtime, scope: str, account: str | None, device: str | None, extra: Sequence[Limit] = ()
+    limiter: RateLimiter,
+    settings: Settings,
+    scope: str,
+    account: str | None,
+    device: str | None,
+    extra: Sequence[Limit] = (),
 ) -> None:
-    await limiter_of(rt).check([*limits_for(rt.settings, scope, account, device), *extra])
+    await limiter.check([*limits_for(settings, scope, account, device), *extra])
 
 
 def login_limits(settings: Settings, username: str, client_ip: str | None) -> list[Limit]:
@@ -340,11 +333,15 @@ def login_limits(settings: Settings, username: str, client_ip: str | None) -> li
 
 
 async def guard_login(
-    rt: Runtime, username: str, client_ip: str | None, attempt: Callable[[], Awaitable[T]]
+    limiter: RateLimiter,
+    settings: Settings,
+    username: str,
+    client_ip: str | None,
+    attempt: Callable[[], Awaitable[T]],
 ) -> T:
     """Run ``attempt`` (a password check) unless the username or the address has used up its failures; a
     wrong password counts as one. 429 ``rate_limited`` with ``Retry-After`` once over."""
-    limiter, limits = limiter_of(rt), login_limits(rt.settings, username, client_ip)
+    limits = login_limits(settings, username, client_ip)
     await limiter.check(limits, count=False)
     try:
         return await attempt()
@@ -354,30 +351,10 @@ async def guard_login(
         raise
 
 
-def _dependency(scope: str) -> Callable[..., Coroutine[Any, Any, None]]:
-    async def rate_limit(
-        request: Request, rt: RuntimeDep, who: Annotated[Principal, Depends(get_principal)]
-    ) -> None:
-        device = device_key(
-            request.headers.get("x-device-id"),
-            request.headers.get("user-agent"),
-            request.client.host if request.client else None,
-        )
-        await check(rt, scope, str(who.user_id), device)
-
-    rate_limit.__name__ = f"{scope}_rate_limit"
-    return rate_limit
-
-
-# Add to a route's decorator: @router.post("/reports", ..., dependencies=[ReportRateLimit]).
-ReportRateLimit = Depends(_dependency("report"))
-SosRateLimit = Depends(_dependency("sos"))
-
-
-async def purge_loop(rt: Runtime, every_s: float = PURGE_EVERY_S) -> None:
+async def purge_loop(limiter: RateLimiter, every_s: float = PURGE_EVERY_S) -> None:
     while True:
         await asyncio.sleep(every_s)
-        counter = limiter_of(rt).counter
+        counter = limiter.counter
         if isinstance(counter, PostgresCounter):
             try:
                 await counter.purge()
@@ -385,7 +362,6 @@ async def purge_loop(rt: Runtime, every_s: float = PURGE_EVERY_S) -> None:
                 log.exception("purging rate-limit counters failed")
 
 
-def start(rt: Runtime) -> list[asyncio.Task[None]]:
-    """The limiter of this process and the task that drops expired counters (for the lifespan)."""
-    limiter_of(rt)
-    return [asyncio.create_task(purge_loop(rt), name="ratelimit-purge")]
+def start(limiter: RateLimiter) -> list[asyncio.Task[None]]:
+    """The task that drops expired counters (for the lifespan to cancel)."""
+    return [asyncio.create_task(purge_loop(limiter), name="ratelimit-purge")]

@@ -1,18 +1,23 @@
-"""Password hashing (argon2), access tokens (JWT) and device tokens. Pure: no DB, no FastAPI."""
+"""Password hashing (argon2), access tokens (JWT), device tokens, and the token check of websockets
+(browsers cannot set headers on them). No database here: who a token belongs to is ``Authenticates``."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 import time
 import uuid
 from dataclasses import dataclass
+from typing import Protocol
 
 import jwt
+import orjson
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from fastapi import WebSocket
 
-from jogo_dispatch.errors import Unauthorized
+from jogo_dispatch.errors import AppError, Forbidden, Unauthorized
 
 DEVICE_TOKEN_PREFIX = "jdt_"
 
@@ -87,3 +92,36 @@ def new_device_token() -> str:
 
 def device_token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Authenticates(Protocol):
+    """Who a bearer token (a JWT or a device token) belongs to; Unauthorized when nobody."""
+
+    async def principal(self, token: str | None) -> Principal: ...
+
+
+async def websocket_principal(
+    ws: WebSocket, auth: Authenticates, *roles: str, timeout_s: float = 10.0
+) -> Principal:
+    """Browsers cannot set headers on websockets: the token comes as ``?token=`` or as a first
+    ``{"type": "auth", "token": ...}`` message. Raises Unauthorized/Forbidden; the caller closes."""
+    token = ws.query_params.get("token")
+    if not token:
+        header = ws.headers.get("authorization", "")
+        token = header[7:] if header.lower().startswith("bearer ") else None
+    if not token:
+        try:
+            first = await asyncio.wait_for(ws.receive_text(), timeout_s)
+            msg = orjson.loads(first)
+            token = msg.get("token") if isinstance(msg, dict) and msg.get("type") == "auth" else None
+        except (TimeoutError, orjson.JSONDecodeError):
+            token = None
+    principal = await auth.principal(token)
+    if roles and principal.role not in roles:
+        raise Forbidden(f"this needs one of the roles: {', '.join(roles)}", code="wrong_role")
+    return principal
+
+
+def ws_close_code(exc: AppError) -> int:
+    """401 → 4401, 503 (database away) → 1013 "try again later", anything else → 4403."""
+    return {401: 4401, 503: 1013}.get(exc.status_code, 4403)

@@ -9,11 +9,10 @@ from fastapi.responses import FileResponse
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
-from jogo_dispatch.deps import CurrentUser, Dispatcher, RuntimeDep, SessionDep
+from jogo_dispatch.deps import CurrentUser, Dispatcher, ReportRateLimit, RuntimeDep, SessionDep, SosRateLimit
 from jogo_dispatch.errors import Forbidden, InvalidInput
 from jogo_dispatch.platform.body_limit import parse_json, read_body
 from jogo_dispatch.platform.db import Id
-from jogo_dispatch.platform.ratelimit import ReportRateLimit, SosRateLimit
 from jogo_dispatch.platform.security import Principal
 from jogo_dispatch.reports import photos, service
 from jogo_dispatch.reports.deps import ActiveCitizen, Citizen
@@ -203,7 +202,7 @@ async def verify(
         me.user_id,
         data.incident_id,
         data.note,
-        hooks=rt.extras.get("on_report_verified", []),
+        hooks=rt.hooks.report_verified,
     )
     return {**service.report_dict(report, incident.status), "incident_id": incident.id}
 
@@ -215,7 +214,7 @@ async def reject(
     """``not_incident``: genuine but nothing for the command centre. ``false``: a false report, recorded
     against the reporter."""
     report = await service.reject(
-        session, rt.bus, report_id, me.user_id, data.reason, data.note, rt.extras.get("on_false_report", [])
+        session, rt.bus, report_id, me.user_id, data.reason, data.note, rt.hooks.false_report
     )
     return service.report_dict(report)
 
@@ -234,7 +233,7 @@ async def post_sos(
     position instead of opening another."""
     device_id, user_agent, _ = _device(request)
     body, created = await service.start_sos(
-        session, rt.bus, rt.extras["index"], rt.settings, me, data, device_id=device_id, user_agent=user_agent
+        session, rt.bus, rt.index, rt.settings, me, data, device_id=device_id, user_agent=user_agent
     )
     if not created:
         response.status_code = 200

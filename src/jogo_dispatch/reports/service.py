@@ -30,7 +30,7 @@ from jogo_dispatch.geo.distance import geodesic_m
 from jogo_dispatch.geo.index import ResponderIndex
 from jogo_dispatch.platform import audit
 from jogo_dispatch.platform.db import after_commit
-from jogo_dispatch.platform.events import EventBus
+from jogo_dispatch.platform.events import EventBus, ReportReceived
 from jogo_dispatch.platform.security import Passwords, Principal
 from jogo_dispatch.reports import photos
 from jogo_dispatch.reports import repository as repo
@@ -121,7 +121,7 @@ def report_detail(
 
 def announce_report(session: AsyncSession, bus: EventBus, r: Report) -> None:
     payload = report_event(r)
-    after_commit(session, lambda: bus.publish("report", report=payload))
+    after_commit(session, lambda: bus.publish(ReportReceived(report=payload)))
 
 
 # --- reports -----------------------------------------------------------------------------------------------

@@ -36,7 +36,7 @@ async def nearest(
         found = await service.search_postgis(session, rt.settings, lat, lon, k, unit_type, max_distance_m)
         reason = None if len(found) == k else _postgis_shortfall(rt, lat, lon, k, unit_type, max_distance_m)
     else:
-        result = service.search(rt.extras["index"], rt.settings, lat, lon, k, unit_type, max_distance_m)
+        result = service.search(rt.index, rt.settings, lat, lon, k, unit_type, max_distance_m)
         found, reason = result.candidates, result.shortfall_reason
     names = await service.officer_names(session, [c.officer_id for c in found])
     return {
@@ -51,6 +51,4 @@ def _postgis_shortfall(
     rt: Any, lat: float, lon: float, k: int, unit_type: str | None, max_distance_m: float | None
 ) -> str | None:
     # The reason is the same fact whichever method found the officers: ask the index.
-    return service.search(
-        rt.extras["index"], rt.settings, lat, lon, k, unit_type, max_distance_m
-    ).shortfall_reason
+    return service.search(rt.index, rt.settings, lat, lon, k, unit_type, max_distance_m).shortfall_reason

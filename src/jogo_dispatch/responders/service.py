@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from jogo_dispatch.errors import InvalidInput
 from jogo_dispatch.geo.eta import eta_seconds
 from jogo_dispatch.geo.index import Candidate, NearestResult, ResponderIndex
-from jogo_dispatch.platform.events import Event, EventBus
+from jogo_dispatch.platform.events import EventBus, OfficerStatusChanged, PositionsMoved
 from jogo_dispatch.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -40,19 +40,17 @@ async def rebuild(index: ResponderIndex, session: AsyncSession) -> int:
 def keep_current(index: ResponderIndex, bus: EventBus) -> None:
     """Positions and status changes arrive as bus events, also those stored by other processes."""
 
-    def on_event(event: Event) -> None:
-        if event.type == "positions":
-            for p in event.data["positions"]:
-                seen = p["recorded_at"]
-                seen = datetime.fromisoformat(seen) if isinstance(seen, str) else seen
-                current = index.get(p["officer_id"])
-                if current is not None and current.last_seen > seen:
-                    continue
-                index.update(p["officer_id"], p["lat"], p["lon"], p["status"], p["unit_type"], seen)
-        elif event.type == "status":
-            index.set_status(int(event.data["officer_id"]), event.data["status"])
+    def on_positions(event: PositionsMoved) -> None:
+        for p in event.positions:
+            seen = p["recorded_at"]
+            seen = datetime.fromisoformat(seen) if isinstance(seen, str) else seen
+            current = index.get(p["officer_id"])
+            if current is not None and current.last_seen > seen:
+                continue
+            index.update(p["officer_id"], p["lat"], p["lon"], p["status"], p["unit_type"], seen)
 
-    bus.subscribe(on_event)
+    bus.on(PositionsMoved, on_positions)
+    bus.on(OfficerStatusChanged, lambda e: index.set_status(e.officer_id, e.status))
 
 
 def search(

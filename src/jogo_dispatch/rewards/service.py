@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from jogo_dispatch.accounts.models import User
 from jogo_dispatch.open311.service import is_anonymous_account
 from jogo_dispatch.platform.db import session_scope
-from jogo_dispatch.platform.events import Event
+from jogo_dispatch.platform.events import ReportReceived
 from jogo_dispatch.reports.models import Report
 from jogo_dispatch.rewards import repository as repo
 from jogo_dispatch.runtime import Runtime
@@ -73,18 +73,18 @@ async def award_report(rt: Runtime, report_id: int) -> int | None:
 
 def start(rt: Runtime) -> None:
     """Register the hook and the event listener of this process."""
-    rt.extras.setdefault("on_report_verified", []).append(verified_report_hook(rt.settings))
-    pending: set[asyncio.Task[Any]] = rt.extras.setdefault("reward_tasks", set())
+    rt.hooks.report_verified.append(verified_report_hook(rt.settings))
+    pending = rt.background
 
-    def on_event(event: Event) -> None:
-        report = event.data.get("report") if event.type == "report" else None
-        if not isinstance(report, dict) or report.get("status") != "verified" or report.get("id") is None:
+    def on_report(event: ReportReceived) -> None:
+        report = event.report
+        if report.get("status") != "verified" or report.get("id") is None:
             return
         task = asyncio.get_running_loop().create_task(_award_logged(rt, int(report["id"])))
         pending.add(task)
         task.add_done_callback(pending.discard)
 
-    rt.bus.subscribe(on_event)
+    rt.bus.on(ReportReceived, on_report)
 
 
 async def _award_logged(rt: Runtime, report_id: int) -> None:

@@ -117,7 +117,7 @@ async def officer_distress(rt: Runtime, dev: KnownDevice, fix: DeviceFix) -> Non
             data={"device": fix.device_id, "recorded_at": (fix.recorded_at or datetime.now(UTC)).isoformat()},
         )
     log.warning("officer distress", officer_id=dev.officer_id, badge=dev.badge, lat=fix.lat, lon=fix.lon)
-    for hook in rt.extras.get("on_officer_distress", []):
+    for hook in rt.hooks.officer_distress:
         await hook(dev, fix)
 
 
@@ -183,7 +183,8 @@ async def owntracks(
         principal = await rt.auth.basic(creds.username, creds.password)
     else:
         principal = await guard_login(
-            rt,
+            rt.limiter,
+            rt.settings,
             creds.username,
             request.client.host if request.client else None,
             lambda: rt.auth.basic(creds.username, creds.password),

@@ -9,6 +9,7 @@ import asyncio
 import structlog
 from sqlalchemy import text
 
+from jogo_dispatch.platform.events import OfficerPresence
 from jogo_dispatch.runtime import Runtime
 
 log = structlog.get_logger(__name__)
@@ -38,10 +39,11 @@ async def sweep(rt: Runtime) -> list[tuple[int, bool]]:
         await session.commit()
     for officer_id, online, recorded_at in rows:
         rt.bus.publish(
-            "presence",
-            officer_id=officer_id,
-            online=online,
-            last_fix=recorded_at.isoformat() if recorded_at else None,
+            OfficerPresence(
+                officer_id=officer_id,
+                online=online,
+                last_fix=recorded_at.isoformat() if recorded_at else None,
+            )
         )
     return [(r[0], r[1]) for r in rows]
 

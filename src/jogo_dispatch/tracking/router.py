@@ -9,6 +9,7 @@ from jogo_dispatch.deps import Admin, CurrentOfficer, Dispatcher, RuntimeDep, Se
 from jogo_dispatch.errors import InvalidInput, NotFound, PayloadTooLarge
 from jogo_dispatch.platform.body_limit import parse_json, read_body
 from jogo_dispatch.platform.db import Id, after_commit
+from jogo_dispatch.platform.events import CredentialsChanged
 from jogo_dispatch.tracking import repository as repo
 from jogo_dispatch.tracking import service
 from jogo_dispatch.tracking.schemas import (
@@ -139,5 +140,5 @@ async def delete_device(
     officer_id: Id, device_id: Id, rt: RuntimeDep, session: SessionDep, _: Admin
 ) -> DeviceOut:
     device = await service.revoke_device(session, officer_id, device_id)
-    after_commit(session, lambda: rt.bus.publish("credentials_changed", device_id=device_id))
+    after_commit(session, lambda: rt.bus.publish(CredentialsChanged(device_id=device_id)))
     return DeviceOut.model_validate(device, from_attributes=True)

@@ -12,7 +12,7 @@ from jogo_dispatch.accounts import service as accounts
 from jogo_dispatch.errors import Conflict, InvalidInput, NotFound
 from jogo_dispatch.platform import time_window as timerange
 from jogo_dispatch.platform.db import after_commit
-from jogo_dispatch.platform.events import EventBus
+from jogo_dispatch.platform.events import EventBus, OfficerStatusChanged
 from jogo_dispatch.platform.security import Passwords, device_token_hash, new_device_token
 from jogo_dispatch.settings import Settings
 from jogo_dispatch.tracking import repository as repo
@@ -84,7 +84,10 @@ async def set_status(session: AsyncSession, bus: EventBus, officer_id: int, stat
         previous, officer.status = officer.status, status
         await session.flush()
         after_commit(
-            session, lambda: bus.publish("status", officer_id=officer_id, status=status, previous=previous)
+            session,
+            lambda: bus.publish(
+                OfficerStatusChanged(officer_id=officer_id, status=status, previous=previous)
+            ),
         )
     return officer
 

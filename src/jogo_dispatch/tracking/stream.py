@@ -12,19 +12,16 @@ message without closing the socket.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections import defaultdict
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 import structlog
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from jogo_dispatch.deps import websocket_principal, ws_close_code
 from jogo_dispatch.errors import AppError, InvalidInput, PayloadTooLarge
-from jogo_dispatch.platform.events import Event, EventBus
+from jogo_dispatch.platform.security import websocket_principal, ws_close_code
 from jogo_dispatch.runtime import Runtime
+from jogo_dispatch.tracking.channels import OfficerConnection, now_iso
 from jogo_dispatch.tracking.schemas import parse_ping_items
 
 log = structlog.get_logger(__name__)
@@ -33,52 +30,9 @@ router = APIRouter(tags=["tracking"])
 MAX_IN_FLIGHT = 16
 
 
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat()
-
-
-class OfficerChannels:
-    """Open officer sockets in this process; messages for an officer arrive as bus events
-    (``officer_message``) so that any process can address an officer connected to another."""
-
-    def __init__(self, bus: EventBus) -> None:
-        self._sockets: dict[int, set[_Conn]] = defaultdict(set)
-        bus.subscribe(self._on_event)
-
-    def _on_event(self, event: Event) -> None:
-        if event.type != "officer_message":
-            return
-        for conn in list(self._sockets.get(int(event.data["officer_id"]), ())):
-            conn.push(event.data["message"])
-
-    def add(self, officer_id: int, conn: _Conn) -> None:
-        self._sockets[officer_id].add(conn)
-
-    def remove(self, officer_id: int, conn: _Conn) -> None:
-        self._sockets[officer_id].discard(conn)
-        if not self._sockets[officer_id]:
-            del self._sockets[officer_id]
-
-    def connected(self, officer_id: int) -> bool:
-        return officer_id in self._sockets
-
-
-class _Conn:
-    def __init__(self, ws: WebSocket) -> None:
-        self.ws = ws
-        self.outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=1000)
-
-    def push(self, message: dict[str, Any]) -> None:
-        with contextlib.suppress(asyncio.QueueFull):
-            self.outbox.put_nowait({**message, "server_time": message.get("server_time") or now_iso()})
-
-    async def sender(self) -> None:
-        while True:
-            msg = await self.outbox.get()
-            await self.ws.send_text(orjson.dumps(msg).decode())
-
-
-async def _handle(rt: Runtime, officer_id: int, device_id: int | None, msg: Any, conn: _Conn) -> None:
+async def _handle(
+    rt: Runtime, officer_id: int, device_id: int | None, msg: Any, conn: OfficerConnection
+) -> None:
     seq = msg.get("seq") if isinstance(msg, dict) else None
     try:
         if not isinstance(msg, dict) or not isinstance(msg.get("type"), str):
@@ -104,7 +58,7 @@ async def _handle(rt: Runtime, officer_id: int, device_id: int | None, msg: Any,
         elif kind == "pong":
             pass
         else:
-            handler = rt.extras.get("officer_ws_handlers", {}).get(kind)
+            handler = rt.hooks.officer_socket.get(kind)
             if handler is None:
                 raise InvalidInput(f"unknown message type {kind!r}", code="unknown_type")
             reply = await handler(rt, officer_id, msg)
@@ -119,7 +73,7 @@ async def officer_stream(ws: WebSocket) -> None:
     rt: Runtime = ws.app.state.runtime
     await ws.accept()
     try:
-        principal = await websocket_principal(ws, rt, "officer")
+        principal = await websocket_principal(ws, rt.auth, "officer")
     except AppError as exc:
         await ws.send_text(orjson.dumps({"type": "error", "server_time": now_iso(), **exc.body()}).decode())
         await ws.close(code=ws_close_code(exc), reason=exc.code)
@@ -128,8 +82,8 @@ async def officer_stream(ws: WebSocket) -> None:
     if officer_id is None:
         await ws.close(code=4403, reason="not_an_officer")
         return
-    conn = _Conn(ws)
-    channels: OfficerChannels = rt.extras["officer_channels"]
+    conn = OfficerConnection(ws)
+    channels = rt.officer_channels
     channels.add(officer_id, conn)
     sender = asyncio.create_task(conn.sender())
     in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
