@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import gc
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
@@ -39,7 +38,7 @@ from jogo_dispatch.open311.schemas import PREFIX as OPEN311_PREFIX
 from jogo_dispatch.open311.schemas import error_response as open311_error
 from jogo_dispatch.platform import ratelimit
 from jogo_dispatch.platform.body_limit import BodyLimitMiddleware
-from jogo_dispatch.platform.db import make_engine, make_sessionmaker
+from jogo_dispatch.platform.db import make_engine, make_sessionmaker, utcnow
 from jogo_dispatch.platform.events import CredentialsChanged, EventBus
 from jogo_dispatch.platform.health import MetricsMiddleware
 from jogo_dispatch.platform.health import router as ops_router
@@ -110,7 +109,7 @@ async def build_runtime(settings: Settings) -> Runtime:
 async def maintain_partitions(settings: Settings) -> list[str]:
     async with await psycopg.AsyncConnection.connect(to_libpq_url(settings.database_url or "")) as conn:
         dropped = await partitions.maintain(
-            conn, datetime.now(UTC).date(), settings.partitions_ahead_days, settings.retention_days
+            conn, utcnow().date(), settings.partitions_ahead_days, settings.retention_days
         )
         await conn.commit()
     if dropped:

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -52,7 +50,3 @@ async def active_device_by_token_hash(
         )
     ).first()
     return (row[0], row[1]) if row else None
-
-
-def now() -> datetime:
-    return datetime.now(UTC)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 from sqlalchemy.exc import IntegrityError
@@ -50,10 +51,8 @@ async def login(session: AsyncSession, passwords: Passwords, username: str, pass
     user = await repo.user_by_username(session, username)
     if user is None:
         # Citizens log in with their phone number however they type it (0812..., +62 812...).
-        try:
+        with contextlib.suppress(ValueError):
             user = await repo.user_by_username(session, normalise_phone(username))
-        except ValueError:
-            pass
     if not passwords.verify(user.password_hash if user else None, password) or user is None:
         raise Unauthorized("wrong username or password", code="bad_credentials")
     if not user.is_active:

@@ -13,7 +13,6 @@ Other domains call:
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -25,7 +24,7 @@ from jogo_dispatch.agencies.models import Appeal, RoutingRule, Strike
 from jogo_dispatch.agencies.schemas import RuleIn, RuleOut
 from jogo_dispatch.errors import Conflict, Forbidden, InvalidInput, NotFound
 from jogo_dispatch.platform import audit
-from jogo_dispatch.platform.db import after_commit
+from jogo_dispatch.platform.db import after_commit, utcnow
 from jogo_dispatch.platform.events import AppealChanged, CitizenBlocked, EventBus
 from jogo_dispatch.settings import Settings
 
@@ -255,7 +254,7 @@ async def add_strike(
         data={"user_id": user_id, "report_id": report_id, "strike_count": count},
     )
     if newly_blocked:
-        status.blocked_at = datetime.now(UTC)
+        status.blocked_at = utcnow()
         audit.record(
             session,
             "citizen",
@@ -363,7 +362,7 @@ async def decide_appeal(
     appeal.status, appeal.decided_by, appeal.decided_at, appeal.decision_note = (
         to_state,
         actor_id,
-        datetime.now(UTC),
+        utcnow(),
         note,
     )
     audit.record(

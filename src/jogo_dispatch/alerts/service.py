@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -11,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from jogo_dispatch.alerts.models import Alert
 from jogo_dispatch.errors import NotFound
 from jogo_dispatch.live.hub import LiveHub, SnapshotPart
-from jogo_dispatch.platform.db import after_commit
+from jogo_dispatch.platform.db import after_commit, utcnow
 from jogo_dispatch.platform.events import AlertAcknowledged, AlertRaised, EventBus
 
 
@@ -50,7 +49,7 @@ async def raise_alert(
         lat=lat,
         lon=lon,
         data=data or {},
-        created_at=datetime.now(UTC),
+        created_at=utcnow(),
     )
     session.add(alert)
     await session.flush()
@@ -72,7 +71,7 @@ async def acknowledge(session: AsyncSession, bus: EventBus, alert_id: int, user_
     if alert is None:
         raise NotFound(f"alert {alert_id} not found")
     if alert.acknowledged_at is None:
-        alert.acknowledged_at = datetime.now(UTC)
+        alert.acknowledged_at = utcnow()
         alert.acknowledged_by = user_id
         await session.flush()
         after_commit(session, lambda: bus.publish(AlertAcknowledged(alert_id=alert_id)))

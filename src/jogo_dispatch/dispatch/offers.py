@@ -32,7 +32,6 @@ from jogo_dispatch.dispatch.service import (
     offer_dict,
     set_offer_status,
     transition,
-    utcnow,
     withdraw_message,
 )
 from jogo_dispatch.errors import Conflict, NotFound
@@ -40,7 +39,7 @@ from jogo_dispatch.geo.distance import geodesic_m
 from jogo_dispatch.geo.eta import eta_seconds
 from jogo_dispatch.geo.index import ResponderIndex
 from jogo_dispatch.platform import audit
-from jogo_dispatch.platform.db import session_scope
+from jogo_dispatch.platform.db import session_scope, utcnow
 from jogo_dispatch.platform.events import EventBus
 from jogo_dispatch.responders import service as responders
 from jogo_dispatch.runtime import Runtime

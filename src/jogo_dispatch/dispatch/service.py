@@ -6,7 +6,7 @@ object, so listeners never see a state that was only intermediate within one uni
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -31,7 +31,7 @@ from jogo_dispatch.geo.index import ResponderIndex
 from jogo_dispatch.live.hub import SnapshotPart
 from jogo_dispatch.platform import audit
 from jogo_dispatch.platform import time_window as timerange
-from jogo_dispatch.platform.db import after_commit, session_scope
+from jogo_dispatch.platform.db import after_commit, session_scope, utcnow
 from jogo_dispatch.platform.events import Event, EventBus, IncidentChanged, OfferChanged, OfficerMessage
 from jogo_dispatch.platform.security import Principal
 from jogo_dispatch.reports.models import Category, Report, SosCall
@@ -43,10 +43,6 @@ from jogo_dispatch.tracking import service as tracking
 log = structlog.get_logger(__name__)
 
 MAX_STATS_SPAN = timedelta(days=366)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 # --- views -------------------------------------------------------------------------------------------

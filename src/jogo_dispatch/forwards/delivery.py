@@ -45,9 +45,8 @@ from jogo_dispatch.forwards.service import (
     backoff_s,
     incident_summary,
     record_change,
-    utcnow,
 )
-from jogo_dispatch.platform.db import session_scope
+from jogo_dispatch.platform.db import session_scope, utcnow
 from jogo_dispatch.runtime import Runtime
 from jogo_dispatch.settings import Settings
 

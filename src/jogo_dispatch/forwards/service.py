@@ -13,7 +13,7 @@ before ``closed``. Inbox-only agencies start at ``sent``: the inbox is the deliv
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,7 +30,7 @@ from jogo_dispatch.errors import AppError, Conflict, Forbidden, InvalidInput, No
 from jogo_dispatch.forwards import repository as repo
 from jogo_dispatch.forwards.models import AgencyUser, Forward, ForwardNote
 from jogo_dispatch.platform import audit
-from jogo_dispatch.platform.db import after_commit
+from jogo_dispatch.platform.db import after_commit, utcnow
 from jogo_dispatch.platform.events import EventBus, ForwardChanged
 from jogo_dispatch.platform.security import Passwords, Principal
 from jogo_dispatch.runtime import Runtime
@@ -44,10 +44,6 @@ _NEXT: dict[str, frozenset[str]] = {
     "acknowledged": frozenset({"closed"}),
     "closed": frozenset(),
 }
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def can_move(from_status: str, to_status: str) -> bool:

@@ -9,16 +9,17 @@ slow client can slow neither ingest nor the other clients.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from prometheus_client import Counter, Gauge
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from jogo_dispatch.platform.db import utcnow
 from jogo_dispatch.platform.events import Event, EventBus, PositionsMoved, Track
 
 LIVE_CLIENTS = Gauge("jogo_live_clients", "connected live-map websockets")
@@ -26,7 +27,7 @@ LIVE_DROPPED = Counter("jogo_live_disconnects_total", "live clients disconnected
 
 
 def server_time() -> str:
-    return datetime.now(UTC).isoformat()
+    return utcnow().isoformat()
 
 
 @dataclass(slots=True)
@@ -205,7 +206,5 @@ async def pump(client: LiveClient, send: Callable[[dict[str, Any]], Any], batch_
         timeout = None if next_due is None else max(0.0, next_due - time.monotonic())
         if client.events or (timeout == 0.0):
             continue
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(client.wake.wait(), timeout)
-        except TimeoutError:
-            pass

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import asyncio
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import h3
@@ -14,6 +15,7 @@ from jogo_dispatch.errors import NotFound
 from jogo_dispatch.geo.cells import cell_center
 from jogo_dispatch.geo.index import ResponderIndex
 from jogo_dispatch.maps import render
+from jogo_dispatch.platform.db import utcnow
 from jogo_dispatch.responders.service import make_index, rebuild
 from jogo_dispatch.settings import Settings
 
@@ -81,8 +83,8 @@ async def render_all(
     res: int = 8,
     log: object = print,
 ) -> list[Path]:
-    out.mkdir(parents=True, exist_ok=True)
-    until = datetime.now(UTC)
+    await asyncio.to_thread(out.mkdir, parents=True, exist_ok=True)
+    until = utcnow()
     since = until - timedelta(hours=hours)
     tiles = settings.tile_url or None
     written = []

@@ -37,6 +37,7 @@ from jogo_dispatch.errors import Forbidden, InvalidInput, NotFound
 from jogo_dispatch.open311 import repository as repo
 from jogo_dispatch.open311.models import ApiKey, Open311Request
 from jogo_dispatch.platform import ratelimit
+from jogo_dispatch.platform.db import utcnow
 from jogo_dispatch.platform.security import Principal
 from jogo_dispatch.reports import service as reports
 from jogo_dispatch.reports.schemas import ReportIn
@@ -54,10 +55,6 @@ _ANONYMOUS = re.compile(r"^o311-\d+$")
 def is_anonymous_account(username: str) -> bool:
     """An API key's account for requests that name nobody (it earns no reward points)."""
     return bool(_ANONYMOUS.match(username))
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 # -- API keys ------------------------------------------------------------------------------------------------

@@ -3,13 +3,14 @@ forward, strike or appeal, with actor, time, reason and free-form data."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jogo_dispatch.dispatch.models import AuditEntry
+from jogo_dispatch.platform.db import utcnow
 
 
 def record(
@@ -36,7 +37,7 @@ def record(
         actor_id=actor_id or None,
         reason=reason,
         data=data or {},
-        at=at or datetime.now(UTC),
+        at=at or utcnow(),
     )
     session.add(entry)
     return entry

@@ -11,25 +11,23 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, ClassVar, TypeVar
 
 import structlog
+
+from jogo_dispatch.platform.db import utcnow
 
 log = structlog.get_logger(__name__)
 
 View = dict[str, Any]
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Event:
     TYPE: ClassVar[str] = ""
     PRIVATE: ClassVar[bool] = False  # never shown on the live feed
-    at: datetime = field(default_factory=_now)
+    at: datetime = field(default_factory=utcnow)
 
     def payload(self) -> dict[str, Any]:
         """The event's fields as JSON-ready values (the live message and the relay carry these)."""

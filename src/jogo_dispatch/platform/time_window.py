@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from jogo_dispatch.errors import InvalidInput
+from jogo_dispatch.platform.db import utcnow
 
 
 def window(
@@ -15,7 +16,7 @@ def window(
     otherwise 400 ``bad_time_range``."""
     if (since is not None and since.tzinfo is None) or (until is not None and until.tzinfo is None):
         raise InvalidInput("since and until need a time zone (e.g. ...Z or +07:00)", code="bad_time_range")
-    until = until or datetime.now(UTC)
+    until = until or utcnow()
     if since is None:
         try:
             since = until - default

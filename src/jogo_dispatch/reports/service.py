@@ -29,7 +29,7 @@ from jogo_dispatch.geo.cells import cells_for_point
 from jogo_dispatch.geo.distance import geodesic_m
 from jogo_dispatch.geo.index import ResponderIndex
 from jogo_dispatch.platform import audit
-from jogo_dispatch.platform.db import after_commit
+from jogo_dispatch.platform.db import after_commit, utcnow
 from jogo_dispatch.platform.events import EventBus, ReportReceived
 from jogo_dispatch.platform.security import Passwords, Principal
 from jogo_dispatch.reports import photos
@@ -40,10 +40,6 @@ from jogo_dispatch.settings import Settings
 
 # Other domains' reactions to a review, run inside the same unit of work (strikes, reward points).
 ReportHook = Callable[[AsyncSession, Report], Awaitable[None]]
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def _clip(value: str | None, n: int) -> str | None:

@@ -3,7 +3,7 @@ PostGIS KNN query answering the same question as a cross-check."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from jogo_dispatch.errors import InvalidInput
 from jogo_dispatch.geo.eta import eta_seconds
 from jogo_dispatch.geo.index import Candidate, NearestResult, ResponderIndex
+from jogo_dispatch.platform.db import utcnow
 from jogo_dispatch.platform.events import EventBus, OfficerStatusChanged, PositionsMoved
 from jogo_dispatch.settings import Settings
 
@@ -64,7 +65,7 @@ def search(
     statuses: frozenset[str] = frozenset({"available"}),
 ) -> NearestResult:
     validate_query(lat, lon, k, max_distance_m)
-    seen_after = datetime.now(UTC) - timedelta(seconds=settings.online_after_s)
+    seen_after = utcnow() - timedelta(seconds=settings.online_after_s)
     return index.nearest(
         lat,
         lon,
@@ -128,7 +129,7 @@ async def search_postgis(
             "statuses": list(statuses),
             "unit": unit_type,
             "maxd": max_distance_m,
-            "seen_after": datetime.now(UTC) - timedelta(seconds=settings.online_after_s),
+            "seen_after": utcnow() - timedelta(seconds=settings.online_after_s),
             "pool": k * 4 + 16,
             "k": k,
         },

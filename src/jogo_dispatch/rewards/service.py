@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import structlog
@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from jogo_dispatch.accounts.models import User
 from jogo_dispatch.open311.service import is_anonymous_account
-from jogo_dispatch.platform.db import session_scope
+from jogo_dispatch.platform.db import session_scope, utcnow
 from jogo_dispatch.platform.events import ReportReceived
 from jogo_dispatch.reports.models import Report
 from jogo_dispatch.rewards import repository as repo
@@ -137,7 +137,7 @@ async def points_of(session: AsyncSession, user_id: int, limit: int) -> dict[str
 
 
 async def leaderboard(session: AsyncSession, limit: int, days: int | None) -> dict[str, Any]:
-    since = datetime.now(UTC) - timedelta(days=days) if days else None
+    since = utcnow() - timedelta(days=days) if days else None
     rows = await repo.leaderboard(session, limit, since)
     return {
         "since": since.isoformat() if since else None,

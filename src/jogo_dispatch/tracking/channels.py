@@ -5,17 +5,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import defaultdict
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 from fastapi import WebSocket
 
+from jogo_dispatch.platform.db import utcnow
 from jogo_dispatch.platform.events import EventBus, OfficerMessage
 
 
 def now_iso() -> str:
-    return datetime.now(UTC).isoformat()
+    return utcnow().isoformat()
 
 
 class OfficerChannels:

@@ -85,9 +85,13 @@ def screen(
             reason = "inaccurate"
         if reason is None and (fix.recorded_at in seen or (last and fix.recorded_at == last.recorded_at)):
             reason = "duplicate"
-        if reason is None and running is not None and fix.recorded_at > running.recorded_at:
-            if _implied_speed(running, fix) > cfg.max_speed_mps:
-                reason = "too_fast"
+        if (
+            reason is None
+            and running is not None
+            and fix.recorded_at > running.recorded_at
+            and _implied_speed(running, fix) > cfg.max_speed_mps
+        ):
+            reason = "too_fast"
         if reason is not None:
             rejected.append((index, reason))
             continue

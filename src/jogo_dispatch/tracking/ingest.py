@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from prometheus_client import Counter
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from jogo_dispatch.platform.db import utcnow
 from jogo_dispatch.tracking.filters import FilterConfig, Fix, LastFix, group_by_officer, screen
 from jogo_dispatch.tracking.writer import PingRow, PingWriter, PositionUpdate
 
@@ -57,7 +58,7 @@ class Ingest:
         rejected: Sequence[tuple[int, str]] = (),
     ) -> IngestResult:
         """``items`` are (index in the request, officer id, fix); returns after commit."""
-        now = datetime.now(UTC)
+        now = utcnow()
         out_rejected = list(rejected)
         accepted: list[tuple[int, PingRow]] = []
         for officer_id, fixes in group_by_officer(items).items():

@@ -5,7 +5,7 @@ Both decode with tracking.protocols and end in the same Ingest as POST /api/v1/p
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
@@ -18,7 +18,7 @@ from jogo_dispatch.alerts.service import raise_alert
 from jogo_dispatch.deps import RuntimeDep
 from jogo_dispatch.errors import InvalidInput, NotFound, Unauthorized
 from jogo_dispatch.platform.body_limit import parse_json, read_body
-from jogo_dispatch.platform.db import session_scope
+from jogo_dispatch.platform.db import session_scope, utcnow
 from jogo_dispatch.platform.ratelimit import guard_login
 from jogo_dispatch.platform.security import DEVICE_TOKEN_PREFIX
 from jogo_dispatch.runtime import Runtime
@@ -78,7 +78,7 @@ async def ingest_device_fixes(
     rt: Runtime, items: list[tuple[DeviceFix, KnownDevice]], source: str
 ) -> IngestResult:
     """Store the fixes, and raise an officer-in-distress alert for every ``alarm=sos``."""
-    now = datetime.now(UTC)
+    now = utcnow()
     accepted: list[tuple[int, int, Fix]] = []
     rejected: list[tuple[int, str]] = []
     for index, (dfix, dev) in enumerate(items):
@@ -114,7 +114,7 @@ async def officer_distress(rt: Runtime, dev: KnownDevice, fix: DeviceFix) -> Non
             officer_id=dev.officer_id,
             lat=fix.lat,
             lon=fix.lon,
-            data={"device": fix.device_id, "recorded_at": (fix.recorded_at or datetime.now(UTC)).isoformat()},
+            data={"device": fix.device_id, "recorded_at": (fix.recorded_at or utcnow()).isoformat()},
         )
     log.warning("officer distress", officer_id=dev.officer_id, badge=dev.badge, lat=fix.lat, lon=fix.lon)
     for hook in rt.hooks.officer_distress:

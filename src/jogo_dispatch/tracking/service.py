@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from jogo_dispatch.accounts import service as accounts
 from jogo_dispatch.errors import Conflict, InvalidInput, NotFound
 from jogo_dispatch.platform import time_window as timerange
-from jogo_dispatch.platform.db import after_commit
+from jogo_dispatch.platform.db import after_commit, utcnow
 from jogo_dispatch.platform.events import EventBus, OfficerStatusChanged
 from jogo_dispatch.platform.security import Passwords, device_token_hash, new_device_token
 from jogo_dispatch.settings import Settings
@@ -69,7 +69,7 @@ async def revoke_device(session: AsyncSession, officer_id: int, device_id: int) 
     if device is None or device.officer_id != officer_id:
         raise NotFound(f"device {device_id} not found for officer {officer_id}")
     if device.revoked_at is None:
-        device.revoked_at = datetime.now(UTC)
+        device.revoked_at = utcnow()
         # Free the identifier so the phone can be registered again later.
         device.identifier = f"{device.identifier}#revoked-{device.id}"
         await session.flush()
@@ -103,7 +103,7 @@ def officer_view(row: Any, settings: Settings, now: datetime) -> OfficerOut:
 
 
 async def list_officers(session: AsyncSession, settings: Settings) -> list[OfficerOut]:
-    now = datetime.now(UTC)
+    now = utcnow()
     return [officer_view(r, settings, now) for r in await repo.officers_with_positions(session)]
 
 
@@ -118,7 +118,7 @@ def parse_bbox(bbox: str) -> tuple[float, float, float, float]:
 
 
 async def positions_geojson(session: AsyncSession, settings: Settings, bbox: str) -> dict[str, Any]:
-    now = datetime.now(UTC)
+    now = utcnow()
     features = []
     for row in await repo.positions_in_bbox(session, *parse_bbox(bbox)):
         o = officer_view(row, settings, now)

@@ -13,7 +13,8 @@ from typing import Any
 import httpx
 
 from jogo_dispatch.devtools.demo import SimOfficer
-from jogo_dispatch.devtools.sim.phones import PROTOCOLS, Counters, Fix, Phone, StreamPhone, now
+from jogo_dispatch.devtools.sim.phones import PROTOCOLS, Counters, Fix, Phone, StreamPhone
+from jogo_dispatch.platform.db import utcnow
 
 # Kota Malang, roughly (w, s, e, n).
 MALANG_BBOX = (112.585, -8.035, 112.675, -7.915)
@@ -163,7 +164,7 @@ async def stream_positions(
             fix = Fix(
                 wk.lat,
                 wk.lon,
-                now(),
+                utcnow(),
                 wk.speed,
                 wk.heading,
                 round(wk.rng.uniform(3, 15), 1),

@@ -12,7 +12,7 @@ import asyncio
 import base64
 import contextlib
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -240,7 +240,3 @@ class StreamPhone(Phone):
 
 
 PROTOCOLS = {"http": HttpBatchPhone, "osmand": OsmAndPhone, "owntracks": OwnTracksPhone, "ws": StreamPhone}
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
