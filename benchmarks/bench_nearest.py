@@ -279,9 +279,9 @@ def run_postgis_and_http(
 
     import psycopg
 
+    from jogo_dispatch.platform.migrations import upgrade_head
     from jogo_dispatch.platform.security import Passwords
     from jogo_dispatch.responders.service import _KNN
-    from jogo_dispatch.platform.migrations import upgrade_head
 
     rng = random.Random(seed)
     out: dict[str, Any] = {}

@@ -82,8 +82,8 @@ def _client_proc(base: str, tokens: list[str], batch: int, rate: float, seconds:
             for j in range(batch):
                 t += 5.0
                 parts.append(
-                    '{"lat":%.6f,"lon":%.6f,"recorded_at":%.3f}'
-                    % (lat0 + (i % 300) * 1e-4 + j * 1e-5, lon0 + (i // 300) * 1e-4, t)
+                    f'{{"lat":{lat0 + (i % 300) * 1e-4 + j * 1e-5:.6f},'
+                    f'"lon":{lon0 + (i // 300) * 1e-4:.6f},"recorded_at":{t:.3f}}}'
                 )
             clock[i] = t
             return ("[" + ",".join(parts) + "]").encode()

@@ -177,7 +177,7 @@ class EventLog:
 
     def of(self, kind: str) -> list[dict[str, Any]]:
         """Payloads of the events whose wire name is ``kind``."""
-        return [e.payload() for e in self._log if e.TYPE == kind]
+        return [e.payload() for e in self._log if kind == e.TYPE]
 
 
 @pytest.fixture(autouse=True)

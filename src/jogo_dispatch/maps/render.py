@@ -10,7 +10,7 @@ from importlib.resources import files
 from typing import Any
 
 import folium
-from branca.element import Element
+from branca.element import Element, Figure
 
 from jogo_dispatch.geo.cells import cell_boundary
 
@@ -27,13 +27,13 @@ def base_map(
     m.default_css = []
     css = (_LEAFLET / "leaflet.css").read_text()
     js = (_LEAFLET / "leaflet.js").read_text()
-    m.get_root().header.add_child(
-        Element(f"<style>{css}</style>\n<script>{js}</script>"), name="leaflet_inline"
-    )
+    root = m.get_root()
+    assert isinstance(root, Figure)  # folium's root is always a Figure
+    root.header.add_child(Element(f"<style>{css}</style>\n<script>{js}</script>"), name="leaflet_inline")
     if tile_url:
         folium.TileLayer(tiles=tile_url, attr="&copy; OpenStreetMap contributors", name="tiles").add_to(m)
     if title:
-        m.get_root().html.add_child(
+        root.html.add_child(
             Element(
                 f'<div style="position:fixed;top:8px;left:50px;z-index:1000;background:#fff;padding:6px 10px;'
                 f'border-radius:4px;font:14px sans-serif;box-shadow:0 1px 4px #0004">{_escape(title)}</div>'

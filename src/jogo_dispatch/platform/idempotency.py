@@ -85,7 +85,8 @@ class IdempotencyMiddleware:
             if scope["type"] == "http" and scope["method"] == "POST"
             else None
         )
-        runtime = getattr(scope.get("app").state, "runtime", None) if scope.get("app") else None
+        app = scope.get("app")
+        runtime = getattr(app.state, "runtime", None) if app is not None else None
         if key is None or runtime is None:
             await self.app(scope, receive, send)
             return
