@@ -35,17 +35,15 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jogo_dispatch import __version__
+from jogo_dispatch.agencies.models import Agency
 from jogo_dispatch.alerts.service import raise_alert
 from jogo_dispatch.dispatch import repository as incidents_repo
 from jogo_dispatch.errors import Unavailable
 from jogo_dispatch.forwards import cap
 from jogo_dispatch.forwards import repository as repo
-from jogo_dispatch.forwards.service import (
-    announce,
-    backoff_s,
-    incident_summary,
-    record_change,
-)
+from jogo_dispatch.forwards.lifecycle import announce, backoff_s, record_change
+from jogo_dispatch.forwards.models import Forward
+from jogo_dispatch.forwards.schemas import IncidentSummary
 from jogo_dispatch.platform.db import session_scope, utcnow
 from jogo_dispatch.runtime import Runtime
 from jogo_dispatch.settings import Settings
@@ -115,7 +113,7 @@ async def _outgoing(session: AsyncSession, settings: Settings, forward_id: int) 
         },
         "agency": {"id": agency.id, "code": agency.code, "name": agency.name},
         "incident": {
-            **incident_summary(incident),
+            **IncidentSummary.model_validate(incident).model_dump(mode="json"),
             "category_name_id": category.name_id if category else None,
             "category_name_en": category.name_en if category else None,
         },
@@ -157,6 +155,32 @@ async def send(client: httpx.AsyncClient, settings: Settings, out: Outgoing) -> 
     return None
 
 
+async def _alert(
+    session: AsyncSession,
+    rt: Runtime,
+    kind: str,
+    f: Forward,
+    agency: Agency | None,
+    message: str,
+    data: dict[str, Any],
+) -> str:
+    """An alert for the dispatchers about ``f``, placed at its incident; returns the agency's name, which
+    stands for ``{agency}`` in the message."""
+    name = agency.code if agency else f"agency {f.agency_id}"
+    incident = await incidents_repo.incident(session, f.incident_id)
+    await raise_alert(
+        session,
+        rt.bus,
+        kind,
+        message.format(agency=name),
+        incident_id=f.incident_id,
+        lat=incident.lat if incident else None,
+        lon=incident.lon if incident else None,
+        data={"forward_id": f.id, "agency_id": f.agency_id, "agency_code": name, **data},
+    )
+    return name
+
+
 async def _settle(session: AsyncSession, rt: Runtime, forward_id: int, error: str | None) -> None:
     settings, now = rt.settings, utcnow()
     f = await repo.forward(session, forward_id, lock=True)
@@ -177,18 +201,14 @@ async def _settle(session: AsyncSession, rt: Runtime, forward_id: int, error: st
     if f.attempts >= settings.forward_max_attempts:
         f.status, f.next_attempt_at = "failed", None
         record_change(session, f, "failed", "pending", None, error, {"attempts": f.attempts}, now)
-        agency = await repo.agency(session, f.agency_id)
-        incident = await incidents_repo.incident(session, f.incident_id)
-        name = agency.code if agency else f"agency {f.agency_id}"
-        await raise_alert(
+        name = await _alert(
             session,
-            rt.bus,
+            rt,
             "forward_failed",
-            f"Incident #{f.incident_id} could not be delivered to {name} after {f.attempts} attempt(s)",
-            incident_id=f.incident_id,
-            lat=incident.lat if incident else None,
-            lon=incident.lon if incident else None,
-            data={"forward_id": f.id, "agency_id": f.agency_id, "agency_code": name, "last_error": error},
+            f,
+            await repo.agency(session, f.agency_id),
+            f"Incident #{f.incident_id} could not be delivered to {{agency}} after {f.attempts} attempt(s)",
+            {"last_error": error},
         )
         announce(session, rt.bus, f, name)
         return
@@ -238,25 +258,15 @@ async def alert_unacknowledged(rt: Runtime, limit: int = 100) -> int:
         agencies = {a.id: a for a in await repo.agencies_by_ids(session, {f.agency_id for f in overdue})}
         for f in overdue:
             f.ack_alerted_at = now
-            agency = agencies.get(f.agency_id)
-            name = agency.code if agency else f"agency {f.agency_id}"
-            incident = await incidents_repo.incident(session, f.incident_id)
             waited = (now - f.created_at).total_seconds()
-            await raise_alert(
+            await _alert(
                 session,
-                rt.bus,
+                rt,
                 "forward_unacknowledged",
-                f"{name} has not acknowledged incident #{f.incident_id} after {waited:.0f} s",
-                incident_id=f.incident_id,
-                lat=incident.lat if incident else None,
-                lon=incident.lon if incident else None,
-                data={
-                    "forward_id": f.id,
-                    "agency_id": f.agency_id,
-                    "agency_code": name,
-                    "status": f.status,
-                    "waited_s": round(waited, 1),
-                },
+                f,
+                agencies.get(f.agency_id),
+                f"{{agency}} has not acknowledged incident #{f.incident_id} after {waited:.0f} s",
+                {"status": f.status, "waited_s": round(waited, 1)},
             )
             record_change(
                 session,

@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
 
 from jogo_dispatch.deps import Admin, Dispatcher, RuntimeDep, SessionDep, require_roles
+from jogo_dispatch.forwards import agency_admin, inbox
 from jogo_dispatch.forwards import service as forwards
-from jogo_dispatch.forwards.schemas import AgencyUserIn, CloseIn, DeliveryIn, ForwardIn, NoteIn
+from jogo_dispatch.forwards.schemas import (
+    AgencyForwardOut,
+    AgencyUserCreated,
+    AgencyUserIn,
+    AgencyUserOut,
+    AgencyUsersOut,
+    CloseIn,
+    DeliveryIn,
+    DeliveryOut,
+    ForwardIn,
+    ForwardingOut,
+    ForwardOut,
+    InboxOut,
+    IncidentForwardsOut,
+    NoteIn,
+    NoteOut,
+)
 from jogo_dispatch.platform.db import Id
 from jogo_dispatch.platform.security import Principal
 
@@ -25,7 +42,7 @@ async def post_forwards(
     me: Dispatcher,
     response: Response,
     data: ForwardIn | None = None,
-) -> dict[str, Any]:
+) -> ForwardingOut:
     """Forward the incident to ``agency_ids`` or, without them, to its routing targets. One forward per
     incident and agency: forwarding again to an agency is idempotent (the existing forward comes back in
     ``forwards`` but not in ``created``, and the answer is 200 when nothing was created; a ``failed`` one is
@@ -43,25 +60,25 @@ async def post_forwards(
         actor_id=me.user_id,
     )
     forwards.after_forwarding(session, rt)
-    if not result["created"]:
+    if not result.created:
         response.status_code = 200
     return result
 
 
 @router.get("/incidents/{incident_id}/forwards")
-async def get_forwards(incident_id: Id, session: SessionDep, _: Dispatcher) -> dict[str, Any]:
+async def get_forwards(incident_id: Id, session: SessionDep, _: Dispatcher) -> IncidentForwardsOut:
     """Every forward of the incident: send state, failures, acknowledgement, notes and audit trail."""
-    return {"incident_id": incident_id, "items": await forwards.of_incident(session, incident_id)}
+    return IncidentForwardsOut(
+        incident_id=incident_id, items=await forwards.of_incident(session, incident_id)
+    )
 
 
 @router.post("/forwards/{forward_id}/retry")
-async def retry_forward(
-    forward_id: Id, rt: RuntimeDep, session: SessionDep, me: Dispatcher
-) -> dict[str, Any]:
+async def retry_forward(forward_id: Id, rt: RuntimeDep, session: SessionDep, me: Dispatcher) -> ForwardOut:
     """Send a failed forward's webhook again (its attempts start over)."""
     f = await forwards.retry(session, rt.bus, forward_id, me.user_id)
     forwards.after_forwarding(session, rt)
-    return forwards.forward_dict(f)
+    return ForwardOut.of(f)
 
 
 # -- the agency's inbox -----------------------------------------------------------------------------------
@@ -73,36 +90,34 @@ async def get_inbox(
     me: AgencyLogin,
     status: InboxFilter = "open",
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-) -> dict[str, Any]:
+) -> InboxOut:
     """The forwards of the caller's agency, newest first (``open``: not closed)."""
-    return await forwards.inbox(session, me, status, limit)
+    return await inbox.inbox(session, me, status, limit)
 
 
 @router.get("/agency/forwards/{forward_id}")
-async def get_agency_forward(forward_id: Id, session: SessionDep, me: AgencyLogin) -> dict[str, Any]:
-    return await forwards.agency_view(session, me, forward_id)
+async def get_agency_forward(forward_id: Id, session: SessionDep, me: AgencyLogin) -> AgencyForwardOut:
+    return await inbox.agency_view(session, me, forward_id)
 
 
 @router.post("/agency/forwards/{forward_id}/ack")
-async def ack_forward(forward_id: Id, rt: RuntimeDep, session: SessionDep, me: AgencyLogin) -> dict[str, Any]:
+async def ack_forward(forward_id: Id, rt: RuntimeDep, session: SessionDep, me: AgencyLogin) -> ForwardOut:
     """The agency has taken it (again: no change; closed: 409)."""
-    return forwards.forward_dict(await forwards.acknowledge(session, rt.bus, me, forward_id))
+    return ForwardOut.of(await inbox.acknowledge(session, rt.bus, me, forward_id))
 
 
 @router.post("/agency/forwards/{forward_id}/notes", status_code=201)
-async def post_forward_note(
-    forward_id: Id, data: NoteIn, session: SessionDep, me: AgencyLogin
-) -> dict[str, Any]:
-    return forwards.note_dict(await forwards.add_note(session, me, forward_id, data.text))
+async def post_forward_note(forward_id: Id, data: NoteIn, session: SessionDep, me: AgencyLogin) -> NoteOut:
+    return NoteOut.model_validate(await inbox.add_note(session, me, forward_id, data.text))
 
 
 @router.post("/agency/forwards/{forward_id}/close")
 async def close_forward(
     forward_id: Id, rt: RuntimeDep, session: SessionDep, me: AgencyLogin, data: CloseIn | None = None
-) -> dict[str, Any]:
+) -> ForwardOut:
     """The agency is done with it (an optional closing ``note``)."""
-    f = await forwards.close(session, rt.bus, me, forward_id, data.note if data else None)
-    return forwards.forward_dict(f)
+    f = await inbox.close(session, rt.bus, me, forward_id, data.note if data else None)
+    return ForwardOut.of(f)
 
 
 # -- agencies (admin) -------------------------------------------------------------------------------------
@@ -111,9 +126,9 @@ async def close_forward(
 @router.post("/agencies/{agency_id}/users", status_code=201)
 async def post_agency_user(
     agency_id: Id, data: AgencyUserIn, rt: RuntimeDep, session: SessionDep, me: Admin
-) -> dict[str, Any]:
+) -> AgencyUserCreated:
     """A login (role ``agency``) that sees and answers this agency's forwards only."""
-    user, agency = await forwards.create_agency_user(
+    user, agency = await agency_admin.create_agency_user(
         session,
         rt.passwords,
         agency_id,
@@ -122,36 +137,26 @@ async def post_agency_user(
         full_name=data.full_name,
         actor_id=me.user_id,
     )
-    return {
-        "id": user.id,
-        "username": user.username,
-        "role": user.role,
-        "full_name": user.full_name,
-        "agency_id": agency.id,
-        "agency_code": agency.code,
-    }
+    return AgencyUserCreated(
+        id=user.id,
+        username=user.username,
+        role=user.role,
+        full_name=user.full_name,
+        agency_id=agency.id,
+        agency_code=agency.code,
+    )
 
 
 @router.get("/agencies/{agency_id}/users")
-async def get_agency_users(agency_id: Id, session: SessionDep, _: Admin) -> dict[str, Any]:
-    return {
-        "agency_id": agency_id,
-        "items": [
-            {"id": u.id, "username": u.username, "full_name": u.full_name, "is_active": u.is_active}
-            for u in await forwards.agency_users(session, agency_id)
-        ],
-    }
+async def get_agency_users(agency_id: Id, session: SessionDep, _: Admin) -> AgencyUsersOut:
+    users = await agency_admin.agency_users(session, agency_id)
+    return AgencyUsersOut(agency_id=agency_id, items=[AgencyUserOut.model_validate(u) for u in users])
 
 
 @router.put("/agencies/{agency_id}/delivery")
-async def put_delivery(agency_id: Id, data: DeliveryIn, session: SessionDep, me: Admin) -> dict[str, Any]:
+async def put_delivery(agency_id: Id, data: DeliveryIn, session: SessionDep, me: Admin) -> DeliveryOut:
     """How the agency receives new forwards: ``inbox``, ``webhook`` (needs ``webhook_url``) or ``both``.
     Seeding the region pack again resets it to the pack's."""
     url = str(data.webhook_url) if data.webhook_url else None
-    agency = await forwards.set_delivery(session, agency_id, data.delivery, url, me.user_id)
-    return {
-        "id": agency.id,
-        "code": agency.code,
-        "delivery": agency.delivery,
-        "webhook_url": agency.webhook_url,
-    }
+    agency = await agency_admin.set_delivery(session, agency_id, data.delivery, url, me.user_id)
+    return DeliveryOut.model_validate(agency)

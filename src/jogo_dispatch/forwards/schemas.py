@@ -1,10 +1,23 @@
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, UrlConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    UrlConstraints,
+    field_validator,
+    model_validator,
+)
 
+from jogo_dispatch.platform.audit import AuditEntryOut
 from jogo_dispatch.platform.db import Id
+from jogo_dispatch.platform.json_types import IsoDatetime
+
+if TYPE_CHECKING:
+    from jogo_dispatch.forwards.models import Forward
 
 Text = Field(min_length=1, max_length=4000)
 
@@ -59,3 +72,165 @@ class DeliveryIn(BaseModel):
         if v is not None and len(str(v)) > WEBHOOK_URL_MAX:
             raise ValueError(f"webhook_url is longer than {WEBHOOK_URL_MAX} characters once normalised")
         return v
+
+
+# -- answers ---------------------------------------------------------------------------------------------
+
+
+class AgencyBrief(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    code: str
+    name: str
+    kind: str
+    region: str
+
+
+class IncidentSummary(BaseModel):
+    """What an agency sees of an incident (no reporter identity)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    category: str
+    priority: int
+    status: str
+    source: str
+    description: str
+    address: str | None
+    lat: float
+    lon: float
+    sector: str | None
+    received_at: IsoDatetime
+    verified_at: IsoDatetime | None
+    updated_at: IsoDatetime
+
+
+class NoteOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    forward_id: int
+    author_id: int | None
+    text: str
+    created_at: IsoDatetime
+
+
+class ForwardOut(BaseModel):
+    """One forward: its send state, failures, and the agency's answer."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    incident_id: int
+    agency_id: int
+    role: str
+    delivery: str
+    status: str
+    attempts: int
+    failure_count: int
+    last_error: str | None
+    next_attempt_at: IsoDatetime | None = Field(description="the next webhook attempt (pending only)")
+    sent_at: IsoDatetime | None
+    acknowledged_at: IsoDatetime | None
+    acknowledged_by: int | None
+    closed_at: IsoDatetime | None
+    closed_by: int | None
+    ack_alerted_at: IsoDatetime | None
+    note: str | None
+    created_by: int | None
+    created_at: IsoDatetime
+    updated_at: IsoDatetime
+
+    @model_validator(mode="after")
+    def _attempt_only_while_pending(self) -> Self:
+        if self.status != "pending":
+            self.next_attempt_at = None
+        return self
+
+    @classmethod
+    def of(cls, f: Forward, **parts: Any) -> Self:
+        """The forward's columns and what a richer view adds (its agency, incident, notes...)."""
+        return cls(**{name: getattr(f, name) for name in ForwardOut.model_fields}, **parts)
+
+
+class ForwardWithAgency(ForwardOut):
+    agency: AgencyBrief
+
+
+class ForwardDetail(ForwardWithAgency):
+    notes: list[NoteOut]
+    history: list[AuditEntryOut]
+
+
+class ForwardingOut(BaseModel):
+    incident_id: int
+    forwards: list[ForwardWithAgency] = Field(description="every forward to the agencies asked for")
+    created: list[int] = Field(description="the forwards made now")
+    requeued: list[int] = Field(description="failed forwards queued for delivery again")
+    reasons: list[str] = Field(description="why these agencies")
+
+
+class IncidentForwardsOut(BaseModel):
+    incident_id: int
+    items: list[ForwardDetail]
+
+
+class InboxItem(ForwardOut):
+    incident: IncidentSummary
+
+
+class InboxOut(BaseModel):
+    agency_id: int
+    items: list[InboxItem]
+
+
+class AgencyForwardOut(ForwardOut):
+    incident: IncidentSummary
+    notes: list[NoteOut]
+
+
+class ForwardEvent(BaseModel):
+    """The ``forward`` event's payload (no notes or errors: agencies watch the live feed too)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    incident_id: int
+    agency_id: int
+    agency_code: str | None
+    status: str
+    failure_count: int
+
+
+class AgencyUserCreated(BaseModel):
+    id: int
+    username: str
+    role: str
+    full_name: str | None
+    agency_id: int
+    agency_code: str
+
+
+class AgencyUserOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    username: str
+    full_name: str | None
+    is_active: bool
+
+
+class AgencyUsersOut(BaseModel):
+    agency_id: int
+    items: list[AgencyUserOut]
+
+
+class DeliveryOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    code: str
+    delivery: str
+    webhook_url: str | None
