@@ -49,6 +49,7 @@ def require_roles(*roles: str) -> Callable[..., Coroutine[Any, Any, Principal]]:
 
 CurrentUser = Annotated[Principal, Depends(get_principal)]
 CurrentOfficer = Annotated[Principal, Depends(require_roles("officer"))]
+Citizen = Annotated[Principal, Depends(require_roles("citizen"))]
 Dispatcher = Annotated[Principal, Depends(require_roles("dispatcher", "admin"))]
 Watcher = Annotated[Principal, Depends(require_roles("dispatcher", "admin", "agency"))]
 Admin = Annotated[Principal, Depends(require_roles("admin"))]

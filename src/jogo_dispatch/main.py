@@ -16,9 +16,10 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from jogo_dispatch import __version__
+from jogo_dispatch.abuse import service as abuse
+from jogo_dispatch.abuse.router import router as abuse_router
 from jogo_dispatch.accounts.router import router as accounts_router
 from jogo_dispatch.accounts.service import Authenticator
-from jogo_dispatch.agencies import service as agencies
 from jogo_dispatch.agencies.router import open311_router
 from jogo_dispatch.agencies.router import router as agencies_router
 from jogo_dispatch.alerts import service as alerts
@@ -175,7 +176,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     rt.loop = asyncio.get_running_loop()
     rt.bus.on(CredentialsChanged, lambda e: rt.auth.credentials_changed(e.device_id))
     await rt.auth.load_devices()
-    rt.hooks.false_report.append(agencies.false_report_hook(settings, rt.bus))
+    rt.hooks.false_report.append(abuse.false_report_hook(settings, rt.bus))
     async with rt.sessions() as session:
         loaded = await responders.rebuild(rt.index, session)
     responders.keep_current(rt.index, rt.bus)
@@ -294,6 +295,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         live_page_router,
         responders_router,
         agencies_router,
+        abuse_router,
         open311_router,
         webapp_router,
         reports_router,

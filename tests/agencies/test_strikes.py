@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import psycopg
 import pytest
 
-from jogo_dispatch.agencies import service
+from jogo_dispatch.abuse import service
 from jogo_dispatch.errors import Forbidden
 from tests.agencies.conftest import restore_catalogue
 

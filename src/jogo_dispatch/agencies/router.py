@@ -3,29 +3,23 @@ from __future__ import annotations
 import dataclasses
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Query, Response
 
 from jogo_dispatch.agencies import repository as repo
 from jogo_dispatch.agencies import service
 from jogo_dispatch.agencies.regions import packs
 from jogo_dispatch.agencies.schemas import (
     AgencyOut,
-    AppealIn,
-    AppealOut,
     CategoryOut,
-    DecisionIn,
     RouteOut,
     RuleIn,
     RuleOut,
-    WarningsOut,
 )
-from jogo_dispatch.deps import Admin, CurrentUser, Dispatcher, RuntimeDep, SessionDep, Watcher, require_roles
+from jogo_dispatch.deps import Admin, Dispatcher, RuntimeDep, SessionDep, Watcher
 from jogo_dispatch.open311.schemas import OPEN311_ERRORS, PREFIX, error_response
 from jogo_dispatch.platform.db import Id
-from jogo_dispatch.platform.security import Principal
 
 router = APIRouter(prefix="/api/v1", tags=["agencies"])
-Citizen = Annotated[Principal, Depends(require_roles("citizen"))]
 Region = Annotated[str | None, Query(max_length=32, description="default: the deployment's region")]
 Lang = Annotated[Literal["id", "en"], Query(description="language of names and descriptions")]
 
@@ -115,44 +109,6 @@ async def put_rule(rule_id: Id, data: RuleIn, session: SessionDep, me: Admin) ->
 async def delete_rule(rule_id: Id, session: SessionDep, me: Admin) -> Response:
     await service.delete_rule(session, rule_id, me.user_id)
     return Response(status_code=204)
-
-
-# -- warnings and appeals ---------------------------------------------------------------------------------
-
-
-@router.get("/me/warnings", response_model=WarningsOut)
-async def my_warnings(rt: RuntimeDep, session: SessionDep, me: CurrentUser) -> WarningsOut:
-    """The caller's strikes for false reports, each with the warning it gave, and whether the account is
-    blocked from sending reports and SOS."""
-    return WarningsOut.model_validate(
-        await service.warnings(session, rt.settings, me.user_id), from_attributes=True
-    )
-
-
-@router.post("/appeals", response_model=AppealOut, status_code=201)
-async def post_appeal(data: AppealIn, rt: RuntimeDep, session: SessionDep, me: Citizen) -> AppealOut:
-    """A blocked citizen asks for the account to be reopened (one pending appeal at a time)."""
-    return AppealOut.model_validate(await service.file_appeal(session, rt.bus, me.user_id, data.text))
-
-
-@router.get("/appeals", response_model=list[AppealOut])
-async def get_appeals(
-    session: SessionDep,
-    _: Dispatcher,
-    status: Literal["pending", "upheld", "granted"] | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-) -> list[AppealOut]:
-    """Appeals, oldest first (``status=pending`` is the review queue)."""
-    return [AppealOut.model_validate(a) for a in await service.list_appeals(session, status, limit)]
-
-
-@router.post("/appeals/{appeal_id}/decide", response_model=AppealOut)
-async def decide_appeal(
-    appeal_id: Id, data: DecisionIn, rt: RuntimeDep, session: SessionDep, me: Dispatcher
-) -> AppealOut:
-    """``grant`` reopens the account and clears its strikes; ``uphold`` keeps it blocked."""
-    appeal = await service.decide_appeal(session, rt.bus, appeal_id, data.decision, data.note, me.user_id)
-    return AppealOut.model_validate(appeal)
 
 
 # -- Open311 GeoReport v2: the service catalogue ----------------------------------------------------------

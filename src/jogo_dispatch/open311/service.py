@@ -26,12 +26,12 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from jogo_dispatch.abuse import service as abuse
 from jogo_dispatch.accounts import service as accounts
 from jogo_dispatch.accounts.models import User
 from jogo_dispatch.accounts.phones import normalise_phone
 from jogo_dispatch.agencies import repository as agencies_repo
 from jogo_dispatch.agencies import routing
-from jogo_dispatch.agencies import service as agencies
 from jogo_dispatch.agencies.regions import packs
 from jogo_dispatch.errors import Forbidden, InvalidInput, NotFound
 from jogo_dispatch.open311 import repository as repo
@@ -270,7 +270,7 @@ async def file_request(
     identity = _identity(fields)
     full_name = " ".join(p for p in (fields["first_name"], fields["last_name"]) if p) or None
     user = await _account(session, rt, key, identity, full_name)
-    await agencies.ensure_not_blocked(session, user.id)
+    await abuse.ensure_not_blocked(session, user.id)
     device = ratelimit.device_key(fields["device_id"], None, None)
     per_key = (
         []

@@ -1,5 +1,6 @@
 """Imports every domain's tables so Alembic and tests see one metadata."""
 
+from jogo_dispatch.abuse import models as _abuse  # noqa: F401
 from jogo_dispatch.accounts import models as _accounts  # noqa: F401
 from jogo_dispatch.agencies import models as _agencies  # noqa: F401
 from jogo_dispatch.alerts import models as _alerts  # noqa: F401

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from jogo_dispatch.agencies.service import ensure_not_blocked
+from jogo_dispatch.abuse.service import ensure_not_blocked
 from jogo_dispatch.deps import SessionDep, require_roles
 from jogo_dispatch.platform.security import Principal
 
