@@ -20,7 +20,6 @@ from jogo_dispatch.abuse import service as abuse
 from jogo_dispatch.abuse.router import router as abuse_router
 from jogo_dispatch.accounts.router import router as accounts_router
 from jogo_dispatch.accounts.service import Authenticator
-from jogo_dispatch.agencies.router import open311_router
 from jogo_dispatch.agencies.router import router as agencies_router
 from jogo_dispatch.alerts import service as alerts
 from jogo_dispatch.alerts.router import router as alerts_router
@@ -34,7 +33,7 @@ from jogo_dispatch.live.page import router as live_page_router
 from jogo_dispatch.live.pubsub import PostgresRelay
 from jogo_dispatch.live.router import router as live_router
 from jogo_dispatch.open311.router import keys_router as api_keys_router
-from jogo_dispatch.open311.router import router as open311_requests_router
+from jogo_dispatch.open311.router import router as open311_router
 from jogo_dispatch.open311.schemas import PREFIX as OPEN311_PREFIX
 from jogo_dispatch.open311.schemas import error_response as open311_error
 from jogo_dispatch.platform import ratelimit
@@ -296,12 +295,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         responders_router,
         agencies_router,
         abuse_router,
-        open311_router,
         webapp_router,
         reports_router,
         dispatch_router,
         forwards_router,
-        open311_requests_router,
+        open311_router,
         api_keys_router,
         rewards_router,
     ):

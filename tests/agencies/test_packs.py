@@ -13,6 +13,7 @@ from shapely.geometry import Point
 
 from jogo_dispatch.agencies.regions import packs
 from jogo_dispatch.agencies.routing import AGENCY_KINDS, Agency, Pack, Rule, Sector, pack_problems
+from jogo_dispatch.open311 import catalogue
 
 GEOD = Geod(ellps="WGS84")
 AGENCY_CODES = {
@@ -197,7 +198,7 @@ def test_unknown_region_is_refused():
 
 
 def test_open311_catalogue_follows_georeport_v2():
-    services = packs.open311_services(packs.categories(), "en")
+    services = catalogue.open311_services(packs.categories(), "en")
     assert {s["service_code"] for s in services} == {c.code for c in packs.categories()}
     for s in services:
         assert set(s) == {
@@ -212,7 +213,7 @@ def test_open311_catalogue_follows_georeport_v2():
         assert isinstance(s["service_code"], str) and s["type"] == "realtime"
     crime = next(c for c in packs.categories() if c.code == "crime")
     assert next(s for s in services if s["service_code"] == "crime")["metadata"] is True
-    definition = packs.open311_definition(crime, "id")
+    definition = catalogue.open311_definition(crime, "id")
     attr = definition["attributes"][0]
     assert definition["service_code"] == "crime" and attr["code"] == "injured" and attr["order"] == 1
     assert attr["datatype"] == "singlevaluelist" and {v["key"] for v in attr["values"]} == {"yes", "no"}

@@ -7,7 +7,6 @@ from fastapi import APIRouter, Query, Response
 
 from jogo_dispatch.agencies import repository as repo
 from jogo_dispatch.agencies import service
-from jogo_dispatch.agencies.regions import packs
 from jogo_dispatch.agencies.schemas import (
     AgencyOut,
     CategoryOut,
@@ -16,12 +15,10 @@ from jogo_dispatch.agencies.schemas import (
     RuleOut,
 )
 from jogo_dispatch.deps import Admin, Dispatcher, RuntimeDep, SessionDep, Watcher
-from jogo_dispatch.open311.schemas import OPEN311_ERRORS, PREFIX, error_response
 from jogo_dispatch.platform.db import Id
 
 router = APIRouter(prefix="/api/v1", tags=["agencies"])
 Region = Annotated[str | None, Query(max_length=32, description="default: the deployment's region")]
-Lang = Annotated[Literal["id", "en"], Query(description="language of names and descriptions")]
 
 
 @router.get("/agencies", response_model=list[AgencyOut])
@@ -109,29 +106,3 @@ async def put_rule(rule_id: Id, data: RuleIn, session: SessionDep, me: Admin) ->
 async def delete_rule(rule_id: Id, session: SessionDep, me: Admin) -> Response:
     await service.delete_rule(session, rule_id, me.user_id)
     return Response(status_code=204)
-
-
-# -- Open311 GeoReport v2: the service catalogue ----------------------------------------------------------
-
-open311_router = APIRouter(prefix=PREFIX, tags=["open311"], responses=OPEN311_ERRORS)
-
-
-@open311_router.get("/services.json")
-async def open311_services(session: SessionDep, jurisdiction_id: str | None = None, lang: Lang = "id") -> Any:
-    """Every service (= report category) a request can be filed under."""
-    if jurisdiction_id is not None and jurisdiction_id not in packs.available():
-        return error_response(404, f"unknown jurisdiction_id {jurisdiction_id!r}")
-    return packs.open311_services(tuple(await repo.catalogue(session)), lang)
-
-
-@open311_router.get("/services/{service_code}.json")
-async def open311_service_definition(
-    service_code: str, session: SessionDep, jurisdiction_id: str | None = None, lang: Lang = "id"
-) -> Any:
-    """The extra attributes a request of this service may carry."""
-    if jurisdiction_id is not None and jurisdiction_id not in packs.available():
-        return error_response(404, f"unknown jurisdiction_id {jurisdiction_id!r}")
-    found = next((c for c in await repo.catalogue(session) if c.code == service_code), None)
-    if found is None:
-        return error_response(404, f"unknown service_code {service_code!r}")
-    return packs.open311_definition(found, lang)

@@ -1,5 +1,5 @@
-"""Open311 GeoReport v2 service requests under ``/open311/v2`` (JSON only; ``.xml`` answers 400). The
-service catalogue routes of the same prefix are in ``agencies.router.open311_router``.
+"""Open311 GeoReport v2 under ``/open311/v2``: the service catalogue and service requests (JSON only;
+``.xml`` requests answer 400).
 
 Every answer is an array; errors are ``[{"code": <HTTP status>, "description": ...}]`` (400 bad input, 403
 bad ``api_key``, 404 unknown service, request or jurisdiction, 429 rate limited with ``Retry-After``).
@@ -8,19 +8,28 @@ bad ``api_key``, 404 unknown service, request or jurisdiction, 429 rate limited 
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from jogo_dispatch.agencies import repository as agencies_repo
+from jogo_dispatch.agencies.regions import packs
 from jogo_dispatch.deps import Admin, RuntimeDep, SessionDep
 from jogo_dispatch.errors import AppError
-from jogo_dispatch.open311 import service
-from jogo_dispatch.open311.schemas import OPEN311_ERRORS, PREFIX, error_response
+from jogo_dispatch.open311 import catalogue, service
+from jogo_dispatch.open311.schemas import (
+    OPEN311_ERRORS,
+    PREFIX,
+    ServiceDefinitionOut,
+    ServiceOut,
+    error_response,
+)
 from jogo_dispatch.platform.db import Id
 
 router = APIRouter(prefix=PREFIX, tags=["open311"], responses=OPEN311_ERRORS)
+Lang = Annotated[Literal["id", "en"], Query(description="language of names and descriptions")]
 
 
 class ApiKeyIn(BaseModel):
@@ -30,6 +39,41 @@ class ApiKeyIn(BaseModel):
 
 
 FORM_MAX_FIELDS = 100
+
+
+# -- the service catalogue --------------------------------------------------------------------------------
+
+
+def _unknown_jurisdiction(jurisdiction_id: str | None) -> JSONResponse | None:
+    if jurisdiction_id is not None and jurisdiction_id not in packs.available():
+        return error_response(404, f"unknown jurisdiction_id {jurisdiction_id!r}")
+    return None
+
+
+@router.get("/services.json", response_model=list[ServiceOut])
+async def open311_services(
+    session: SessionDep, jurisdiction_id: str | None = None, lang: Lang = "id"
+) -> list[ServiceOut] | JSONResponse:
+    """Every service (= report category) a request can be filed under."""
+    if refused := _unknown_jurisdiction(jurisdiction_id):
+        return refused
+    return catalogue.open311_services(tuple(await agencies_repo.catalogue(session)), lang)
+
+
+@router.get("/services/{service_code}.json", response_model=ServiceDefinitionOut)
+async def open311_service_definition(
+    service_code: str, session: SessionDep, jurisdiction_id: str | None = None, lang: Lang = "id"
+) -> ServiceDefinitionOut | JSONResponse:
+    """The extra attributes a request of this service may carry."""
+    if refused := _unknown_jurisdiction(jurisdiction_id):
+        return refused
+    found = next((c for c in await agencies_repo.catalogue(session) if c.code == service_code), None)
+    if found is None:
+        return error_response(404, f"unknown service_code {service_code!r}")
+    return catalogue.open311_definition(found, lang)
+
+
+# -- service requests -------------------------------------------------------------------------------------
 
 
 async def _answer(session: Any, work: Awaitable[list[dict[str, Any]]], status: int = 200) -> JSONResponse:

@@ -2,7 +2,7 @@
 
 ``<region>.json`` holds a region's police sectors (a GeoJSON FeatureCollection of MultiPolygons), its
 agencies and hospitals, and its routing rules; ``categories.json`` the report categories every region shares
-(their codes are also the Open311 ``service_code``). Coordinates that are approximations say so on every
+(their codes are also the Open311 ``service_code``: open311.catalogue serves them). Coordinates that are approximations say so on every
 feature (``"approximate": true`` and a ``source_note``). ``jogo-dispatch seed --region R`` loads a pack into
 the database, where admins then edit the rules.
 """
@@ -119,49 +119,3 @@ def parse(data: dict[str, Any]) -> Pack:
         name=data.get("name"),
         source_note=data.get("source_note"),
     )
-
-
-# -- Open311 GeoReport v2 service catalogue ----------------------------------------------------------------
-
-
-def _text(c: Category, field: str, lang: str) -> str:
-    return str(getattr(c, f"{field}_{'en' if lang == 'en' else 'id'}"))
-
-
-def open311_services(cats: tuple[Category, ...], lang: str = "id") -> list[dict[str, Any]]:
-    """``GET services.json``: one entry per category (service_code = category code)."""
-    return [
-        {
-            "service_code": c.code,
-            "service_name": _text(c, "name", lang),
-            "description": _text(c, "description", lang),
-            "metadata": bool(c.attributes),
-            "type": "realtime",
-            "keywords": ", ".join(c.keywords),
-            "group": c.group,
-        }
-        for c in cats
-    ]
-
-
-def open311_definition(c: Category, lang: str = "id") -> dict[str, Any]:
-    """``GET services/{service_code}.json``: the extra attributes a request of this service may carry."""
-    return {
-        "service_code": c.code,
-        "attributes": [
-            {
-                "variable": True,
-                "code": a["code"],
-                "datatype": a["datatype"],
-                "required": bool(a.get("required", False)),
-                "datatype_description": None,
-                "order": order,
-                "description": a["description_en" if lang == "en" else "description_id"],
-                "values": [
-                    {"key": v["key"], "name": v["name_en" if lang == "en" else "name_id"]}
-                    for v in a.get("values", ())
-                ],
-            }
-            for order, a in enumerate(c.attributes, start=1)
-        ],
-    }

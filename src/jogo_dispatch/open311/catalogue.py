@@ -1,0 +1,48 @@
+"""Open311 GeoReport v2 service catalogue: every report category is a service (service_code = category
+code), its Open311 metadata (keywords, extra attributes) read from the category file of the region packs."""
+
+from __future__ import annotations
+
+from jogo_dispatch.agencies.routing import Category
+from jogo_dispatch.open311.schemas import ServiceAttributeOut, ServiceDefinitionOut, ServiceOut
+
+
+def _text(c: Category, field: str, lang: str) -> str:
+    return str(getattr(c, f"{field}_{'en' if lang == 'en' else 'id'}"))
+
+
+def open311_services(cats: tuple[Category, ...], lang: str = "id") -> list[ServiceOut]:
+    """``GET services.json``: one entry per category (service_code = category code)."""
+    return [
+        ServiceOut(
+            service_code=c.code,
+            service_name=_text(c, "name", lang),
+            description=_text(c, "description", lang),
+            metadata=bool(c.attributes),
+            type="realtime",
+            keywords=", ".join(c.keywords),
+            group=c.group,
+        )
+        for c in cats
+    ]
+
+
+def open311_definition(c: Category, lang: str = "id") -> ServiceDefinitionOut:
+    """``GET services/{service_code}.json``: the extra attributes a request of this service may carry."""
+    suffix = "en" if lang == "en" else "id"
+    return ServiceDefinitionOut(
+        service_code=c.code,
+        attributes=[
+            ServiceAttributeOut(
+                variable=True,
+                code=a["code"],
+                datatype=a["datatype"],
+                required=bool(a.get("required", False)),
+                datatype_description=None,
+                order=order,
+                description=a[f"description_{suffix}"],
+                values=[{"key": v["key"], "name": v[f"name_{suffix}"]} for v in a.get("values", ())],
+            )
+            for order, a in enumerate(c.attributes, start=1)
+        ],
+    )
