@@ -179,7 +179,7 @@ def create_api_key(
     label: Annotated[str, typer.Option(help="who the key is for (shown in listings)")],
 ) -> None:
     """Create an Open311 API key. The key is printed once; only its hash is stored."""
-    from jogo_dispatch.open311 import service
+    from jogo_dispatch.open311 import keys as service
 
     settings = resolve_settings()
 

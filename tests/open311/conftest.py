@@ -11,7 +11,7 @@ FORM = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
 
 
 async def new_key(app: Any, label: str = "FixMyKota") -> str:
-    from jogo_dispatch.open311 import service
+    from jogo_dispatch.open311 import keys as service
 
     rt = app.state.runtime
     async with rt.sessions() as session:

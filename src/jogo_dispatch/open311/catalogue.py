@@ -3,8 +3,32 @@ code), its Open311 metadata (keywords, extra attributes) read from the category 
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from jogo_dispatch.agencies import repository as agencies_repo
+from jogo_dispatch.agencies.regions import packs
 from jogo_dispatch.agencies.routing import Category
+from jogo_dispatch.errors import NotFound
 from jogo_dispatch.open311.schemas import ServiceAttributeOut, ServiceDefinitionOut, ServiceOut
+
+
+def known_jurisdiction(jurisdiction_id: str) -> bool:
+    """A jurisdiction_id is a region with a pack."""
+    return jurisdiction_id in packs.available()
+
+
+def check_jurisdiction(jurisdiction_id: str | None) -> None:
+    if jurisdiction_id and not known_jurisdiction(jurisdiction_id):
+        raise NotFound(f"jurisdiction_id {jurisdiction_id!r} not found", code="jurisdiction_not_found")
+
+
+async def services_of(session: AsyncSession) -> tuple[Category, ...]:
+    """The active categories of the catalogue table, with their Open311 metadata."""
+    return tuple(await agencies_repo.catalogue(session))
+
+
+async def service_by_code(session: AsyncSession, code: str) -> Category | None:
+    return next((c for c in await services_of(session) if c.code == code), None)
 
 
 def _text(c: Category, field: str, lang: str) -> str:

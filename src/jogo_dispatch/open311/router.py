@@ -14,11 +14,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from jogo_dispatch.agencies import repository as agencies_repo
-from jogo_dispatch.agencies.regions import packs
 from jogo_dispatch.deps import Admin, RuntimeDep, SessionDep
 from jogo_dispatch.errors import AppError
-from jogo_dispatch.open311 import catalogue, service
+from jogo_dispatch.open311 import catalogue, filing, keys, service
 from jogo_dispatch.open311.schemas import (
     OPEN311_ERRORS,
     PREFIX,
@@ -45,7 +43,7 @@ FORM_MAX_FIELDS = 100
 
 
 def _unknown_jurisdiction(jurisdiction_id: str | None) -> JSONResponse | None:
-    if jurisdiction_id is not None and jurisdiction_id not in packs.available():
+    if jurisdiction_id is not None and not catalogue.known_jurisdiction(jurisdiction_id):
         return error_response(404, f"unknown jurisdiction_id {jurisdiction_id!r}")
     return None
 
@@ -57,7 +55,7 @@ async def open311_services(
     """Every service (= report category) a request can be filed under."""
     if refused := _unknown_jurisdiction(jurisdiction_id):
         return refused
-    return catalogue.open311_services(tuple(await agencies_repo.catalogue(session)), lang)
+    return catalogue.open311_services(await catalogue.services_of(session), lang)
 
 
 @router.get("/services/{service_code}.json", response_model=ServiceDefinitionOut)
@@ -67,7 +65,7 @@ async def open311_service_definition(
     """The extra attributes a request of this service may carry."""
     if refused := _unknown_jurisdiction(jurisdiction_id):
         return refused
-    found = next((c for c in await agencies_repo.catalogue(session) if c.code == service_code), None)
+    found = await catalogue.service_by_code(session, service_code)
     if found is None:
         return error_response(404, f"unknown service_code {service_code!r}")
     return catalogue.open311_definition(found, lang)
@@ -140,7 +138,7 @@ async def post_request(request: Request, rt: RuntimeDep, session: SessionDep) ->
     client_ip = request.client.host if request.client else None
     return await _answer(
         session,
-        service.file_request(
+        filing.file_request(
             session, rt, flat, multi, user_agent=request.headers.get("user-agent"), client_ip=client_ip
         ),
         status=201,
@@ -189,13 +187,13 @@ def _key_dict(k: Any) -> dict[str, Any]:
 @keys_router.get("")
 async def list_api_keys(session: SessionDep, _: Admin) -> dict[str, Any]:
     """Open311 API keys (never the keys themselves: only their first characters)."""
-    return {"items": [_key_dict(k) for k in await service.api_keys(session)]}
+    return {"items": [_key_dict(k) for k in await keys.api_keys(session)]}
 
 
 @keys_router.post("", status_code=201)
 async def post_api_key(data: ApiKeyIn, session: SessionDep, _: Admin) -> dict[str, Any]:
     """A new key for an Open311 client; ``key`` is in this answer only."""
-    row, key = await service.create_api_key(session, data.label)
+    row, key = await keys.create_api_key(session, data.label)
     await session.flush()
     await session.refresh(row)
     return {**_key_dict(row), "key": key}
@@ -204,4 +202,4 @@ async def post_api_key(data: ApiKeyIn, session: SessionDep, _: Admin) -> dict[st
 @keys_router.delete("/{key_id}")
 async def revoke_api_key(key_id: Id, session: SessionDep, _: Admin) -> dict[str, Any]:
     """Revoke a key: requests with it get 403 from now on."""
-    return _key_dict(await service.revoke_api_key(session, key_id))
+    return _key_dict(await keys.revoke_api_key(session, key_id))

@@ -19,7 +19,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jogo_dispatch.accounts.models import User
-from jogo_dispatch.open311.service import is_anonymous_account
+from jogo_dispatch.open311.keys import is_anonymous_account
 from jogo_dispatch.platform.db import session_scope, utcnow
 from jogo_dispatch.platform.events import ReportReceived
 from jogo_dispatch.reports.models import Report
