@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import re
+import subprocess
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from jogo_dispatch.geo.cells import cell_int
 from jogo_dispatch.geo.index import ResponderIndex
@@ -64,3 +66,14 @@ def test_render_maps_command_writes_three_files(database_url, tmp_path):
 
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute("TRUNCATE users, officers CASCADE")
+
+
+def test_maps_folder_says_what_it_holds_and_git_ignores_the_renders():
+    root = Path(__file__).resolve().parents[1]
+    readme = (root / "maps" / "README.md").read_text()
+    assert "render-maps" in readme and "incident_heatmap.html" in readme
+    ignored = subprocess.run(
+        ["git", "check-ignore", "-q", "maps/incident_heatmap.html"], cwd=root, check=False
+    ).returncode
+    kept = subprocess.run(["git", "check-ignore", "-q", "maps/README.md"], cwd=root, check=False).returncode
+    assert (ignored, kept) == (0, 1)
