@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-import orjson
 import shapely
 from geoalchemy2 import Geography, Geometry
 from geoalchemy2.shape import from_shape
-from sqlalchemy import cast, func, literal_column, select
+from sqlalchemy import Row, cast, func, literal_column, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -148,7 +147,8 @@ async def load_pack(session: AsyncSession, region: str, *, sectors_only: bool = 
     )
 
 
-async def sectors_geojson(session: AsyncSession, region: str) -> list[dict[str, Any]]:
+async def sector_shapes(session: AsyncSession, region: str) -> list[Row[Any]]:
+    """The region's sectors with their outline as GeoJSON text (6 decimals)."""
     rows = await session.execute(
         select(
             PoliceSector.id,
@@ -162,22 +162,7 @@ async def sectors_geojson(session: AsyncSession, region: str) -> list[dict[str, 
         .where(PoliceSector.region == region)
         .order_by(PoliceSector.code)
     )
-    return [
-        {
-            "type": "Feature",
-            "id": r.id,
-            "geometry": orjson.loads(r.geometry),
-            "properties": {
-                "code": r.code,
-                "name": r.name,
-                "police_agency": r.police_agency,
-                "region": region,
-                "approximate": r.approximate,
-                "source_note": r.source_note,
-            },
-        }
-        for r in rows
-    ]
+    return list(rows)
 
 
 # -- loading a region pack (idempotent upserts by code) ------------------------------------------------------

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 
@@ -13,6 +13,7 @@ from jogo_dispatch.agencies.schemas import (
     RouteOut,
     RuleIn,
     RuleOut,
+    SectorCollectionOut,
 )
 from jogo_dispatch.deps import Admin, Dispatcher, RuntimeDep, SessionDep, Watcher
 from jogo_dispatch.platform.db import Id
@@ -34,15 +35,13 @@ async def get_agencies(
     return [AgencyOut(region=region, **dataclasses.asdict(a)) for a in found]
 
 
-@router.get("/police-sectors")
+@router.get("/police-sectors", response_model=SectorCollectionOut)
 async def get_police_sectors(
     rt: RuntimeDep, session: SessionDep, _: Watcher, region: Region = None
-) -> dict[str, Any]:
+) -> SectorCollectionOut:
     """GeoJSON FeatureCollection of the region's police sectors (jurisdiction MultiPolygons)."""
-    return {
-        "type": "FeatureCollection",
-        "features": await repo.sectors_geojson(session, region or rt.settings.region),
-    }
+    region = region or rt.settings.region
+    return SectorCollectionOut.of(await repo.sector_shapes(session, region), region)
 
 
 @router.get("/categories", response_model=list[CategoryOut])

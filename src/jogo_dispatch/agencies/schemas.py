@@ -1,7 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -144,3 +145,55 @@ class CategoryOut(BaseModel):
     group: str
     description_id: str
     description_en: str
+
+
+Number = int | float  # as PostGIS wrote it: an integral coordinate stays an integer in the JSON
+
+
+class MultiPolygonOut(BaseModel):
+    type: Literal["MultiPolygon"]
+    coordinates: list[list[list[list[Number]]]]
+
+
+class SectorPropertiesOut(BaseModel):
+    code: str
+    name: str
+    police_agency: str | None
+    region: str
+    approximate: bool
+    source_note: str | None
+
+
+class SectorFeatureOut(BaseModel):
+    type: Literal["Feature"] = "Feature"
+    id: int
+    geometry: MultiPolygonOut
+    properties: SectorPropertiesOut
+
+
+class SectorCollectionOut(BaseModel):
+    """GeoJSON FeatureCollection of police sectors."""
+
+    type: Literal["FeatureCollection"] = "FeatureCollection"
+    features: list[SectorFeatureOut]
+
+    @classmethod
+    def of(cls, rows: Iterable[Any], region: str) -> SectorCollectionOut:
+        """From ``repository.sector_shapes`` rows."""
+        return cls(
+            features=[
+                SectorFeatureOut(
+                    id=r.id,
+                    geometry=MultiPolygonOut.model_validate_json(r.geometry),
+                    properties=SectorPropertiesOut(
+                        code=r.code,
+                        name=r.name,
+                        police_agency=r.police_agency,
+                        region=region,
+                        approximate=r.approximate,
+                        source_note=r.source_note,
+                    ),
+                )
+                for r in rows
+            ]
+        )

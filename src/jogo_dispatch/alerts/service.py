@@ -8,25 +8,16 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jogo_dispatch.alerts.models import Alert
+from jogo_dispatch.alerts.schemas import AlertOut
 from jogo_dispatch.errors import NotFound
 from jogo_dispatch.live.hub import LiveHub, SnapshotPart
 from jogo_dispatch.platform.db import after_commit, utcnow
 from jogo_dispatch.platform.events import AlertAcknowledged, AlertRaised, EventBus
 
 
-def alert_dict(a: Alert) -> dict[str, Any]:
-    return {
-        "id": a.id,
-        "kind": a.kind,
-        "message": a.message,
-        "officer_id": a.officer_id,
-        "incident_id": a.incident_id,
-        "lat": a.lat,
-        "lon": a.lon,
-        "data": a.data,
-        "created_at": a.created_at.isoformat() if a.created_at else None,
-        "acknowledged_at": a.acknowledged_at.isoformat() if a.acknowledged_at else None,
-    }
+def alert_view(a: Alert) -> dict[str, Any]:
+    """The alert as the live feed carries it (the JSON of ``AlertOut``)."""
+    return AlertOut.model_validate(a).model_dump(mode="json")
 
 
 async def raise_alert(
@@ -53,7 +44,7 @@ async def raise_alert(
     )
     session.add(alert)
     await session.flush()
-    payload = alert_dict(alert)
+    payload = alert_view(alert)
     after_commit(session, lambda: bus.publish(AlertRaised(alert=payload)))
     return alert
 
@@ -82,6 +73,6 @@ def provide_snapshot(hub: LiveHub) -> None:
     """Open alerts in every fresh live-feed snapshot."""
 
     async def alerts(session: AsyncSession) -> SnapshotPart:
-        return SnapshotPart([alert_dict(a) for a in await open_alerts(session)])
+        return SnapshotPart([alert_view(a) for a in await open_alerts(session)])
 
     hub.snapshot_providers["alerts"] = alerts

@@ -28,6 +28,7 @@ from jogo_dispatch.errors import InvalidInput, NotFound
 from jogo_dispatch.open311 import catalogue, keys
 from jogo_dispatch.open311 import repository as repo
 from jogo_dispatch.open311.models import ApiKey, Open311Request
+from jogo_dispatch.open311.schemas import FiledRequestOut
 from jogo_dispatch.platform import ratelimit
 from jogo_dispatch.platform.security import Principal
 from jogo_dispatch.reports import service as intake
@@ -141,7 +142,7 @@ async def file_request(
     *,
     user_agent: str | None,
     client_ip: str | None,
-) -> list[dict[str, Any]]:
+) -> list[FiledRequestOut]:
     """``POST requests.json``: a citizen report through the reports service."""
     key = await keys.authenticate(session, form.get("api_key"))
     jurisdiction = _clean(form, "jurisdiction_id", 32)
@@ -247,5 +248,7 @@ async def file_request(
     )
     await session.flush()
     return [
-        {"service_request_id": str(report.id), "service_notice": notice, "account_id": fields["account_id"]}
+        FiledRequestOut(
+            service_request_id=str(report.id), service_notice=notice, account_id=fields["account_id"]
+        )
     ]

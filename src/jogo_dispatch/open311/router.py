@@ -8,11 +8,11 @@ bad ``api_key``, 404 unknown service, request or jurisdiction, 429 rate limited 
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal, TypeVar
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from jogo_dispatch.deps import Admin, RuntimeDep, SessionDep
 from jogo_dispatch.errors import AppError
@@ -20,20 +20,21 @@ from jogo_dispatch.open311 import catalogue, filing, keys, service
 from jogo_dispatch.open311.schemas import (
     OPEN311_ERRORS,
     PREFIX,
+    ApiKeyIn,
+    ApiKeyOut,
+    ApiKeysOut,
+    FiledRequestOut,
+    NewApiKeyOut,
     ServiceDefinitionOut,
     ServiceOut,
+    ServiceRequestOut,
     error_response,
 )
 from jogo_dispatch.platform.db import Id
 
 router = APIRouter(prefix=PREFIX, tags=["open311"], responses=OPEN311_ERRORS)
+T = TypeVar("T")
 Lang = Annotated[Literal["id", "en"], Query(description="language of names and descriptions")]
-
-
-class ApiKeyIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    label: str = Field(min_length=1, max_length=100, description="who the key is for")
 
 
 FORM_MAX_FIELDS = 100
@@ -74,15 +75,14 @@ async def open311_service_definition(
 # -- service requests -------------------------------------------------------------------------------------
 
 
-async def _answer(session: Any, work: Awaitable[list[dict[str, Any]]], status: int = 200) -> JSONResponse:
+async def _answer(session: AsyncSession, work: Awaitable[T]) -> T | JSONResponse:
     """Run ``work``; an error is rolled back here (the session would otherwise commit at the boundary) and
     told in Open311's shape."""
     try:
-        body = await work
+        return await work
     except AppError as exc:
         await session.rollback()
         return error_response(exc.status_code, exc.message, exc.headers or None)
-    return JSONResponse(body, status_code=status)
 
 
 def _params(request: Request) -> dict[str, str]:
@@ -115,6 +115,7 @@ FORM_SCHEMA = {
 @router.post(
     "/requests.json",
     status_code=201,
+    response_model=list[FiledRequestOut],
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -122,7 +123,9 @@ FORM_SCHEMA = {
         }
     },
 )
-async def post_request(request: Request, rt: RuntimeDep, session: SessionDep) -> JSONResponse:
+async def post_request(
+    request: Request, rt: RuntimeDep, session: SessionDep
+) -> list[FiledRequestOut] | JSONResponse:
     """File a service request (a citizen report) as an Open311 client does: form-encoded ``api_key``,
     ``service_code``, ``lat``, ``long`` and the optional fields, ``attribute[code]=value``. Answers 201
     ``[{"service_request_id", "service_notice", "account_id"}]``."""
@@ -141,12 +144,13 @@ async def post_request(request: Request, rt: RuntimeDep, session: SessionDep) ->
         filing.file_request(
             session, rt, flat, multi, user_agent=request.headers.get("user-agent"), client_ip=client_ip
         ),
-        status=201,
     )
 
 
-@router.get("/requests.json")
-async def get_requests(request: Request, rt: RuntimeDep, session: SessionDep) -> JSONResponse:
+@router.get("/requests.json", response_model=list[ServiceRequestOut])
+async def get_requests(
+    request: Request, rt: RuntimeDep, session: SessionDep
+) -> list[ServiceRequestOut] | JSONResponse:
     """Service requests: ``service_request_id`` (comma-separated; the other filters are then ignored), or
     ``service_code`` (comma-separated), ``status`` (open, closed), ``start_date``/``end_date`` (w3 date-times,
     at most 90 days apart; default the last 90 days); newest first, at most 1000. ``jurisdiction_id`` and
@@ -154,10 +158,10 @@ async def get_requests(request: Request, rt: RuntimeDep, session: SessionDep) ->
     return await _answer(session, service.list_requests(session, rt, _params(request)))
 
 
-@router.get("/requests/{service_request_id}.json")
+@router.get("/requests/{service_request_id}.json", response_model=list[ServiceRequestOut])
 async def get_request(
     service_request_id: str, request: Request, rt: RuntimeDep, session: SessionDep
-) -> JSONResponse:
+) -> list[ServiceRequestOut] | JSONResponse:
     """One service request, as a one-element array."""
     return await _answer(session, service.get_request(session, rt, service_request_id, _params(request)))
 
@@ -173,33 +177,22 @@ async def xml_not_served(service_request_id: str | None = None) -> JSONResponse:
 keys_router = APIRouter(prefix="/api/v1/api-keys", tags=["open311"])
 
 
-def _key_dict(k: Any) -> dict[str, Any]:
-    return {
-        "id": k.id,
-        "label": k.label,
-        "prefix": k.prefix,
-        "created_at": k.created_at.isoformat(),
-        "revoked_at": k.revoked_at.isoformat() if k.revoked_at else None,
-        "last_used_at": k.last_used_at.isoformat() if k.last_used_at else None,
-    }
-
-
-@keys_router.get("")
-async def list_api_keys(session: SessionDep, _: Admin) -> dict[str, Any]:
+@keys_router.get("", response_model=ApiKeysOut)
+async def list_api_keys(session: SessionDep, _: Admin) -> ApiKeysOut:
     """Open311 API keys (never the keys themselves: only their first characters)."""
-    return {"items": [_key_dict(k) for k in await keys.api_keys(session)]}
+    return ApiKeysOut(items=[ApiKeyOut.model_validate(k) for k in await keys.api_keys(session)])
 
 
-@keys_router.post("", status_code=201)
-async def post_api_key(data: ApiKeyIn, session: SessionDep, _: Admin) -> dict[str, Any]:
+@keys_router.post("", response_model=NewApiKeyOut, status_code=201)
+async def post_api_key(data: ApiKeyIn, session: SessionDep, _: Admin) -> NewApiKeyOut:
     """A new key for an Open311 client; ``key`` is in this answer only."""
     row, key = await keys.create_api_key(session, data.label)
     await session.flush()
     await session.refresh(row)
-    return {**_key_dict(row), "key": key}
+    return NewApiKeyOut(**ApiKeyOut.model_validate(row).model_dump(), key=key)
 
 
-@keys_router.delete("/{key_id}")
-async def revoke_api_key(key_id: Id, session: SessionDep, _: Admin) -> dict[str, Any]:
+@keys_router.delete("/{key_id}", response_model=ApiKeyOut)
+async def revoke_api_key(key_id: Id, session: SessionDep, _: Admin) -> ApiKeyOut:
     """Revoke a key: requests with it get 403 from now on."""
-    return _key_dict(await keys.revoke_api_key(session, key_id))
+    return ApiKeyOut.model_validate(await keys.revoke_api_key(session, key_id))

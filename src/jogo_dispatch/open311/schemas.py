@@ -1,18 +1,20 @@
-"""Open311 GeoReport v2's shapes: its error body, shared by the catalogue and the request routes, and the
-service catalogue's answers.
+"""Open311 GeoReport v2's shapes, with the field names the spec gives them: its error body, shared by the
+catalogue and the request routes; the service catalogue; service requests; and the admin API of API keys.
 
-The catalogue entries are typed dicts: the GeoReport v2 fields as the spec names them, validated and
-documented as response models, and read as plain dicts by whoever builds on the catalogue."""
+The catalogue entries are typed dicts (validated and documented as response models, read as plain dicts by
+whoever builds on the catalogue); the rest are pydantic models."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 from typing_extensions import TypedDict
 
 from jogo_dispatch.errors import ErrorBody
+from jogo_dispatch.platform.json_types import IsoDatetime
 
 PREFIX = "/open311/v2"
 
@@ -69,3 +71,76 @@ class ServiceDefinitionOut(TypedDict):
 
     service_code: str
     attributes: list[ServiceAttributeOut]
+
+
+# -- service requests -------------------------------------------------------------------------------------
+
+
+def w3(t: datetime) -> str:
+    """GeoReport's w3 date-time: UTC, whole seconds, ``Z``."""
+    return t.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+W3Datetime = Annotated[
+    datetime,
+    PlainSerializer(w3, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time"}, mode="serialization"),
+]
+
+
+class ServiceRequestOut(BaseModel):
+    """One service request read back (``requests.json``, ``requests/{id}.json``)."""
+
+    service_request_id: str
+    status: Literal["open", "closed"]
+    status_notes: str
+    service_name: str
+    service_code: str
+    description: str
+    agency_responsible: str
+    service_notice: str | None = None
+    requested_datetime: W3Datetime
+    updated_datetime: W3Datetime
+    expected_datetime: W3Datetime | None = None
+    address: str | None
+    address_id: str | None = None
+    zipcode: str | None = None
+    lat: float
+    long: float
+    media_url: str | None
+
+
+class FiledRequestOut(BaseModel):
+    """The answer to ``POST requests.json``."""
+
+    service_request_id: str
+    service_notice: str
+    account_id: str | None
+
+
+# -- API keys (admin) -------------------------------------------------------------------------------------
+
+
+class ApiKeyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    label: str = Field(min_length=1, max_length=100, description="who the key is for")
+
+
+class ApiKeyOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    label: str
+    prefix: str
+    created_at: IsoDatetime
+    revoked_at: IsoDatetime | None
+    last_used_at: IsoDatetime | None
+
+
+class NewApiKeyOut(ApiKeyOut):
+    key: str = Field(description="the key itself: shown in this answer only")
+
+
+class ApiKeysOut(BaseModel):
+    items: list[ApiKeyOut]

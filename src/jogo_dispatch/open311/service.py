@@ -10,14 +10,15 @@ service request. Filing is ``open311.filing``; API keys ``open311.keys``; the ca
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jogo_dispatch.errors import InvalidInput, NotFound
 from jogo_dispatch.open311 import catalogue
 from jogo_dispatch.open311 import repository as repo
+from jogo_dispatch.open311.schemas import ServiceRequestOut
 from jogo_dispatch.platform.db import utcnow
 from jogo_dispatch.runtime import Runtime
 
@@ -25,11 +26,7 @@ MAX_SPAN = timedelta(days=90)
 MAX_RESULTS = 1000
 
 
-def w3(t: datetime) -> str:
-    return t.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
-def status_of(report_status: str, incident_status: str | None) -> tuple[str, str]:
+def status_of(report_status: str, incident_status: str | None) -> tuple[Literal["open", "closed"], str]:
     """(open|closed, status_notes)."""
     if report_status == "rejected":
         return "closed", "Bukan kejadian untuk pusat komando. / Not an incident for the command centre."
@@ -47,33 +44,28 @@ def status_of(report_status: str, incident_status: str | None) -> tuple[str, str
     return "open", f"Terverifikasi; kejadian {state}. / Verified; incident {state}."
 
 
-def request_dict(
-    row: Any, lang: str, agencies_of: dict[int, list[str]], default_agency: str
-) -> dict[str, Any]:
+def _view(row: Any, lang: str, agencies_of: dict[int, list[str]], default_agency: str) -> ServiceRequestOut:
     r, o311 = row.Report, row.Open311Request
     status, notes = status_of(r.status, row.incident_status)
     name = (row.name_en if lang == "en" else row.name_id) or r.category
     public = o311 is not None
-    updated = max(t for t in (r.created_at, r.reviewed_at, row.incident_updated_at) if t is not None)
-    return {
-        "service_request_id": str(r.id),
-        "status": status,
-        "status_notes": notes,
-        "service_name": name,
-        "service_code": r.category,
-        "description": r.description if public else name,
-        "agency_responsible": ", ".join(agencies_of.get(r.incident_id or 0, [])) or default_agency,
-        "service_notice": None,
-        "requested_datetime": w3(r.created_at),
-        "updated_datetime": w3(updated),
-        "expected_datetime": None,
-        "address": r.address if public else None,
-        "address_id": None,
-        "zipcode": None,
-        "lat": r.lat,
-        "long": r.lon,
-        "media_url": o311.media_url if public else None,
-    }
+    return ServiceRequestOut(
+        service_request_id=str(r.id),
+        status=status,
+        status_notes=notes,
+        service_name=name,
+        service_code=r.category,
+        description=r.description if public else name,
+        agency_responsible=", ".join(agencies_of.get(r.incident_id or 0, [])) or default_agency,
+        requested_datetime=r.created_at,
+        updated_datetime=max(
+            t for t in (r.created_at, r.reviewed_at, row.incident_updated_at) if t is not None
+        ),
+        address=r.address if public else None,
+        lat=r.lat,
+        long=r.lon,
+        media_url=o311.media_url if public else None,
+    )
 
 
 def _when(value: str | None, name: str) -> datetime | None:
@@ -104,13 +96,15 @@ def _ids(raw: str) -> list[int]:
     return out
 
 
-async def _views(session: AsyncSession, rt: Runtime, rows: list[Any], lang: str) -> list[dict[str, Any]]:
+async def _views(session: AsyncSession, rt: Runtime, rows: list[Any], lang: str) -> list[ServiceRequestOut]:
     incidents = {r.Report.incident_id for r in rows if r.Report.incident_id}
     names = await repo.forwarded_agencies(session, incidents)
-    return [request_dict(r, lang, names, rt.settings.open311_agency_name) for r in rows]
+    return [_view(r, lang, names, rt.settings.open311_agency_name) for r in rows]
 
 
-async def list_requests(session: AsyncSession, rt: Runtime, params: dict[str, str]) -> list[dict[str, Any]]:
+async def list_requests(
+    session: AsyncSession, rt: Runtime, params: dict[str, str]
+) -> list[ServiceRequestOut]:
     """``GET requests.json``: by ``service_request_id`` (the other filters are then ignored), else by
     ``service_code``, ``status`` and ``start_date``/``end_date`` (at most 90 days; default the last 90 days),
     newest first, at most 1000."""
@@ -138,7 +132,7 @@ async def list_requests(session: AsyncSession, rt: Runtime, params: dict[str, st
 
 async def get_request(
     session: AsyncSession, rt: Runtime, request_id: str, params: dict[str, str]
-) -> list[dict[str, Any]]:
+) -> list[ServiceRequestOut]:
     catalogue.check_jurisdiction(params.get("jurisdiction_id"))
     if not request_id.isdigit() or len(request_id) > 18:
         raise NotFound(f"service_request_id {request_id!r} not found", code="request_not_found")

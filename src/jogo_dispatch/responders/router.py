@@ -1,11 +1,13 @@
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
 from jogo_dispatch.deps import Dispatcher, RuntimeDep, SessionDep
 from jogo_dispatch.responders import service
+from jogo_dispatch.responders.schemas import CandidateOut, NearestOut
+from jogo_dispatch.runtime import Runtime
 
 router = APIRouter(prefix="/api/v1", tags=["responders"])
 
@@ -17,7 +19,7 @@ REASONS = {
 }
 
 
-@router.get("/responders/nearest")
+@router.get("/responders/nearest", response_model=NearestOut)
 async def nearest(
     rt: RuntimeDep,
     session: SessionDep,
@@ -28,7 +30,7 @@ async def nearest(
     unit_type: Literal["car", "motorbike", "foot"] | None = None,
     max_distance_m: Annotated[float | None, Query(gt=0)] = None,
     method: Literal["index", "postgis"] = "index",
-) -> dict[str, Any]:
+) -> NearestOut:
     """The k nearest available, online officers, nearest first, with exact distance and ETA.
 
     ``method=postgis`` answers with PostGIS KNN instead of the in-memory H3 index (a cross-check)."""
@@ -39,16 +41,16 @@ async def nearest(
         result = service.search(rt.index, rt.settings, lat, lon, k, unit_type, max_distance_m)
         found, reason = result.candidates, result.shortfall_reason
     names = await service.officer_names(session, [c.officer_id for c in found])
-    return {
-        "items": [service.candidate_dict(c, names) for c in found],
-        "shortfall_reason": reason,
-        "shortfall": REASONS.get(reason) if reason else None,
-        "method": method,
-    }
+    return NearestOut(
+        items=[CandidateOut.of(c, names) for c in found],
+        shortfall_reason=reason,
+        shortfall=REASONS.get(reason) if reason else None,
+        method=method,
+    )
 
 
 def _postgis_shortfall(
-    rt: Any, lat: float, lon: float, k: int, unit_type: str | None, max_distance_m: float | None
+    rt: Runtime, lat: float, lon: float, k: int, unit_type: str | None, max_distance_m: float | None
 ) -> str | None:
     # The reason is the same fact whichever method found the officers: ask the index.
     return service.search(rt.index, rt.settings, lat, lon, k, unit_type, max_distance_m).shortfall_reason

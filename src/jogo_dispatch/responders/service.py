@@ -15,6 +15,7 @@ from jogo_dispatch.geo.eta import eta_seconds
 from jogo_dispatch.geo.index import Candidate, NearestResult, ResponderIndex
 from jogo_dispatch.platform.db import utcnow
 from jogo_dispatch.platform.events import EventBus, OfficerStatusChanged, PositionsMoved
+from jogo_dispatch.responders.schemas import CandidateOut
 from jogo_dispatch.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -159,16 +160,5 @@ async def officer_names(session: AsyncSession, ids: list[int]) -> dict[int, tupl
 
 
 def candidate_dict(c: Candidate, names: dict[int, tuple[str, str]]) -> dict[str, Any]:
-    badge, name = names.get(c.officer_id, ("", ""))
-    return {
-        "officer_id": c.officer_id,
-        "badge": badge,
-        "name": name,
-        "unit_type": c.unit_type,
-        "status": c.status,
-        "lat": c.lat,
-        "lon": c.lon,
-        "distance_m": round(c.distance_m, 2),
-        "eta_s": round(c.eta_s, 1),
-        "last_seen": c.last_seen.isoformat(),
-    }
+    """A candidate as JSON (``CandidateOut``), for answers and alert data built as dicts."""
+    return CandidateOut.of(c, names).model_dump(mode="json")

@@ -2,7 +2,7 @@
 per report however often the verification is seen, a citizen's history and a public leaderboard.
 
 Two ways in, both idempotent (``reward_awards.report_id`` is unique):
-* ``verified_report_hook``: registered in ``rt.extras["on_report_verified"]`` for the reports domain to call
+* ``verified_report_hook``: registered in ``rt.hooks.report_verified`` for the reports domain to call
   in the verification's own unit of work (the award commits or rolls back with it);
 * the ``report`` event with status ``verified``, published after commit: awarded in a unit of work of its
   own, for a reports build that does not call the hook (with the hook in place it finds the award made).
@@ -24,6 +24,7 @@ from jogo_dispatch.platform.db import session_scope, utcnow
 from jogo_dispatch.platform.events import ReportReceived
 from jogo_dispatch.reports.models import Report
 from jogo_dispatch.rewards import repository as repo
+from jogo_dispatch.rewards.schemas import AwardOut, LeaderboardOut, LeaderOut, PointsOut
 from jogo_dispatch.runtime import Runtime
 from jogo_dispatch.settings import Settings
 
@@ -114,41 +115,32 @@ def mask_name(name: str | None) -> str | None:
     return " ".join([first[:20], *(f"{w[0]}." for w in rest)])
 
 
-async def points_of(session: AsyncSession, user_id: int, limit: int) -> dict[str, Any]:
+async def points_of(session: AsyncSession, user_id: int, limit: int) -> PointsOut:
     total, count = await repo.total_of(session, user_id)
     rank = await repo.rank_of(session, total) if count else None
     awards = await repo.history(session, user_id, limit)
-    return {
-        "user_id": user_id,
-        "total": total,
-        "awards": count,
-        "rank": rank,
-        "history": [
-            {
-                "id": a.id,
-                "report_id": a.report_id,
-                "category": a.category,
-                "points": a.points,
-                "awarded_at": a.created_at.isoformat(),
-            }
-            for a in awards
-        ],
-    }
+    return PointsOut(
+        user_id=user_id,
+        total=total,
+        awards=count,
+        rank=rank,
+        history=[AwardOut.model_validate(a) for a in awards],
+    )
 
 
-async def leaderboard(session: AsyncSession, limit: int, days: int | None) -> dict[str, Any]:
+async def leaderboard(session: AsyncSession, limit: int, days: int | None) -> LeaderboardOut:
     since = utcnow() - timedelta(days=days) if days else None
     rows = await repo.leaderboard(session, limit, since)
-    return {
-        "since": since.isoformat() if since else None,
-        "items": [
-            {
-                "rank": n,
-                "name": mask_name(r.full_name),
-                "phone": mask_phone(r.phone),
-                "points": int(r.total),
-                "reports": int(r.reports),
-            }
+    return LeaderboardOut(
+        since=since,
+        items=[
+            LeaderOut(
+                rank=n,
+                name=mask_name(r.full_name),
+                phone=mask_phone(r.phone),
+                points=int(r.total),
+                reports=int(r.reports),
+            )
             for n, r in enumerate(rows, start=1)
         ],
-    }
+    )

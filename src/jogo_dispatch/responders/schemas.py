@@ -1,0 +1,46 @@
+"""What the nearest-responder search answers."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel
+
+from jogo_dispatch.geo.index import Candidate
+from jogo_dispatch.platform.json_types import IsoDatetime
+
+
+class CandidateOut(BaseModel):
+    officer_id: int
+    badge: str
+    name: str
+    unit_type: str
+    status: str
+    lat: float
+    lon: float
+    distance_m: float
+    eta_s: float
+    last_seen: IsoDatetime
+
+    @classmethod
+    def of(cls, c: Candidate, names: dict[int, tuple[str, str]]) -> CandidateOut:
+        badge, name = names.get(c.officer_id, ("", ""))
+        return cls(
+            officer_id=c.officer_id,
+            badge=badge,
+            name=name,
+            unit_type=c.unit_type,
+            status=c.status,
+            lat=c.lat,
+            lon=c.lon,
+            distance_m=round(c.distance_m, 2),
+            eta_s=round(c.eta_s, 1),
+            last_seen=c.last_seen,
+        )
+
+
+class NearestOut(BaseModel):
+    items: list[CandidateOut]
+    shortfall_reason: str | None
+    shortfall: str | None
+    method: Literal["index", "postgis"]
