@@ -8,6 +8,7 @@ from typing import Any
 import shapely
 from geoalchemy2 import Geography, Geometry
 from geoalchemy2.shape import from_shape
+from shapely.geometry import MultiPolygon
 from sqlalchemy import Row, cast, func, literal_column, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,6 +21,13 @@ from jogo_dispatch.reports.models import Category as CatalogueRow
 Counts = tuple[int, int]
 
 # -- reading a region ----------------------------------------------------------------------------------------
+
+
+def _outline(code: str, wkb: bytes) -> MultiPolygon:
+    geom = routing.as_multipolygon(shapely.from_wkb(wkb))
+    if geom is None:  # the column is MULTIPOLYGON: only a broken database gets here
+        raise ValueError(f"police sector {code}: stored geometry is not a MultiPolygon")
+    return geom
 
 
 async def sectors(session: AsyncSession, region: str) -> list[routing.Sector]:
@@ -41,7 +49,7 @@ async def sectors(session: AsyncSession, region: str) -> list[routing.Sector]:
             code=r.code,
             name=r.name,
             police_agency=r.police_agency,
-            geometry=shapely.from_wkb(bytes(r.wkb)),
+            geometry=_outline(r.code, bytes(r.wkb)),
             approximate=r.approximate,
             source_note=r.source_note,
             id=r.id,

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import shapely
 from pyproj import Transformer
-from shapely.geometry import MultiPolygon, Point
+from shapely.geometry import MultiPolygon, Point, Polygon
 
 from jogo_dispatch.geo.distance import geodesic_m, geodesic_many_m
 
@@ -40,6 +40,13 @@ NEAREST_HOSPITALS = "@nearest"
 
 class UnknownCategory(ValueError):
     pass
+
+
+def as_multipolygon(geom: shapely.Geometry) -> MultiPolygon | None:
+    """A sector's outline as a MultiPolygon (a lone Polygon is wrapped); None for any other geometry."""
+    if isinstance(geom, Polygon):
+        return MultiPolygon([geom])
+    return geom if isinstance(geom, MultiPolygon) else None
 
 
 @dataclass(frozen=True, slots=True)

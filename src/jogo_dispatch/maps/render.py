@@ -61,6 +61,29 @@ def _cell_feature(cell: int, props: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _cell_layer(
+    m: folium.Map,
+    features: list[dict[str, Any]],
+    outline: str,
+    weight: float,
+    opacity: float,
+    tooltip: folium.GeoJsonTooltip,
+) -> None:
+    """H3 cells filled with their ``colour`` property (nothing is drawn for no cells)."""
+    if not features:
+        return
+    folium.GeoJson(
+        {"type": "FeatureCollection", "features": features},
+        style_function=lambda f: {
+            "fillColor": f["properties"]["colour"],
+            "color": outline,
+            "weight": weight,
+            "fillOpacity": opacity,
+        },
+        tooltip=tooltip,
+    ).add_to(m)
+
+
 def heatmap(
     counts: dict[int, int], since: datetime, until: datetime, tile_url: str | None = None
 ) -> folium.Map:
@@ -73,17 +96,7 @@ def heatmap(
         _cell_feature(c, {"cell": hex(c)[2:], "incidents": n, "colour": _ramp(n, top)})
         for c, n in counts.items()
     ]
-    if features:
-        folium.GeoJson(
-            {"type": "FeatureCollection", "features": features},
-            style_function=lambda f: {
-                "fillColor": f["properties"]["colour"],
-                "color": "#933",
-                "weight": 1,
-                "fillOpacity": 0.6,
-            },
-            tooltip=folium.GeoJsonTooltip(fields=["cell", "incidents"]),
-        ).add_to(m)
+    _cell_layer(m, features, "#933", 1, 0.6, folium.GeoJsonTooltip(fields=["cell", "incidents"]))
     return m
 
 
@@ -116,17 +129,8 @@ def coverage(
         )
         for g in gaps
     ]
-    if features:
-        folium.GeoJson(
-            {"type": "FeatureCollection", "features": features},
-            style_function=lambda f: {
-                "fillColor": f["properties"]["colour"],
-                "color": "#a33",
-                "weight": 0.5,
-                "fillOpacity": 0.55,
-            },
-            tooltip=folium.GeoJsonTooltip(fields=["cell", "eta_min"], aliases=["cell", "ETA (min)"]),
-        ).add_to(m)
+    tooltip = folium.GeoJsonTooltip(fields=["cell", "eta_min"], aliases=["cell", "ETA (min)"])
+    _cell_layer(m, features, "#a33", 0.5, 0.55, tooltip)
     for lat, lon in officers:
         folium.CircleMarker(
             (lat, lon), radius=3, color="#1a7f37", fill=True, fill_opacity=0.9, weight=1

@@ -20,13 +20,13 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jogo_dispatch.abuse import service as abuse
+from jogo_dispatch.accounts import repository as accounts_repo
 from jogo_dispatch.accounts import service as accounts
 from jogo_dispatch.accounts.models import User
 from jogo_dispatch.accounts.phones import normalise_phone
 from jogo_dispatch.agencies import routing
 from jogo_dispatch.errors import InvalidInput, NotFound
 from jogo_dispatch.open311 import catalogue, keys
-from jogo_dispatch.open311 import repository as repo
 from jogo_dispatch.open311.models import ApiKey, Open311Request
 from jogo_dispatch.open311.schemas import FiledRequestOut
 from jogo_dispatch.platform import ratelimit
@@ -110,7 +110,7 @@ async def _account(
         username, full_name = keys.account_username(key.id), f"Open311: {key.label}"
     else:
         username = keys.account_username(key.id, identity)
-    user = await repo.user_by_username(session, username)
+    user = await accounts_repo.user_by_username(session, username)
     if user is None:
         user = await accounts.create_user(
             session,

@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy import Row, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from jogo_dispatch.accounts.models import User
 from jogo_dispatch.agencies.models import Agency
 from jogo_dispatch.dispatch.models import Incident
 from jogo_dispatch.forwards.models import Forward
@@ -25,10 +24,6 @@ async def api_key_by_hash(session: AsyncSession, digest: str) -> ApiKey | None:
 
 async def api_keys(session: AsyncSession) -> list[ApiKey]:
     return list(await session.scalars(select(ApiKey).order_by(ApiKey.id)))
-
-
-async def user_by_username(session: AsyncSession, username: str) -> User | None:
-    return await session.scalar(select(User).where(User.username == username))
 
 
 def _requests() -> Any:

@@ -55,6 +55,11 @@ def keep_current(index: ResponderIndex, bus: EventBus) -> None:
     bus.on(OfficerStatusChanged, lambda e: index.set_status(e.officer_id, e.status))
 
 
+def online_since(settings: Settings) -> datetime:
+    """Officers whose last fix is older than this are offline."""
+    return utcnow() - timedelta(seconds=settings.online_after_s)
+
+
 def search(
     index: ResponderIndex,
     settings: Settings,
@@ -66,7 +71,6 @@ def search(
     statuses: frozenset[str] = frozenset({"available"}),
 ) -> NearestResult:
     validate_query(lat, lon, k, max_distance_m)
-    seen_after = utcnow() - timedelta(seconds=settings.online_after_s)
     return index.nearest(
         lat,
         lon,
@@ -74,7 +78,7 @@ def search(
         unit_types=[unit_type] if unit_type else None,
         statuses=statuses,
         max_distance_m=max_distance_m,
-        seen_after=seen_after,
+        seen_after=online_since(settings),
     )
 
 
@@ -130,7 +134,7 @@ async def search_postgis(
             "statuses": list(statuses),
             "unit": unit_type,
             "maxd": max_distance_m,
-            "seen_after": utcnow() - timedelta(seconds=settings.online_after_s),
+            "seen_after": online_since(settings),
             "pool": k * 4 + 16,
             "k": k,
         },

@@ -14,9 +14,17 @@ import json
 from pathlib import Path
 from typing import Any
 
-from shapely.geometry import MultiPolygon, shape
+from shapely.geometry import shape
 
-from jogo_dispatch.agencies.routing import Agency, Category, Pack, Rule, Sector, pack_problems
+from jogo_dispatch.agencies.routing import (
+    Agency,
+    Category,
+    Pack,
+    Rule,
+    Sector,
+    as_multipolygon,
+    pack_problems,
+)
 
 PACK_DIR = Path(__file__).resolve().parent
 CATEGORIES_FILE = "categories.json"
@@ -67,10 +75,8 @@ def parse(data: dict[str, Any]) -> Pack:
     sectors = []
     for feature in data["sectors"]["features"]:
         props = feature["properties"]
-        geom = shape(feature["geometry"])
-        if geom.geom_type == "Polygon":
-            geom = MultiPolygon([geom])
-        if geom.geom_type != "MultiPolygon":
+        geom = as_multipolygon(shape(feature["geometry"]))
+        if geom is None:
             raise PackError(f"sector {props.get('code')}: geometry must be a (Multi)Polygon")
         sectors.append(
             Sector(
