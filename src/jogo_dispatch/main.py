@@ -24,6 +24,7 @@ from jogo_dispatch.agencies.router import router as agencies_router
 from jogo_dispatch.alerts import service as alerts
 from jogo_dispatch.alerts.router import router as alerts_router
 from jogo_dispatch.dispatch import wiring as dispatch_wiring
+from jogo_dispatch.dispatch.intake_router import router as intake_router
 from jogo_dispatch.dispatch.router import router as dispatch_router
 from jogo_dispatch.errors import ERROR_RESPONSES, AppError
 from jogo_dispatch.forwards import delivery as forward_delivery
@@ -46,7 +47,7 @@ from jogo_dispatch.platform.idempotency import PURGE as PURGE_IDEMPOTENCY_KEYS
 from jogo_dispatch.platform.idempotency import IdempotencyMiddleware
 from jogo_dispatch.platform.logging import configure_logging
 from jogo_dispatch.platform.security import Passwords, Tokens
-from jogo_dispatch.reports.router import FORM_FIELDS_BYTES as REPORT_FORM_FIELDS_BYTES
+from jogo_dispatch.reports.forms import FORM_FIELDS_BYTES as REPORT_FORM_FIELDS_BYTES
 from jogo_dispatch.reports.router import router as reports_router
 from jogo_dispatch.responders import service as responders
 from jogo_dispatch.responders.router import router as responders_router
@@ -297,6 +298,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         abuse_router,
         webapp_router,
         reports_router,
+        intake_router,
         dispatch_router,
         forwards_router,
         open311_router,

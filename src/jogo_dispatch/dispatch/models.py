@@ -21,10 +21,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from jogo_dispatch.platform.db import Base, created_at_column
+from jogo_dispatch.platform.db import GEOG_OF_LATLON, Base, created_at_column
 
-# The point is stored once (lat/lon, what the API speaks); geography is derived so it can never disagree.
-GEOG_OF_LATLON = "ST_SetSRID(ST_MakePoint(lon, lat), 4326)::geography"
 INCIDENT_SOURCES = ("report", "sos", "officer_sos")
 ACTIVE_OFFER_SQL = "status IN ('pending','accepted')"
 
@@ -103,21 +101,3 @@ class Offer(Base):
     created_at: Mapped[datetime] = created_at_column()
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     responded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-
-
-class AuditEntry(Base):
-    """One state change of anything (incident, offer, report, forward, strike, appeal): who, when, why."""
-
-    __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_log_entity", "entity_type", "entity_id", "id"),)
-
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
-    entity_type: Mapped[str] = mapped_column(String(32))
-    entity_id: Mapped[int] = mapped_column(BigInteger)
-    action: Mapped[str] = mapped_column(String(32))
-    from_state: Mapped[str | None] = mapped_column(String(32))
-    to_state: Mapped[str | None] = mapped_column(String(32))
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    reason: Mapped[str | None] = mapped_column(Text)
-    data: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
-    at: Mapped[datetime] = created_at_column()

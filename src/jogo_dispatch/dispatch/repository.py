@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from jogo_dispatch.dispatch.lifecycle import ACTIVE_OFFER, FINAL
 from jogo_dispatch.dispatch.models import Incident, Offer
-from jogo_dispatch.reports.models import Report
+from jogo_dispatch.reports.models import Report, SosCall
 from jogo_dispatch.tracking.models import Officer
 
 _FINAL = [s.value for s in FINAL]
@@ -167,6 +167,17 @@ async def reports_of_incident(session: AsyncSession, incident_id: int) -> list[R
             .order_by(Report.id)
             .execution_options(populate_existing=True)
         )
+    )
+
+
+async def open_sos_of_citizen(session: AsyncSession, citizen_id: int) -> SosCall | None:
+    """The citizen's SOS call whose incident is still open, if any."""
+    return await session.scalar(
+        select(SosCall)
+        .join(Incident, Incident.id == SosCall.incident_id)
+        .where(SosCall.citizen_id == citizen_id, Incident.status.not_in(_FINAL))
+        .order_by(SosCall.id.desc())
+        .limit(1)
     )
 
 

@@ -26,7 +26,7 @@ from jogo_dispatch.dispatch.lifecycle import (
 )
 from jogo_dispatch.dispatch.models import Incident, Offer
 from jogo_dispatch.errors import Conflict, Forbidden, InvalidInput, NotFound
-from jogo_dispatch.geo.cells import cells_for_point, disk_covering_m
+from jogo_dispatch.geo.cells import cells_for_point
 from jogo_dispatch.geo.index import ResponderIndex
 from jogo_dispatch.live.hub import SnapshotPart
 from jogo_dispatch.platform import audit
@@ -34,7 +34,7 @@ from jogo_dispatch.platform import time_window as timerange
 from jogo_dispatch.platform.db import after_commit, session_scope, utcnow
 from jogo_dispatch.platform.events import Event, EventBus, IncidentChanged, OfferChanged, OfficerMessage
 from jogo_dispatch.platform.security import Principal
-from jogo_dispatch.reports.models import Category, Report, SosCall
+from jogo_dispatch.reports.models import Category, SosCall
 from jogo_dispatch.responders import service as responders
 from jogo_dispatch.runtime import Runtime
 from jogo_dispatch.settings import Settings
@@ -540,54 +540,6 @@ async def split(
     return created
 
 
-# --- linking reports ---------------------------------------------------------------------------------------
-
-
-async def find_duplicate(
-    session: AsyncSession, settings: Settings, category: str, lat: float, lon: float, now: datetime
-) -> Incident | None:
-    """The open incident a report of ``category`` at (lat, lon) belongs to, locked; None if there is none."""
-    cells = disk_covering_m(lat, lon, settings.duplicate_radius_m)
-    since = now - timedelta(seconds=settings.duplicate_window_s)
-    for _ in range(3):
-        found = await repo.open_duplicate(
-            session, category, lat, lon, cells, settings.duplicate_radius_m, since
-        )
-        if found is None:
-            return None
-        incident = await repo.lock_incident(session, found)
-        # It may have closed or been merged while we waited for the lock: look again.
-        if incident is not None and incident.status not in FINAL and incident.merged_into_id is None:
-            return incident
-    return None
-
-
-async def link_report(
-    session: AsyncSession,
-    bus: EventBus,
-    report: Report,
-    incident: Incident,
-    actor_id: int | None,
-    reason: str,
-    now: datetime,
-) -> None:
-    report.incident_id = incident.id
-    incident.updated_at = now
-    audit.record(
-        session,
-        "incident",
-        incident.id,
-        "report_linked",
-        from_state=incident.status,
-        to_state=incident.status,
-        actor_id=actor_id,
-        reason=reason,
-        data={"report_id": report.id},
-        at=now,
-    )
-    await announce_incident(session, bus, incident)
-
-
 # --- officer SOS -------------------------------------------------------------------------------------------
 
 
@@ -684,7 +636,7 @@ async def timeline(session: AsyncSession, incident_id: int) -> list[dict[str, An
         *await audit.entries(session, "report", reports),
     ]
     rows.sort(key=lambda e: (e.at, e.id))
-    return [audit.entry_dict(e) for e in rows]
+    return [audit.AuditEntryOut.model_validate(e).model_dump(mode="json") for e in rows]
 
 
 async def snapshot_incidents(session: AsyncSession) -> SnapshotPart:

@@ -25,13 +25,13 @@ from jogo_dispatch.accounts import service as accounts
 from jogo_dispatch.accounts.models import User
 from jogo_dispatch.accounts.phones import normalise_phone
 from jogo_dispatch.agencies import routing
+from jogo_dispatch.dispatch import intake
 from jogo_dispatch.errors import InvalidInput, NotFound
 from jogo_dispatch.open311 import catalogue, keys
 from jogo_dispatch.open311.models import ApiKey, Open311Request
 from jogo_dispatch.open311.schemas import FiledRequestOut
 from jogo_dispatch.platform import ratelimit
 from jogo_dispatch.platform.security import Principal
-from jogo_dispatch.reports import service as intake
 from jogo_dispatch.reports.schemas import ReportIn
 from jogo_dispatch.runtime import Runtime
 

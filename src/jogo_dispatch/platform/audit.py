@@ -6,11 +6,49 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import BigInteger, ForeignKey, Identity, Index, String, Text, select
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
 
-from jogo_dispatch.dispatch.models import AuditEntry
-from jogo_dispatch.platform.db import utcnow
+from jogo_dispatch.platform.db import Base, created_at_column, utcnow
+from jogo_dispatch.platform.json_types import IsoDatetime
+
+
+class AuditEntry(Base):
+    """One state change of anything (incident, offer, report, forward, strike, appeal): who, when, why."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_entity", "entity_type", "entity_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    entity_type: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[int] = mapped_column(BigInteger)
+    action: Mapped[str] = mapped_column(String(32))
+    from_state: Mapped[str | None] = mapped_column(String(32))
+    to_state: Mapped[str | None] = mapped_column(String(32))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    reason: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
+    at: Mapped[datetime] = created_at_column()
+
+
+class AuditEntryOut(BaseModel):
+    """An audit row as timelines and histories show it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    entity_type: str
+    entity_id: int
+    action: str
+    from_state: str | None
+    to_state: str | None
+    actor_id: int | None
+    reason: str | None
+    data: dict[str, Any]
+    at: IsoDatetime | None
 
 
 def record(
@@ -53,18 +91,3 @@ async def entries(session: AsyncSession, entity_type: str, entity_ids: list[int]
             .order_by(AuditEntry.id)
         )
     )
-
-
-def entry_dict(e: AuditEntry) -> dict[str, Any]:
-    return {
-        "id": e.id,
-        "entity_type": e.entity_type,
-        "entity_id": e.entity_id,
-        "action": e.action,
-        "from_state": e.from_state,
-        "to_state": e.to_state,
-        "actor_id": e.actor_id,
-        "reason": e.reason,
-        "data": e.data,
-        "at": e.at.isoformat() if e.at else None,
-    }

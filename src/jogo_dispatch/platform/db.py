@@ -33,6 +33,10 @@ class Base(DeclarativeBase):
 MAX_ID = 2**63 - 1
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
+# A point is stored once (lat/lon, what the API speaks); its geography column is derived from it
+# (``Computed(GEOG_OF_LATLON, persisted=True)``) so the two can never disagree.
+GEOG_OF_LATLON = "ST_SetSRID(ST_MakePoint(lon, lat), 4326)::geography"
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

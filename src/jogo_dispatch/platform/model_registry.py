@@ -7,6 +7,7 @@ from jogo_dispatch.alerts import models as _alerts  # noqa: F401
 from jogo_dispatch.dispatch import models as _dispatch  # noqa: F401
 from jogo_dispatch.forwards import models as _forwards  # noqa: F401
 from jogo_dispatch.open311 import models as _open311  # noqa: F401
+from jogo_dispatch.platform import audit as _audit  # noqa: F401
 from jogo_dispatch.platform import idempotency as _idempotency  # noqa: F401
 from jogo_dispatch.platform import ratelimit as _ratelimit  # noqa: F401
 from jogo_dispatch.platform.db import Base

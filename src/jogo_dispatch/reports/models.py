@@ -19,8 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from jogo_dispatch.dispatch.models import GEOG_OF_LATLON
-from jogo_dispatch.platform.db import Base, created_at_column
+from jogo_dispatch.platform.db import GEOG_OF_LATLON, Base, created_at_column
 
 REPORT_STATUSES = ("received", "verified", "rejected", "false")
 

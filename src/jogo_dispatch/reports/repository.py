@@ -1,18 +1,19 @@
-"""Queries of the reports domain (catalogue, reports, SOS calls): the only place with its SQL."""
+"""Queries of the reports domain (catalogue, reports, SOS calls): the only place with its SQL.
+
+A report or SOS call shows the status of its incident; the incidents table is dispatch's, read here by its
+name only (reports never import dispatch)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Row, func, select, text
+from sqlalchemy import BigInteger, Row, String, column, func, select, table, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jogo_dispatch.accounts.models import User
-from jogo_dispatch.dispatch.lifecycle import FINAL
-from jogo_dispatch.dispatch.models import Incident
 from jogo_dispatch.reports.models import Category, Report, SosCall, SosPoint
 
-_FINAL = [s.value for s in FINAL]
+_incidents = table("incidents", column("id", BigInteger), column("status", String))
 
 
 async def categories(session: AsyncSession) -> list[Category]:
@@ -44,8 +45,8 @@ async def reports_of_citizen(session: AsyncSession, citizen_id: int, limit: int)
     """The citizen's reports, newest first, each with its incident's status."""
     return list(
         await session.execute(
-            select(Report, Incident.status.label("incident_status"))
-            .outerjoin(Incident, Incident.id == Report.incident_id)
+            select(Report, _incidents.c.status.label("incident_status"))
+            .outerjoin(_incidents, _incidents.c.id == Report.incident_id)
             .where(Report.citizen_id == citizen_id)
             .order_by(Report.id.desc())
             .limit(limit)
@@ -60,11 +61,11 @@ async def queue(session: AsyncSession, status: str | None, limit: int) -> list[R
         select(
             Report,
             User.phone.label("reporter_phone"),
-            Incident.status.label("incident_status"),
+            _incidents.c.status.label("incident_status"),
             Category.default_priority.label("priority"),
         )
         .outerjoin(User, User.id == Report.citizen_id)
-        .outerjoin(Incident, Incident.id == Report.incident_id)
+        .outerjoin(_incidents, _incidents.c.id == Report.incident_id)
         .join(Category, Category.code == Report.category)
     )
     if status is not None:
@@ -82,14 +83,12 @@ async def lock_citizen(session: AsyncSession, user_id: int) -> None:
     await session.execute(text("SELECT 1 FROM users WHERE id = :id FOR UPDATE"), {"id": user_id})
 
 
-async def open_sos_of_citizen(session: AsyncSession, citizen_id: int) -> SosCall | None:
-    return await session.scalar(
-        select(SosCall)
-        .join(Incident, Incident.id == SosCall.incident_id)
-        .where(SosCall.citizen_id == citizen_id, Incident.status.not_in(_FINAL))
-        .order_by(SosCall.id.desc())
-        .limit(1)
-    )
+async def incident_status(session: AsyncSession, incident_id: int | None) -> str | None:
+    """The status of the incident a report or SOS call belongs to (None: none, or it is gone)."""
+    if incident_id is None:
+        return None
+    found = await session.scalar(select(_incidents.c.status).where(_incidents.c.id == incident_id))
+    return None if found is None else str(found)
 
 
 async def sos_call(session: AsyncSession, sos_id: int) -> SosCall | None:

@@ -1,0 +1,144 @@
+"""SOS: a citizen's press opens a priority-1 incident at once, and the incident follows the caller's
+phone. Flushes, never commits; announcements go out after commit."""
+
+from __future__ import annotations
+
+from datetime import UTC, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from jogo_dispatch.accounts.models import User
+from jogo_dispatch.alerts.service import raise_alert
+from jogo_dispatch.dispatch import repository as repo
+from jogo_dispatch.dispatch import service as incidents
+from jogo_dispatch.dispatch.lifecycle import FINAL
+from jogo_dispatch.errors import Conflict, InvalidInput, NotFound
+from jogo_dispatch.geo.index import ResponderIndex
+from jogo_dispatch.platform.db import utcnow
+from jogo_dispatch.platform.events import EventBus
+from jogo_dispatch.platform.security import Principal
+from jogo_dispatch.reports import repository as reports_repo
+from jogo_dispatch.reports import sos as calls
+from jogo_dispatch.reports.schemas import SosIn, SosLocationIn
+from jogo_dispatch.settings import Settings
+
+
+async def start_sos(
+    session: AsyncSession,
+    bus: EventBus,
+    index: ResponderIndex,
+    settings: Settings,
+    citizen: Principal,
+    data: SosIn,
+    *,
+    device_id: str | None,
+    user_agent: str | None,
+) -> tuple[dict[str, Any], bool]:
+    """One press: a priority-1 incident at the caller, with the nearest available officers. Pressing again
+    while the incident is open returns that SOS (and records the new position) instead of a second one."""
+    now = utcnow()
+    await reports_repo.lock_citizen(session, citizen.user_id)
+    call = await repo.open_sos_of_citizen(session, citizen.user_id)
+    incident = await incidents.locked_incident(session, call.incident_id) if call is not None else None
+    if incident is not None and incident.status in FINAL:  # closed while we waited for the lock
+        call = incident = None
+    created = call is None
+    if call is None or incident is None:
+        user = await session.get(User, citizen.user_id)
+        who = (user.full_name or user.phone or user.username) if user else f"citizen {citizen.user_id}"
+        incident = await incidents.create_incident(
+            session,
+            bus,
+            category="sos",
+            priority=1,
+            source="sos",
+            lat=data.lat,
+            lon=data.lon,
+            description=f"SOS from {who}",
+            reporter_id=citizen.user_id,
+            actor_id=citizen.user_id,
+            data={"accuracy_m": data.accuracy_m},
+            reason="citizen SOS",
+            now=now,
+        )
+        call = await calls.open_call(session, citizen.user_id, incident.id, device_id, user_agent, now)
+    else:
+        incidents.move_incident(incident, data.lat, data.lon, now)
+        call.last_fix_at = now
+    calls.add_point(session, call, data.lat, data.lon, data.accuracy_m, now, now)
+    nearest = await incidents.nearest_for(
+        session, index, settings, data.lat, data.lon, settings.sos_nearest_k
+    )
+    if created:
+        incident.data = {
+            **incident.data,
+            "sos_id": call.id,
+            "nearest_at_start": [
+                {k: c[k] for k in ("officer_id", "distance_m", "eta_s")} for c in nearest["items"]
+            ],
+        }
+        await raise_alert(
+            session,
+            bus,
+            "citizen_sos",
+            f"SOS: {incident.description}",
+            incident_id=incident.id,
+            lat=data.lat,
+            lon=data.lon,
+            data={"sos_id": call.id, "accuracy_m": data.accuracy_m, "nearest": nearest["items"]},
+        )
+    await incidents.announce_incident(session, bus, incident, extra={"nearest": nearest["items"]})
+    return {
+        "incident_id": incident.id,
+        "sos_id": call.id,
+        "status": incident.status,
+        "created": created,
+        "nearest": nearest["items"],
+        "shortfall_reason": nearest["shortfall_reason"],
+    }, created
+
+
+async def sos_location(
+    session: AsyncSession,
+    bus: EventBus,
+    settings: Settings,
+    citizen: Principal,
+    sos_id: int,
+    data: SosLocationIn,
+) -> dict[str, Any]:
+    """The caller's phone keeps sending fixes: each is kept in the trail; the newest moves the incident."""
+    now = utcnow()
+    recorded_at = data.recorded_at.astimezone(UTC) if data.recorded_at else now
+    if recorded_at > now + timedelta(seconds=settings.future_tolerance_s):
+        raise InvalidInput("recorded_at is in the future", code="future")
+    seen = await reports_repo.sos_call(session, sos_id)
+    if seen is None or seen.citizen_id != citizen.user_id:
+        raise NotFound(f"SOS {sos_id} not found", code="sos_not_found")
+    incident = await incidents.locked_incident(session, seen.incident_id)  # incident, then the call
+    call = await reports_repo.lock_sos_call(session, sos_id)
+    assert call is not None
+    if call.incident_id != incident.id:
+        raise Conflict(
+            "the SOS was merged into another incident meanwhile; try again", code="concurrent_change"
+        )
+    if incident.status in FINAL:
+        raise Conflict(
+            f"this SOS is over (incident {incident.status})",
+            code="sos_closed",
+            details={"incident_status": incident.status},
+        )
+    calls.add_point(session, call, data.lat, data.lon, data.accuracy_m, recorded_at, now)
+    if call.last_fix_at is None or recorded_at >= call.last_fix_at:
+        call.last_fix_at = recorded_at
+        incidents.move_incident(incident, data.lat, data.lon, now)
+        await incidents.announce_incident(session, bus, incident)
+    await session.flush()
+    return {
+        "sos_id": call.id,
+        "incident_id": incident.id,
+        "status": incident.status,
+        "lat": incident.lat,
+        "lon": incident.lon,
+        "points": await reports_repo.trail_length(session, call.id),
+    }

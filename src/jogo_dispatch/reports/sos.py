@@ -1,0 +1,68 @@
+"""SOS calls: the call a citizen's press opens and the trail of positions their phone keeps sending. The
+incident an SOS opens is dispatch's (dispatch.sos); this module keeps the call and its trail."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from jogo_dispatch.errors import NotFound
+from jogo_dispatch.platform.security import Principal
+from jogo_dispatch.reports import repository as repo
+from jogo_dispatch.reports.models import SosCall, SosPoint
+from jogo_dispatch.reports.service import clip
+
+
+async def open_call(
+    session: AsyncSession,
+    citizen_id: int,
+    incident_id: int,
+    device_id: str | None,
+    user_agent: str | None,
+    now: datetime,
+) -> SosCall:
+    call = SosCall(
+        citizen_id=citizen_id,
+        incident_id=incident_id,
+        device_id=clip(device_id, 128),
+        user_agent=clip(user_agent, 300),
+        created_at=now,
+        last_fix_at=now,
+    )
+    session.add(call)
+    await session.flush()
+    return call
+
+
+def add_point(
+    session: AsyncSession,
+    call: SosCall,
+    lat: float,
+    lon: float,
+    accuracy_m: float | None,
+    recorded_at: datetime,
+    now: datetime,
+) -> None:
+    session.add(
+        SosPoint(
+            sos_id=call.id, lat=lat, lon=lon, accuracy_m=accuracy_m, recorded_at=recorded_at, received_at=now
+        )
+    )
+
+
+async def sos_view(session: AsyncSession, viewer: Principal, sos_id: int) -> dict[str, Any]:
+    call = await repo.sos_call(session, sos_id)
+    if call is None or (viewer.role == "citizen" and call.citizen_id != viewer.user_id):
+        raise NotFound(f"SOS {sos_id} not found", code="sos_not_found")
+    return {
+        "sos_id": call.id,
+        "incident_id": call.incident_id,
+        "status": await repo.incident_status(session, call.incident_id),
+        "created_at": call.created_at.isoformat(),
+        "trail": [
+            {"lat": p.lat, "lon": p.lon, "accuracy_m": p.accuracy_m, "recorded_at": p.recorded_at.isoformat()}
+            for p in await repo.trail(session, call.id)
+        ],
+    }
