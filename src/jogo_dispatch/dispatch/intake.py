@@ -187,6 +187,7 @@ async def verify(
             reason=f"from report #{report.id}",
             data={"report_id": report.id},
             now=now,
+            settings=settings,
         )
     if report.incident_id != target.id:
         await link_report(session, bus, report, target, actor_id, f"verified report #{report.id}", now)

@@ -134,7 +134,9 @@ async def post_split(
     incident_id: Id, data: SplitIn, rt: RuntimeDep, session: SessionDep, me: Dispatcher
 ) -> dict[str, Any]:
     """Move ``report_ids`` to a new incident; returns the new incident."""
-    created = await service.split(session, rt.bus, incident_id, data.report_ids, me.user_id, data.reason)
+    created = await service.split(
+        session, rt.bus, rt.settings, incident_id, data.report_ids, me.user_id, data.reason
+    )
     return await service.incident_view(session, created)
 
 

@@ -10,9 +10,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from jogo_dispatch.agencies.service import sector_for
 from jogo_dispatch.dispatch import repository as repo
 from jogo_dispatch.dispatch.lifecycle import (
     ASSIGNED,
@@ -188,18 +189,11 @@ async def category_priority(session: AsyncSession, code: str) -> int:
     return category.default_priority if category else DEFAULT_PRIORITY
 
 
-_SECTOR = text("""
-SELECT name FROM police_sectors
-ORDER BY NOT ST_Covers(geom, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)),
-         geom::geography <-> ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography
-LIMIT 1
-""")
-
-
-async def police_sector(session: AsyncSession, lat: float, lon: float) -> str | None:
-    """The Polsek whose jurisdiction covers the point, else the nearest one; None when no region is loaded.
-    (Region packs do not overlap, so no region needs naming.)"""
-    return await session.scalar(_SECTOR, {"lat": lat, "lon": lon})
+async def incident_sector(session: AsyncSession, settings: Settings, lat: float, lon: float) -> str | None:
+    """The name of the Polsek whose jurisdiction covers the point, else of the nearest one; None when the
+    deployment's region is not loaded."""
+    hit = await sector_for(session, settings, lat, lon)
+    return hit.sector.name if hit else None
 
 
 async def create_incident(
@@ -218,7 +212,10 @@ async def create_incident(
     data: dict[str, Any] | None = None,
     reason: str | None = None,
     now: datetime | None = None,
+    settings: Settings | None = None,
 ) -> Incident:
+    """A ``new`` incident, audited and announced; ``settings`` name the region whose police sectors place it
+    (without them, as in fixtures that make an incident directly, it has no sector)."""
     now = now or utcnow()
     r9, r7 = cells_for_point(lat, lon)
     incident = Incident(
@@ -232,7 +229,7 @@ async def create_incident(
         lon=lon,
         h3_r9=r9,
         h3_r7=r7,
-        sector=await police_sector(session, lat, lon),
+        sector=await incident_sector(session, settings, lat, lon) if settings else None,
         reporter_id=reporter_id,
         data=data or {},
         received_at=now,
@@ -465,6 +462,7 @@ async def merge(
 async def split(
     session: AsyncSession,
     bus: EventBus,
+    settings: Settings,
     incident_id: int,
     report_ids: list[int],
     actor_id: int | None,
@@ -509,6 +507,7 @@ async def split(
         reason=reason or f"split from #{incident.id}",
         data={"split_from": incident.id},
         now=now,
+        settings=settings,
     )
     for rid in wanted:
         reports[rid].incident_id = created.id
@@ -544,7 +543,13 @@ async def split(
 
 
 async def officer_sos(
-    session: AsyncSession, bus: EventBus, officer_id: int, badge: str, lat: float, lon: float
+    session: AsyncSession,
+    bus: EventBus,
+    settings: Settings,
+    officer_id: int,
+    badge: str,
+    lat: float,
+    lon: float,
 ) -> Incident:
     """A priority-1 incident at the officer in distress; pressing again moves the open one."""
     now = utcnow()
@@ -585,6 +590,7 @@ async def officer_sos(
         data={"officer_id": officer_id, "badge": badge},
         reason="officer distress",
         now=now,
+        settings=settings,
     )
 
 
@@ -600,7 +606,7 @@ def officer_distress_hook(rt: Runtime) -> Callable[[Any, Any], Any]:
                 return
             lat, lon = last.lat, last.lon
         async for session in session_scope(rt.sessions):
-            await officer_sos(session, rt.bus, dev.officer_id, dev.badge, lat, lon)
+            await officer_sos(session, rt.bus, rt.settings, dev.officer_id, dev.badge, lat, lon)
 
     return on_officer_distress
 

@@ -61,6 +61,7 @@ async def start_sos(
             data={"accuracy_m": data.accuracy_m},
             reason="citizen SOS",
             now=now,
+            settings=settings,
         )
         call = await calls.open_call(session, citizen.user_id, incident.id, device_id, user_agent, now)
     else:
