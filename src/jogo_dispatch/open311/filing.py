@@ -1,5 +1,5 @@
 """Filing an Open311 service request: the form checked against the service definition, the citizen account
-it is filed as, the reports rate limits, and the report itself through the reports service.
+it is filed as, the reports rate limits, and the report itself through dispatch's intake.
 
 * Who filed it: each request becomes a citizen account of its own kind, never an app login. With
   ``account_id``, ``phone`` or ``email`` (first found) the account is per API key and that identity
