@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from jogo_dispatch.dispatch import offers
+from jogo_dispatch.dispatch import expiry
 from tests.reports.helpers import MALANG, citizen, execute, fleet, offset, place, rows, verified_incident
 
 
@@ -125,7 +125,7 @@ async def test_decline_and_silence_pass_the_offer_on_until_an_alert(client, acto
     )
     late = await client.post(f"/api/v1/offers/{second['id']}/accept", headers=h2)
     assert late.status_code == 409 and late.json()["error"]["code"] in ("offer_expired", "offer_not_pending")
-    await offers.expire_due(app.state.runtime)
+    await expiry.expire_due(app.state.runtime)
     assert await rows(database_url, "SELECT officer_id, status, attempt FROM offers ORDER BY id") == [
         (o1, "declined", 1),
         (o2, "expired", 2),

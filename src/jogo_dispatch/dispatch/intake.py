@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from jogo_dispatch.dispatch import announce
 from jogo_dispatch.dispatch import repository as repo
 from jogo_dispatch.dispatch import service as incidents
 from jogo_dispatch.dispatch.lifecycle import FINAL, IncidentStatus
@@ -65,19 +66,16 @@ async def link_report(
 ) -> None:
     report.incident_id = incident.id
     incident.updated_at = now
-    audit.record(
+    incidents.record_action(
         session,
-        "incident",
-        incident.id,
+        incident,
         "report_linked",
-        from_state=incident.status,
-        to_state=incident.status,
         actor_id=actor_id,
         reason=reason,
         data={"report_id": report.id},
         at=now,
     )
-    await incidents.announce_incident(session, bus, incident)
+    await announce.announce_incident(session, bus, incident)
 
 
 # --- a new report ------------------------------------------------------------------------------------------
@@ -172,27 +170,20 @@ async def verify(
     if target is None:
         target = await find_duplicate(session, settings, report.category, report.lat, report.lon, now)
     if target is None:
-        target = await incidents.create_incident(
+        target = await incidents.incident_from_report(
             session,
             bus,
-            category=report.category,
-            priority=await incidents.category_priority(session, report.category),
-            source="report",
-            lat=report.lat,
-            lon=report.lon,
-            description=report.description,
-            address=report.address,
-            reporter_id=report.citizen_id,
+            settings,
+            report,
             actor_id=actor_id,
             reason=f"from report #{report.id}",
             data={"report_id": report.id},
             now=now,
-            settings=settings,
         )
     if report.incident_id != target.id:
         await link_report(session, bus, report, target, actor_id, f"verified report #{report.id}", now)
         if linked is not None:
-            await incidents.announce_incident(session, bus, linked)  # its report count dropped
+            await announce.announce_incident(session, bus, linked)  # its report count dropped
     reports.review(session, report, "verified", actor_id, None, note, now, {"incident_id": target.id})
     if target.status == IncidentStatus.NEW:
         await incidents.transition(
@@ -204,7 +195,7 @@ async def verify(
             reason=f"report #{report.id} verified",
             now=now,
         )
-    await incidents.announce_incident(session, bus, target)
+    await announce.announce_incident(session, bus, target)
     for hook in hooks:
         await hook(session, report)
     reports.announce_report(session, bus, report)
@@ -244,7 +235,7 @@ async def reject(
     if report.incident_id is not None:
         linked = await repo.incident(session, report.incident_id)
         if linked is not None:
-            await incidents.announce_incident(session, bus, linked)
+            await announce.announce_incident(session, bus, linked)
     if to == "false":
         for hook in hooks:
             await hook(session, report)

@@ -1,5 +1,6 @@
 """Offers: an incident offered to one officer at a time, accepted, declined or left to expire, then handed
-to the next nearest; batch assignment of many waiting incidents at once. Flushes, never commits.
+to the next nearest. Flushes, never commits. Expiry sweeps live in dispatch.expiry, batch assignment in
+dispatch.batch.
 
 Concurrency: every path locks the incident first, then the offer, then the officer (dispatch.repository).
 Paths that lock an officer while holding an incident they may not wait on use SKIP LOCKED. Partial unique
@@ -8,8 +9,6 @@ indexes allow one pending or accepted offer per incident and per officer, so a l
 
 from __future__ import annotations
 
-import asyncio
-from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,30 +18,20 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jogo_dispatch.alerts.service import raise_alert
-from jogo_dispatch.dispatch import assignment
 from jogo_dispatch.dispatch import repository as repo
+from jogo_dispatch.dispatch.announce import announce_offer, message_officer, withdraw_message
 from jogo_dispatch.dispatch.lifecycle import ASSIGNED, FINAL, IncidentStatus, OfferStatus, check_transition
 from jogo_dispatch.dispatch.models import Incident, Offer
-from jogo_dispatch.dispatch.service import (
-    announce_offer,
-    incident_dict,
-    incident_views,
-    locked_incident,
-    message_officer,
-    offer_dict,
-    set_offer_status,
-    transition,
-    withdraw_message,
-)
+from jogo_dispatch.dispatch.service import locked_incident, record_action, set_offer_status, transition
+from jogo_dispatch.dispatch.views import incident_dict, incident_views, offer_dict
 from jogo_dispatch.errors import Conflict, NotFound
 from jogo_dispatch.geo.distance import geodesic_m
 from jogo_dispatch.geo.eta import eta_seconds
 from jogo_dispatch.geo.index import ResponderIndex
 from jogo_dispatch.platform import audit
-from jogo_dispatch.platform.db import session_scope, utcnow
+from jogo_dispatch.platform.db import utcnow
 from jogo_dispatch.platform.events import EventBus
 from jogo_dispatch.responders import service as responders
-from jogo_dispatch.runtime import Runtime
 from jogo_dispatch.settings import Settings
 from jogo_dispatch.tracking import service as tracking
 from jogo_dispatch.tracking.models import Officer
@@ -58,7 +47,7 @@ def _offer_message(offer: Offer, incident: Incident) -> dict[str, Any]:
     return {"type": "offer", "offer_id": offer.id, **offer_dict(offer), "incident": brief}
 
 
-async def _try_offer(
+async def try_offer(
     session: AsyncSession,
     bus: EventBus,
     settings: Settings,
@@ -155,7 +144,7 @@ async def _offer_nearest(
             considered.add(c.officer_id)
             if c.officer_id in engaged:
                 continue
-            result = await _try_offer(
+            result = await try_offer(
                 session,
                 bus,
                 settings,
@@ -218,7 +207,7 @@ async def dispatch(
         )
     if officer_id is not None:
         distance_m, eta_s = _distance_to(index, settings, incident, officer_id)
-        result = await _try_offer(
+        result = await try_offer(
             session,
             bus,
             settings,
@@ -319,7 +308,7 @@ async def decline(
     incident, offer = await _own_offer(session, offer_id, officer_id)
     _must_be_pending(offer)
     await set_offer_status(session, bus, offer, OfferStatus.DECLINED, actor_id, reason, now)
-    return offer, await _advance(session, bus, index, settings, incident, offer, now)
+    return offer, await advance(session, bus, index, settings, incident, offer, now)
 
 
 async def cancel(
@@ -339,7 +328,7 @@ async def cancel(
     return offer
 
 
-async def _advance(
+async def advance(
     session: AsyncSession,
     bus: EventBus,
     index: ResponderIndex,
@@ -371,76 +360,15 @@ async def _advance(
             lon=incident.lon,
             data={"attempts": previous.attempt, "reason": why, "priority": incident.priority},
         )
-        audit.record(
+        record_action(
             session,
-            "incident",
-            incident.id,
+            incident,
             "offer_exhausted",
-            from_state=incident.status,
-            to_state=incident.status,
             reason=why,
             data={"attempts": previous.attempt},
             at=now,
         )
     return offer
-
-
-async def expire(
-    session: AsyncSession,
-    bus: EventBus,
-    index: ResponderIndex,
-    settings: Settings,
-    offer_id: int,
-    incident_id: int,
-    now: datetime,
-) -> bool:
-    """Claim one overdue offer. The incident is locked with SKIP LOCKED (whoever holds it, another sweeper
-    or the officer answering, goes first) and the claim is ``UPDATE ... WHERE status='pending' AND
-    expires_at < now RETURNING``, so with any number of processes each offer expires exactly once."""
-    incident = await repo.lock_incident(session, incident_id, skip_locked=True)
-    if incident is None:
-        return False
-    offer = await repo.claim_expired(session, offer_id, now)
-    if offer is None:
-        return False
-    audit.record(
-        session,
-        "offer",
-        offer.id,
-        "expired",
-        from_state="pending",
-        to_state="expired",
-        reason=f"no answer within {settings.offer_timeout_s:g} s",
-        data={"incident_id": offer.incident_id, "officer_id": offer.officer_id},
-        at=now,
-    )
-    announce_offer(session, bus, offer)
-    withdraw_message(session, bus, offer)
-    await _advance(session, bus, index, settings, incident, offer, now)
-    return True
-
-
-async def expire_due(rt: Runtime, limit: int = 200) -> int:
-    """One sweep: every overdue pending offer, each in its own unit of work."""
-    now = utcnow()
-    async with rt.sessions() as session:
-        due = await repo.due_offers(session, now, limit)
-    expired = 0
-    for offer_id, incident_id in due:
-        handled = False
-        async for session in session_scope(rt.sessions):
-            handled = await expire(session, rt.bus, rt.index, rt.settings, offer_id, incident_id, now)
-        expired += handled
-    return expired
-
-
-async def expiry_loop(rt: Runtime, every_s: float) -> None:
-    while True:
-        try:
-            await expire_due(rt)
-        except Exception:  # noqa: BLE001 - retried next round
-            log.exception("offer expiry sweep failed")
-        await asyncio.sleep(every_s)
 
 
 async def of_officer(session: AsyncSession, officer_id: int, statuses: list[str]) -> list[dict[str, Any]]:
@@ -456,94 +384,3 @@ async def of_officer(session: AsyncSession, officer_id: int, statuses: list[str]
 
 async def officer_user_id(session: AsyncSession, officer_id: int) -> int | None:
     return await session.scalar(select(Officer.user_id).where(Officer.id == officer_id))
-
-
-async def batch(
-    session: AsyncSession,
-    bus: EventBus,
-    index: ResponderIndex,
-    settings: Settings,
-    *,
-    apply: bool,
-    method: str,
-    actor_id: int | None,
-    max_incidents: int = 500,
-) -> dict[str, Any]:
-    """Assign the waiting verified incidents to the available online officers at once (see
-    dispatch.assignment); with ``apply`` each proposed pair becomes an offer. Locks are taken with
-    SKIP LOCKED here, so a batch never waits on (or deadlocks with) a dispatcher working by hand: a pair
-    whose incident or officer is busy right now is reported in ``skipped``."""
-    now = utcnow()
-    incidents = await repo.waiting_incidents(session, max_incidents)
-    seen_after = now - timedelta(seconds=settings.online_after_s)
-    fresh = [r for r in index.responders() if r.status == "available" and r.last_seen >= seen_after]
-    engaged = await repo.officers_with_active_offers(session, [r.officer_id for r in fresh])
-    units = [
-        assignment.Unit(r.officer_id, r.lat, r.lon, r.unit_type) for r in fresh if r.officer_id not in engaged
-    ]
-    jobs = [assignment.Job(i.id, i.lat, i.lon, i.priority) for i in incidents]
-    params: dict[str, Any] = {
-        "cutoff_s": settings.assignment_cutoff_s,
-        "speeds_mps": settings.speeds_mps,
-        "detour_factor": settings.detour_factor,
-    }
-    chosen = assignment.plan(jobs, units, method=method, **params)
-    baseline = chosen
-    if chosen.method != "greedy":
-        baseline = assignment.plan(jobs, units, method="greedy", **params)
-    result: dict[str, Any] = {
-        "method": chosen.method,
-        "fallback_reason": chosen.fallback_reason,
-        "incidents": len(jobs),
-        "officers": len(units),
-        "assignments": [
-            {
-                **asdict(p),
-                "distance_m": round(p.distance_m, 1),
-                "eta_s": round(p.eta_s, 1),
-                "weighted_eta_s": round(p.weighted_eta_s, 1),
-            }
-            for p in chosen.pairs
-        ],
-        "unassigned": chosen.unassigned,
-        "total_eta_s": round(chosen.total_eta_s, 1),
-        "total_weighted_eta_s": round(chosen.total_weighted_eta_s, 1),
-        "greedy_total_weighted_eta_s": round(baseline.total_weighted_eta_s, 1),
-        "greedy_unassigned": len(baseline.unassigned),
-        "applied": apply,
-        "offers": [],
-        "skipped": [],
-    }
-    if not apply:
-        return result
-    for pair in chosen.pairs:
-        incident = await repo.lock_incident(session, pair.job_id, skip_locked=True)
-        outcome: Offer | str
-        if incident is None:
-            outcome = "incident_locked"
-        elif (
-            incident.status != IncidentStatus.VERIFIED
-            or await repo.active_offer_for_incident(session, incident.id) is not None
-        ):
-            outcome = "incident_no_longer_waiting"
-        else:
-            outcome = await _try_offer(
-                session,
-                bus,
-                settings,
-                incident,
-                pair.unit_id,
-                attempt=1,
-                distance_m=pair.distance_m,
-                eta_s=pair.eta_s,
-                actor_id=actor_id,
-                now=now,
-                wait=False,
-            )
-        if isinstance(outcome, Offer):
-            result["offers"].append(offer_dict(outcome))
-        else:
-            result["skipped"].append(
-                {"incident_id": pair.job_id, "officer_id": pair.unit_id, "reason": outcome}
-            )
-    return result

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 
 from jogo_dispatch.deps import CurrentOfficer, CurrentUser, Dispatcher, RuntimeDep, SessionDep, Watcher
-from jogo_dispatch.dispatch import offers, service
+from jogo_dispatch.dispatch import batch, merge, offers, service, stats, views
 from jogo_dispatch.dispatch import repository as repo
 from jogo_dispatch.dispatch.lifecycle import FINAL, INCIDENT_STATUSES, IncidentStatus, OfferStatus
 from jogo_dispatch.dispatch.schemas import (
@@ -57,7 +57,7 @@ async def list_incidents(
 ) -> dict[str, Any]:
     """Incidents, most urgent first, then newest."""
     found = await repo.list_incidents(session, _statuses(status), limit)
-    return {"items": await service.incident_views(session, found)}
+    return {"items": await views.incident_views(session, found)}
 
 
 @router.get("/incidents/{incident_id}")
@@ -67,12 +67,12 @@ async def get_incident(incident_id: Id, rt: RuntimeDep, session: SessionDep, _: 
     incident = await service.get_incident(session, incident_id)
     reports = await repo.reports_of_incident(session, incident_id)
     counts = await repo.report_counts(session, [incident_id])
-    body = service.incident_detail(incident, counts.get(incident_id, 0))
+    body = views.incident_detail(incident, counts.get(incident_id, 0))
     body["reports"] = [report_dict(r) for r in reports]
-    body["offers"] = [service.offer_dict(o) for o in await repo.offers_of_incident(session, incident_id)]
+    body["offers"] = [views.offer_dict(o) for o in await repo.offers_of_incident(session, incident_id)]
     if incident.status in (IncidentStatus.NEW, IncidentStatus.VERIFIED):
         body["nearest"] = (
-            await service.nearest_for(
+            await views.nearest_for(
                 session,
                 rt.index,
                 rt.settings,
@@ -87,7 +87,7 @@ async def get_incident(incident_id: Id, rt: RuntimeDep, session: SessionDep, _: 
 @router.get("/incidents/{incident_id}/timeline")
 async def get_timeline(incident_id: Id, session: SessionDep, _: Watcher) -> dict[str, Any]:
     """Every audited change of the incident, its offers and its reports, oldest first."""
-    return {"incident_id": incident_id, "items": await service.timeline(session, incident_id)}
+    return {"incident_id": incident_id, "items": await stats.timeline(session, incident_id)}
 
 
 @router.post("/incidents/{incident_id}/status")
@@ -99,7 +99,7 @@ async def post_status(
     if me.role not in ("officer", "dispatcher", "admin"):
         raise Forbidden("this needs one of the roles: officer, dispatcher, admin", code="wrong_role")
     incident = await service.change_status(session, rt.bus, me, incident_id, data.status, data.reason)
-    return await service.incident_view(session, incident)
+    return await views.incident_view(session, incident)
 
 
 @router.post("/incidents/{incident_id}/dispatch", status_code=201)
@@ -117,7 +117,7 @@ async def post_dispatch(
         data.officer_id if data else None,
         me.user_id,
     )
-    return service.offer_dict(offer)
+    return views.offer_dict(offer)
 
 
 @router.post("/incidents/{incident_id}/merge")
@@ -125,8 +125,8 @@ async def post_merge(
     incident_id: Id, data: MergeIn, rt: RuntimeDep, session: SessionDep, me: Dispatcher
 ) -> dict[str, Any]:
     """Fold ``other_incident_id`` into this incident (its reports move here; it is cancelled)."""
-    kept = await service.merge(session, rt.bus, incident_id, data.other_incident_id, me.user_id, data.reason)
-    return await service.incident_view(session, kept)
+    kept = await merge.merge(session, rt.bus, incident_id, data.other_incident_id, me.user_id, data.reason)
+    return await views.incident_view(session, kept)
 
 
 @router.post("/incidents/{incident_id}/split", status_code=201)
@@ -134,10 +134,10 @@ async def post_split(
     incident_id: Id, data: SplitIn, rt: RuntimeDep, session: SessionDep, me: Dispatcher
 ) -> dict[str, Any]:
     """Move ``report_ids`` to a new incident; returns the new incident."""
-    created = await service.split(
+    created = await merge.split(
         session, rt.bus, rt.settings, incident_id, data.report_ids, me.user_id, data.reason
     )
-    return await service.incident_view(session, created)
+    return await views.incident_view(session, created)
 
 
 @router.get("/me/offers")
@@ -157,7 +157,7 @@ async def accept_offer(
     offer_id: Id, rt: RuntimeDep, session: SessionDep, me: CurrentOfficer
 ) -> dict[str, Any]:
     offer, incident = await offers.accept(session, rt.bus, offer_id, me.officer_id, me.user_id)
-    return {**service.offer_dict(offer), "incident": await service.incident_view(session, incident)}
+    return {**views.offer_dict(offer), "incident": await views.incident_view(session, incident)}
 
 
 @router.post("/offers/{offer_id}/decline")
@@ -174,7 +174,7 @@ async def decline_offer(
         me.user_id,
         data.reason if data else None,
     )
-    return {**service.offer_dict(offer), "next_offer": service.offer_dict(following) if following else None}
+    return {**views.offer_dict(offer), "next_offer": views.offer_dict(following) if following else None}
 
 
 @router.post("/offers/{offer_id}/cancel")
@@ -183,7 +183,7 @@ async def cancel_offer(
 ) -> dict[str, Any]:
     """Withdraw a pending offer (e.g. to send someone else)."""
     offer = await offers.cancel(session, rt.bus, offer_id, me.user_id, data.reason if data else None)
-    return service.offer_dict(offer)
+    return views.offer_dict(offer)
 
 
 @router.post("/dispatch/batch")
@@ -193,7 +193,7 @@ async def post_batch(
     """Assign all waiting verified incidents at once, minimising the total priority-weighted ETA; with
     ``{"apply": true}`` the proposed pairs become offers."""
     data = data or BatchIn()
-    return await offers.batch(
+    return await batch.batch(
         session,
         rt.bus,
         rt.index,
@@ -211,4 +211,4 @@ async def get_stats(
     """KPIs over incidents received in [since, until) (default: the last 7 days; merged-away incidents are
     not counted): counts by category, status and police sector, and median / p90 seconds from received to
     verified, to dispatched (the accepted offer made) and to on scene."""
-    return await service.stats(session, since, until)
+    return await stats.stats(session, since, until)

@@ -1,27 +1,37 @@
 """SOS: a citizen's press opens a priority-1 incident at once, and the incident follows the caller's
-phone. Flushes, never commits; announcements go out after commit."""
+phone; an officer's distress alarm opens one at the officer. Flushes, never commits; announcements go out
+after commit."""
 
 from __future__ import annotations
 
 from datetime import UTC, timedelta
 from typing import Any
 
+import structlog
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jogo_dispatch.accounts.models import User
 from jogo_dispatch.alerts.service import raise_alert
+from jogo_dispatch.dispatch import announce, views
 from jogo_dispatch.dispatch import repository as repo
 from jogo_dispatch.dispatch import service as incidents
 from jogo_dispatch.dispatch.lifecycle import FINAL
+from jogo_dispatch.dispatch.models import Incident
 from jogo_dispatch.errors import Conflict, InvalidInput, NotFound
 from jogo_dispatch.geo.index import ResponderIndex
-from jogo_dispatch.platform.db import utcnow
+from jogo_dispatch.platform.db import session_scope, utcnow
 from jogo_dispatch.platform.events import EventBus
 from jogo_dispatch.platform.security import Principal
 from jogo_dispatch.reports import repository as reports_repo
 from jogo_dispatch.reports import sos as calls
 from jogo_dispatch.reports.schemas import SosIn, SosLocationIn
+from jogo_dispatch.runtime import DistressHook, Runtime
 from jogo_dispatch.settings import Settings
+from jogo_dispatch.tracking.devices import KnownDevice
+from jogo_dispatch.tracking.protocols import DeviceFix
+
+log = structlog.get_logger(__name__)
 
 
 async def start_sos(
@@ -68,9 +78,7 @@ async def start_sos(
         incidents.move_incident(incident, data.lat, data.lon, now)
         call.last_fix_at = now
     calls.add_point(session, call, data.lat, data.lon, data.accuracy_m, now, now)
-    nearest = await incidents.nearest_for(
-        session, index, settings, data.lat, data.lon, settings.sos_nearest_k
-    )
+    nearest = await views.nearest_for(session, index, settings, data.lat, data.lon, settings.sos_nearest_k)
     if created:
         incident.data = {
             **incident.data,
@@ -89,7 +97,7 @@ async def start_sos(
             lon=data.lon,
             data={"sos_id": call.id, "accuracy_m": data.accuracy_m, "nearest": nearest["items"]},
         )
-    await incidents.announce_incident(session, bus, incident, extra={"nearest": nearest["items"]})
+    await announce.announce_incident(session, bus, incident, extra={"nearest": nearest["items"]})
     return {
         "incident_id": incident.id,
         "sos_id": call.id,
@@ -133,7 +141,7 @@ async def sos_location(
     if call.last_fix_at is None or recorded_at >= call.last_fix_at:
         call.last_fix_at = recorded_at
         incidents.move_incident(incident, data.lat, data.lon, now)
-        await incidents.announce_incident(session, bus, incident)
+        await announce.announce_incident(session, bus, incident)
     await session.flush()
     return {
         "sos_id": call.id,
@@ -143,3 +151,74 @@ async def sos_location(
         "lon": incident.lon,
         "points": await reports_repo.trail_length(session, call.id),
     }
+
+
+# --- officer SOS -------------------------------------------------------------------------------------------
+
+
+async def officer_sos(
+    session: AsyncSession,
+    bus: EventBus,
+    settings: Settings,
+    officer_id: int,
+    badge: str,
+    lat: float,
+    lon: float,
+) -> Incident:
+    """A priority-1 incident at the officer in distress; pressing again moves the open one."""
+    now = utcnow()
+    open_one = await session.scalar(
+        select(Incident)
+        .where(
+            Incident.source == "officer_sos",
+            Incident.status.not_in([s.value for s in FINAL]),
+            Incident.data["officer_id"].as_integer() == officer_id,
+        )
+        .with_for_update()
+        .limit(1)
+    )
+    if open_one is not None:
+        incidents.move_incident(open_one, lat, lon, now)
+        incidents.record_action(
+            session,
+            open_one,
+            "moved",
+            reason="officer pressed SOS again",
+            data={"lat": lat, "lon": lon},
+            at=now,
+        )
+        await announce.announce_incident(session, bus, open_one)
+        return open_one
+    return await incidents.create_incident(
+        session,
+        bus,
+        category="officer_sos",
+        priority=1,
+        source="officer_sos",
+        lat=lat,
+        lon=lon,
+        description=f"Officer {badge} pressed SOS",
+        data={"officer_id": officer_id, "badge": badge},
+        reason="officer distress",
+        now=now,
+        settings=settings,
+    )
+
+
+def officer_distress_hook(rt: Runtime) -> DistressHook:
+    """What runs when an officer's phone raises SOS (registered in ``rt.hooks.officer_distress``)."""
+
+    async def on_officer_distress(dev: KnownDevice, fix: DeviceFix) -> None:
+        lat, lon = fix.lat, fix.lon
+        if lat is None or lon is None:
+            last = rt.index.get(dev.officer_id)
+            if last is None:
+                log.warning(
+                    "officer SOS without any position: no incident created", officer_id=dev.officer_id
+                )
+                return
+            lat, lon = last.lat, last.lon
+        async for session in session_scope(rt.sessions):
+            await officer_sos(session, rt.bus, rt.settings, dev.officer_id, dev.badge, lat, lon)
+
+    return on_officer_distress

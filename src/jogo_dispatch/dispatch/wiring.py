@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from jogo_dispatch.dispatch import offers, service
+from jogo_dispatch.dispatch import expiry, offers, service, sos, views
 from jogo_dispatch.errors import InvalidInput
 from jogo_dispatch.platform.db import session_scope
 from jogo_dispatch.platform.security import Principal
@@ -38,8 +38,8 @@ async def ws_offer_accept(rt: Runtime, officer_id: int, msg: dict[str, Any]) -> 
         offer, incident = await offers.accept(session, rt.bus, offer_id, officer_id, actor)
         reply = {
             "type": "offer_accepted",
-            "offer": service.offer_dict(offer),
-            "incident": await service.incident_view(session, incident),
+            "offer": views.offer_dict(offer),
+            "incident": await views.incident_view(session, incident),
         }
     return reply
 
@@ -52,7 +52,7 @@ async def ws_offer_decline(rt: Runtime, officer_id: int, msg: dict[str, Any]) ->
         offer, _ = await offers.decline(
             session, rt.bus, rt.index, rt.settings, offer_id, officer_id, actor, _reason(msg)
         )
-        reply = {"type": "offer_declined", "offer": service.offer_dict(offer)}
+        reply = {"type": "offer_declined", "offer": views.offer_dict(offer)}
     return reply
 
 
@@ -65,20 +65,20 @@ async def ws_incident_status(rt: Runtime, officer_id: int, msg: dict[str, Any]) 
     async for session in session_scope(rt.sessions):
         actor = Principal(await offers.officer_user_id(session, officer_id) or 0, "officer", officer_id)
         incident = await service.change_status(session, rt.bus, actor, incident_id, status, _reason(msg))
-        reply = {"type": "incident", "incident": await service.incident_view(session, incident)}
+        reply = {"type": "incident", "incident": await views.incident_view(session, incident)}
     return reply
 
 
 def start(rt: Runtime) -> list[asyncio.Task[None]]:
     """Register the hooks and start the background tasks (returned for the lifespan to cancel)."""
-    rt.hub.snapshot_providers["incidents"] = service.snapshot_incidents
-    rt.hooks.officer_distress.append(service.officer_distress_hook(rt))
+    rt.hub.snapshot_providers["incidents"] = views.snapshot_incidents
+    rt.hooks.officer_distress.append(sos.officer_distress_hook(rt))
     handlers = rt.hooks.officer_socket
     handlers["offer_accept"] = ws_offer_accept
     handlers["offer_decline"] = ws_offer_decline
     handlers["incident_status"] = ws_incident_status
     tasks = []
     if rt.settings.offer_sweep_s > 0:
-        sweep = offers.expiry_loop(rt, rt.settings.offer_sweep_s)
+        sweep = expiry.expiry_loop(rt, rt.settings.offer_sweep_s)
         tasks.append(asyncio.create_task(sweep, name="offer-expiry"))
     return tasks

@@ -1,0 +1,112 @@
+"""Batch assignment: the waiting verified incidents and the available officers matched at once
+(dispatch.assignment), optionally turned into offers."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from jogo_dispatch.dispatch import assignment
+from jogo_dispatch.dispatch import repository as repo
+from jogo_dispatch.dispatch.lifecycle import IncidentStatus
+from jogo_dispatch.dispatch.models import Offer
+from jogo_dispatch.dispatch.offers import try_offer
+from jogo_dispatch.dispatch.views import offer_dict
+from jogo_dispatch.geo.index import ResponderIndex
+from jogo_dispatch.platform.db import utcnow
+from jogo_dispatch.platform.events import EventBus
+from jogo_dispatch.settings import Settings
+
+
+async def batch(
+    session: AsyncSession,
+    bus: EventBus,
+    index: ResponderIndex,
+    settings: Settings,
+    *,
+    apply: bool,
+    method: str,
+    actor_id: int | None,
+    max_incidents: int = 500,
+) -> dict[str, Any]:
+    """Assign the waiting verified incidents to the available online officers at once (see
+    dispatch.assignment); with ``apply`` each proposed pair becomes an offer. Locks are taken with
+    SKIP LOCKED here, so a batch never waits on (or deadlocks with) a dispatcher working by hand: a pair
+    whose incident or officer is busy right now is reported in ``skipped``."""
+    now = utcnow()
+    incidents = await repo.waiting_incidents(session, max_incidents)
+    seen_after = now - timedelta(seconds=settings.online_after_s)
+    fresh = [r for r in index.responders() if r.status == "available" and r.last_seen >= seen_after]
+    engaged = await repo.officers_with_active_offers(session, [r.officer_id for r in fresh])
+    units = [
+        assignment.Unit(r.officer_id, r.lat, r.lon, r.unit_type) for r in fresh if r.officer_id not in engaged
+    ]
+    jobs = [assignment.Job(i.id, i.lat, i.lon, i.priority) for i in incidents]
+    params: dict[str, Any] = {
+        "cutoff_s": settings.assignment_cutoff_s,
+        "speeds_mps": settings.speeds_mps,
+        "detour_factor": settings.detour_factor,
+    }
+    chosen = assignment.plan(jobs, units, method=method, **params)
+    baseline = chosen
+    if chosen.method != "greedy":
+        baseline = assignment.plan(jobs, units, method="greedy", **params)
+    result: dict[str, Any] = {
+        "method": chosen.method,
+        "fallback_reason": chosen.fallback_reason,
+        "incidents": len(jobs),
+        "officers": len(units),
+        "assignments": [
+            {
+                **asdict(p),
+                "distance_m": round(p.distance_m, 1),
+                "eta_s": round(p.eta_s, 1),
+                "weighted_eta_s": round(p.weighted_eta_s, 1),
+            }
+            for p in chosen.pairs
+        ],
+        "unassigned": chosen.unassigned,
+        "total_eta_s": round(chosen.total_eta_s, 1),
+        "total_weighted_eta_s": round(chosen.total_weighted_eta_s, 1),
+        "greedy_total_weighted_eta_s": round(baseline.total_weighted_eta_s, 1),
+        "greedy_unassigned": len(baseline.unassigned),
+        "applied": apply,
+        "offers": [],
+        "skipped": [],
+    }
+    if not apply:
+        return result
+    for pair in chosen.pairs:
+        incident = await repo.lock_incident(session, pair.job_id, skip_locked=True)
+        outcome: Offer | str
+        if incident is None:
+            outcome = "incident_locked"
+        elif (
+            incident.status != IncidentStatus.VERIFIED
+            or await repo.active_offer_for_incident(session, incident.id) is not None
+        ):
+            outcome = "incident_no_longer_waiting"
+        else:
+            outcome = await try_offer(
+                session,
+                bus,
+                settings,
+                incident,
+                pair.unit_id,
+                attempt=1,
+                distance_m=pair.distance_m,
+                eta_s=pair.eta_s,
+                actor_id=actor_id,
+                now=now,
+                wait=False,
+            )
+        if isinstance(outcome, Offer):
+            result["offers"].append(offer_dict(outcome))
+        else:
+            result["skipped"].append(
+                {"incident_id": pair.job_id, "officer_id": pair.unit_id, "reason": outcome}
+            )
+    return result
