@@ -7,6 +7,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from jogo_dispatch.geo.distance import haversine_m
+
 
 @dataclass(slots=True)  # not frozen: creating frozen instances costs ~5x on the ingest hot path
 class Fix:
@@ -42,17 +44,6 @@ class FilterConfig:
 class Screened:
     accepted: list[tuple[int, Fix]]  # (index in the request, fix)
     rejected: list[tuple[int, str]]  # (index in the request, reason)
-
-
-_EARTH_R = 6_371_008.8
-
-
-def _haversine_m(a_lat: float, a_lon: float, b_lat: float, b_lon: float) -> float:
-    # A plausibility gate only; exact geodesics are for ranking (geo.distance).
-    p1, p2 = math.radians(a_lat), math.radians(b_lat)
-    dp, dl = p2 - p1, math.radians(b_lon - a_lon)
-    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * _EARTH_R * math.asin(min(1.0, math.sqrt(h)))
 
 
 def coordinate_problem(lat: float, lon: float) -> str | None:
@@ -113,7 +104,8 @@ def _time_problem(fix: Fix, newest_allowed: datetime, oldest_allowed: datetime) 
 
 def _implied_speed(prev: LastFix, fix: Fix) -> float:
     dt = (fix.recorded_at - prev.recorded_at).total_seconds()
-    return _haversine_m(prev.lat, prev.lon, fix.lat, fix.lon) / dt if dt > 0 else math.inf
+    # A plausibility gate only: the sphere is close enough (exact geodesics are for ranking).
+    return haversine_m(prev.lat, prev.lon, fix.lat, fix.lon) / dt if dt > 0 else math.inf
 
 
 def group_by_officer(items: Sequence[tuple[int, int, Fix]]) -> Mapping[int, list[tuple[int, Fix]]]:

@@ -20,8 +20,10 @@ from jogo_dispatch.tracking.schemas import (
     OfficerCreate,
     OfficerOut,
     PingIn,
+    PositionsOut,
     Rejection,
     StatusIn,
+    TrackOut,
     parse_ping_items,
 )
 
@@ -86,7 +88,7 @@ async def get_track(
     _: Dispatcher,
     since: datetime | None = None,
     until: datetime | None = None,
-) -> dict[str, Any]:
+) -> TrackOut:
     """GeoJSON FeatureCollection: the LineString of the track, then each fix as a Point."""
     return await service.track_geojson(session, officer_id, since, until)
 
@@ -97,7 +99,7 @@ async def get_positions(
     session: SessionDep,
     _: Watcher,
     bbox: str = Query(..., description="w,s,e,n in degrees", examples=["112.58,-8.02,112.70,-7.90"]),
-) -> dict[str, Any]:
+) -> PositionsOut:
     """GeoJSON FeatureCollection of the latest position of every officer inside the box."""
     return await service.positions_geojson(session, rt.settings, bbox)
 

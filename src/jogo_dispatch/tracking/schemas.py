@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
+from jogo_dispatch.platform.json_types import IsoDatetime
 from jogo_dispatch.tracking.filters import Fix
 
 
@@ -105,6 +106,77 @@ class OfficerOut(BaseModel):
     battery_pct: float | None = None
     online: bool = False
     low_battery: bool = False
+
+
+class OfficerProperties(OfficerOut):
+    """An officer as a position's properties: where it is goes in the geometry."""
+
+    lat: float | None = Field(None, exclude=True)
+    lon: float | None = Field(None, exclude=True)
+
+
+# -- GeoJSON (RFC 7946): coordinates are [lon, lat] ------------------------------------------------------
+
+
+class Point(BaseModel):
+    type: Literal["Point"] = "Point"
+    coordinates: tuple[float, float]
+
+
+class LineString(BaseModel):
+    type: Literal["LineString"] = "LineString"
+    coordinates: list[tuple[float, float]]
+
+
+class PositionFeature(BaseModel):
+    type: Literal["Feature"] = "Feature"
+    id: int
+    geometry: Point
+    properties: OfficerProperties
+
+
+class PositionsOut(BaseModel):
+    """The latest position of every officer inside a box."""
+
+    type: Literal["FeatureCollection"] = "FeatureCollection"
+    features: list[PositionFeature]
+
+
+class FixProperties(BaseModel):
+    recorded_at: IsoDatetime
+    accuracy_m: float | None
+    speed_mps: float | None
+    heading_deg: float | None
+    altitude_m: float | None
+    battery_pct: float | None
+    source: str
+
+
+class FixFeature(BaseModel):
+    type: Literal["Feature"] = "Feature"
+    geometry: Point
+    properties: FixProperties
+
+
+class TrackProperties(BaseModel):
+    officer_id: int
+    since: IsoDatetime
+    until: IsoDatetime
+    points: int
+    truncated: bool = Field(description="the track has more fixes than one answer carries")
+
+
+class TrackFeature(BaseModel):
+    type: Literal["Feature"] = "Feature"
+    geometry: LineString
+    properties: TrackProperties
+
+
+class TrackOut(BaseModel):
+    """An officer's track: the LineString first, then each fix as a Point."""
+
+    type: Literal["FeatureCollection"] = "FeatureCollection"
+    features: list[TrackFeature | FixFeature]
 
 
 class OfficerCreate(BaseModel):

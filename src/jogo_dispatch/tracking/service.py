@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,7 +17,23 @@ from jogo_dispatch.platform.security import Passwords, device_token_hash, new_de
 from jogo_dispatch.settings import Settings
 from jogo_dispatch.tracking import repository as repo
 from jogo_dispatch.tracking.models import Device, Officer
-from jogo_dispatch.tracking.schemas import DeviceCreate, OfficerCreate, OfficerOut
+from jogo_dispatch.tracking.schemas import (
+    DeviceCreate,
+    FixFeature,
+    FixProperties,
+    LineString,
+    OfficerCreate,
+    OfficerOut,
+    OfficerProperties,
+    Point,
+    PositionFeature,
+    PositionsOut,
+    TrackFeature,
+    TrackOut,
+    TrackProperties,
+)
+
+View = TypeVar("View", bound=OfficerOut)
 
 MAX_TRACK_POINTS = 50_000
 MAX_TRACK_SPAN = timedelta(days=7)
@@ -92,19 +108,17 @@ async def set_status(session: AsyncSession, bus: EventBus, officer_id: int, stat
     return officer
 
 
-def officer_view(row: Any, settings: Settings, now: datetime) -> OfficerOut:
+def officer_view(row: Any, settings: Settings, now: datetime, view: type[View]) -> View:
     data = dict(row._mapping)
     seen = data.get("recorded_at")
     online = seen is not None and (now - seen).total_seconds() <= settings.online_after_s
     battery = data.get("battery_pct")
-    return OfficerOut(
-        **data, online=online, low_battery=battery is not None and battery < settings.low_battery_pct
-    )
+    return view(**data, online=online, low_battery=battery is not None and battery < settings.low_battery_pct)
 
 
 async def list_officers(session: AsyncSession, settings: Settings) -> list[OfficerOut]:
     now = utcnow()
-    return [officer_view(r, settings, now) for r in await repo.officers_with_positions(session)]
+    return [officer_view(r, settings, now, OfficerOut) for r in await repo.officers_with_positions(session)]
 
 
 def parse_bbox(bbox: str) -> tuple[float, float, float, float]:
@@ -117,25 +131,20 @@ def parse_bbox(bbox: str) -> tuple[float, float, float, float]:
     return w, s, e, n
 
 
-async def positions_geojson(session: AsyncSession, settings: Settings, bbox: str) -> dict[str, Any]:
+async def positions_geojson(session: AsyncSession, settings: Settings, bbox: str) -> PositionsOut:
     now = utcnow()
     features = []
     for row in await repo.positions_in_bbox(session, *parse_bbox(bbox)):
-        o = officer_view(row, settings, now)
+        o = officer_view(row, settings, now, OfficerProperties)
         features.append(
-            {
-                "type": "Feature",
-                "id": o.id,
-                "geometry": {"type": "Point", "coordinates": [o.lon, o.lat]},
-                "properties": o.model_dump(mode="json", exclude={"lat", "lon"}),
-            }
+            PositionFeature(id=o.id, geometry=Point(coordinates=(row.lon, row.lat)), properties=o)
         )
-    return {"type": "FeatureCollection", "features": features}
+    return PositionsOut(features=features)
 
 
 async def track_geojson(
     session: AsyncSession, officer_id: int, since: datetime | None, until: datetime | None
-) -> dict[str, Any]:
+) -> TrackOut:
     if await repo.officer(session, officer_id) is None:
         raise NotFound(f"officer {officer_id} not found")
     since, until = timerange.window(
@@ -143,30 +152,28 @@ async def track_geojson(
     )
     rows = await repo.track(session, officer_id, since, until, MAX_TRACK_POINTS)
     points = [
-        {
-            "type": "Feature",
-            "geometry": {"type": "Point", "coordinates": [r.lon, r.lat]},
-            "properties": {
-                "recorded_at": r.recorded_at.isoformat(),
-                "accuracy_m": r.accuracy_m,
-                "speed_mps": r.speed_mps,
-                "heading_deg": r.heading_deg,
-                "altitude_m": r.altitude_m,
-                "battery_pct": r.battery_pct,
-                "source": r.source,
-            },
-        }
+        FixFeature(
+            geometry=Point(coordinates=(r.lon, r.lat)),
+            properties=FixProperties(
+                recorded_at=r.recorded_at,
+                accuracy_m=r.accuracy_m,
+                speed_mps=r.speed_mps,
+                heading_deg=r.heading_deg,
+                altitude_m=r.altitude_m,
+                battery_pct=r.battery_pct,
+                source=r.source,
+            ),
+        )
         for r in rows
     ]
-    line = {
-        "type": "Feature",
-        "geometry": {"type": "LineString", "coordinates": [p["geometry"]["coordinates"] for p in points]},
-        "properties": {
-            "officer_id": officer_id,
-            "since": since.isoformat(),
-            "until": until.isoformat(),
-            "points": len(points),
-            "truncated": len(points) == MAX_TRACK_POINTS,
-        },
-    }
-    return {"type": "FeatureCollection", "features": [line, *points]}
+    line = TrackFeature(
+        geometry=LineString(coordinates=[p.geometry.coordinates for p in points]),
+        properties=TrackProperties(
+            officer_id=officer_id,
+            since=since,
+            until=until,
+            points=len(points),
+            truncated=len(points) == MAX_TRACK_POINTS,
+        ),
+    )
+    return TrackOut(features=[line, *points])
