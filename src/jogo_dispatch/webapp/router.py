@@ -19,7 +19,7 @@ import json
 import posixpath
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -27,6 +27,7 @@ from fastapi.staticfiles import StaticFiles
 
 from jogo_dispatch import __version__
 from jogo_dispatch.live import page as live_page
+from jogo_dispatch.webapp.schemas import ManifestIcon, WebManifest
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 STATIC_PREFIX = "/static/app"
@@ -116,35 +117,34 @@ def app_config(settings: Any, root: str) -> dict[str, Any]:
     }
 
 
-def manifest(root: str = "") -> dict[str, Any]:
+def _icon(src: str, sizes: str, kind: str, purpose: Literal["any", "maskable"] = "any") -> ManifestIcon:
+    return ManifestIcon(src=src, sizes=sizes, type=kind, purpose=purpose)
+
+
+def manifest(root: str = "") -> WebManifest:
     icons = f"{root}{STATIC_PREFIX}/icons"
-    return {
-        "id": f"{root}{APP_PATH}",
-        "name": "Jogo Dispatch — Lapor & SOS",
-        "short_name": "Jogo",
-        "description": "Laporkan kejadian dan tekan SOS ke command center polisi. "
+    return WebManifest(
+        id=f"{root}{APP_PATH}",
+        name="Jogo Dispatch — Lapor & SOS",
+        short_name="Jogo",
+        description="Laporkan kejadian dan tekan SOS ke command center polisi. "
         "Report incidents and send an SOS to the police command centre.",
-        "lang": "id",
-        "dir": "ltr",
-        "start_url": f"{root}{APP_PATH}",
-        "scope": f"{root}{APP_PATH}",
-        "display": "standalone",
-        "orientation": "portrait",
-        "background_color": "#14213d",
-        "theme_color": "#14213d",
-        "categories": ["utilities", "navigation"],
-        "icons": [
-            {"src": f"{icons}/icon-192.png", "sizes": "192x192", "type": "image/png", "purpose": "any"},
-            {"src": f"{icons}/icon-512.png", "sizes": "512x512", "type": "image/png", "purpose": "any"},
-            {
-                "src": f"{icons}/maskable-512.png",
-                "sizes": "512x512",
-                "type": "image/png",
-                "purpose": "maskable",
-            },
-            {"src": f"{icons}/icon.svg", "sizes": "any", "type": "image/svg+xml", "purpose": "any"},
+        lang="id",
+        dir="ltr",
+        start_url=f"{root}{APP_PATH}",
+        scope=f"{root}{APP_PATH}",
+        display="standalone",
+        orientation="portrait",
+        background_color="#14213d",
+        theme_color="#14213d",
+        categories=["utilities", "navigation"],
+        icons=[
+            _icon(f"{icons}/icon-192.png", "192x192", "image/png"),
+            _icon(f"{icons}/icon-512.png", "512x512", "image/png"),
+            _icon(f"{icons}/maskable-512.png", "512x512", "image/png", "maskable"),
+            _icon(f"{icons}/icon.svg", "any", "image/svg+xml"),
         ],
-    }
+    )
 
 
 _SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff"}
@@ -173,7 +173,7 @@ async def phone_app_slash(request: Request) -> RedirectResponse:
 @router.get(MANIFEST_PATH, include_in_schema=False)
 async def web_manifest(request: Request) -> JSONResponse:
     return JSONResponse(
-        manifest(_root(request)),
+        manifest(_root(request)).model_dump(mode="json"),
         media_type="application/manifest+json",
         headers={**_SECURITY_HEADERS, "Cache-Control": "no-cache"},
     )
