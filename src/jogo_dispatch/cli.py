@@ -5,9 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-import subprocess
 import sys
-import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, TypeVar
@@ -16,15 +14,20 @@ import typer
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from jogo_dispatch.devtools.demo import DEMO_PASSWORD
 from jogo_dispatch.settings import Settings
 
 DEFAULT_MIX = "http=0.4,ws=0.3,osmand=0.2,owntracks=0.1"
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="jogo-dispatch: police dispatch engine")
 T = TypeVar("T")
 
+# Options the simulating commands (run, simulate) share.
+Duration = Annotated[float | None, typer.Option(help="stop after this many seconds")]
+ReportsPerMin = Annotated[float, typer.Option(help="citizen reports per minute")]
+SosPerMin = Annotated[float, typer.Option(help="citizen SOS presses per minute")]
+AutoDispatch = Annotated[bool, typer.Option(help="a simulated duty operator verifies and dispatches")]
 
-def _say(msg: str) -> None:
+
+def say(msg: str) -> None:
     typer.echo(f"[jogo] {msg}", err=True)
 
 
@@ -48,12 +51,12 @@ def resolve_settings() -> Settings:
         return settings
     from jogo_dispatch.devtools.embedded import EmbeddedPostgres
 
-    url = EmbeddedPostgres(settings.data_dir.resolve() / "pg", log=_say).start()
+    url = EmbeddedPostgres(settings.data_dir.resolve() / "pg", log=say).start()
     os.environ["JOGO_DATABASE_URL"] = url
     return settings.model_copy(update={"database_url": url})
 
 
-def _in_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+def in_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     from jogo_dispatch.platform.db import make_engine, make_sessionmaker
 
     async def run() -> T:
@@ -85,7 +88,7 @@ def migrate() -> None:
 
     settings = resolve_settings()
     upgrade_head(settings.database_url or "")
-    _say("database schema is at head")
+    say("database schema is at head")
 
 
 @app.command()
@@ -130,7 +133,7 @@ def create_user(
         return user.id
 
     try:
-        user_id = _in_session(settings, work)
+        user_id = in_session(settings, work)
     except Exception as exc:  # noqa: BLE001
         _fail(exc)
     typer.echo(f"created user {username} (id {user_id}, role {role})")
@@ -166,7 +169,7 @@ def create_officer(
         return (await service.create_officer(session, Passwords(), data)).id
 
     try:
-        officer_id = _in_session(settings, work)
+        officer_id = in_session(settings, work)
     except Exception as exc:  # noqa: BLE001
         _fail(exc)
     typer.echo(
@@ -188,42 +191,11 @@ def create_api_key(
         return row.id, key
 
     try:
-        key_id, key = _in_session(settings, work)
+        key_id, key = in_session(settings, work)
     except Exception as exc:  # noqa: BLE001
         _fail(exc)
-    _say(f"API key {key_id} ({label}) created; it is shown only now")
+    say(f"API key {key_id} ({label}) created; it is shown only now")
     typer.echo(key)
-
-
-def _seed(settings: Settings, officers: int) -> list:  # type: ignore[type-arg]
-    from jogo_dispatch.devtools.demo import seed_demo
-    from jogo_dispatch.platform.security import Passwords
-
-    return _in_session(settings, lambda session: seed_demo(session, Passwords(), officers))
-
-
-def _seed_region(settings: Settings, region: str) -> None:
-    from jogo_dispatch.agencies import service
-    from jogo_dispatch.agencies.regions import packs
-
-    pack = packs.load(region)
-    _in_session(settings, lambda session: service.seed_region(session, pack, lambda _m: None))
-
-
-def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout_s: float = 60) -> None:
-    import httpx
-
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"server exited with code {proc.returncode}; see the log lines above")
-        try:
-            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise SystemExit(f"server not ready after {timeout_s:.0f}s")
 
 
 @app.command()
@@ -232,65 +204,27 @@ def run(
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
     officers: Annotated[int, typer.Option(help="simulated officers (0 = none)")] = 840,
     interval: Annotated[float, typer.Option(help="seconds between one officer's pings")] = 3.0,
-    duration: Annotated[float | None, typer.Option(help="stop after this many seconds")] = None,
+    duration: Duration = None,
     mix: Annotated[str, typer.Option(help="protocol shares")] = DEFAULT_MIX,
-    reports_per_min: Annotated[float, typer.Option(help="citizen reports per minute")] = 4.0,
-    sos_per_min: Annotated[float, typer.Option(help="citizen SOS presses per minute")] = 0.5,
-    auto_dispatch: Annotated[
-        bool, typer.Option(help="a simulated duty operator verifies and dispatches")
-    ] = True,
+    reports_per_min: ReportsPerMin = 4.0,
+    sos_per_min: SosPerMin = 0.5,
+    auto_dispatch: AutoDispatch = True,
 ) -> None:
     """The main job: database (project-managed PostGIS unless JOGO_DATABASE_URL), schema, demo data,
     the server, simulated officers, and the live map URL."""
-    from jogo_dispatch.devtools.sim.city import simulate as simulate_city
-    from jogo_dispatch.devtools.sim.officers import make_walkers, parse_mix
-    from jogo_dispatch.platform.migrations import upgrade_head
+    from jogo_dispatch import cli_dev
 
-    settings = resolve_settings()
-    _say("migrating the schema")
-    upgrade_head(settings.database_url or "")
-    _say(f"loading the {settings.region} region pack and demo data ({officers} simulated officers)")
-    _seed_region(settings, settings.region)
-    fleet = _seed(settings, officers)
-    env = {**os.environ, "JOGO_DATABASE_URL": settings.database_url or ""}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "jogo_dispatch.cli", "serve", "--host", host, "--port", str(port)], env=env
+    cli_dev.run(
+        host,
+        port,
+        officers,
+        mix,
+        interval=interval,
+        duration=duration,
+        reports_per_min=reports_per_min,
+        sos_per_min=sos_per_min,
+        auto_dispatch=auto_dispatch,
     )
-    base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
-    try:
-        _wait_ready(base, server)
-        typer.echo("")
-        typer.echo(
-            f"  live map:   {base}/map     (login: dispatcher / {DEMO_PASSWORD}; admin / {DEMO_PASSWORD})"
-        )
-        typer.echo(f"  API docs:   {base}/docs")
-        typer.echo(f"  database:   {settings.database_url}")
-        typer.echo("  Ctrl-C stops everything.")
-        typer.echo("")
-        if fleet:
-            asyncio.run(
-                simulate_city(
-                    base,
-                    make_walkers(fleet),
-                    mix=parse_mix(mix),
-                    interval_s=interval,
-                    duration_s=duration,
-                    reports_per_min=reports_per_min,
-                    sos_per_min=sos_per_min,
-                    auto_dispatch=auto_dispatch,
-                    log=_say,
-                )
-            )
-        else:
-            server.wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
 
 
 @app.command()
@@ -298,47 +232,29 @@ def simulate(
     base_url: Annotated[str, typer.Option(help="server to drive")] = "http://127.0.0.1:8000",
     officers: Annotated[int, typer.Option(help="simulated officers")] = 840,
     interval: Annotated[float, typer.Option(help="seconds between one officer's fixes")] = 3.0,
-    duration: Annotated[float | None, typer.Option(help="stop after this many seconds")] = None,
+    duration: Duration = None,
     mix: Annotated[
         str, typer.Option(help="protocol shares, e.g. http=0.4,ws=0.3,osmand=0.2,owntracks=0.1")
     ] = DEFAULT_MIX,
-    reports_per_min: Annotated[float, typer.Option(help="citizen reports per minute")] = 4.0,
-    sos_per_min: Annotated[float, typer.Option(help="citizen SOS presses per minute")] = 0.5,
-    auto_dispatch: Annotated[
-        bool, typer.Option(help="a simulated duty operator verifies and dispatches")
-    ] = True,
+    reports_per_min: ReportsPerMin = 4.0,
+    sos_per_min: SosPerMin = 0.5,
+    auto_dispatch: AutoDispatch = True,
 ) -> None:
     """Officers patrolling Malang and streaming through the real phone protocols, citizens reporting and
     pressing SOS, officers taking offers and driving to the scene (needs the server's database to enrol
     the simulated officers' devices and the demo logins)."""
-    from jogo_dispatch.devtools.sim.city import simulate as simulate_city
-    from jogo_dispatch.devtools.sim.officers import make_walkers, parse_mix
+    from jogo_dispatch import cli_dev
 
-    settings = resolve_settings()
-    try:
-        shares = parse_mix(mix)
-    except ValueError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
-    fleet = _seed(settings, officers)
-    _say(f"{len(fleet)} officers -> {base_url} ({', '.join(f'{k} {v:.0%}' for k, v in shares.items())})")
-    try:
-        stats = asyncio.run(
-            simulate_city(
-                base_url,
-                make_walkers(fleet),
-                mix=shares,
-                interval_s=interval,
-                duration_s=duration,
-                reports_per_min=reports_per_min,
-                sos_per_min=sos_per_min,
-                auto_dispatch=auto_dispatch,
-                log=_say,
-            )
-        )
-    except KeyboardInterrupt:
-        return
-    typer.echo(stats.line())
+    cli_dev.simulate(
+        base_url,
+        officers,
+        mix,
+        interval=interval,
+        duration=duration,
+        reports_per_min=reports_per_min,
+        sos_per_min=sos_per_min,
+        auto_dispatch=auto_dispatch,
+    )
 
 
 @app.command("render-maps")
@@ -353,10 +269,10 @@ def render_maps(
 
     settings = resolve_settings()
     try:
-        _in_session(
+        in_session(
             settings,
             lambda session: render_all(
-                session, settings, out, hours=hours, badge=officer, target_eta_s=target_eta, log=_say
+                session, settings, out, hours=hours, badge=officer, target_eta_s=target_eta, log=say
             ),
         )
     except Exception as exc:  # noqa: BLE001
@@ -378,9 +294,9 @@ def seed(
     except packs.PackError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
-    _say(f"seeding region {region}: {pack.name}")
+    say(f"seeding region {region}: {pack.name}")
     try:
-        _in_session(settings, lambda session: service.seed_region(session, pack, _say))
+        in_session(settings, lambda session: service.seed_region(session, pack, say))
     except Exception as exc:  # noqa: BLE001
         _fail(exc)
     typer.echo(

@@ -154,9 +154,9 @@ async def stream_positions(
         phones: list[Phone] = []
         for wk, proto in zip(walkers, assign_protocols(walkers, mix or {"http": 1.0}), strict=True):
             if proto == "ws":
-                phone = StreamPhone(wk.officer, client, counters, ws_url, on_officer_message)
-                phone.walker = wk
-                phones.append(phone)
+                stream = StreamPhone(wk.officer, client, counters, ws_url, on_officer_message)
+                stream.walker = wk
+                phones.append(stream)
             else:
                 phones.append(PROTOCOLS[proto](wk.officer, client, counters))
 
