@@ -13,8 +13,8 @@ from fastapi import APIRouter, FastAPI
 
 from jogo_dispatch.deps import ReportRateLimit, SosRateLimit
 from jogo_dispatch.errors import RateLimited
-from jogo_dispatch.main import install_error_handlers
 from jogo_dispatch.platform import ratelimit
+from jogo_dispatch.platform.error_handlers import install_handlers as install_error_handlers
 from jogo_dispatch.platform.ratelimit import Limit, MemoryCounter, PostgresCounter, RateLimiter, RedisCounter
 
 T0 = 1_800_000_000.0  # a window edge for windows of 100 s and 3600 s

@@ -10,10 +10,7 @@ from typing import Any
 
 import psycopg
 import structlog
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException as StarletteHTTPException
+from fastapi import FastAPI
 
 from jogo_dispatch import __version__
 from jogo_dispatch.abuse import service as abuse
@@ -26,7 +23,7 @@ from jogo_dispatch.alerts.router import router as alerts_router
 from jogo_dispatch.dispatch import wiring as dispatch_wiring
 from jogo_dispatch.dispatch.intake_router import router as intake_router
 from jogo_dispatch.dispatch.router import router as dispatch_router
-from jogo_dispatch.errors import ERROR_RESPONSES, AppError
+from jogo_dispatch.errors import ERROR_RESPONSES
 from jogo_dispatch.forwards import delivery as forward_delivery
 from jogo_dispatch.forwards.router import router as forwards_router
 from jogo_dispatch.live.hub import LiveHub
@@ -37,7 +34,7 @@ from jogo_dispatch.open311.router import keys_router as api_keys_router
 from jogo_dispatch.open311.router import router as open311_router
 from jogo_dispatch.open311.schemas import PREFIX as OPEN311_PREFIX
 from jogo_dispatch.open311.schemas import error_response as open311_error
-from jogo_dispatch.platform import ratelimit
+from jogo_dispatch.platform import error_handlers, ratelimit
 from jogo_dispatch.platform.body_limit import BodyLimitMiddleware
 from jogo_dispatch.platform.db import make_engine, make_sessionmaker, utcnow
 from jogo_dispatch.platform.events import CredentialsChanged, EventBus
@@ -143,6 +140,10 @@ async def serve_osmand_port(app: FastAPI, settings: Settings) -> None:
     """Phones configured for a Traccar server post to ``/`` on port 5055: serve the OsmAnd handler there."""
     import uvicorn
 
+    port = settings.osmand_port
+    if not port:  # the second port is switched off
+        return
+
     async def osmand_root(scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "http" and scope["path"] in ("/", ""):
             scope = {**scope, "path": "/osmand", "raw_path": b"/osmand"}
@@ -151,7 +152,7 @@ async def serve_osmand_port(app: FastAPI, settings: Settings) -> None:
     config = uvicorn.Config(
         osmand_root,
         host=settings.osmand_host,
-        port=settings.osmand_port,
+        port=port,
         lifespan="off",
         log_level="warning",
         access_log=False,
@@ -216,54 +217,6 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await rt.engine.dispose()
 
 
-def _error_response(
-    request: Request, status: int, error: dict[str, Any], headers: dict[str, str] | None = None
-) -> JSONResponse:
-    """The common error body; under Open311 GeoReport v2's prefix, its own shape (bad input: 400)."""
-    if request.url.path.startswith(OPEN311_PREFIX + "/"):
-        problems = [
-            f"{'.'.join(map(str, d['loc'][1:])) or d['loc'][0]}: {d['msg']}"
-            for d in error.get("details") or []
-            if isinstance(d, dict) and d.get("loc")
-        ]
-        description = "; ".join(problems) or error["message"]
-        return open311_error(400 if status == 422 else status, description, headers)
-    return JSONResponse({"error": error}, status_code=status, headers=headers)
-
-
-def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(AppError)
-    async def app_error(request: Request, exc: AppError) -> JSONResponse:
-        return _error_response(request, exc.status_code, exc.body()["error"], exc.headers)
-
-    @app.exception_handler(RequestValidationError)
-    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        details = [
-            {"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")} for e in exc.errors()
-        ]
-        return _error_response(
-            request,
-            422,
-            {"code": "validation_error", "message": "request does not match the schema", "details": details},
-        )
-
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return _error_response(
-            request,
-            exc.status_code,
-            {"code": f"http_{exc.status_code}", "message": str(exc.detail)},
-            getattr(exc, "headers", None),
-        )
-
-    @app.exception_handler(Exception)
-    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error", error=repr(exc))
-        return JSONResponse(
-            {"error": {"code": "internal_error", "message": "internal error"}}, status_code=500
-        )
-
-
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     configure_logging(settings.log_level, settings.log_json)
@@ -276,7 +229,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         responses=ERROR_RESPONSES,
     )
     app.state.settings = settings
-    install_error_handlers(app)
+    error_handlers.install_handlers(app, flat={OPEN311_PREFIX: open311_error})
     app.add_middleware(IdempotencyMiddleware)
     # A report carries its photo: that one path may send more than the rest.
     report_bytes = max(settings.max_body_bytes, settings.photo_max_bytes + REPORT_FORM_FIELDS_BYTES)

@@ -1,0 +1,80 @@
+"""The handlers that render the exception tree of ``jogo_dispatch.errors`` (and FastAPI's own refusals) as
+the one error body: ``{"error": {"code": ..., "message": ..., "details": ...}}``.
+
+A path prefix may speak a flat error format of its own (Open311 GeoReport v2: ``[{"code", "description"}]``):
+``install_handlers`` takes a renderer per prefix, which gets the status, one line describing the error and
+the headers. Such formats know no 422: a request that does not match the schema is answered 400 there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from jogo_dispatch.errors import AppError
+
+log = structlog.get_logger(__name__)
+
+# (status, description, headers) -> the answer in the prefix's own format
+FlatRenderer = Callable[[int, str, dict[str, str] | None], Response]
+
+
+def _describe(error: dict[str, Any]) -> str:
+    """One line: each schema problem as ``field: message``, else the error's message."""
+    problems = [
+        f"{'.'.join(map(str, d['loc'][1:])) or d['loc'][0]}: {d['msg']}"
+        for d in error.get("details") or []
+        if isinstance(d, dict) and d.get("loc")
+    ]
+    return "; ".join(problems) or str(error["message"])
+
+
+def install_handlers(app: FastAPI, flat: Mapping[str, FlatRenderer] | None = None) -> None:
+    """Register the error handlers on ``app``; ``flat`` maps a path prefix to its own error format."""
+    prefixed = dict(flat or {})
+
+    def respond(
+        request: Request, status: int, error: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> Response:
+        for prefix, render in prefixed.items():
+            if request.url.path.startswith(prefix + "/"):
+                return render(400 if status == 422 else status, _describe(error), headers)
+        return JSONResponse({"error": error}, status_code=status, headers=headers)
+
+    @app.exception_handler(AppError)
+    async def app_error(request: Request, exc: AppError) -> Response:
+        return respond(request, exc.status_code, exc.body()["error"], exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        details = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")} for e in exc.errors()
+        ]
+        return respond(
+            request,
+            422,
+            {"code": "validation_error", "message": "request does not match the schema", "details": details},
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        return respond(
+            request,
+            exc.status_code,
+            {"code": f"http_{exc.status_code}", "message": str(exc.detail)},
+            getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, exc: Exception) -> Response:
+        log.exception("unhandled error", error=repr(exc))
+        return JSONResponse(
+            {"error": {"code": "internal_error", "message": "internal error"}}, status_code=500
+        )
