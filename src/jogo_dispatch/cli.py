@@ -214,17 +214,8 @@ def run(
     the server, simulated officers, and the live map URL."""
     from jogo_dispatch import cli_dev
 
-    cli_dev.run(
-        host,
-        port,
-        officers,
-        mix,
-        interval=interval,
-        duration=duration,
-        reports_per_min=reports_per_min,
-        sos_per_min=sos_per_min,
-        auto_dispatch=auto_dispatch,
-    )
+    city = cli_dev.City(interval, duration, reports_per_min, sos_per_min, auto_dispatch)
+    cli_dev.run(host, port, officers, mix, city)
 
 
 @app.command()
@@ -245,16 +236,8 @@ def simulate(
     the simulated officers' devices and the demo logins)."""
     from jogo_dispatch import cli_dev
 
-    cli_dev.simulate(
-        base_url,
-        officers,
-        mix,
-        interval=interval,
-        duration=duration,
-        reports_per_min=reports_per_min,
-        sos_per_min=sos_per_min,
-        auto_dispatch=auto_dispatch,
-    )
+    city = cli_dev.City(interval, duration, reports_per_min, sos_per_min, auto_dispatch)
+    cli_dev.simulate(base_url, officers, mix, city)
 
 
 @app.command("render-maps")

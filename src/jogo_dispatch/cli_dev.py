@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import typer
@@ -54,17 +55,18 @@ def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout_s: float = 60) 
     raise SystemExit(f"server not ready after {timeout_s:.0f}s")
 
 
-def _simulate_city(
-    base_url: str,
-    fleet: list[SimOfficer],
-    shares: dict[str, float],
-    *,
-    interval: float,
-    duration: float | None,
-    reports_per_min: float,
-    sos_per_min: float,
-    auto_dispatch: bool,
-) -> CityStats:
+@dataclass(frozen=True, slots=True)
+class City:
+    """How the simulated city behaves (the options ``run`` and ``simulate`` share)."""
+
+    interval: float
+    duration: float | None
+    reports_per_min: float
+    sos_per_min: float
+    auto_dispatch: bool
+
+
+def _simulate_city(base_url: str, fleet: list[SimOfficer], shares: dict[str, float], city: City) -> CityStats:
     from jogo_dispatch.devtools.sim.city import simulate as simulate_city
     from jogo_dispatch.devtools.sim.officers import make_walkers
 
@@ -73,28 +75,17 @@ def _simulate_city(
             base_url,
             make_walkers(fleet),
             mix=shares,
-            interval_s=interval,
-            duration_s=duration,
-            reports_per_min=reports_per_min,
-            sos_per_min=sos_per_min,
-            auto_dispatch=auto_dispatch,
+            interval_s=city.interval,
+            duration_s=city.duration,
+            reports_per_min=city.reports_per_min,
+            sos_per_min=city.sos_per_min,
+            auto_dispatch=city.auto_dispatch,
             log=say,
         )
     )
 
 
-def run(
-    host: str,
-    port: int,
-    officers: int,
-    mix: str,
-    *,
-    interval: float,
-    duration: float | None,
-    reports_per_min: float,
-    sos_per_min: float,
-    auto_dispatch: bool,
-) -> None:
+def run(host: str, port: int, officers: int, mix: str, city: City) -> None:
     from jogo_dispatch.devtools.demo import DEMO_PASSWORD
     from jogo_dispatch.devtools.sim.officers import parse_mix
     from jogo_dispatch.platform.migrations import upgrade_head
@@ -121,16 +112,7 @@ def run(
         typer.echo("  Ctrl-C stops everything.")
         typer.echo("")
         if fleet:
-            _simulate_city(
-                base,
-                fleet,
-                parse_mix(mix),
-                interval=interval,
-                duration=duration,
-                reports_per_min=reports_per_min,
-                sos_per_min=sos_per_min,
-                auto_dispatch=auto_dispatch,
-            )
+            _simulate_city(base, fleet, parse_mix(mix), city)
         else:
             server.wait()
     except KeyboardInterrupt:
@@ -143,17 +125,7 @@ def run(
             server.kill()
 
 
-def simulate(
-    base_url: str,
-    officers: int,
-    mix: str,
-    *,
-    interval: float,
-    duration: float | None,
-    reports_per_min: float,
-    sos_per_min: float,
-    auto_dispatch: bool,
-) -> None:
+def simulate(base_url: str, officers: int, mix: str, city: City) -> None:
     from jogo_dispatch.devtools.sim.officers import parse_mix
 
     settings = resolve_settings()
@@ -165,16 +137,7 @@ def simulate(
     fleet = _seed(settings, officers)
     say(f"{len(fleet)} officers -> {base_url} ({', '.join(f'{k} {v:.0%}' for k, v in shares.items())})")
     try:
-        stats = _simulate_city(
-            base_url,
-            fleet,
-            shares,
-            interval=interval,
-            duration=duration,
-            reports_per_min=reports_per_min,
-            sos_per_min=sos_per_min,
-            auto_dispatch=auto_dispatch,
-        )
+        stats = _simulate_city(base_url, fleet, shares, city)
     except KeyboardInterrupt:
         return
     typer.echo(stats.line())

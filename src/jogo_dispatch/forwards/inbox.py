@@ -70,36 +70,38 @@ async def agency_view(session: AsyncSession, who: Principal, forward_id: int) ->
     )
 
 
-async def acknowledge(session: AsyncSession, bus: EventBus, who: Principal, forward_id: int) -> Forward:
-    """The agency has seen it. Acknowledging again changes nothing; a closed forward answers 409."""
+async def _answer(
+    session: AsyncSession, bus: EventBus, who: Principal, forward_id: int, to: str, note: str | None = None
+) -> Forward:
+    """The agency moves its forward to ``to`` (``acknowledged`` or ``closed``); already there: no change."""
     f = await _own(session, who, forward_id, lock=True)
-    if f.status == "acknowledged":
+    if f.status == to:
         return f
-    check_move(f.status, "acknowledged")
+    check_move(f.status, to)
     now, previous = utcnow(), f.status
-    f.status, f.acknowledged_at, f.acknowledged_by, f.updated_at = "acknowledged", now, who.user_id, now
-    record_change(session, f, "acknowledged", previous, who.user_id, at=now)
+    f.status, f.updated_at = to, now
+    if to == "acknowledged":
+        f.acknowledged_at, f.acknowledged_by = now, who.user_id
+    else:
+        f.closed_at, f.closed_by = now, who.user_id
+    if note:
+        session.add(ForwardNote(forward_id=f.id, author_id=who.user_id, text=note, created_at=now))
+    record_change(session, f, to, previous, who.user_id, note, at=now)
     await session.flush()
     announce(session, bus, f)
     return f
+
+
+async def acknowledge(session: AsyncSession, bus: EventBus, who: Principal, forward_id: int) -> Forward:
+    """The agency has seen it. Acknowledging again changes nothing; a closed forward answers 409."""
+    return await _answer(session, bus, who, forward_id, "acknowledged")
 
 
 async def close(
     session: AsyncSession, bus: EventBus, who: Principal, forward_id: int, note: str | None
 ) -> Forward:
-    """The agency is done with it (closing again changes nothing)."""
-    f = await _own(session, who, forward_id, lock=True)
-    if f.status == "closed":
-        return f
-    check_move(f.status, "closed")
-    now, previous = utcnow(), f.status
-    f.status, f.closed_at, f.closed_by, f.updated_at = "closed", now, who.user_id, now
-    if note:
-        session.add(ForwardNote(forward_id=f.id, author_id=who.user_id, text=note, created_at=now))
-    record_change(session, f, "closed", previous, who.user_id, note, at=now)
-    await session.flush()
-    announce(session, bus, f)
-    return f
+    """The agency is done with it, with an optional closing note (closing again changes nothing)."""
+    return await _answer(session, bus, who, forward_id, "closed", note)
 
 
 async def add_note(session: AsyncSession, who: Principal, forward_id: int, text: str) -> ForwardNote:

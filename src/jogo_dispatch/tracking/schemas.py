@@ -143,6 +143,8 @@ class PositionsOut(BaseModel):
 
 
 class FixProperties(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     recorded_at: IsoDatetime
     accuracy_m: float | None
     speed_mps: float | None

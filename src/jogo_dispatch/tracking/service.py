@@ -154,15 +154,7 @@ async def track_geojson(
     points = [
         FixFeature(
             geometry=Point(coordinates=(r.lon, r.lat)),
-            properties=FixProperties(
-                recorded_at=r.recorded_at,
-                accuracy_m=r.accuracy_m,
-                speed_mps=r.speed_mps,
-                heading_deg=r.heading_deg,
-                altitude_m=r.altitude_m,
-                battery_pct=r.battery_pct,
-                source=r.source,
-            ),
+            properties=FixProperties.model_validate(r),
         )
         for r in rows
     ]

@@ -345,15 +345,7 @@ class PingWriter:
         log.error(
             "ping writer lost the database", error=str(exc) or type(exc).__name__, queued_requests=len(queued)
         )
-        for item in queued:
-            if not item.done.done():
-                item.done.set_exception(
-                    Unavailable(
-                        "database unavailable, nothing was stored; retry",
-                        code="store_unavailable",
-                        headers={"Retry-After": "1"},
-                    )
-                )
+        _fail_waiting(queued, "database unavailable, nothing was stored; retry", "store_unavailable")
         self._release(sum(len(item.rows) for item in queued))
 
     async def _reconnect(self) -> None:
@@ -397,13 +389,16 @@ def _connection_problem(exc: BaseException) -> bool:
 
 
 def _answer_failed(batch: list[_Pending]) -> None:
-    for item in batch:
+    # The commit may have been cut off after the server applied it: resending is safe.
+    _fail_waiting(
+        batch,
+        "the pings may not have been stored; resend them (a stored one comes back as duplicate)",
+        "store_failed",
+    )
+
+
+def _fail_waiting(items: list[_Pending], message: str, code: str) -> None:
+    """Answer every request still waiting with a 503 (each its own exception: they are raised apart)."""
+    for item in items:
         if not item.done.done():
-            # The commit may have been cut off after the server applied it: resending is safe.
-            item.done.set_exception(
-                Unavailable(
-                    "the pings may not have been stored; resend them (a stored one comes back as duplicate)",
-                    code="store_failed",
-                    headers={"Retry-After": "1"},
-                )
-            )
+            item.done.set_exception(Unavailable(message, code=code, headers={"Retry-After": "1"}))

@@ -37,6 +37,15 @@ from jogo_dispatch.tracking.protocols.osmand import decode_flat
 __all__ = ["parse_osmand_json"]
 
 
+def _nested(value: Any, where: str, key: str) -> dict[str, Any] | None:
+    """The object under ``key`` of a location (None when it is null)."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        bad_field(f"{where}.{key}", f"{key} must be an object")
+    return value
+
+
 def _sdk_location(location: Any, device_id: str, shared: Mapping[str, Any], where: str) -> DeviceFix:
     if not isinstance(location, dict):
         bad_field(where, f"{where} must be an object")
@@ -60,12 +69,11 @@ def _sdk_location(location: Any, device_id: str, shared: Mapping[str, Any], wher
                 if value is not None:
                     recorded_at = parse_iso(string(value, f"{where}.timestamp"), f"{where}.timestamp")
             case "coords":
-                if value is None:
+                coords = _nested(value, where, key)
+                if coords is None:
                     continue
-                if not isinstance(value, dict):
-                    bad_field(f"{where}.coords", "coords must be an object")
                 valid = True
-                for c_key, c_value in value.items():
+                for c_key, c_value in coords.items():
                     name = f"{where}.coords.{c_key}"
                     if c_value is None:
                         continue
@@ -86,13 +94,12 @@ def _sdk_location(location: Any, device_id: str, shared: Mapping[str, Any], wher
                         case _:
                             attributes[c_key] = c_value  # speed_accuracy, floor, ...
             case "battery":
-                if value is None:
+                state = _nested(value, where, key)
+                if state is None:
                     continue
-                if not isinstance(value, dict):
-                    bad_field(f"{where}.battery", "battery must be an object")
-                level = optional_number(value.get("level"), f"{where}.battery.level")
+                level = optional_number(state.get("level"), f"{where}.battery.level")
                 battery = battery_pct(level, f"{where}.battery.level", 1.0)
-                is_charging = value.get("is_charging")
+                is_charging = state.get("is_charging")
                 if is_charging is not None and not isinstance(is_charging, bool):
                     bad_field(f"{where}.battery.is_charging", "is_charging must be a boolean")
                 charging = is_charging
@@ -100,11 +107,7 @@ def _sdk_location(location: Any, device_id: str, shared: Mapping[str, Any], wher
                 if value is not None:
                     alarm = string(value, f"{where}.alarm")
             case "extras":
-                if value is None:
-                    continue
-                if not isinstance(value, dict):
-                    bad_field(f"{where}.extras", "extras must be an object")
-                extras = value
+                extras = _nested(value, where, key) or {}
             case "_":
                 # The template's "&id=..&lat=.." string exists only so servers without JSON support
                 # can form-decode the body; it repeats fields already decoded above.
