@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jogo_dispatch.dispatch.models import Incident, Offer
-from jogo_dispatch.dispatch.views import incident_view, offer_dict
+from jogo_dispatch.dispatch.schemas import OfferOut
+from jogo_dispatch.dispatch.views import incident_view
 from jogo_dispatch.platform.db import after_commit
 from jogo_dispatch.platform.events import Event, EventBus, IncidentChanged, OfferChanged, OfficerMessage
 
@@ -29,16 +30,15 @@ def _announce(session: AsyncSession, bus: EventBus, key: int, event: IncidentCha
 
 async def announce_incident(
     session: AsyncSession, bus: EventBus, i: Incident, extra: dict[str, Any] | None = None
-) -> dict[str, Any]:
+) -> None:
     """Publish the incident's state as of commit (``extra`` keys ride along, e.g. an SOS's nearest)."""
     await session.flush()
-    view = {**await incident_view(session, i), **(extra or {})}
+    view = {**(await incident_view(session, i)).model_dump(mode="json"), **(extra or {})}
     _announce(session, bus, i.id, IncidentChanged(incident=view))
-    return view
 
 
 def announce_offer(session: AsyncSession, bus: EventBus, o: Offer) -> None:
-    _announce(session, bus, o.id, OfferChanged(offer=offer_dict(o)))
+    _announce(session, bus, o.id, OfferChanged(offer=OfferOut.model_validate(o).model_dump(mode="json")))
 
 
 def message_officer(session: AsyncSession, bus: EventBus, officer_id: int, message: dict[str, Any]) -> None:

@@ -14,7 +14,7 @@ from jogo_dispatch.dispatch import repository as repo
 from jogo_dispatch.dispatch.lifecycle import IncidentStatus
 from jogo_dispatch.dispatch.models import Offer
 from jogo_dispatch.dispatch.offers import try_offer
-from jogo_dispatch.dispatch.views import offer_dict
+from jogo_dispatch.dispatch.schemas import BatchOut, OfferOut, PairOut, SkippedPair
 from jogo_dispatch.geo.index import ResponderIndex
 from jogo_dispatch.platform.db import utcnow
 from jogo_dispatch.platform.events import EventBus
@@ -31,7 +31,7 @@ async def batch(
     method: str,
     actor_id: int | None,
     max_incidents: int = 500,
-) -> dict[str, Any]:
+) -> BatchOut:
     """Assign the waiting verified incidents to the available online officers at once (see
     dispatch.assignment); with ``apply`` each proposed pair becomes an offer. Locks are taken with
     SKIP LOCKED here, so a batch never waits on (or deadlocks with) a dispatcher working by hand: a pair
@@ -54,29 +54,21 @@ async def batch(
     baseline = chosen
     if chosen.method != "greedy":
         baseline = assignment.plan(jobs, units, method="greedy", **params)
-    result: dict[str, Any] = {
-        "method": chosen.method,
-        "fallback_reason": chosen.fallback_reason,
-        "incidents": len(jobs),
-        "officers": len(units),
-        "assignments": [
-            {
-                **asdict(p),
-                "distance_m": round(p.distance_m, 1),
-                "eta_s": round(p.eta_s, 1),
-                "weighted_eta_s": round(p.weighted_eta_s, 1),
-            }
-            for p in chosen.pairs
-        ],
-        "unassigned": chosen.unassigned,
-        "total_eta_s": round(chosen.total_eta_s, 1),
-        "total_weighted_eta_s": round(chosen.total_weighted_eta_s, 1),
-        "greedy_total_weighted_eta_s": round(baseline.total_weighted_eta_s, 1),
-        "greedy_unassigned": len(baseline.unassigned),
-        "applied": apply,
-        "offers": [],
-        "skipped": [],
-    }
+    result = BatchOut(
+        method=chosen.method,
+        fallback_reason=chosen.fallback_reason,
+        incidents=len(jobs),
+        officers=len(units),
+        assignments=[PairOut.model_validate(asdict(p)) for p in chosen.pairs],
+        unassigned=chosen.unassigned,
+        total_eta_s=chosen.total_eta_s,
+        total_weighted_eta_s=chosen.total_weighted_eta_s,
+        greedy_total_weighted_eta_s=baseline.total_weighted_eta_s,
+        greedy_unassigned=len(baseline.unassigned),
+        applied=apply,
+        offers=[],
+        skipped=[],
+    )
     if not apply:
         return result
     for pair in chosen.pairs:
@@ -104,9 +96,9 @@ async def batch(
                 wait=False,
             )
         if isinstance(outcome, Offer):
-            result["offers"].append(offer_dict(outcome))
+            result.offers.append(OfferOut.model_validate(outcome))
         else:
-            result["skipped"].append(
-                {"incident_id": pair.job_id, "officer_id": pair.unit_id, "reason": outcome}
+            result.skipped.append(
+                SkippedPair(incident_id=pair.job_id, officer_id=pair.unit_id, reason=outcome)
             )
     return result

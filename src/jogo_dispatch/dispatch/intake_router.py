@@ -3,17 +3,15 @@ rejecting it, and the SOS button. They keep the reports tag: to a client they ar
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request, Response
 
 from jogo_dispatch.deps import Dispatcher, ReportRateLimit, RuntimeDep, SessionDep, SosRateLimit
 from jogo_dispatch.dispatch import intake, sos
+from jogo_dispatch.dispatch.schemas import SosLocatedOut, SosStartedOut
 from jogo_dispatch.platform.db import Id
 from jogo_dispatch.reports import forms
-from jogo_dispatch.reports import service as reports
 from jogo_dispatch.reports.deps import ActiveCitizen, Citizen
-from jogo_dispatch.reports.schemas import RejectIn, SosIn, SosLocationIn, VerifyIn
+from jogo_dispatch.reports.schemas import FiledReportOut, RejectIn, ReportOut, SosIn, SosLocationIn, VerifyIn
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
 
@@ -23,7 +21,7 @@ router = APIRouter(prefix="/api/v1", tags=["reports"])
 )
 async def post_report(
     request: Request, rt: RuntimeDep, session: SessionDep, me: ActiveCitizen
-) -> dict[str, Any]:
+) -> FiledReportOut:
     """Report an incident, as JSON or as a form (multipart with an optional ``photo``, JPEG/PNG). The device
     (``X-Device-Id``, User-Agent) and the reporter's position are kept. A report of the same category
     near an open incident is linked to it at once (``incident_id``)."""
@@ -40,16 +38,14 @@ async def post_report(
         user_agent=user_agent,
         client_ip=client_ip,
     )
-    return {
-        **reports.report_dict(report, duplicate.status if duplicate else None),
-        "duplicate": duplicate is not None,
-    }
+    filed = ReportOut.of(report, duplicate.status if duplicate else None)
+    return FiledReportOut.model_validate({**filed.model_dump(), "duplicate": duplicate is not None})
 
 
 @router.post("/reports/{report_id}/verify")
 async def verify(
     report_id: Id, rt: RuntimeDep, session: SessionDep, me: Dispatcher, data: VerifyIn | None = None
-) -> dict[str, Any]:
+) -> ReportOut:
     """The report is real: it is linked to the incident named, to the open incident it belongs to, or to a
     new incident (status ``verified``)."""
     data = data or VerifyIn()
@@ -63,19 +59,19 @@ async def verify(
         data.note,
         hooks=rt.hooks.report_verified,
     )
-    return {**reports.report_dict(report, incident.status), "incident_id": incident.id}
+    return ReportOut.of(report, incident.status)
 
 
 @router.post("/reports/{report_id}/reject")
 async def reject(
     report_id: Id, data: RejectIn, rt: RuntimeDep, session: SessionDep, me: Dispatcher
-) -> dict[str, Any]:
+) -> ReportOut:
     """``not_incident``: genuine but nothing for the command centre. ``false``: a false report, recorded
     against the reporter."""
     report = await intake.reject(
         session, rt.bus, report_id, me.user_id, data.reason, data.note, rt.hooks.false_report
     )
-    return reports.report_dict(report)
+    return ReportOut.of(report)
 
 
 @router.post(
@@ -86,22 +82,22 @@ async def reject(
 )
 async def post_sos(
     data: SosIn, request: Request, response: Response, rt: RuntimeDep, session: SessionDep, me: ActiveCitizen
-) -> dict[str, Any]:
+) -> SosStartedOut:
     """One press: a priority-1 incident at the caller's position, shown to the dispatchers at once with the
     nearest available officers. While that SOS is open, pressing again returns it (200) with the new
     position instead of opening another."""
     device_id, user_agent, _ = forms.device(request)
-    body, created = await sos.start_sos(
+    started, created = await sos.start_sos(
         session, rt.bus, rt.index, rt.settings, me, data, device_id=device_id, user_agent=user_agent
     )
     if not created:
         response.status_code = 200
-    return body
+    return started
 
 
 @router.post("/sos/{sos_id}/location")
 async def post_sos_location(
     sos_id: Id, data: SosLocationIn, rt: RuntimeDep, session: SessionDep, me: Citizen
-) -> dict[str, Any]:
+) -> SosLocatedOut:
     """The caller's live position: kept as a trail; the incident follows the newest fix."""
     return await sos.sos_location(session, rt.bus, rt.settings, me, sos_id, data)

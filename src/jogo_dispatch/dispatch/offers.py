@@ -22,8 +22,9 @@ from jogo_dispatch.dispatch import repository as repo
 from jogo_dispatch.dispatch.announce import announce_offer, message_officer, withdraw_message
 from jogo_dispatch.dispatch.lifecycle import ASSIGNED, FINAL, IncidentStatus, OfferStatus, check_transition
 from jogo_dispatch.dispatch.models import Incident, Offer
+from jogo_dispatch.dispatch.schemas import IncidentOut, OfferOut, OfferWithIncident
 from jogo_dispatch.dispatch.service import locked_incident, record_action, set_offer_status, transition
-from jogo_dispatch.dispatch.views import incident_dict, incident_views, offer_dict
+from jogo_dispatch.dispatch.views import incident_views
 from jogo_dispatch.errors import Conflict, NotFound
 from jogo_dispatch.geo.distance import geodesic_m
 from jogo_dispatch.geo.eta import eta_seconds
@@ -43,8 +44,13 @@ MAX_CANDIDATES = 100  # the responder index answers at most this many
 
 
 def _offer_message(offer: Offer, incident: Incident) -> dict[str, Any]:
-    brief = {k: v for k, v in incident_dict(incident, 0).items() if k != "report_count"}
-    return {"type": "offer", "offer_id": offer.id, **offer_dict(offer), "incident": brief}
+    brief = IncidentOut.of(incident, 0).model_dump(mode="json", exclude={"report_count"})
+    return {
+        "type": "offer",
+        "offer_id": offer.id,
+        **OfferOut.model_validate(offer).model_dump(mode="json"),
+        "incident": brief,
+    }
 
 
 async def try_offer(
@@ -371,15 +377,19 @@ async def advance(
     return offer
 
 
-async def of_officer(session: AsyncSession, officer_id: int, statuses: list[str]) -> list[dict[str, Any]]:
+async def of_officer(session: AsyncSession, officer_id: int, statuses: list[str]) -> list[OfferWithIncident]:
     offers = await repo.offers_of_officer(session, officer_id, statuses)
-    views = {
-        v["id"]: v
-        for v in await incident_views(
-            session, await repo.incidents_by_ids(session, {o.incident_id for o in offers})
-        )
-    }
-    return [{**offer_dict(o), "incident": views[o.incident_id]} for o in offers]
+    found = await incident_views(
+        session, await repo.incidents_by_ids(session, {o.incident_id for o in offers})
+    )
+    views = {v.id: v for v in found}
+    return [with_incident(o, views[o.incident_id]) for o in offers]
+
+
+def with_incident(offer: Offer, incident: IncidentOut) -> OfferWithIncident:
+    return OfferWithIncident.model_validate(
+        {**OfferOut.model_validate(offer).model_dump(), "incident": incident}
+    )
 
 
 async def officer_user_id(session: AsyncSession, officer_id: int) -> int | None:

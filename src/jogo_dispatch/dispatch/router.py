@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
@@ -11,15 +11,24 @@ from jogo_dispatch.dispatch import repository as repo
 from jogo_dispatch.dispatch.lifecycle import FINAL, INCIDENT_STATUSES, IncidentStatus, OfferStatus
 from jogo_dispatch.dispatch.schemas import (
     BatchIn,
+    BatchOut,
+    DeclinedOut,
     DispatchIn,
+    IncidentDetailOut,
+    IncidentList,
+    IncidentOut,
     MergeIn,
     OfferAnswerIn,
+    OfferList,
+    OfferOut,
+    OfferWithIncident,
     SplitIn,
+    StatsOut,
     StatusChangeIn,
+    TimelineOut,
 )
 from jogo_dispatch.errors import Forbidden, InvalidInput
 from jogo_dispatch.platform.db import Id
-from jogo_dispatch.reports.service import report_dict
 
 router = APIRouter(prefix="/api/v1", tags=["dispatch"])
 
@@ -54,46 +63,30 @@ async def list_incidents(
         str | None, Query(description="a status, several comma-separated, 'open' or 'all'")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-) -> dict[str, Any]:
+) -> IncidentList:
     """Incidents, most urgent first, then newest."""
     found = await repo.list_incidents(session, _statuses(status), limit)
-    return {"items": await views.incident_views(session, found)}
+    return IncidentList(items=await views.incident_views(session, found))
 
 
-@router.get("/incidents/{incident_id}")
-async def get_incident(incident_id: Id, rt: RuntimeDep, session: SessionDep, _: Watcher) -> dict[str, Any]:
+@router.get("/incidents/{incident_id}", response_model_exclude_unset=True)
+async def get_incident(incident_id: Id, rt: RuntimeDep, session: SessionDep, _: Watcher) -> IncidentDetailOut:
     """The incident with its CAD timestamps, reports and offers; while it waits for an officer, also the
     nearest available ones."""
     incident = await service.get_incident(session, incident_id)
-    reports = await repo.reports_of_incident(session, incident_id)
-    counts = await repo.report_counts(session, [incident_id])
-    body = views.incident_detail(incident, counts.get(incident_id, 0))
-    body["reports"] = [report_dict(r) for r in reports]
-    body["offers"] = [views.offer_dict(o) for o in await repo.offers_of_incident(session, incident_id)]
-    if incident.status in (IncidentStatus.NEW, IncidentStatus.VERIFIED):
-        body["nearest"] = (
-            await views.nearest_for(
-                session,
-                rt.index,
-                rt.settings,
-                incident.lat,
-                incident.lon,
-                rt.settings.sos_nearest_k,
-            )
-        )["items"]
-    return body
+    return await views.incident_detail(session, rt.index, rt.settings, incident)
 
 
 @router.get("/incidents/{incident_id}/timeline")
-async def get_timeline(incident_id: Id, session: SessionDep, _: Watcher) -> dict[str, Any]:
+async def get_timeline(incident_id: Id, session: SessionDep, _: Watcher) -> TimelineOut:
     """Every audited change of the incident, its offers and its reports, oldest first."""
-    return {"incident_id": incident_id, "items": await stats.timeline(session, incident_id)}
+    return await stats.timeline(session, incident_id)
 
 
 @router.post("/incidents/{incident_id}/status")
 async def post_status(
     incident_id: Id, data: StatusChangeIn, rt: RuntimeDep, session: SessionDep, me: CurrentUser
-) -> dict[str, Any]:
+) -> IncidentOut:
     """Progress of an incident: the assigned officer reports ``en_route``, ``on_scene``, ``resolved``; a
     dispatcher may also ``verify`` and ``cancel``. Resolving or cancelling frees the officer."""
     if me.role not in ("officer", "dispatcher", "admin"):
@@ -105,7 +98,7 @@ async def post_status(
 @router.post("/incidents/{incident_id}/dispatch", status_code=201)
 async def post_dispatch(
     incident_id: Id, rt: RuntimeDep, session: SessionDep, me: Dispatcher, data: DispatchIn | None = None
-) -> dict[str, Any]:
+) -> OfferOut:
     """Offer the incident to ``officer_id`` or, without one, to the nearest available officer. The officer
     has ``offer_timeout_s`` to accept; a decline or silence passes it to the next nearest."""
     offer = await offers.dispatch(
@@ -117,13 +110,13 @@ async def post_dispatch(
         data.officer_id if data else None,
         me.user_id,
     )
-    return views.offer_dict(offer)
+    return OfferOut.model_validate(offer)
 
 
 @router.post("/incidents/{incident_id}/merge")
 async def post_merge(
     incident_id: Id, data: MergeIn, rt: RuntimeDep, session: SessionDep, me: Dispatcher
-) -> dict[str, Any]:
+) -> IncidentOut:
     """Fold ``other_incident_id`` into this incident (its reports move here; it is cancelled)."""
     kept = await merge.merge(session, rt.bus, incident_id, data.other_incident_id, me.user_id, data.reason)
     return await views.incident_view(session, kept)
@@ -132,7 +125,7 @@ async def post_merge(
 @router.post("/incidents/{incident_id}/split", status_code=201)
 async def post_split(
     incident_id: Id, data: SplitIn, rt: RuntimeDep, session: SessionDep, me: Dispatcher
-) -> dict[str, Any]:
+) -> IncidentOut:
     """Move ``report_ids`` to a new incident; returns the new incident."""
     created = await merge.split(
         session, rt.bus, rt.settings, incident_id, data.report_ids, me.user_id, data.reason
@@ -145,25 +138,25 @@ async def my_offers(
     session: SessionDep,
     me: CurrentOfficer,
     status: Literal["pending", "active", "all"] = "active",
-) -> dict[str, Any]:
+) -> OfferList:
     """The calling officer's offers (default: pending and accepted), newest first, each with its incident."""
     if me.officer_id is None:
         raise InvalidInput("this login is not linked to an officer", code="not_an_officer")
-    return {"items": await offers.of_officer(session, me.officer_id, OFFER_FILTERS[status])}
+    return OfferList(items=await offers.of_officer(session, me.officer_id, OFFER_FILTERS[status]))
 
 
 @router.post("/offers/{offer_id}/accept")
 async def accept_offer(
     offer_id: Id, rt: RuntimeDep, session: SessionDep, me: CurrentOfficer
-) -> dict[str, Any]:
+) -> OfferWithIncident:
     offer, incident = await offers.accept(session, rt.bus, offer_id, me.officer_id, me.user_id)
-    return {**views.offer_dict(offer), "incident": await views.incident_view(session, incident)}
+    return offers.with_incident(offer, await views.incident_view(session, incident))
 
 
 @router.post("/offers/{offer_id}/decline")
 async def decline_offer(
     offer_id: Id, rt: RuntimeDep, session: SessionDep, me: CurrentOfficer, data: OfferAnswerIn | None = None
-) -> dict[str, Any]:
+) -> DeclinedOut:
     offer, following = await offers.decline(
         session,
         rt.bus,
@@ -174,22 +167,25 @@ async def decline_offer(
         me.user_id,
         data.reason if data else None,
     )
-    return {**views.offer_dict(offer), "next_offer": views.offer_dict(following) if following else None}
+    next_offer = OfferOut.model_validate(following) if following else None
+    return DeclinedOut.model_validate(
+        {**OfferOut.model_validate(offer).model_dump(), "next_offer": next_offer}
+    )
 
 
 @router.post("/offers/{offer_id}/cancel")
 async def cancel_offer(
     offer_id: Id, rt: RuntimeDep, session: SessionDep, me: Dispatcher, data: OfferAnswerIn | None = None
-) -> dict[str, Any]:
+) -> OfferOut:
     """Withdraw a pending offer (e.g. to send someone else)."""
     offer = await offers.cancel(session, rt.bus, offer_id, me.user_id, data.reason if data else None)
-    return views.offer_dict(offer)
+    return OfferOut.model_validate(offer)
 
 
 @router.post("/dispatch/batch")
 async def post_batch(
     rt: RuntimeDep, session: SessionDep, me: Dispatcher, data: BatchIn | None = None
-) -> dict[str, Any]:
+) -> BatchOut:
     """Assign all waiting verified incidents at once, minimising the total priority-weighted ETA; with
     ``{"apply": true}`` the proposed pairs become offers."""
     data = data or BatchIn()
@@ -207,7 +203,7 @@ async def post_batch(
 @router.get("/stats")
 async def get_stats(
     session: SessionDep, _: Dispatcher, since: datetime | None = None, until: datetime | None = None
-) -> dict[str, Any]:
+) -> StatsOut:
     """KPIs over incidents received in [since, until) (default: the last 7 days; merged-away incidents are
     not counted): counts by category, status and police sector, and median / p90 seconds from received to
     verified, to dispatched (the accepted offer made) and to on scene."""

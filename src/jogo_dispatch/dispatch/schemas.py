@@ -1,10 +1,15 @@
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from jogo_dispatch.dispatch.models import Incident
+from jogo_dispatch.platform.audit import AuditEntryOut
 from jogo_dispatch.platform.db import Id
+from jogo_dispatch.platform.json_types import IsoDatetime
+from jogo_dispatch.reports.schemas import ReportOut
+from jogo_dispatch.responders.schemas import CandidateOut
 
 Reason = Annotated[str | None, Field(max_length=1000)]
 
@@ -49,3 +54,174 @@ class BatchIn(BaseModel):
 
     apply: bool = Field(False, description="make the proposed offers (default: only propose)")
     method: Literal["optimal", "greedy"] = "optimal"
+
+
+# --- responses ---------------------------------------------------------------------------------------------
+
+
+# Distances and ETAs are answered to a tenth of a metre / second.
+Rounded = Annotated[float, AfterValidator(lambda v: round(v, 1))]
+
+
+class OfferOut(BaseModel):
+    """An offer; also the ``offer`` event."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    incident_id: int
+    officer_id: int
+    status: str
+    attempt: int
+    expires_at: IsoDatetime | None
+    created_at: IsoDatetime | None
+    responded_at: IsoDatetime | None
+    distance_m: Rounded | None
+    eta_s: Rounded | None
+
+
+class IncidentOut(BaseModel):
+    """An incident as lists, the live map (``incident`` event and snapshot) and answers show it."""
+
+    id: int
+    category: str
+    priority: int
+    status: str
+    lat: float
+    lon: float
+    description: str
+    address: str | None
+    created_at: IsoDatetime | None = Field(description="when it was received")
+    report_count: int
+    sector: str | None
+    source: str
+    officer_id: int | None
+    merged_into_id: int | None
+
+    @classmethod
+    def of(cls, i: Incident, report_count: int, **more: Any) -> Self:
+        """The incident's columns of the same name, plus ``report_count`` and ``more``; a field found in
+        neither is left unset (``nearest`` of the detail)."""
+        values = {"created_at": i.received_at, "report_count": report_count, **more}
+        return cls.model_validate(
+            {
+                name: values[name] if name in values else getattr(i, name)
+                for name in cls.model_fields
+                if name in values or hasattr(i, name)
+            }
+        )
+
+
+class IncidentDetailOut(IncidentOut):
+    """An incident with its CAD timestamps, reports and offers; while it waits for an officer, also the
+    nearest available ones (``nearest``, absent otherwise)."""
+
+    h3_r9: int
+    h3_r7: int
+    reporter_id: int | None
+    data: dict[str, Any]
+    received_at: IsoDatetime | None
+    verified_at: IsoDatetime | None
+    dispatched_at: IsoDatetime | None
+    acknowledged_at: IsoDatetime | None
+    en_route_at: IsoDatetime | None
+    on_scene_at: IsoDatetime | None
+    cleared_at: IsoDatetime | None
+    updated_at: IsoDatetime | None
+    reports: list[ReportOut]
+    offers: list[OfferOut]
+    nearest: list[CandidateOut] | None = Field(
+        None, description="only while the incident waits for an officer (new, verified)"
+    )
+
+
+class IncidentList(BaseModel):
+    items: list[IncidentOut]
+
+
+class OfferWithIncident(OfferOut):
+    incident: IncidentOut
+
+
+class OfferList(BaseModel):
+    items: list[OfferWithIncident]
+
+
+class DeclinedOut(OfferOut):
+    next_offer: OfferOut | None = Field(description="the offer made to the next nearest officer, if any")
+
+
+class TimelineOut(BaseModel):
+    incident_id: int
+    items: list[AuditEntryOut]
+
+
+class Durations(BaseModel):
+    n: int
+    median_s: float | None
+    p90_s: float | None
+
+
+class StatsOut(BaseModel):
+    since: IsoDatetime
+    until: IsoDatetime
+    incidents: int
+    by_category: dict[str, int]
+    by_status: dict[str, int]
+    by_sector: dict[str, int]
+    times: dict[str, Durations]
+    reports_by_status: dict[str, int]
+
+
+class PairOut(BaseModel):
+    job_id: int
+    unit_id: int
+    priority: int
+    distance_m: Rounded
+    eta_s: Rounded
+    weighted_eta_s: Rounded
+
+
+class SkippedPair(BaseModel):
+    incident_id: int
+    officer_id: int
+    reason: str
+
+
+class BatchOut(BaseModel):
+    method: str
+    fallback_reason: str | None
+    incidents: int
+    officers: int
+    assignments: list[PairOut]
+    unassigned: list[int]
+    total_eta_s: Rounded
+    total_weighted_eta_s: Rounded
+    greedy_total_weighted_eta_s: Rounded
+    greedy_unassigned: int
+    applied: bool
+    offers: list[OfferOut]
+    skipped: list[SkippedPair]
+
+
+class Nearest(BaseModel):
+    items: list[CandidateOut]
+    shortfall_reason: str | None
+
+
+class SosStartedOut(BaseModel):
+    incident_id: int
+    sos_id: int
+    status: str
+    created: bool = Field(description="false: the caller's open SOS, at the new position")
+    nearest: list[CandidateOut]
+    shortfall_reason: str | None
+
+
+class SosLocatedOut(BaseModel):
+    sos_id: int
+    incident_id: int
+    status: str
+    lat: float
+    lon: float
+    points: int

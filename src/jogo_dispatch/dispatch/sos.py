@@ -5,7 +5,6 @@ after commit."""
 from __future__ import annotations
 
 from datetime import UTC, timedelta
-from typing import Any
 
 import structlog
 from sqlalchemy import select
@@ -18,6 +17,7 @@ from jogo_dispatch.dispatch import repository as repo
 from jogo_dispatch.dispatch import service as incidents
 from jogo_dispatch.dispatch.lifecycle import FINAL
 from jogo_dispatch.dispatch.models import Incident
+from jogo_dispatch.dispatch.schemas import SosLocatedOut, SosStartedOut
 from jogo_dispatch.errors import Conflict, InvalidInput, NotFound
 from jogo_dispatch.geo.index import ResponderIndex
 from jogo_dispatch.platform.db import session_scope, utcnow
@@ -44,7 +44,7 @@ async def start_sos(
     *,
     device_id: str | None,
     user_agent: str | None,
-) -> tuple[dict[str, Any], bool]:
+) -> tuple[SosStartedOut, bool]:
     """One press: a priority-1 incident at the caller, with the nearest available officers. Pressing again
     while the incident is open returns that SOS (and records the new position) instead of a second one."""
     now = utcnow()
@@ -79,12 +79,13 @@ async def start_sos(
         call.last_fix_at = now
     calls.add_point(session, call, data.lat, data.lon, data.accuracy_m, now, now)
     nearest = await views.nearest_for(session, index, settings, data.lat, data.lon, settings.sos_nearest_k)
+    nearest_json = [c.model_dump(mode="json") for c in nearest.items]
     if created:
         incident.data = {
             **incident.data,
             "sos_id": call.id,
             "nearest_at_start": [
-                {k: c[k] for k in ("officer_id", "distance_m", "eta_s")} for c in nearest["items"]
+                {k: c[k] for k in ("officer_id", "distance_m", "eta_s")} for c in nearest_json
             ],
         }
         await raise_alert(
@@ -95,17 +96,18 @@ async def start_sos(
             incident_id=incident.id,
             lat=data.lat,
             lon=data.lon,
-            data={"sos_id": call.id, "accuracy_m": data.accuracy_m, "nearest": nearest["items"]},
+            data={"sos_id": call.id, "accuracy_m": data.accuracy_m, "nearest": nearest_json},
         )
-    await announce.announce_incident(session, bus, incident, extra={"nearest": nearest["items"]})
-    return {
-        "incident_id": incident.id,
-        "sos_id": call.id,
-        "status": incident.status,
-        "created": created,
-        "nearest": nearest["items"],
-        "shortfall_reason": nearest["shortfall_reason"],
-    }, created
+    await announce.announce_incident(session, bus, incident, extra={"nearest": nearest_json})
+    started = SosStartedOut(
+        incident_id=incident.id,
+        sos_id=call.id,
+        status=incident.status,
+        created=created,
+        nearest=nearest.items,
+        shortfall_reason=nearest.shortfall_reason,
+    )
+    return started, created
 
 
 async def sos_location(
@@ -115,7 +117,7 @@ async def sos_location(
     citizen: Principal,
     sos_id: int,
     data: SosLocationIn,
-) -> dict[str, Any]:
+) -> SosLocatedOut:
     """The caller's phone keeps sending fixes: each is kept in the trail; the newest moves the incident."""
     now = utcnow()
     recorded_at = data.recorded_at.astimezone(UTC) if data.recorded_at else now
@@ -143,14 +145,14 @@ async def sos_location(
         incidents.move_incident(incident, data.lat, data.lon, now)
         await announce.announce_incident(session, bus, incident)
     await session.flush()
-    return {
-        "sos_id": call.id,
-        "incident_id": incident.id,
-        "status": incident.status,
-        "lat": incident.lat,
-        "lon": incident.lon,
-        "points": await reports_repo.trail_length(session, call.id),
-    }
+    return SosLocatedOut(
+        sos_id=call.id,
+        incident_id=incident.id,
+        status=incident.status,
+        lat=incident.lat,
+        lon=incident.lon,
+        points=await reports_repo.trail_length(session, call.id),
+    )
 
 
 # --- officer SOS -------------------------------------------------------------------------------------------

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jogo_dispatch.dispatch import repository as repo
+from jogo_dispatch.dispatch.schemas import StatsOut, TimelineOut
 from jogo_dispatch.dispatch.service import get_incident
 from jogo_dispatch.platform import audit
 from jogo_dispatch.platform import time_window as timerange
@@ -15,14 +15,16 @@ from jogo_dispatch.platform import time_window as timerange
 MAX_STATS_SPAN = timedelta(days=366)
 
 
-async def stats(session: AsyncSession, since: datetime | None, until: datetime | None) -> dict[str, Any]:
+async def stats(session: AsyncSession, since: datetime | None, until: datetime | None) -> StatsOut:
     since, until = timerange.window(
         since, until, default=timedelta(days=7), max_span=MAX_STATS_SPAN, what="a statistics window"
     )
-    return {"since": since.isoformat(), "until": until.isoformat(), **await repo.stats(session, since, until)}
+    return StatsOut.model_validate(
+        {"since": since, "until": until, **await repo.stats(session, since, until)}
+    )
 
 
-async def timeline(session: AsyncSession, incident_id: int) -> list[dict[str, Any]]:
+async def timeline(session: AsyncSession, incident_id: int) -> TimelineOut:
     await get_incident(session, incident_id)
     offers = [o.id for o in await repo.offers_of_incident(session, incident_id)]
     reports = [r.id for r in await repo.reports_of_incident(session, incident_id)]
@@ -32,4 +34,4 @@ async def timeline(session: AsyncSession, incident_id: int) -> list[dict[str, An
         *await audit.entries(session, "report", reports),
     ]
     rows.sort(key=lambda e: (e.at, e.id))
-    return [audit.AuditEntryOut.model_validate(e).model_dump(mode="json") for e in rows]
+    return TimelineOut(incident_id=incident_id, items=[audit.AuditEntryOut.model_validate(e) for e in rows])

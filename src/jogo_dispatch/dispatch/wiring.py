@@ -8,6 +8,7 @@ import asyncio
 from typing import Any
 
 from jogo_dispatch.dispatch import expiry, offers, service, sos, views
+from jogo_dispatch.dispatch.schemas import OfferOut
 from jogo_dispatch.errors import InvalidInput
 from jogo_dispatch.platform.db import session_scope
 from jogo_dispatch.platform.security import Principal
@@ -38,8 +39,8 @@ async def ws_offer_accept(rt: Runtime, officer_id: int, msg: dict[str, Any]) -> 
         offer, incident = await offers.accept(session, rt.bus, offer_id, officer_id, actor)
         reply = {
             "type": "offer_accepted",
-            "offer": views.offer_dict(offer),
-            "incident": await views.incident_view(session, incident),
+            "offer": OfferOut.model_validate(offer).model_dump(mode="json"),
+            "incident": (await views.incident_view(session, incident)).model_dump(mode="json"),
         }
     return reply
 
@@ -52,7 +53,7 @@ async def ws_offer_decline(rt: Runtime, officer_id: int, msg: dict[str, Any]) ->
         offer, _ = await offers.decline(
             session, rt.bus, rt.index, rt.settings, offer_id, officer_id, actor, _reason(msg)
         )
-        reply = {"type": "offer_declined", "offer": views.offer_dict(offer)}
+        reply = {"type": "offer_declined", "offer": OfferOut.model_validate(offer).model_dump(mode="json")}
     return reply
 
 
@@ -65,7 +66,10 @@ async def ws_incident_status(rt: Runtime, officer_id: int, msg: dict[str, Any]) 
     async for session in session_scope(rt.sessions):
         actor = Principal(await offers.officer_user_id(session, officer_id) or 0, "officer", officer_id)
         incident = await service.change_status(session, rt.bus, actor, incident_id, status, _reason(msg))
-        reply = {"type": "incident", "incident": await views.incident_view(session, incident)}
+        reply = {
+            "type": "incident",
+            "incident": (await views.incident_view(session, incident)).model_dump(mode="json"),
+        }
     return reply
 
 

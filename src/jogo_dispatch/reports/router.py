@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import FileResponse
@@ -11,7 +11,15 @@ from jogo_dispatch.platform.db import Id
 from jogo_dispatch.platform.security import Principal
 from jogo_dispatch.reports import citizens, service, sos
 from jogo_dispatch.reports.deps import Citizen
-from jogo_dispatch.reports.schemas import CitizenCreate
+from jogo_dispatch.reports.schemas import (
+    CitizenCreate,
+    CitizenOut,
+    ReportDetailOut,
+    ReportList,
+    ReportOut,
+    ReportQueue,
+    SosOut,
+)
 
 # Filing reports, their review and SOS presses are dispatch's intake (dispatch.intake_router).
 router = APIRouter(prefix="/api/v1", tags=["reports"])
@@ -20,23 +28,19 @@ WATCHERS = ("dispatcher", "admin", "agency")
 
 
 @router.post("/citizens", status_code=201)
-async def register(data: CitizenCreate, rt: RuntimeDep, session: SessionDep) -> dict[str, Any]:
+async def register(data: CitizenCreate, rt: RuntimeDep, session: SessionDep) -> CitizenOut:
     """Sign up as a citizen (no login needed). Log in afterwards at ``/api/v1/auth/token`` with the phone
     number in its normalised form (``+62...``) as the username."""
     user = await citizens.register_citizen(session, rt.passwords, data)
-    return {
-        "id": user.id,
-        "username": user.username,
-        "phone": user.phone,
-        "name": user.full_name,
-        "role": user.role,
-    }
+    return CitizenOut(
+        id=user.id, username=user.username, phone=user.phone, name=user.full_name, role=user.role
+    )
 
 
 @router.get("/reports/mine")
-async def my_reports(session: SessionDep, me: Citizen) -> dict[str, Any]:
+async def my_reports(session: SessionDep, me: Citizen) -> ReportList:
     """The caller's reports, newest first, with how each is progressing (``incident_status``)."""
-    return {"items": await service.my_reports(session, me.user_id)}
+    return ReportList(items=await service.my_reports(session, me.user_id))
 
 
 @router.get("/reports")
@@ -45,10 +49,10 @@ async def list_reports(
     _: Dispatcher,
     status: Literal["received", "verified", "rejected", "false", "all"] = "received",
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-) -> dict[str, Any]:
+) -> ReportQueue:
     """The verification queue (``status=received``: most urgent category first, then oldest) or the
     reports in another state, with what is needed to trace the reporter."""
-    return {"items": await service.list_reports(session, None if status == "all" else status, limit)}
+    return ReportQueue(items=await service.list_reports(session, None if status == "all" else status, limit))
 
 
 def _may_view(me: Principal) -> None:
@@ -57,14 +61,11 @@ def _may_view(me: Principal) -> None:
 
 
 @router.get("/reports/{report_id}")
-async def get_report(report_id: Id, session: SessionDep, me: CurrentUser) -> dict[str, Any]:
+async def get_report(report_id: Id, session: SessionDep, me: CurrentUser) -> ReportDetailOut | ReportOut:
     """A report: its author sees it as in ``/reports/mine``, dispatchers see everything."""
     _may_view(me)
     report = await service.get_report(session, report_id, me)
-    if me.role == "citizen":
-        incident_status = (await service.report_view(session, report))["incident_status"]
-        return service.report_dict(report, incident_status)
-    return await service.report_view(session, report)
+    return await service.report_view(session, report, me)
 
 
 @router.get(
@@ -80,7 +81,7 @@ async def get_photo(report_id: Id, rt: RuntimeDep, session: SessionDep, me: Curr
 
 
 @router.get("/sos/{sos_id}")
-async def get_sos(sos_id: Id, session: SessionDep, me: CurrentUser) -> dict[str, Any]:
+async def get_sos(sos_id: Id, session: SessionDep, me: CurrentUser) -> SosOut:
     """An SOS with its trail: for its caller and for dispatchers."""
     _may_view(me)
     return await sos.sos_view(session, me, sos_id)

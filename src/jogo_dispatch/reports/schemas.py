@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from jogo_dispatch.accounts.phones import normalise_phone  # noqa: F401 - re-exported
+from jogo_dispatch.geo.distance import geodesic_m
 from jogo_dispatch.platform.db import Id
+from jogo_dispatch.platform.json_types import IsoDatetime
+from jogo_dispatch.reports.models import Report
 
 Lat = Annotated[float, Field(ge=-90, le=90)]
 Lon = Annotated[float, Field(ge=-180, le=180)]
@@ -91,3 +94,126 @@ class SosLocationIn(SosIn):
         if v is not None and v.tzinfo is None:
             raise ValueError("recorded_at needs a time zone (e.g. ...Z or +07:00)")
         return v
+
+
+# --- responses ---------------------------------------------------------------------------------------------
+
+
+class CitizenOut(BaseModel):
+    id: int
+    username: str
+    phone: str | None
+    name: str | None
+    role: str
+
+
+class ReportEventOut(BaseModel):
+    """The ``report`` event: what the live map shows of a report."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    category: str
+    status: str
+    lat: float
+    lon: float
+    description: str
+    created_at: IsoDatetime
+    incident_id: int | None
+
+
+class ReportOut(ReportEventOut):
+    """What the citizen sees of their own report."""
+
+    address: str | None
+    h3_r9: int
+    h3_r7: int
+    incident_status: str | None
+    has_photo: bool
+    reviewed_at: IsoDatetime | None
+
+    @classmethod
+    def of(cls, r: Report, incident_status: str | None = None) -> Self:
+        return cls.model_validate(
+            {
+                **ReportEventOut.model_validate(r).model_dump(),
+                "address": r.address,
+                "h3_r9": r.h3_r9,
+                "h3_r7": r.h3_r7,
+                "incident_status": incident_status,
+                "has_photo": r.photo_sha256 is not None,
+                "reviewed_at": r.reviewed_at,
+            }
+        )
+
+
+class FiledReportOut(ReportOut):
+    duplicate: bool = Field(description="linked at once to an open incident of its category nearby")
+
+
+class ReportDetailOut(ReportOut):
+    """What a dispatcher sees: everything needed to judge and, for a hoax, to trace it."""
+
+    priority: int | None
+    citizen_id: int | None
+    reporter_phone: str | None
+    reporter_lat: float
+    reporter_lon: float
+    reporter_accuracy_m: float | None
+    reporter_distance_m: float
+    device_id: str | None
+    user_agent: str | None
+    client_ip: str | None
+    photo_sha256: str | None
+    photo_type: str | None
+    review_note: str | None
+    reviewed_by: int | None
+
+    @classmethod
+    def of_report(
+        cls, r: Report, incident_status: str | None, reporter_phone: str | None, priority: int | None
+    ) -> Self:
+        return cls.model_validate(
+            {
+                **ReportOut.of(r, incident_status).model_dump(),
+                "priority": priority,
+                "citizen_id": r.citizen_id,
+                "reporter_phone": reporter_phone,
+                "reporter_lat": r.reporter_lat,
+                "reporter_lon": r.reporter_lon,
+                "reporter_accuracy_m": r.reporter_accuracy_m,
+                "reporter_distance_m": round(geodesic_m(r.lat, r.lon, r.reporter_lat, r.reporter_lon), 1),
+                "device_id": r.device_id,
+                "user_agent": r.user_agent,
+                "client_ip": r.client_ip,
+                "photo_sha256": r.photo_sha256,
+                "photo_type": r.photo_type,
+                "review_note": r.review_note,
+                "reviewed_by": r.reviewed_by,
+            }
+        )
+
+
+class ReportList(BaseModel):
+    items: list[ReportOut]
+
+
+class ReportQueue(BaseModel):
+    items: list[ReportDetailOut]
+
+
+class TrailPoint(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    lat: float
+    lon: float
+    accuracy_m: float | None
+    recorded_at: IsoDatetime
+
+
+class SosOut(BaseModel):
+    sos_id: int
+    incident_id: int
+    status: str | None = Field(description="the status of the SOS incident")
+    created_at: IsoDatetime
+    trail: list[TrailPoint]

@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from jogo_dispatch.accounts.models import User
 from jogo_dispatch.errors import Conflict, InvalidInput, NotFound
 from jogo_dispatch.geo.cells import cells_for_point
-from jogo_dispatch.geo.distance import geodesic_m
 from jogo_dispatch.platform import audit
 from jogo_dispatch.platform.db import after_commit
 from jogo_dispatch.platform.events import EventBus, ReportReceived
@@ -24,7 +23,7 @@ from jogo_dispatch.platform.security import Principal
 from jogo_dispatch.reports import photos
 from jogo_dispatch.reports import repository as repo
 from jogo_dispatch.reports.models import Category, Report
-from jogo_dispatch.reports.schemas import ReportIn
+from jogo_dispatch.reports.schemas import ReportDetailOut, ReportEventOut, ReportIn, ReportOut
 from jogo_dispatch.settings import Settings
 
 
@@ -35,58 +34,8 @@ def clip(value: str | None, n: int) -> str | None:
 # --- views -------------------------------------------------------------------------------------------------
 
 
-def report_event(r: Report) -> dict[str, Any]:
-    """The shape of the ``report`` event."""
-    return {
-        "id": r.id,
-        "category": r.category,
-        "status": r.status,
-        "lat": r.lat,
-        "lon": r.lon,
-        "description": r.description,
-        "created_at": r.created_at.isoformat(),
-        "incident_id": r.incident_id,
-    }
-
-
-def report_dict(r: Report, incident_status: str | None = None) -> dict[str, Any]:
-    """What the citizen sees of their own report."""
-    return {
-        **report_event(r),
-        "address": r.address,
-        "h3_r9": r.h3_r9,
-        "h3_r7": r.h3_r7,
-        "incident_status": incident_status,
-        "has_photo": r.photo_sha256 is not None,
-        "reviewed_at": r.reviewed_at.isoformat() if r.reviewed_at else None,
-    }
-
-
-def report_detail(
-    r: Report, incident_status: str | None, reporter_phone: str | None, priority: int | None
-) -> dict[str, Any]:
-    """What a dispatcher sees: everything needed to judge and, for a hoax, to trace it."""
-    return {
-        **report_dict(r, incident_status),
-        "priority": priority,
-        "citizen_id": r.citizen_id,
-        "reporter_phone": reporter_phone,
-        "reporter_lat": r.reporter_lat,
-        "reporter_lon": r.reporter_lon,
-        "reporter_accuracy_m": r.reporter_accuracy_m,
-        "reporter_distance_m": round(geodesic_m(r.lat, r.lon, r.reporter_lat, r.reporter_lon), 1),
-        "device_id": r.device_id,
-        "user_agent": r.user_agent,
-        "client_ip": r.client_ip,
-        "photo_sha256": r.photo_sha256,
-        "photo_type": r.photo_type,
-        "review_note": r.review_note,
-        "reviewed_by": r.reviewed_by,
-    }
-
-
 def announce_report(session: AsyncSession, bus: EventBus, r: Report) -> None:
-    payload = report_event(r)
+    payload = ReportEventOut.model_validate(r).model_dump(mode="json")
     after_commit(session, lambda: bus.publish(ReportReceived(report=payload)))
 
 
@@ -156,16 +105,16 @@ async def store_photo(settings: Settings, photo: photos.Photo) -> None:
 # --- reading -----------------------------------------------------------------------------------------------
 
 
-async def my_reports(session: AsyncSession, citizen_id: int, limit: int = 200) -> list[dict[str, Any]]:
+async def my_reports(session: AsyncSession, citizen_id: int, limit: int = 200) -> list[ReportOut]:
     return [
-        report_dict(row.Report, row.incident_status)
+        ReportOut.of(row.Report, row.incident_status)
         for row in await repo.reports_of_citizen(session, citizen_id, limit)
     ]
 
 
-async def list_reports(session: AsyncSession, status: str | None, limit: int) -> list[dict[str, Any]]:
+async def list_reports(session: AsyncSession, status: str | None, limit: int) -> list[ReportDetailOut]:
     return [
-        report_detail(row.Report, row.incident_status, row.reporter_phone, row.priority)
+        ReportDetailOut.of_report(row.Report, row.incident_status, row.reporter_phone, row.priority)
         for row in await repo.queue(session, status, limit)
     ]
 
@@ -178,12 +127,16 @@ async def get_report(session: AsyncSession, report_id: int, viewer: Principal) -
     return report
 
 
-async def report_view(session: AsyncSession, report: Report) -> dict[str, Any]:
+async def report_view(session: AsyncSession, report: Report, viewer: Principal) -> ReportOut:
+    """The report as ``viewer`` may see it: its author as in ``/reports/mine``, dispatchers everything."""
+    incident_status = await repo.incident_status(session, report.incident_id)
+    if viewer.role == "citizen":
+        return ReportOut.of(report, incident_status)
     reporter = await session.get(User, report.citizen_id) if report.citizen_id else None
     category = await session.get(Category, report.category)
-    return report_detail(
+    return ReportDetailOut.of_report(
         report,
-        await repo.incident_status(session, report.incident_id),
+        incident_status,
         reporter.phone if reporter else None,
         category.default_priority if category else None,
     )

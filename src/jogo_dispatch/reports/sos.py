@@ -4,7 +4,6 @@ incident an SOS opens is dispatch's (dispatch.sos); this module keeps the call a
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,6 +11,7 @@ from jogo_dispatch.errors import NotFound
 from jogo_dispatch.platform.security import Principal
 from jogo_dispatch.reports import repository as repo
 from jogo_dispatch.reports.models import SosCall, SosPoint
+from jogo_dispatch.reports.schemas import SosOut, TrailPoint
 from jogo_dispatch.reports.service import clip
 
 
@@ -52,17 +52,14 @@ def add_point(
     )
 
 
-async def sos_view(session: AsyncSession, viewer: Principal, sos_id: int) -> dict[str, Any]:
+async def sos_view(session: AsyncSession, viewer: Principal, sos_id: int) -> SosOut:
     call = await repo.sos_call(session, sos_id)
     if call is None or (viewer.role == "citizen" and call.citizen_id != viewer.user_id):
         raise NotFound(f"SOS {sos_id} not found", code="sos_not_found")
-    return {
-        "sos_id": call.id,
-        "incident_id": call.incident_id,
-        "status": await repo.incident_status(session, call.incident_id),
-        "created_at": call.created_at.isoformat(),
-        "trail": [
-            {"lat": p.lat, "lon": p.lon, "accuracy_m": p.accuracy_m, "recorded_at": p.recorded_at.isoformat()}
-            for p in await repo.trail(session, call.id)
-        ],
-    }
+    return SosOut(
+        sos_id=call.id,
+        incident_id=call.incident_id,
+        status=await repo.incident_status(session, call.incident_id),
+        created_at=call.created_at,
+        trail=[TrailPoint.model_validate(p) for p in await repo.trail(session, call.id)],
+    )
