@@ -26,6 +26,7 @@ from jogo_dispatch.dispatch.router import router as dispatch_router
 from jogo_dispatch.errors import ERROR_RESPONSES
 from jogo_dispatch.forwards import delivery as forward_delivery
 from jogo_dispatch.forwards.router import router as forwards_router
+from jogo_dispatch.home import router as home
 from jogo_dispatch.live.hub import LiveHub
 from jogo_dispatch.live.page import router as live_page_router
 from jogo_dispatch.live.pubsub import PostgresRelay
@@ -227,6 +228,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "nearest-responder search, citizen reports, dispatch and a live map.",
         lifespan=lifespan,
         responses=ERROR_RESPONSES,
+        docs_url=None,  # home.install serves Swagger UI from a registry package, not a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     error_handlers.install_handlers(app, flat={OPEN311_PREFIX: open311_error})
@@ -259,4 +262,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         rewards_router,
     ):
         app.include_router(router)
+    home.install(app)
     return app

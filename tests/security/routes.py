@@ -28,6 +28,7 @@ Access = str | tuple[str, ...]
 
 ACCESS: dict[tuple[str, str], Access] = {
     # -- framework pages and operations
+    ("GET", "/"): PUBLIC,
     ("GET", "/openapi.json"): PUBLIC,
     ("GET", "/docs"): PUBLIC,
     ("GET", "/docs/oauth2-redirect"): PUBLIC,
