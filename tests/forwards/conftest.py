@@ -66,6 +66,7 @@ async def make_incident(
         incident = await service.create_incident(
             session,
             rt.bus,
+            rt.settings,
             category=category,
             priority=priority,
             source="report",

@@ -71,6 +71,7 @@ async def incident_sector(session: AsyncSession, settings: Settings, lat: float,
 async def create_incident(
     session: AsyncSession,
     bus: EventBus,
+    settings: Settings,
     *,
     category: str,
     priority: int,
@@ -84,10 +85,8 @@ async def create_incident(
     data: dict[str, Any] | None = None,
     reason: str | None = None,
     now: datetime | None = None,
-    settings: Settings | None = None,
 ) -> Incident:
-    """A ``new`` incident, audited and announced; ``settings`` name the region whose police sectors place it
-    (without them, as in fixtures that make an incident directly, it has no sector)."""
+    """A ``new`` incident, audited and announced; ``settings`` name the region whose police sectors place it."""
     now = now or utcnow()
     r9, r7 = cells_for_point(lat, lon)
     incident = Incident(
@@ -101,7 +100,7 @@ async def create_incident(
         lon=lon,
         h3_r9=r9,
         h3_r7=r7,
-        sector=await incident_sector(session, settings, lat, lon) if settings else None,
+        sector=await incident_sector(session, settings, lat, lon),
         reporter_id=reporter_id,
         data=data or {},
         received_at=now,
@@ -139,6 +138,7 @@ async def incident_from_report(
     return await create_incident(
         session,
         bus,
+        settings,
         category=report.category,
         priority=await category_priority(session, report.category),
         source="report",
@@ -151,7 +151,6 @@ async def incident_from_report(
         reason=reason,
         data=data,
         now=now,
-        settings=settings,
     )
 
 

@@ -60,6 +60,7 @@ async def start_sos(
         incident = await incidents.create_incident(
             session,
             bus,
+            settings,
             category="sos",
             priority=1,
             source="sos",
@@ -71,7 +72,6 @@ async def start_sos(
             data={"accuracy_m": data.accuracy_m},
             reason="citizen SOS",
             now=now,
-            settings=settings,
         )
         call = await calls.open_call(session, citizen.user_id, incident.id, device_id, user_agent, now)
     else:
@@ -194,6 +194,7 @@ async def officer_sos(
     return await incidents.create_incident(
         session,
         bus,
+        settings,
         category="officer_sos",
         priority=1,
         source="officer_sos",
@@ -203,7 +204,6 @@ async def officer_sos(
         data={"officer_id": officer_id, "badge": badge},
         reason="officer distress",
         now=now,
-        settings=settings,
     )
 
 

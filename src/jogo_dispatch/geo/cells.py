@@ -31,7 +31,7 @@ import threading
 
 import numpy as np
 import numpy.typing as npt
-from h3.api import basic_int as h3i  # type: ignore[import-untyped]
+from h3.api import basic_int as h3i
 
 from jogo_dispatch.geo.distance import (
     SPHERE_HI,

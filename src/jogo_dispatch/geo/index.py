@@ -25,7 +25,7 @@ from typing import Final, Literal
 
 import numpy as np
 import numpy.typing as npt
-from h3.api import basic_int as h3i  # type: ignore[import-untyped]
+from h3.api import basic_int as h3i
 
 from jogo_dispatch.geo.cells import DiskWalk, check_latlon, disk_walk
 from jogo_dispatch.geo.distance import (
