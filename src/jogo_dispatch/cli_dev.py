@@ -7,7 +7,9 @@ inside the function that needs it, so the service's commands never load it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -16,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from jogo_dispatch.cli import in_session, resolve_settings, say
+from jogo_dispatch.cli import in_session, load_settings, resolve_settings, say
 from jogo_dispatch.settings import Settings
 
 if TYPE_CHECKING:
@@ -85,44 +87,103 @@ def _simulate_city(base_url: str, fleet: list[SimOfficer], shares: dict[str, flo
     )
 
 
+class _Stop(Exception):
+    """SIGTERM or SIGHUP arrived: stop like Ctrl-C does."""
+
+
+def _raise_stop(signum: int, _frame: object) -> None:
+    raise _Stop(signal.Signals(signum).name)
+
+
+def _stop_child(proc: subprocess.Popen[bytes] | None, name: str, grace_s: float = 10.0) -> None:
+    """SIGTERM, then SIGKILL after ``grace_s``: the child and everything in its session."""
+    if proc is None or proc.poll() is not None:
+        return
+    say(f"stopping the {name}")
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
 def run(host: str, port: int, officers: int, mix: str, city: City) -> None:
+    """Supervise the main job: the project-managed PostgreSQL (unless JOGO_DATABASE_URL), the server and
+    the simulated city, each child in its own session so a Ctrl-C in the terminal reaches only this
+    process, which then stops them in order (city, server, database). SIGTERM and SIGHUP do the same."""
     from jogo_dispatch.devtools.demo import DEMO_PASSWORD
     from jogo_dispatch.devtools.sim.officers import parse_mix
     from jogo_dispatch.platform.migrations import upgrade_head
 
-    settings = resolve_settings()
-    say("migrating the schema")
-    upgrade_head(settings.database_url or "")
-    say(f"loading the {settings.region} region pack and demo data ({officers} simulated officers)")
-    _seed_region(settings, settings.region)
-    fleet = _seed(settings, officers)
-    env = {**os.environ, "JOGO_DATABASE_URL": settings.database_url or ""}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "jogo_dispatch.cli", "serve", "--host", host, "--port", str(port)], env=env
-    )
-    base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
     try:
+        parse_mix(mix)
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _raise_stop)
+    pg = None
+    failed = False
+    server: subprocess.Popen[bytes] | None = None
+    simulator: subprocess.Popen[bytes] | None = None
+    try:
+        settings = load_settings()
+        if not settings.database_url:
+            from jogo_dispatch.devtools.embedded import EmbeddedPostgres
+
+            pg = EmbeddedPostgres(settings.data_dir.resolve() / "pg", log=say)
+            settings = settings.model_copy(update={"database_url": pg.start()})
+        say("migrating the schema")
+        upgrade_head(settings.database_url or "")
+        say(f"loading the {settings.region} region pack and demo data ({officers} simulated officers)")
+        _seed_region(settings, settings.region)
+        _seed(settings, 0)  # the demo logins; the simulator enrols its officers itself
+        env = {**os.environ, "JOGO_DATABASE_URL": settings.database_url or ""}
+        cli = [sys.executable, "-m", "jogo_dispatch.cli"]
+        server = subprocess.Popen(
+            [*cli, "serve", "--host", host, "--port", str(port)], env=env, start_new_session=True
+        )
+        base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
         _wait_ready(base, server)
         typer.echo("")
+        typer.echo(f"  home:       {base}/")
         typer.echo(
             f"  live map:   {base}/map     (login: dispatcher / {DEMO_PASSWORD}; admin / {DEMO_PASSWORD})"
         )
+        typer.echo(f"  phone app:  {base}/app")
         typer.echo(f"  API docs:   {base}/docs")
         typer.echo(f"  database:   {settings.database_url}")
         typer.echo("  Ctrl-C stops everything.")
         typer.echo("")
-        if fleet:
-            _simulate_city(base, fleet, parse_mix(mix), city)
-        else:
-            server.wait()
-    except KeyboardInterrupt:
-        pass
+        if officers > 0:
+            simulator = subprocess.Popen(
+                [*cli, "simulate", "--base-url", base, "--officers", str(officers), "--mix", mix,
+                 "--interval", str(city.interval), "--reports-per-min", str(city.reports_per_min),
+                 "--sos-per-min", str(city.sos_per_min),
+                 "--auto-dispatch" if city.auto_dispatch else "--no-auto-dispatch",
+                 *(["--duration", str(city.duration)] if city.duration is not None else [])],
+                env=env, start_new_session=True,
+            )  # fmt: skip
+        while server.poll() is None and (simulator is None or simulator.poll() is None):
+            time.sleep(0.2)
+        if server.returncode is not None:
+            say(f"the server exited with code {server.returncode}")
+            failed = True
+    except (KeyboardInterrupt, _Stop):
+        say("stopping")
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        # A second Ctrl-C while stopping must not leave anything behind: finish the stop first.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        _stop_child(simulator, "simulator", grace_s=5)
+        _stop_child(server, "server")
+        if pg is not None:
+            pg.stop()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    if failed:
+        raise typer.Exit(1)
 
 
 def simulate(base_url: str, officers: int, mix: str, city: City) -> None:
