@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
+import phonenumbers
 from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEV_SECRET = "dev-only-insecure-signing-key-change-me"
 
@@ -40,6 +41,11 @@ class Settings(BaseSettings):
         "which it is refused until the window ends (0 = no limit)",
     )
     login_limit_per_ip: int = Field(50, ge=0, description="failed logins per window from one client address")
+    phone_regions: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["ID"],
+        description="countries (ISO 3166 codes, comma-separated) whose mobile numbers citizens may sign up "
+        "with; a number typed without +country is read as one of the first",
+    )
 
     # --- ingest filters
     max_batch: int = Field(1000, description="most pings in one POST /api/v1/pings body")
@@ -161,6 +167,20 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_port_disables(cls, v: object) -> object:
         return None if v in ("", "0", 0, "off", "none") else v
+
+    @field_validator("phone_regions", mode="before")
+    @classmethod
+    def _regions(cls, v: object) -> object:
+        items = v.split(",") if isinstance(v, str) else v
+        if not isinstance(items, list | tuple):
+            return v
+        codes = [c for c in (str(item).strip().upper() for item in items) if c]
+        if not codes:
+            raise ValueError("phone_regions needs at least one country code, e.g. ID")
+        unknown = [c for c in codes if c not in phonenumbers.SUPPORTED_REGIONS]
+        if unknown:
+            raise ValueError(f"phone_regions: unknown country codes {unknown} (ISO 3166 alpha-2, e.g. ID)")
+        return codes
 
     @model_validator(mode="after")
     def _production_needs_a_real_key(self) -> Settings:

@@ -53,7 +53,7 @@ async def test_citizen_signs_up_and_logs_in_with_the_normalised_phone(client, da
     )
     assert again.status_code == 409 and again.json()["error"]["code"] == "user_exists"
     for bad in (
-        {"phone": "12", "name": "A", "password": "rahasia-1"},
+        {"phone": "", "name": "A", "password": "rahasia-1"},
         {"phone": "08123456789", "name": "A", "password": "123"},
         {"phone": "08123456789", "name": "", "password": "rahasia-1"},
         {"phone": "08123456789", "name": "A", "password": "rahasia-1", "role": "admin"},

@@ -33,7 +33,9 @@ async def token(
         rt.settings,
         form.username,
         client_ip,
-        lambda: service.login(session, rt.passwords, form.username, form.password),
+        lambda: service.login(
+            session, rt.passwords, form.username, form.password, rt.settings.phone_regions[0]
+        ),
     )
     access, ttl = rt.tokens.issue(principal)
     return TokenOut(access_token=access, expires_in=ttl, role=principal.role)

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from jogo_dispatch.accounts import repository as repo
 from jogo_dispatch.accounts.models import ROLES, User
-from jogo_dispatch.accounts.phones import normalise_phone
+from jogo_dispatch.accounts.phones import DEFAULT_REGION, normalise_phone
 from jogo_dispatch.errors import Conflict, InvalidInput, Unauthorized
 from jogo_dispatch.platform.security import (
     DEVICE_TOKEN_PREFIX,
@@ -47,12 +47,18 @@ async def create_user(
     return user
 
 
-async def login(session: AsyncSession, passwords: Passwords, username: str, password: str) -> Principal:
+async def login(
+    session: AsyncSession,
+    passwords: Passwords,
+    username: str,
+    password: str,
+    phone_region: str = DEFAULT_REGION,
+) -> Principal:
     user = await repo.user_by_username(session, username)
     if user is None:
         # Citizens log in with their phone number however they type it (0812..., +62 812...).
         with contextlib.suppress(ValueError):
-            user = await repo.user_by_username(session, normalise_phone(username))
+            user = await repo.user_by_username(session, normalise_phone(username, phone_region))
     if not passwords.verify(user.password_hash if user else None, password) or user is None:
         raise Unauthorized("wrong username or password", code="bad_credentials")
     if not user.is_active:

@@ -315,7 +315,7 @@ async def check(
 def login_limits(settings: Settings, username: str, client_ip: str | None) -> list[Limit]:
     """Failed-login limits of a username (however a phone number is typed) and of a client address."""
     try:
-        who = normalise_phone(username)
+        who = normalise_phone(username, settings.phone_regions[0])
     except ValueError:
         who = username.strip().lower()
     window = settings.login_limit_window_s

@@ -29,9 +29,10 @@ WATCHERS = ("dispatcher", "admin", "agency")
 
 @router.post("/citizens", status_code=201)
 async def register(data: CitizenCreate, rt: RuntimeDep, session: SessionDep) -> CitizenOut:
-    """Sign up as a citizen (no login needed). Log in afterwards at ``/api/v1/auth/token`` with the phone
-    number in its normalised form (``+62...``) as the username."""
-    user = await citizens.register_citizen(session, rt.passwords, data)
+    """Sign up as a citizen (no login needed) with a mobile number of the deployment's countries
+    (``JOGO_PHONE_REGIONS``); any other number is 400 ``bad_phone``. Log in afterwards at
+    ``/api/v1/auth/token`` with the phone number as typed or in its normalised form (``+62...``)."""
+    user = await citizens.register_citizen(session, rt.passwords, data, rt.settings.phone_regions)
     return CitizenOut(
         id=user.id, username=user.username, phone=user.phone, name=user.full_name, role=user.role
     )

@@ -24,14 +24,15 @@ def _not_null_island(lat: float, lon: float, what: str) -> None:
 class CitizenCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    phone: str = Field(min_length=6, max_length=32, examples=["0812-3456-7890"])
+    phone: str = Field(
+        min_length=1,
+        max_length=32,
+        examples=["0812-3456-7890"],
+        description="a mobile number of the deployment's countries (JOGO_PHONE_REGIONS, default ID) as "
+        "people type it; anything else is 400 bad_phone",
+    )
     name: str = Field(min_length=1, max_length=200)
     password: str = Field(min_length=6, max_length=200)
-
-    @field_validator("phone")
-    @classmethod
-    def _phone(cls, v: str) -> str:
-        return normalise_phone(v)
 
 
 class ReportIn(BaseModel):
