@@ -190,3 +190,34 @@ async def test_pings_need_an_officer(client, actors):
     dispatcher = await actors.user("dispatcher")
     r = await client.post("/api/v1/pings", json=ping, headers=dispatcher)
     assert r.status_code == 403 and r.json()["error"]["code"] == "wrong_role"
+
+
+async def test_non_finite_values_and_unrepresentable_times_are_per_item_rejections(
+    client, actors, database_url
+):
+    """ "NaN"/"Infinity" as strings were stored; year 1 or 9999 with an offset answered 500. Now each is a
+    rejection of its own item, and the good ping beside them is still stored and acknowledged."""
+    oid, headers = await actors.officer()
+    t = now()
+    good = {"lat": MALANG[0], "lon": MALANG[1], "recorded_at": iso(t)}
+    batch = [
+        {**good, "recorded_at": iso(t - timedelta(seconds=1)), "altitude_m": "NaN"},
+        {**good, "recorded_at": iso(t - timedelta(seconds=2)), "speed_mps": "Infinity"},
+        {**good, "lat": "NaN"},
+        {**good, "recorded_at": "0001-01-01T00:00:00+05:00"},
+        {**good, "recorded_at": "9999-12-31T23:59:59-05:00"},
+        good,
+    ]
+    r = await client.post("/api/v1/pings", headers=headers, json=batch)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["accepted"] == 1
+    assert sorted(x["index"] for x in body["rejected"]) == [0, 1, 2, 3, 4]
+    assert all(x["reason"].startswith("invalid") for x in body["rejected"]), body
+    assert await count_pings(database_url, oid) == 1
+    async with await psycopg.AsyncConnection.connect(database_url) as conn:
+        cur = await conn.execute(
+            "SELECT count(*) FROM pings WHERE officer_id = %s AND (altitude_m = 'NaN' OR speed_mps = 'Infinity')",
+            (oid,),
+        )
+        assert (await cur.fetchone())[0] == 0

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import orjson
 import psycopg
+import pytest
 import websockets
 
 from jogo_dispatch.platform.events import OfficerMessage, OfficerPresence
@@ -136,3 +137,40 @@ async def test_second_port_serves_osmand_on_root(settings, actors, client, datab
                 await asyncio.sleep(0.05)
         assert r.status_code == 200 and r.content == b""
     assert await count(database_url, oid) == 1
+
+
+async def test_binary_frames_odd_auth_and_unrepresentable_times_never_crash_the_socket(
+    live_server, actors, database_url
+):
+    """A binary frame or {"type": "auth", "token": 123} crashed the handler; a ping at year 9999 with an
+    offset cost the whole message its ack. Now: a clear close or error, and the good pings are acked."""
+    oid, headers = await actors.officer()
+    token = headers["Authorization"].split()[1]
+    for first in (b"\x00\x01binary", orjson.dumps({"type": "auth", "token": 123}).decode()):
+        async with websockets.connect(f"{live_server.ws}/api/v1/officers/stream") as ws:
+            await ws.send(first)
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                while True:  # an error message, then the close
+                    await asyncio.wait_for(ws.recv(), 5)
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
+    t0 = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
+    async with websockets.connect(f"{live_server.ws}/api/v1/officers/stream?token={token}") as ws:
+        await recv_type(ws, "hello")
+        await ws.send(b"\x00binary")
+        assert (await recv_type(ws, "error"))["error"]["code"] == "binary_frame"
+        bad = {"lat": -7.97, "lon": 112.63, "recorded_at": "9999-12-31T23:59:59-05:00"}
+        await ws.send(orjson.dumps({"type": "pings", "seq": 3, "pings": [bad, *pings(t0, 2)]}).decode())
+        ack = await recv_type(ws, "ack")
+        assert ack["seq"] == 3 and ack["accepted"] == 2
+        assert [r["index"] for r in ack["rejected"]] == [0]
+    assert await count(database_url, oid) == 2
+
+
+async def test_live_feed_answers_a_binary_frame_with_an_error(live_server, actors):
+    headers = await actors.user("dispatcher")
+    token = headers["Authorization"].split()[1]
+    async with websockets.connect(f"{live_server.ws}/api/v1/live?token={token}") as ws:
+        await ws.send(b"\x00binary")
+        assert (await recv_type(ws, "error"))["error"]["code"] == "binary_frame"
+        await ws.send(orjson.dumps({"type": "dance"}).decode())  # the socket still reads and answers
+        assert (await recv_type(ws, "error"))["error"]["code"]

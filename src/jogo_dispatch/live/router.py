@@ -13,7 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from jogo_dispatch.errors import AppError
 from jogo_dispatch.live.hub import LiveClient, LiveHub, Viewport, pump, server_time
-from jogo_dispatch.platform.security import Authenticates, websocket_principal, ws_close_code
+from jogo_dispatch.platform.security import (
+    BINARY_FRAME,
+    Authenticates,
+    receive_text,
+    websocket_principal,
+    ws_close_code,
+)
 
 router = APIRouter(tags=["live"])
 
@@ -94,8 +100,11 @@ async def live(ws: WebSocket) -> None:
     async def reader() -> str:
         nonlocal last_heard
         while True:
-            raw = await ws.receive_text()
+            raw = await receive_text(ws)
             last_heard = time.monotonic()
+            if raw is None:
+                client.offer_event({"type": "error", "server_time": server_time(), "error": BINARY_FRAME})
+                continue
             try:
                 msg = orjson.loads(raw)
                 error = apply_client_message(client, msg)

@@ -15,7 +15,7 @@ import jwt
 import orjson
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from fastapi import WebSocket
+from fastapi import WebSocket, WebSocketDisconnect
 
 from jogo_dispatch.errors import AppError, Forbidden, Unauthorized
 
@@ -111,15 +111,30 @@ async def websocket_principal(
         token = header[7:] if header.lower().startswith("bearer ") else None
     if not token:
         try:
-            first = await asyncio.wait_for(ws.receive_text(), timeout_s)
-            msg = orjson.loads(first)
-            token = msg.get("token") if isinstance(msg, dict) and msg.get("type") == "auth" else None
+            first = await asyncio.wait_for(ws.receive(), timeout_s)
+            # A binary frame, a disconnect or anything but {"type": "auth", "token": "<string>"}: no token.
+            msg = orjson.loads(first["text"]) if first.get("text") is not None else None
+            candidate = msg.get("token") if isinstance(msg, dict) and msg.get("type") == "auth" else None
+            token = candidate if isinstance(candidate, str) else None
         except (TimeoutError, orjson.JSONDecodeError):
             token = None
     principal = await auth.principal(token)
     if roles and principal.role not in roles:
         raise Forbidden(f"this needs one of the roles: {', '.join(roles)}", code="wrong_role")
     return principal
+
+
+async def receive_text(ws: WebSocket) -> str | None:
+    """The next text frame; None for a binary one (our protocols are JSON text: the caller answers with an
+    error and goes on). Raises ``WebSocketDisconnect`` when the client is gone."""
+    message = await ws.receive()
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", 1000), message.get("reason"))
+    text = message.get("text")
+    return text if isinstance(text, str) else None
+
+
+BINARY_FRAME = {"code": "binary_frame", "message": "send JSON as text frames"}
 
 
 def ws_close_code(exc: AppError) -> int:

@@ -13,7 +13,8 @@ from jogo_dispatch.tracking.filters import Fix
 class PingIn(BaseModel):
     """One fix as sent to ``POST /api/v1/pings``."""
 
-    model_config = ConfigDict(extra="ignore")
+    # "NaN" and "Infinity" (as strings or JSON extensions) are refused, never stored.
+    model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
 
     lat: float
     lon: float
@@ -27,7 +28,10 @@ class PingIn(BaseModel):
     @field_validator("recorded_at")
     @classmethod
     def _utc(cls, v: datetime) -> datetime:
-        return v.replace(tzinfo=UTC) if v.tzinfo is None else v.astimezone(UTC)
+        try:
+            return v.replace(tzinfo=UTC) if v.tzinfo is None else v.astimezone(UTC)
+        except OverflowError:  # year 1 or 9999 with an offset: no UTC time exists for it
+            raise ValueError("recorded_at is out of range") from None
 
     def to_fix(self) -> Fix:
         return Fix(

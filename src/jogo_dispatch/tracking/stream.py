@@ -19,7 +19,7 @@ import structlog
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from jogo_dispatch.errors import AppError, InvalidInput, PayloadTooLarge
-from jogo_dispatch.platform.security import websocket_principal, ws_close_code
+from jogo_dispatch.platform.security import BINARY_FRAME, receive_text, websocket_principal, ws_close_code
 from jogo_dispatch.runtime import Runtime
 from jogo_dispatch.tracking.channels import OfficerConnection, now_iso
 from jogo_dispatch.tracking.schemas import parse_ping_items
@@ -98,7 +98,10 @@ async def officer_stream(ws: WebSocket) -> None:
 
     try:
         while True:
-            raw = await ws.receive_text()
+            raw = await receive_text(ws)
+            if raw is None:
+                conn.push({"type": "error", "error": BINARY_FRAME})
+                continue
             try:
                 msg = orjson.loads(raw)
             except orjson.JSONDecodeError:
