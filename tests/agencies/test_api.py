@@ -13,6 +13,7 @@ from jogo_dispatch.agencies import service
 from jogo_dispatch.agencies.regions import packs
 from jogo_dispatch.agencies.routing import route
 from tests.agencies.conftest import seed
+from tests.reports.helpers import rows
 
 
 async def test_seeding_is_idempotent_and_serves_sectors_and_agencies(app, client, actors):
@@ -229,7 +230,7 @@ async def test_admin_edits_rules_and_routing_follows(app, client, actors, databa
     ]
 
 
-async def test_categories_and_open311_catalogue(app, client):
+async def test_categories_and_open311_catalogue(app, client, database_url):
     await seed(app)
     cats = (await client.get("/api/v1/categories")).json()
     by_code = {c["code"]: c for c in cats}
@@ -238,6 +239,10 @@ async def test_categories_and_open311_catalogue(app, client):
         by_code["fallen_tree"]["name_id"] == "Pohon tumbang"
         and by_code["fallen_tree"]["group"] == "environment"
     )
+    # Each category carries the priority dispatch gives its incidents (the catalogue table's).
+    stored = dict(await rows(database_url, "SELECT code, default_priority FROM categories WHERE active"))
+    assert {code: c["default_priority"] for code, c in by_code.items()} == stored
+    assert by_code["fire"]["default_priority"] < by_code["fallen_tree"]["default_priority"]
 
     services = (await client.get("/open311/v2/services.json", params={"lang": "en"})).json()
     assert isinstance(services, list) and {s["service_code"] for s in services} == set(by_code)

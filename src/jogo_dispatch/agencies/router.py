@@ -46,7 +46,7 @@ async def get_police_sectors(
 
 @router.get("/categories", response_model=list[CategoryOut])
 async def get_categories(session: SessionDep) -> list[CategoryOut]:
-    """The report categories citizens pick from (public)."""
+    """The report categories citizens pick from (public), with the priority their incidents get."""
     return [
         CategoryOut(
             code=c.code,
@@ -55,6 +55,7 @@ async def get_categories(session: SessionDep) -> list[CategoryOut]:
             group=c.group,
             description_id=c.description_id,
             description_en=c.description_en,
+            default_priority=c.default_priority,
         )
         for c in await repo.catalogue(session)
     ]

@@ -145,6 +145,9 @@ class CategoryOut(BaseModel):
     group: str
     description_id: str
     description_en: str
+    default_priority: int = Field(
+        ge=1, le=5, description="the priority an incident of this category gets unless set (1 = most urgent)"
+    )
 
 
 Number = int | float  # as PostGIS wrote it: an integral coordinate stays an integer in the JSON
