@@ -5,7 +5,7 @@
  * an offline start; reports and SOS presses made offline wait in the outbox (outbox.js).
  */
 import { ApiError, NetworkError, getSession, login, logout, onAuthLost, register } from './api.js';
-import { $, CFG, applyI18n, currentLang, fill, setLang, show, t, toast } from './dom.js';
+import { $, CFG, applyI18n, currentLang, fill, hasText, setLang, show, t, toast } from './dom.js';
 import { citizenTabShown, startCitizen, stopCitizen, wireCitizen } from './citizen.js';
 import { startOfficer, stopOfficer, wireOfficer } from './officer.js';
 import { unlockAudio } from '../../live/shared/sound.js';
@@ -66,19 +66,71 @@ async function leave(expired) {
 }
 
 // ------------------------------------------------------------------ login and registration
-function loginError(e) {
+// Errors speak the app's language: chosen by the error body's `code` (and, for schema errors, by the field
+// named in `details`), never the server's English message.
+const PHONE_CODES = new Set(['bad_phone', 'invalid_phone', 'phone_invalid', 'bad_phone_number', 'invalid_phone_number',
+  'phone_not_allowed', 'phone_country_not_allowed', 'phone_country']);
+const PASSWORD_CODES = new Set(['weak_password', 'bad_password', 'password_too_short', 'password_too_weak']);
+const TAKEN_CODES = new Set(['user_exists', 'phone_taken', 'phone_exists', 'duplicate_phone', 'already_registered']);
+
+// what a refused number's `details.regions` (ISO codes, e.g. ["ID"]) read as: "Indonesia (+62)"
+const CALLING = { ID: '62', MY: '60', SG: '65', BN: '673', TL: '670', PH: '63', TH: '66', AU: '61', NL: '31' };
+function regionNames(details) {
+  const list = details && Array.isArray(details.regions) ? details.regions : [];
+  let names = null;
+  try { names = new Intl.DisplayNames([currentLang()], { type: 'region' }); } catch (e) { names = null; }
+  return list.map((r) => {
+    const code = String(r).toUpperCase();
+    let name = code;
+    try { name = (names && names.of(code)) || code; } catch (e) { name = code; }
+    return CALLING[code] ? `${name} (+${CALLING[code]})` : name;
+  }).join(', ');
+}
+
+/** bad_phone: details.problem says why (not_a_number, invalid, region_not_allowed, not_mobile). */
+function phoneError(details) {
+  const problem = details && details.problem;
+  const regions = regionNames(details);
+  if (problem === 'region_not_allowed') return t('register.phone_region', { list: regions || '—' });
+  if (problem === 'not_mobile') return t('register.phone_not_mobile');
+  return t('register.bad_phone');
+}
+
+function fieldOf(details) {
+  const d = Array.isArray(details) ? details[0] : null;
+  if (!d) return '';
+  return String((Array.isArray(d.loc) ? d.loc[d.loc.length - 1] : d.field) || '');
+}
+
+function formError(e) {
   if (e instanceof NetworkError) return t('err.network');
-  if (e instanceof ApiError) {
-    if (e.status === 401) return t('login.bad');
-    if (e.status === 409) return t('register.taken');
-    if (e.status === 429) return t('err.rate_limited');
-    if (e.status === 422 && Array.isArray(e.details) && e.details[0]) {
-      const d = e.details[0];
-      return `${t('err.invalid')}: ${(Array.isArray(d.loc) ? d.loc[d.loc.length - 1] : '') || ''} ${d.msg || ''}`.trim();
-    }
-    return e.message;
+  if (!(e instanceof ApiError)) return String(e.message || e);
+  const code = e.code || '';
+  if (TAKEN_CODES.has(code)) return t('register.taken');
+  if (PHONE_CODES.has(code) || /phone/.test(code)) return phoneError(e.details);
+  if (PASSWORD_CODES.has(code)) return t('register.short_password');
+  if (TAKEN_CODES.has(code) || e.status === 409) return t('register.taken');
+  if (code === 'bad_credentials' || e.status === 401) return code === 'account_disabled' ? t('err.account_disabled') : t('login.bad');
+  if (code === 'account_disabled') return t('err.account_disabled');
+  if (code === 'rate_limited' || e.status === 429) return t('err.rate_limited');
+  if (code === 'validation_error' || e.status === 422) {
+    const field = fieldOf(e.details);
+    if (field === 'phone' || field === 'username') return t('register.bad_phone');
+    if (field === 'password') return t('register.short_password');
+    if (field === 'name') return t('register.need_name');
+    return t('err.invalid_form');
   }
-  return String(e.message || e);
+  if (hasText(`err.${code}`)) return t(`err.${code}`);
+  return e.status >= 500 ? t('err.server') : t('err.failed', { code });
+}
+
+/** Checks before anything goes out (the form is novalidate: the browser's own bubbles speak its language). */
+function checkRegistration({ name, phone, password }) {
+  if (!name) return t('register.need_name');
+  const digits = phone.replace(/[\s\-().+]/g, '');
+  if (!/^\d{8,15}$/.test(digits)) return t('register.bad_phone');
+  if (password.length < 6) return t('register.short_password');
+  return '';
 }
 
 async function busy(form, fn) {
@@ -86,7 +138,7 @@ async function busy(form, fn) {
   const err = form.querySelector('.error');
   fill(err);
   btn.disabled = true;
-  try { await fn(); } catch (e) { fill(err, loginError(e)); } finally { btn.disabled = false; }
+  try { await fn(); } catch (e) { fill(err, formError(e)); } finally { btn.disabled = false; }
 }
 
 function onLogin(ev) {
@@ -107,8 +159,10 @@ function onRegister(ev) {
   busy(form, async () => {
     const phone = $('reg-phone').value.trim();
     const password = $('reg-pass').value;
-    if (password.length < 6) throw new Error(t('register.short_password'));
-    await register({ phone, name: $('reg-name').value.trim(), password });
+    const name = $('reg-name').value.trim();
+    const problem = checkRegistration({ name, phone, password });
+    if (problem) throw new Error(problem);
+    await register({ phone, name, password });
     const s = await login(phone, password);
     form.reset();
     toast(t('register.welcome'), 'ok');

@@ -4,7 +4,7 @@ import {
   $, distance, fill, fixed, h, hasText, onLangChange, show, t, tCode, toast, when,
 } from './dom.js';
 import { categories, categoryName, refreshCategories } from './categories.js';
-import { currentFix, latestFix, metres, pinMap, watchFix } from './geo.js';
+import { currentFix, followFix, latestFix, metres, pinMap } from './geo.js';
 import * as outbox from './outbox.js';
 
 const SOS_KEY = 'jogo.app.sos';
@@ -33,6 +33,18 @@ outbox.registerSender('report', async (item) => {
   return api('/reports', { method: 'POST', form, key: item.key });
 });
 outbox.registerSender('sos', (item) => api('/sos', { method: 'POST', json: item.payload, key: item.key }));
+// "End SOS" pressed while the connection was down: the command centre hears it when the phone is back online
+outbox.registerSender('sos_end', (item) => endSosCall(item.payload.sos_id, item.key));
+
+/** POST /sos/{id}/end (idempotent). An SOS the server no longer has open counts as ended. */
+async function endSosCall(sosId, key) {
+  try {
+    return await api(`/sos/${encodeURIComponent(sosId)}/end`, { method: 'POST', json: {}, key });
+  } catch (e) {
+    if (e instanceof ApiError && [404, 409, 410].includes(e.status)) return { sos_id: sosId, already: true, code: e.code };
+    throw e;
+  }
+}
 
 // ------------------------------------------------------------------ start / stop
 export function startCitizen() {
@@ -53,6 +65,11 @@ export function stopCitizen() {
   clearInterval(pollTimer);
   sosStopTracking();
   sos = null;
+  myRank = null;
+  show('account-main', true);
+  show('account-leaderboard', false);
+  fill($('points-history'));
+  fill($('leaderboard-list'));
   resetReportForm();
 }
 
@@ -63,13 +80,14 @@ export function citizenTabShown(tab) {
     if (pin) setTimeout(() => pin.refresh(), 0);
     if (!reporterFix) locate(false);
   } else if (tab === 'mine') refreshMine();
-  else if (tab === 'account') refreshAccount();
+  else if (tab === 'account') { showLeaderboard(false); refreshAccount(); }
 }
 
 outbox.subscribe((item) => {
   if (!running) return;
   renderOutbox();
   if (item.kind === 'sos') sosOnItem(item);
+  if (item.kind === 'sos_end' && item.state === 'sent') toast(t('sos.end_delivered'), 'ok', 8000);
   if (item.state === 'sent' && item.kind === 'report') refreshMine();
   if (item.state === 'failed' && item.error && item.error.code === 'account_blocked') setBlocked(true);
 });
@@ -80,6 +98,7 @@ onLangChange(() => {
   renderOutbox();
   refreshMine();
   refreshAccount();
+  if (!$('account-leaderboard').hidden) refreshLeaderboard();
   renderSos();
 });
 
@@ -129,7 +148,10 @@ async function sosOnItem(item) {
   if (item.state === 'sent' && !sos.sos_id && item.result) {
     sos.sos_id = item.result.sos_id ?? item.result.id;
     sos.incident_id = item.result.incident_id ?? null;
-    sos.nearest = Array.isArray(item.result.nearest) ? item.result.nearest.slice(0, 3) : [];
+    sos.nearest = Array.isArray(item.result.nearest)
+      ? item.result.nearest.slice(0, 3).map((c) => ({ officer_id: c.officer_id, distance_m: c.distance_m })) : [];
+    sos.shortfall = item.result.shortfall_reason || null;
+    sos.received_at = item.sent_at || Date.now();
     sos.sent = 1;
     sos.incident_status = item.result.status || null;
     sos.last_at = Date.now();
@@ -138,6 +160,7 @@ async function sosOnItem(item) {
     sosStartTracking();
   }
   if (item.state === 'discarded') { sos = null; saveSos(); }
+  if (sos && sos.ending && sos.sos_id) { await sosEnd(); return; }  // "End" was pressed while it was sending
   renderSos();
 }
 
@@ -153,7 +176,8 @@ async function sosResume() {
 
 function sosStartTracking() {
   if (!sos || !sos.sos_id || stopWatch) return;
-  stopWatch = watchFix((fix) => sosSendLocation(fix, false), () => { /* keep the last fix */ });
+  // a lost signal is retried (geo.followFix); the heartbeat keeps sending the last fix meanwhile
+  stopWatch = followFix((fix) => sosSendLocation(fix, false), () => {});
   clearInterval(heartbeat);
   heartbeat = setInterval(() => { const f = latestFix(); if (f) sosSendLocation(f, true); }, SOS_HEARTBEAT_MS);
 }
@@ -200,10 +224,47 @@ async function sosSendLocation(fix, heartbeatTick) {
   }
 }
 
+/** "Akhiri SOS": the trail stops at once; the command centre is told (now, or from the outbox when back online). */
 async function sosStop() {
   if (!sos || !window.confirm(t('sos.stop_confirm'))) return;
-  const item = await outbox.find(sos.item_id);
-  if (item && (item.state === 'pending' || item.state === 'failed')) await outbox.discard(item.id);
+  if (!sos.sos_id) {
+    const item = await outbox.find(sos.item_id);
+    if (item && item.state === 'sending') {  // on its way: end it as soon as the server has opened it
+      sos.ending = true;
+      saveSos();
+      renderSos();
+      return;
+    }
+    // never reached the server: nothing to end there
+    if (item && (item.state === 'pending' || item.state === 'failed')) await outbox.discard(item.id);
+    sosClear();
+    toast(t('sos.cancelled'), 'ok');
+    return;
+  }
+  await sosEnd();
+}
+
+async function sosEnd() {
+  const sosId = sos.sos_id;
+  sosStopTracking();
+  $('sos-stop').disabled = true;
+  try {
+    await endSosCall(sosId);
+    toast(t('sos.ended'), 'ok', 8000);
+  } catch (e) {
+    if (e instanceof NetworkError || (e instanceof ApiError && e.retryable)) {
+      await outbox.enqueue('sos_end', { sos_id: sosId }, 'SOS');
+      toast(t('sos.end_queued'), null, 8000);
+    } else {
+      toast(`${t('sos.end_failed')} ${errorText({ code: e.code, message: e.message })}`, 'err', 10000);
+    }
+  } finally {
+    $('sos-stop').disabled = false;
+    sosClear();
+  }
+}
+
+function sosClear() {
   sosStopTracking();
   sos = null;
   lastSent = null;
@@ -228,11 +289,12 @@ async function renderSos() {
   fill($('sos-title'), title);
   const lines = [];
   if (state === 'active') {
-    lines.push(h('p', null, t('sos.active_help')));
-    if (sos.nearest && sos.nearest.length) {
-      const d = sos.nearest[0].distance_m;
-      lines.push(h('p', null, t('sos.nearest', { n: sos.nearest.length, d: distance(d) })));
+    // what happened, no more: the command centre has the SOS; the nearest officers were found, not called
+    lines.push(h('p', { id: 'sos-received' }, sosReceivedText()));
+    if (!sos.incident_status || ['new', 'verified'].includes(sos.incident_status)) {
+      lines.push(h('p', { class: 'muted' }, t('sos.not_assigned')));
     }
+    lines.push(h('p', null, t('sos.active_help')));
     if (sos.incident_status) {
       lines.push(h('p', null, t('mine.incident'), ' ', h('span', { class: `chip status-${sos.incident_status}` },
         tCode('incident_status', sos.incident_status))));
@@ -247,6 +309,15 @@ async function renderSos() {
   }
   fill($('sos-detail'), lines);
   fill($('sos-note'));
+  fill($('sos-stop'), sos.ending ? t('sos.ending') : t('sos.stop'));
+  $('sos-stop').disabled = Boolean(sos.ending);
+}
+
+function sosReceivedText() {
+  const near = (sos.nearest || []).filter((c) => Number.isFinite(Number(c.distance_m)));
+  if (!near.length) return t('sos.received_nobody');
+  const far = Math.max(...near.map((c) => Number(c.distance_m)));
+  return t(near.length === 1 ? 'sos.received_one' : 'sos.received_nearest', { n: near.length, d: distance(far) });
 }
 
 // ------------------------------------------------------------------ report form
@@ -401,7 +472,8 @@ function errorText(error) {
 
 function outboxRow(item) {
   const state = item.state;
-  const what = item.kind === 'sos' ? 'SOS' : `${t('outbox.report')}: ${item.label || ''}`;
+  const what = item.kind === 'sos' ? 'SOS'
+    : item.kind === 'sos_end' ? t('outbox.sos_end') : `${t('outbox.report')}: ${item.label || ''}`;
   let detail = '';
   if (state === 'pending') detail = item.error ? `${t('outbox.retrying')} (${errorText(item.error)})` : t('outbox.waiting');
   if (state === 'sent') detail = t('outbox.sent_at', { at: when(item.sent_at) });
@@ -490,17 +562,25 @@ function mineRow(r) {
 }
 
 // ------------------------------------------------------------------ account: points, warnings, appeal
+let myRank = null;
+
 async function refreshAccount() {
   if (!running) return;
   try {
+    // GET /me/points: {user_id, total, awards, rank, history: [{id, report_id, category, points, awarded_at}]}
     const p = await api('/me/points');
-    const total = p == null ? null : (typeof p === 'number' ? p : p.points ?? p.total ?? p.balance ?? null);
-    fill($('points-total'), total == null ? '—' : String(total));
-    const history = items(p && (p.history || p.events || p.items));
-    fill($('points-history'), history.slice(0, 10).map((x) => h('li', null,
-      `${x.points > 0 ? '+' : ''}${x.points ?? x.amount ?? ''} · ${x.reason || x.kind || ''} · ${when(x.created_at || x.at)}`)));
+    myRank = p.rank ?? null;
+    fill($('points-total'), String(p.total ?? 0));
+    fill($('points-rank'), myRank != null ? t('account.rank', { n: myRank }) : t('account.no_rank'));
+    $('points-rank').dataset.rank = myRank ?? '';
+    fill($('points-summary'), t('account.awards', { n: p.awards ?? 0 }));
+    const history = items(p.history);
+    fill($('points-history'), history.length ? history.slice(0, 10).map(awardRow)
+      : h('li', { class: 'muted' }, t('account.no_points')));
   } catch (e) {
     fill($('points-total'), '—');
+    fill($('points-rank'));
+    fill($('points-summary'));
     fill($('points-history'), h('li', { class: 'muted' }, e instanceof NetworkError ? t('err.network') : t('account.not_available')));
   }
   try {
@@ -517,6 +597,52 @@ async function refreshAccount() {
     fill($('warnings-list'), h('li', { class: 'muted' },
       e instanceof NetworkError ? t('err.network') : t('account.not_available')));
   }
+}
+
+function awardRow(x) {
+  const pts = Number(x.points) || 0;
+  return h('li', { class: 'award', dataset: { report: x.report_id ?? '' } },
+    h('b', { class: 'pts' }, `${pts > 0 ? '+' : ''}${pts}`), ' · ', categoryName(x.category),
+    x.report_id != null ? ` · ${t('account.report_no', { id: x.report_id })}` : '', ' · ', when(x.awarded_at));
+}
+
+// ------------------------------------------------------------------ leaderboard (GET /rewards/leaderboard)
+let boardDays = null;  // null: all time
+
+function showLeaderboard(open) {
+  show('account-main', !open);
+  show('account-leaderboard', open);
+  window.scrollTo(0, 0);
+  if (open) refreshLeaderboard();
+}
+
+async function refreshLeaderboard() {
+  if (!running) return;
+  for (const b of document.querySelectorAll('#leaderboard-period button')) {
+    b.setAttribute('aria-pressed', String((b.dataset.days || null) === (boardDays == null ? null : String(boardDays))));
+  }
+  const list = $('leaderboard-list');
+  list.dataset.loading = 'true';
+  try {
+    const board = await api(`/rewards/leaderboard?limit=20${boardDays ? `&days=${boardDays}` : ''}`);
+    const rows = items(board);
+    fill(list, rows.length ? rows.map(leaderRow) : h('li', { class: 'muted empty' }, t('board.empty')));
+    fill($('leaderboard-note'), t('board.note'));
+  } catch (e) {
+    fill(list, h('li', { class: 'muted empty' }, e instanceof NetworkError ? t('err.network') : t('account.not_available')));
+  } finally {
+    list.dataset.loading = 'false';
+  }
+}
+
+function leaderRow(r) {
+  // names and numbers come masked; our own row is the one at our rank (all-time ranks only)
+  const mine = boardDays == null && myRank != null && r.rank === myRank;
+  return h('li', { class: mine ? 'leader me' : 'leader', dataset: { rank: r.rank } },
+    h('span', { class: `rank r${Math.min(r.rank, 4)}` }, `#${r.rank}`),
+    h('span', { class: 'who' }, h('b', null, r.name || r.phone || '—', mine ? ` (${t('board.you')})` : ''),
+      h('small', { class: 'muted' }, t('board.reports', { n: r.reports }))),
+    h('b', { class: 'pts' }, t('board.points', { n: r.points })));
 }
 
 function setBlocked(value, appeal) {
@@ -559,5 +685,10 @@ export function wireCitizen(openTab) {
   $('rep-locate').addEventListener('click', () => locate(true));
   $('mine-refresh').addEventListener('click', () => { refreshMine(); outbox.wake(); });
   $('form-appeal').addEventListener('submit', submitAppeal);
+  $('leaderboard-open').addEventListener('click', () => showLeaderboard(true));
+  $('leaderboard-back').addEventListener('click', () => showLeaderboard(false));
+  for (const b of document.querySelectorAll('#leaderboard-period button')) {
+    b.addEventListener('click', () => { boardDays = b.dataset.days ? Number(b.dataset.days) : null; refreshLeaderboard(); });
+  }
   for (const el of document.querySelectorAll('.blocked-banner button')) el.addEventListener('click', () => openTab('account'));
 }

@@ -44,6 +44,54 @@ export function watchFix(onFix, onError) {
   return () => navigator.geolocation.clearWatch(id);
 }
 
+const RETRY_MIN_MS = 1000;
+const RETRY_MAX_MS = 30000;
+
+/**
+ * Follow the position through bad spells: a timeout or "position unavailable" (a tunnel, indoors) is not the
+ * end; the watch is restarted with backoff (1 s, 2 s, 4 s … 30 s) until fixes come again. Only a denied
+ * permission stops it. `onState(state, info)` hears 'searching' (info: {code, attempt, retry_ms}), 'ok'
+ * (after the first fix of a spell) and 'denied' (the watch has stopped). Returns the function that stops.
+ */
+export function followFix(onFix, onState) {
+  let id = null;
+  let timer = 0;
+  let attempt = 0;
+  let stopped = false;
+  let healthy = false;
+  const say = (state, info) => { try { onState && onState(state, info || {}); } catch (e) { console.error(e); } };
+  const clear = () => {
+    clearTimeout(timer);
+    if (id != null) { try { navigator.geolocation.clearWatch(id); } catch (e) { /* */ } }
+    id = null;
+  };
+  const begin = () => {
+    if (stopped) return;
+    clear();
+    if (!hasGeolocation()) { fail({ code: 2 }); return; }
+    id = navigator.geolocation.watchPosition((p) => {
+      if (stopped) return;
+      attempt = 0;
+      lastFix = asFix(p);
+      if (!healthy) { healthy = true; say('ok'); }
+      onFix(lastFix);
+    }, fail, FIX_OPTIONS);
+  };
+  function fail(e) {
+    if (stopped) return;
+    clear();
+    healthy = false;
+    if (e && e.code === 1) { stopped = true; say('denied', { code: 1 }); return; }
+    attempt += 1;
+    const wait = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** (attempt - 1));
+    say('searching', { code: e ? e.code : 2, attempt, retry_ms: wait });
+    timer = setTimeout(begin, wait);
+  }
+  say('searching', { code: 0, attempt: 0, retry_ms: 0 });
+  begin();
+  return () => { stopped = true; clear(); };
+}
+
 /** Links that open the scene in the phone's maps app: the geo: URI (Android), and Google Maps on the web. */
 export function navigationLinks(lat, lon) {
   const ll = `${Number(lat).toFixed(6)},${Number(lon).toFixed(6)}`;

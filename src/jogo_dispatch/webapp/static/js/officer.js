@@ -3,7 +3,7 @@
 import { ApiError, NetworkError, api, getSession, items, noteServerTime, serverNow } from './api.js';
 import { categoryName, refreshCategories } from './categories.js';
 import { $, CFG, distance, duration, fill, h, onLangChange, show, t, tCode, toast } from './dom.js';
-import { latestFix, metres, navigationLinks, watchFix } from './geo.js';
+import { followFix, latestFix, metres, navigationLinks } from './geo.js';
 import { PATTERNS, tones, unlockAudio } from '../../live/shared/sound.js';
 
 const DUTY_KEY = 'jogo.app.duty';
@@ -82,6 +82,7 @@ export function startOfficer() {
   running = true;
   refreshCategories().then(() => { renderOffer(); renderJob(); });
   renderDuty();
+  refreshDuty();
   renderGpsToggle();
   renderJob();
   connect();
@@ -119,7 +120,22 @@ function schedulePoll() {
 }
 
 // ------------------------------------------------------------------ duty status
+let dutyVersion = 0;  // a tap while the server's word is on its way wins over that word
+
+/** The duty status the server has for this officer (GET /me: duty_status): a new login starts from it. */
+async function refreshDuty() {
+  const asked = dutyVersion;
+  try {
+    const me = await api('/me');
+    if (!running || asked !== dutyVersion || !me || !me.duty_status) return;
+    duty = me.duty_status;
+    localStorage.setItem(DUTY_KEY, duty);
+    renderDuty();
+  } catch (e) { /* offline: the last known state stays */ }
+}
+
 async function setDuty(status) {
+  dutyVersion += 1;
   const buttons = document.querySelectorAll('#duty button');
   for (const b of buttons) b.disabled = true;
   try {
@@ -248,6 +264,7 @@ async function answer(accept) {
         offer_id: o.id, status: (r && (r.incident_status || (r.incident && r.incident.status))) || 'dispatched' };
       saveJob();
       duty = 'busy';
+      dutyVersion += 1;
       localStorage.setItem(DUTY_KEY, duty);
       renderDuty();
       toast(t('offer.accepted'), 'ok');
@@ -298,6 +315,7 @@ async function step(status) {
       toast(t('job.done'), 'ok');
       job = null;
       duty = 'available';
+      dutyVersion += 1;
       localStorage.setItem(DUTY_KEY, duty);
       renderDuty();
     }
@@ -377,6 +395,7 @@ function onSocketMessage(msg) {
     retries = 0;
     setWsState('live');
     schedulePoll();
+    refreshDuty();
     for (const m of unacked.values()) send(m);
     refreshOffers();
   } else if (type === 'ack') {
@@ -409,12 +428,17 @@ function send(msg) {
 }
 
 // ------------------------------------------------------------------ GPS from the page
+// A tunnel or a building loses the signal for a while: the watch keeps retrying (geo.followFix) and the
+// state says so; only a denied permission switches the page's GPS off, with what to do about it.
 let stopWatch = null;
+let gps = { state: 'off' };  // off | searching (attempt, retry_ms) | ok | denied
 
 function startGps() {
   if (stopWatch) return;
   localStorage.setItem(GPS_KEY, 'on');
-  stopWatch = watchFix((fix) => {
+  gps = { state: 'searching', attempt: 0 };
+  stopWatch = followFix((fix) => {
+    gps = { state: 'ok', accuracy_m: fix.accuracy_m };
     seq += 1;
     const msg = {
       type: 'ping', seq,
@@ -428,9 +452,17 @@ function startGps() {
     send(msg);
     $('gps-count').dataset.sent = String(seq);
     renderGpsCount();
-  }, (e) => {
-    toast(e && e.code === 1 ? t('geo.denied') : t('geo.unavailable'), 'err');
-    stopGps(true);
+  }, (state, info) => {
+    if (state === 'denied') {
+      stopGps(true);
+      gps = { state: 'denied' };
+      toast(t('geo.denied'), 'err');
+    } else if (state === 'searching') {
+      gps = { state, attempt: info.attempt || 0, retry_ms: info.retry_ms || 0 };
+    } else {
+      gps = { ...gps, state };
+    }
+    renderGpsCount();
   });
   renderGpsToggle();
 }
@@ -438,6 +470,7 @@ function startGps() {
 function stopGps(remember) {
   if (stopWatch) stopWatch();
   stopWatch = null;
+  gps = { state: 'off' };
   if (remember) localStorage.setItem(GPS_KEY, 'off');
   renderGpsToggle();
 }
@@ -447,9 +480,25 @@ function renderGpsToggle() {
   renderGpsCount();
 }
 
+function gpsStateText() {
+  if (gps.state === 'searching') {
+    return gps.attempt ? t('gps.searching_retry', { s: Math.round((gps.retry_ms || 0) / 1000), n: gps.attempt })
+      : t('gps.searching');
+  }
+  if (gps.state === 'ok') {
+    return t('gps.ok', { acc: gps.accuracy_m == null ? '?' : Math.round(gps.accuracy_m) });
+  }
+  if (gps.state === 'denied') return t('gps.denied_fix');
+  return '';
+}
+
 function renderGpsCount() {
   const el = $('gps-count');
   fill(el, stopWatch ? t('gps.count', { sent: el.dataset.sent || 0, acked: el.dataset.acked || 0 }) : t('gps.off'));
+  const st = $('gps-state');
+  st.dataset.state = gps.state;
+  fill(st, gpsStateText());
+  show(st, gps.state !== 'off');
 }
 
 // ------------------------------------------------------------------ wiring (once)
