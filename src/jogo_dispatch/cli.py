@@ -100,13 +100,23 @@ def serve(
     """Run the HTTP/websocket server."""
     import uvicorn
 
-    resolve_settings()
+    settings = resolve_settings()
+    if workers > 1 and settings.pubsub == "memory":
+        # Each worker would have its own bus: a ping in one never reaches the live map of another.
+        typer.echo(
+            "error: --workers > 1 needs JOGO_PUBSUB=postgres (the in-memory bus is per process)", err=True
+        )
+        raise typer.Exit(2)
     uvicorn.run(
         "jogo_dispatch.main:create_app",
         factory=True,
         host=host,
         port=port,
         workers=workers,
+        # X-Forwarded-For only from the proxies named in JOGO_TRUSTED_PROXIES (uvicorn's default would
+        # believe any local client, which would let it pick the address the login limits count).
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=",".join(settings.trusted_proxies) or "",
         log_level="warning",
         access_log=False,
         lifespan="on",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
@@ -26,6 +27,11 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     db_pool_size: int = 10
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-For and "
+        "X-Forwarded-Proto are believed; empty = none: the connecting address is the client",
+    )
 
     # --- auth
     access_token_ttl_s: int = 12 * 3600
@@ -181,6 +187,20 @@ class Settings(BaseSettings):
         if unknown:
             raise ValueError(f"phone_regions: unknown country codes {unknown} (ISO 3166 alpha-2, e.g. ID)")
         return codes
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxies(cls, v: object) -> object:
+        items = v.split(",") if isinstance(v, str) else v
+        if not isinstance(items, list | tuple):
+            return v
+        proxies = [p for p in (str(item).strip() for item in items) if p]
+        for proxy in proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ValueError(f"trusted_proxies: {proxy!r} is not an address or network") from None
+        return proxies
 
     @model_validator(mode="after")
     def _production_needs_a_real_key(self) -> Settings:

@@ -1,0 +1,87 @@
+"""``jogo-dispatch serve`` as deployed: X-Forwarded-For is believed only from JOGO_TRUSTED_PROXIES, and
+several workers are refused with the per-process bus."""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+import pytest
+
+from tests.conftest import free_port
+from tests.test_cli import EXE
+
+
+@contextmanager
+def serving(database_url: str, **env: str) -> Iterator[str]:
+    port = free_port()
+    full = {**os.environ, "JOGO_DATABASE_URL": database_url, "JOGO_LOG_JSON": "false", "JOGO_OSMAND_PORT": ""}
+    full.update(env)
+    proc = subprocess.Popen([EXE, "serve", "--port", str(port)], env=full)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, "server exited"
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "server not up"
+            time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(15)
+
+
+def failed_logins(base: str, n: int) -> list[int]:
+    codes = []
+    for _ in range(n):
+        spoofed = f"10.{random.randrange(256)}.{random.randrange(256)}.{random.randrange(1, 255)}"
+        r = httpx.post(
+            f"{base}/api/v1/auth/token",
+            data={"username": f"nobody{random.randrange(10**9)}", "password": "wrong-password"},
+            headers={"X-Forwarded-For": spoofed},
+        )
+        codes.append(r.status_code)
+    return codes
+
+
+LIMITS = {"JOGO_LOGIN_LIMIT_PER_IP": "3", "JOGO_LOGIN_LIMIT_PER_USER": "0"}
+
+
+def test_x_forwarded_for_from_an_untrusted_client_does_not_escape_the_address_limit(database_url):
+    with serving(database_url, **LIMITS) as base:
+        codes = failed_logins(base, 5)
+    assert 429 in codes, codes  # every attempt counted against 127.0.0.1, whatever the header said
+
+
+def test_x_forwarded_for_from_a_trusted_proxy_names_the_client(database_url):
+    with serving(database_url, **LIMITS, JOGO_TRUSTED_PROXIES="127.0.0.1/32") as base:
+        codes = failed_logins(base, 5)
+    assert codes == [401] * 5, codes  # five different clients behind the proxy, one failure each
+
+
+def test_several_workers_need_the_postgres_bus(database_url):
+    env = {**os.environ, "JOGO_DATABASE_URL": database_url, "JOGO_PUBSUB": "memory"}
+    r = subprocess.run([EXE, "serve", "--workers", "2", "--port", str(free_port())], env=env,
+                       capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert r.returncode == 2 and "JOGO_PUBSUB=postgres" in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("bad", ["not-an-address", "10.0.0.0/99"])
+def test_trusted_proxies_are_checked(bad):
+    from pydantic import ValidationError
+
+    from jogo_dispatch.settings import Settings
+
+    with pytest.raises(ValidationError):
+        Settings(trusted_proxies=bad)
+    assert Settings(trusted_proxies="127.0.0.1, 10.0.0.0/8").trusted_proxies == ["127.0.0.1", "10.0.0.0/8"]
