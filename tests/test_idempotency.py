@@ -57,3 +57,67 @@ async def test_a_new_login_keeps_the_key_of_the_same_user(client, actors):
     again = await client.post("/api/v1/users", headers={**fresh, "Idempotency-Key": "q-1"}, json=body)
     assert again.status_code == 201 and again.json() == first.json()
     assert again.headers["idempotent-replayed"] == "true"
+
+
+async def test_logins_are_never_replayed_to_another_caller(client, actors):
+    """An anonymous replay handed one user's access token to the next caller with the same key."""
+    await actors.user("dispatcher")
+    first_user = f"dispatcher{actors._n}"
+    await actors.user("dispatcher")
+    second_user = f"dispatcher{actors._n}"
+    tokens = []
+    for username in (first_user, second_user):
+        r = await client.post(
+            "/api/v1/auth/token",
+            data={"username": username, "password": "secret-pw"},
+            headers={"Idempotency-Key": "login-1"},
+        )
+        assert r.status_code == 200 and "idempotent-replayed" not in r.headers
+        tokens.append(r.json()["access_token"])
+    me = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {tokens[1]}"})
+    assert me.json()["username"] == second_user
+
+
+async def test_anonymous_keys_are_scoped_by_client(client):
+    bodies = [
+        {"phone": "0812-3456-7001", "password": "rahasia-1", "name": "Warga Satu"},
+        {"phone": "0812-3456-7002", "password": "rahasia-1", "name": "Warga Dua"},
+    ]
+    answers = []
+    for agent, body in zip(("phone-a", "phone-b"), bodies, strict=True):
+        r = await client.post(
+            "/api/v1/citizens", json=body, headers={"Idempotency-Key": "signup", "User-Agent": agent}
+        )
+        assert r.status_code == 201, r.text
+        answers.append(r)
+    assert "idempotent-replayed" not in answers[1].headers
+    assert answers[0].json() != answers[1].json()
+
+
+async def test_a_claim_whose_request_can_no_longer_finish_expires(client, actors, database_url):
+    """A process killed mid-request leaves its claim behind: retries got 409 for 24 h. A fresh claim is
+    still 409 (with Retry-After); one older than the lease is taken over by the retry, which runs."""
+    admin = await actors.user("admin")
+    body = {"username": "lease1", "password": "secret-pw", "role": "dispatcher"}
+    headers = {**admin, "Idempotency-Key": "lease-k"}
+    assert (await client.post("/api/v1/users", headers=headers, json=body)).status_code == 201
+    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
+        # what the killed process left: claimed, never answered; and the work it did was rolled back
+        await conn.execute(
+            "UPDATE idempotency_keys SET completed_at = NULL, status_code = NULL, body = NULL "
+            "WHERE path = '/api/v1/users' AND completed_at IS NOT NULL AND created_at > now() - interval '1 minute'"
+        )
+        await conn.execute("DELETE FROM users WHERE username = 'lease1'")
+        busy = await client.post("/api/v1/users", headers=headers, json=body)
+        assert busy.status_code == 409 and busy.json()["error"]["code"] == "request_in_progress"
+        assert busy.headers["retry-after"]
+        await conn.execute(
+            "UPDATE idempotency_keys SET created_at = now() - interval '10 minutes' "
+            "WHERE path = '/api/v1/users' AND completed_at IS NULL"
+        )
+        retried = await client.post("/api/v1/users", headers=headers, json=body)
+        assert retried.status_code == 201 and "idempotent-replayed" not in retried.headers
+        again = await client.post("/api/v1/users", headers=headers, json=body)
+        assert again.status_code == 201 and again.headers["idempotent-replayed"] == "true"
+        n = (await (await conn.execute("SELECT count(*) FROM users WHERE username='lease1'")).fetchone())[0]
+    assert n == 1

@@ -85,7 +85,9 @@ class BodyLimitMiddleware:
         await self.app(scope, replay, send)
 
 
-async def send_json(send: Send, status: int, body: dict[str, Any]) -> None:
+async def send_json(
+    send: Send, status: int, body: dict[str, Any], headers: list[tuple[bytes, bytes]] | None = None
+) -> None:
     """A JSON answer from pure ASGI middleware (before FastAPI's handlers)."""
     payload = orjson.dumps(body)
     await send(
@@ -95,6 +97,7 @@ async def send_json(send: Send, status: int, body: dict[str, Any]) -> None:
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(payload)).encode()),
+                *(headers or []),
             ],
         }
     )

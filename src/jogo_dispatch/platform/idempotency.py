@@ -1,9 +1,13 @@
 """``Idempotency-Key`` on POST: a phone that retries a report or an SOS after a lost response gets the
 first response again, and nothing is created twice.
 
-Keys are scoped by the caller's credentials, method and path. A key whose first request is still
-running answers 409; a first request that failed with a 5xx frees the key for a retry. The response is
-stored right after the request's own commit: a crash in between would let a retry run again.
+Keys are scoped by the caller (the user; an anonymous caller by its address and user agent), method and
+path. A key whose first request is still running answers 409 with ``Retry-After``; a first request that
+failed with a 5xx frees the key for a retry. A claim is a lease: when its request can no longer finish (the
+process was killed, the database went away before the answer was stored) the claim expires after
+``CLAIM_LEASE_S`` and the next retry runs. The response is stored right after the request's own commit: a
+crash in between would let a retry run again. Logins (``/api/v1/auth/``) never use keys: a replayed
+answer there would be somebody's access token.
 """
 
 from __future__ import annotations
@@ -38,10 +42,17 @@ class IdempotencyKey(Base):
 
 MAX_KEY = 200
 KEEP_HOURS = 24
+# Longer than any request may take (a photo uploaded over a slow phone link included), short enough that a
+# phone retrying after a crash is served within minutes instead of 409 for a day.
+CLAIM_LEASE_S = 120
+NEVER = ("/api/v1/auth/",)
 
 _CLAIM = text(
     "INSERT INTO idempotency_keys (key_hash, method, path) VALUES (:k, :m, :p) "
-    "ON CONFLICT (key_hash) DO NOTHING RETURNING key_hash"
+    "ON CONFLICT (key_hash) DO UPDATE SET created_at = now() "
+    "WHERE idempotency_keys.completed_at IS NULL "
+    f"AND idempotency_keys.created_at < now() - interval '{CLAIM_LEASE_S} seconds' "
+    "RETURNING key_hash"
 )
 _FETCH = text("SELECT status_code, headers, body, completed_at FROM idempotency_keys WHERE key_hash = :k")
 _STORE = text(
@@ -59,11 +70,16 @@ def _header(scope: Scope, name: bytes) -> bytes | None:
     return None
 
 
-async def _caller(runtime: Any, authorization: bytes | None) -> bytes:
+async def _caller(runtime: Any, scope: Scope) -> bytes:
     """Scope keys by the user, not the token: a phone that logs in again and retries with its queued
-    key must still get the first response."""
+    key must still get the first response. Anonymous callers by address and user agent: two strangers
+    who pick the same key never see each other's answer."""
+    authorization = _header(scope, b"authorization")
     if not authorization:
-        return b"anonymous"
+        client = scope.get("client")
+        host = (client[0] if client else "").encode()
+        agent = hashlib.sha256(_header(scope, b"user-agent") or b"").hexdigest().encode()
+        return b"anonymous:" + host + b":" + agent
     raw = authorization.decode("latin-1")
     token = raw[7:] if raw.lower().startswith("bearer ") else None
     if token:
@@ -87,7 +103,7 @@ class IdempotencyMiddleware:
         )
         app = scope.get("app")
         runtime = getattr(app.state, "runtime", None) if app is not None else None
-        if key is None or runtime is None:
+        if key is None or runtime is None or scope["path"].startswith(NEVER):
             await self.app(scope, receive, send)
             return
         if not 1 <= len(key) <= MAX_KEY:
@@ -102,7 +118,7 @@ class IdempotencyMiddleware:
                 },
             )
             return
-        who = await _caller(runtime, _header(scope, b"authorization"))
+        who = await _caller(runtime, scope)
         digest = hashlib.sha256(
             b"\0".join([who, scope["method"].encode(), scope["path"].encode(), key])
         ).hexdigest()
@@ -123,6 +139,7 @@ class IdempotencyMiddleware:
                             "message": "a request with this Idempotency-Key is still running",
                         }
                     },
+                    headers=[(b"retry-after", b"5")],
                 )
                 return
             headers = [(k.encode(), v.encode()) for k, v in row.headers] + [(b"idempotent-replayed", b"true")]
