@@ -18,3 +18,9 @@ async def test_health_ready_metrics_and_docs(client, actors):
 async def test_unknown_route_has_the_error_shape(client):
     r = await client.get("/api/v1/nope")
     assert r.status_code == 404 and r.json()["error"]["code"] == "http_404"
+
+
+async def test_every_answer_says_nosniff(client):
+    for path in ("/healthz", "/api/v1/nope", "/map", "/static/live/map.css"):
+        r = await client.get(path)
+        assert r.headers["x-content-type-options"] == "nosniff", path

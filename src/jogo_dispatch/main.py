@@ -39,6 +39,7 @@ from jogo_dispatch.platform import error_handlers, ratelimit
 from jogo_dispatch.platform.body_limit import BodyLimitMiddleware
 from jogo_dispatch.platform.db import make_engine, make_sessionmaker, utcnow
 from jogo_dispatch.platform.events import CredentialsChanged, EventBus
+from jogo_dispatch.platform.headers import SecurityHeadersMiddleware
 from jogo_dispatch.platform.health import MetricsMiddleware
 from jogo_dispatch.platform.health import router as ops_router
 from jogo_dispatch.platform.idempotency import PURGE as PURGE_IDEMPOTENCY_KEYS
@@ -240,6 +241,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         BodyLimitMiddleware, default=settings.max_body_bytes, limits={"/api/v1/reports": report_bytes}
     )
     app.add_middleware(MetricsMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)  # outermost: also on answers the other layers make
     for router in (
         ops_router,
         accounts_router,

@@ -158,6 +158,7 @@ async def test_multipart_report_with_photos_stored_by_content_hash(
         got = await client.get(f"/api/v1/reports/{body['id']}/photo", headers=me)
         assert got.status_code == 200 and got.content == data
         assert got.headers["content-type"] == ("image/png" if kind == "png" else "image/jpeg")
+        assert got.headers["x-content-type-options"] == "nosniff"  # never sniffed into HTML or script
     dispatcher = await actors.user("dispatcher")
     assert (await client.get(f"/api/v1/reports/{body['id']}/photo", headers=dispatcher)).content == JPEG_16
     _, stranger = await citizen(client)
