@@ -62,7 +62,7 @@ async def test_dispatcher_watches_and_dispatches_from_the_map(
         _, ch = await citizen(api)
         r = await api.post("/api/v1/sos", headers=ch, json={"lat": -7.9800, "lon": 112.6310, "accuracy_m": 8})
         assert r.status_code in (200, 201), r.text
-        incident_id = r.json()["incident_id"]
+        incident_id, sos_id = r.json()["incident_id"], r.json()["sos_id"]
         await page.wait_for_function(
             f"() => window.jogoLive.state.incidents.has({incident_id})", timeout=10000
         )
@@ -76,5 +76,13 @@ async def test_dispatcher_watches_and_dispatches_from_the_map(
         )
         assert len(offered) == 1 and offered[0][1] == "pending"
         assert offered[0][0] in {o for o, _ in officers}
+
+        # the caller ends the SOS: the map says so in both languages
+        ended = await api.post(f"/api/v1/sos/{sos_id}/end", headers=ch, json={"reason": "sudah aman"})
+        assert ended.status_code == 200, ended.text
+        toast = page.locator("#toasts .toast", has_text=f"SOS insiden #{incident_id} diakhiri oleh penelepon")
+        await toast.wait_for(timeout=10000)
+        text = await toast.text_content()
+        assert text and "ended by the caller" in text and "sudah aman" in text
         assert errors == []
         await context.close()

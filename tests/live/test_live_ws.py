@@ -80,6 +80,33 @@ async def test_live_needs_a_dispatcher_or_agency(live_server, actors):
         assert (await next_of(ws, "snapshot"))["type"] == "snapshot"
 
 
+async def test_an_ended_sos_reaches_the_live_feed(live_server, actors):
+    dispatcher = token_of(await actors.user("dispatcher"))
+    async with httpx.AsyncClient(base_url=live_server.url) as http:
+        signed = await http.post(
+            "/api/v1/citizens", json={"phone": "0812 5555 0101", "name": "Bu Ani", "password": "rahasia-1"}
+        )
+        assert signed.status_code == 201, signed.text
+        token = await http.post(
+            "/api/v1/auth/token", data={"username": "0812 5555 0101", "password": "rahasia-1"}
+        )
+        caller = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        started = (await http.post("/api/v1/sos", headers=caller, json={"lat": -7.97, "lon": 112.63})).json()
+        async with websockets.connect(f"{live_server.ws}/api/v1/live?token={dispatcher}") as ws:
+            await next_of(ws, "snapshot")
+            r = await http.post(f"/api/v1/sos/{started['sos_id']}/end", headers=caller)
+            assert r.status_code == 200, r.text
+            msg = await next_of(ws, "sos_ended")
+    assert {k: msg[k] for k in ("sos_id", "incident_id", "incident_status", "by_role", "reason")} == {
+        "sos_id": started["sos_id"],
+        "incident_id": started["incident_id"],
+        "incident_status": "new",
+        "by_role": "citizen",
+        "reason": None,
+    }
+    assert (msg["lat"], msg["lon"], msg["ended_by"]) == (-7.97, 112.63, signed.json()["id"])
+
+
 def _serve(database_url: str, port: int) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,

@@ -118,3 +118,90 @@ async def test_sos_is_for_citizens(client, actors, database_url):
     for body in ({"lat": MALANG[0]}, {"lat": "x", "lon": 1}, {"lat": 1, "lon": 2, "accuracy_m": -1}):
         assert (await client.post("/api/v1/sos", headers=me, json=body)).status_code == 422
     assert await rows(database_url, "SELECT count(*) FROM incidents") == [(0,)]
+
+
+async def test_the_caller_ends_the_sos_and_the_command_centre_hears_of_it(
+    client, actors, database_url, events
+):
+    user_id, me = await citizen(client, name="Bu Ani")
+    _, stranger = await citizen(client)
+    dispatcher = await actors.user("dispatcher")
+    _, officer = await actors.officer()
+    started = (await client.post("/api/v1/sos", headers=me, json={"lat": MALANG[0], "lon": MALANG[1]})).json()
+    sos_id, incident_id = started["sos_id"], started["incident_id"]
+    running = (await client.get(f"/api/v1/sos/{sos_id}", headers=me)).json()
+    assert (running["ended_at"], running["ended_by"], running["end_reason"]) == (None, None, None)
+
+    for headers, status, code in (
+        ({}, 401, "unauthorized"),
+        (officer, 403, "wrong_role"),
+        (await actors.user("agency"), 403, "wrong_role"),
+        (stranger, 404, "sos_not_found"),
+    ):
+        r = await client.post(f"/api/v1/sos/{sos_id}/end", headers=headers)
+        assert (r.status_code, r.json()["error"]["code"]) == (status, code), r.text
+    assert (await client.post("/api/v1/sos/999999/end", headers=me)).status_code == 404
+    bad = await client.post(f"/api/v1/sos/{sos_id}/end", headers=me, json={"reason": "x" * 501})
+    assert (bad.status_code, bad.json()["error"]["code"]) == (422, "validation_error")
+    assert events.of("sos_ended") == []
+
+    r = await client.post(f"/api/v1/sos/{sos_id}/end", headers=me, json={"reason": "saya sudah aman"})
+    assert r.status_code == 200, r.text
+    ended = r.json()
+    assert set(ended) == set(running)  # the SOS view, as GET /sos/{id} answers it
+    assert (ended["sos_id"], ended["incident_id"], ended["status"]) == (sos_id, incident_id, "new")
+    assert (ended["ended_by"], ended["end_reason"]) == (user_id, "saya sudah aman")
+    assert ended["ended_at"] is not None and len(ended["trail"]) == 1
+    assert (await client.get(f"/api/v1/sos/{sos_id}", headers=dispatcher)).json() == ended
+    [published] = events.of("sos_ended")
+    assert published == {
+        "sos_id": sos_id,
+        "incident_id": incident_id,
+        "incident_status": "new",
+        "lat": MALANG[0],
+        "lon": MALANG[1],
+        "ended_by": user_id,
+        "by_role": "citizen",
+        "reason": "saya sudah aman",
+    }
+    timeline = (await client.get(f"/api/v1/incidents/{incident_id}/timeline", headers=dispatcher)).json()
+    [entry] = [e for e in timeline["items"] if e["action"] == "sos_ended"]
+    assert (entry["actor_id"], entry["reason"], entry["data"]) == (
+        user_id,
+        "saya sudah aman",
+        {"sos_id": sos_id, "by_role": "citizen"},
+    )
+    # The incident stays open for the dispatcher; nothing else changed.
+    assert await rows(database_url, "SELECT status FROM incidents WHERE id = %s", incident_id) == [("new",)]
+
+    # Ending again (the caller retrying, or a dispatcher) answers the same and records nothing more.
+    for headers in (me, dispatcher):
+        again = await client.post(f"/api/v1/sos/{sos_id}/end", headers=headers)
+        assert again.status_code == 200 and again.json() == ended
+    assert len(events.of("sos_ended")) == 1
+    assert await rows(
+        database_url,
+        "SELECT count(*) FROM audit_log WHERE action = 'sos_ended' AND entity_id = %s",
+        incident_id,
+    ) == [(1,)]
+
+    r = await client.post(f"/api/v1/sos/{sos_id}/location", headers=me, json={"lat": -7.9, "lon": 112.6})
+    assert (r.status_code, r.json()["error"]["code"]) == (409, "sos_ended")
+    assert r.json()["error"]["details"]["incident_status"] == "new"
+    assert (await rows(database_url, "SELECT count(*) FROM sos_points"))[0][0] == 1
+    # A new press is a new SOS (and a new alarm), not the ended one.
+    fresh = await client.post("/api/v1/sos", headers=me, json={"lat": MALANG[0], "lon": MALANG[1]})
+    assert fresh.status_code == 201 and fresh.json()["sos_id"] != sos_id
+
+
+async def test_a_dispatcher_ends_an_sos(client, actors, database_url, events):
+    _, me = await citizen(client)
+    dispatcher = await actors.user("dispatcher")
+    started = (await client.post("/api/v1/sos", headers=me, json={"lat": MALANG[0], "lon": MALANG[1]})).json()
+    r = await client.post(f"/api/v1/sos/{started['sos_id']}/end", headers=dispatcher)
+    assert r.status_code == 200, r.text
+    assert r.json()["end_reason"] is None and r.json()["ended_by"] is not None
+    [published] = events.of("sos_ended")
+    assert published["by_role"] == "dispatcher" and published["reason"] is None
+    [(reason,)] = await rows(database_url, "SELECT reason FROM audit_log WHERE action = 'sos_ended'")
+    assert reason == "SOS ended by the dispatcher"

@@ -92,6 +92,7 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("POST", "/api/v1/reports/{report_id}/reject"): D,
     ("POST", "/api/v1/sos"): C,
     ("POST", "/api/v1/sos/{sos_id}/location"): C,
+    ("POST", "/api/v1/sos/{sos_id}/end"): ("citizen", *D),
     ("GET", "/api/v1/sos/{sos_id}"): ("citizen", *W),
     # -- incidents and dispatch
     ("GET", "/api/v1/incidents"): W,

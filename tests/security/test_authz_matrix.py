@@ -206,6 +206,9 @@ async def test_a_citizen_sees_only_their_own_reports_and_sos(app: Any, client: h
         f"/api/v1/sos/{sos}/location", headers=other, json={"lat": MALANG[0], "lon": MALANG[1]}
     )
     assert r.status_code == 404
+    r = await client.post(f"/api/v1/sos/{sos}/end", headers=other)
+    assert (r.status_code, r.json()["error"]["code"]) == (404, "sos_not_found")
+    assert (await client.get(f"/api/v1/sos/{sos}", headers=w.of("citizen"))).json()["ended_at"] is None
     mine = (await client.get("/api/v1/reports/mine", headers=other)).json()["items"]
     assert mine == []
     assert {

@@ -3,17 +3,39 @@ rejecting it, and the SOS button. They keep the reports tag: to a client they ar
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from typing import Annotated
 
-from jogo_dispatch.deps import Dispatcher, ReportRateLimit, RuntimeDep, SessionDep, SosRateLimit
+from fastapi import APIRouter, Depends, Request, Response
+
+from jogo_dispatch.deps import (
+    Dispatcher,
+    ReportRateLimit,
+    RuntimeDep,
+    SessionDep,
+    SosRateLimit,
+    require_roles,
+)
 from jogo_dispatch.dispatch import intake, sos
 from jogo_dispatch.dispatch.schemas import SosLocatedOut, SosStartedOut
 from jogo_dispatch.platform.db import Id
+from jogo_dispatch.platform.security import Principal
 from jogo_dispatch.reports import forms
 from jogo_dispatch.reports.deps import ActiveCitizen, Citizen
-from jogo_dispatch.reports.schemas import FiledReportOut, RejectIn, ReportOut, SosIn, SosLocationIn, VerifyIn
+from jogo_dispatch.reports.schemas import (
+    FiledReportOut,
+    RejectIn,
+    ReportOut,
+    SosEndIn,
+    SosIn,
+    SosLocationIn,
+    SosOut,
+    VerifyIn,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
+
+# Who may end an SOS: its caller (another citizen's is 404), or the command centre.
+SosEnder = Annotated[Principal, Depends(require_roles("citizen", "dispatcher", "admin"))]
 
 
 @router.post(
@@ -101,3 +123,14 @@ async def post_sos_location(
 ) -> SosLocatedOut:
     """The caller's live position: kept as a trail; the incident follows the newest fix."""
     return await sos.sos_location(session, rt.bus, rt.settings, me, sos_id, data)
+
+
+@router.post("/sos/{sos_id}/end")
+async def end_sos(
+    sos_id: Id, rt: RuntimeDep, session: SessionDep, me: SosEnder, data: SosEndIn | None = None
+) -> SosOut:
+    """End the SOS (the caller is safe, or pressed by mistake): its phone stops sending, the incident's
+    timeline records it and the live map shows a ``sos_ended`` event; the incident stays open for the
+    dispatcher to close. Ending it again answers the same (200). Afterwards ``/location`` is 409
+    ``sos_ended`` and a new press opens a new SOS."""
+    return await sos.end_sos(session, rt.bus, me, sos_id, (data or SosEndIn()).reason)

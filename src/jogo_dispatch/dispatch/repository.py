@@ -171,11 +171,11 @@ async def reports_of_incident(session: AsyncSession, incident_id: int) -> list[R
 
 
 async def open_sos_of_citizen(session: AsyncSession, citizen_id: int) -> SosCall | None:
-    """The citizen's SOS call whose incident is still open, if any."""
+    """The citizen's SOS call that was not ended and whose incident is still open, if any."""
     return await session.scalar(
         select(SosCall)
         .join(Incident, Incident.id == SosCall.incident_id)
-        .where(SosCall.citizen_id == citizen_id, Incident.status.not_in(_FINAL))
+        .where(SosCall.citizen_id == citizen_id, SosCall.ended_at.is_(None), Incident.status.not_in(_FINAL))
         .order_by(SosCall.id.desc())
         .limit(1)
     )

@@ -18,14 +18,15 @@ from jogo_dispatch.dispatch import service as incidents
 from jogo_dispatch.dispatch.lifecycle import FINAL
 from jogo_dispatch.dispatch.models import Incident
 from jogo_dispatch.dispatch.schemas import SosLocatedOut, SosStartedOut
-from jogo_dispatch.errors import Conflict, InvalidInput, NotFound
+from jogo_dispatch.errors import Conflict, InvalidInput
 from jogo_dispatch.geo.index import ResponderIndex
-from jogo_dispatch.platform.db import session_scope, utcnow
-from jogo_dispatch.platform.events import EventBus
+from jogo_dispatch.platform.db import after_commit, session_scope, utcnow
+from jogo_dispatch.platform.events import EventBus, SosEnded
 from jogo_dispatch.platform.security import Principal
 from jogo_dispatch.reports import repository as reports_repo
 from jogo_dispatch.reports import sos as calls
-from jogo_dispatch.reports.schemas import SosIn, SosLocationIn
+from jogo_dispatch.reports.models import SosCall
+from jogo_dispatch.reports.schemas import SosIn, SosLocationIn, SosOut
 from jogo_dispatch.runtime import DistressHook, Runtime
 from jogo_dispatch.settings import Settings
 from jogo_dispatch.tracking.devices import KnownDevice
@@ -110,6 +111,19 @@ async def start_sos(
     return started, created
 
 
+async def _locked_call(session: AsyncSession, viewer: Principal, sos_id: int) -> tuple[SosCall, Incident]:
+    """The SOS call the viewer may see and its incident, both locked (incident first, as everywhere)."""
+    seen = await calls.visible_call(session, viewer, sos_id)
+    incident = await incidents.locked_incident(session, seen.incident_id)
+    call = await reports_repo.lock_sos_call(session, sos_id)
+    assert call is not None
+    if call.incident_id != incident.id:
+        raise Conflict(
+            "the SOS was merged into another incident meanwhile; try again", code="concurrent_change"
+        )
+    return call, incident
+
+
 async def sos_location(
     session: AsyncSession,
     bus: EventBus,
@@ -123,15 +137,12 @@ async def sos_location(
     recorded_at = data.recorded_at.astimezone(UTC) if data.recorded_at else now
     if recorded_at > now + timedelta(seconds=settings.future_tolerance_s):
         raise InvalidInput("recorded_at is in the future", code="future")
-    seen = await reports_repo.sos_call(session, sos_id)
-    if seen is None or seen.citizen_id != citizen.user_id:
-        raise NotFound(f"SOS {sos_id} not found", code="sos_not_found")
-    incident = await incidents.locked_incident(session, seen.incident_id)  # incident, then the call
-    call = await reports_repo.lock_sos_call(session, sos_id)
-    assert call is not None
-    if call.incident_id != incident.id:
+    call, incident = await _locked_call(session, citizen, sos_id)
+    if call.ended_at is not None:
         raise Conflict(
-            "the SOS was merged into another incident meanwhile; try again", code="concurrent_change"
+            "this SOS was ended; press SOS again for a new one",
+            code="sos_ended",
+            details={"ended_at": call.ended_at.isoformat(), "incident_status": incident.status},
         )
     if incident.status in FINAL:
         raise Conflict(
@@ -153,6 +164,42 @@ async def sos_location(
         lon=incident.lon,
         points=await reports_repo.trail_length(session, call.id),
     )
+
+
+async def end_sos(
+    session: AsyncSession, bus: EventBus, viewer: Principal, sos_id: int, reason: str | None
+) -> SosOut:
+    """The caller (or a dispatcher) ends the SOS call: the phone stops sending its trail, the incident's
+    timeline records it and the live map hears of it; the incident itself is left for the dispatcher to
+    close. Ending an ended call changes nothing and answers the same."""
+    call, incident = await _locked_call(session, viewer, sos_id)
+    if call.ended_at is None:
+        now = utcnow()
+        calls.end_call(call, viewer.user_id, reason, now)
+        by = "caller" if viewer.role == "citizen" else viewer.role
+        incidents.record_action(
+            session,
+            incident,
+            "sos_ended",
+            actor_id=viewer.user_id,
+            reason=call.end_reason or f"SOS ended by the {by}",
+            data={"sos_id": call.id, "by_role": viewer.role},
+            at=now,
+        )
+        ended = SosEnded(
+            sos_id=call.id,
+            incident_id=incident.id,
+            incident_status=incident.status,
+            lat=incident.lat,
+            lon=incident.lon,
+            ended_by=call.ended_by,
+            by_role=viewer.role,
+            reason=call.end_reason,
+            at=now,
+        )
+        after_commit(session, lambda: bus.publish(ended))
+        await session.flush()
+    return await calls.call_view(session, call)
 
 
 # --- officer SOS -------------------------------------------------------------------------------------------

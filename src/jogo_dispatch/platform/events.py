@@ -192,6 +192,24 @@ class ReportReceived(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SosEnded(Event):
+    """A citizen's SOS call was ended (by the caller, or by a dispatcher); its incident stays as it is."""
+
+    TYPE: ClassVar[str] = "sos_ended"
+    sos_id: int
+    incident_id: int
+    incident_status: str
+    lat: float
+    lon: float
+    ended_by: int | None
+    by_role: str  # citizen (the caller), dispatcher or admin
+    reason: str | None = None
+
+    def place(self) -> tuple[float | None, float | None]:
+        return self.lat, self.lon
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ForwardChanged(Event):
     TYPE: ClassVar[str] = "forward"
     forward: View
@@ -228,6 +246,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         AlertRaised,
         AlertAcknowledged,
         ReportReceived,
+        SosEnded,
         ForwardChanged,
         CitizenBlocked,
         AppealChanged,

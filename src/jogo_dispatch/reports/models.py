@@ -91,6 +91,10 @@ class SosCall(Base):
     user_agent: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = created_at_column()
     last_fix_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Ended by the caller (or a dispatcher): the phone stops sending; the incident stays dispatch's to close.
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ended_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    end_reason: Mapped[str | None] = mapped_column(String(500))
 
 
 class SosPoint(Base):

@@ -86,6 +86,12 @@ class SosIn(BaseModel):
         return self
 
 
+class SosEndIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    reason: str | None = Field(None, max_length=500, examples=["saya sudah aman"], description="why it ended")
+
+
 class SosLocationIn(SosIn):
     recorded_at: datetime | None = Field(None, description="when the phone took the fix (default: now)")
 
@@ -218,3 +224,6 @@ class SosOut(BaseModel):
     status: str | None = Field(description="the status of the SOS incident")
     created_at: IsoDatetime
     trail: list[TrailPoint]
+    ended_at: IsoDatetime | None = Field(description="when the SOS was ended (null while it runs)")
+    ended_by: int | None = Field(description="the user who ended it (the caller or a dispatcher)")
+    end_reason: str | None

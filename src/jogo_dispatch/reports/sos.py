@@ -52,14 +52,32 @@ def add_point(
     )
 
 
-async def sos_view(session: AsyncSession, viewer: Principal, sos_id: int) -> SosOut:
+def end_call(call: SosCall, actor_id: int, reason: str | None, now: datetime) -> None:
+    call.ended_at = now
+    call.ended_by = actor_id or None  # a device login has no user row
+    call.end_reason = clip(reason, 500)
+
+
+async def visible_call(session: AsyncSession, viewer: Principal, sos_id: int) -> SosCall:
+    """The SOS call, if the viewer may see it: a citizen only their own (another's is 404, as if absent)."""
     call = await repo.sos_call(session, sos_id)
     if call is None or (viewer.role == "citizen" and call.citizen_id != viewer.user_id):
         raise NotFound(f"SOS {sos_id} not found", code="sos_not_found")
+    return call
+
+
+async def call_view(session: AsyncSession, call: SosCall) -> SosOut:
     return SosOut(
         sos_id=call.id,
         incident_id=call.incident_id,
         status=await repo.incident_status(session, call.incident_id),
         created_at=call.created_at,
         trail=[TrailPoint.model_validate(p) for p in await repo.trail(session, call.id)],
+        ended_at=call.ended_at,
+        ended_by=call.ended_by,
+        end_reason=call.end_reason,
     )
+
+
+async def sos_view(session: AsyncSession, viewer: Principal, sos_id: int) -> SosOut:
+    return await call_view(session, await visible_call(session, viewer, sos_id))

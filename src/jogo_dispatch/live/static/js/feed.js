@@ -175,6 +175,13 @@ function onSnapshot(msg, gen) {
   dirty('incidents', 'alerts', 'reports');
 }
 
+/** The caller (or the command centre) ended an SOS: the incident stays open for the dispatcher to close. */
+function onSosEnded(m) {
+  const params = { id: m.incident_id };
+  const line = m.by_role === 'citizen' ? dual('sos.ended_by_caller', params) : dual('sos.ended_by_centre', params);
+  toast(m.reason ? `${line} — ${m.reason}` : line, '', 10000);
+}
+
 function handle(msg, gen) {
   noteServerTime(msg.server_time);
   switch (msg.type) {
@@ -187,6 +194,7 @@ function handle(msg, gen) {
     case 'alert': upsertAlert(msg.alert, true); break;
     case 'alert_ack': removeAlert(msg.alert_id); break;
     case 'report': upsertReport(msg.report); break;
+    case 'sos_ended': onSosEnded(msg); break;
     case 'heartbeat': send({ type: 'pong' }); break;
     case 'bye': setConn('reconnecting', String(msg.reason || '')); break;
     case 'error': if (msg.error && msg.error.message) console.warn('live:', msg.error.code, msg.error.message); break;

@@ -95,6 +95,9 @@ export const STRINGS = {
     'report.rejected': 'ditolak',
     'report.missing': 'Verifikasi belum tersedia',
 
+    'sos.ended_by_caller': 'SOS insiden #{id} diakhiri oleh penelepon',
+    'sos.ended_by_centre': 'SOS insiden #{id} diakhiri oleh pusat komando',
+
     'panel.missing': 'Tidak tersedia',
     'panel.error': 'error',
     'panel.loading': 'Memuat…',
@@ -191,6 +194,9 @@ export const STRINGS = {
     'report.marked_false': 'marked false',
     'report.rejected': 'rejected',
     'report.missing': 'not available',
+
+    'sos.ended_by_caller': 'SOS of incident #{id} ended by the caller',
+    'sos.ended_by_centre': 'SOS of incident #{id} ended by the command centre',
 
     'panel.missing': 'not available',
     'panel.error': 'error',
