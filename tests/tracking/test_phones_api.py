@@ -236,3 +236,35 @@ async def test_owntracks_bad_credentials_and_unknown_device(client, actors, data
     r = await client.post("/owntracks?u=B0001&d=pixel", json=body, headers=basic("B0001", "secret-pw"))
     assert r.status_code == 200
     assert len(await stored(database_url, oid)) == 1
+
+
+async def test_an_alarm_flood_makes_one_distress_alert_and_batches_are_capped(
+    app, client, actors, database_url
+):
+    """One OsmAnd request with 500 alarm=sos fixes made 500 alerts. Now: one open distress alert per
+    officer (a repeat adds none until it is acknowledged), and more fixes than JOGO_MAX_BATCH is 413."""
+    oid, _ = await actors.officer(device_id="flood-phone")
+    t = int(time.time())
+    flood = [
+        {
+            "id": "flood-phone",
+            "lat": -7.975 + i * 1e-5,
+            "lon": 112.633,
+            "timestamp": t - 500 + i,
+            "alarm": "sos",
+        }
+        for i in range(500)
+    ]
+    r = await client.post("/osmand", json=flood)
+    assert r.status_code == 200
+    again = await client.post(f"/osmand?id=flood-phone&lat=-7.97001&lon=112.633&timestamp={t}&alarm=sos")
+    assert again.status_code == 200
+    async with await psycopg.AsyncConnection.connect(database_url) as conn:
+        cur = await conn.execute("SELECT count(*) FROM alerts WHERE officer_id = %s", (oid,))
+        assert (await cur.fetchone())[0] == 1
+        cur = await conn.execute("SELECT count(*) FROM pings WHERE officer_id = %s", (oid,))
+        assert (await cur.fetchone())[0] == 501  # the fixes themselves are all kept
+    limit = app.state.runtime.settings.max_batch
+    too_many = [{**flood[0], "timestamp": t - i, "alarm": None} for i in range(limit + 1)]
+    r = await client.post("/osmand", json=too_many)
+    assert r.status_code == 413 and r.json()["error"]["details"]["limit"] == limit

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jogo_dispatch.alerts.models import Alert
@@ -47,6 +47,27 @@ async def raise_alert(
     payload = alert_view(alert)
     after_commit(session, lambda: bus.publish(AlertRaised(alert=payload)))
     return alert
+
+
+async def raise_once_per_officer(
+    session: AsyncSession, bus: EventBus, kind: str, message: str, *, officer_id: int, **fields: Any
+) -> Alert | None:
+    """An alert of ``kind`` for the officer unless one is still open (None then): a phone that repeats its
+    alarm, or sends 500 of them in one request, makes one alert for the dispatcher, not a flood."""
+    # Serialise concurrent raisers for this officer and kind until commit, so two requests cannot both see
+    # none open.
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtext(:kind), CAST(:officer AS integer))"),
+        {"kind": kind, "officer": officer_id},
+    )
+    already = await session.scalar(
+        select(Alert.id)
+        .where(Alert.kind == kind, Alert.officer_id == officer_id, Alert.acknowledged_at.is_(None))
+        .limit(1)
+    )
+    if already is not None:
+        return None
+    return await raise_alert(session, bus, kind, message, officer_id=officer_id, **fields)
 
 
 async def open_alerts(session: AsyncSession, limit: int = 200) -> list[Alert]:

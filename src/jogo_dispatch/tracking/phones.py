@@ -14,9 +14,9 @@ import structlog
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
 
-from jogo_dispatch.alerts.service import raise_alert
+from jogo_dispatch.alerts.service import raise_once_per_officer
 from jogo_dispatch.deps import RuntimeDep
-from jogo_dispatch.errors import InvalidInput, NotFound, Unauthorized
+from jogo_dispatch.errors import InvalidInput, NotFound, PayloadTooLarge, Unauthorized
 from jogo_dispatch.platform.body_limit import parse_json, read_body
 from jogo_dispatch.platform.db import session_scope, utcnow
 from jogo_dispatch.platform.ratelimit import guard_login
@@ -91,8 +91,10 @@ async def ingest_device_fixes(
         else:
             accepted.append((index, dev.officer_id, fix))
     # Distress first: it must not wait for (or depend on) the position being plausible.
+    alarmed: set[int] = set()
     for dfix, dev in items:
-        if dfix.alarm and dfix.alarm.lower() == "sos":
+        if dfix.alarm and dfix.alarm.lower() == "sos" and dev.officer_id not in alarmed:
+            alarmed.add(dev.officer_id)
             await officer_distress(rt, dev, dfix)
     # One device per request in practice; the device id is only recorded when it is unambiguous.
     device_ids = {dev.device_id for _, dev in items}
@@ -105,8 +107,11 @@ async def ingest_device_fixes(
 
 
 async def officer_distress(rt: Runtime, dev: KnownDevice, fix: DeviceFix) -> None:
+    """One open distress alert per officer: while it is unacknowledged, a repeated alarm raises none; the
+    hooks still hear it (the officer's SOS incident follows the phone)."""
+    alert = None
     async for session in session_scope(rt.sessions):
-        await raise_alert(
+        alert = await raise_once_per_officer(
             session,
             rt.bus,
             "officer_distress",
@@ -116,7 +121,10 @@ async def officer_distress(rt: Runtime, dev: KnownDevice, fix: DeviceFix) -> Non
             lon=fix.lon,
             data={"device": fix.device_id, "recorded_at": (fix.recorded_at or utcnow()).isoformat()},
         )
-    log.warning("officer distress", officer_id=dev.officer_id, badge=dev.badge, lat=fix.lat, lon=fix.lon)
+    if alert is None:
+        log.info("officer distress repeated", officer_id=dev.officer_id, badge=dev.badge)
+    else:
+        log.warning("officer distress", officer_id=dev.officer_id, badge=dev.badge, lat=fix.lat, lon=fix.lon)
     for hook in rt.hooks.officer_distress:
         await hook(dev, fix)
 
@@ -142,6 +150,10 @@ async def osmand(request: Request, rt: RuntimeDep) -> Response:
     else:
         pairs = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
         fixes, unknown_status = [parse_osmand_params(pairs)], 400
+    if len(fixes) > rt.settings.max_batch:
+        raise PayloadTooLarge(
+            f"at most {rt.settings.max_batch} fixes per request", details={"limit": rt.settings.max_batch}
+        )
     items = [(f, await _known(rt, f, request, unknown_status)) for f in fixes]
     result = await ingest_device_fixes(rt, items, "osmand")
     if result.rejected:
