@@ -41,7 +41,11 @@ async function endSosCall(sosId, key) {
   try {
     return await api(`/sos/${encodeURIComponent(sosId)}/end`, { method: 'POST', json: {}, key });
   } catch (e) {
-    if (e instanceof ApiError && [404, 409, 410].includes(e.status)) return { sos_id: sosId, already: true, code: e.code };
+    // closed already (by the command centre, or an earlier attempt): ended; a server without the route
+    // (a plain 404 "http_404") is not that, and says so
+    if (e instanceof ApiError && e.code !== 'http_404' && [404, 409, 410].includes(e.status)) {
+      return { sos_id: sosId, already: true, code: e.code };
+    }
     throw e;
   }
 }
@@ -209,12 +213,12 @@ async function sosSendLocation(fix, heartbeatTick) {
     sos.offline = false;
     saveSos();
   } catch (e) {
-    if (e instanceof ApiError && (e.status === 404 || e.status === 410 || e.code === 'sos_closed')) {
-      // the command centre closed this SOS
+    if (e instanceof ApiError && (e.status === 404 || e.status === 410 || e.code === 'sos_closed' || e.code === 'sos_ended')) {
+      // the command centre closed this SOS, or it was ended (from another tab, or by an operator)
       sosStopTracking();
       sos = null;
       saveSos();
-      toast(t('sos.closed'), 'ok', 8000);
+      toast(e.code === 'sos_ended' ? t('sos.ended_remote') : t('sos.closed'), 'ok', 8000);
     } else if (e instanceof NetworkError) {
       sos.offline = true;  // the next fix goes out when the connection is back
     }
@@ -467,7 +471,8 @@ function errorText(error) {
   if (error.code === 'network') return t('err.network');
   if (error.code === 'unauthorized' || error.code === 'http_401') return t('err.login_again');
   if (error.code === 'http_429' || error.code === 'rate_limited') return t('err.rate_limited');
-  return hasText(`err.${error.code}`) ? t(`err.${error.code}`) : (error.message || error.code);
+  if (hasText(`err.${error.code}`)) return t(`err.${error.code}`);
+  return error.status >= 500 ? t('err.server') : t('err.failed', { code: error.code || '?' });
 }
 
 function outboxRow(item) {

@@ -36,14 +36,6 @@ export function currentFix(options) {
   });
 }
 
-/** Follow the position; returns the function that stops following. */
-export function watchFix(onFix, onError) {
-  if (!hasGeolocation()) { onError && onError(Object.assign(new Error('no geolocation'), { code: 2 })); return () => {}; }
-  const id = navigator.geolocation.watchPosition((p) => { lastFix = asFix(p); onFix(lastFix); },
-    (e) => onError && onError(e), FIX_OPTIONS);
-  return () => navigator.geolocation.clearWatch(id);
-}
-
 const RETRY_MIN_MS = 1000;
 const RETRY_MAX_MS = 30000;
 

@@ -63,6 +63,7 @@ export const STRINGS = {
     'sos.end_delivered': 'Command center sudah menerima bahwa SOS Anda diakhiri.',
     'sos.end_failed': 'Lokasi berhenti dikirim, tetapi server menolak mengakhiri SOS:',
     'sos.cancelled': 'SOS dibatalkan sebelum terkirim.',
+    'sos.ended_remote': 'SOS ini sudah diakhiri. Tekan SOS lagi bila perlu bantuan.',
     'sos.closed': 'SOS Anda telah ditutup oleh command center.',
     'sos.call': 'Tidak bisa menunggu? Telepon',
 
@@ -288,6 +289,7 @@ export const STRINGS = {
     'sos.end_delivered': 'The command centre now knows your SOS has ended.',
     'sos.end_failed': 'Your location is no longer sent, but the server refused to end the SOS:',
     'sos.cancelled': 'SOS cancelled before it was sent.',
+    'sos.ended_remote': 'This SOS has been ended. Press SOS again if you need help.',
     'sos.closed': 'The command centre has closed your SOS.',
     'sos.call': 'Cannot wait? Call',
 
