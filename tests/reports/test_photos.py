@@ -62,8 +62,9 @@ def test_non_images_and_broken_images_are_refused(data: bytes) -> None:
 def test_limits_on_bytes_and_pixels() -> None:
     with pytest.raises(PayloadTooLarge):
         photos.validate(JPEG_16, len(JPEG_16) - 1, 10_000)
-    with pytest.raises(InvalidInput, match="pixels"):
+    with pytest.raises(InvalidInput, match="pixels") as err:
         photos.validate(JPEG_16, LIMIT, 16 * 16 - 1)
+    assert err.value.details == {"problem": "too_many_pixels", "limit": 16 * 16 - 1}
     # A header claiming 100000 x 100000 pixels is refused before anything is decoded.
     bomb = SIG + _chunk(b"IHDR", struct.pack(">IIBBBBB", 100_000, 100_000, 8, 2, 0, 0, 0)) + IDAT + IEND
     with pytest.raises(InvalidInput, match="pixels"):

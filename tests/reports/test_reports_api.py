@@ -171,6 +171,16 @@ async def test_multipart_report_with_photos_stored_by_content_hash(
     assert seen["reporter_distance_m"] > 50
 
 
+PHOTO_PROBLEMS = {
+    "photo.jpg": "not_jpeg_or_png",
+    "anim.gif": "not_jpeg_or_png",
+    "cut.png": "broken",
+    "crc.png": "broken",
+    "cut.jpg": "broken",
+    "empty.png": "empty",
+}
+
+
 async def test_fake_corrupt_and_oversized_photos_are_refused(
     client, app, tmp_path, monkeypatch, database_url
 ):
@@ -197,8 +207,11 @@ async def test_fake_corrupt_and_oversized_photos_are_refused(
             files={"photo": (name, data, "image/png")},
         )
         assert (r.status_code, r.json()["error"]["code"]) == (status, code), name
+        if code == "bad_photo":  # why, in a word the phone app translates
+            assert r.json()["error"]["details"]["problem"] == PHOTO_PROBLEMS[name], name
     r = await client.post("/api/v1/reports", headers=me, data={**_multipart_fields(), "photo": "not a file"})
     assert (r.status_code, r.json()["error"]["code"]) == (400, "bad_photo")
+    assert r.json()["error"]["details"] == {"problem": "not_a_file"}
     r = await client.post(
         "/api/v1/reports",
         headers=me,

@@ -36,6 +36,23 @@ def _describe(error: dict[str, Any]) -> str:
     return "; ".join(problems) or str(error["message"])
 
 
+def _problem(e: Mapping[str, Any]) -> dict[str, Any]:
+    """One schema problem: where (``loc``), what (``msg``), and a stable ``code`` a client can translate
+    (pydantic's error type, e.g. ``missing``, ``string_too_short``, or one of ours such as
+    ``no_position_fix``; ``type`` is the same, kept for older clients), with the limits that were broken
+    (``ctx``, e.g. ``{"min_length": 6}``) when there are any."""
+    problem: dict[str, Any] = {
+        "loc": list(e.get("loc", ())),
+        "msg": e.get("msg"),
+        "type": e.get("type"),
+        "code": e.get("type"),
+    }
+    ctx = {k: v for k, v in (e.get("ctx") or {}).items() if isinstance(v, str | int | float | bool)}
+    if ctx:
+        problem["ctx"] = ctx
+    return problem
+
+
 def install_handlers(app: FastAPI, flat: Mapping[str, FlatRenderer] | None = None) -> None:
     """Register the error handlers on ``app``; ``flat`` maps a path prefix to its own error format."""
     prefixed = dict(flat or {})
@@ -54,9 +71,7 @@ def install_handlers(app: FastAPI, flat: Mapping[str, FlatRenderer] | None = Non
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
-        details = [
-            {"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")} for e in exc.errors()
-        ]
+        details = [_problem(e) for e in exc.errors()]
         return respond(
             request,
             422,

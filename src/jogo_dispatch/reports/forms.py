@@ -68,7 +68,7 @@ async def _form(request: Request, body: bytes) -> tuple[dict[str, Any], bytes | 
         for key, value in form.multi_items():
             if key == "photo":
                 if not isinstance(value, UploadFile):
-                    raise InvalidInput("photo must be a file part", code="bad_photo")
+                    raise photos.bad_photo("photo must be a file part", "not_a_file")
                 photo = await value.read()
             elif isinstance(value, str):
                 fields[key] = None if value == "" and key in OPTIONAL_FIELDS else value

@@ -17,6 +17,7 @@ import tempfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from jogo_dispatch.errors import InvalidInput, PayloadTooLarge
 
@@ -42,8 +43,14 @@ class Photo:
         return f"{self.sha256}.{EXTENSIONS[self.kind]}"
 
 
-def _bad(message: str) -> InvalidInput:
-    return InvalidInput(f"photo rejected: {message}", code="bad_photo")
+PhotoProblem = Literal["not_jpeg_or_png", "broken", "empty", "too_many_pixels", "not_a_file"]
+
+
+def bad_photo(message: str, problem: PhotoProblem = "broken", **details: int) -> InvalidInput:
+    """400 ``bad_photo``; ``details.problem`` says why in a word the phone app translates."""
+    return InvalidInput(
+        f"photo rejected: {message}", code="bad_photo", details={"problem": problem, **details}
+    )
 
 
 def sniff(data: bytes) -> str:
@@ -51,7 +58,7 @@ def sniff(data: bytes) -> str:
         return "jpeg"
     if data.startswith(PNG_MAGIC):
         return "png"
-    raise _bad("only JPEG and PNG images are accepted")
+    raise bad_photo("only JPEG and PNG images are accepted", "not_jpeg_or_png")
 
 
 def jpeg_size(data: bytes) -> tuple[int, int]:
@@ -59,32 +66,32 @@ def jpeg_size(data: bytes) -> tuple[int, int]:
     pos, n, size = 2, len(data), None
     while True:
         if pos >= n or data[pos] != 0xFF:
-            raise _bad("JPEG marker structure is broken")
+            raise bad_photo("JPEG marker structure is broken")
         while pos < n and data[pos] == 0xFF:  # fill bytes
             pos += 1
         if pos >= n:
-            raise _bad("JPEG ends inside a marker")
+            raise bad_photo("JPEG ends inside a marker")
         marker = data[pos]
         pos += 1
         if marker in _STANDALONE:
             continue
         if marker in (0xD8, 0xD9):
-            raise _bad("JPEG image ends before its scan")
+            raise bad_photo("JPEG image ends before its scan")
         if pos + 2 > n:
-            raise _bad("JPEG segment is truncated")
+            raise bad_photo("JPEG segment is truncated")
         (length,) = struct.unpack(">H", data[pos : pos + 2])
         if length < 2 or pos + length > n:
-            raise _bad("JPEG segment length is out of bounds")
+            raise bad_photo("JPEG segment length is out of bounds")
         if marker in _SOF:
             if length < 8:
-                raise _bad("JPEG frame header is too short")
+                raise bad_photo("JPEG frame header is too short")
             height, width = struct.unpack(">HH", data[pos + 3 : pos + 7])
             size = (width, height)
         if marker == 0xDA:  # start of scan: entropy-coded data follows
             if size is None or size[0] == 0 or size[1] == 0:
-                raise _bad("JPEG has no frame header with a size")
+                raise bad_photo("JPEG has no frame header with a size")
             if data.rfind(b"\xff\xd9", pos + length) < 0:
-                raise _bad("JPEG is truncated (no end-of-image marker)")
+                raise bad_photo("JPEG is truncated (no end-of-image marker)")
             return size
         pos += length
 
@@ -97,28 +104,28 @@ def png_size(data: bytes) -> tuple[int, int]:
     first = True
     while True:
         if pos + 12 > n:
-            raise _bad("PNG is truncated (no IEND chunk)")
+            raise bad_photo("PNG is truncated (no IEND chunk)")
         length, kind = struct.unpack(">I4s", data[pos : pos + 8])
         end = pos + 8 + length
         if length > 0x7FFFFFFF or end + 4 > n:
-            raise _bad("PNG chunk length is out of bounds")
+            raise bad_photo("PNG chunk length is out of bounds")
         body = data[pos + 8 : end]
         (crc,) = struct.unpack(">I", data[end : end + 4])
         if zlib.crc32(kind + body) & 0xFFFFFFFF != crc:
-            raise _bad(f"PNG chunk {kind!r} fails its CRC")
+            raise bad_photo(f"PNG chunk {kind!r} fails its CRC")
         if first:
             if kind != b"IHDR" or length != 13:
-                raise _bad("PNG does not start with an IHDR chunk")
+                raise bad_photo("PNG does not start with an IHDR chunk")
             width, height, depth, colour = struct.unpack(">IIBB", body[:10])
             if width == 0 or height == 0 or depth not in (1, 2, 4, 8, 16) or colour not in (0, 2, 3, 4, 6):
-                raise _bad("PNG header is invalid")
+                raise bad_photo("PNG header is invalid")
             size = (width, height)
             first = False
         elif kind == b"IDAT":
             seen_idat = True
         elif kind == b"IEND":
             if not seen_idat or size is None:
-                raise _bad("PNG has no image data")
+                raise bad_photo("PNG has no image data")
             return size
         pos = end + 4
 
@@ -131,7 +138,7 @@ def _decode_with_pillow(data: bytes, kind: str) -> tuple[int, int] | None:
     try:
         with Image.open(io.BytesIO(data)) as img:
             if (img.format or "").lower() != kind:
-                raise _bad(f"content is {img.format}, not {kind.upper()}")
+                raise bad_photo(f"content is {img.format}, not {kind.upper()}", "not_jpeg_or_png")
             img.verify()
         with Image.open(io.BytesIO(data)) as img:
             img.load()
@@ -139,7 +146,7 @@ def _decode_with_pillow(data: bytes, kind: str) -> tuple[int, int] | None:
     except InvalidInput:
         raise
     except Exception as exc:  # noqa: BLE001 - Pillow raises many types for corrupt input
-        raise _bad(f"image cannot be decoded ({type(exc).__name__})") from None
+        raise bad_photo(f"image cannot be decoded ({type(exc).__name__})") from None
 
 
 def validate(data: bytes, max_bytes: int, max_pixels: int) -> Photo:
@@ -148,11 +155,13 @@ def validate(data: bytes, max_bytes: int, max_pixels: int) -> Photo:
             f"photo larger than {max_bytes} bytes", code="photo_too_large", details={"limit": max_bytes}
         )
     if not data:
-        raise _bad("empty file")
+        raise bad_photo("empty file", "empty")
     kind = sniff(data)
     width, height = jpeg_size(data) if kind == "jpeg" else png_size(data)
     if width * height > max_pixels:
-        raise _bad(f"image has {width}x{height} pixels, more than {max_pixels}")
+        raise bad_photo(
+            f"image has {width}x{height} pixels, more than {max_pixels}", "too_many_pixels", limit=max_pixels
+        )
     decoded = _decode_with_pillow(data, kind)
     if decoded is not None:
         width, height = decoded

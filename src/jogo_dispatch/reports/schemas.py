@@ -4,6 +4,7 @@ from datetime import datetime
 from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from jogo_dispatch.accounts.phones import normalise_phone  # noqa: F401 - re-exported
 from jogo_dispatch.geo.distance import geodesic_m
@@ -16,9 +17,15 @@ Lon = Annotated[float, Field(ge=-180, le=180)]
 Accuracy = Annotated[float, Field(ge=0, le=100_000)]
 
 
+# Checks of our own raise PydanticCustomError: its type is the ``code`` of the 422's detail, which the
+# phone app translates (a plain ValueError would only say ``value_error``).
+
+
 def _not_null_island(lat: float, lon: float, what: str) -> None:
     if lat == 0.0 and lon == 0.0:
-        raise ValueError(f"{what} is (0, 0): the phone has no position fix")
+        raise PydanticCustomError(
+            "no_position_fix", "{what} is (0, 0): the phone has no position fix", {"what": what}
+        )
 
 
 class CitizenCreate(BaseModel):
@@ -99,7 +106,9 @@ class SosLocationIn(SosIn):
     @classmethod
     def _aware(cls, v: datetime | None) -> datetime | None:
         if v is not None and v.tzinfo is None:
-            raise ValueError("recorded_at needs a time zone (e.g. ...Z or +07:00)")
+            raise PydanticCustomError(
+                "timezone_required", "recorded_at needs a time zone (e.g. ...Z or +07:00)"
+            )
         return v
 
 
