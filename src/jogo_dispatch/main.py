@@ -45,7 +45,7 @@ from jogo_dispatch.platform.health import router as ops_router
 from jogo_dispatch.platform.idempotency import PURGE as PURGE_IDEMPOTENCY_KEYS
 from jogo_dispatch.platform.idempotency import IdempotencyMiddleware
 from jogo_dispatch.platform.logging import configure_logging
-from jogo_dispatch.platform.security import Passwords, Tokens
+from jogo_dispatch.platform.security import Passwords, Tokens, signing_key
 from jogo_dispatch.reports.forms import FORM_FIELDS_BYTES as REPORT_FORM_FIELDS_BYTES
 from jogo_dispatch.reports.router import router as reports_router
 from jogo_dispatch.responders import service as responders
@@ -75,7 +75,8 @@ PARTITION_MAINTENANCE_S = 3600
 async def build_runtime(settings: Settings) -> Runtime:
     engine = make_engine(settings.sqlalchemy_url(), settings.db_pool_size)
     sessions = make_sessionmaker(engine)
-    tokens = Tokens(settings.secret_key, settings.access_token_ttl_s, settings.jwt_algorithm)
+    key = signing_key(settings.secret_key, settings.data_dir)
+    tokens = Tokens(key, settings.access_token_ttl_s, settings.jwt_algorithm)
     passwords = Passwords(fast=settings.env == "test")
     writer = PingWriter(to_libpq_url(settings.database_url or ""), max_batch=settings.writer_max_batch)
     ingest = Ingest(

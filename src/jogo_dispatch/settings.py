@@ -11,7 +11,9 @@ import phonenumbers
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+# Keys this project once printed as defaults: known to everyone, so never accepted outside development.
 DEV_SECRET = "dev-only-insecure-signing-key-change-me"
+KNOWN_KEYS = frozenset({DEV_SECRET})
 
 
 class Settings(BaseSettings):
@@ -23,7 +25,11 @@ class Settings(BaseSettings):
         default=None, description="postgresql:// URL; unset = project-managed PostGIS under data_dir"
     )
     data_dir: Path = Path(".data")
-    secret_key: str = DEV_SECRET
+    secret_key: str | None = Field(
+        None,
+        description="JWT signing key (32+ random characters); unset outside production = a random key "
+        "generated once and kept in data_dir/signing.key",
+    )
     log_level: str = "INFO"
     log_json: bool = True
     db_pool_size: int = 10
@@ -202,10 +208,19 @@ class Settings(BaseSettings):
                 raise ValueError(f"trusted_proxies: {proxy!r} is not an address or network") from None
         return proxies
 
+    @field_validator("secret_key", mode="before")
+    @classmethod
+    def _empty_key_is_unset(cls, v: object) -> object:
+        return None if isinstance(v, str) and not v.strip() else v
+
     @model_validator(mode="after")
     def _production_needs_a_real_key(self) -> Settings:
-        if self.env == "production" and (self.secret_key == DEV_SECRET or len(self.secret_key) < 32):
+        key = self.secret_key
+        weak = key is None or key in KNOWN_KEYS or len(key) < 32 or len(set(key)) < 8
+        if self.env == "production" and weak:
             raise ValueError("JOGO_SECRET_KEY must be set to a random value of 32+ characters in production")
+        if self.env != "development" and key in KNOWN_KEYS:
+            raise ValueError("JOGO_SECRET_KEY is a published default key: set a random one")
         return self
 
     @cached_property

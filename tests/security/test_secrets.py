@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +61,60 @@ def test_the_serve_command_exits_with_a_clear_message(database_url: str) -> None
         "in production"
     )
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("key", ["a" * 40, "abababababababababababababababab12"])
+def test_production_refuses_a_weak_signing_key(key: str) -> None:
+    with pytest.raises(ValidationError, match="JOGO_SECRET_KEY must be set"):
+        Settings(env="production", secret_key=key, _env_file=None)  # type: ignore[call-arg]
+
+
+def test_a_published_key_is_only_for_explicit_local_development() -> None:
+    with pytest.raises(ValidationError, match="published default key"):
+        Settings(env="test", secret_key=DEV_SECRET, _env_file=None)  # type: ignore[call-arg]
+    assert Settings(env="development", secret_key=DEV_SECRET, _env_file=None).secret_key == DEV_SECRET  # type: ignore[call-arg]
+
+
+def test_without_a_key_each_deployment_makes_its_own_and_keeps_it(tmp_path: Path, monkeypatch) -> None:
+    from jogo_dispatch.platform.security import SIGNING_KEY_FILE, signing_key
+
+    monkeypatch.delenv("JOGO_SECRET_KEY", raising=False)
+    settings = Settings(data_dir=tmp_path / "a", _env_file=None)  # type: ignore[call-arg]
+    assert settings.secret_key is None  # out of the box there is no known key to forge tokens with
+    first = signing_key(settings.secret_key, settings.data_dir)
+    assert len(first) >= 48 and first not in {DEV_SECRET}
+    assert signing_key(None, settings.data_dir) == first  # the next start (or another worker) agrees
+    assert (settings.data_dir / SIGNING_KEY_FILE).stat().st_mode & 0o077 == 0  # this user's only
+    assert signing_key(None, tmp_path / "b") != first  # another deployment has another key
+    assert signing_key(REAL_KEY, tmp_path / "c") == REAL_KEY and not (tmp_path / "c").exists()
+
+
+async def test_token_claims_grant_nothing_the_stored_user_does_not_have(app, client, actors, database_url):
+    """With the signing key, a token saying role=admin for a citizen, or naming another officer's id,
+    gets only what the stored user is: the claims are re-checked against the database."""
+    from jogo_dispatch.platform.security import Principal
+
+    tokens = app.state.runtime.tokens
+    _, citizen_headers = await citizen(client)
+    me = (await client.get("/api/v1/me", headers=citizen_headers)).json()
+    forged_admin, _ = tokens.issue(Principal(me["user_id"], "admin"))
+    r = await client.post(
+        "/api/v1/users",
+        headers={"Authorization": f"Bearer {forged_admin}"},
+        json={"username": "forged", "password": PASSWORD, "role": "admin"},
+    )
+    assert r.status_code == 403, r.text
+    mine, my_headers = await actors.officer()
+    other, _ = await actors.officer()
+    my_user = (await client.get("/api/v1/me", headers=my_headers)).json()["user_id"]
+    forged_oid, _ = tokens.issue(Principal(my_user, "officer", officer_id=other))
+    ping = {"lat": -7.96, "lon": 112.63, "recorded_at": datetime.now(UTC).isoformat()}
+    r = await client.post("/api/v1/pings", headers={"Authorization": f"Bearer {forged_oid}"}, json=ping)
+    assert r.status_code == 200
+    stored = await rows(
+        database_url, "SELECT officer_id FROM pings WHERE officer_id IN (%s, %s)", mine, other
+    )
+    assert stored == [(mine,)]  # the token's own officer, never the one it names
 
 
 # -- passwords --------------------------------------------------------------------------------------------

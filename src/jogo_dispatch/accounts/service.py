@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -72,6 +73,16 @@ async def revoke_tokens(session: AsyncSession, user: User) -> None:
     await session.flush()
 
 
+@dataclass(frozen=True, slots=True)
+class UserState:
+    """What a token's user is now, as stored: the authority for every token of theirs."""
+
+    active: bool
+    token_version: int
+    role: str
+    officer_id: int | None
+
+
 class Authenticator:
     """Checks bearer tokens. JWTs are verified offline, then against the user's revocation counter
     (cached ``cache_ttl_s``); device tokens against an in-memory table of every active device, loaded
@@ -93,7 +104,7 @@ class Authenticator:
         self._tokens = tokens
         self._passwords = passwords
         self._ttl = cache_ttl_s
-        self._users: dict[int, tuple[float, bool, int]] = {}
+        self._users: dict[int, tuple[float, UserState]] = {}
         self._devices: dict[str, tuple[float, Principal | None]] = {}
         self._basic: dict[str, tuple[float, Principal]] = {}
         self._device_table: dict[str, Principal] = {}
@@ -151,20 +162,27 @@ class Authenticator:
         if token.startswith(DEVICE_TOKEN_PREFIX):
             return await self._device_principal(token)
         p = self._tokens.decode(token)
-        active, version = await self._user_state(p.user_id)
-        if not active or version != p.token_version:
+        state = await self._user_state(p.user_id)
+        if not state.active or state.token_version != p.token_version:
             raise Unauthorized("token revoked", code="token_revoked")
-        return p
+        # The token names the user; what the user may do is what is stored now (role, officer link),
+        # never the claims: a token that says admin, or another officer's id, gains nothing by it.
+        return Principal(p.user_id, state.role, state.officer_id, token_version=p.token_version)
 
-    async def _user_state(self, user_id: int) -> tuple[bool, int]:
+    async def _user_state(self, user_id: int) -> UserState:
         now = time.monotonic()
         hit = self._users.get(user_id)
         if hit and hit[0] > now:
-            return hit[1], hit[2]
+            return hit[1]
         async with self._sessions() as session:
             user = await repo.user_by_id(session, user_id)
-        state = (user is not None and user.is_active, user.token_version if user else -1)
-        self._users[user_id] = (now + self._ttl, *state)
+            officer_id = await repo.officer_id_for_user(session, user_id) if user is not None else None
+        state = (
+            UserState(user.is_active, user.token_version, user.role, officer_id)
+            if user is not None
+            else UserState(False, -1, "", None)
+        )
+        self._users[user_id] = (now + self._ttl, state)
         return state
 
     async def _device_principal(self, token: str) -> Principal:

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 import secrets
 import time
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 import jwt
@@ -84,6 +86,30 @@ class Tokens:
             raise Unauthorized("token expired", code="token_expired") from None
         except (jwt.PyJWTError, KeyError, ValueError, TypeError):
             raise Unauthorized("invalid token", code="invalid_token") from None
+
+
+SIGNING_KEY_FILE = "signing.key"
+
+
+def signing_key(secret_key: str | None, data_dir: Path) -> str:
+    """``JOGO_SECRET_KEY``, or (where settings allow none: not in production) a random key made once and
+    kept in ``data_dir`` readable by this user only, so every process of this deployment, and the next
+    start, signs with the same key and nobody else knows it."""
+    if secret_key:
+        return secret_key
+    path = data_dir.resolve() / SIGNING_KEY_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        key = path.read_text().strip()
+        if len(key) < 32:
+            raise RuntimeError(f"{path} holds no usable signing key: delete it to make a new one") from None
+        return key
+    key = secrets.token_urlsafe(48)
+    with os.fdopen(fd, "w") as f:
+        f.write(key + "\n")
+    return key
 
 
 def new_device_token() -> str:
