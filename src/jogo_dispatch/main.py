@@ -179,6 +179,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await rt.writer.start()
     rt.loop = asyncio.get_running_loop()
     rt.bus.on(CredentialsChanged, lambda e: rt.auth.credentials_changed(e.device_id))
+    rt.bus.on(CredentialsChanged, lambda e: rt.sockets.revoked(e.user_id, e.device_id))
     await rt.auth.load_devices()
     rt.hooks.false_report.append(abuse.false_report_hook(settings, rt.bus))
     async with rt.sessions() as session:

@@ -17,6 +17,7 @@ from jogo_dispatch.live.hub import LiveHub
 from jogo_dispatch.platform.events import EventBus
 from jogo_dispatch.platform.ratelimit import RateLimiter
 from jogo_dispatch.platform.security import Passwords, Tokens
+from jogo_dispatch.platform.sockets import OpenSockets
 from jogo_dispatch.reports.models import Report
 from jogo_dispatch.settings import Settings
 from jogo_dispatch.tracking.channels import OfficerChannels
@@ -58,6 +59,7 @@ class Runtime:
     limiter: RateLimiter
     officer_channels: OfficerChannels
     hooks: Hooks = field(default_factory=Hooks)
+    sockets: OpenSockets = field(default_factory=OpenSockets)
     loop: asyncio.AbstractEventLoop | None = None
     # Set when the forward delivery worker should look for due deliveries now rather than at its next tick.
     forward_wakeup: asyncio.Event = field(default_factory=asyncio.Event)

@@ -174,3 +174,50 @@ async def test_live_feed_answers_a_binary_frame_with_an_error(live_server, actor
         assert (await recv_type(ws, "error"))["error"]["code"] == "binary_frame"
         await ws.send(orjson.dumps({"type": "dance"}).decode())  # the socket still reads and answers
         assert (await recv_type(ws, "error"))["error"]["code"]
+
+
+async def closed_with(ws, within: float = 2.0) -> int | None:
+    """Read until the server closes; the close code (None if it is still open after ``within``)."""
+    try:
+        while True:
+            await asyncio.wait_for(ws.recv(), within)
+    except websockets.ConnectionClosed as closed:
+        return closed.rcvd.code if closed.rcvd else None
+    except TimeoutError:
+        return None
+
+
+async def test_revocation_closes_the_open_sockets_of_those_credentials(live_server, actors):
+    """POST /auth/revoke and revoking a device closed nothing that was already open."""
+    admin = await actors.user("admin")
+    dispatcher = await actors.user("dispatcher")
+    oid, officer = await actors.officer()
+    async with httpx.AsyncClient(base_url=live_server.url) as api:
+        device = await api.post(
+            f"/api/v1/officers/{oid}/devices", headers=admin, json={"identifier": "hp-rv"}
+        )
+        assert device.status_code == 201, device.text
+        device_token, device_id = device.json()["token"], device.json()["id"]
+        ws_url = live_server.ws
+        live = await websockets.connect(f"{ws_url}/api/v1/live?token={token_of(dispatcher)}")
+        by_login = await websockets.connect(f"{ws_url}/api/v1/officers/stream?token={token_of(officer)}")
+        by_device = await websockets.connect(f"{ws_url}/api/v1/officers/stream?token={device_token}")
+        try:
+            await recv_type(by_login, "hello")
+            await recv_type(by_device, "hello")
+            r = await api.delete(f"/api/v1/officers/{oid}/devices/{device_id}", headers=admin)
+            assert r.status_code == 200
+            assert await closed_with(by_device) == 4401
+            assert await closed_with(by_login, within=0.5) is None  # the officer's login is not revoked
+            assert (await api.post("/api/v1/auth/revoke", headers=officer)).status_code == 204
+            assert await closed_with(by_login) == 4401
+            assert await closed_with(live, within=0.5) is None  # only the revoking user's sockets
+            assert (await api.post("/api/v1/auth/revoke", headers=dispatcher)).status_code == 204
+            assert await closed_with(live) == 4401
+        finally:
+            for ws in (live, by_login, by_device):
+                await ws.close()
+
+
+def token_of(headers: dict[str, str]) -> str:
+    return headers["Authorization"].split()[1]

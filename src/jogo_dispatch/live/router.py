@@ -20,6 +20,7 @@ from jogo_dispatch.platform.security import (
     websocket_principal,
     ws_close_code,
 )
+from jogo_dispatch.platform.sockets import REVOKED_CLOSE_CODE, REVOKED_REASON, OpenSockets
 
 router = APIRouter(tags=["live"])
 
@@ -30,6 +31,7 @@ class LiveContext(Protocol):
     sessions: async_sessionmaker[AsyncSession]
     auth: Authenticates
     hub: LiveHub
+    sockets: OpenSockets
 
 
 HEARTBEAT_S = 15.0
@@ -83,7 +85,7 @@ async def live(ws: WebSocket) -> None:
     ctx: LiveContext = ws.app.state.runtime
     await ws.accept()
     try:
-        await websocket_principal(ws, ctx.auth, "dispatcher", "admin", "agency")
+        principal = await websocket_principal(ws, ctx.auth, "dispatcher", "admin", "agency")
     except AppError as exc:
         await ws.send_text(
             orjson.dumps({"type": "error", "server_time": server_time(), **exc.body()}).decode()
@@ -122,22 +124,32 @@ async def live(ws: WebSocket) -> None:
                 return "heartbeat_timeout"
             client.offer_event({"type": "heartbeat", "server_time": server_time()})
 
+    async def revocation(revoked: asyncio.Event) -> str:
+        await revoked.wait()
+        return REVOKED_REASON
+
     tasks: list[asyncio.Task[str]] = []
+    revoked = ctx.sockets.opened(principal)
     try:
         await send(await snapshot(ctx))
         tasks = [
             asyncio.create_task(pump(client, send)),
             asyncio.create_task(reader()),
             asyncio.create_task(heartbeat()),
+            asyncio.create_task(revocation(revoked)),
         ]
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         reason = next(iter(done)).result()
+        code = {REVOKED_REASON: REVOKED_CLOSE_CODE}.get(
+            reason, 4408 if reason.startswith("too_slow") else 1001
+        )
         with contextlib.suppress(Exception):
             await send({"type": "bye", "server_time": server_time(), "reason": reason})
-            await ws.close(code=4408 if reason.startswith("too_slow") else 1001, reason=reason[:100])
+            await ws.close(code=code, reason=reason[:100])
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
+        ctx.sockets.closed(revoked)
         hub.disconnect(client)
         for task in tasks:
             task.cancel()

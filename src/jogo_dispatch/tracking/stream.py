@@ -12,6 +12,7 @@ message without closing the socket.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 import orjson
@@ -20,6 +21,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from jogo_dispatch.errors import AppError, InvalidInput, PayloadTooLarge
 from jogo_dispatch.platform.security import BINARY_FRAME, receive_text, websocket_principal, ws_close_code
+from jogo_dispatch.platform.sockets import REVOKED_CLOSE_CODE, REVOKED_REASON
 from jogo_dispatch.runtime import Runtime
 from jogo_dispatch.tracking.channels import OfficerConnection, now_iso
 from jogo_dispatch.tracking.schemas import parse_ping_items
@@ -96,6 +98,13 @@ async def officer_stream(ws: WebSocket) -> None:
         finally:
             in_flight.release()
 
+    async def close_when_revoked(revoked: asyncio.Event) -> None:
+        await revoked.wait()
+        with contextlib.suppress(Exception):
+            await ws.close(code=REVOKED_CLOSE_CODE, reason=REVOKED_REASON)
+
+    revoked = rt.sockets.opened(principal)
+    closer = asyncio.create_task(close_when_revoked(revoked))
     try:
         while True:
             raw = await receive_text(ws)
@@ -111,9 +120,11 @@ async def officer_stream(ws: WebSocket) -> None:
             task = asyncio.create_task(run(msg))
             tasks.add(task)
             task.add_done_callback(tasks.discard)
-    except WebSocketDisconnect:
+    except (WebSocketDisconnect, RuntimeError):  # RuntimeError: receiving after our own close
         pass
     finally:
+        closer.cancel()
+        rt.sockets.closed(revoked)
         channels.remove(officer_id, conn)
         # Pings already handed to the writer are committed even if the phone is gone; it will resend
         # what it did not see acknowledged, and duplicates are refused.
