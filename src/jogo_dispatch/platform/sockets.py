@@ -29,16 +29,13 @@ class OpenSockets:
     def closed(self, revoked: asyncio.Event) -> None:
         self._open.pop(revoked, None)
 
-    def revoked(self, user_id: int | None = None, device_id: int | None = None) -> int:
-        """Set the events of the sockets those credentials opened; how many."""
-        hit = 0
+    def revoked(self, user_id: int | None = None, device_id: int | None = None) -> None:
+        """Set the events of the sockets those credentials opened."""
         for event, p in list(self._open.items()):
             by_device = device_id is not None and p.device_id == device_id
             by_user = user_id is not None and p.user_id == user_id and p.device_id is None
             if by_device or by_user:
                 event.set()
-                hit += 1
-        return hit
 
     def __len__(self) -> int:
         return len(self._open)
