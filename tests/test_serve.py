@@ -85,3 +85,38 @@ def test_trusted_proxies_are_checked(bad):
     with pytest.raises(ValidationError):
         Settings(trusted_proxies=bad)
     assert Settings(trusted_proxies="127.0.0.1, 10.0.0.0/8").trusted_proxies == ["127.0.0.1", "10.0.0.0/8"]
+
+
+def test_workers_stop_when_their_supervisor_is_killed(database_url):
+    import signal
+
+    from tests.test_run_stops import _alive, _descendants
+
+    port = free_port()
+    env = {**os.environ, "JOGO_DATABASE_URL": database_url, "JOGO_LOG_JSON": "false", "JOGO_OSMAND_PORT": ""}
+    env["JOGO_PUBSUB"] = "postgres"
+    proc = subprocess.Popen([EXE, "serve", "--workers", "2", "--port", str(port)], env=env)
+    try:
+        deadline = time.monotonic() + 90
+        workers: set[int] = set()
+        while time.monotonic() < deadline:
+            try:
+                up = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
+            except httpx.HTTPError:
+                up = False
+            workers = _descendants(proc.pid)
+            if up and len(workers) >= 2:
+                break
+            time.sleep(0.3)
+        assert len(workers) >= 2, workers
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(5)
+        deadline = time.monotonic() + 15
+        while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert [pid for pid in workers if _alive(pid)] == []
+    finally:
+        for pid in _descendants(proc.pid):
+            os.kill(pid, signal.SIGKILL)
+        if proc.poll() is None:
+            proc.kill()

@@ -107,6 +107,8 @@ def serve(
             "error: --workers > 1 needs JOGO_PUBSUB=postgres (the in-memory bus is per process)", err=True
         )
         raise typer.Exit(2)
+    if workers > 1:
+        os.environ["JOGO_EXIT_WITH_PARENT"] = "true"  # workers die with their supervisor
     uvicorn.run(
         "jogo_dispatch.main:create_app",
         factory=True,

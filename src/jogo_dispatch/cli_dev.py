@@ -141,7 +141,12 @@ def run(host: str, port: int, officers: int, mix: str, city: City) -> None:
         say(f"loading the {settings.region} region pack and demo data ({officers} simulated officers)")
         _seed_region(settings, settings.region)
         _seed(settings, 0)  # the demo logins; the simulator enrols its officers itself
-        env = {**os.environ, "JOGO_DATABASE_URL": settings.database_url or ""}
+        # Children stop by themselves should this process be killed outright (SIGKILL runs no cleanup).
+        env = {
+            **os.environ,
+            "JOGO_DATABASE_URL": settings.database_url or "",
+            "JOGO_EXIT_WITH_PARENT": "true",
+        }
         cli = [sys.executable, "-m", "jogo_dispatch.cli"]
         server = subprocess.Popen(
             [*cli, "serve", "--host", host, "--port", str(port)], env=env, start_new_session=True

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import os
+import signal
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -169,6 +171,18 @@ async def serve_osmand_port(app: FastAPI, settings: Settings) -> None:
         )
 
 
+async def exit_with_parent(check_s: float = 1.0) -> None:
+    """A worker whose supervisor died (even by SIGKILL) is reparented: it then stops itself (SIGTERM, so
+    the usual shutdown runs) instead of serving on with nobody to manage it."""
+    parent = os.getppid()
+    while True:
+        await asyncio.sleep(check_s)
+        if os.getppid() != parent:
+            log.warning("supervisor gone: stopping this worker", supervisor=parent)
+            os.kill(os.getpid(), signal.SIGTERM)
+            return
+
+
 @contextlib.asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
@@ -200,6 +214,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         tasks.append(asyncio.create_task(presence_loop(rt, settings.presence_sweep_s), name="presence"))
     if settings.osmand_port:
         tasks.append(asyncio.create_task(serve_osmand_port(app, settings), name="osmand-port"))
+    if settings.exit_with_parent:
+        tasks.append(asyncio.create_task(exit_with_parent(), name="exit-with-parent"))
     tasks.extend(dispatch_wiring.start(rt))
     tasks.extend(forward_delivery.start(rt))
     tasks.extend(ratelimit.start(rt.limiter))

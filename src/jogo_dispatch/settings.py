@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     db_pool_size: int = 10
+    exit_with_parent: bool = Field(
+        False,
+        description="stop when the process that started this one dies (set by serve --workers and by run)",
+    )
     trusted_proxies: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-For and "
