@@ -1,84 +1,28 @@
-"""The ``jogo-dispatch`` command."""
+"""The ``jogo-dispatch`` command: the service's commands here, officers and their phones in
+``cli.officers``, the demo and the simulator in ``cli.dev`` (which alone loads ``devtools``)."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import secrets
 import sys
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from jogo_dispatch.settings import Settings
+from jogo_dispatch.cli import officers
+from jogo_dispatch.cli.common import fail, in_session, resolve_settings, say
 
 DEFAULT_MIX = "http=0.4,ws=0.3,osmand=0.2,owntracks=0.1"
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="jogo-dispatch: police dispatch engine")
-T = TypeVar("T")
 
 # Options the simulating commands (run, simulate) share.
 Duration = Annotated[float | None, typer.Option(help="stop after this many seconds")]
 ReportsPerMin = Annotated[float, typer.Option(help="citizen reports per minute")]
 SosPerMin = Annotated[float, typer.Option(help="citizen SOS presses per minute")]
 AutoDispatch = Annotated[bool, typer.Option(help="a simulated duty operator verifies and dispatches")]
-
-
-def say(msg: str) -> None:
-    typer.echo(f"[jogo] {msg}", err=True)
-
-
-def load_settings() -> Settings:
-    """The settings from the environment; a setting the service refuses (in production, no real signing
-    key) ends the command with its message and exit status 2, not a traceback."""
-    try:
-        return Settings()
-    except ValidationError as exc:
-        for problem in exc.errors():
-            where = "_".join(str(p) for p in problem["loc"]).upper()
-            msg = str(problem["msg"]).removeprefix("Value error, ")
-            typer.echo(f"error: invalid settings: {f'JOGO_{where}: ' if where else ''}{msg}", err=True)
-        raise typer.Exit(2) from None
-
-
-def resolve_settings() -> Settings:
-    """Settings with a database: JOGO_DATABASE_URL, or the project-managed PostGIS under data_dir."""
-    settings = load_settings()
-    if settings.database_url:
-        return settings
-    from jogo_dispatch.devtools.embedded import EmbeddedPostgres
-
-    url = EmbeddedPostgres(settings.data_dir.resolve() / "pg", log=say).start()
-    os.environ["JOGO_DATABASE_URL"] = url
-    return settings.model_copy(update={"database_url": url})
-
-
-def in_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    from jogo_dispatch.platform.db import make_engine, make_sessionmaker
-
-    async def run() -> T:
-        engine = make_engine(settings.sqlalchemy_url(), 2)
-        try:
-            async with make_sessionmaker(engine)() as session:
-                result = await work(session)
-                await session.commit()
-                return result
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(run())
-
-
-def _fail(exc: Exception) -> None:
-    from jogo_dispatch.errors import AppError
-
-    if isinstance(exc, AppError):
-        typer.echo(f"error: {exc.message} ({exc.code})", err=True)
-        raise typer.Exit(1) from None
-    raise exc
 
 
 @app.command()
@@ -131,24 +75,55 @@ def create_user(
     password: Annotated[str, typer.Option()],
     role: Annotated[str, typer.Option(help="citizen, officer, dispatcher, agency or admin")],
     full_name: Annotated[str | None, typer.Option("--name")] = None,
+    agency: Annotated[
+        str | None, typer.Option(help="agency code (e.g. PLN) an agency login acts for, in JOGO_REGION")
+    ] = None,
 ) -> None:
-    """Create a login."""
+    """Create a login (an agency login is bound to its agency with --agency)."""
+    from sqlalchemy import select
+
     from jogo_dispatch.accounts import service
+    from jogo_dispatch.agencies.models import Agency
+    from jogo_dispatch.errors import InvalidInput, NotFound
+    from jogo_dispatch.forwards.agency_admin import create_agency_user
     from jogo_dispatch.platform.security import Passwords
 
     settings = resolve_settings()
+    if (role == "agency") != (agency is not None):
+        typer.echo("error: --agency CODE goes with --role agency, and an agency login needs one", err=True)
+        raise typer.Exit(2)
 
     async def work(session: AsyncSession) -> int:
-        user = await service.create_user(
-            session, Passwords(), username=username, password=password, role=role, full_name=full_name
+        if agency is None:
+            user = await service.create_user(
+                session, Passwords(), username=username, password=password, role=role, full_name=full_name
+            )
+            return user.id
+        found = await session.scalar(
+            select(Agency.id).where(Agency.region == settings.region, Agency.code == agency)
+        )
+        if found is None:
+            raise NotFound(f"no agency {agency!r} in region {settings.region}", code="agency_not_found")
+        if not username:
+            raise InvalidInput("username is empty")
+        user, _ = await create_agency_user(
+            session,
+            Passwords(),
+            found,
+            username=username,
+            password=password,
+            full_name=full_name,
+            actor_id=None,
         )
         return user.id
 
     try:
         user_id = in_session(settings, work)
     except Exception as exc:  # noqa: BLE001
-        _fail(exc)
-    typer.echo(f"created user {username} (id {user_id}, role {role})")
+        fail(exc)
+    typer.echo(
+        f"created user {username} (id {user_id}, role {role}" + (f", agency {agency})" if agency else ")")
+    )
 
 
 @app.command("create-officer")
@@ -183,7 +158,7 @@ def create_officer(
     try:
         officer_id = in_session(settings, work)
     except Exception as exc:  # noqa: BLE001
-        _fail(exc)
+        fail(exc)
     typer.echo(
         f"created officer {badge} (id {officer_id}); login: {badge}" + ("" if password else f" / {pw}")
     )
@@ -205,7 +180,7 @@ def create_api_key(
     try:
         key_id, key = in_session(settings, work)
     except Exception as exc:  # noqa: BLE001
-        _fail(exc)
+        fail(exc)
     say(f"API key {key_id} ({label}) created; it is shown only now")
     typer.echo(key)
 
@@ -224,7 +199,7 @@ def run(
 ) -> None:
     """The main job: database (project-managed PostGIS unless JOGO_DATABASE_URL), schema, demo data,
     the server, simulated officers, and the live map URL."""
-    from jogo_dispatch import cli_dev
+    from jogo_dispatch.cli import dev as cli_dev
 
     city = cli_dev.City(interval, duration, reports_per_min, sos_per_min, auto_dispatch)
     cli_dev.run(host, port, officers, mix, city)
@@ -246,7 +221,7 @@ def simulate(
     """Officers patrolling Malang and streaming through the real phone protocols, citizens reporting and
     pressing SOS, officers taking offers and driving to the scene (needs the server's database to enrol
     the simulated officers' devices and the demo logins)."""
-    from jogo_dispatch import cli_dev
+    from jogo_dispatch.cli import dev as cli_dev
 
     city = cli_dev.City(interval, duration, reports_per_min, sos_per_min, auto_dispatch)
     cli_dev.simulate(base_url, officers, mix, city)
@@ -271,7 +246,7 @@ def render_maps(
             ),
         )
     except Exception as exc:  # noqa: BLE001
-        _fail(exc)
+        fail(exc)
 
 
 @app.command()
@@ -293,11 +268,15 @@ def seed(
     try:
         in_session(settings, lambda session: service.seed_region(session, pack, say))
     except Exception as exc:  # noqa: BLE001
-        _fail(exc)
+        fail(exc)
     typer.echo(
         f"region {region} loaded: {len(pack.sectors)} police sectors, {len(pack.agencies)} agencies "
         f"({len(pack.hospitals)} hospitals), {len(pack.rules)} routing rules"
     )
+
+
+app.command("import-officers")(officers.import_officers)
+app.add_typer(officers.devices, name="devices")
 
 
 def main() -> None:
@@ -305,7 +284,3 @@ def main() -> None:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
-
-
-if __name__ == "__main__":
-    main()

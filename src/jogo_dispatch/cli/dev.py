@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from jogo_dispatch.cli import in_session, load_settings, resolve_settings, say
+from jogo_dispatch.cli.common import in_session, load_settings, resolve_settings, say
 from jogo_dispatch.settings import Settings
 
 if TYPE_CHECKING:
