@@ -74,6 +74,7 @@ def test_run_stops_simulator_server_and_database(how):
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
     postmaster = None
+    children: set[int] = set()
     try:
         assert ready.wait(180), "".join(lines[-30:])
         time.sleep(3)  # the simulator is enrolled and sending
@@ -96,6 +97,9 @@ def test_run_stops_simulator_server_and_database(how):
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
+        for pid in children | _descendants(proc.pid):  # in their own sessions: not in the group
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
         if postmaster is not None and _alive(postmaster.pid):
             os.kill(postmaster.pid, signal.SIGQUIT)
         shutil.rmtree(data, ignore_errors=True)
