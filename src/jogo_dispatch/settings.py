@@ -16,6 +16,14 @@ DEV_SECRET = "dev-only-insecure-signing-key-change-me"
 KNOWN_KEYS = frozenset({DEV_SECRET})
 
 
+def _comma_list(v: object) -> list[str] | None:
+    """A list setting as the environment gives it ("a, b") or as code passes it; None: neither."""
+    items = v.split(",") if isinstance(v, str) else v
+    if not isinstance(items, list | tuple):
+        return None
+    return [s for s in (str(item).strip() for item in items) if s]
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="JOGO_", env_file=".env", extra="ignore")
 
@@ -187,10 +195,10 @@ class Settings(BaseSettings):
     @field_validator("phone_regions", mode="before")
     @classmethod
     def _regions(cls, v: object) -> object:
-        items = v.split(",") if isinstance(v, str) else v
-        if not isinstance(items, list | tuple):
+        codes = _comma_list(v)
+        if codes is None:
             return v
-        codes = [c for c in (str(item).strip().upper() for item in items) if c]
+        codes = [c.upper() for c in codes]
         if not codes:
             raise ValueError("phone_regions needs at least one country code, e.g. ID")
         unknown = [c for c in codes if c not in phonenumbers.SUPPORTED_REGIONS]
@@ -201,10 +209,9 @@ class Settings(BaseSettings):
     @field_validator("trusted_proxies", mode="before")
     @classmethod
     def _proxies(cls, v: object) -> object:
-        items = v.split(",") if isinstance(v, str) else v
-        if not isinstance(items, list | tuple):
+        proxies = _comma_list(v)
+        if proxies is None:
             return v
-        proxies = [p for p in (str(item).strip() for item in items) if p]
         for proxy in proxies:
             try:
                 ipaddress.ip_network(proxy, strict=False)
