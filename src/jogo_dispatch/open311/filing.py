@@ -38,6 +38,8 @@ from jogo_dispatch.runtime import Runtime
 MAX_DESCRIPTION = 2000  # what a report holds; Open311 allows 4000, the rest is cut with a notice
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]{2,}$")
 _ATTRIBUTE = re.compile(r"^attribute\[([A-Za-z0-9_.-]{1,64})\](\[\])?$")
+# A decimal number in ASCII: float() also reads "١٢", "1_0", "nan" and "infinity".
+_DECIMAL = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 
 
 def _clean(form: dict[str, str], name: str, max_len: int) -> str | None:
@@ -53,10 +55,9 @@ def _coordinate(form: dict[str, str], name: str, bound: float) -> float | None:
     raw = (form.get(name) or "").strip()
     if not raw:
         return None
-    try:
-        value = float(raw)
-    except ValueError:
-        raise InvalidInput(f"{name} must be a number", code="bad_field") from None
+    if not _DECIMAL.fullmatch(raw):
+        raise InvalidInput(f"{name} must be a number", code="bad_field")
+    value = float(raw)
     if not -bound <= value <= bound:
         raise InvalidInput(f"{name} must be within ±{bound:g}", code="bad_field")
     return value

@@ -10,7 +10,8 @@ service request. Filing is ``open311.filing``; API keys ``open311.keys``; the ca
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import re
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +25,13 @@ from jogo_dispatch.runtime import Runtime
 
 MAX_SPAN = timedelta(days=90)
 MAX_RESULTS = 1000
+# ASCII digits only: int() and str.isdigit() also take "²" (and fail) or "١٢٣" (and read 123).
+_REQUEST_ID = re.compile(r"[0-9]{1,18}")
+
+
+def request_id(raw: str) -> int | None:
+    """The report id a ``service_request_id`` names, or None when it is not one."""
+    return int(raw) if _REQUEST_ID.fullmatch(raw) else None
 
 
 def status_of(report_status: str, incident_status: str | None) -> tuple[Literal["open", "closed"], str]:
@@ -79,7 +87,25 @@ def _when(value: str | None, name: str) -> datetime | None:
         ) from None
     if t.tzinfo is None:
         raise InvalidInput(f"{name} needs a time zone (Z or +07:00)", code="bad_date")
-    return t
+    try:
+        return t.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+05:00 is before year 1 in UTC
+        raise InvalidInput(f"{name} is out of range", code="bad_date") from None
+
+
+def _span(start: datetime | None, end: datetime | None) -> tuple[datetime, datetime]:
+    """``start``..``end``: at most 90 days; without ``end`` 90 days from ``start`` (or now), without
+    ``start`` 90 days before ``end``."""
+    if start and end and start > end:
+        raise InvalidInput("start_date is after end_date", code="bad_date")
+    if start and end and end - start > MAX_SPAN:
+        raise InvalidInput("start_date to end_date spans more than 90 days", code="bad_date")
+    try:
+        if end is None:
+            end = start + MAX_SPAN if start else utcnow()
+        return start or end - MAX_SPAN, end
+    except OverflowError:  # within 90 days of year 1 or 9999
+        raise InvalidInput("start_date or end_date is out of range", code="bad_date") from None
 
 
 def _ids(raw: str) -> list[int]:
@@ -88,9 +114,10 @@ def _ids(raw: str) -> list[int]:
         part = part.strip()
         if not part:
             continue
-        if not part.isdigit() or len(part) > 18:
+        found = request_id(part)
+        if found is None:
             raise InvalidInput(f"service_request_id {part!r} is not a request id", code="bad_id")
-        out.append(int(part))
+        out.append(found)
     if not out or len(out) > MAX_RESULTS:
         raise InvalidInput("service_request_id: 1 to 1000 comma-separated ids", code="bad_id")
     return out
@@ -113,14 +140,9 @@ async def list_requests(
     if params.get("service_request_id"):
         rows = await repo.requests_by_ids(session, _ids(params["service_request_id"]))
         return await _views(session, rt, rows, lang)
-    start, end = _when(params.get("start_date"), "start_date"), _when(params.get("end_date"), "end_date")
-    if start and end and start > end:
-        raise InvalidInput("start_date is after end_date", code="bad_date")
-    if start and end and end - start > MAX_SPAN:
-        raise InvalidInput("start_date to end_date spans more than 90 days", code="bad_date")
-    if end is None:
-        end = start + MAX_SPAN if start else utcnow()
-    start = start or end - MAX_SPAN
+    start, end = _span(
+        _when(params.get("start_date"), "start_date"), _when(params.get("end_date"), "end_date")
+    )
     statuses = {s.strip() for s in (params.get("status") or "").split(",") if s.strip()}
     if statuses - {"open", "closed"}:
         raise InvalidInput("status must be open, closed or both (comma-separated)", code="bad_status")
@@ -131,12 +153,13 @@ async def list_requests(
 
 
 async def get_request(
-    session: AsyncSession, rt: Runtime, request_id: str, params: dict[str, str]
+    session: AsyncSession, rt: Runtime, raw_id: str, params: dict[str, str]
 ) -> list[ServiceRequestOut]:
     catalogue.check_jurisdiction(params.get("jurisdiction_id"))
-    if not request_id.isdigit() or len(request_id) > 18:
-        raise NotFound(f"service_request_id {request_id!r} not found", code="request_not_found")
-    rows = await repo.requests_by_ids(session, [int(request_id)])
+    wanted = request_id(raw_id)
+    if wanted is None:
+        raise NotFound(f"service_request_id {raw_id!r} not found", code="request_not_found")
+    rows = await repo.requests_by_ids(session, [wanted])
     if not rows:
-        raise NotFound(f"service_request_id {request_id} not found", code="request_not_found")
+        raise NotFound(f"service_request_id {wanted} not found", code="request_not_found")
     return await _views(session, rt, rows, "en" if params.get("lang") == "en" else "id")
