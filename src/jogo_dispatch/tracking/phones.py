@@ -37,25 +37,51 @@ router = APIRouter(tags=["phone protocols"])
 basic = HTTPBasic(auto_error=False, realm="jogo-dispatch")
 
 
-def _without_nul(value: Any) -> Any:
+# How many objects or arrays deep an attribute's value may go. A phone sends flat extras; a deeper value is
+# dropped from the fix (the position is kept): orjson writes at most 255 levels, and the walk stays short.
+MAX_ATTRIBUTE_DEPTH = 16
+
+
+class _TooDeep(Exception):
+    pass
+
+
+def _storable(value: Any, depth: int = 0) -> Any:
+    """``value`` as jsonb can hold it: without NUL characters (one stray NUL from a phone would fail the
+    whole group commit, and with it every other officer's pings in that batch), at most
+    ``MAX_ATTRIBUTE_DEPTH`` containers deep (else ``_TooDeep``)."""
     if isinstance(value, str):
         return value.replace("\x00", "")
-    if isinstance(value, dict):
-        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_without_nul(v) for v in value]
+    if isinstance(value, dict | list):
+        if depth >= MAX_ATTRIBUTE_DEPTH:
+            raise _TooDeep
+        if isinstance(value, list):
+            return [_storable(v, depth + 1) for v in value]
+        return {str(k).replace("\x00", ""): _storable(v, depth + 1) for k, v in value.items()}
     return value
 
 
 def _attributes(fix: DeviceFix) -> str | None:
-    extra: dict[str, Any] = dict(fix.attributes)
+    extra: dict[str, Any] = {}
+    dropped: list[str] = []
+    for key, value in fix.attributes.items():
+        try:
+            extra[str(key).replace("\x00", "")] = _storable(value)
+        except _TooDeep:
+            dropped.append(str(key)[:64])
+    if dropped:
+        log.info("fix attributes dropped: nested too deep", device_id=fix.device_id, keys=dropped[:10])
     for key in ("charging", "valid", "alarm"):
         value = getattr(fix, key)
         if value is not None:
-            extra[key] = value
-    # jsonb cannot hold a NUL character: one stray NUL from a phone would fail the whole group commit, and
-    # with it every other officer's pings in that batch.
-    return orjson.dumps(_without_nul(extra), default=str).decode() if extra else None
+            extra[key] = _storable(value)
+    if not extra:
+        return None
+    try:
+        return orjson.dumps(extra, default=str).decode()
+    except orjson.JSONEncodeError:  # e.g. a key orjson cannot write; the fix is kept without attributes
+        log.info("fix attributes dropped: not JSON", device_id=fix.device_id)
+        return None
 
 
 def to_fix(fix: DeviceFix, now: datetime) -> Fix | None:
