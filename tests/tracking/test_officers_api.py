@@ -74,6 +74,8 @@ async def test_positions_in_bbox(client, actors):
     assert [f["id"] for f in fc["features"]] == [a]
     assert fc["features"][0]["geometry"]["coordinates"] == [112.63, -7.97]
     r = await client.get("/api/v1/positions", headers=dispatcher, params={"bbox": "1,2,3"})
+    assert r.status_code == 422 and r.json()["error"]["code"] == "validation_error"  # the schema's pattern
+    r = await client.get("/api/v1/positions", headers=dispatcher, params={"bbox": "112.7,-8.1,112.5,-7.9"})
     assert r.status_code == 400 and r.json()["error"]["code"] == "bad_bbox"
 
 

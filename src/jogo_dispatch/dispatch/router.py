@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
@@ -29,6 +28,7 @@ from jogo_dispatch.dispatch.schemas import (
 )
 from jogo_dispatch.errors import Forbidden, InvalidInput
 from jogo_dispatch.platform.db import Id
+from jogo_dispatch.platform.time_window import QueryTime
 
 router = APIRouter(prefix="/api/v1", tags=["dispatch"])
 
@@ -37,6 +37,10 @@ OFFER_FILTERS = {
     "active": [OfferStatus.PENDING.value, OfferStatus.ACCEPTED.value],
     "all": [s.value for s in OfferStatus],
 }
+
+
+_ONE_STATUS = f"({'|'.join(INCIDENT_STATUSES)})"
+STATUS_FILTER = f"^(open|all| *{_ONE_STATUS} *(, *{_ONE_STATUS} *)*)$"
 
 
 def _statuses(status: str | None) -> list[str] | None:
@@ -60,7 +64,8 @@ async def list_incidents(
     session: SessionDep,
     _: Watcher,
     status: Annotated[
-        str | None, Query(description="a status, several comma-separated, 'open' or 'all'")
+        str | None,
+        Query(description="a status, several comma-separated, 'open' or 'all'", pattern=STATUS_FILTER),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> IncidentList:
@@ -202,7 +207,7 @@ async def post_batch(
 
 @router.get("/stats")
 async def get_stats(
-    session: SessionDep, _: Dispatcher, since: datetime | None = None, until: datetime | None = None
+    session: SessionDep, _: Dispatcher, since: QueryTime | None = None, until: QueryTime | None = None
 ) -> StatsOut:
     """KPIs over incidents received in [since, until) (default: the last 7 days; merged-away incidents are
     not counted): counts by category, status and police sector, and median / p90 seconds from received to

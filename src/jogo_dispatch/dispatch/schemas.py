@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
 
 from jogo_dispatch.dispatch.models import Incident
 from jogo_dispatch.platform.audit import AuditEntryOut
@@ -52,7 +52,7 @@ class OfferAnswerIn(BaseModel):
 class BatchIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    apply: bool = Field(False, description="make the proposed offers (default: only propose)")
+    apply: StrictBool = Field(False, description="make the proposed offers (default: only propose)")
     method: Literal["optimal", "greedy"] = "optimal"
 
 

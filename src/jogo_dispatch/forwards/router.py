@@ -34,7 +34,16 @@ AgencyLogin = Annotated[Principal, Depends(require_roles("agency"))]
 InboxFilter = Literal["open", "unacknowledged", "all", "pending", "sent", "failed", "acknowledged", "closed"]
 
 
-@router.post("/incidents/{incident_id}/forwards", status_code=201)
+@router.post(
+    "/incidents/{incident_id}/forwards",
+    status_code=201,
+    responses={
+        200: {
+            "model": ForwardingOut,
+            "description": "Nothing new: every agency already had a forward (idempotent repeat)",
+        }
+    },
+)
 async def post_forwards(
     incident_id: Id,
     rt: RuntimeDep,

@@ -15,8 +15,10 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import Match
 
 from jogo_dispatch.errors import AppError
 
@@ -53,6 +55,22 @@ def _problem(e: Mapping[str, Any]) -> dict[str, Any]:
     return problem
 
 
+METHOD_ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method some route of the request's path answers (Starlette's 405 names only those of the first
+    route it tried, though several routes may share a path with one method each)."""
+    methods: set[str] = set()
+    scope = {"type": "http", "path": request.scope["path"], "root_path": "", "method": "", "path_params": {}}
+    for route in iter_route_contexts(request.app.router.routes):
+        route_methods = route.methods
+        if route_methods and route.matches(scope)[0] != Match.NONE:
+            methods |= set(route_methods)
+    rank = {m: i for i, m in enumerate(METHOD_ORDER)}
+    return ", ".join(sorted(methods, key=lambda m: (rank.get(m, len(rank)), m)))
+
+
 def install_handlers(app: FastAPI, flat: Mapping[str, FlatRenderer] | None = None) -> None:
     """Register the error handlers on ``app``; ``flat`` maps a path prefix to its own error format."""
     prefixed = dict(flat or {})
@@ -80,11 +98,17 @@ def install_handlers(app: FastAPI, flat: Mapping[str, FlatRenderer] | None = Non
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:
+            headers = {
+                **(headers or {}),
+                "Allow": allowed_methods(request) or (headers or {}).get("Allow", ""),
+            }
         return respond(
             request,
             exc.status_code,
             {"code": f"http_{exc.status_code}", "message": str(exc.detail)},
-            getattr(exc, "headers", None),
+            headers,
         )
 
     @app.exception_handler(Exception)

@@ -28,10 +28,12 @@ async def officers_with_positions(session: AsyncSession, officer_id: int | None 
 
 
 async def positions_in_bbox(session: AsyncSession, w: float, s: float, e: float, n: float) -> list[Row[Any]]:
+    """The box in degrees (lines of longitude and latitude): as a geography its edges would be great
+    circles, and a box with 180 degrees of longitude has none ("antipodal edge", a 500)."""
     rows = await session.execute(
         text(
             f"SELECT {_OFFICER_COLUMNS} FROM officer_positions p JOIN officers o ON o.id = p.officer_id "
-            "WHERE p.geog && ST_MakeEnvelope(:w, :s, :e, :n, 4326)::geography ORDER BY o.id"
+            "WHERE p.geog::geometry && ST_MakeEnvelope(:w, :s, :e, :n, 4326) ORDER BY o.id"
         ),
         {"w": w, "s": s, "e": e, "n": n},
     )

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
@@ -10,6 +9,7 @@ from jogo_dispatch.errors import InvalidInput, NotFound, PayloadTooLarge
 from jogo_dispatch.platform.body_limit import parse_json, read_body
 from jogo_dispatch.platform.db import Id, after_commit
 from jogo_dispatch.platform.events import CredentialsChanged
+from jogo_dispatch.platform.time_window import QueryTime
 from jogo_dispatch.tracking import repository as repo
 from jogo_dispatch.tracking import service
 from jogo_dispatch.tracking.schemas import (
@@ -86,8 +86,8 @@ async def get_track(
     officer_id: Id,
     session: SessionDep,
     _: Dispatcher,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: QueryTime | None = None,
+    until: QueryTime | None = None,
 ) -> TrackOut:
     """GeoJSON FeatureCollection: the LineString of the track, then each fix as a Point."""
     return await service.track_geojson(session, officer_id, since, until)
@@ -98,7 +98,12 @@ async def get_positions(
     rt: RuntimeDep,
     session: SessionDep,
     _: Watcher,
-    bbox: str = Query(..., description="w,s,e,n in degrees", examples=["112.58,-8.02,112.70,-7.90"]),
+    bbox: str = Query(
+        ...,
+        description="w,s,e,n in degrees (w <= e, s <= n)",
+        examples=["112.58,-8.02,112.70,-7.90"],
+        pattern=service.BBOX,
+    ),
 ) -> PositionsOut:
     """GeoJSON FeatureCollection of the latest position of every officer inside the box."""
     return await service.positions_geojson(session, rt.settings, bbox)

@@ -121,6 +121,12 @@ async def list_officers(session: AsyncSession, settings: Settings) -> list[Offic
     return [officer_view(r, settings, now, OfficerOut) for r in await repo.officers_with_positions(session)]
 
 
+_LON = r"-?(180(\.0+)?|(1[0-7][0-9]|[0-9]{1,2})(\.[0-9]+)?)"
+_LAT = r"-?(90(\.0+)?|[0-8]?[0-9](\.[0-9]+)?)"
+# w,s,e,n with each number in its range (the order, w <= e and s <= n, is checked by parse_bbox)
+BBOX = f"^{_LON},{_LAT},{_LON},{_LAT}$"
+
+
 def parse_bbox(bbox: str) -> tuple[float, float, float, float]:
     try:
         w, s, e, n = (float(x) for x in bbox.split(","))
