@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.forwards.conftest import make_incident, seeded  # noqa: F401  (fixture)
+from tests.forwards.conftest import make_incident, seeded  # noqa: F401, F811  (fixture)
 from tests.security.test_fuzz import SCHEMA
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
@@ -108,7 +108,7 @@ async def test_batch_apply_is_a_boolean(client, actors):
     assert r.status_code == 200 and r.json()["applied"] is False, r.text
 
 
-async def test_a_repeated_forward_answers_a_declared_200(app, client, actors, seeded):
+async def test_a_repeated_forward_answers_a_declared_200(app, client, actors, seeded):  # noqa: F811
     responses = SCHEMA["paths"]["/api/v1/incidents/{incident_id}/forwards"]["post"]["responses"]
     assert set(responses) >= {"200", "201"}
     assert responses["200"]["content"]["application/json"]["schema"] == {
