@@ -1,272 +1,331 @@
-"""Replay the second hardening round's findings against a running server and print each with its result.
+#!/usr/bin/env python3
+"""Replay the cases of the hardening issue (18) against a running server and print each with its result.
 
-    .venv/bin/python scripts/hardening_replay.py --base-url http://127.0.0.1:8000 \
-        [--admin-user admin --admin-password jogo-demo]
+Sets up what it needs through the API as the admin (an officer with a device, an Open311 API key, a report
+verified into an incident), then runs every case in ``CASES``: one line per case, ``name  expected  got
+PASS|FAIL``; the exit code is 1 when any case fails.
 
-Sets up what it needs through the API (an officer with a phone, a dispatcher, citizens), then runs every
-case: one line each, ``PASS``/``FAIL`` with what was expected and what came back; exit status 1 if any
-fails. Cases are small functions registered with ``@case``; add new ones the same way. The per-address
-login limit case runs last (it spends this address's failed-login budget for the window).
+    .venv/bin/jogo-dispatch serve --port 8000 &
+    .venv/bin/python scripts/hardening_replay.py --base-url http://127.0.0.1:8000
+
+A case is a small function ``(Ctx) -> Result`` registered with ``@case``; add new ones at the end.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import os
+import contextlib
 import secrets
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
-import orjson
-import websockets
 
 
 @dataclass
 class Ctx:
-    base: str
-    api: httpx.AsyncClient
+    http: httpx.Client
     admin: dict[str, str]
-    dispatcher: dict[str, str] = field(default_factory=dict)
-    officer: dict[str, str] = field(default_factory=dict)
+    badge: str = ""
+    password: str = ""
     officer_id: int = 0
     device: str = ""
-
-    @property
-    def ws(self) -> str:
-        return self.base.replace("http://", "ws://").replace("https://", "wss://")
-
-
-Case = Callable[[Ctx], Awaitable[tuple[str, str, bool]]]  # (expected, got, passed)
-CASES: list[tuple[str, Case]] = []
+    api_key: str = ""
+    report_id: int = 0
+    incident_id: int = 0
+    notes: dict[str, Any] = field(default_factory=dict)
 
 
-def case(name: str) -> Callable[[Case], Case]:
-    def register(fn: Case) -> Case:
-        CASES.append((name, fn))
-        return fn
-
-    return register
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
+@dataclass
+class Result:
+    expected: str
+    got: str
+    ok: bool
 
 
-async def login(api: httpx.AsyncClient, username: str, password: str) -> dict[str, str]:
-    r = await api.post("/api/v1/auth/token", data={"username": username, "password": password})
+Case = Callable[[Ctx], Result]
+CASES: list[Case] = []
+
+
+def case(fn: Case) -> Case:
+    CASES.append(fn)
+    return fn
+
+
+def status_is(r: httpx.Response, expected: int, *, code: str | None = None, open311: bool = False) -> Result:
+    """``expected`` status with the error body of its API: ``{"error": {"code"}}`` or Open311's
+    ``[{"code", "description"}]``."""
+    body: Any = None
+    with contextlib.suppress(ValueError):
+        body = r.json()
+    got = f"{r.status_code}"
+    ok = r.status_code == expected
+    if open311:
+        shaped = isinstance(body, list) and len(body) == 1 and set(body[0]) == {"code", "description"}
+        got += " open311-shape" if shaped else " other-shape"
+        ok = ok and shaped and body[0]["code"] == expected
+        return Result(f"{expected} open311-shape", got, ok)
+    if code is not None:
+        got_code = body.get("error", {}).get("code") if isinstance(body, dict) else None
+        got += f" {got_code}"
+        ok = ok and got_code == code
+        return Result(f"{expected} {code}", got, ok)
+    return Result(str(expected), got, ok)
+
+
+def now_iso(offset_s: float = 0) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + offset_s))
+
+
+def deep_json(depth: int) -> str:
+    """Built by hand: orjson and json refuse (or recurse) at such depths."""
+    return '{"a":' * depth + '"x"' + "}" * depth
+
+
+def track_points(ctx: Ctx) -> int:
+    r = ctx.http.get(f"/api/v1/officers/{ctx.officer_id}/track", headers=ctx.admin)
     r.raise_for_status()
-    return bearer(r.json()["access_token"])
+    return len(r.json()["features"]) - 1
 
 
-def now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
+# -- set-up -----------------------------------------------------------------------------------------------
 
 
-async def setup(ctx: Ctx) -> None:
+def set_up(http: httpx.Client, user: str, password: str) -> Ctx:
+    r = http.post("/api/v1/auth/token", data={"username": user, "password": password})
+    r.raise_for_status()
+    ctx = Ctx(http, {"Authorization": f"Bearer {r.json()['access_token']}"})
     tag = secrets.token_hex(3)
-    password = "replay-" + secrets.token_hex(6)
-    r = await ctx.api.post(
-        "/api/v1/users",
-        headers=ctx.admin,
-        json={"username": f"replay-disp-{tag}", "password": password, "role": "dispatcher"},
-    )
-    r.raise_for_status()
-    ctx.dispatcher = await login(ctx.api, f"replay-disp-{tag}", password)
-    ctx.device = f"replay-phone-{tag}"
-    r = await ctx.api.post(
+    ctx.badge, ctx.password, ctx.device = f"HR{tag}", secrets.token_urlsafe(12), f"hr-{tag}"
+    r = http.post(
         "/api/v1/officers",
         headers=ctx.admin,
         json={
-            "badge": f"RP-{tag}",
-            "name": "Bripda Replay",
-            "unit_type": "motorbike",
-            "password": password,
+            "badge": ctx.badge,
+            "name": "Hardening replay",
+            "unit_type": "car",
+            "password": ctx.password,
             "device_id": ctx.device,
         },
     )
     r.raise_for_status()
     ctx.officer_id = r.json()["id"]
-    ctx.officer = await login(ctx.api, f"RP-{tag}", password)
+    r = http.post("/api/v1/api-keys", headers=ctx.admin, json={"label": f"hardening replay {tag}"})
+    r.raise_for_status()
+    ctx.api_key = r.json()["key"]
+    form = {
+        "api_key": ctx.api_key,
+        "service_code": "fallen_tree",
+        "lat": "-7.9826",
+        "long": "112.6308",
+        "description": "Pohon tumbang (hardening replay)",
+        "device_id": f"replay-{tag}",
+    }
+    r = http.post("/open311/v2/requests.json", data=form)
+    r.raise_for_status()
+    ctx.report_id = int(r.json()[0]["service_request_id"])
+    r = http.post(f"/api/v1/reports/{ctx.report_id}/verify", headers=ctx.admin)
+    r.raise_for_status()
+    ctx.incident_id = r.json()["incident_id"]
+    return ctx
 
 
-def ping(at: datetime, **extra: Any) -> dict[str, Any]:
-    return {"lat": -7.9666, "lon": 112.6326, "recorded_at": at.isoformat(), **extra}
+# -- Open311 ----------------------------------------------------------------------------------------------
 
 
-@case("pings: NaN/Infinity strings refused per item, good ping kept")
-async def nan_pings(ctx: Ctx) -> tuple[str, str, bool]:
-    t = now()
-    batch = [ping(t - timedelta(seconds=3), altitude_m="NaN"), ping(t - timedelta(seconds=2), speed_mps="Infinity"),
-             ping(t - timedelta(seconds=1))]  # fmt: skip
-    r = await ctx.api.post("/api/v1/pings", headers=ctx.officer, json=batch)
-    got = f"{r.status_code} {r.json().get('accepted') if r.status_code == 200 else r.text[:80]}"
-    return "200, accepted 1", got, r.status_code == 200 and r.json()["accepted"] == 1
+def _open311_date(name: str, value: str) -> Case:
+    def run(ctx: Ctx) -> Result:
+        r = ctx.http.get("/open311/v2/requests.json", params={name: value})
+        return status_is(r, 400, open311=True)
+
+    run.__name__ = f"open311_{name}_{value[:4]}_{value[-6:]}"
+    return run
 
 
-@case("pings: year 1 / 9999 with an offset is a per-item rejection, not 500")
-async def extreme_times(ctx: Ctx) -> tuple[str, str, bool]:
-    batch = [ping(now()) | {"recorded_at": "0001-01-01T00:00:00+05:00"},
-             ping(now()) | {"recorded_at": "9999-12-31T23:59:59-05:00"}, ping(now())]  # fmt: skip
-    r = await ctx.api.post("/api/v1/pings", headers=ctx.officer, json=batch)
-    ok = r.status_code == 200 and len(r.json()["rejected"]) == 2
-    return "200, 2 rejected", f"{r.status_code} {r.text[:80]}", ok
+for _name in ("start_date", "end_date"):
+    for _value in ("0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00"):
+        case(_open311_date(_name, _value))
 
 
-@case("stream: a binary frame answers binary_frame, a year-9999 ping does not cost the batch its ack")
-async def stream_frames(ctx: Ctx) -> tuple[str, str, bool]:
-    token = ctx.officer["Authorization"].split()[1]
-    async with websockets.connect(f"{ctx.ws}/api/v1/officers/stream?token={token}") as ws:
-        await ws.send(b"\x00binary")
-        await ws.send(orjson.dumps({"type": "pings", "seq": 7, "pings": [
-            ping(now()) | {"recorded_at": "9999-12-31T23:59:59-05:00"},
-            ping(now() + timedelta(seconds=1))]}).decode())  # fmt: skip
-        seen: dict[str, Any] = {}
-        deadline = time.monotonic() + 5
-        while ("ack" not in seen or "error" not in seen) and time.monotonic() < deadline:
-            msg = orjson.loads(await asyncio.wait_for(ws.recv(), 5))
-            seen.setdefault(msg["type"], msg)
-    err = seen.get("error", {}).get("error", {}).get("code")
-    ack = seen.get("ack", {})
-    ok = err == "binary_frame" and ack.get("seq") == 7 and len(ack.get("rejected", [])) == 1
-    return "error binary_frame; ack seq 7 with 1 rejected", f"error {err}; ack {ack}", ok
+@case
+def open311_request_id_superscript(ctx: Ctx) -> Result:
+    return status_is(ctx.http.get(f"/open311/v2/requests/{quote('²')}.json"), 404, open311=True)
 
 
-@case("stream: {type: auth, token: 123} closes 4401, no crash")
-async def odd_auth(ctx: Ctx) -> tuple[str, str, bool]:
-    async with websockets.connect(f"{ctx.ws}/api/v1/officers/stream") as ws:
-        await ws.send(orjson.dumps({"type": "auth", "token": 123}).decode())
-        try:
-            while True:
-                await asyncio.wait_for(ws.recv(), 5)
-        except websockets.ConnectionClosed as closed:
-            code = closed.rcvd.code if closed.rcvd else None
-    return "close 4401", f"close {code}", code == 4401
+@case
+def open311_request_id_arabic_indic_digits(ctx: Ctx) -> Result:
+    arabic = str(ctx.report_id).translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+    return status_is(ctx.http.get(f"/open311/v2/requests/{quote(arabic)}.json"), 404, open311=True)
 
 
-@case("osmand: 500 alarm=sos fixes in one request make one distress alert")
-async def alarm_flood(ctx: Ctx) -> tuple[str, str, bool]:
-    t = int(time.time())
-    flood = [{"id": ctx.device, "lat": -7.97 + i * 1e-6, "lon": 112.63, "timestamp": t - 600 + i, "alarm": "sos"}
-             for i in range(500)]  # fmt: skip
-    r = await ctx.api.post("/osmand", json=flood)
-    alerts = (await ctx.api.get("/api/v1/alerts", headers=ctx.dispatcher)).json()
-    alerts = alerts["items"] if isinstance(alerts, dict) else alerts
-    mine = [a for a in alerts if a.get("officer_id") == ctx.officer_id and a["kind"] == "officer_distress"]
-    return (
-        "200, 1 open alert",
-        f"{r.status_code}, {len(mine)} open alerts",
-        r.status_code == 200 and len(mine) == 1,
+@case
+def open311_list_ids_unicode_digits(ctx: Ctx) -> Result:
+    r = ctx.http.get("/open311/v2/requests.json", params={"service_request_id": f"{ctx.report_id},١٢٣"})
+    return status_is(r, 400, open311=True)
+
+
+@case
+def open311_service_code_superscript(ctx: Ctx) -> Result:
+    return status_is(ctx.http.get(f"/open311/v2/services/{quote('²')}.json"), 404, open311=True)
+
+
+@case
+def open311_lat_unicode_digits(ctx: Ctx) -> Result:
+    form = {"api_key": ctx.api_key, "service_code": "fallen_tree", "lat": "-٧.٩٨", "long": "112.63"}
+    return status_is(ctx.http.post("/open311/v2/requests.json", data=form), 400, open311=True)
+
+
+# -- deep JSON in the phone protocols ---------------------------------------------------------------------
+
+
+@case
+def osmand_json_attribute_254_deep(ctx: Ctx) -> Result:
+    before = track_points(ctx)
+    body = (
+        f'{{"device_id":"{ctx.device}","location":['
+        f'{{"timestamp":"{now_iso(-20)}","coords":{{"latitude":-7.97,"longitude":112.63}}}},'
+        f'{{"timestamp":"{now_iso(-10)}","coords":{{"latitude":-7.9701,"longitude":112.6301}},'
+        f'"deep":{deep_json(254)}}}]}}'
+    )
+    r = ctx.http.post("/osmand", content=body, headers={"Content-Type": "application/json"})
+    stored = track_points(ctx) - before
+    return Result(
+        "200, 2 fixes stored", f"{r.status_code}, {stored} fixes stored", r.status_code == 200 and stored == 2
     )
 
 
-@case("osmand: more fixes than JOGO_MAX_BATCH is 413")
-async def osmand_cap(ctx: Ctx) -> tuple[str, str, bool]:
-    t = int(time.time())
-    big = [{"id": ctx.device, "lat": -7.97, "lon": 112.63, "timestamp": t - i} for i in range(20_001)]
-    r = await ctx.api.post("/osmand", json=big)
-    return "413", str(r.status_code), r.status_code == 413
+@case
+def osmand_json_1500_deep(ctx: Ctx) -> Result:
+    body = f'{{"device_id":"{ctx.device}","location":{deep_json(1500)}}}'
+    r = ctx.http.post("/osmand", content=body, headers={"Content-Type": "application/json"})
+    return status_is(r, 400, code="invalid_json")
 
 
-@case("idempotency: a login is never replayed to the next caller with the same key")
-async def login_replay(ctx: Ctx) -> tuple[str, str, bool]:
-    key = "replay-" + secrets.token_hex(4)
-    tag = secrets.token_hex(3)
-    tokens = []
-    for n in (1, 2):
-        await ctx.api.post("/api/v1/users", headers=ctx.admin,
-                           json={"username": f"replay-u{n}-{tag}", "password": "replay-pw-1", "role": "dispatcher"})  # fmt: skip
-        r = await ctx.api.post("/api/v1/auth/token", headers={"Idempotency-Key": key},
-                               data={"username": f"replay-u{n}-{tag}", "password": "replay-pw-1"})  # fmt: skip
-        tokens.append(r.json().get("access_token"))
-    me = (await ctx.api.get("/api/v1/me", headers=bearer(tokens[1] or ""))).json()
-    ok = tokens[0] != tokens[1] and me.get("username") == f"replay-u2-{tag}"
-    return "two different tokens, the second is user 2's", f"me = {me.get('username')}", ok
+@case
+def owntracks_attribute_254_deep(ctx: Ctx) -> Result:
+    before = track_points(ctx)
+    body = (
+        f'{{"_type":"location","lat":-7.9702,"lon":112.6302,"tst":{int(time.time()) - 2},'
+        f'"tid":"hr","inregions":{deep_json(254)}}}'
+    )
+    r = ctx.http.post(
+        "/owntracks",
+        content=body,
+        auth=(ctx.badge, ctx.password),
+        headers={"Content-Type": "application/json", "X-Limit-U": ctx.badge, "X-Limit-D": ctx.device},
+    )
+    stored = track_points(ctx) - before
+    ok = r.status_code == 200 and r.content.strip() == b"[]" and stored == 1
+    return Result("200 [], 1 fix stored", f"{r.status_code} {r.text[:20]}, {stored} fix stored", ok)
 
 
-@case("headers: every answer says X-Content-Type-Options: nosniff")
-async def nosniff(ctx: Ctx) -> tuple[str, str, bool]:
-    got = [
-        (await ctx.api.get(p)).headers.get("x-content-type-options") for p in ("/healthz", "/map", "/nope")
-    ]
-    return "nosniff x3", str(got), got == ["nosniff"] * 3
+# -- schemathesis findings --------------------------------------------------------------------------------
 
 
-@case("revocation: POST /auth/revoke closes the caller's open stream socket")
-async def revocation(ctx: Ctx) -> tuple[str, str, bool]:
-    token = ctx.officer["Authorization"].split()[1]
-    async with websockets.connect(f"{ctx.ws}/api/v1/officers/stream?token={token}") as ws:
-        await asyncio.wait_for(ws.recv(), 5)  # hello
-        await ctx.api.post("/api/v1/auth/revoke", headers=ctx.officer)
-        started = time.monotonic()
-        code = None
-        try:
-            while True:
-                await asyncio.wait_for(ws.recv(), 3)
-        except websockets.ConnectionClosed as closed:
-            code = closed.rcvd.code if closed.rcvd else None
-        except TimeoutError:
-            pass
-    took = time.monotonic() - started
-    return "close 4401 within 1 s", f"close {code} after {took:.2f} s", code == 4401 and took <= 1.0
+@case
+def incidents_status_outside_the_schema(ctx: Ctx) -> Result:
+    r = ctx.http.get("/api/v1/incidents", headers=ctx.admin, params={"status": "open,x"})
+    return status_is(r, 422, code="validation_error")
 
 
-@case("serve: --workers 2 with the in-memory bus is refused (local check)")
-async def workers_memory(ctx: Ctx) -> tuple[str, str, bool]:
-    exe = Path(sys.executable).with_name("jogo-dispatch")
-    env = {
-        **os.environ,
-        "JOGO_PUBSUB": "memory",
-        "JOGO_DATABASE_URL": os.environ.get("JOGO_DATABASE_URL", "postgresql://x@127.0.0.1:1/x"),
-    }
-    proc = await asyncio.create_subprocess_exec(
-        str(exe), "serve", "--workers", "2", "--port", "1", env=env,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
-    returncode = await asyncio.wait_for(proc.wait(), 60)
-    return "exit 2", f"exit {returncode}", returncode == 2
+@case
+def positions_bbox_outside_the_schema(ctx: Ctx) -> Result:
+    r = ctx.http.get("/api/v1/positions", headers=ctx.admin, params={"bbox": "1,2,3"})
+    return status_is(r, 422, code="validation_error")
 
 
-@case("X-Forwarded-For from an untrusted client does not reset the per-address login limit (last)")
-async def forwarded_for(ctx: Ctx) -> tuple[str, str, bool]:
-    codes = []
-    for i in range(60):
-        r = await ctx.api.post("/api/v1/auth/token", headers={"X-Forwarded-For": f"10.9.{i // 250}.{i % 250 + 1}"},
-                               data={"username": f"nobody-{secrets.token_hex(4)}", "password": "guess"})  # fmt: skip
-        codes.append(r.status_code)
-        if r.status_code == 429:
-            break
-    return "429 before 60 guesses", f"{codes[-1]} after {len(codes)}", codes[-1] == 429
+@case
+def positions_bbox_whole_world(ctx: Ctx) -> Result:
+    return status_is(
+        ctx.http.get("/api/v1/positions", headers=ctx.admin, params={"bbox": "-180,-90,180,90"}), 200
+    )
 
 
-async def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+@case
+def stats_until_unix_seconds(ctx: Ctx) -> Result:
+    r = ctx.http.get("/api/v1/stats", headers=ctx.admin, params={"until": "1700000000"})
+    return status_is(r, 422, code="validation_error")
+
+
+@case
+def stats_until_year_1_with_offset(ctx: Ctx) -> Result:
+    r = ctx.http.get(
+        "/api/v1/stats",
+        headers=ctx.admin,
+        params={"since": "0001-01-01T00:00:00+05:00", "until": "0001-01-02T00:00:00+05:00"},
+    )
+    return status_is(r, 400, code="bad_time_range")
+
+
+@case
+def batch_apply_as_a_string(ctx: Ctx) -> Result:
+    r = ctx.http.post("/api/v1/dispatch/batch", headers=ctx.admin, json={"apply": "true"})
+    return status_is(r, 422, code="validation_error")
+
+
+def _allow(method: str, path: str, expected: set[str]) -> Case:
+    def run(ctx: Ctx) -> Result:
+        r = ctx.http.request(method, path.format(incident=ctx.incident_id))
+        allowed = {m.strip() for m in r.headers.get("allow", "").split(",") if m.strip()}
+        want = f"405 Allow: {', '.join(sorted(expected))}"
+        return Result(
+            want,
+            f"{r.status_code} Allow: {', '.join(sorted(allowed))}",
+            r.status_code == 405 and allowed == expected,
+        )
+
+    run.__name__ = f"allow_{method.lower()}_{path.strip('/').replace('/', '_').replace('{incident}', 'id')}"
+    return run
+
+
+case(_allow("DELETE", "/osmand", {"GET", "POST", "PUT"}))
+case(_allow("PATCH", "/api/v1/incidents/{incident}/forwards", {"GET", "POST"}))
+case(_allow("PUT", "/open311/v2/requests.json", {"GET", "POST"}))
+
+
+@case
+def repeated_forward_200_is_declared(ctx: Ctx) -> Result:
+    url = f"/api/v1/incidents/{ctx.incident_id}/forwards"
+    first = ctx.http.post(url, headers=ctx.admin)
+    again = ctx.http.post(url, headers=ctx.admin)
+    schema = ctx.http.get("/openapi.json").json()
+    declared = sorted(schema["paths"]["/api/v1/incidents/{incident_id}/forwards"]["post"]["responses"])
+    ok = first.status_code in (200, 201) and again.status_code == 200 and "200" in declared
+    return Result(
+        "repeat 200, declared 200",
+        f"{first.status_code} then {again.status_code}, declared {','.join(declared)}",
+        ok,
+    )
+
+
+# -- running ----------------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--base-url", default="http://127.0.0.1:8000")
     parser.add_argument("--admin-user", default="admin")
     parser.add_argument("--admin-password", default="jogo-demo")
-    args = parser.parse_args()
-    async with httpx.AsyncClient(base_url=args.base_url, timeout=30) as api:
-        ctx = Ctx(args.base_url, api, await login(api, args.admin_user, args.admin_password))
-        await setup(ctx)
-        failed = 0
-        for name, fn in CASES:
+    args = parser.parse_args(argv)
+    failed = 0
+    with httpx.Client(base_url=args.base_url, timeout=30.0) as http:
+        ctx = set_up(http, args.admin_user, args.admin_password)
+        width = max(len(c.__name__) for c in CASES)
+        for run in CASES:
             try:
-                expected, got, passed = await fn(ctx)
-            except Exception as exc:  # noqa: BLE001 - a crashed case is a failed case, the rest still run
-                expected, got, passed = "no exception", f"{type(exc).__name__}: {exc}", False
-            failed += not passed
-            print(
-                f"{'PASS' if passed else 'FAIL'}  {name}\n      expected: {expected}\n      got:      {got}"
-            )
-    print(f"{len(CASES) - failed}/{len(CASES)} cases pass")
+                result = run(ctx)
+            except Exception as exc:  # noqa: BLE001 - a case that crashes is a failed case
+                result = Result("(no exception)", f"{type(exc).__name__}: {exc}"[:120], False)
+            failed += not result.ok
+            verdict = "PASS" if result.ok else "FAIL"
+            print(f"{run.__name__:<{width}}  expected {result.expected:<28}  got {result.got:<36}  {verdict}")
+    print(f"{len(CASES) - failed}/{len(CASES)} passed")
     return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main()))
+    sys.exit(main())
