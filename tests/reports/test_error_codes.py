@@ -24,6 +24,7 @@ FIELD_CODES = {
     "model_attributes_type",
     "no_position_fix",
     "timezone_required",
+    "datetime_out_of_range",
 }
 
 
@@ -79,6 +80,14 @@ async def test_report_and_sos_problems_carry_codes(client) -> None:
         json={"lat": MALANG[0], "lon": MALANG[1], "recorded_at": "2026-01-01T00:00:00"},
     )
     assert [(d["loc"][-1], d["code"]) for d in problems(r)] == [("recorded_at", "timezone_required")]
+    # year 1 or 9999 with an offset has no UTC time: a 422, never a 500
+    for edge in ("0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00"):
+        r = await client.post(
+            f"/api/v1/sos/{sos['sos_id']}/location",
+            headers=me,
+            json={"lat": MALANG[0], "lon": MALANG[1], "recorded_at": edge},
+        )
+        assert [(d["loc"][-1], d["code"]) for d in problems(r)] == [("recorded_at", "datetime_out_of_range")]
     r = await client.post(f"/api/v1/sos/{sos['sos_id']}/end", headers=me, json={"reason": "x" * 501})
     assert [(d["loc"][-1], d["code"]) for d in problems(r)] == [("reason", "string_too_long")]
 

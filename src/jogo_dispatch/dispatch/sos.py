@@ -4,7 +4,7 @@ after commit."""
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta
+from datetime import timedelta
 
 import structlog
 from sqlalchemy import select
@@ -134,7 +134,7 @@ async def sos_location(
 ) -> SosLocatedOut:
     """The caller's phone keeps sending fixes: each is kept in the trail; the newest moves the incident."""
     now = utcnow()
-    recorded_at = data.recorded_at.astimezone(UTC) if data.recorded_at else now
+    recorded_at = data.recorded_at or now  # already UTC (SosLocationIn)
     if recorded_at > now + timedelta(seconds=settings.future_tolerance_s):
         raise InvalidInput("recorded_at is in the future", code="future")
     call, incident = await _locked_call(session, citizen, sos_id)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -105,11 +105,18 @@ class SosLocationIn(SosIn):
     @field_validator("recorded_at")
     @classmethod
     def _aware(cls, v: datetime | None) -> datetime | None:
-        if v is not None and v.tzinfo is None:
+        if v is None:
+            return None
+        if v.tzinfo is None:
             raise PydanticCustomError(
                 "timezone_required", "recorded_at needs a time zone (e.g. ...Z or +07:00)"
             )
-        return v
+        try:
+            return v.astimezone(UTC)
+        except OverflowError:  # year 1 or 9999 with an offset: no UTC time exists for it
+            raise PydanticCustomError(
+                "datetime_out_of_range", "recorded_at is outside the years 1 to 9999 in UTC"
+            ) from None
 
 
 # --- responses ---------------------------------------------------------------------------------------------
