@@ -14,6 +14,7 @@ A case is a small function ``(Ctx) -> Result`` registered with ``@case``; add ne
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import secrets
 import sys
@@ -300,6 +301,180 @@ def repeated_forward_200_is_declared(ctx: Ctx) -> Result:
         f"{first.status_code} then {again.status_code}, declared {','.join(declared)}",
         ok,
     )
+
+
+# -- ingest, sockets, idempotency, headers, serve (the round's other findings) ------------------------------
+
+
+def _login(ctx: Ctx, username: str, password: str) -> dict[str, str]:
+    r = ctx.http.post("/api/v1/auth/token", data={"username": username, "password": password})
+    r.raise_for_status()
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+def _officer(ctx: Ctx) -> dict[str, str]:
+    if "officer" not in ctx.notes:
+        ctx.notes["officer"] = _login(ctx, ctx.badge, ctx.password)
+    headers: dict[str, str] = ctx.notes["officer"]
+    return headers
+
+
+def _ws_url(ctx: Ctx, path: str) -> str:
+    return str(ctx.http.base_url).rstrip("/").replace("http://", "ws://").replace("https://", "wss://") + path
+
+
+def _ping(offset_s: float = 0, **extra: Any) -> dict[str, Any]:
+    return {"lat": -7.9666, "lon": 112.6326, "recorded_at": now_iso(offset_s), **extra}
+
+
+@case
+def pings_nan_and_infinity_refused_per_item(ctx: Ctx) -> Result:
+    batch = [_ping(-30, altitude_m="NaN"), _ping(-29, speed_mps="Infinity"), _ping(-28)]
+    r = ctx.http.post("/api/v1/pings", headers=_officer(ctx), json=batch)
+    accepted = r.json().get("accepted") if r.status_code == 200 else None
+    return Result("200 accepted 1", f"{r.status_code} accepted {accepted}", accepted == 1)
+
+
+@case
+def pings_year_9999_with_offset_per_item(ctx: Ctx) -> Result:
+    batch = [_ping(-27) | {"recorded_at": "0001-01-01T00:00:00+05:00"},
+             _ping(-26) | {"recorded_at": "9999-12-31T23:59:59-05:00"}, _ping(-25)]  # fmt: skip
+    r = ctx.http.post("/api/v1/pings", headers=_officer(ctx), json=batch)
+    rejected = len(r.json().get("rejected", [])) if r.status_code == 200 else None
+    return Result("200 rejected 2", f"{r.status_code} rejected {rejected}", rejected == 2)
+
+
+async def _stream_frames(url: str) -> tuple[str | None, dict[str, Any]]:
+    import orjson
+    import websockets
+
+    async with websockets.connect(url) as ws:
+        await ws.send(b"\x00binary")
+        bad = _ping(-20) | {"recorded_at": "9999-12-31T23:59:59-05:00"}
+        await ws.send(orjson.dumps({"type": "pings", "seq": 7, "pings": [bad, _ping(-19)]}).decode())
+        seen: dict[str, Any] = {}
+        deadline = time.monotonic() + 5
+        while ("ack" not in seen or "error" not in seen) and time.monotonic() < deadline:
+            msg = orjson.loads(await asyncio.wait_for(ws.recv(), 5))
+            seen.setdefault(msg["type"], msg)
+    return seen.get("error", {}).get("error", {}).get("code"), seen.get("ack", {})
+
+
+@case
+def stream_binary_frame_and_year_9999_ping(ctx: Ctx) -> Result:
+    token = _officer(ctx)["Authorization"].split()[1]
+    err, ack = asyncio.run(_stream_frames(_ws_url(ctx, f"/api/v1/officers/stream?token={token}")))
+    ok = err == "binary_frame" and ack.get("seq") == 7 and len(ack.get("rejected", [])) == 1
+    return Result("binary_frame; ack 1 rejected", f"{err}; ack rejected {len(ack.get('rejected', []))}", ok)
+
+
+async def _close_code(url: str, first: str | None, then: Callable[[], None] | None = None) -> int | None:
+    import websockets
+
+    async with websockets.connect(url) as ws:
+        if first is not None:
+            await ws.send(first)
+        else:
+            await asyncio.wait_for(ws.recv(), 5)  # hello
+        if then is not None:
+            await asyncio.to_thread(then)
+        try:
+            while True:
+                await asyncio.wait_for(ws.recv(), 3)
+        except websockets.ConnectionClosed as closed:
+            return closed.rcvd.code if closed.rcvd else None
+        except TimeoutError:
+            return None
+
+
+@case
+def stream_auth_token_not_a_string(ctx: Ctx) -> Result:
+    code = asyncio.run(_close_code(_ws_url(ctx, "/api/v1/officers/stream"), '{"type":"auth","token":123}'))
+    return Result("close 4401", f"close {code}", code == 4401)
+
+
+@case
+def osmand_alarm_flood_one_alert(ctx: Ctx) -> Result:
+    t = int(time.time())
+    flood = [{"id": ctx.device, "lat": -7.97 + i * 1e-6, "lon": 112.63, "timestamp": t - 900 + i, "alarm": "sos"}
+             for i in range(500)]  # fmt: skip
+    r = ctx.http.post("/osmand", json=flood)
+    alerts = ctx.http.get("/api/v1/alerts", headers=ctx.admin).json()
+    alerts = alerts["items"] if isinstance(alerts, dict) else alerts
+    mine = [a for a in alerts if a.get("officer_id") == ctx.officer_id and a["kind"] == "officer_distress"]
+    return Result(
+        "200, 1 open alert", f"{r.status_code}, {len(mine)} open", r.status_code == 200 and len(mine) == 1
+    )
+
+
+@case
+def osmand_more_than_max_batch_is_413(ctx: Ctx) -> Result:
+    t = int(time.time())
+    big = [{"id": ctx.device, "lat": -7.97, "lon": 112.63, "timestamp": t - i} for i in range(20_001)]
+    return status_is(ctx.http.post("/osmand", json=big), 413)
+
+
+@case
+def login_never_replayed_by_idempotency_key(ctx: Ctx) -> Result:
+    key, tag, tokens = f"replay-{secrets.token_hex(4)}", secrets.token_hex(3), []
+    for n in (1, 2):
+        ctx.http.post("/api/v1/users", headers=ctx.admin,
+                      json={"username": f"hr-u{n}-{tag}", "password": "replay-pw-1", "role": "dispatcher"})  # fmt: skip
+        r = ctx.http.post("/api/v1/auth/token", headers={"Idempotency-Key": key},
+                          data={"username": f"hr-u{n}-{tag}", "password": "replay-pw-1"})  # fmt: skip
+        tokens.append(r.json().get("access_token", ""))
+    me = ctx.http.get("/api/v1/me", headers={"Authorization": f"Bearer {tokens[1]}"}).json()
+    return Result(f"me = hr-u2-{tag}", f"me = {me.get('username')}", me.get("username") == f"hr-u2-{tag}")
+
+
+@case
+def every_answer_says_nosniff(ctx: Ctx) -> Result:
+    got = [ctx.http.get(p).headers.get("x-content-type-options") for p in ("/healthz", "/map", "/nope")]
+    return Result("nosniff x3", ",".join(map(str, got)), got == ["nosniff"] * 3)
+
+
+@case
+def revoke_closes_the_open_stream_socket(ctx: Ctx) -> Result:
+    headers = _login(ctx, ctx.badge, ctx.password)  # a login of its own: revoking it ends every earlier token
+    token = headers["Authorization"].split()[1]
+    started = time.monotonic()
+    code = asyncio.run(
+        _close_code(
+            _ws_url(ctx, f"/api/v1/officers/stream?token={token}"),
+            None,
+            lambda: ctx.http.post("/api/v1/auth/revoke", headers=headers).raise_for_status(),
+        )
+    )
+    took = time.monotonic() - started
+    ctx.notes.pop("officer", None)
+    return Result("close 4401 < 2 s", f"close {code} in {took:.1f} s", code == 4401 and took < 2)
+
+
+@case
+def serve_workers_with_memory_bus_refused(ctx: Ctx) -> Result:
+    import os
+    import subprocess
+    from pathlib import Path
+
+    exe = Path(sys.executable).with_name("jogo-dispatch")
+    env = {**os.environ, "JOGO_PUBSUB": "memory"}
+    env.setdefault("JOGO_DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
+    done = subprocess.run([str(exe), "serve", "--workers", "2", "--port", "1"], env=env,
+                          capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+    return Result("exit 2 (local check)", f"exit {done.returncode}", done.returncode == 2)
+
+
+@case
+def x_forwarded_for_does_not_reset_the_address_limit(ctx: Ctx) -> Result:
+    """Last: it spends this address's failed-login budget for the window."""
+    codes = []
+    for i in range(60):
+        r = ctx.http.post("/api/v1/auth/token", headers={"X-Forwarded-For": f"10.9.{i // 250}.{i % 250 + 1}"},
+                          data={"username": f"nobody-{secrets.token_hex(4)}", "password": "guess"})  # fmt: skip
+        codes.append(r.status_code)
+        if r.status_code == 429:
+            break
+    return Result("429 before 60 guesses", f"{codes[-1]} after {len(codes)}", codes[-1] == 429)
 
 
 # -- running ----------------------------------------------------------------------------------------------
