@@ -33,6 +33,9 @@ JPEG_16 = base64.b64decode(
 )
 
 
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
 def _chunk(kind: bytes, body: bytes) -> bytes:
     crc = zlib.crc32(kind + body) & 0xFFFFFFFF
     return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
@@ -45,11 +48,19 @@ def png(width: int = 3, height: int = 2, seed: int = 0) -> bytes:
     )
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     return (
-        b"\x89PNG\r\n\x1a\n"
-        + _chunk(b"IHDR", header)
-        + _chunk(b"IDAT", zlib.compress(rows))
-        + _chunk(b"IEND", b"")
+        PNG_SIGNATURE + _chunk(b"IHDR", header) + _chunk(b"IDAT", zlib.compress(rows)) + _chunk(b"IEND", b"")
     )
+
+
+def bomb_png(width: int = 6000, height: int = 6000, depth: int = 16, colour: int = 6) -> bytes:
+    """A small PNG of a huge blank image (6000x6000 RGBA16: 280 KB that inflate to 288 MB), built row
+    by row so the test never holds the picture either."""
+    channels = {0: 1, 2: 3, 4: 2, 6: 4}[colour]
+    row = bytes(1 + width * channels * depth // 8)
+    deflate = zlib.compressobj(9)
+    idat = b"".join(deflate.compress(row) for _ in range(height)) + deflate.flush()
+    header = struct.pack(">IIBBBBB", width, height, depth, colour, 0, 0, 0)
+    return PNG_SIGNATURE + _chunk(b"IHDR", header) + _chunk(b"IDAT", idat) + _chunk(b"IEND", b"")
 
 
 def offset(lat: float, lon: float, north_m: float, east_m: float) -> tuple[float, float]:

@@ -8,7 +8,16 @@ import pytest
 
 from jogo_dispatch.geo.cells import cells_for_point
 from jogo_dispatch.reports.schemas import normalise_phone
-from tests.reports.helpers import JPEG_16, MALANG, citizen, file_report, png, report_body, rows
+from tests.reports.helpers import (
+    JPEG_16,
+    MALANG,
+    bomb_png,
+    citizen,
+    file_report,
+    png,
+    report_body,
+    rows,
+)
 
 
 @pytest.mark.parametrize(
@@ -254,3 +263,19 @@ async def test_reports_and_sos_presses_are_rate_limited(client, app, monkeypatch
     again = await client.post("/api/v1/sos", headers=me, json=press)
     assert again.status_code == 429
     assert await rows(database_url, "SELECT count(*) FROM sos_points") == [(1,)]
+
+
+async def test_image_bombs_are_refused_by_their_header(client, app, tmp_path, monkeypatch, database_url):
+    """280 KB declaring 6000x6000 RGBA16 (288 MB decoded), or more pixels than allowed: 400 before decoding."""
+    monkeypatch.setattr(app.state.runtime.settings, "data_dir", tmp_path)
+    _, me = await citizen(client)
+    for data, problem in ((bomb_png(), "too_deep"), (bomb_png(7000, 7000, 8), "too_many_pixels")):
+        r = await client.post(
+            "/api/v1/reports",
+            headers=me,
+            data=_multipart_fields(),
+            files={"photo": ("bomb.png", data, "image/png")},
+        )
+        assert (r.status_code, r.json()["error"]["code"]) == (400, "bad_photo"), r.text
+        assert r.json()["error"]["details"]["problem"] == problem
+    assert await rows(database_url, "SELECT count(*) FROM reports") == [(0,)]
