@@ -10,6 +10,7 @@ import httpx
 import psycopg
 import pytest
 from fastapi import APIRouter, FastAPI
+from sqlalchemy import text
 
 from jogo_dispatch.deps import ReportRateLimit, SosRateLimit
 from jogo_dispatch.errors import RateLimited
@@ -84,6 +85,25 @@ async def test_redis_counters():
 async def test_a_down_counter_store_lets_requests_through():
     limiter = RateLimiter(RedisCounter("redis://127.0.0.1:1/0", timeout_s=0.2))
     await limiter.check([Limit("k", 1, 100, "account")] * 3)
+
+
+async def test_an_attempt_given_back_no_longer_counts(app) -> None:
+    for counter in (MemoryCounter(), PostgresCounter(app.state.runtime.engine)):
+        limiter = RateLimiter(counter)
+        limits = [
+            Limit(f"refund:{id(counter)}:a", 2, 100, "account"),
+            Limit(f"refund:{id(counter)}:b", 9, 10, "x"),
+        ]
+        for _ in range(5):
+            await limiter.refund(await limiter.check(limits, now=T0 + 5))
+        assert await counter.peek([limits[0].key], int((T0 + 5) // 100)) == [0]
+        await limiter.check(limits, now=T0 + 6)
+        await limiter.check(limits, now=T0 + 7)
+        with pytest.raises(RateLimited):
+            await limiter.check(limits, now=T0 + 8)
+    await RateLimiter(MemoryCounter()).refund(None)
+    async with app.state.runtime.engine.begin() as conn:  # the table outlives the test
+        await conn.execute(text("DELETE FROM rate_limit_hits WHERE key LIKE 'refund:%'"))
 
 
 def test_device_key():

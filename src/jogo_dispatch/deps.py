@@ -55,16 +55,23 @@ Watcher = Annotated[Principal, Depends(require_roles("dispatcher", "admin", "age
 Admin = Annotated[Principal, Depends(require_roles("admin"))]
 
 
-def _dependency(scope: str) -> Callable[..., Coroutine[Any, Any, None]]:
+def _dependency(scope: str) -> Callable[..., AsyncIterator[None]]:
     async def rate_limit(
         request: Request, rt: RuntimeDep, who: Annotated[Principal, Depends(get_principal)]
-    ) -> None:
+    ) -> AsyncIterator[None]:
+        # An SOS is never limited by address (one carrier address hides thousands of phones).
+        by_address = scope != "sos"
         device = ratelimit.device_key(
             request.headers.get("x-device-id"),
-            request.headers.get("user-agent"),
-            request.client.host if request.client else None,
+            request.headers.get("user-agent") if by_address else None,
+            request.client.host if request.client and by_address else None,
         )
-        await ratelimit.check(rt.limiter, rt.settings, scope, str(who.user_id), device)
+        taken = await ratelimit.check(rt.limiter, rt.settings, scope, str(who.user_id), device)
+        try:
+            yield
+        except Exception:  # refused after all (bad photo, unknown category, blocked...): not an attempt
+            await rt.limiter.refund(taken)
+            raise
 
     rate_limit.__name__ = f"{scope}_rate_limit"
     return rate_limit

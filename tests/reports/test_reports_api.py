@@ -279,3 +279,49 @@ async def test_image_bombs_are_refused_by_their_header(client, app, tmp_path, mo
         assert (r.status_code, r.json()["error"]["code"]) == (400, "bad_photo"), r.text
         assert r.json()["error"]["details"]["problem"] == problem
     assert await rows(database_url, "SELECT count(*) FROM reports") == [(0,)]
+
+
+async def test_refused_reports_do_not_use_up_the_quota(client, app, tmp_path, monkeypatch, database_url):
+    settings = app.state.runtime.settings
+    monkeypatch.setattr(settings, "data_dir", tmp_path)
+    monkeypatch.setattr(settings, "report_limit_per_account", 2)
+    monkeypatch.setattr(settings, "report_limit_per_device", 2)
+    _, me = await citizen(client)
+    phone = {**me, "X-Device-Id": "hp-quota"}
+    refusals = [
+        await client.post("/api/v1/reports", headers=phone, json=report_body(category="ufo")),
+        await client.post("/api/v1/reports", headers=phone, json=report_body(lat=91)),
+        await client.post(
+            "/api/v1/reports",
+            headers=phone,
+            data=_multipart_fields(),
+            files={"photo": ("x.png", b"not an image", "image/png")},
+        ),
+    ]
+    assert [r.status_code for r in refusals] == [400, 422, 400]
+    for _ in range(2):
+        r = await client.post("/api/v1/reports", headers=phone, json=report_body())
+        assert r.status_code == 201, r.text
+    r = await client.post("/api/v1/reports", headers=phone, json=report_body())
+    assert (r.status_code, r.json()["error"]["code"]) == (429, "rate_limited")
+    assert await rows(database_url, "SELECT count(*) FROM reports") == [(2,)]
+
+
+async def test_sos_is_not_limited_by_a_shared_address_and_browser(client, app, monkeypatch):
+    """A carrier puts thousands of phones behind one address, many with the same browser: no device key."""
+    settings = app.state.runtime.settings
+    monkeypatch.setattr(settings, "sos_limit_per_device", 2)
+    press = {"lat": MALANG[0], "lon": MALANG[1]}
+    same_browser = {"User-Agent": "Mozilla/5.0 (Linux; Android 14) Chrome/126 Mobile"}
+    for _ in range(4):
+        _, me = await citizen(client)
+        r = await client.post("/api/v1/sos", headers={**me, **same_browser}, json=press)
+        assert r.status_code == 201, r.text
+    # an explicit X-Device-Id is still one phone
+    _, me = await citizen(client)
+    phone = {**me, "X-Device-Id": "hp-1"}
+    _, other = await citizen(client)
+    assert (await client.post("/api/v1/sos", headers=phone, json=press)).status_code == 201
+    assert (await client.post("/api/v1/sos", headers=phone, json=press)).status_code == 200
+    r = await client.post("/api/v1/sos", headers={**other, "X-Device-Id": "hp-1"}, json=press)
+    assert (r.status_code, r.json()["error"]["details"]["per"]) == (429, "device")

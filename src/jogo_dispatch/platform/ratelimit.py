@@ -4,7 +4,11 @@ username and per client address.
 Fixed windows: a counter per (key, window) goes up on every attempt, and an attempt that takes it past the
 limit is refused with 429 ``rate_limited`` and ``Retry-After`` = seconds until the window ends (a burst can
 reach twice the limit across a window edge; that is the price of one counter per key). The device is the
-``X-Device-Id`` header, or else the User-Agent together with the client address.
+``X-Device-Id`` header, or else (reports only) the User-Agent together with the client address. An SOS is
+limited per account and per explicit ``X-Device-Id`` only, never per address: a mobile carrier puts
+thousands of phones, many with the same browser, behind one address. An attempt refused for any other
+reason (a bad photo, an unknown category, a validation error, a blocked account) is given back
+(``RateLimiter.refund``): only requests that go through use up the quota.
 
 Counters live in PostgreSQL by default (an UNLOGGED table: every process of the service shares them, and
 nothing else is needed), in this process's memory (``ratelimit_backend=memory``, one process only) or in
@@ -66,9 +70,18 @@ class Limit:
     what: str  # said in the error: "account", "device", "api key"
 
 
+@dataclass(frozen=True, slots=True)
+class Taken:
+    """The limits one attempt was counted against, and when (its window)."""
+
+    limits: tuple[Limit, ...]
+    at: float
+
+
 class Counter(Protocol):
-    async def hit(self, keys: Sequence[str], bucket: int, window_s: int) -> list[int]:
-        """Add one to each key's counter of window ``bucket``; return the new counts in order."""
+    async def hit(self, keys: Sequence[str], bucket: int, window_s: int, delta: int = 1) -> list[int]:
+        """Add ``delta`` (one, or minus one to give an attempt back) to each key's counter of window
+        ``bucket``; return the new counts in order."""
 
     async def peek(self, keys: Sequence[str], bucket: int) -> list[int]:
         """Each key's counter of window ``bucket``, unchanged."""
@@ -79,7 +92,7 @@ class MemoryCounter:
         self._counts: dict[tuple[str, int], int] = {}
         self._expiry: dict[tuple[str, int], float] = {}
 
-    async def hit(self, keys: Sequence[str], bucket: int, window_s: int) -> list[int]:
+    async def hit(self, keys: Sequence[str], bucket: int, window_s: int, delta: int = 1) -> list[int]:
         now = time.time()
         if len(self._counts) > 10_000:
             for k in [k for k, until in self._expiry.items() if until < now]:
@@ -88,7 +101,7 @@ class MemoryCounter:
         out = []
         for key in keys:
             k = (key, bucket)
-            self._counts[k] = self._counts.get(k, 0) + 1
+            self._counts[k] = max(0, self._counts.get(k, 0) + delta)
             self._expiry[k] = (bucket + 1) * window_s
             out.append(self._counts[k])
         return out
@@ -103,8 +116,9 @@ class MemoryCounter:
 
 _HIT = text(
     "INSERT INTO rate_limit_hits (key, bucket, hits, expires_at) "
-    "SELECT k, :bucket, 1, :expires_at FROM unnest(CAST(:keys AS varchar[])) AS k "
-    "ON CONFLICT (key, bucket) DO UPDATE SET hits = rate_limit_hits.hits + 1 RETURNING key, hits"
+    "SELECT k, :bucket, GREATEST(0, :delta), :expires_at FROM unnest(CAST(:keys AS varchar[])) AS k "
+    "ON CONFLICT (key, bucket) DO UPDATE SET hits = GREATEST(0, rate_limit_hits.hits + :delta) "
+    "RETURNING key, hits"
 )
 _PEEK = text(
     "SELECT key, hits FROM rate_limit_hits WHERE bucket = :bucket AND key = ANY(CAST(:keys AS varchar[]))"
@@ -119,10 +133,11 @@ class PostgresCounter:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
-    async def hit(self, keys: Sequence[str], bucket: int, window_s: int) -> list[int]:
+    async def hit(self, keys: Sequence[str], bucket: int, window_s: int, delta: int = 1) -> list[int]:
         expires_at = datetime.fromtimestamp((bucket + 1) * window_s, UTC)
+        params = {"keys": list(keys), "bucket": bucket, "expires_at": expires_at, "delta": delta}
         async with self._engine.begin() as conn:
-            rows = await conn.execute(_HIT, {"keys": list(keys), "bucket": bucket, "expires_at": expires_at})
+            rows = await conn.execute(_HIT, params)
             counts = {r.key: r.hits for r in rows}
         return [counts[k] for k in keys]
 
@@ -192,11 +207,11 @@ class RedisCounter:
         await writer.drain()
         return [await self._reply(reader) for _ in commands]
 
-    async def hit(self, keys: Sequence[str], bucket: int, window_s: int) -> list[int]:
+    async def hit(self, keys: Sequence[str], bucket: int, window_s: int, delta: int = 1) -> list[int]:
         commands: list[tuple[str | int, ...]] = []
         for key in keys:
             name = f"jogo:rl:{key}:{bucket}"
-            commands += [("INCR", name), ("EXPIRE", name, window_s + 1)]
+            commands += [("INCRBY", name, delta), ("EXPIRE", name, window_s + 1)]
         async with self._lock:
             try:
                 replies = await asyncio.wait_for(self._pipeline(commands), self._timeout)
@@ -229,12 +244,15 @@ class RateLimiter:
     def __init__(self, counter: Counter) -> None:
         self.counter = counter
 
-    async def check(self, limits: Sequence[Limit], now: float | None = None, *, count: bool = True) -> None:
+    async def check(
+        self, limits: Sequence[Limit], now: float | None = None, *, count: bool = True
+    ) -> Taken | None:
         """Count one attempt against every limit; raise RateLimited if any is exceeded. ``count=False``: only
-        look, and raise if one more attempt would exceed a limit."""
+        look, and raise if one more attempt would exceed a limit. Returns what was counted, for ``refund``
+        (None when nothing was)."""
         active = [lim for lim in limits if lim.limit > 0]
         if not active:
-            return
+            return None
         now = time.time() if now is None else now
         for window_s in sorted({lim.window_s for lim in active}):
             group = [lim for lim in active if lim.window_s == window_s]
@@ -246,7 +264,7 @@ class RateLimiter:
                 )
             except Exception as exc:  # noqa: BLE001 - fail open, see the module docstring
                 log.warning("rate limiter unavailable; request let through", error=repr(exc))
-                return
+                return None
             attempt = 0 if count else 1
             over = [(lim, n) for lim, n in zip(group, counts, strict=True) if n + attempt > lim.limit]
             if over:
@@ -263,6 +281,19 @@ class RateLimiter:
                         "retry_after_s": retry_after,
                     },
                 )
+        return Taken(tuple(active), now) if count else None
+
+    async def refund(self, taken: Taken | None) -> None:
+        """Give back an attempt ``check`` counted (the request was refused for another reason): a report the
+        service refused must not use up the citizen's quota. Best effort, like the limiter itself."""
+        if taken is None:
+            return
+        for window_s in sorted({lim.window_s for lim in taken.limits}):
+            keys = [lim.key for lim in taken.limits if lim.window_s == window_s]
+            try:
+                await self.counter.hit(keys, int(taken.at // window_s), window_s, delta=-1)
+            except Exception as exc:  # noqa: BLE001 - the window's end forgets it anyway
+                log.warning("rate-limit refund failed", error=repr(exc))
 
 
 def make_limiter(settings: Settings, engine: AsyncEngine) -> RateLimiter:
@@ -308,8 +339,8 @@ async def check(
     account: str | None,
     device: str | None,
     extra: Sequence[Limit] = (),
-) -> None:
-    await limiter.check([*limits_for(settings, scope, account, device), *extra])
+) -> Taken | None:
+    return await limiter.check([*limits_for(settings, scope, account, device), *extra])
 
 
 def login_limits(settings: Settings, username: str, client_ip: str | None) -> list[Limit]:
