@@ -169,6 +169,12 @@ class Settings(BaseSettings):
     sos_limit_window_s: int = Field(600, gt=0, description="rate-limit window of POST /sos")
     sos_limit_per_account: int = Field(30, ge=0, description="SOS presses per window per account")
     sos_limit_per_device: int = Field(60, ge=0, description="SOS presses per window per device")
+    sos_limit_blocked_per_account: int = Field(
+        3,
+        ge=0,
+        description="SOS presses per window of an account blocked for false reports (its SOS still reaches "
+        "the dispatchers, marked with its record; 0 = no limit beyond the others)",
+    )
     open311_limit_per_key: int = Field(
         500, ge=0, description="anonymous Open311 requests per report window per API key"
     )

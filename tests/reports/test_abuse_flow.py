@@ -1,13 +1,14 @@
-"""The whole abuse path through the API: three false reports block the account, report and SOS are
-refused with 403, an appeal granted by a dispatcher reopens it."""
+"""The whole abuse path through the API: three false reports block the account, reports are refused with
+403 while an SOS is still taken (marked with the account's record, strictly limited), an appeal granted by a
+dispatcher reopens it."""
 
 from __future__ import annotations
 
 from tests.reports.helpers import citizen, file_report, report_body, rows
 
 
-async def test_three_false_reports_block_reports_and_sos_until_an_appeal_is_granted(
-    client, actors, database_url
+async def test_three_false_reports_block_reports_until_an_appeal_is_granted(
+    client, actors, database_url, settings
 ):
     dispatcher = await actors.user("dispatcher")
     uid, me = await citizen(client)
@@ -19,8 +20,27 @@ async def test_three_false_reports_block_reports_and_sos_until_an_appeal_is_gran
         assert r.status_code == 200, r.text
     r = await client.post("/api/v1/reports", headers=me, json=report_body())
     assert r.status_code == 403 and r.json()["error"]["code"] == "account_blocked"
-    r = await client.post("/api/v1/sos", headers=me, json={"lat": -7.98, "lon": 112.63, "accuracy_m": 10})
-    assert r.status_code == 403 and r.json()["error"]["code"] == "account_blocked"
+    # An SOS is still heard, marked with the account's record, under a strict limit of its own.
+    press = {"lat": -7.98, "lon": 112.63, "accuracy_m": 10}
+    r = await client.post("/api/v1/sos", headers=me, json=press)
+    assert r.status_code == 201, r.text
+    [(description, record, alert)] = await rows(
+        database_url,
+        "SELECT i.description, i.data->'caller_record', a.data->'caller_record' "
+        "FROM incidents i JOIN alerts a ON a.incident_id = i.id WHERE i.id = %s",
+        r.json()["incident_id"],
+    )
+    assert "BLOCKED" in description and "3 false reports" in description
+    assert record == alert and (record["blocked"], record["strike_count"], record["false_reports"]) == (
+        True,
+        3,
+        3,
+    )
+    assert record["blocked_at"] is not None
+    for _ in range(settings.sos_limit_blocked_per_account - 1):
+        assert (await client.post("/api/v1/sos", headers=me, json=press)).status_code == 200
+    r = await client.post("/api/v1/sos", headers=me, json=press)
+    assert (r.status_code, r.json()["error"]["details"]["per"]) == (429, "blocked account")
     assert len(await rows(database_url, "SELECT id FROM reports WHERE citizen_id = %s", uid)) == 3
     warnings = (await client.get("/api/v1/me/warnings", headers=me)).json()
     assert warnings["blocked"] is True and warnings["strike_count"] == 3 and len(warnings["warnings"]) == 3

@@ -47,6 +47,10 @@ async def citizen_status(session: AsyncSession, user_id: int, *, lock: bool = Fa
     return await session.scalar(q.with_for_update() if lock else q)
 
 
+async def false_report_count(session: AsyncSession, user_id: int) -> int:
+    return int(await session.scalar(select(func.count()).where(Strike.user_id == user_id)) or 0)
+
+
 async def strikes_of(session: AsyncSession, user_id: int) -> list[Strike]:
     return list(await session.scalars(select(Strike).where(Strike.user_id == user_id).order_by(Strike.id)))
 

@@ -38,6 +38,15 @@ class AppealOut(BaseModel):
     decision_note: str | None
 
 
+class AccountRecord(BaseModel):
+    """What a dispatcher should know of the caller behind an SOS (a blocked account's SOS still arrives)."""
+
+    blocked: bool
+    blocked_at: datetime | None
+    strike_count: int = Field(description="strikes since the last granted appeal")
+    false_reports: int = Field(description="reports marked false, ever")
+
+
 class WarningsOut(BaseModel):
     strike_count: int
     strikes_to_block: int

@@ -2,7 +2,9 @@
 and appeals that reopen the account.
 
 Other domains call:
-* ``ensure_not_blocked(session, user_id)`` before accepting a citizen's report or SOS (403 account_blocked);
+* ``ensure_not_blocked(session, user_id)`` before accepting a citizen's report (403 account_blocked);
+* ``account_record(session, user_id)``: what an SOS carries of its caller (a blocked account's SOS is still
+  taken, marked with this record);
 * ``false_report_hook(settings, bus)``, registered in ``rt.hooks.false_report``: one strike per report
   marked false.
 """
@@ -17,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from jogo_dispatch.abuse import repository as repo
 from jogo_dispatch.abuse.models import Appeal, Strike
-from jogo_dispatch.abuse.schemas import AppealOut, WarningOut, WarningsOut
+from jogo_dispatch.abuse.schemas import AccountRecord, AppealOut, WarningOut, WarningsOut
 from jogo_dispatch.errors import Conflict, Forbidden, NotFound
 from jogo_dispatch.platform import audit
 from jogo_dispatch.platform.db import after_commit, utcnow
@@ -130,6 +132,16 @@ def false_report_hook(settings: Settings, bus: EventBus) -> Callable[[AsyncSessi
         )
 
     return on_false_report
+
+
+async def account_record(session: AsyncSession, user_id: int) -> AccountRecord:
+    status = await repo.citizen_status(session, user_id)
+    return AccountRecord(
+        blocked=bool(status and status.blocked_at),
+        blocked_at=status.blocked_at if status else None,
+        strike_count=status.strike_count if status else 0,
+        false_reports=await repo.false_report_count(session, user_id),
+    )
 
 
 async def warnings(session: AsyncSession, settings: Settings, user_id: int) -> WarningsOut:

@@ -103,14 +103,25 @@ async def reject(
     responses={200: {"description": "The caller's SOS is still open: that one, at the new position"}},
 )
 async def post_sos(
-    data: SosIn, request: Request, response: Response, rt: RuntimeDep, session: SessionDep, me: ActiveCitizen
+    data: SosIn, request: Request, response: Response, rt: RuntimeDep, session: SessionDep, me: Citizen
 ) -> SosStartedOut:
     """One press: a priority-1 incident at the caller's position, shown to the dispatchers at once with the
     nearest available officers. While that SOS is open, pressing again returns it (200) with the new
-    position instead of opening another."""
+    position instead of opening another. An account blocked for false reports is still heard: its SOS is
+    marked with the account's record (``caller_record`` in the incident's data) and limited to
+    ``JOGO_SOS_LIMIT_BLOCKED_PER_ACCOUNT`` presses per window."""
     device_id, user_agent, _ = forms.device(request)
+    caller = await sos.screen_caller(session, rt.limiter, rt.settings, me)
     started, created = await sos.start_sos(
-        session, rt.bus, rt.index, rt.settings, me, data, device_id=device_id, user_agent=user_agent
+        session,
+        rt.bus,
+        rt.index,
+        rt.settings,
+        me,
+        data,
+        device_id=device_id,
+        user_agent=user_agent,
+        caller=caller,
     )
     if not created:
         response.status_code = 200

@@ -10,6 +10,8 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from jogo_dispatch.abuse.schemas import AccountRecord
+from jogo_dispatch.abuse.service import account_record
 from jogo_dispatch.accounts.models import User
 from jogo_dispatch.alerts.service import raise_alert
 from jogo_dispatch.dispatch import announce, views
@@ -22,6 +24,7 @@ from jogo_dispatch.errors import Conflict, InvalidInput
 from jogo_dispatch.geo.index import ResponderIndex
 from jogo_dispatch.platform.db import after_commit, session_scope, utcnow
 from jogo_dispatch.platform.events import EventBus, SosEnded
+from jogo_dispatch.platform.ratelimit import Limit, RateLimiter
 from jogo_dispatch.platform.security import Principal
 from jogo_dispatch.reports import repository as reports_repo
 from jogo_dispatch.reports import sos as calls
@@ -35,6 +38,25 @@ from jogo_dispatch.tracking.protocols import DeviceFix
 log = structlog.get_logger(__name__)
 
 
+async def screen_caller(
+    session: AsyncSession, limiter: RateLimiter, settings: Settings, citizen: Principal
+) -> AccountRecord:
+    """The caller's record. An SOS is never refused for a blocked account (a false alarm costs less than an
+    emergency nobody hears of): it goes through, marked, under its own strict per-account limit."""
+    record = await account_record(session, citizen.user_id)
+    if record.blocked:
+        key = f"sos:blocked:{citizen.user_id}"
+        window = settings.sos_limit_window_s
+        await limiter.check([Limit(key, settings.sos_limit_blocked_per_account, window, "blocked account")])
+    return record
+
+
+def _caller_note(record: AccountRecord) -> str:
+    if record.blocked:
+        return f" (BLOCKED account: {record.false_reports} false reports)"
+    return f" ({record.false_reports} false reports)" if record.false_reports else ""
+
+
 async def start_sos(
     session: AsyncSession,
     bus: EventBus,
@@ -45,10 +67,15 @@ async def start_sos(
     *,
     device_id: str | None,
     user_agent: str | None,
+    caller: AccountRecord | None = None,
 ) -> tuple[SosStartedOut, bool]:
     """One press: a priority-1 incident at the caller, with the nearest available officers. Pressing again
-    while the incident is open returns that SOS (and records the new position) instead of a second one."""
+    while the incident is open returns that SOS (and records the new position) instead of a second one.
+    ``caller`` (the account's record: blocked, strikes, false reports) is kept in the incident's data as
+    ``caller_record`` and in the alert, and a blocked or false-reporting caller is named in the description,
+    so the dispatcher weighs the call."""
     now = utcnow()
+    record = caller.model_dump(mode="json") if caller is not None else None
     await reports_repo.lock_citizen(session, citizen.user_id)
     call = await repo.open_sos_of_citizen(session, citizen.user_id)
     incident = await incidents.locked_incident(session, call.incident_id) if call is not None else None
@@ -67,10 +94,10 @@ async def start_sos(
             source="sos",
             lat=data.lat,
             lon=data.lon,
-            description=f"SOS from {who}",
+            description=f"SOS from {who}{_caller_note(caller) if caller else ''}",
             reporter_id=citizen.user_id,
             actor_id=citizen.user_id,
-            data={"accuracy_m": data.accuracy_m},
+            data={"accuracy_m": data.accuracy_m, "caller_record": record},
             reason="citizen SOS",
             now=now,
         )
@@ -97,7 +124,12 @@ async def start_sos(
             incident_id=incident.id,
             lat=data.lat,
             lon=data.lon,
-            data={"sos_id": call.id, "accuracy_m": data.accuracy_m, "nearest": nearest_json},
+            data={
+                "sos_id": call.id,
+                "accuracy_m": data.accuracy_m,
+                "nearest": nearest_json,
+                "caller_record": record,
+            },
         )
     await announce.announce_incident(session, bus, incident, extra={"nearest": nearest_json})
     started = SosStartedOut(
