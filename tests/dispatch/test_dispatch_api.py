@@ -302,6 +302,8 @@ async def test_incident_lists_detail_and_the_live_map_snapshot(client, actors, a
     await progress(client, dispatcher, closed, "cancelled")
     sos = (await client.post("/api/v1/sos", headers=me, json={"lat": -7.95, "lon": 112.61})).json()
     r = await client.get("/api/v1/incidents", headers=agency, params={"status": "open"})
+    assert r.status_code == 200 and r.json()["items"] == []  # an agency lists only what was forwarded to it
+    r = await client.get("/api/v1/incidents", headers=dispatcher, params={"status": "open"})
     listed = r.json()["items"]
     assert [i["id"] for i in listed] == [sos["incident_id"], open_one]  # priority 1 first
     assert set(listed[0]) >= {

@@ -224,3 +224,39 @@ async def test_admins_set_an_agencys_delivery(app, client, actors, seeded, datab
         "SELECT action, from_state, to_state FROM audit_log WHERE entity_type = 'agency' AND entity_id = %s",
         pln,
     ) == [("delivery", "inbox", "both")]
+
+
+async def test_an_agency_reads_only_the_incidents_forwarded_to_it(app, client, actors, seeded, database_url):
+    admin, dispatcher = await actors.user("admin"), await actors.user("dispatcher")
+    satlantas, jasa = await agency_ids(database_url, "SATLANTAS", "JASA_RAHARJA")
+    traffic = await agency_login(client, admin, satlantas, "satlantas.baca")
+    insurer = await agency_login(client, admin, jasa, "jasaraharja.baca")
+    crash = await make_incident(app, "traffic_accident", priority=2)
+    jam = await make_incident(app, "traffic_jam", lat=MALANG[0] + 0.01)
+    r = await client.post(
+        f"/api/v1/incidents/{crash}/forwards", headers=dispatcher, json={"agency_ids": [satlantas]}
+    )
+    assert r.status_code == 201, r.text
+
+    listed = await client.get("/api/v1/incidents", params={"status": "all"}, headers=traffic)
+    assert listed.status_code == 200 and [i["id"] for i in listed.json()["items"]] == [crash]
+    assert (await client.get("/api/v1/incidents", headers=insurer)).json()["items"] == []
+    everything = (await client.get("/api/v1/incidents", headers=dispatcher)).json()["items"]
+    assert {i["id"] for i in everything} == {crash, jam}
+    for path in (f"/api/v1/incidents/{crash}", f"/api/v1/incidents/{crash}/timeline"):
+        assert (await client.get(path, headers=traffic)).status_code == 200, path
+        assert (await client.get(path, headers=dispatcher)).status_code == 200, path
+        r = await client.get(path, headers=insurer)
+        assert (r.status_code, r.json()["error"]["code"]) == (404, "incident_not_found"), path
+    for path in (f"/api/v1/incidents/{jam}", f"/api/v1/incidents/{jam}/timeline"):
+        r = await client.get(path, headers=traffic)
+        assert (r.status_code, r.json()["error"]["code"]) == (404, "incident_not_found"), path
+    # where the officers are and what the dispatchers are alerted to is the command centre's alone
+    for path, params in (
+        ("/api/v1/officers", None),
+        ("/api/v1/positions", {"bbox": "112.58,-8.02,112.70,-7.90"}),
+        ("/api/v1/alerts", None),
+    ):
+        r = await client.get(path, params=params, headers=traffic)
+        assert (r.status_code, r.json()["error"]["code"]) == (403, "wrong_role"), path
+        assert (await client.get(path, params=params, headers=dispatcher)).status_code == 200, path

@@ -52,10 +52,10 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("POST", "/api/v1/citizens"): PUBLIC,
     # -- tracking
     ("POST", "/api/v1/pings"): O,
-    ("GET", "/api/v1/officers"): W,
+    ("GET", "/api/v1/officers"): D,
     ("POST", "/api/v1/officers"): A,
     ("GET", "/api/v1/officers/{officer_id}/track"): D,
-    ("GET", "/api/v1/positions"): W,
+    ("GET", "/api/v1/positions"): D,
     ("PUT", "/api/v1/officers/{officer_id}/status"): D,
     ("PUT", "/api/v1/me/status"): O,
     ("GET", "/api/v1/officers/{officer_id}/devices"): A,
@@ -66,7 +66,7 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("PUT", "/osmand"): OWN_AUTH,
     ("POST", "/owntracks"): OWN_AUTH,
     # -- alerts, responders
-    ("GET", "/api/v1/alerts"): W,
+    ("GET", "/api/v1/alerts"): D,
     ("POST", "/api/v1/alerts/{alert_id}/ack"): D,
     ("GET", "/api/v1/responders/nearest"): D,
     # -- agencies, routing, strikes
@@ -95,6 +95,7 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("POST", "/api/v1/sos/{sos_id}/end"): ("citizen", *D),
     ("GET", "/api/v1/sos/{sos_id}"): ("citizen", *W),
     # -- incidents and dispatch
+    # an agency: only incidents forwarded to it (others are 404 / not listed)
     ("GET", "/api/v1/incidents"): W,
     ("GET", "/api/v1/incidents/{incident_id}"): W,
     ("GET", "/api/v1/incidents/{incident_id}/timeline"): W,

@@ -4,14 +4,14 @@ from fastapi import APIRouter
 
 from jogo_dispatch.alerts import service
 from jogo_dispatch.alerts.schemas import AlertOut
-from jogo_dispatch.deps import Dispatcher, RuntimeDep, SessionDep, Watcher
+from jogo_dispatch.deps import Dispatcher, RuntimeDep, SessionDep
 from jogo_dispatch.platform.db import Id
 
 router = APIRouter(prefix="/api/v1", tags=["alerts"])
 
 
 @router.get("/alerts", response_model=list[AlertOut])
-async def list_alerts(session: SessionDep, _: Watcher) -> list[AlertOut]:
+async def list_alerts(session: SessionDep, _: Dispatcher) -> list[AlertOut]:
     """Open (unacknowledged) alerts, newest first."""
     return [AlertOut.model_validate(a) for a in await service.open_alerts(session)]
 

@@ -10,7 +10,9 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import BigInteger, ColumnElement, func, select, text, update
+from sqlalchemy import column as named_column
+from sqlalchemy import table as named_table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jogo_dispatch.dispatch.lifecycle import ACTIVE_OFFER, FINAL
@@ -22,6 +24,30 @@ _FINAL = [s.value for s in FINAL]
 _ACTIVE = [s.value for s in ACTIVE_OFFER]
 # Reports that still speak for their incident (a rejected or false one does not).
 LIVE_REPORT_STATUSES = ("received", "verified")
+# Forwards and agency logins are the forwards domain's (which builds on dispatch): read here by name.
+_forwards = named_table(
+    "forwards", named_column("incident_id", BigInteger), named_column("agency_id", BigInteger)
+)
+_agency_users = named_table(
+    "agency_users", named_column("user_id", BigInteger), named_column("agency_id", BigInteger)
+)
+
+
+def _forwarded_to_login(user_id: int) -> ColumnElement[bool]:
+    """The incident was forwarded to the agency of this agency login."""
+    return (
+        select(_forwards.c.incident_id)
+        .join(_agency_users, _agency_users.c.agency_id == _forwards.c.agency_id)
+        .where(_forwards.c.incident_id == Incident.id, _agency_users.c.user_id == user_id)
+        .exists()
+    )
+
+
+async def forwarded_to_login(session: AsyncSession, incident_id: int, user_id: int) -> bool:
+    found = await session.scalar(
+        select(Incident.id).where(Incident.id == incident_id, _forwarded_to_login(user_id))
+    )
+    return found is not None
 
 
 async def incident(session: AsyncSession, incident_id: int) -> Incident | None:
@@ -221,9 +247,12 @@ async def open_duplicate(
 
 
 async def list_incidents(
-    session: AsyncSession, statuses: Collection[str] | None, limit: int
+    session: AsyncSession, statuses: Collection[str] | None, limit: int, *, forwarded_to: int | None = None
 ) -> list[Incident]:
+    """``forwarded_to``: only the incidents forwarded to the agency of this agency login."""
     q = select(Incident)
+    if forwarded_to is not None:
+        q = q.where(_forwarded_to_login(forwarded_to))
     if statuses is not None:
         q = q.where(Incident.status.in_(list(statuses)))
     q = q.order_by(Incident.priority, Incident.received_at.desc(), Incident.id.desc()).limit(limit)

@@ -62,29 +62,35 @@ def _statuses(status: str | None) -> list[str] | None:
 @router.get("/incidents")
 async def list_incidents(
     session: SessionDep,
-    _: Watcher,
+    me: Watcher,
     status: Annotated[
         str | None,
         Query(description="a status, several comma-separated, 'open' or 'all'", pattern=STATUS_FILTER),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> IncidentList:
-    """Incidents, most urgent first, then newest."""
-    found = await repo.list_incidents(session, _statuses(status), limit)
+    """Incidents, most urgent first, then newest (an agency: those forwarded to it)."""
+    found = await repo.list_incidents(
+        session, _statuses(status), limit, forwarded_to=service.forwarded_to(me)
+    )
     return IncidentList(items=await views.incident_views(session, found))
 
 
 @router.get("/incidents/{incident_id}", response_model_exclude_unset=True)
-async def get_incident(incident_id: Id, rt: RuntimeDep, session: SessionDep, _: Watcher) -> IncidentDetailOut:
+async def get_incident(
+    incident_id: Id, rt: RuntimeDep, session: SessionDep, me: Watcher
+) -> IncidentDetailOut:
     """The incident with its CAD timestamps, reports and offers; while it waits for an officer, also the
-    nearest available ones."""
-    incident = await service.get_incident(session, incident_id)
+    nearest available ones. An agency reads only incidents forwarded to it (others are 404)."""
+    incident = await service.visible_incident(session, me, incident_id)
     return await views.incident_detail(session, rt.index, rt.settings, incident)
 
 
 @router.get("/incidents/{incident_id}/timeline")
-async def get_timeline(incident_id: Id, session: SessionDep, _: Watcher) -> TimelineOut:
-    """Every audited change of the incident, its offers and its reports, oldest first."""
+async def get_timeline(incident_id: Id, session: SessionDep, me: Watcher) -> TimelineOut:
+    """Every audited change of the incident, its offers and its reports, oldest first (an agency: only of
+    incidents forwarded to it)."""
+    await service.visible_incident(session, me, incident_id)
     return await stats.timeline(session, incident_id)
 
 

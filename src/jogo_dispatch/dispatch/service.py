@@ -46,6 +46,20 @@ async def get_incident(session: AsyncSession, incident_id: int) -> Incident:
     return incident
 
 
+async def visible_incident(session: AsyncSession, viewer: Principal, incident_id: int) -> Incident:
+    """The incident, if the viewer may read it: an agency only what was forwarded to it (anything else is
+    404, as if absent)."""
+    incident = await get_incident(session, incident_id)
+    if viewer.role == "agency" and not await repo.forwarded_to_login(session, incident_id, viewer.user_id):
+        raise NotFound(f"incident {incident_id} not found", code="incident_not_found")
+    return incident
+
+
+def forwarded_to(viewer: Principal) -> int | None:
+    """The agency login whose forwards bound what the viewer lists (None: everything)."""
+    return viewer.user_id if viewer.role == "agency" else None
+
+
 async def locked_incident(session: AsyncSession, incident_id: int) -> Incident:
     incident = await repo.lock_incident(session, incident_id)
     if incident is None:

@@ -4,7 +4,7 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Request
 
-from jogo_dispatch.deps import Admin, CurrentOfficer, Dispatcher, RuntimeDep, SessionDep, Watcher
+from jogo_dispatch.deps import Admin, CurrentOfficer, Dispatcher, RuntimeDep, SessionDep
 from jogo_dispatch.errors import InvalidInput, NotFound, PayloadTooLarge
 from jogo_dispatch.platform.body_limit import parse_json, read_body
 from jogo_dispatch.platform.db import Id, after_commit
@@ -71,7 +71,7 @@ async def post_pings(request: Request, rt: RuntimeDep, me: CurrentOfficer) -> In
 
 
 @router.get("/officers", response_model=list[OfficerOut])
-async def get_officers(rt: RuntimeDep, session: SessionDep, _: Watcher) -> list[OfficerOut]:
+async def get_officers(rt: RuntimeDep, session: SessionDep, _: Dispatcher) -> list[OfficerOut]:
     return await service.list_officers(session, rt.settings)
 
 
@@ -97,7 +97,7 @@ async def get_track(
 async def get_positions(
     rt: RuntimeDep,
     session: SessionDep,
-    _: Watcher,
+    _: Dispatcher,
     bbox: str = Query(
         ...,
         description="w,s,e,n in degrees (w <= e, s <= n)",
