@@ -171,16 +171,21 @@ async def serve_osmand_port(app: FastAPI, settings: Settings) -> None:
         )
 
 
+# Who started this process, read at import (a worker imports this module as it starts): a supervisor that
+# dies while the worker is still starting up must not go unnoticed.
+PARENT_AT_START = os.getppid()
+
+
 async def exit_with_parent(check_s: float = 1.0) -> None:
     """A worker whose supervisor died (even by SIGKILL) is reparented: it then stops itself (SIGTERM, so
     the usual shutdown runs) instead of serving on with nobody to manage it."""
-    parent = os.getppid()
+    parent = PARENT_AT_START
     while True:
-        await asyncio.sleep(check_s)
         if os.getppid() != parent:
             log.warning("supervisor gone: stopping this worker", supervisor=parent)
             os.kill(os.getpid(), signal.SIGTERM)
             return
+        await asyncio.sleep(check_s)
 
 
 @contextlib.asynccontextmanager
