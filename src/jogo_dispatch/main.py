@@ -27,6 +27,7 @@ from jogo_dispatch.dispatch.intake_router import router as intake_router
 from jogo_dispatch.dispatch.router import router as dispatch_router
 from jogo_dispatch.errors import ERROR_RESPONSES
 from jogo_dispatch.forwards import delivery as forward_delivery
+from jogo_dispatch.forwards import live as forwards_live
 from jogo_dispatch.forwards.router import router as forwards_router
 from jogo_dispatch.home import router as home
 from jogo_dispatch.live.hub import LiveHub
@@ -207,6 +208,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     tracking_live.publish_positions(rt.writer, rt.bus)
     tracking_live.provide_snapshot(rt.hub, rt.settings)
     alerts.provide_snapshot(rt.hub)
+    forwards_live.provide(rt.hub)
     relay = None
     if settings.pubsub == "postgres":
         relay = PostgresRelay(to_libpq_url(settings.database_url or ""), rt.bus)

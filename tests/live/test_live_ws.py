@@ -74,10 +74,11 @@ async def test_live_needs_a_dispatcher_or_agency(live_server, actors):
         assert orjson.loads(await ws.recv())["error"]["code"] == "wrong_role"
         await asyncio.wait_for(ws.wait_closed(), 5)
         assert ws.close_code == 4403
+    # an agency login needs its agency (tests/forwards/test_agency_visibility.py: the agency's feed)
     agency = token_of(await actors.user("agency"))
     async with websockets.connect(f"{live_server.ws}/api/v1/live") as ws:
         await ws.send(orjson.dumps({"type": "auth", "token": agency}).decode())
-        assert (await next_of(ws, "snapshot"))["type"] == "snapshot"
+        assert (await next_of(ws, "error"))["error"]["code"] == "not_agency_member"
 
 
 async def test_an_ended_sos_reaches_the_live_feed(live_server, actors):

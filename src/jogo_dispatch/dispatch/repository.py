@@ -10,13 +10,12 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, func, select, text, update
-from sqlalchemy import column as named_column
-from sqlalchemy import table as named_table
+from sqlalchemy import ColumnElement, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jogo_dispatch.dispatch.lifecycle import ACTIVE_OFFER, FINAL
 from jogo_dispatch.dispatch.models import Incident, Offer
+from jogo_dispatch.reports import repository as reports_repo
 from jogo_dispatch.reports.models import Report, SosCall
 from jogo_dispatch.tracking.models import Officer
 
@@ -24,30 +23,14 @@ _FINAL = [s.value for s in FINAL]
 _ACTIVE = [s.value for s in ACTIVE_OFFER]
 # Reports that still speak for their incident (a rejected or false one does not).
 LIVE_REPORT_STATUSES = ("received", "verified")
-# Forwards and agency logins are the forwards domain's (which builds on dispatch): read here by name.
-_forwards = named_table(
-    "forwards", named_column("incident_id", BigInteger), named_column("agency_id", BigInteger)
-)
-_agency_users = named_table(
-    "agency_users", named_column("user_id", BigInteger), named_column("agency_id", BigInteger)
-)
 
 
 def _forwarded_to_login(user_id: int) -> ColumnElement[bool]:
-    """The incident was forwarded to the agency of this agency login."""
-    return (
-        select(_forwards.c.incident_id)
-        .join(_agency_users, _agency_users.c.agency_id == _forwards.c.agency_id)
-        .where(_forwards.c.incident_id == Incident.id, _agency_users.c.user_id == user_id)
-        .exists()
-    )
+    return reports_repo.forwarded_to_login(Incident.id, user_id)
 
 
 async def forwarded_to_login(session: AsyncSession, incident_id: int, user_id: int) -> bool:
-    found = await session.scalar(
-        select(Incident.id).where(Incident.id == incident_id, _forwarded_to_login(user_id))
-    )
-    return found is not None
+    return await reports_repo.incident_forwarded_to_login(session, incident_id, user_id)
 
 
 async def incident(session: AsyncSession, incident_id: int) -> Incident | None:
@@ -183,6 +166,26 @@ async def report_counts(session: AsyncSession, incident_ids: Collection[int]) ->
         .group_by(Report.incident_id)
     )
     return {int(i): int(n) for i, n in rows if i is not None}
+
+
+async def photo_reports(session: AsyncSession, incident_ids: Collection[int]) -> dict[int, list[int]]:
+    """Per incident, its live reports that have a photo (ids, oldest first)."""
+    if not incident_ids:
+        return {}
+    rows = await session.execute(
+        select(Report.incident_id, Report.id)
+        .where(
+            Report.incident_id.in_(list(incident_ids)),
+            Report.status.in_(LIVE_REPORT_STATUSES),
+            Report.photo_sha256.is_not(None),
+        )
+        .order_by(Report.id)
+    )
+    found: dict[int, list[int]] = {}
+    for incident_id, report_id in rows:
+        if incident_id is not None:
+            found.setdefault(int(incident_id), []).append(int(report_id))
+    return found
 
 
 async def reports_of_incident(session: AsyncSession, incident_id: int) -> list[Report]:

@@ -9,6 +9,8 @@ from jogo_dispatch.dispatch import batch, merge, offers, service, stats, views
 from jogo_dispatch.dispatch import repository as repo
 from jogo_dispatch.dispatch.lifecycle import FINAL, INCIDENT_STATUSES, IncidentStatus, OfferStatus
 from jogo_dispatch.dispatch.schemas import (
+    AgencyIncidentList,
+    AgencyIncidentOut,
     BatchIn,
     BatchOut,
     DeclinedOut,
@@ -68,21 +70,27 @@ async def list_incidents(
         Query(description="a status, several comma-separated, 'open' or 'all'", pattern=STATUS_FILTER),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-) -> IncidentList:
-    """Incidents, most urgent first, then newest (an agency: those forwarded to it)."""
+) -> IncidentList | AgencyIncidentList:
+    """Incidents, most urgent first, then newest (an agency: those forwarded to it, as it sees them)."""
     found = await repo.list_incidents(
         session, _statuses(status), limit, forwarded_to=service.forwarded_to(me)
     )
+    if me.role == "agency":
+        return AgencyIncidentList(items=await views.agency_views(session, found))
     return IncidentList(items=await views.incident_views(session, found))
 
 
 @router.get("/incidents/{incident_id}", response_model_exclude_unset=True)
 async def get_incident(
     incident_id: Id, rt: RuntimeDep, session: SessionDep, me: Watcher
-) -> IncidentDetailOut:
+) -> IncidentDetailOut | AgencyIncidentOut:
     """The incident with its CAD timestamps, reports and offers; while it waits for an officer, also the
-    nearest available ones. An agency reads only incidents forwarded to it (others are 404)."""
+    nearest available ones. An agency reads only incidents forwarded to it (others are 404), and of those
+    what its work needs (``AgencyIncidentOut``)."""
     incident = await service.visible_incident(session, me, incident_id)
+    if me.role == "agency":
+        [seen] = await views.agency_views(session, [incident])
+        return seen
     return await views.incident_detail(session, rt.index, rt.settings, incident)
 
 
@@ -91,7 +99,7 @@ async def get_timeline(incident_id: Id, session: SessionDep, me: Watcher) -> Tim
     """Every audited change of the incident, its offers and its reports, oldest first (an agency: only of
     incidents forwarded to it)."""
     await service.visible_incident(session, me, incident_id)
-    return await stats.timeline(session, incident_id)
+    return await stats.timeline(session, incident_id, agency=me.role == "agency")
 
 
 @router.post("/incidents/{incident_id}/status")

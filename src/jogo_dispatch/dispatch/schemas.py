@@ -135,8 +135,37 @@ class IncidentDetailOut(IncidentOut):
     )
 
 
+class AgencyIncidentOut(BaseModel):
+    """What an agency sees of an incident forwarded to it: what, where and how it stands, with the photos
+    of its reports; never who reported it (account, phone, device, where the phone was) nor the officers."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    category: str
+    priority: int
+    status: str
+    lat: float
+    lon: float
+    description: str
+    address: str | None
+    sector: str | None
+    source: str
+    merged_into_id: int | None
+    received_at: IsoDatetime | None
+    verified_at: IsoDatetime | None
+    on_scene_at: IsoDatetime | None
+    cleared_at: IsoDatetime | None
+    updated_at: IsoDatetime | None
+    photos: list[str] = Field(description="URLs of the photos of its reports")
+
+
 class IncidentList(BaseModel):
     items: list[IncidentOut]
+
+
+class AgencyIncidentList(BaseModel):
+    items: list[AgencyIncidentOut]
 
 
 class OfferWithIncident(OfferOut):

@@ -24,8 +24,19 @@ async def stats(session: AsyncSession, since: datetime | None, until: datetime |
     )
 
 
-async def timeline(session: AsyncSession, incident_id: int) -> TimelineOut:
+async def timeline(session: AsyncSession, incident_id: int, *, agency: bool = False) -> TimelineOut:
+    """For an agency: the incident's own changes only, without who made them or their data (offers and
+    reports name officers and reporters)."""
     await get_incident(session, incident_id)
+    if agency:
+        entries = await audit.entries(session, "incident", [incident_id])
+        return TimelineOut(
+            incident_id=incident_id,
+            items=[
+                audit.AuditEntryOut.model_validate(e).model_copy(update={"actor_id": None, "data": {}})
+                for e in entries
+            ],
+        )
     offers = [o.id for o in await repo.offers_of_incident(session, incident_id)]
     reports = [r.id for r in await repo.reports_of_incident(session, incident_id)]
     rows = [

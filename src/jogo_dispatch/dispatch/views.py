@@ -10,7 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from jogo_dispatch.dispatch import repository as repo
 from jogo_dispatch.dispatch.lifecycle import IncidentStatus
 from jogo_dispatch.dispatch.models import Incident
-from jogo_dispatch.dispatch.schemas import IncidentDetailOut, IncidentOut, Nearest, OfferOut
+from jogo_dispatch.dispatch.schemas import (
+    AgencyIncidentOut,
+    IncidentDetailOut,
+    IncidentOut,
+    Nearest,
+    OfferOut,
+)
 from jogo_dispatch.geo.index import ResponderIndex
 from jogo_dispatch.live.hub import SnapshotPart
 from jogo_dispatch.reports.schemas import ReportOut
@@ -27,6 +33,20 @@ async def incident_view(session: AsyncSession, i: Incident) -> IncidentOut:
 async def incident_views(session: AsyncSession, incidents: list[Incident]) -> list[IncidentOut]:
     counts = await repo.report_counts(session, [i.id for i in incidents])
     return [IncidentOut.of(i, counts.get(i.id, 0)) for i in incidents]
+
+
+async def agency_views(session: AsyncSession, incidents: list[Incident]) -> list[AgencyIncidentOut]:
+    """Incidents as an agency sees them (see ``AgencyIncidentOut``)."""
+    photos = await repo.photo_reports(session, [i.id for i in incidents])
+    return [
+        AgencyIncidentOut.model_validate(
+            {
+                **{name: getattr(i, name) for name in AgencyIncidentOut.model_fields if name != "photos"},
+                "photos": [f"/api/v1/reports/{r}/photo" for r in photos.get(i.id, [])],
+            }
+        )
+        for i in incidents
+    ]
 
 
 async def incident_detail(

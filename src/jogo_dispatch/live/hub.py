@@ -1,6 +1,8 @@
 """The dispatchers' live feed: fan-out of bus events to websocket clients, with back-pressure.
 
-Each client has a bounded outbox. Positions are coalesced per tracked key (only the latest is kept, and a
+A command-centre client (dispatcher, admin) sees every event that is not private; a scoped client (an
+agency login) has an ``audience`` and sees only the events naming it, never an officer's position, and a
+snapshot from the scoped providers. Each client has a bounded outbox. Positions are coalesced per tracked key (only the latest is kept, and a
 key's position goes to a client at most once per ``coalesce_s``); other events are queued in
 order, and a client whose queue overflows is disconnected with a reason. Publishing never awaits, so a
 slow client can slow neither ingest nor the other clients.
@@ -21,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from jogo_dispatch.platform.db import utcnow
 from jogo_dispatch.platform.events import Event, EventBus, PositionsMoved, Track
+from jogo_dispatch.platform.security import Principal
 
 LIVE_CLIENTS = Gauge("jogo_live_clients", "connected live-map websockets")
 LIVE_DROPPED = Counter("jogo_live_disconnects_total", "live clients disconnected for falling behind")
@@ -47,6 +50,7 @@ class Viewport:
 class LiveClient:
     coalesce_s: float
     max_queue: int
+    audience: str | None = None  # None: the command centre (everything); else only events naming it
     viewport: Viewport = field(default_factory=Viewport)
     # facet name -> allowed values (e.g. {"status": {"available"}}); a facet not named is not filtered
     filters: dict[str, frozenset[str]] = field(default_factory=dict)
@@ -103,6 +107,8 @@ class SnapshotPart:
 
 
 SnapshotProvider = Callable[[AsyncSession], Awaitable[SnapshotPart]]
+ScopedSnapshotProvider = Callable[[AsyncSession, str], Awaitable[list[Any]]]
+AudienceOf = Callable[[AsyncSession, Principal], Awaitable[str]]
 
 
 @dataclass(slots=True)
@@ -122,10 +128,14 @@ class LiveHub:
         self.clients: set[LiveClient] = set()
         self.known: dict[int, _Known] = {}  # per tracked key: last place and facets, for filtering
         self.snapshot_providers: dict[str, SnapshotProvider] = {}
+        # For scoped clients: their audience from their login (raises an AppError when they have none),
+        # and their snapshot (items only: scoped clients get no positions to filter).
+        self.audience_of: AudienceOf | None = None
+        self.scoped_snapshot_providers: dict[str, ScopedSnapshotProvider] = {}
         bus.subscribe(self.on_event)
 
-    def connect(self) -> LiveClient:
-        client = LiveClient(self.coalesce_s, self.max_queue)
+    def connect(self, audience: str | None = None) -> LiveClient:
+        client = LiveClient(self.coalesce_s, self.max_queue, audience)
         self.clients.add(client)
         LIVE_CLIENTS.set(len(self.clients))
         return client
@@ -134,9 +144,14 @@ class LiveHub:
         self.clients.discard(client)
         LIVE_CLIENTS.set(len(self.clients))
 
-    async def snapshot(self, session: AsyncSession) -> dict[str, Any]:
-        """``{name: items}`` from every provider; the tracks among them are remembered for filtering."""
+    async def snapshot(self, session: AsyncSession, audience: str | None = None) -> dict[str, Any]:
+        """``{name: items}`` from every provider; the tracks among them are remembered for filtering. A
+        scoped client's snapshot comes from the scoped providers only."""
         out: dict[str, Any] = {}
+        if audience is not None:
+            for name, scoped in self.scoped_snapshot_providers.items():
+                out[name] = await scoped(session, audience)
+            return out
         for name, provider in self.snapshot_providers.items():
             part = await provider(session)
             out[name] = part.items
@@ -147,6 +162,8 @@ class LiveHub:
         return out
 
     def _visible(self, client: LiveClient, key: int, lat: float | None, lon: float | None) -> bool:
+        if client.audience is not None:  # tracks are the command centre's
+            return False
         known = self.known.get(key)
         facets = known.facets if known is not None else {}
         for name, allowed in client.filters.items():
@@ -169,7 +186,10 @@ class LiveHub:
             return
         message = {"type": event.TYPE, "server_time": event.at.isoformat(), **event.payload()}
         lat, lon = (known.lat, known.lon) if known is not None else event.place()
+        audience = event.audience()
         for client in self.clients:
+            if client.audience is not None and client.audience not in audience:
+                continue
             if client.viewport.contains(lat, lon):
                 client.offer_event(message)
 
@@ -185,6 +205,8 @@ class LiveHub:
             known.lat, known.lon, known.item = track.lat, track.lon, track.item
             known.facets.update(track.facets)
         for client in self.clients:
+            if client.audience is not None:
+                continue
             for track in tracks:
                 if self._visible(client, track.key, track.lat, track.lon):
                     client.offer_position(track.key, track.item)

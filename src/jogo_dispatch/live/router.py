@@ -11,11 +11,12 @@ import orjson
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from jogo_dispatch.errors import AppError
+from jogo_dispatch.errors import AppError, Forbidden
 from jogo_dispatch.live.hub import LiveClient, LiveHub, Viewport, pump, server_time
 from jogo_dispatch.platform.security import (
     BINARY_FRAME,
     Authenticates,
+    Principal,
     receive_text,
     websocket_principal,
     ws_close_code,
@@ -38,9 +39,9 @@ HEARTBEAT_S = 15.0
 SILENCE_LIMIT_S = 60.0
 
 
-async def snapshot(ctx: LiveContext) -> dict[str, Any]:
+async def snapshot(ctx: LiveContext, audience: str | None) -> dict[str, Any]:
     async with ctx.sessions() as session:
-        parts = await ctx.hub.snapshot(session)
+        parts = await ctx.hub.snapshot(session, audience)
     return {
         "type": "snapshot",
         "server_time": server_time(),
@@ -80,12 +81,23 @@ def apply_client_message(client: LiveClient, msg: Any) -> dict[str, Any] | None:
     return None
 
 
+async def _audience(ctx: LiveContext, principal: Principal) -> str | None:
+    """None for the command centre; an agency login sees its own agency's share of the feed only."""
+    if principal.role != "agency":
+        return None
+    if ctx.hub.audience_of is None:
+        raise Forbidden("the live feed for agencies is not available", code="wrong_role")
+    async with ctx.sessions() as session:
+        return await ctx.hub.audience_of(session, principal)
+
+
 @router.websocket("/api/v1/live")
 async def live(ws: WebSocket) -> None:
     ctx: LiveContext = ws.app.state.runtime
     await ws.accept()
     try:
         principal = await websocket_principal(ws, ctx.auth, "dispatcher", "admin", "agency")
+        audience = await _audience(ctx, principal)
     except AppError as exc:
         await ws.send_text(
             orjson.dumps({"type": "error", "server_time": server_time(), **exc.body()}).decode()
@@ -93,7 +105,7 @@ async def live(ws: WebSocket) -> None:
         await ws.close(code=ws_close_code(exc), reason=exc.code)
         return
     hub = ctx.hub
-    client = hub.connect()  # before the snapshot: nothing that happens meanwhile is missed
+    client = hub.connect(audience)  # before the snapshot: nothing that happens meanwhile is missed
     last_heard = time.monotonic()
 
     async def send(message: dict[str, Any]) -> None:
@@ -131,7 +143,7 @@ async def live(ws: WebSocket) -> None:
     tasks: list[asyncio.Task[str]] = []
     revoked = ctx.sockets.opened(principal)
     try:
-        await send(await snapshot(ctx))
+        await send(await snapshot(ctx, audience))
         tasks = [
             asyncio.create_task(pump(client, send)),
             asyncio.create_task(reader()),

@@ -49,9 +49,19 @@ class Event:
         """What this event changes about its subject (e.g. its status), for live-feed filters."""
         return {}
 
+    def audience(self) -> frozenset[str]:
+        """Who besides the command centre may see it on the live feed (``agency_audience`` tokens); the
+        command centre sees every event that is not private, a scoped client only those naming it."""
+        return frozenset()
+
     def halves(self) -> tuple[Event, Event] | None:
         """Two smaller events carrying the same facts, when one is too big for a transport."""
         return None
+
+
+def agency_audience(agency_id: object) -> str:
+    """The live-feed audience of an agency's logins."""
+    return f"agency:{agency_id}"
 
 
 def _view_place(view: View | None) -> tuple[float | None, float | None]:
@@ -216,6 +226,9 @@ class ForwardChanged(Event):
 
     def place(self) -> tuple[float | None, float | None]:
         return _view_place(self.forward)
+
+    def audience(self) -> frozenset[str]:
+        return frozenset({agency_audience(self.forward.get("agency_id"))})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

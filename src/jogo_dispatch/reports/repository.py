@@ -7,13 +7,35 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import BigInteger, Row, String, column, func, select, table, text
+from sqlalchemy import BigInteger, ColumnElement, Row, String, column, func, select, table, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import QueryableAttribute
 
 from jogo_dispatch.accounts.models import User
 from jogo_dispatch.reports.models import Category, Report, SosCall, SosPoint
 
 _incidents = table("incidents", column("id", BigInteger), column("status", String))
+# Forwards and agency logins are the forwards domain's (which builds on reports and dispatch): by name too.
+_forwards = table("forwards", column("incident_id", BigInteger), column("agency_id", BigInteger))
+_agency_users = table("agency_users", column("user_id", BigInteger), column("agency_id", BigInteger))
+
+
+def forwarded_to_login(
+    incident_id: ColumnElement[Any] | QueryableAttribute[int] | int, user_id: int
+) -> ColumnElement[bool]:
+    """The incident was forwarded to the agency of this agency login (what bounds an agency's reads)."""
+    return (
+        select(_forwards.c.incident_id)
+        .join(_agency_users, _agency_users.c.agency_id == _forwards.c.agency_id)
+        .where(_forwards.c.incident_id == incident_id, _agency_users.c.user_id == user_id)
+        .exists()
+    )
+
+
+async def incident_forwarded_to_login(session: AsyncSession, incident_id: int | None, user_id: int) -> bool:
+    if incident_id is None:
+        return False
+    return bool(await session.scalar(select(forwarded_to_login(incident_id, user_id))))
 
 
 async def categories(session: AsyncSession) -> list[Category]:

@@ -63,7 +63,8 @@ def _may_view(me: Principal) -> None:
 
 @router.get("/reports/{report_id}")
 async def get_report(report_id: Id, session: SessionDep, me: CurrentUser) -> ReportDetailOut | ReportOut:
-    """A report: its author sees it as in ``/reports/mine``, dispatchers see everything."""
+    """A report: its author sees it as in ``/reports/mine``, dispatchers see everything; an agency sees the
+    reports of incidents forwarded to it, as their author does (others are 404)."""
     _may_view(me)
     report = await service.get_report(session, report_id, me)
     return await service.report_view(session, report, me)
@@ -83,6 +84,6 @@ async def get_photo(report_id: Id, rt: RuntimeDep, session: SessionDep, me: Curr
 
 @router.get("/sos/{sos_id}")
 async def get_sos(sos_id: Id, session: SessionDep, me: CurrentUser) -> SosOut:
-    """An SOS with its trail: for its caller and for dispatchers."""
+    """An SOS with its trail: for its caller, for dispatchers, and for an agency the SOS was forwarded to."""
     _may_view(me)
     return await sos.sos_view(session, me, sos_id)

@@ -120,17 +120,26 @@ async def list_reports(session: AsyncSession, status: str | None, limit: int) ->
 
 
 async def get_report(session: AsyncSession, report_id: int, viewer: Principal) -> Report:
-    """A report as its author or a watcher may see it; anyone else gets a 404."""
+    """A report as its author or a watcher may see it: an agency only the reports of an incident forwarded
+    to it; anyone else gets a 404."""
     report = await repo.report(session, report_id)
-    if report is None or (viewer.role == "citizen" and report.citizen_id != viewer.user_id):
+    if (
+        report is None
+        or (viewer.role == "citizen" and report.citizen_id != viewer.user_id)
+        or (
+            viewer.role == "agency"
+            and not await repo.incident_forwarded_to_login(session, report.incident_id, viewer.user_id)
+        )
+    ):
         raise NotFound(f"report {report_id} not found", code="report_not_found")
     return report
 
 
 async def report_view(session: AsyncSession, report: Report, viewer: Principal) -> ReportOut:
-    """The report as ``viewer`` may see it: its author as in ``/reports/mine``, dispatchers everything."""
+    """The report as ``viewer`` may see it: its author as in ``/reports/mine``, dispatchers everything, an
+    agency what its author sees (never the reporter's account, phone, address, device or place)."""
     incident_status = await repo.incident_status(session, report.incident_id)
-    if viewer.role == "citizen":
+    if viewer.role in ("citizen", "agency"):
         return ReportOut.of(report, incident_status)
     reporter = await session.get(User, report.citizen_id) if report.citizen_id else None
     category = await session.get(Category, report.category)

@@ -59,14 +59,23 @@ def end_call(call: SosCall, actor_id: int, reason: str | None, now: datetime) ->
 
 
 async def visible_call(session: AsyncSession, viewer: Principal, sos_id: int) -> SosCall:
-    """The SOS call, if the viewer may see it: a citizen only their own (another's is 404, as if absent)."""
+    """The SOS call, if the viewer may see it: a citizen only their own, an agency only one whose incident
+    was forwarded to it (another is 404, as if absent)."""
     call = await repo.sos_call(session, sos_id)
-    if call is None or (viewer.role == "citizen" and call.citizen_id != viewer.user_id):
+    if (
+        call is None
+        or (viewer.role == "citizen" and call.citizen_id != viewer.user_id)
+        or (
+            viewer.role == "agency"
+            and not await repo.incident_forwarded_to_login(session, call.incident_id, viewer.user_id)
+        )
+    ):
         raise NotFound(f"SOS {sos_id} not found", code="sos_not_found")
     return call
 
 
-async def call_view(session: AsyncSession, call: SosCall) -> SosOut:
+async def call_view(session: AsyncSession, call: SosCall, viewer: Principal | None = None) -> SosOut:
+    """The call with its trail (for an agency, without who ended it)."""
     return SosOut(
         sos_id=call.id,
         incident_id=call.incident_id,
@@ -74,10 +83,10 @@ async def call_view(session: AsyncSession, call: SosCall) -> SosOut:
         created_at=call.created_at,
         trail=[TrailPoint.model_validate(p) for p in await repo.trail(session, call.id)],
         ended_at=call.ended_at,
-        ended_by=call.ended_by,
+        ended_by=None if viewer is not None and viewer.role == "agency" else call.ended_by,
         end_reason=call.end_reason,
     )
 
 
 async def sos_view(session: AsyncSession, viewer: Principal, sos_id: int) -> SosOut:
-    return await call_view(session, await visible_call(session, viewer, sos_id))
+    return await call_view(session, await visible_call(session, viewer, sos_id), viewer)
