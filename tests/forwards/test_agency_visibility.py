@@ -60,7 +60,11 @@ async def test_an_agency_sees_of_its_forwarded_incident_only_what_the_work_needs
     assert detail.status_code == 200, detail.text
     seen = detail.json()
     assert seen["photos"] == [f"/api/v1/reports/{crash_report['id']}/photo"]
-    assert (seen["category"], seen["lat"], seen["address"]) == ("traffic_accident", report_body()["lat"], "Jl. Ijen")
+    assert (seen["category"], seen["lat"], seen["address"]) == (
+        "traffic_accident",
+        report_body()["lat"],
+        "Jl. Ijen",
+    )
     for hidden in ("reporter_id", "data", "reports", "offers", "nearest", "officer_id"):
         assert hidden not in seen, hidden
     full = (await client.get(f"/api/v1/incidents/{crash}", headers=dispatcher)).json()
@@ -77,8 +81,9 @@ async def test_an_agency_sees_of_its_forwarded_incident_only_what_the_work_needs
     report = await client.get(f"/api/v1/reports/{crash_report['id']}", headers=traffic)
     assert report.status_code == 200, report.text
     assert not REPORTER_FIELDS & set(report.json())
-    assert REPORTER_FIELDS <= set(
-        (await client.get(f"/api/v1/reports/{crash_report['id']}", headers=dispatcher)).json()
+    assert (
+        set((await client.get(f"/api/v1/reports/{crash_report['id']}", headers=dispatcher)).json())
+        >= REPORTER_FIELDS
     )
     photo = await client.get(f"/api/v1/reports/{crash_report['id']}/photo", headers=traffic)
     assert photo.status_code == 200 and photo.content.startswith(b"\x89PNG")
