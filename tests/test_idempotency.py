@@ -121,3 +121,58 @@ async def test_a_claim_whose_request_can_no_longer_finish_expires(client, actors
         assert again.status_code == 201 and again.headers["idempotent-replayed"] == "true"
         n = (await (await conn.execute("SELECT count(*) FROM users WHERE username='lease1'")).fetchone())[0]
     assert n == 1
+
+
+async def test_an_answer_stored_with_the_work_survives_a_crash_after_the_commit(
+    app, client, actors, database_url, monkeypatch
+):
+    """The window the lease left open: the work committed, then the process died before the answer was
+    stored. The answer is stored in the work's own transaction, so the retry replays it (even once the
+    lease is long over) and nothing is created twice."""
+    from jogo_dispatch.platform.idempotency import IdempotencyMiddleware
+
+    async def died_after_answering(self, engine, digest, captured) -> None:
+        return None  # the process is gone: the middleware's own store never runs
+
+    admin = await actors.user("admin")
+    body = {"username": "crash1", "password": "secret-pw", "role": "dispatcher"}
+    headers = {**admin, "Idempotency-Key": "crash-k"}
+    monkeypatch.setattr(IdempotencyMiddleware, "finish", died_after_answering)
+    first = await client.post("/api/v1/users", headers=headers, json=body)
+    assert first.status_code == 201
+    monkeypatch.undo()
+    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
+        await conn.execute(
+            "UPDATE idempotency_keys SET created_at = now() - interval '10 minutes' WHERE path = '/api/v1/users'"
+        )
+        retried = await client.post("/api/v1/users", headers=headers, json=body)
+        assert retried.status_code == 201 and retried.headers["idempotent-replayed"] == "true"
+        assert retried.json() == first.json()
+        n = (await (await conn.execute("SELECT count(*) FROM users WHERE username='crash1'")).fetchone())[0]
+    assert n == 1
+
+
+async def test_a_refused_request_stores_its_answer_and_a_failed_one_frees_the_key(client, actors):
+    citizen_headers = await actors.user("citizen")
+    headers = {**citizen_headers, "Idempotency-Key": "bad-report"}
+    bad = await client.post("/api/v1/reports", headers=headers, json={"category": "nope"})
+    assert bad.status_code == 422
+    again = await client.post("/api/v1/reports", headers=headers, json={"category": "nope"})
+    assert again.status_code == 422 and again.headers["idempotent-replayed"] == "true"
+
+
+def test_every_post_route_stores_its_answer_with_its_work(app):
+    """A router made without ``route_class=IdempotentRoute`` would reopen the crash window for its POSTs."""
+    from fastapi.routing import APIRoute
+
+    from jogo_dispatch.platform.idempotency import IdempotentRoute
+    from tests.security.routes import iter_route_contexts
+
+    posts = [
+        getattr(route, "original_route", route)
+        for route in iter_route_contexts(app.routes)
+        if "POST" in (route.methods or ())
+    ]
+    assert posts
+    plain = sorted(r.path for r in posts if isinstance(r, APIRoute) and not isinstance(r, IdempotentRoute))
+    assert plain == [], f"POST routes whose router lacks route_class=IdempotentRoute: {plain}"

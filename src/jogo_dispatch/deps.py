@@ -23,8 +23,9 @@ async def get_runtime(request: Request) -> Runtime:  # async: a plain def would 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-async def get_session(rt: RuntimeDep) -> AsyncIterator[AsyncSession]:
+async def get_session(rt: RuntimeDep, request: Request) -> AsyncIterator[AsyncSession]:
     async for session in session_scope(rt.sessions):
+        request.state.db_session = session  # an idempotent answer is stored in this transaction
         yield session
 
 

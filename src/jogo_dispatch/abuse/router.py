@@ -10,8 +10,9 @@ from jogo_dispatch.abuse import service
 from jogo_dispatch.abuse.schemas import AppealIn, AppealOut, DecisionIn, WarningsOut
 from jogo_dispatch.deps import Citizen, CurrentUser, Dispatcher, RuntimeDep, SessionDep
 from jogo_dispatch.platform.db import Id
+from jogo_dispatch.platform.idempotency import IdempotentRoute
 
-router = APIRouter(prefix="/api/v1", tags=["agencies"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/api/v1", tags=["agencies"])
 
 
 @router.get("/me/warnings", response_model=WarningsOut)

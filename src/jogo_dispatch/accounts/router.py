@@ -12,9 +12,10 @@ from jogo_dispatch.deps import Admin, CurrentUser, RuntimeDep, SessionDep
 from jogo_dispatch.errors import NotFound
 from jogo_dispatch.platform.db import after_commit
 from jogo_dispatch.platform.events import CredentialsChanged
+from jogo_dispatch.platform.idempotency import IdempotentRoute
 from jogo_dispatch.platform.ratelimit import guard_login
 
-router = APIRouter(prefix="/api/v1", tags=["accounts"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/api/v1", tags=["accounts"])
 
 
 @router.post("/auth/token", response_model=TokenOut)

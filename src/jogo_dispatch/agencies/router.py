@@ -17,8 +17,9 @@ from jogo_dispatch.agencies.schemas import (
 )
 from jogo_dispatch.deps import Admin, Dispatcher, RuntimeDep, SessionDep, Watcher
 from jogo_dispatch.platform.db import Id
+from jogo_dispatch.platform.idempotency import IdempotentRoute
 
-router = APIRouter(prefix="/api/v1", tags=["agencies"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/api/v1", tags=["agencies"])
 Region = Annotated[str | None, Query(max_length=32, description="default: the deployment's region")]
 
 

@@ -6,8 +6,9 @@ from jogo_dispatch.alerts import service
 from jogo_dispatch.alerts.schemas import AlertOut
 from jogo_dispatch.deps import Dispatcher, RuntimeDep, SessionDep
 from jogo_dispatch.platform.db import Id
+from jogo_dispatch.platform.idempotency import IdempotentRoute
 
-router = APIRouter(prefix="/api/v1", tags=["alerts"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/api/v1", tags=["alerts"])
 
 
 @router.get("/alerts", response_model=list[AlertOut])

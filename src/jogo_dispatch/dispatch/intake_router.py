@@ -18,6 +18,7 @@ from jogo_dispatch.deps import (
 from jogo_dispatch.dispatch import intake, sos
 from jogo_dispatch.dispatch.schemas import SosLocatedOut, SosStartedOut
 from jogo_dispatch.platform.db import Id
+from jogo_dispatch.platform.idempotency import IdempotentRoute
 from jogo_dispatch.platform.security import Principal
 from jogo_dispatch.reports import forms
 from jogo_dispatch.reports.deps import ActiveCitizen, Citizen
@@ -32,7 +33,7 @@ from jogo_dispatch.reports.schemas import (
     VerifyIn,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["reports"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/api/v1", tags=["reports"])
 
 # Who may end an SOS: its caller (another citizen's is 404), or the command centre.
 SosEnder = Annotated[Principal, Depends(require_roles("citizen", "dispatcher", "admin"))]

@@ -30,9 +30,10 @@ from jogo_dispatch.dispatch.schemas import (
 )
 from jogo_dispatch.errors import Forbidden, InvalidInput
 from jogo_dispatch.platform.db import Id
+from jogo_dispatch.platform.idempotency import IdempotentRoute
 from jogo_dispatch.platform.time_window import QueryTime
 
-router = APIRouter(prefix="/api/v1", tags=["dispatch"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/api/v1", tags=["dispatch"])
 
 OFFER_FILTERS = {
     "pending": [OfferStatus.PENDING.value],

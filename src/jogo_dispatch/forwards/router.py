@@ -27,9 +27,10 @@ from jogo_dispatch.forwards.schemas import (
     NoteOut,
 )
 from jogo_dispatch.platform.db import Id
+from jogo_dispatch.platform.idempotency import IdempotentRoute
 from jogo_dispatch.platform.security import Principal
 
-router = APIRouter(prefix="/api/v1", tags=["forwards"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/api/v1", tags=["forwards"])
 AgencyLogin = Annotated[Principal, Depends(require_roles("agency"))]
 InboxFilter = Literal["open", "unacknowledged", "all", "pending", "sent", "failed", "acknowledged", "closed"]
 

@@ -17,6 +17,7 @@ from fastapi.routing import iter_route_contexts
 from fastapi.staticfiles import StaticFiles
 
 from jogo_dispatch import __version__
+from jogo_dispatch.platform.idempotency import IdempotentRoute
 
 DOCS_ASSETS = Path(fastapi_offline.__file__).resolve().parent / "static"
 DOCS_PREFIX = "/static/docs"
@@ -31,7 +32,7 @@ PAGES: tuple[tuple[str, str, str, str, str], ...] = (
     ("/open311/v2/services.json", "Layanan Open311", "Open311 services", "Aplikasi mitra", "Partner apps"),
 )
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=IdempotentRoute, include_in_schema=False)
 
 
 def _mounted(app: FastAPI) -> set[str]:

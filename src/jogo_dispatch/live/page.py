@@ -23,6 +23,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from jogo_dispatch import __version__
+from jogo_dispatch.platform.idempotency import IdempotentRoute
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 STATIC_PREFIX = "/static/live"
@@ -32,7 +33,7 @@ PLACEHOLDER = "{{CONFIG_JSON}}"
 DEFAULT_CENTER = (-7.9797, 112.6304)  # Malang
 DEFAULT_ZOOM = 13
 
-router = APIRouter(tags=["live map"])
+router = APIRouter(route_class=IdempotentRoute, tags=["live map"])
 _static = StaticFiles(directory=STATIC_DIR)
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from jogo_dispatch.errors import AppError, Forbidden
 from jogo_dispatch.live.hub import LiveClient, LiveHub, Viewport, pump, server_time
+from jogo_dispatch.platform.idempotency import IdempotentRoute
 from jogo_dispatch.platform.security import (
     BINARY_FRAME,
     Authenticates,
@@ -23,7 +24,7 @@ from jogo_dispatch.platform.security import (
 )
 from jogo_dispatch.platform.sockets import REVOKED_CLOSE_CODE, REVOKED_REASON, OpenSockets
 
-router = APIRouter(tags=["live"])
+router = APIRouter(route_class=IdempotentRoute, tags=["live"])
 
 
 class LiveContext(Protocol):

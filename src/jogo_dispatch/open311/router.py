@@ -31,8 +31,9 @@ from jogo_dispatch.open311.schemas import (
     error_response,
 )
 from jogo_dispatch.platform.db import Id
+from jogo_dispatch.platform.idempotency import IdempotentRoute
 
-router = APIRouter(prefix=PREFIX, tags=["open311"], responses=OPEN311_ERRORS)
+router = APIRouter(route_class=IdempotentRoute, prefix=PREFIX, tags=["open311"], responses=OPEN311_ERRORS)
 T = TypeVar("T")
 Lang = Annotated[Literal["id", "en"], Query(description="language of names and descriptions")]
 
@@ -174,7 +175,7 @@ async def xml_not_served(service_request_id: str | None = None) -> JSONResponse:
 
 # -- API keys (admin) -------------------------------------------------------------------------------------
 
-keys_router = APIRouter(prefix="/api/v1/api-keys", tags=["open311"])
+keys_router = APIRouter(route_class=IdempotentRoute, prefix="/api/v1/api-keys", tags=["open311"])
 
 
 @keys_router.get("", response_model=ApiKeysOut)

@@ -14,9 +14,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from jogo_dispatch.deps import RuntimeDep
 from jogo_dispatch.errors import AppError
+from jogo_dispatch.platform.idempotency import IdempotentRoute
 from jogo_dispatch.platform.migrations import current_revision, head_revision
 
-router = APIRouter(tags=["operations"])
+router = APIRouter(route_class=IdempotentRoute, tags=["operations"])
 
 REQUESTS = Counter("jogo_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram(

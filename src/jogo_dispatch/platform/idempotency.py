@@ -5,22 +5,28 @@ Keys are scoped by the caller (the user; an anonymous caller by its address and 
 path. A key whose first request is still running answers 409 with ``Retry-After``; a first request that
 failed with a 5xx frees the key for a retry. A claim is a lease: when its request can no longer finish (the
 process was killed, the database went away before the answer was stored) the claim expires after
-``CLAIM_LEASE_S`` and the next retry runs. The response is stored right after the request's own commit: a
-crash in between would let a retry run again. Logins (``/api/v1/auth/``) never use keys: a replayed
+``CLAIM_LEASE_S`` and the next retry runs. A request whose work commits through the request's session
+(``SessionDep``) stores its answer in that same transaction (``IdempotentRoute``, between rendering the
+answer and the commit), so a crash after the commit still replays the answer instead of running again;
+other requests store it right after they answered. Logins (``/api/v1/auth/``) never use keys: a replayed
 answer there would be somebody's access token.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Coroutine
 from datetime import datetime
 from typing import Any
 
 import orjson
+from fastapi.routing import APIRoute
 from sqlalchemy import DateTime, Integer, LargeBinary, String, Text, text
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from jogo_dispatch.platform.body_limit import send_json
@@ -61,6 +67,40 @@ _STORE = text(
 )
 _RELEASE = text("DELETE FROM idempotency_keys WHERE key_hash = :k")
 PURGE = text(f"DELETE FROM idempotency_keys WHERE created_at < now() - interval '{KEEP_HOURS} hours'")
+
+
+# Where the middleware leaves the claimed key, and the session dependency its session, for the route.
+KEY_STATE = "idempotency_key"
+SESSION_STATE = "db_session"
+
+
+def _stored(status: int, headers: list[tuple[str, str]], body: bytes, digest: str) -> dict[str, Any]:
+    return {"k": digest, "s": status, "h": orjson.dumps(headers).decode(), "b": body}
+
+
+def _storing(
+    handler: Callable[[Request], Coroutine[Any, Any, Response]],
+) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+    async def run(request: Request) -> Response:
+        response = await handler(request)
+        digest = request.scope.get("state", {}).get(KEY_STATE)
+        session: AsyncSession | None = request.scope.get("state", {}).get(SESSION_STATE)
+        body = getattr(response, "body", None)
+        if digest and session is not None and isinstance(body, bytes) and response.status_code < 500:
+            headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in response.raw_headers]
+            await session.execute(_STORE, _stored(response.status_code, headers, body, digest))
+        return response
+
+    return run
+
+
+class IdempotentRoute(APIRoute):
+    """The route class of every router: a POST stores its answer for its ``Idempotency-Key`` in the
+    transaction of its work (the rendered answer exists before the request's session commits, since
+    ``SessionDep`` has function scope)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        return _storing(super().get_route_handler())
 
 
 def _header(scope: Scope, name: bytes) -> bytes | None:
@@ -146,6 +186,7 @@ class IdempotencyMiddleware:
             await send({"type": "http.response.start", "status": row.status_code, "headers": headers})
             await send({"type": "http.response.body", "body": row.body or b""})
             return
+        scope.setdefault("state", {})[KEY_STATE] = digest
         captured: dict[str, Any] = {"status": 500, "headers": [], "body": bytearray()}
 
         async def capture(message: Message) -> None:
@@ -161,16 +202,13 @@ class IdempotencyMiddleware:
         try:
             await self.app(scope, receive, capture)
         finally:
-            async with engine.begin() as conn:
-                if captured["status"] >= 500:
-                    await conn.execute(_RELEASE, {"k": digest})
-                else:
-                    await conn.execute(
-                        _STORE,
-                        {
-                            "k": digest,
-                            "s": captured["status"],
-                            "h": orjson.dumps(captured["headers"]).decode(),
-                            "b": bytes(captured["body"]),
-                        },
-                    )
+            await self.finish(engine, digest, captured)
+
+    async def finish(self, engine: AsyncEngine, digest: str, captured: dict[str, Any]) -> None:
+        """Store the answer as sent (with every layer's headers), or free the key after a 5xx."""
+        async with engine.begin() as conn:
+            if captured["status"] >= 500:
+                await conn.execute(_RELEASE, {"k": digest})
+            else:
+                stored = _stored(captured["status"], captured["headers"], bytes(captured["body"]), digest)
+                await conn.execute(_STORE, stored)

@@ -8,6 +8,7 @@ from fastapi.responses import FileResponse
 from jogo_dispatch.deps import CurrentUser, Dispatcher, RuntimeDep, SessionDep
 from jogo_dispatch.errors import Forbidden
 from jogo_dispatch.platform.db import Id
+from jogo_dispatch.platform.idempotency import IdempotentRoute
 from jogo_dispatch.platform.security import Principal
 from jogo_dispatch.reports import citizens, service, sos
 from jogo_dispatch.reports.deps import Citizen
@@ -22,7 +23,7 @@ from jogo_dispatch.reports.schemas import (
 )
 
 # Filing reports, their review and SOS presses are dispatch's intake (dispatch.intake_router).
-router = APIRouter(prefix="/api/v1", tags=["reports"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/api/v1", tags=["reports"])
 
 WATCHERS = ("dispatcher", "admin", "agency")
 

@@ -5,11 +5,12 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 
 from jogo_dispatch.deps import Dispatcher, RuntimeDep, SessionDep
+from jogo_dispatch.platform.idempotency import IdempotentRoute
 from jogo_dispatch.responders import service
 from jogo_dispatch.responders.schemas import CandidateOut, NearestOut
 from jogo_dispatch.runtime import Runtime
 
-router = APIRouter(prefix="/api/v1", tags=["responders"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/api/v1", tags=["responders"])
 
 REASONS = {
     "no_position_data": "no officer has sent a position yet",

@@ -5,10 +5,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from jogo_dispatch.deps import Citizen, SessionDep
+from jogo_dispatch.platform.idempotency import IdempotentRoute
 from jogo_dispatch.rewards import service
 from jogo_dispatch.rewards.schemas import LeaderboardOut, PointsOut
 
-router = APIRouter(prefix="/api/v1", tags=["rewards"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/api/v1", tags=["rewards"])
 
 
 @router.get("/me/points", response_model=PointsOut)

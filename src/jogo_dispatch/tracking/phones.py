@@ -19,6 +19,7 @@ from jogo_dispatch.deps import RuntimeDep
 from jogo_dispatch.errors import InvalidInput, NotFound, PayloadTooLarge, Unauthorized
 from jogo_dispatch.platform.body_limit import parse_json, read_body
 from jogo_dispatch.platform.db import session_scope, utcnow
+from jogo_dispatch.platform.idempotency import IdempotentRoute
 from jogo_dispatch.platform.ratelimit import guard_login
 from jogo_dispatch.platform.security import DEVICE_TOKEN_PREFIX
 from jogo_dispatch.runtime import Runtime
@@ -33,7 +34,7 @@ from jogo_dispatch.tracking.protocols import (
 )
 
 log = structlog.get_logger(__name__)
-router = APIRouter(tags=["phone protocols"])
+router = APIRouter(route_class=IdempotentRoute, tags=["phone protocols"])
 basic = HTTPBasic(auto_error=False, realm="jogo-dispatch")
 
 

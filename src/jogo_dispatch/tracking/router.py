@@ -9,6 +9,7 @@ from jogo_dispatch.errors import InvalidInput, NotFound, PayloadTooLarge
 from jogo_dispatch.platform.body_limit import parse_json, read_body
 from jogo_dispatch.platform.db import Id, after_commit
 from jogo_dispatch.platform.events import CredentialsChanged
+from jogo_dispatch.platform.idempotency import IdempotentRoute
 from jogo_dispatch.platform.time_window import QueryTime
 from jogo_dispatch.tracking import repository as repo
 from jogo_dispatch.tracking import service
@@ -27,7 +28,7 @@ from jogo_dispatch.tracking.schemas import (
     parse_ping_items,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["tracking"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/api/v1", tags=["tracking"])
 
 
 @router.post(

@@ -20,6 +20,7 @@ import structlog
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from jogo_dispatch.errors import AppError, InvalidInput, PayloadTooLarge
+from jogo_dispatch.platform.idempotency import IdempotentRoute
 from jogo_dispatch.platform.security import BINARY_FRAME, receive_text, websocket_principal, ws_close_code
 from jogo_dispatch.platform.sockets import REVOKED_CLOSE_CODE, REVOKED_REASON
 from jogo_dispatch.runtime import Runtime
@@ -27,7 +28,7 @@ from jogo_dispatch.tracking.channels import OfficerConnection, now_iso
 from jogo_dispatch.tracking.schemas import parse_ping_items
 
 log = structlog.get_logger(__name__)
-router = APIRouter(tags=["tracking"])
+router = APIRouter(route_class=IdempotentRoute, tags=["tracking"])
 
 MAX_IN_FLIGHT = 16
 

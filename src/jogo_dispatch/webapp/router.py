@@ -27,6 +27,7 @@ from fastapi.staticfiles import StaticFiles
 
 from jogo_dispatch import __version__
 from jogo_dispatch.live import page as live_page
+from jogo_dispatch.platform.idempotency import IdempotentRoute
 from jogo_dispatch.webapp.schemas import ManifestIcon, WebManifest
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -70,7 +71,7 @@ LEAFLET_SHELL = (
     "vendor/leaflet/images/marker-shadow.png",
 )
 
-router = APIRouter(tags=["phone app"])
+router = APIRouter(route_class=IdempotentRoute, tags=["phone app"])
 _static = StaticFiles(directory=STATIC_DIR)
 
 
