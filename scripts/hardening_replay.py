@@ -464,6 +464,165 @@ def serve_workers_with_memory_bus_refused(ctx: Ctx) -> Result:
     return Result("exit 2 (local check)", f"exit {done.returncode}", done.returncode == 2)
 
 
+# -- photos, quotas, SOS availability, signing key, agencies ---------------------------------------------
+
+
+def _citizen(ctx: Ctx, user_agent: str = "replay-phone") -> dict[str, str]:
+    phone = f"0813{secrets.randbelow(10**8):08d}"
+    r = ctx.http.post(
+        "/api/v1/citizens", json={"phone": phone, "name": "Warga replay", "password": "replay-pw-1"}
+    )
+    r.raise_for_status()
+    headers = _login(ctx, r.json()["username"], "replay-pw-1")
+    return {**headers, "User-Agent": user_agent}
+
+
+def _bomb_png(width: int = 6000, height: int = 6000, depth: int = 16) -> bytes:
+    """280 KB of PNG that inflates to 288 MB (6000x6000 RGBA16), built row by row."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    deflate = zlib.compressobj(9)
+    row = bytes(1 + width * 4 * depth // 8)
+    idat = b"".join(deflate.compress(row) for _ in range(height)) + deflate.flush()
+    header = struct.pack(">IIBBBBB", width, height, depth, 6, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+def _report_form(**extra: str) -> dict[str, str]:
+    return {"category": "fallen_tree", "description": "Pohon tumbang (replay)", "lat": "-7.9826",
+            "lon": "112.6308", "reporter_lat": "-7.9827", "reporter_lon": "112.6308", **extra}  # fmt: skip
+
+
+@case
+def photo_rgba16_bomb_refused_before_decoding(ctx: Ctx) -> Result:
+    me = _citizen(ctx)
+    started = time.monotonic()
+    r = ctx.http.post("/api/v1/reports", headers=me, data=_report_form(),
+                      files={"photo": ("bomb.png", _bomb_png(), "image/png")})  # fmt: skip
+    problem = r.json().get("error", {}).get("details", {}).get("problem") if r.status_code < 500 else None
+    took = time.monotonic() - started
+    return Result("400 bad_photo too_deep", f"{r.status_code} {problem} in {took:.1f} s",
+                  r.status_code == 400 and problem == "too_deep")  # fmt: skip
+
+
+@case
+def refused_reports_do_not_use_up_the_quota(ctx: Ctx) -> Result:
+    """More refused attempts than the hourly quota (20 per account), then a good report still goes in."""
+    me = _citizen(ctx)
+    refused = [ctx.http.post("/api/v1/reports", headers=me, data=_report_form(category="no_such_thing")).status_code
+               for _ in range(25)]  # fmt: skip
+    good = ctx.http.post("/api/v1/reports", headers=me, data=_report_form())
+    return Result("25 x 4xx, then 201", f"{sorted(set(refused))}, then {good.status_code}",
+                  all(400 <= c < 500 and c != 429 for c in refused) and good.status_code == 201)  # fmt: skip
+
+
+@case
+def sos_from_many_phones_behind_one_address_and_browser(ctx: Ctx) -> Result:
+    """A carrier puts thousands of phones behind one address; same address + same browser, 40 callers."""
+    codes = []
+    for _ in range(40):
+        me = _citizen(ctx, user_agent="Mozilla/5.0 (Linux; Android 13) Chrome/120 Mobile")
+        codes.append(
+            ctx.http.post("/api/v1/sos", headers=me, json={"lat": -7.9826, "lon": 112.6308}).status_code
+        )
+    return Result("40 x 201", f"{len([c for c in codes if c == 201])} x 201, others {sorted(set(codes) - {201})}",
+                  codes == [201] * 40)  # fmt: skip
+
+
+@case
+def blocked_account_sos_reaches_the_operator_marked(ctx: Ctx) -> Result:
+    me = _citizen(ctx)
+    for _ in range(3):  # three false reports: the account is blocked
+        r = ctx.http.post("/api/v1/reports", headers=me, json={k: v for k, v in _report_form().items()})
+        r.raise_for_status()
+        ctx.http.post(f"/api/v1/reports/{r.json()['id']}/reject", headers=ctx.admin,
+                      json={"reason": "false"}).raise_for_status()  # fmt: skip
+    blocked = ctx.http.post("/api/v1/reports", headers=me, json=_report_form())
+    sos = ctx.http.post("/api/v1/sos", headers=me, json={"lat": -7.9826, "lon": 112.6308})
+    record: dict[str, Any] = {}
+    if sos.status_code == 201:
+        incident = ctx.http.get(f"/api/v1/incidents/{sos.json()['incident_id']}", headers=ctx.admin).json()
+        record = incident.get("data", {}).get("caller_record") or {}
+    return Result("report 403, SOS 201 blocked", f"report {blocked.status_code}, SOS {sos.status_code} "
+                  f"blocked={record.get('blocked')}",
+                  blocked.status_code == 403 and sos.status_code == 201 and record.get("blocked") is True)  # fmt: skip
+
+
+@case
+def admin_token_forged_with_the_old_default_key_refused(ctx: Ctx) -> Result:
+    import jwt
+
+    forged = jwt.encode({"sub": "1", "role": "admin", "exp": int(time.time()) + 600},
+                        "dev-only-insecure-signing-key-change-me", algorithm="HS256")  # fmt: skip
+    r = ctx.http.get("/api/v1/officers", headers={"Authorization": f"Bearer {forged}"})
+    return status_is(r, 401)
+
+
+def _agency(ctx: Ctx, code: str) -> dict[str, str]:
+    """A login of the region's agency ``code`` (made once per run)."""
+    if code not in ctx.notes:
+        agencies = ctx.http.get("/api/v1/agencies", headers=ctx.admin).json()
+        items = agencies["items"] if isinstance(agencies, dict) else agencies
+        agency_id = next(a["id"] for a in items if a["code"] == code)
+        username, password = f"hr-{code.lower()}-{secrets.token_hex(3)}", secrets.token_urlsafe(12)
+        ctx.http.post(f"/api/v1/agencies/{agency_id}/users", headers=ctx.admin,
+                      json={"username": username, "password": password}).raise_for_status()  # fmt: skip
+        ctx.notes[code] = (_login(ctx, username, password), agency_id)
+    headers: dict[str, str] = ctx.notes[code][0]
+    return headers
+
+
+@case
+def agency_reads_only_what_was_forwarded_to_it(ctx: Ctx) -> Result:
+    dlh, pln = _agency(ctx, "DLH"), _agency(ctx, "PLN")
+    ctx.http.post(f"/api/v1/incidents/{ctx.incident_id}/forwards", headers=ctx.admin,
+                  json={"agency_ids": [ctx.notes["DLH"][1]]}).raise_for_status()  # fmt: skip
+    own = ctx.http.get(f"/api/v1/incidents/{ctx.incident_id}", headers=dlh)
+    hidden = (
+        sorted({"reporter_id", "reports", "offers", "data"} & set(own.json()))
+        if own.status_code == 200
+        else []
+    )
+    checks = {
+        "own 200": own.status_code == 200 and not hidden,
+        "other agency 404": ctx.http.get(f"/api/v1/incidents/{ctx.incident_id}", headers=pln).status_code
+        == 404,
+        "report of another's 404": ctx.http.get(f"/api/v1/reports/{ctx.report_id}", headers=pln).status_code
+        == 404,
+        "officers 403": ctx.http.get("/api/v1/officers", headers=dlh).status_code == 403,
+        "track 403": ctx.http.get(f"/api/v1/officers/{ctx.officer_id}/track", headers=dlh).status_code == 403,
+    }
+    failed = [name for name, ok in checks.items() if not ok] + [f"shows {h}" for h in hidden]
+    return Result("own only, no reporter", "ok" if not failed else ",".join(failed), not failed)
+
+
+async def _first_message(url: str) -> dict[str, Any]:
+    import orjson
+    import websockets
+
+    async with websockets.connect(url) as ws:
+        message: dict[str, Any] = orjson.loads(await asyncio.wait_for(ws.recv(), 10))
+        return message
+
+
+@case
+def agency_live_feed_carries_only_its_own_forwards(ctx: Ctx) -> Result:
+    dlh = _agency(ctx, "DLH")
+    ctx.http.post(f"/api/v1/incidents/{ctx.incident_id}/forwards", headers=ctx.admin,
+                  json={"agency_ids": [ctx.notes["DLH"][1]]}).raise_for_status()  # fmt: skip
+    token = dlh["Authorization"].split()[1]
+    snap = asyncio.run(_first_message(_ws_url(ctx, f"/api/v1/live?token={token}")))
+    shown = {k: len(snap.get(k, [])) for k in ("officers", "incidents", "alerts")}
+    forwarded = [f["incident_id"] for f in snap.get("forwards", [])]
+    ok = snap.get("type") == "snapshot" and not any(shown.values()) and forwarded == [ctx.incident_id]
+    got = ",".join(f"{k}={v}" for k, v in shown.items()) + f",forwards={forwarded}"
+    return Result("snapshot: its forward only", got, ok)
+
+
 @case
 def x_forwarded_for_does_not_reset_the_address_limit(ctx: Ctx) -> Result:
     """Last: it spends this address's failed-login budget for the window."""
