@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Identity,
     Index,
+    Integer,
     SmallInteger,
     String,
     Text,
@@ -23,7 +24,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from jogo_dispatch.platform.db import GEOG_OF_LATLON, Base, created_at_column
 
-INCIDENT_SOURCES = ("report", "sos", "officer_sos")
+# How an incident came in: a citizen's report or SOS, an officer's panic, or taken at the desk (a 110 call,
+# the radio, someone at the counter, an officer on view, anything else).
+INCIDENT_SOURCES = ("report", "sos", "officer_sos", "phone", "radio", "walk_in", "officer", "other")
+DESK_SOURCES = ("phone", "radio", "walk_in", "officer", "other")
 ACTIVE_OFFER_SQL = "status IN ('pending','accepted')"
 
 
@@ -37,7 +41,9 @@ class Incident(Base):
             name="status",
         ),
         CheckConstraint("priority BETWEEN 1 AND 5", name="priority"),
-        CheckConstraint("source IN ('report','sos','officer_sos')", name="source"),
+        CheckConstraint(
+            "source IN ('report','sos','officer_sos','phone','radio','walk_in','officer','other')", name="source"
+        ),
         Index("ix_incidents_geog", "geog", postgresql_using="gist"),
         Index("ix_incidents_status_received_at", "status", "received_at"),
     )
@@ -72,6 +78,25 @@ class Incident(Base):
     on_scene_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     cleared_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = created_at_column()
+    # Bumped by every ORM update: an edit names the version it saw and gets 409 when it changed since.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class IncidentNote(Base):
+    """A narrative note on an incident, by a dispatcher, an officer on it or an agency it was forwarded to."""
+
+    __tablename__ = "incident_notes"
+    __table_args__ = (Index("ix_incident_notes_incident_id", "incident_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    author_role: Mapped[str] = mapped_column(String(16))
+    author_name: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = created_at_column()
 
 
 class Offer(Base):
