@@ -65,7 +65,7 @@ async def test_offer_accept_and_progress_to_resolved(client, actors, database_ur
     assert (await progress(client, far_h, incident, "en_route")).status_code == 404  # not their incident
     bad = await progress(client, near_h, incident, "on_scene")
     assert (bad.status_code, bad.json()["error"]["code"]) == (409, "invalid_transition")
-    assert bad.json()["error"]["details"]["allowed"] == ["en_route", "cancelled"]
+    assert bad.json()["error"]["details"]["allowed"] == ["en_route", "resolved", "cancelled"]
     cancel = await progress(client, near_h, incident, "cancelled")
     assert cancel.status_code == 403  # officers do not cancel
     for step in ("en_route", "on_scene", "resolved"):

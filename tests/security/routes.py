@@ -103,6 +103,12 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("POST", "/api/v1/incidents/{incident_id}/dispatch"): D,
     ("POST", "/api/v1/incidents/{incident_id}/merge"): D,
     ("POST", "/api/v1/incidents/{incident_id}/split"): D,
+    # the desk: call-taking (an officer: on view), edits, notes (an agency: forwarded incidents only),
+    # assigning by radio
+    ("POST", "/api/v1/incidents"): (*D, "officer"),
+    ("PATCH", "/api/v1/incidents/{incident_id}"): D,
+    ("POST", "/api/v1/incidents/{incident_id}/notes"): (*W, "officer"),
+    ("POST", "/api/v1/incidents/{incident_id}/assign"): D,
     ("GET", "/api/v1/me/offers"): O,
     ("POST", "/api/v1/offers/{offer_id}/accept"): O,
     ("POST", "/api/v1/offers/{offer_id}/decline"): O,

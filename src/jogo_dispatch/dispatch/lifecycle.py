@@ -1,7 +1,7 @@
 """Incident and offer state machines. Pure: no database, no FastAPI.
 
 Incident: new -> verified -> dispatched -> en_route -> on_scene -> resolved, and cancelled from any
-state that is not final. Each forward step stamps one CAD timestamp on the incident.
+state that is not final; an incident with its unit may be resolved before on scene (closed with a reason). Each forward step stamps one CAD timestamp on the incident.
 
 Offer: pending -> accepted | declined | expired | cancelled; accepted -> completed (the incident was
 resolved or cancelled) | cancelled. At most one pending-or-accepted offer per incident and per officer
@@ -80,6 +80,8 @@ def allowed_from(status: str) -> list[str]:
     current = IncidentStatus(status)
     if current in FINAL:
         return []
+    if current in (IncidentStatus.DISPATCHED, IncidentStatus.EN_ROUTE):  # closed early, with a reason
+        return [_FORWARD[current].value, IncidentStatus.RESOLVED.value, IncidentStatus.CANCELLED.value]
     return [_FORWARD[current].value, IncidentStatus.CANCELLED.value]
 
 

@@ -42,7 +42,8 @@ class Incident(Base):
         ),
         CheckConstraint("priority BETWEEN 1 AND 5", name="priority"),
         CheckConstraint(
-            "source IN ('report','sos','officer_sos','phone','radio','walk_in','officer','other')", name="source"
+            "source IN ('report','sos','officer_sos','phone','radio','walk_in','officer','other')",
+            name="source",
         ),
         Index("ix_incidents_geog", "geog", postgresql_using="gist"),
         Index("ix_incidents_status_received_at", "status", "received_at"),

@@ -116,7 +116,7 @@ async def try_offer(
     return offer
 
 
-def _distance_to(
+def distance_to(
     index: ResponderIndex, settings: Settings, incident: Incident, officer_id: int
 ) -> tuple[float | None, float | None]:
     r = index.get(officer_id)
@@ -212,7 +212,7 @@ async def dispatch(
             now=now,
         )
     if officer_id is not None:
-        distance_m, eta_s = _distance_to(index, settings, incident, officer_id)
+        distance_m, eta_s = distance_to(index, settings, incident, officer_id)
         result = await try_offer(
             session,
             bus,

@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jogo_dispatch.dispatch.lifecycle import ACTIVE_OFFER, FINAL
-from jogo_dispatch.dispatch.models import Incident, Offer
+from jogo_dispatch.dispatch.models import Incident, IncidentNote, Offer
 from jogo_dispatch.reports import repository as reports_repo
 from jogo_dispatch.reports.models import Report, SosCall
 from jogo_dispatch.tracking.models import Officer
@@ -219,7 +219,7 @@ WHERE h3_r9 = ANY(:cells)
   AND received_at > :since
   AND ST_DWithin(geog, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography, :radius, true)
 ORDER BY ST_Distance(geog, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography, true), id
-LIMIT 1
+LIMIT :limit
 """)
 
 
@@ -234,7 +234,23 @@ async def open_duplicate(
 ) -> int | None:
     """The nearest open incident of this category within ``radius_m`` received after ``since``: the H3
     cells narrow it on an index, ST_DWithin on the spheroid decides."""
-    found = await session.scalar(
+    found = await open_nearby(session, category, lat, lon, cells, radius_m, since, limit=1)
+    return found[0] if found else None
+
+
+async def open_nearby(
+    session: AsyncSession,
+    category: str,
+    lat: float,
+    lon: float,
+    cells: list[int],
+    radius_m: float,
+    since: datetime,
+    *,
+    limit: int,
+) -> list[int]:
+    """Open incidents of this category within ``radius_m`` received after ``since``, nearest first."""
+    rows = await session.scalars(
         _DUPLICATE,
         {
             "cells": cells,
@@ -244,9 +260,18 @@ async def open_duplicate(
             "lat": lat,
             "lon": lon,
             "radius": radius_m,
+            "limit": limit,
         },
     )
-    return None if found is None else int(found)
+    return [int(i) for i in rows]
+
+
+async def notes(session: AsyncSession, incident_id: int) -> list[IncidentNote]:
+    return list(
+        await session.scalars(
+            select(IncidentNote).where(IncidentNote.incident_id == incident_id).order_by(IncidentNote.id)
+        )
+    )
 
 
 async def list_incidents(

@@ -2,7 +2,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    field_validator,
+    model_validator,
+)
 
 from jogo_dispatch.dispatch.models import Incident
 from jogo_dispatch.platform.audit import AuditEntryOut
@@ -27,6 +35,81 @@ class DispatchIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     officer_id: Id | None = Field(None, description="offer to this officer; default: the nearest available")
+
+
+DeskSource = Literal["phone", "radio", "walk_in", "officer", "other"]
+Latitude = Annotated[float, Field(ge=-90, le=90)]
+Longitude = Annotated[float, Field(ge=-180, le=180)]
+
+
+def _stripped(value: str | None) -> str | None:
+    return value.strip() or None if value is not None else None
+
+
+# Free text of at most so many characters; blank is None.
+Line200 = Annotated[Annotated[str, Field(max_length=200)] | None, AfterValidator(_stripped)]
+Line500 = Annotated[Annotated[str, Field(max_length=500)] | None, AfterValidator(_stripped)]
+Line40 = Annotated[Annotated[str, Field(max_length=40)] | None, AfterValidator(_stripped)]
+Line4000 = Annotated[Annotated[str, Field(max_length=4000)] | None, AfterValidator(_stripped)]
+
+
+class IncidentCreateIn(BaseModel):
+    """A call taken at the desk (a 110 call, the radio, someone at the counter) or an officer on view."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    category: str = Field(min_length=1, max_length=32, description="a catalogue code (GET /categories)")
+    lat: Latitude
+    lon: Longitude
+    priority: int | None = Field(None, ge=1, le=5, description="default: the category's")
+    address: Line500 = None
+    caller_name: Line200 = None
+    caller_phone: Line40 = None
+    narrative: Line4000 = None
+    source: DeskSource = Field("phone", description="an officer's own incident is always 'officer'")
+
+
+class NoteIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: Annotated[str, AfterValidator(str.strip), Field(min_length=1, max_length=4000)]
+
+    @field_validator("text")
+    @classmethod
+    def _not_blank(cls, v: str) -> str:
+        if not v:
+            raise ValueError("a note needs some text")
+        return v
+
+
+class IncidentPatchIn(BaseModel):
+    """Only the fields given change; ``version`` is the incident's version the editor saw."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: int = Field(ge=1, description="409 stale_incident when the incident changed since")
+    category: str | None = Field(None, min_length=1, max_length=32)
+    priority: int | None = Field(None, ge=1, le=5)
+    lat: Latitude | None = None
+    lon: Longitude | None = None
+    address: Line500 = None
+    description: Annotated[str | None, Field(max_length=4000)] = None
+    reason: Reason = None
+
+    @model_validator(mode="after")
+    def _place_whole(self) -> IncidentPatchIn:
+        if (self.lat is None) != (self.lon is None):
+            raise ValueError("lat and lon are changed together")
+        return self
+
+
+class AssignIn(BaseModel):
+    """Give the incident to an officer directly (by radio), without an offer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    officer_id: Id
+    reason: Reason = None
 
 
 class MergeIn(BaseModel):
@@ -97,6 +180,7 @@ class IncidentOut(BaseModel):
     source: str
     officer_id: int | None
     merged_into_id: int | None
+    version: int = Field(description="name it in PATCH: an edit of an incident changed since is 409")
 
     @classmethod
     def of(cls, i: Incident, report_count: int, **more: Any) -> Self:
@@ -110,6 +194,29 @@ class IncidentOut(BaseModel):
                 if name in values or hasattr(i, name)
             }
         )
+
+
+class NoteOut(BaseModel):
+    """A narrative note; also the ``incident_note`` event's ``note``."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    incident_id: int
+    author_id: int | None
+    author_role: str
+    author_name: str | None
+    text: str
+    created_at: IsoDatetime
+
+
+class ResponderOut(CandidateOut):
+    """A responder for an incident, ranked by ETA: whether it takes offers on the phone app now
+    (``can_offer``) or reports its place through a tracker app only (assign it by radio)."""
+
+    can_offer: bool
+    channel: str | None = Field(description="protocol of its latest fix: api, ws, osmand, owntracks")
+    position_age_s: Rounded
 
 
 class IncidentDetailOut(IncidentOut):
@@ -130,8 +237,15 @@ class IncidentDetailOut(IncidentOut):
     updated_at: IsoDatetime | None
     reports: list[ReportOut]
     offers: list[OfferOut]
-    nearest: list[CandidateOut] | None = Field(
+    notes: list[NoteOut]
+    nearest: list[ResponderOut] | None = Field(
         None, description="only while the incident waits for an officer (new, verified)"
+    )
+
+
+class IncidentCreatedOut(IncidentDetailOut):
+    link_candidates: list[IncidentOut] = Field(
+        description="open incidents of the same category nearby: link the call to one instead"
     )
 
 
@@ -234,7 +348,7 @@ class BatchOut(BaseModel):
 
 
 class Nearest(BaseModel):
-    items: list[CandidateOut]
+    items: list[ResponderOut]
     shortfall_reason: str | None
 
 

@@ -15,14 +15,18 @@ from jogo_dispatch.dispatch.schemas import (
     IncidentDetailOut,
     IncidentOut,
     Nearest,
+    NoteOut,
     OfferOut,
+    ResponderOut,
 )
 from jogo_dispatch.geo.index import ResponderIndex
 from jogo_dispatch.live.hub import SnapshotPart
+from jogo_dispatch.platform.db import utcnow
 from jogo_dispatch.reports.schemas import ReportOut
 from jogo_dispatch.responders import service as responders
 from jogo_dispatch.responders.schemas import CandidateOut
 from jogo_dispatch.settings import Settings
+from jogo_dispatch.tracking import reach
 
 
 async def incident_view(session: AsyncSession, i: Incident) -> IncidentOut:
@@ -57,6 +61,7 @@ async def incident_detail(
     more: dict[str, Any] = {
         "reports": [ReportOut.of(r) for r in await repo.reports_of_incident(session, i.id)],
         "offers": [OfferOut.model_validate(o) for o in await repo.offers_of_incident(session, i.id)],
+        "notes": [NoteOut.model_validate(n) for n in await repo.notes(session, i.id)],
     }
     if i.status in (IncidentStatus.NEW, IncidentStatus.VERIFIED):
         more["nearest"] = (
@@ -65,14 +70,34 @@ async def incident_detail(
     return IncidentDetailOut.of(i, counts.get(i.id, 0), **more)
 
 
+# Responders are ranked by ETA: from a pool this many times ``k`` by distance (a motorbike a little
+# further away may arrive before a car close by).
+ETA_POOL = 3
+
+
 async def nearest_for(
     session: AsyncSession, index: ResponderIndex, settings: Settings, lat: float, lon: float, k: int
 ) -> Nearest:
-    found = responders.search(index, settings, lat, lon, k, None, None)
-    names = await responders.officer_names(session, [c.officer_id for c in found.candidates])
-    return Nearest(
-        items=[CandidateOut.of(c, names) for c in found.candidates], shortfall_reason=found.shortfall_reason
-    )
+    """The ``k`` available officers with the shortest ETA, each marked whether it takes offers."""
+    found = responders.search(index, settings, lat, lon, min(100, k * ETA_POOL), None, None)
+    ranked = sorted(found.candidates, key=lambda c: (c.eta_s, c.distance_m))[:k]
+    ids = [c.officer_id for c in ranked]
+    names = await responders.officer_names(session, ids)
+    sources = await reach.latest_sources(session, ids, responders.online_since(settings))
+    now = utcnow()
+    items = [
+        ResponderOut.model_validate(
+            {
+                **CandidateOut.of(c, names).model_dump(),
+                "can_offer": reach.takes_offers(sources.get(c.officer_id)),
+                "channel": sources.get(c.officer_id),
+                "position_age_s": max(0.0, (now - c.last_seen).total_seconds()),
+            }
+        )
+        for c in ranked
+    ]
+    shortfall = found.shortfall_reason if len(ranked) < k else None
+    return Nearest(items=items, shortfall_reason=shortfall)
 
 
 async def snapshot_incidents(session: AsyncSession) -> SnapshotPart:

@@ -169,6 +169,18 @@ class IncidentChanged(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class IncidentNoted(Event):
+    """A narrative note on an incident; agencies the incident was forwarded to see it too."""
+
+    TYPE: ClassVar[str] = "incident_note"
+    note: View
+    agency_ids: Sequence[int] = ()
+
+    def audience(self) -> frozenset[str]:
+        return frozenset(agency_audience(a) for a in self.agency_ids)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class OfferChanged(Event):
     TYPE: ClassVar[str] = "offer"
     offer: View
@@ -255,6 +267,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         OfficerMessage,
         CredentialsChanged,
         IncidentChanged,
+        IncidentNoted,
         OfferChanged,
         AlertRaised,
         AlertAcknowledged,

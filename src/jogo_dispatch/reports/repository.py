@@ -32,6 +32,14 @@ def forwarded_to_login(
     )
 
 
+async def agencies_forwarded(session: AsyncSession, incident_id: int) -> list[int]:
+    """The agencies the incident was forwarded to."""
+    rows = await session.scalars(
+        select(_forwards.c.agency_id).where(_forwards.c.incident_id == incident_id).distinct()
+    )
+    return sorted(int(a) for a in rows)
+
+
 async def incident_forwarded_to_login(session: AsyncSession, incident_id: int | None, user_id: int) -> bool:
     if incident_id is None:
         return False

@@ -1,0 +1,70 @@
+"""The incident desk's HTTP layer: call-taking, on-view, notes, edits and assigning by radio."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+
+from jogo_dispatch.deps import Dispatcher, RuntimeDep, SessionDep, require_roles
+from jogo_dispatch.dispatch import desk, views
+from jogo_dispatch.dispatch.schemas import (
+    AssignIn,
+    IncidentCreatedOut,
+    IncidentCreateIn,
+    IncidentOut,
+    IncidentPatchIn,
+    NoteIn,
+    NoteOut,
+    OfferOut,
+)
+from jogo_dispatch.platform.db import Id
+from jogo_dispatch.platform.idempotency import IdempotentRoute
+from jogo_dispatch.platform.security import Principal
+
+router = APIRouter(route_class=IdempotentRoute, prefix="/api/v1", tags=["dispatch"])
+
+CallTaker = Annotated[Principal, Depends(require_roles("dispatcher", "admin", "officer"))]
+NoteTaker = Annotated[Principal, Depends(require_roles("dispatcher", "admin", "officer", "agency"))]
+
+
+@router.post("/incidents", status_code=201)
+async def post_incident(
+    data: IncidentCreateIn, rt: RuntimeDep, session: SessionDep, me: CallTaker
+) -> IncidentCreatedOut:
+    """A call taken at the desk (``source``: phone, radio, walk_in, other): a ``verified`` incident with
+    the nearest responders (ranked by ETA) and, when open incidents of its category are near, the
+    ``link_candidates`` to link the call to instead. An officer's own incident (on view, ``source`` =
+    ``officer``) is assigned to them at once, on scene."""
+    return await desk.take_call(session, rt.bus, rt.index, rt.settings, me, data)
+
+
+@router.patch("/incidents/{incident_id}")
+async def patch_incident(
+    incident_id: Id, data: IncidentPatchIn, rt: RuntimeDep, session: SessionDep, me: Dispatcher
+) -> IncidentOut:
+    """Edit category, priority, location, address or description, naming the ``version`` seen: ``409
+    stale_incident`` (with the incident as it is now) when it changed since. Audited field by field."""
+    incident = await desk.edit(session, rt.bus, rt.settings, me, incident_id, data)
+    return await views.incident_view(session, incident)
+
+
+@router.post("/incidents/{incident_id}/notes", status_code=201)
+async def post_note(
+    incident_id: Id, data: NoteIn, rt: RuntimeDep, session: SessionDep, me: NoteTaker
+) -> NoteOut:
+    """A narrative note by a dispatcher, an officer on the incident or an agency it was forwarded to
+    (any other incident is 404 for them); listed in the incident and its timeline, live as
+    ``incident_note``."""
+    note = await desk.add_note(session, rt.bus, me, incident_id, data.text)
+    return NoteOut.model_validate(note)
+
+
+@router.post("/incidents/{incident_id}/assign")
+async def post_assign(
+    incident_id: Id, data: AssignIn, rt: RuntimeDep, session: SessionDep, me: Dispatcher
+) -> OfferOut:
+    """Give a waiting incident to an officer directly, without an offer (by radio: for officers whose
+    tracker app takes no offers). A pending offer to another officer is withdrawn; audited."""
+    offer = await desk.assign(session, rt.bus, rt.index, rt.settings, me, incident_id, data)
+    return OfferOut.model_validate(offer)
