@@ -16,6 +16,7 @@ from fastapi import FastAPI
 
 from jogo_dispatch import __version__
 from jogo_dispatch.abuse import service as abuse
+from jogo_dispatch.abuse import withdraw as abuse_withdraw
 from jogo_dispatch.abuse.router import router as abuse_router
 from jogo_dispatch.accounts.router import router as accounts_router
 from jogo_dispatch.accounts.service import Authenticator
@@ -203,6 +204,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     rt.bus.on(CredentialsChanged, lambda e: rt.sockets.revoked(e.user_id, e.device_id))
     await rt.auth.load_devices()
     rt.hooks.false_report.append(abuse.false_report_hook(settings, rt.bus))
+    rt.hooks.false_report_withdrawn.append(abuse_withdraw.false_report_withdrawn_hook(settings))
     async with rt.sessions() as session:
         loaded = await responders.rebuild(rt.index, session)
     responders.keep_current(rt.index, rt.bus)

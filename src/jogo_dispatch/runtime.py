@@ -38,6 +38,7 @@ OfficerSocketHandler = Callable[["Runtime", int, dict[str, Any]], Awaitable[dict
 class Hooks:
     report_verified: list[ReportHook] = field(default_factory=list)
     false_report: list[ReportHook] = field(default_factory=list)
+    false_report_withdrawn: list[ReportHook] = field(default_factory=list)
     officer_distress: list[DistressHook] = field(default_factory=list)
     officer_socket: dict[str, OfficerSocketHandler] = field(default_factory=dict)
 

@@ -34,6 +34,10 @@ async def test_sos_opens_a_priority_one_incident_with_the_nearest_officers(
         body["incident_id"],
     )
     assert inc == (1, "new", "sos", "sos", user_id, MALANG[0], MALANG[1], cells_for_point(*MALANG)[0])
+    [(caller,)] = await rows(
+        database_url, "SELECT data->'caller' FROM incidents WHERE id = %s", body["incident_id"]
+    )
+    assert caller["name"] == "Bu Ani" and caller["phone"].startswith("+62")  # the desk calls back
     assert await rows(database_url, "SELECT citizen_id, incident_id, device_id FROM sos_calls") == [
         (user_id, body["incident_id"], "hp-ani")
     ]

@@ -241,3 +241,42 @@ async def reject(
             await hook(session, report)
     reports.announce_report(session, bus, report)
     return report
+
+
+async def unmark_false(
+    session: AsyncSession,
+    bus: EventBus,
+    report_id: int,
+    actor_id: int | None,
+    reason: str | None,
+    hooks: Sequence[ReportHook] = (),
+) -> Report:
+    """Withdraw a false marking: the report goes back to the verification queue (``received``) and its
+    strike is removed through ``hooks`` (the abuse rules), in this same unit of work; audited."""
+    now = utcnow()
+    report = await reports_repo.lock_report(session, report_id)
+    if report is None:
+        raise NotFound(f"report {report_id} not found", code="report_not_found")
+    if report.status != "false":
+        raise Conflict(
+            f"report {report_id} is {report.status}, not marked false",
+            code="report_not_false",
+            details={"status": report.status},
+        )
+    reports.review(session, report, "received", actor_id, reason or "false marking withdrawn", None, now)
+    report.reviewed_at = None
+    audit.record(
+        session,
+        "citizen",
+        report.citizen_id or 0,
+        "false_report_withdrawn",
+        actor_id=actor_id,
+        reason=reason,
+        at=now,
+        data={"report_id": report.id},
+    )
+    await session.flush()
+    for hook in hooks:
+        await hook(session, report)
+    reports.announce_report(session, bus, report)
+    return report

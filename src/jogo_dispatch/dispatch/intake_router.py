@@ -16,7 +16,7 @@ from jogo_dispatch.deps import (
     require_roles,
 )
 from jogo_dispatch.dispatch import intake, sos
-from jogo_dispatch.dispatch.schemas import SosLocatedOut, SosStartedOut
+from jogo_dispatch.dispatch.schemas import SosLocatedOut, SosStartedOut, UnmarkFalseIn
 from jogo_dispatch.platform.db import Id
 from jogo_dispatch.platform.idempotency import IdempotentRoute
 from jogo_dispatch.platform.security import Principal
@@ -93,6 +93,24 @@ async def reject(
     against the reporter."""
     report = await intake.reject(
         session, rt.bus, report_id, me.user_id, data.reason, data.note, rt.hooks.false_report
+    )
+    return ReportOut.of(report)
+
+
+@router.post("/reports/{report_id}/unmark-false")
+async def unmark_false(
+    report_id: Id, rt: RuntimeDep, session: SessionDep, me: Dispatcher, data: UnmarkFalseIn | None = None
+) -> ReportOut:
+    """Withdraw a false marking (409 ``report_not_false`` for a report not marked false): the report is
+    back in the verification queue, the reporter's strike is removed (an account blocked by it is open
+    again); audited."""
+    report = await intake.unmark_false(
+        session,
+        rt.bus,
+        report_id,
+        me.user_id,
+        data.reason if data else None,
+        rt.hooks.false_report_withdrawn,
     )
     return ReportOut.of(report)
 

@@ -112,6 +112,12 @@ class AssignIn(BaseModel):
     reason: Reason = None
 
 
+class UnmarkFalseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Reason = None
+
+
 class MergeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

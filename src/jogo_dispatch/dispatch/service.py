@@ -99,8 +99,10 @@ async def create_incident(
     data: dict[str, Any] | None = None,
     reason: str | None = None,
     now: datetime | None = None,
+    received_at: datetime | None = None,
 ) -> Incident:
-    """A ``new`` incident, audited and announced; ``settings`` name the region whose police sectors place it."""
+    """A ``new`` incident, audited and announced; ``settings`` name the region whose police sectors place it.
+    ``received_at``: when what it is made of came in (a report's arrival), default now."""
     now = now or utcnow()
     r9, r7 = cells_for_point(lat, lon)
     incident = Incident(
@@ -117,7 +119,7 @@ async def create_incident(
         sector=await incident_sector(session, settings, lat, lon),
         reporter_id=reporter_id,
         data=data or {},
-        received_at=now,
+        received_at=min(received_at or now, now),
         updated_at=now,
     )
     session.add(incident)
@@ -165,6 +167,7 @@ async def incident_from_report(
         reason=reason,
         data=data,
         now=now,
+        received_at=report.created_at,
     )
 
 

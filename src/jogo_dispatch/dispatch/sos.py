@@ -97,7 +97,14 @@ async def start_sos(
             description=f"SOS from {who}{_caller_note(caller) if caller else ''}",
             reporter_id=citizen.user_id,
             actor_id=citizen.user_id,
-            data={"accuracy_m": data.accuracy_m, "caller_record": record},
+            data={
+                "accuracy_m": data.accuracy_m,
+                "caller_record": record,
+                # the desk calls back: the caller's phone and name, as on a call-taken incident
+                "caller": {
+                    k: v for k, v in (("name", user and user.full_name), ("phone", user and user.phone)) if v
+                },
+            },
             reason="citizen SOS",
             now=now,
         )

@@ -15,14 +15,20 @@ p.heading_deg, p.battery_pct
 """
 
 
-async def officers_with_positions(session: AsyncSession, officer_id: int | None = None) -> list[Row[Any]]:
+async def officers_with_positions(
+    session: AsyncSession, officer_id: int | None = None, q: str | None = None
+) -> list[Row[Any]]:
+    """Every officer with the latest fix; ``q``: only those whose badge or name contains it (any case)."""
     where = "WHERE o.id = :oid" if officer_id is not None else ""
+    if q:
+        where = "WHERE (o.badge ILIKE :q ESCAPE '\\' OR o.name ILIKE :q ESCAPE '\\')"
+    escaped = None if not q else "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     rows = await session.execute(
         text(
             f"SELECT {_OFFICER_COLUMNS} FROM officers o LEFT JOIN officer_positions p ON p.officer_id = o.id "
-            f"{where} ORDER BY o.id"
+            f"{where} ORDER BY lower(o.badge) = lower(:exact) DESC, o.id"
         ),
-        {"oid": officer_id},
+        {"oid": officer_id, "q": escaped, "exact": q or ""},
     )
     return list(rows)
 

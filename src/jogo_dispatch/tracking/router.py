@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
@@ -72,8 +72,15 @@ async def post_pings(request: Request, rt: RuntimeDep, me: CurrentOfficer) -> In
 
 
 @router.get("/officers", response_model=list[OfficerOut])
-async def get_officers(rt: RuntimeDep, session: SessionDep, _: Dispatcher) -> list[OfficerOut]:
-    return await service.list_officers(session, rt.settings)
+async def get_officers(
+    rt: RuntimeDep,
+    session: SessionDep,
+    _: Dispatcher,
+    q: Annotated[str | None, Query(max_length=100, description="badge or name contains (any case)")] = None,
+) -> list[OfficerOut]:
+    """Officers with their latest fix and presence; ``q`` finds them by badge or name (an exact badge
+    first)."""
+    return await service.list_officers(session, rt.settings, q)
 
 
 @router.post("/officers", response_model=OfficerOut, status_code=201)

@@ -116,9 +116,10 @@ def officer_view(row: Any, settings: Settings, now: datetime, view: type[View]) 
     return view(**data, online=online, low_battery=battery is not None and battery < settings.low_battery_pct)
 
 
-async def list_officers(session: AsyncSession, settings: Settings) -> list[OfficerOut]:
+async def list_officers(session: AsyncSession, settings: Settings, q: str | None = None) -> list[OfficerOut]:
     now = utcnow()
-    return [officer_view(r, settings, now, OfficerOut) for r in await repo.officers_with_positions(session)]
+    rows = await repo.officers_with_positions(session, q=q.strip() if q else None)
+    return [officer_view(r, settings, now, OfficerOut) for r in rows]
 
 
 _LON = r"-?(180(\.0+)?|(1[0-7][0-9]|[0-9]{1,2})(\.[0-9]+)?)"
