@@ -43,13 +43,15 @@ class CityStats:
     accepted: int = 0
     on_scene: int = 0
     resolved: int = 0
+    forwarded: int = 0
     errors: int = 0
     recent_errors: list[str] = field(default_factory=list)
 
     def line(self) -> str:
         return (
             f"city: {self.reports} reports, {self.sos} SOS, {self.verified} verified, {self.offers} offers, "
-            f"{self.accepted} accepted, {self.on_scene} on scene, {self.resolved} resolved, {self.errors} errors"
+            f"{self.accepted} accepted, {self.on_scene} on scene, {self.resolved} resolved, "
+            f"{self.forwarded} forwarded, {self.errors} errors"
         )
 
     def error(self, what: str) -> None:
@@ -176,6 +178,24 @@ async def citizen_activity(
             stats.error(f"citizen: {exc}")
 
 
+async def _police_responsible(
+    client: httpx.AsyncClient, headers: dict[str, str], inc: dict[str, Any]
+) -> bool:
+    """Whether the routing decision makes a police unit responsible (SOS and categories the region does
+    not route elsewhere are the police's)."""
+    if inc.get("category") in ("sos", "officer_sos"):
+        return True
+    r = await client.get(
+        "/api/v1/route",
+        headers=headers,
+        params={"category": inc["category"], "lat": inc["lat"], "lon": inc["lon"]},
+    )
+    if r.status_code != 200:
+        return True
+    responsible = r.json().get("responsible", [])
+    return not responsible or any(t.get("kind") == "police_unit" for t in responsible)
+
+
 async def duty_operator(
     client: httpx.AsyncClient,
     headers: dict[str, str],
@@ -185,9 +205,12 @@ async def duty_operator(
     delay_s: float = 15.0,
     every_s: float = 5.0,
 ) -> None:
-    """Verifies waiting reports and dispatches waiting incidents to the nearest officer whose phone is on
-    the socket (the others would answer too, from the phone app; the simulator only drives socket phones)."""
+    """Verifies waiting reports and routes each waiting incident as a duty operator would: forwarded to
+    the agencies its category is routed to (GET /route), and given to the nearest officer whose phone is on
+    the socket only when the police is responsible for it (a fallen tree is DLH's, a power failure PLN's).
+    The other phones would answer too, from the phone app; the simulator only drives socket phones."""
     seen: dict[int, float] = {}
+    routed: dict[int, bool] = {}  # incident -> whether the police is responsible
     while not stop.is_set():
         await asyncio.sleep(every_s)
         now = time.monotonic()
@@ -205,6 +228,12 @@ async def duty_operator(
             for inc in body.get("items", body) if isinstance(body, dict) else body:
                 if now - seen.setdefault(inc["id"], now) < delay_s or inc.get("lat") is None:
                     continue
+                if inc["id"] not in routed:
+                    routed[inc["id"]] = await _police_responsible(client, headers, inc)
+                    r = await client.post(f"/api/v1/incidents/{inc['id']}/forwards", headers=headers)
+                    stats.forwarded += r.status_code == 201
+                if not routed[inc["id"]]:
+                    continue  # the agencies handle it: no police unit
                 near = (
                     await client.get(
                         "/api/v1/responders/nearest",

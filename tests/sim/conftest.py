@@ -1,0 +1,4 @@
+"""Fixtures of the simulator tests: the forwarding fixtures give a seeded region."""
+
+from tests.forwards.conftest import seeded  # noqa: F401  (fixture)
+from tests.reports.helpers import _catalogue  # noqa: F401  (fixture)
