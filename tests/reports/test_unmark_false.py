@@ -62,3 +62,37 @@ async def test_a_withdrawn_false_marking_removes_the_strike_and_unblocks(client,
     assert r.status_code == 200, r.text
     warned = (await client.get("/api/v1/me/warnings", headers=me)).json()
     assert (warned["strike_count"], warned["blocked"]) == (3, True)
+
+
+async def test_the_evidence_of_a_report_has_the_reporters_record_and_its_duplicates(client, actors):
+    dispatcher = await actors.user("dispatcher")
+    _, me = await citizen(client)
+    first = await file_report(client, me, description="Tabrakan, korban di trotoar")
+    r = await client.post(f"/api/v1/reports/{first['id']}/verify", headers=dispatcher)
+    incident = r.json()["incident_id"]
+    old = await file_report(client, me, category="crime", description="Jambret")
+    await client.post(f"/api/v1/reports/{old['id']}/reject", headers=dispatcher, json={"reason": "false"})
+    # a second citizen reports the same crash: it links at once to the open incident
+    _, other = await citizen(client, name="Warga lain")
+    second = await file_report(client, other, description="Ada kecelakaan")
+    evidence = await client.get(f"/api/v1/reports/{first['id']}/evidence", headers=dispatcher)
+    assert evidence.status_code == 200, evidence.text
+    body = evidence.json()
+    assert body["reporter"] == {
+        "reports": 2,
+        "verified": 1,
+        "rejected": 0,
+        "false_reports": 1,
+        "strike_count": 1,
+        "blocked": False,
+    }
+    assert body["report"]["reporter_phone"] and body["report"]["reporter_distance_m"] > 0
+    assert body["photo_url"] is None and body["duplicates"] == []  # its own incident is not a duplicate
+    theirs = (await client.get(f"/api/v1/reports/{second['id']}/evidence", headers=dispatcher)).json()
+    assert theirs["reporter"]["reports"] == 1
+    assert [d["id"] for d in theirs["duplicates"]] in ([], [incident])  # linked already, or offered
+    for who in (me, await actors.user("agency")):
+        r = await client.get(f"/api/v1/reports/{first['id']}/evidence", headers=who)
+        assert r.status_code == 403
+    missing = await client.get("/api/v1/reports/999999/evidence", headers=dispatcher)
+    assert (missing.status_code, missing.json()["error"]["code"]) == (404, "report_not_found")

@@ -91,6 +91,7 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("POST", "/api/v1/reports/{report_id}/verify"): D,
     ("POST", "/api/v1/reports/{report_id}/reject"): D,
     ("POST", "/api/v1/reports/{report_id}/unmark-false"): D,
+    ("GET", "/api/v1/reports/{report_id}/evidence"): D,
     ("POST", "/api/v1/sos"): C,
     ("POST", "/api/v1/sos/{sos_id}/location"): C,
     ("POST", "/api/v1/sos/{sos_id}/end"): ("citizen", *D),

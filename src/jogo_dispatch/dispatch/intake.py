@@ -14,11 +14,13 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from jogo_dispatch.dispatch import announce
+from jogo_dispatch.abuse.service import account_record
+from jogo_dispatch.dispatch import announce, views
 from jogo_dispatch.dispatch import repository as repo
 from jogo_dispatch.dispatch import service as incidents
 from jogo_dispatch.dispatch.lifecycle import FINAL, IncidentStatus
 from jogo_dispatch.dispatch.models import Incident
+from jogo_dispatch.dispatch.schemas import EvidenceOut, ReporterRecord
 from jogo_dispatch.errors import Conflict, NotFound
 from jogo_dispatch.geo.cells import disk_covering_m
 from jogo_dispatch.platform import audit
@@ -29,7 +31,7 @@ from jogo_dispatch.reports import photos
 from jogo_dispatch.reports import repository as reports_repo
 from jogo_dispatch.reports import service as reports
 from jogo_dispatch.reports.models import Report
-from jogo_dispatch.reports.schemas import ReportIn
+from jogo_dispatch.reports.schemas import ReportDetailOut, ReportIn
 from jogo_dispatch.runtime import ReportHook
 from jogo_dispatch.settings import Settings
 
@@ -280,3 +282,38 @@ async def unmark_false(
         await hook(session, report)
     reports.announce_report(session, bus, report)
     return report
+
+
+async def evidence(
+    session: AsyncSession, settings: Settings, viewer: Principal, report_id: int
+) -> EvidenceOut:
+    """The report with what a dispatcher weighs before verifying it: its photo, where the phone was (in
+    the report), the reporter's record and the open incidents it may duplicate."""
+    report = await reports.get_report(session, report_id, viewer)
+    view = await reports.report_view(session, report, viewer)
+    assert isinstance(view, ReportDetailOut)
+    record = None
+    if report.citizen_id is not None:
+        counts = await reports_repo.report_counts_of_citizen(session, report.citizen_id)
+        account = await account_record(session, report.citizen_id)
+        record = ReporterRecord(
+            reports=sum(counts.values()),
+            verified=counts.get("verified", 0),
+            rejected=counts.get("rejected", 0),
+            false_reports=account.false_reports,
+            strike_count=account.strike_count,
+            blocked=account.blocked,
+        )
+    cells = disk_covering_m(report.lat, report.lon, settings.duplicate_radius_m)
+    since = report.created_at - timedelta(seconds=settings.duplicate_window_s)
+    found = await repo.open_nearby(
+        session, report.category, report.lat, report.lon, cells, settings.duplicate_radius_m, since, limit=6
+    )
+    others = await repo.incidents_by_ids(session, [i for i in found if i != report.incident_id])
+    others.sort(key=lambda i: found.index(i.id))
+    return EvidenceOut(
+        report=view,
+        reporter=record,
+        duplicates=await views.incident_views(session, others[:5]),
+        photo_url=f"/api/v1/reports/{report.id}/photo" if report.photo_sha256 else None,
+    )

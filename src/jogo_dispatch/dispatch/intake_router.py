@@ -16,7 +16,7 @@ from jogo_dispatch.deps import (
     require_roles,
 )
 from jogo_dispatch.dispatch import intake, sos
-from jogo_dispatch.dispatch.schemas import SosLocatedOut, SosStartedOut, UnmarkFalseIn
+from jogo_dispatch.dispatch.schemas import EvidenceOut, SosLocatedOut, SosStartedOut, UnmarkFalseIn
 from jogo_dispatch.platform.db import Id
 from jogo_dispatch.platform.idempotency import IdempotentRoute
 from jogo_dispatch.platform.security import Principal
@@ -95,6 +95,13 @@ async def reject(
         session, rt.bus, report_id, me.user_id, data.reason, data.note, rt.hooks.false_report
     )
     return ReportOut.of(report)
+
+
+@router.get("/reports/{report_id}/evidence")
+async def get_evidence(report_id: Id, rt: RuntimeDep, session: SessionDep, me: Dispatcher) -> EvidenceOut:
+    """The report with its photo URL, the distance between the phone and the reported place
+    (``report.reporter_distance_m``), the reporter's record and the open incidents it may duplicate."""
+    return await intake.evidence(session, rt.settings, me, report_id)
 
 
 @router.post("/reports/{report_id}/unmark-false")

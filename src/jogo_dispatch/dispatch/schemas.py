@@ -16,7 +16,7 @@ from jogo_dispatch.dispatch.models import Incident
 from jogo_dispatch.platform.audit import AuditEntryOut
 from jogo_dispatch.platform.db import Id
 from jogo_dispatch.platform.json_types import IsoDatetime
-from jogo_dispatch.reports.schemas import ReportOut
+from jogo_dispatch.reports.schemas import ReportDetailOut, ReportOut
 from jogo_dispatch.responders.schemas import CandidateOut
 
 Reason = Annotated[str | None, Field(max_length=1000)]
@@ -351,6 +351,26 @@ class BatchOut(BaseModel):
     applied: bool
     offers: list[OfferOut]
     skipped: list[SkippedPair]
+
+
+class ReporterRecord(BaseModel):
+    """The reporter's history, for judging a report: filed, verified, rejected, false, and strikes."""
+
+    reports: int
+    verified: int
+    rejected: int
+    false_reports: int = Field(description="reports marked false, ever")
+    strike_count: int = Field(description="strikes since the last granted appeal")
+    blocked: bool
+
+
+class EvidenceOut(BaseModel):
+    """What a dispatcher looks at before verifying a report."""
+
+    report: ReportDetailOut
+    reporter: ReporterRecord | None = Field(description="None: the report came with no account (Open311)")
+    duplicates: list[IncidentOut] = Field(description="open incidents of its category nearby, nearest first")
+    photo_url: str | None
 
 
 class Nearest(BaseModel):

@@ -32,6 +32,14 @@ def forwarded_to_login(
     )
 
 
+async def report_counts_of_citizen(session: AsyncSession, citizen_id: int) -> dict[str, int]:
+    """How many reports the citizen filed, by status."""
+    rows = await session.execute(
+        select(Report.status, func.count()).where(Report.citizen_id == citizen_id).group_by(Report.status)
+    )
+    return {str(status): int(n) for status, n in rows}
+
+
 async def agencies_forwarded(session: AsyncSession, incident_id: int) -> list[int]:
     """The agencies the incident was forwarded to."""
     rows = await session.scalars(
