@@ -192,6 +192,13 @@ class Settings(BaseSettings):
     open311_agency_name: str = Field(
         "Command centre", description="Open311 agency_responsible before any forward"
     )
+    public_url: str | None = Field(
+        None,
+        pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$",
+        description="the address officers' phones reach this server at (http(s)://host[:port][/path]), used "
+        "in the phone set-up links and QR codes of the admin console; unset = the address the admin's "
+        "browser used",
+    )
 
     @field_validator("osmand_port", mode="before")
     @classmethod
