@@ -28,14 +28,21 @@ class Category(Base):
     """The catalogue citizens pick from (seeded by migration 0003; region packs may add more)."""
 
     __tablename__ = "categories"
-    __table_args__ = (CheckConstraint("default_priority BETWEEN 1 AND 5", name="default_priority"),)
+    __table_args__ = (
+        CheckConstraint("default_priority BETWEEN 1 AND 5", name="default_priority"),
+        CheckConstraint("reward_points BETWEEN 0 AND 1000", name="reward_points"),
+    )
 
     code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # The audit log's handle on a category (the code stays the key).
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), unique=True)
     name_id: Mapped[str] = mapped_column(String(100))
     name_en: Mapped[str] = mapped_column(String(100))
     default_priority: Mapped[int] = mapped_column(SmallInteger)
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
     sort_order: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+    # Points for a verified report of this category; None: the settings' (JOGO_REWARD_POINTS*).
+    reward_points: Mapped[int | None] = mapped_column(SmallInteger)
 
 
 class Report(Base):

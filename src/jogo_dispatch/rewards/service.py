@@ -22,7 +22,7 @@ from jogo_dispatch.accounts.models import User
 from jogo_dispatch.open311.keys import is_anonymous_account
 from jogo_dispatch.platform.db import session_scope, utcnow
 from jogo_dispatch.platform.events import ReportReceived
-from jogo_dispatch.reports.models import Report
+from jogo_dispatch.reports.models import Category, Report
 from jogo_dispatch.rewards import repository as repo
 from jogo_dispatch.rewards.schemas import AwardOut, LeaderboardOut, LeaderOut, PointsOut
 from jogo_dispatch.runtime import Runtime
@@ -33,7 +33,10 @@ log = structlog.get_logger(__name__)
 VerifiedHook = Callable[[AsyncSession, Any], Awaitable[None]]
 
 
-def points_for(settings: Settings, category: str) -> int:
+def points_for(settings: Settings, category: str, catalogue_points: int | None = None) -> int:
+    """The category's own points (set in the admin console), else the settings'."""
+    if catalogue_points is not None:
+        return catalogue_points
     return settings.reward_points.get(category, settings.reward_points_default)
 
 
@@ -42,7 +45,8 @@ async def award(session: AsyncSession, settings: Settings, report: Any) -> int |
     to award, or the report already earned its points."""
     if report.citizen_id is None or report.status != "verified":
         return None
-    points = points_for(settings, report.category)
+    row = await session.get(Category, report.category)
+    points = points_for(settings, report.category, row.reward_points if row is not None else None)
     if points <= 0:
         return None
     user = await session.get(User, report.citizen_id)
