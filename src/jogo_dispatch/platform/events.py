@@ -244,6 +244,17 @@ class ForwardChanged(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ForwardNoted(Event):
+    """An agency wrote a note on its forward (the command centre's desk and the agency's other logins)."""
+
+    TYPE: ClassVar[str] = "forward_note"
+    note: View
+
+    def audience(self) -> frozenset[str]:
+        return frozenset({agency_audience(self.note.get("agency_id"))})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CitizenBlocked(Event):
     TYPE: ClassVar[str] = "citizen_blocked"
     user_id: int
@@ -274,6 +285,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ReportReceived,
         SosEnded,
         ForwardChanged,
+        ForwardNoted,
         CitizenBlocked,
         AppealChanged,
     )
