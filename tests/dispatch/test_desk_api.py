@@ -155,11 +155,18 @@ async def test_a_tracker_only_officer_is_marked_and_assigned_by_radio(client, ac
     )
     assert audited == [("assigned", "assigned by radio")]
 
-    # the incident has its unit; the officer is busy for any other one
+    # a second officer by radio is one more unit; the same officer twice is refused
     again = await client.post(
         f"/api/v1/incidents/{created['id']}/assign", headers=dispatcher, json={"officer_id": app_officer}
     )
-    assert (again.status_code, again.json()["error"]["code"]) == (409, "invalid_transition")
+    assert again.status_code == 200, again.text
+    detail = (await client.get(f"/api/v1/incidents/{created['id']}", headers=dispatcher)).json()
+    assert {u["officer_id"] for u in detail["units"]} == {oid, app_officer}
+    assert (detail["units_needed"], detail["shortfall"], detail["officer_id"]) == (2, 0, oid)
+    twice = await client.post(
+        f"/api/v1/incidents/{created['id']}/assign", headers=dispatcher, json={"officer_id": oid}
+    )
+    assert (twice.status_code, twice.json()["error"]["code"]) == (409, "already_assigned")
     second = (await client.post("/api/v1/incidents", headers=dispatcher, json=call(category="crime"))).json()
     busy = await client.post(
         f"/api/v1/incidents/{second['id']}/assign", headers=dispatcher, json={"officer_id": oid}
@@ -182,8 +189,8 @@ async def test_a_tracker_only_officer_is_marked_and_assigned_by_radio(client, ac
         json={"status": "resolved", "reason": "cleared by the radio unit"},
     )
     assert closed.status_code == 200 and closed.json()["status"] == "resolved", closed.text
-    [(status,)] = await rows(database_url, "SELECT status FROM officers WHERE id = %s", oid)
-    assert status == "available"
+    freed = await rows(database_url, "SELECT status FROM officers WHERE id IN (%s, %s)", oid, app_officer)
+    assert freed == [("available",), ("available",)]
 
 
 async def test_notes_by_dispatchers_and_the_officer_on_it_in_the_incident_and_its_timeline(

@@ -101,9 +101,10 @@ async def test_offer_accept_and_progress_to_resolved(client, actors, database_ur
         ("en_route", "on_scene", officer_user),
         ("on_scene", "resolved", officer_user),
     ]
-    assert [e["reason"] for e in timeline if e["to_state"] == "on_scene"] == ["HT: on_scene"]
+    assert [e["reason"] for e in timeline if e["to_state"] == "on_scene"] == ["HT: on_scene"] * 2
+    # the unit's own CAD steps are on its offer
     offer_actions = [e["action"] for e in timeline if e["entity_type"] == "offer"]
-    assert offer_actions == ["created", "accepted", "completed"]
+    assert offer_actions == ["created", "accepted", "en_route", "on_scene", "completed"]
 
 
 async def test_decline_and_silence_pass_the_offer_on_until_an_alert(client, actors, app, database_url):
@@ -157,7 +158,7 @@ async def test_explicit_officer_and_every_conflict(client, actors, database_url)
     r = await dispatch(client, dispatcher, a, officer_id=o2)
     assert r.status_code == 201 and r.json()["officer_id"] == o2 and r.json()["distance_m"] > 2400
     for incident, officer, status, code in (
-        (a, o1, 409, "already_assigned"),  # the incident has a pending offer
+        (a, o2, 409, "already_assigned"),  # the same officer twice
         (b, o2, 409, "officer_unavailable"),  # the officer has one
         (b, 987654, 404, "officer_not_found"),
     ):
@@ -229,15 +230,20 @@ async def test_races_for_one_incident_and_for_one_officer_have_one_winner(client
     ]
     incidents = [await verified_incident(client, me, one, category=k, description=k) for k in kinds]
     for round_ in range(3):
-        # two dispatchers, one incident, two different officers
+        # two dispatchers, one incident, the same officer: one offer
         incident = incidents[round_]
         a, b = officers[2 * round_][0], officers[2 * round_ + 1][0]
-        r1, r2 = await asyncio.gather(dispatch(client, one, incident, a), dispatch(client, two, incident, b))
+        r1, r2 = await asyncio.gather(dispatch(client, one, incident, a), dispatch(client, two, incident, a))
         assert sorted([r1.status_code, r2.status_code]) == [201, 409], (r1.text, r2.text)
         loser = r1 if r1.status_code == 409 else r2
         assert loser.json()["error"]["code"] == "already_assigned"
         stored = await rows(database_url, "SELECT count(*) FROM offers WHERE incident_id = %s", incident)
         assert stored == [(1,)]
+        # ...two different officers: both are units (the incident needs two now)
+        r3 = await dispatch(client, two, incident, b)
+        assert r3.status_code == 201, r3.text
+        stored = await rows(database_url, "SELECT units_needed FROM incidents WHERE id = %s", incident)
+        assert stored == [(2,)]
     # free everyone again, then two dispatchers, one officer, two different incidents
     await execute(database_url, "UPDATE offers SET status = 'cancelled'")
     for round_ in range(3):

@@ -111,6 +111,8 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("PATCH", "/api/v1/incidents/{incident_id}"): D,
     ("POST", "/api/v1/incidents/{incident_id}/notes"): (*W, "officer"),
     ("POST", "/api/v1/incidents/{incident_id}/assign"): D,
+    ("POST", "/api/v1/incidents/{incident_id}/backup"): (*D, "officer"),
+    ("POST", "/api/v1/me/panic"): O,
     ("GET", "/api/v1/me/offers"): O,
     ("POST", "/api/v1/offers/{offer_id}/accept"): O,
     ("POST", "/api/v1/offers/{offer_id}/decline"): O,

@@ -3,15 +3,15 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from jogo_dispatch.dispatch import assignment
+from jogo_dispatch.dispatch import assignment, views
 from jogo_dispatch.dispatch import repository as repo
-from jogo_dispatch.dispatch.lifecycle import IncidentStatus
+from jogo_dispatch.dispatch.lifecycle import FINAL
 from jogo_dispatch.dispatch.models import Offer
 from jogo_dispatch.dispatch.offers import try_offer
 from jogo_dispatch.dispatch.schemas import BatchOut, OfferOut, PairOut, SkippedPair
@@ -44,20 +44,27 @@ async def batch(
     units = [
         assignment.Unit(r.officer_id, r.lat, r.lon, r.unit_type) for r in fresh if r.officer_id not in engaged
     ]
-    jobs = [assignment.Job(i.id, i.lat, i.lon, i.priority) for i in incidents]
+    # One job per unit still needed: an incident short of two units may get two officers in one run.
+    needs = await views.unit_fields(session, incidents)
+    jobs: list[assignment.Job] = []
+    incident_of: dict[int, int] = {}
+    for i in incidents:
+        for _ in range(needs[i.id]["shortfall"]):
+            incident_of[len(jobs)] = i.id
+            jobs.append(assignment.Job(len(jobs), i.lat, i.lon, i.priority))
     params: dict[str, Any] = {
         "cutoff_s": settings.assignment_cutoff_s,
         "speeds_mps": settings.speeds_mps,
         "detour_factor": settings.detour_factor,
     }
-    chosen = assignment.plan(jobs, units, method=method, **params)
+    chosen = _by_incident(assignment.plan(jobs, units, method=method, **params), incident_of)
     baseline = chosen
     if chosen.method != "greedy":
-        baseline = assignment.plan(jobs, units, method="greedy", **params)
+        baseline = _by_incident(assignment.plan(jobs, units, method="greedy", **params), incident_of)
     result = BatchOut(
         method=chosen.method,
         fallback_reason=chosen.fallback_reason,
-        incidents=len(jobs),
+        incidents=len(incidents),
         officers=len(units),
         assignments=[PairOut.model_validate(asdict(p)) for p in chosen.pairs],
         unassigned=chosen.unassigned,
@@ -77,8 +84,8 @@ async def batch(
         if incident is None:
             outcome = "incident_locked"
         elif (
-            incident.status != IncidentStatus.VERIFIED
-            or await repo.active_offer_for_incident(session, incident.id) is not None
+            incident.status in FINAL
+            or (await views.unit_fields(session, [incident]))[incident.id]["shortfall"] <= 0
         ):
             outcome = "incident_no_longer_waiting"
         else:
@@ -102,3 +109,12 @@ async def batch(
                 SkippedPair(incident_id=pair.job_id, officer_id=pair.unit_id, reason=outcome)
             )
     return result
+
+
+def _by_incident(plan: assignment.Plan, incident_of: dict[int, int]) -> assignment.Plan:
+    """The plan with each job (a unit slot) named by its incident."""
+    return replace(
+        plan,
+        pairs=[replace(p, job_id=incident_of[p.job_id]) for p in plan.pairs],
+        unassigned=[incident_of[j] for j in plan.unassigned],
+    )

@@ -35,8 +35,10 @@ from jogo_dispatch.dispatch.service import (
     incident_sector,
     locked_incident,
     move_incident,
+    record_action,
     set_offer_status,
     transition,
+    unit_progress,
     visible_incident,
 )
 from jogo_dispatch.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -156,24 +158,28 @@ async def assign_directly(
     *,
     on_scene: bool = False,
 ) -> Offer:
-    """The incident (locked by the caller, still waiting for an officer) goes to ``officer_id`` without an
-    offer to answer: an accepted offer is recorded (its CAD times and release work as for any other), a
-    pending offer to someone else is withdrawn, the officer becomes busy and hears of it on the phone."""
-    if incident.status not in WAITING:
+    """``officer_id`` becomes a unit on the incident (locked by the caller) without an offer to answer: an
+    accepted offer is recorded (its CAD times and release work as for any other; an offer made to this
+    officer is accepted on their behalf), pending offers to others beyond what the incident needs are
+    withdrawn, the officer becomes busy and hears of it on the phone. The first unit dispatches the
+    incident; a further one is added to it."""
+    if incident.status in FINAL:
         raise Conflict(
-            f"incident {incident.id} is {incident.status}: it already has its unit or is closed",
+            f"incident {incident.id} is {incident.status}",
             code="invalid_transition",
             details={"status": incident.status},
         )
-    active = await repo.active_offer_for_incident(session, incident.id)
-    if active is not None:
-        active = await repo.lock_offer(session, active.id)
+    active = await repo.active_offers_for_incident(session, incident.id)
+    mine = next((o for o in active if o.officer_id == officer_id), None)
+    if mine is not None and mine.status == OfferStatus.ACCEPTED:
+        raise Conflict(
+            f"officer {officer_id} is on incident {incident.id} already",
+            code="already_assigned",
+            details={"offer_id": mine.id, "officer_id": officer_id},
+        )
     officer = await repo.lock_officer(session, officer_id)
     if officer is None:
         raise NotFound(f"officer {officer_id} not found", code="officer_not_found")
-    # Offered to this officer already: the direct assignment takes the offer (accepted on their behalf).
-    offered_already = active is not None and active.officer_id == officer_id
-    withdrawn = None if offered_already else active
     if officer.status != "available":
         raise Conflict(
             f"officer {officer_id} is {officer.status}",
@@ -187,11 +193,9 @@ async def assign_directly(
             code="officer_busy",
             details={"incident_id": elsewhere.incident_id, "offer_id": elsewhere.id},
         )
-    if withdrawn is not None:
-        await set_offer_status(session, bus, withdrawn, OfferStatus.CANCELLED, actor_id, reason, now)
-        withdraw_message(session, bus, withdrawn)
-    if active is not None and offered_already:
-        offer = active
+    first = incident.status in WAITING
+    if mine is not None:
+        offer = mine
         await set_offer_status(session, bus, offer, OfferStatus.ACCEPTED, actor_id, reason, now)
     else:
         distance_m, eta_s = distance_to(index, settings, incident, officer_id)
@@ -221,15 +225,46 @@ async def assign_directly(
             at=now,
         )
         announce_offer(session, bus, offer)
-    incident.officer_id = officer_id
-    incident.dispatched_at = now
-    steps = [IncidentStatus.DISPATCHED, IncidentStatus.EN_ROUTE, IncidentStatus.ON_SCENE]
-    for step in steps if on_scene else steps[:1]:
-        data = {"offer_id": offer.id, "officer_id": officer_id} if step == IncidentStatus.DISPATCHED else None
+        active.append(offer)
+    # Pending offers to others beyond what the incident needs are off (newest first).
+    spare = len(active) - max(incident.units_needed, sum(o.status == OfferStatus.ACCEPTED for o in active))
+    for other in sorted((o for o in active if o.status == OfferStatus.PENDING), key=lambda o: -o.id)[
+        : max(0, spare)
+    ]:
+        await set_offer_status(session, bus, other, OfferStatus.CANCELLED, actor_id, reason, now)
+        withdraw_message(session, bus, other)
+    if first:
+        incident.officer_id = officer_id
+        incident.dispatched_at = now
+        data = {"offer_id": offer.id, "officer_id": officer_id}
         await transition(
-            session, bus, incident, step.value, actor_id=actor_id, reason=reason, data=data, now=now
+            session,
+            bus,
+            incident,
+            IncidentStatus.DISPATCHED.value,
+            actor_id=actor_id,
+            reason=reason,
+            data=data,
+            now=now,
         )
+    else:
+        incident.units_needed = max(
+            incident.units_needed, sum(o.status == OfferStatus.ACCEPTED for o in active)
+        )
+        record_action(
+            session,
+            incident,
+            "unit_added",
+            actor_id=actor_id,
+            reason=reason,
+            data={"offer_id": offer.id, "officer_id": officer_id},
+            at=now,
+        )
+        await announce_incident(session, bus, incident)
     await tracking.set_status(session, bus, officer_id, "busy")
+    if on_scene:
+        for step in (IncidentStatus.EN_ROUTE.value, IncidentStatus.ON_SCENE.value):
+            await unit_progress(session, bus, incident, offer, step, actor_id, reason, now)
     view = (await views.incident_view(session, incident)).model_dump(mode="json")
     message_officer(
         session, bus, officer_id, {"type": "incident_assigned", "reason": reason, "incident": view}
@@ -273,7 +308,7 @@ async def add_note(
     else the incident does not exist); listed with the incident, audited on its timeline, and shown live
     to the command centre and the agencies it was forwarded to."""
     incident = await visible_incident(session, who, incident_id)
-    if who.role == "officer" and (who.officer_id is None or incident.officer_id != who.officer_id):
+    if who.role == "officer" and not await repo.officer_on(session, incident.id, who.officer_id):
         raise NotFound(f"incident {incident_id} not found", code="incident_not_found")
     if who.role == "citizen":
         raise Forbidden("citizens add to an incident through reports", code="wrong_role")

@@ -6,10 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
-from jogo_dispatch.deps import Dispatcher, RuntimeDep, SessionDep, require_roles
-from jogo_dispatch.dispatch import desk, views
+from jogo_dispatch.deps import CurrentOfficer, Dispatcher, RuntimeDep, SessionDep, require_roles
+from jogo_dispatch.dispatch import backup, desk, views
+from jogo_dispatch.dispatch import repository as repo
 from jogo_dispatch.dispatch.schemas import (
     AssignIn,
+    BackupIn,
+    BackupOut,
     IncidentCreatedOut,
     IncidentCreateIn,
     IncidentOut,
@@ -17,10 +20,16 @@ from jogo_dispatch.dispatch.schemas import (
     NoteIn,
     NoteOut,
     OfferOut,
+    PanicIn,
 )
-from jogo_dispatch.platform.db import Id
+from jogo_dispatch.errors import InvalidInput
+from jogo_dispatch.platform.db import Id, utcnow
 from jogo_dispatch.platform.idempotency import IdempotentRoute
 from jogo_dispatch.platform.security import Principal
+from jogo_dispatch.tracking import repository as tracking_repo
+from jogo_dispatch.tracking.devices import KnownDevice
+from jogo_dispatch.tracking.phones import officer_distress
+from jogo_dispatch.tracking.protocols import DeviceFix
 
 router = APIRouter(route_class=IdempotentRoute, prefix="/api/v1", tags=["dispatch"])
 
@@ -68,3 +77,40 @@ async def post_assign(
     tracker app takes no offers). A pending offer to another officer is withdrawn; audited."""
     offer = await desk.assign(session, rt.bus, rt.index, rt.settings, me, incident_id, data)
     return OfferOut.model_validate(offer)
+
+
+@router.post("/incidents/{incident_id}/backup", status_code=201)
+async def post_backup(
+    incident_id: Id, rt: RuntimeDep, session: SessionDep, me: CallTaker, data: BackupIn | None = None
+) -> BackupOut:
+    """An officer on the incident (or a dispatcher) asks for ``units`` more (default 1): the nearest
+    available officers get offers, the dispatchers a ``backup_requested`` alert; audited."""
+    data = data or BackupIn()
+    incident, offers = await backup.request_backup(
+        session, rt.bus, rt.index, rt.settings, me, incident_id, data.units, data.reason
+    )
+    return BackupOut(
+        incident=await views.incident_view(session, incident),
+        offers=[OfferOut.model_validate(o) for o in offers],
+    )
+
+
+@router.post("/me/panic", status_code=201)
+async def post_panic(
+    rt: RuntimeDep, session: SessionDep, me: CurrentOfficer, data: PanicIn | None = None
+) -> IncidentOut:
+    """The officer app's panic button (as Traccar's ``alarm=sos``): a priority-1 officer-in-distress
+    incident at the officer, offered at once to the two nearest available units, and an alarm on every
+    dispatcher's map until acknowledged. Pressing again moves the open one."""
+    assert me.officer_id is not None
+    officer = await tracking_repo.officer(session, me.officer_id)
+    lat, lon = (data.lat, data.lon) if data is not None else (None, None)
+    if lat is None and rt.index.get(me.officer_id) is None:
+        raise InvalidInput("no position known for this officer: send lat and lon", code="no_position")
+    fix = DeviceFix(device_id="app", lat=lat, lon=lon, recorded_at=utcnow(), alarm="sos")
+    await officer_distress(
+        rt, KnownDevice(me.device_id or 0, me.officer_id, officer.badge if officer else ""), fix
+    )
+    incident = await repo.open_officer_sos(session, me.officer_id)
+    assert incident is not None
+    return await views.incident_view(session, incident)

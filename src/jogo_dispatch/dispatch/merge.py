@@ -54,7 +54,7 @@ async def merge(
                 code="invalid_transition",
                 details={"incident_id": i.id, "status": i.status},
             )
-    if await repo.active_offer_for_incident(session, other.id) is not None or other.status in ASSIGNED:
+    if await repo.active_offers_for_incident(session, other.id) or other.status in ASSIGNED:
         raise Conflict(
             f"incident {other.id} has an officer or a pending offer: merge it the other way round",
             code="incident_assigned",

@@ -79,6 +79,8 @@ class Incident(Base):
     on_scene_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     cleared_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = created_at_column()
+    # How many units it needs (its response plan, a backup request); ``officer_id`` is its first unit.
+    units_needed: Mapped[int] = mapped_column(SmallInteger, default=1, server_default="1")
     # Bumped by every ORM update: an edit names the version it saw and gets 409 when it changed since.
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
@@ -108,9 +110,14 @@ class Offer(Base):
         CheckConstraint(
             "status IN ('pending','accepted','declined','expired','cancelled','completed')", name="status"
         ),
-        # Two dispatchers racing for one officer or one incident: the database lets exactly one win.
+        # Two dispatchers racing for one officer: the database lets exactly one win; an officer is on an
+        # incident at most once.
         Index(
-            "uq_offers_active_incident", "incident_id", unique=True, postgresql_where=text(ACTIVE_OFFER_SQL)
+            "uq_offers_active_incident_officer",
+            "incident_id",
+            "officer_id",
+            unique=True,
+            postgresql_where=text(ACTIVE_OFFER_SQL),
         ),
         Index("uq_offers_active_officer", "officer_id", unique=True, postgresql_where=text(ACTIVE_OFFER_SQL)),
         Index("ix_offers_pending_expires_at", "expires_at", postgresql_where=text("status = 'pending'")),
@@ -127,3 +134,7 @@ class Offer(Base):
     created_at: Mapped[datetime] = created_at_column()
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     responded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The unit's own CAD times once accepted (dispatched = created_at, acknowledged = responded_at).
+    en_route_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    on_scene_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    cleared_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -19,12 +19,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from jogo_dispatch.alerts.service import raise_alert
 from jogo_dispatch.dispatch import repository as repo
-from jogo_dispatch.dispatch.announce import announce_offer, message_officer, withdraw_message
-from jogo_dispatch.dispatch.lifecycle import ASSIGNED, FINAL, IncidentStatus, OfferStatus, check_transition
+from jogo_dispatch.dispatch.announce import (
+    announce_incident,
+    announce_offer,
+    message_officer,
+    withdraw_message,
+)
+from jogo_dispatch.dispatch.lifecycle import FINAL, IncidentStatus, OfferStatus, check_transition
 from jogo_dispatch.dispatch.models import Incident, Offer
 from jogo_dispatch.dispatch.schemas import IncidentOut, OfferOut, OfferWithIncident
 from jogo_dispatch.dispatch.service import locked_incident, record_action, set_offer_status, transition
-from jogo_dispatch.dispatch.views import incident_views
+from jogo_dispatch.dispatch.views import incident_views, unit_fields
 from jogo_dispatch.errors import Conflict, NotFound
 from jogo_dispatch.geo.distance import geodesic_m
 from jogo_dispatch.geo.eta import eta_seconds
@@ -44,7 +49,9 @@ MAX_CANDIDATES = 100  # the responder index answers at most this many
 
 
 def _offer_message(offer: Offer, incident: Incident) -> dict[str, Any]:
-    brief = IncidentOut.of(incident, 0).model_dump(mode="json", exclude={"report_count"})
+    brief = IncidentOut.of(incident, 0, units=[], shortfall=0).model_dump(
+        mode="json", exclude={"report_count", "units", "shortfall"}
+    )
     return {
         "type": "offer",
         "offer_id": offer.id,
@@ -94,7 +101,11 @@ async def try_offer(
     except IntegrityError as exc:
         # Backstop of the partial unique indexes; the locks above make this rare.
         constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
-        return "incident_has_offer" if constraint == "uq_offers_active_incident" else "officer_has_offer"
+        return (
+            "officer_on_incident"
+            if constraint == "uq_offers_active_incident_officer"
+            else "officer_has_offer"
+        )
     audit.record(
         session,
         "offer",
@@ -126,7 +137,7 @@ def distance_to(
     return d, eta_seconds(d, r.unit_type, settings.speeds_mps, settings.detour_factor)
 
 
-async def _offer_nearest(
+async def offer_nearest(
     session: AsyncSession,
     bus: EventBus,
     index: ResponderIndex,
@@ -136,10 +147,11 @@ async def _offer_nearest(
     attempt: int,
     actor_id: int | None,
     now: datetime,
+    exclude: frozenset[int] = frozenset(),
 ) -> tuple[Offer | None, str]:
-    """Offer to the nearest available, online officer not yet offered this incident. The search widens
-    (up to the index's limit of 100) while the nearest ones are all engaged elsewhere."""
-    tried = await repo.officers_offered(session, incident.id)
+    """Offer to the nearest available, online officer not yet offered this incident (nor in ``exclude``).
+    The search widens (up to the index's limit of 100) while the nearest ones are all engaged elsewhere."""
+    tried = await repo.officers_offered(session, incident.id) | exclude
     considered = set(tried)
     k = min(MAX_CANDIDATES, OFFER_CANDIDATES + len(tried))
     while True:
@@ -165,8 +177,6 @@ async def _offer_nearest(
             )
             if isinstance(result, Offer):
                 return result, ""
-            if result == "incident_has_offer":
-                return None, result
         if len(found.candidates) < k or k >= MAX_CANDIDATES:
             break
         k = min(MAX_CANDIDATES, k * 3)
@@ -190,17 +200,16 @@ async def dispatch(
     incident = await locked_incident(session, incident_id)
     if incident.status in FINAL:
         check_transition(incident.status, IncidentStatus.DISPATCHED.value)  # raises invalid_transition
-    existing = await repo.active_offer_for_incident(session, incident.id)
-    if existing is not None or incident.status in ASSIGNED:
-        what = "a pending offer" if existing is not None and existing.status == "pending" else "an officer"
+    active = await repo.active_offers_for_incident(session, incident.id)
+    mine = next((o for o in active if o.officer_id == officer_id), None)
+    if mine is not None:
         raise Conflict(
-            f"incident {incident_id} already has {what}",
+            f"officer {officer_id} is on incident {incident_id} already",
             code="already_assigned",
-            details={
-                "offer_id": existing.id if existing else None,
-                "officer_id": existing.officer_id if existing else incident.officer_id,
-            },
+            details={"offer_id": mine.id, "officer_id": officer_id, "status": mine.status},
         )
+    # Sending one more unit than planned: the incident needs it now.
+    incident.units_needed = max(incident.units_needed, len(active) + 1)
     if incident.status == IncidentStatus.NEW:
         await transition(
             session,
@@ -228,8 +237,10 @@ async def dispatch(
         )
         if result == "officer_not_found":
             raise NotFound(f"officer {officer_id} not found", code="officer_not_found")
-        if result == "incident_has_offer":
-            raise Conflict(f"incident {incident_id} already has a pending offer", code="already_assigned")
+        if result == "officer_on_incident":
+            raise Conflict(
+                f"officer {officer_id} is on incident {incident_id} already", code="already_assigned"
+            )
         if not isinstance(result, Offer):
             raise Conflict(
                 f"officer {officer_id} cannot take an offer now",
@@ -237,7 +248,7 @@ async def dispatch(
                 details={"reason": result},
             )
         return result
-    offer, why = await _offer_nearest(
+    offer, why = await offer_nearest(
         session, bus, index, settings, incident, attempt=1, actor_id=actor_id, now=now
     )
     if offer is None:
@@ -281,18 +292,30 @@ async def accept(
             details={"expires_at": offer.expires_at.isoformat()},
         )
     await set_offer_status(session, bus, offer, OfferStatus.ACCEPTED, actor_id, None, now)
-    incident.officer_id = offer.officer_id
-    incident.dispatched_at = offer.created_at
-    await transition(
-        session,
-        bus,
-        incident,
-        IncidentStatus.DISPATCHED.value,
-        actor_id=actor_id,
-        reason="offer accepted",
-        data={"offer_id": offer.id, "officer_id": offer.officer_id},
-        now=now,
-    )
+    if incident.status == IncidentStatus.VERIFIED:  # the first unit
+        incident.officer_id = offer.officer_id
+        incident.dispatched_at = offer.created_at
+        await transition(
+            session,
+            bus,
+            incident,
+            IncidentStatus.DISPATCHED.value,
+            actor_id=actor_id,
+            reason="offer accepted",
+            data={"offer_id": offer.id, "officer_id": offer.officer_id},
+            now=now,
+        )
+    else:  # one more unit on an incident that has one
+        record_action(
+            session,
+            incident,
+            "unit_added",
+            actor_id=actor_id,
+            reason="offer accepted",
+            data={"offer_id": offer.id, "officer_id": offer.officer_id},
+            at=now,
+        )
+        await announce_incident(session, bus, incident)
     await repo.lock_officer(session, offer.officer_id)
     await tracking.set_status(session, bus, offer.officer_id, "busy")
     return offer, incident
@@ -345,13 +368,13 @@ async def advance(
 ) -> Offer | None:
     """After a decline or expiry: the next nearest officer not yet tried, or an alert to the dispatchers
     once the attempts are used up (or nobody is left)."""
-    if incident.status != IncidentStatus.VERIFIED:
+    if incident.status in FINAL or (await unit_fields(session, [incident]))[incident.id]["shortfall"] <= 0:
         return None
     attempt = previous.attempt + 1
     offer: Offer | None = None
     why = "max_attempts"
     if attempt <= settings.offer_max_attempts:
-        offer, why = await _offer_nearest(
+        offer, why = await offer_nearest(
             session, bus, index, settings, incident, attempt=attempt, actor_id=None, now=now
         )
     if offer is None:

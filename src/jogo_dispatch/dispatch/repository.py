@@ -88,12 +88,70 @@ async def offer(session: AsyncSession, offer_id: int) -> Offer | None:
     return await session.get(Offer, offer_id)
 
 
-async def active_offer_for_incident(session: AsyncSession, incident_id: int) -> Offer | None:
-    return await session.scalar(
+async def active_offers_for_incident(session: AsyncSession, incident_id: int) -> list[Offer]:
+    """The incident's pending offers and its units (accepted offers), oldest first."""
+    return list(
+        await session.scalars(
+            select(Offer)
+            .where(Offer.incident_id == incident_id, Offer.status.in_(_ACTIVE))
+            .order_by(Offer.id)
+            .execution_options(populate_existing=True)
+        )
+    )
+
+
+async def units_of(session: AsyncSession, incident_ids: Collection[int]) -> dict[int, list[Offer]]:
+    """Per incident, its units: offers accepted (on it now) or completed (cleared), oldest first."""
+    if not incident_ids:
+        return {}
+    found: dict[int, list[Offer]] = {}
+    for o in await session.scalars(
         select(Offer)
-        .where(Offer.incident_id == incident_id, Offer.status.in_(_ACTIVE))
+        .where(Offer.incident_id.in_(list(incident_ids)), Offer.status.in_(["accepted", "completed"]))
+        .order_by(Offer.id)
+    ):
+        found.setdefault(o.incident_id, []).append(o)
+    return found
+
+
+async def open_officer_sos(session: AsyncSession, officer_id: int) -> Incident | None:
+    """The officer's open officer-in-distress incident, if any."""
+    return await session.scalar(
+        select(Incident)
+        .where(
+            Incident.source == "officer_sos",
+            Incident.status.not_in(_FINAL),
+            Incident.data["officer_id"].as_integer() == officer_id,
+        )
+        .order_by(Incident.id.desc())
+        .limit(1)
         .execution_options(populate_existing=True)
     )
+
+
+async def officer_on(session: AsyncSession, incident_id: int, officer_id: int | None) -> bool:
+    """The officer is, or was, a unit on the incident."""
+    if officer_id is None:
+        return False
+    found = await session.scalar(
+        select(Offer.id).where(
+            Offer.incident_id == incident_id,
+            Offer.officer_id == officer_id,
+            Offer.status.in_(["accepted", "completed"]),
+        )
+    )
+    return found is not None
+
+
+async def pending_counts(session: AsyncSession, incident_ids: Collection[int]) -> dict[int, int]:
+    if not incident_ids:
+        return {}
+    rows = await session.execute(
+        select(Offer.incident_id, func.count())
+        .where(Offer.incident_id.in_(list(incident_ids)), Offer.status == "pending")
+        .group_by(Offer.incident_id)
+    )
+    return {int(i): int(n) for i, n in rows}
 
 
 async def active_offer_for_officer(session: AsyncSession, officer_id: int) -> Offer | None:
@@ -299,12 +357,20 @@ async def open_incidents(session: AsyncSession, limit: int = 2000) -> list[Incid
 
 
 async def waiting_incidents(session: AsyncSession, limit: int) -> list[Incident]:
-    """Verified incidents without a pending or accepted offer: what batch assignment works on."""
-    active = select(Offer.id).where(Offer.incident_id == Incident.id, Offer.status.in_(_ACTIVE)).exists()
+    """Open verified-or-later incidents with fewer pending or accepted offers than the units they need:
+    what batch assignment works on."""
+    active = (
+        select(func.count())
+        .where(Offer.incident_id == Incident.id, Offer.status.in_(_ACTIVE))
+        .scalar_subquery()
+    )
     return list(
         await session.scalars(
             select(Incident)
-            .where(Incident.status == "verified", ~active)
+            .where(
+                Incident.status.in_(["verified", "dispatched", "en_route", "on_scene"]),
+                active < Incident.units_needed,
+            )
             .order_by(Incident.priority, Incident.received_at, Incident.id)
             .limit(limit)
         )

@@ -12,7 +12,7 @@ from pydantic import (
     model_validator,
 )
 
-from jogo_dispatch.dispatch.models import Incident
+from jogo_dispatch.dispatch.models import Incident, Offer
 from jogo_dispatch.platform.audit import AuditEntryOut
 from jogo_dispatch.platform.db import Id
 from jogo_dispatch.platform.json_types import IsoDatetime
@@ -112,6 +112,28 @@ class AssignIn(BaseModel):
     reason: Reason = None
 
 
+class BackupIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    units: int = Field(1, ge=1, le=5, description="how many more units")
+    reason: Reason = None
+
+
+class PanicIn(BaseModel):
+    """The officer app's panic button: where the officer is (default: their last fix)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    lat: Latitude | None = None
+    lon: Longitude | None = None
+
+    @model_validator(mode="after")
+    def _place_whole(self) -> PanicIn:
+        if (self.lat is None) != (self.lon is None):
+            raise ValueError("lat and lon come together")
+        return self
+
+
 class UnmarkFalseIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -169,6 +191,41 @@ class OfferOut(BaseModel):
     eta_s: Rounded | None
 
 
+class UnitOut(BaseModel):
+    """A unit on an incident: an accepted offer and its own CAD times."""
+
+    offer_id: int
+    officer_id: int
+    state: Literal["dispatched", "en_route", "on_scene", "cleared"]
+    dispatched_at: IsoDatetime
+    acknowledged_at: IsoDatetime | None
+    en_route_at: IsoDatetime | None
+    on_scene_at: IsoDatetime | None
+    cleared_at: IsoDatetime | None
+
+    @classmethod
+    def of(cls, o: Offer) -> UnitOut:
+        state = (
+            "cleared"
+            if o.status == "completed" or o.cleared_at
+            else "on_scene"
+            if o.on_scene_at
+            else "en_route"
+            if o.en_route_at
+            else "dispatched"
+        )
+        return cls(
+            offer_id=o.id,
+            officer_id=o.officer_id,
+            state=state,
+            dispatched_at=o.created_at,
+            acknowledged_at=o.responded_at,
+            en_route_at=o.en_route_at,
+            on_scene_at=o.on_scene_at,
+            cleared_at=o.cleared_at,
+        )
+
+
 class IncidentOut(BaseModel):
     """An incident as lists, the live map (``incident`` event and snapshot) and answers show it."""
 
@@ -187,6 +244,9 @@ class IncidentOut(BaseModel):
     officer_id: int | None
     merged_into_id: int | None
     version: int = Field(description="name it in PATCH: an edit of an incident changed since is 409")
+    units_needed: int = Field(description="units the incident needs (its response plan, backup requests)")
+    units: list[UnitOut] = Field(description="officers on it (accepted) and cleared, each with its CAD times")
+    shortfall: int = Field(description="units still missing: needed - on it - offered now")
 
     @classmethod
     def of(cls, i: Incident, report_count: int, **more: Any) -> Self:
@@ -247,6 +307,11 @@ class IncidentDetailOut(IncidentOut):
     nearest: list[ResponderOut] | None = Field(
         None, description="only while the incident waits for an officer (new, verified)"
     )
+
+
+class BackupOut(BaseModel):
+    incident: IncidentOut
+    offers: list[OfferOut] = Field(description="offers made now (fewer than asked when nobody is left)")
 
 
 class IncidentCreatedOut(IncidentDetailOut):

@@ -239,15 +239,22 @@ async def transition(
 async def change_status(
     session: AsyncSession, bus: EventBus, actor: Principal, incident_id: int, to: str, reason: str | None
 ) -> Incident:
-    """``POST /incidents/{id}/status``: the assigned officer reports progress (en_route, on_scene,
-    resolved); a dispatcher may also verify and cancel. ``dispatched`` only comes from an accepted offer."""
+    """``POST /incidents/{id}/status``: an officer on the incident reports their unit's progress
+    (en_route, on_scene, resolved: their unit clears, and the incident resolves with its last unit); a
+    dispatcher moves the incident itself (verify, cancel, close). ``dispatched`` only comes from an
+    accepted offer."""
     now = utcnow()
     incident = await locked_incident(session, incident_id)
     if actor.role == "officer":
-        if actor.officer_id is None or incident.officer_id != actor.officer_id:
+        unit = await _unit_of(session, incident, actor.officer_id)
+        if unit is None and await repo.officer_on(session, incident.id, actor.officer_id):
+            check_transition(incident.status, to)  # their unit cleared: 409 as for the incident
+        if unit is None:
             raise NotFound(f"incident {incident_id} not found", code="incident_not_found")
         if to not in OFFICER_PROGRESS:
             raise Forbidden("officers report en_route, on_scene and resolved", code="not_allowed_for_officer")
+        await unit_progress(session, bus, incident, unit, to, actor.user_id, reason, now)
+        return incident
     if to == IncidentStatus.DISPATCHED:
         raise Conflict(
             "an incident is dispatched when an officer accepts an offer: use POST .../dispatch",
@@ -260,6 +267,95 @@ async def change_status(
     return incident
 
 
+async def _unit_of(session: AsyncSession, incident: Incident, officer_id: int | None) -> Offer | None:
+    """The officer's unit (accepted offer) on the incident."""
+    if officer_id is None:
+        return None
+    for offer in await repo.active_offers_for_incident(session, incident.id):
+        if offer.officer_id == officer_id and offer.status == OfferStatus.ACCEPTED:
+            return offer
+    return None
+
+
+# A unit's state, from its own CAD times, in the incident's words.
+def unit_state(offer: Offer) -> str:
+    if offer.on_scene_at is not None:
+        return IncidentStatus.ON_SCENE.value
+    if offer.en_route_at is not None:
+        return IncidentStatus.EN_ROUTE.value
+    return IncidentStatus.DISPATCHED.value
+
+
+_ORDER = [IncidentStatus.DISPATCHED.value, IncidentStatus.EN_ROUTE.value, IncidentStatus.ON_SCENE.value]
+
+
+async def unit_progress(
+    session: AsyncSession,
+    bus: EventBus,
+    incident: Incident,
+    unit: Offer,
+    to: str,
+    actor_id: int | None,
+    reason: str | None,
+    now: datetime,
+) -> None:
+    """One unit moves on (dispatched -> en_route -> on_scene, or resolved: the unit clears). The incident
+    is as far as its furthest unit; it resolves when its last unit clears with ``resolved``."""
+    state = unit_state(unit)
+    if to == IncidentStatus.RESOLVED:
+        await clear_unit(session, bus, unit, actor_id, reason or "resolved", now)
+        others = [
+            o
+            for o in await repo.active_offers_for_incident(session, incident.id)
+            if o.status == OfferStatus.ACCEPTED and o.id != unit.id
+        ]
+        if others:
+            record_action(
+                session,
+                incident,
+                "unit_cleared",
+                actor_id=actor_id,
+                reason=reason,
+                data={"offer_id": unit.id, "officer_id": unit.officer_id, "units_left": len(others)},
+                at=now,
+            )
+            await announce_incident(session, bus, incident)
+            return
+        await transition(session, bus, incident, to, actor_id=actor_id, reason=reason, now=now)
+        await _release(session, bus, incident, actor_id, reason, now)
+        return
+    check_transition(state, to)  # 409 invalid_transition, as for the incident
+    setattr(unit, f"{to}_at", now)
+    announce_offer(session, bus, unit)
+    audit.record(
+        session,
+        "offer",
+        unit.id,
+        to,
+        from_state=state,
+        to_state=to,
+        actor_id=actor_id,
+        reason=reason,
+        data={"incident_id": incident.id, "officer_id": unit.officer_id},
+        at=now,
+    )
+    while incident.status in _ORDER and _ORDER.index(incident.status) < _ORDER.index(to):
+        step = _ORDER[_ORDER.index(incident.status) + 1]
+        await transition(session, bus, incident, step, actor_id=actor_id, reason=reason, now=now)
+    await announce_incident(session, bus, incident)
+
+
+async def clear_unit(
+    session: AsyncSession, bus: EventBus, unit: Offer, actor_id: int | None, reason: str, now: datetime
+) -> None:
+    """The unit is done: its offer completed, the officer available again (unless they went off duty)."""
+    unit.cleared_at = now
+    await set_offer_status(session, bus, unit, OfferStatus.COMPLETED, actor_id, reason, now)
+    officer = await repo.lock_officer(session, unit.officer_id)
+    if officer is not None and officer.status == "busy":
+        await tracking.set_status(session, bus, officer.id, "available")
+
+
 async def _release(
     session: AsyncSession,
     bus: EventBus,
@@ -268,30 +364,39 @@ async def _release(
     reason: str | None,
     now: datetime,
 ) -> None:
-    """The incident is closed: a pending offer is withdrawn; an accepted one is completed (resolved) or
-    cancelled, and the officer who held it is available again (unless they went off duty meanwhile)."""
-    offer = await repo.active_offer_for_incident(session, incident.id)
-    if offer is None:
-        return
-    offer = await repo.lock_offer(session, offer.id)
-    assert offer is not None
-    was_pending = offer.status == OfferStatus.PENDING
+    """The incident is closed: pending offers are withdrawn; its units are completed (resolved) or
+    cancelled, and their officers are available again (unless they went off duty meanwhile)."""
     resolved = incident.status == IncidentStatus.RESOLVED
-    to = OfferStatus.COMPLETED if resolved and not was_pending else OfferStatus.CANCELLED
-    await set_offer_status(session, bus, offer, to, actor_id, reason or f"incident {incident.status}", now)
-    if was_pending:
-        withdraw_message(session, bus, offer)
-        return
-    officer = await repo.lock_officer(session, offer.officer_id)
-    if officer is not None and officer.status == "busy":
-        await tracking.set_status(session, bus, officer.id, "available")
-    if incident.status == IncidentStatus.CANCELLED:
-        message_officer(
-            session,
-            bus,
-            offer.officer_id,
-            {"type": "incident_cancelled", "incident_id": incident.id, "reason": reason},
+    for found in await repo.active_offers_for_incident(session, incident.id):
+        offer = await repo.lock_offer(session, found.id)
+        assert offer is not None
+        if offer.status == OfferStatus.PENDING:
+            await set_offer_status(
+                session,
+                bus,
+                offer,
+                OfferStatus.CANCELLED,
+                actor_id,
+                reason or f"incident {incident.status}",
+                now,
+            )
+            withdraw_message(session, bus, offer)
+            continue
+        offer.cleared_at = now
+        to = OfferStatus.COMPLETED if resolved else OfferStatus.CANCELLED
+        await set_offer_status(
+            session, bus, offer, to, actor_id, reason or f"incident {incident.status}", now
         )
+        officer = await repo.lock_officer(session, offer.officer_id)
+        if officer is not None and officer.status == "busy":
+            await tracking.set_status(session, bus, officer.id, "available")
+        if incident.status == IncidentStatus.CANCELLED:
+            message_officer(
+                session,
+                bus,
+                offer.officer_id,
+                {"type": "incident_cancelled", "incident_id": incident.id, "reason": reason},
+            )
 
 
 async def set_offer_status(

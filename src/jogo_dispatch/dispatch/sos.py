@@ -17,6 +17,7 @@ from jogo_dispatch.alerts.service import raise_alert
 from jogo_dispatch.dispatch import announce, views
 from jogo_dispatch.dispatch import repository as repo
 from jogo_dispatch.dispatch import service as incidents
+from jogo_dispatch.dispatch.backup import PANIC_UNITS, more_units
 from jogo_dispatch.dispatch.lifecycle import FINAL
 from jogo_dispatch.dispatch.models import Incident
 from jogo_dispatch.dispatch.schemas import SosLocatedOut, SosStartedOut
@@ -252,8 +253,10 @@ async def officer_sos(
     badge: str,
     lat: float,
     lon: float,
+    index: ResponderIndex | None = None,
 ) -> Incident:
-    """A priority-1 incident at the officer in distress; pressing again moves the open one."""
+    """A priority-1 incident at the officer in distress, offered at once to the two nearest available
+    units (with ``index``); pressing again moves the open one."""
     now = utcnow()
     open_one = await session.scalar(
         select(Incident)
@@ -277,7 +280,7 @@ async def officer_sos(
         )
         await announce.announce_incident(session, bus, open_one)
         return open_one
-    return await incidents.create_incident(
+    incident = await incidents.create_incident(
         session,
         bus,
         settings,
@@ -291,6 +294,19 @@ async def officer_sos(
         reason="officer distress",
         now=now,
     )
+    if index is not None:  # the nearest available units get offers at once (never the officer in distress)
+        incident.units_needed = 0
+        await more_units(
+            session,
+            bus,
+            index,
+            settings,
+            incident,
+            PANIC_UNITS,
+            actor_id=None,
+            exclude=frozenset({officer_id}),
+        )
+    return incident
 
 
 def officer_distress_hook(rt: Runtime) -> DistressHook:
@@ -307,6 +323,6 @@ def officer_distress_hook(rt: Runtime) -> DistressHook:
                 return
             lat, lon = last.lat, last.lon
         async for session in session_scope(rt.sessions):
-            await officer_sos(session, rt.bus, rt.settings, dev.officer_id, dev.badge, lat, lon)
+            await officer_sos(session, rt.bus, rt.settings, dev.officer_id, dev.badge, lat, lon, rt.index)
 
     return on_officer_distress

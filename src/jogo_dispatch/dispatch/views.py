@@ -18,6 +18,7 @@ from jogo_dispatch.dispatch.schemas import (
     NoteOut,
     OfferOut,
     ResponderOut,
+    UnitOut,
 )
 from jogo_dispatch.geo.index import ResponderIndex
 from jogo_dispatch.live.hub import SnapshotPart
@@ -29,14 +30,30 @@ from jogo_dispatch.settings import Settings
 from jogo_dispatch.tracking import reach
 
 
+async def unit_fields(session: AsyncSession, incidents: list[Incident]) -> dict[int, dict[str, Any]]:
+    """Per incident: its ``units`` and its ``shortfall`` (needed - on it now - offered now)."""
+    ids = [i.id for i in incidents]
+    units = await repo.units_of(session, ids)
+    pending = await repo.pending_counts(session, ids)
+    out: dict[int, dict[str, Any]] = {}
+    for i in incidents:
+        mine = [UnitOut.of(o) for o in units.get(i.id, [])]
+        on_it = sum(1 for u in mine if u.state != "cleared")
+        open_ = i.status not in (IncidentStatus.RESOLVED, IncidentStatus.CANCELLED)
+        shortfall = max(0, i.units_needed - on_it - pending.get(i.id, 0)) if open_ else 0
+        out[i.id] = {"units": mine, "shortfall": shortfall}
+    return out
+
+
 async def incident_view(session: AsyncSession, i: Incident) -> IncidentOut:
-    counts = await repo.report_counts(session, [i.id])
-    return IncidentOut.of(i, counts.get(i.id, 0))
+    [view] = await incident_views(session, [i])
+    return view
 
 
 async def incident_views(session: AsyncSession, incidents: list[Incident]) -> list[IncidentOut]:
     counts = await repo.report_counts(session, [i.id for i in incidents])
-    return [IncidentOut.of(i, counts.get(i.id, 0)) for i in incidents]
+    units = await unit_fields(session, incidents)
+    return [IncidentOut.of(i, counts.get(i.id, 0), **units[i.id]) for i in incidents]
 
 
 async def agency_views(session: AsyncSession, incidents: list[Incident]) -> list[AgencyIncidentOut]:
@@ -59,11 +76,12 @@ async def incident_detail(
     """The incident with its reports and offers; while it waits for an officer, the nearest ones too."""
     counts = await repo.report_counts(session, [i.id])
     more: dict[str, Any] = {
+        **(await unit_fields(session, [i]))[i.id],
         "reports": [ReportOut.of(r) for r in await repo.reports_of_incident(session, i.id)],
         "offers": [OfferOut.model_validate(o) for o in await repo.offers_of_incident(session, i.id)],
         "notes": [NoteOut.model_validate(n) for n in await repo.notes(session, i.id)],
     }
-    if i.status in (IncidentStatus.NEW, IncidentStatus.VERIFIED):
+    if i.status in (IncidentStatus.NEW, IncidentStatus.VERIFIED) or more["shortfall"] > 0:
         more["nearest"] = (
             await nearest_for(session, index, settings, i.lat, i.lon, settings.sos_nearest_k)
         ).items
