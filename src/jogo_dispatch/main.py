@@ -25,6 +25,7 @@ from jogo_dispatch.alerts import service as alerts
 from jogo_dispatch.alerts.router import router as alerts_router
 from jogo_dispatch.dispatch import wiring as dispatch_wiring
 from jogo_dispatch.dispatch.desk_router import router as desk_router
+from jogo_dispatch.plans.router import router as plans_router
 from jogo_dispatch.dispatch.intake_router import router as intake_router
 from jogo_dispatch.dispatch.router import router as dispatch_router
 from jogo_dispatch.errors import ERROR_RESPONSES
@@ -287,6 +288,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         intake_router,
         dispatch_router,
         desk_router,
+        plans_router,
         forwards_router,
         open311_router,
         api_keys_router,

@@ -30,12 +30,14 @@ async def test_seeding_is_idempotent_and_serves_sectors_and_agencies(app, client
         and first["routing_rules"] == (22, 0)
     )
     assert first["categories"] == (1, 0)  # water_outage joins the catalogue
+    assert first["response_plans"][0] + first["response_plans"][1] == 14  # the run cards (once)
     again = await seed(app)
     assert again == {
         "categories": (0, 0),
         "police_sectors": (0, 5),
         "agencies": (0, 28),
         "routing_rules": (0, 22),
+        "response_plans": (0, 14),
     }
     dispatcher = await actors.user("dispatcher")
 

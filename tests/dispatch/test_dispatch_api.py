@@ -351,7 +351,9 @@ async def test_officer_sos_from_the_phone_app_opens_a_priority_one_incident(clie
         "SELECT id, priority, status, category, source, lat, lon, "
         "(data->>'officer_id')::bigint FROM incidents",
     )
-    assert incident[1:] == (1, "new", "officer_sos", "officer_sos", -7.97, 112.63, officer)
+    # verified at once: the two nearest available units get offers (none here but the officer in distress)
+    assert incident[1:] == (1, "verified", "officer_sos", "officer_sos", -7.97, 112.63, officer)
+    assert await rows(database_url, "SELECT count(*) FROM offers WHERE officer_id = %s", officer) == [(0,)]
     r = await client.post(f"/osmand?id=hp-sos-1&timestamp={stamp + 5}&lat=-7.9710&lon=112.6310&alarm=sos")
     assert r.status_code == 200
     assert await rows(database_url, "SELECT id, lat, lon FROM incidents") == [(incident[0], -7.971, 112.631)]

@@ -20,6 +20,7 @@ from jogo_dispatch.agencies import routing
 from jogo_dispatch.agencies.models import RoutingRule
 from jogo_dispatch.agencies.schemas import RuleIn, RuleOut
 from jogo_dispatch.errors import Conflict, InvalidInput, NotFound
+from jogo_dispatch.plans import defaults as plan_defaults
 from jogo_dispatch.platform import audit
 from jogo_dispatch.settings import Settings
 
@@ -38,11 +39,13 @@ async def seed_region(
         "police_sectors": await repo.upsert_sectors(session, pack.region, pack.sectors),
         "agencies": await repo.upsert_agencies(session, pack.region, list(pack.agencies.values())),
         "routing_rules": await repo.upsert_rules(session, pack.region, pack.rules),
+        "response_plans": await plan_defaults.seed_defaults(session, set(pack.agencies)),
     }
     for table, total in (
         ("police_sectors", len(pack.sectors)),
         ("agencies", len(pack.agencies)),
         ("routing_rules", len(pack.rules)),
+        ("response_plans", len(plan_defaults.DEFAULTS)),
     ):
         progress(f"{table}: {total} in pack, {done[table][0]} new, {done[table][1]} updated")
     return done

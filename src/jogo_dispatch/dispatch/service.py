@@ -30,6 +30,7 @@ from jogo_dispatch.dispatch.lifecycle import (
 from jogo_dispatch.dispatch.models import Incident, Offer
 from jogo_dispatch.errors import Conflict, Forbidden, NotFound
 from jogo_dispatch.geo.cells import cells_for_point
+from jogo_dispatch.plans import service as plans
 from jogo_dispatch.platform import audit
 from jogo_dispatch.platform.db import utcnow
 from jogo_dispatch.platform.events import EventBus
@@ -102,9 +103,15 @@ async def create_incident(
     received_at: datetime | None = None,
 ) -> Incident:
     """A ``new`` incident, audited and announced; ``settings`` name the region whose police sectors place it.
+    Its response plan (the units it needs, its agencies) is applied: kept in ``data.plan``.
     ``received_at``: when what it is made of came in (a report's arrival), default now."""
     now = now or utcnow()
     r9, r7 = cells_for_point(lat, lon)
+    hit = await sector_for(session, settings, lat, lon)
+    plan = await plans.plan_for(session, category, priority, hit.sector.code if hit else None)
+    data = dict(data or {})
+    if plan is not None:
+        data["plan"] = plan.model_dump()
     incident = Incident(
         category=category,
         priority=priority,
@@ -116,9 +123,10 @@ async def create_incident(
         lon=lon,
         h3_r9=r9,
         h3_r7=r7,
-        sector=await incident_sector(session, settings, lat, lon),
+        sector=hit.sector.name if hit else None,
+        units_needed=plan.units if plan is not None else 1,
         reporter_id=reporter_id,
-        data=data or {},
+        data=data,
         received_at=min(received_at or now, now),
         updated_at=now,
     )
@@ -132,7 +140,13 @@ async def create_incident(
         to_state=incident.status,
         actor_id=actor_id,
         reason=reason,
-        data={"source": source, "category": category, "priority": priority},
+        data={
+            "source": source,
+            "category": category,
+            "priority": priority,
+            "plan": plan.name if plan is not None else None,
+            "units_needed": incident.units_needed,
+        },
         at=now,
     )
     await announce_incident(session, bus, incident)
