@@ -199,6 +199,8 @@ async def build_world(app: Any, client: httpx.AsyncClient) -> World:
         201,
     )
     w.ids["forward_id"] = fw["forwards"][0]["id"]
+    # A note id that names no note of it: the note photo route answers 404 to whoever may ask.
+    w.ids["note_id"] = 999_999
 
     # The first citizen's SOS.
     sos = _ok(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy import BigInteger, String, column, select, table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jogo_dispatch.dispatch import repository as repo
@@ -24,25 +25,77 @@ async def stats(session: AsyncSession, since: datetime | None, until: datetime |
     )
 
 
-async def timeline(session: AsyncSession, incident_id: int, *, agency: bool = False) -> TimelineOut:
-    """For an agency: the incident's own changes only, without who made them or their data (offers and
-    reports name officers and reporters)."""
+# An incident's forwards are the forwards domain's (which builds on dispatch): read here by table name.
+_forwards = table(
+    "forwards", column("id", BigInteger), column("incident_id", BigInteger), column("agency_id", BigInteger)
+)
+_agencies = table("agencies", column("id", BigInteger), column("code", String))
+_agency_users = table("agency_users", column("user_id", BigInteger), column("agency_id", BigInteger))
+# What an agency's own timeline keeps of its forward's entries' data.
+_AGENCY_DATA = ("note_id", "photo_url", "outcome")
+
+
+async def _forwards_of(session: AsyncSession, incident_id: int, login_id: int | None) -> dict[int, str]:
+    """The incident's forwards (only to the agency of the agency login ``login_id``, when given): forward
+    id -> agency code."""
+    q = (
+        select(_forwards.c.id, _agencies.c.code)
+        .join(_agencies, _agencies.c.id == _forwards.c.agency_id)
+        .where(_forwards.c.incident_id == incident_id)
+    )
+    if login_id is not None:
+        q = q.join(_agency_users, _agency_users.c.agency_id == _forwards.c.agency_id).where(
+            _agency_users.c.user_id == login_id
+        )
+    return {int(i): str(code) for i, code in await session.execute(q)}
+
+
+async def timeline(
+    session: AsyncSession, incident_id: int, *, agency: bool = False, login_id: int | None = None
+) -> TimelineOut:
+    """Every audited change of the incident, its offers, its reports and its forwards to agencies (sent,
+    acknowledged, in progress, the agencies' notes with their text as ``reason``, closed with its
+    ``outcome``; each forward entry's ``data`` names its ``agency_code``), oldest first.
+
+    For an agency: the incident's own changes without who made them or their data (offers and reports name
+    officers and reporters), and, given the agency login's ``login_id``, its own agency's forward entries
+    and notes (no actor; of the data only the note, its photo and the outcome), never another agency's."""
     await get_incident(session, incident_id)
     if agency:
-        entries = await audit.entries(session, "incident", [incident_id])
+        own = await _forwards_of(session, incident_id, login_id) if login_id is not None else {}
+        entries = [
+            *await audit.entries(session, "incident", [incident_id]),
+            *await audit.entries(session, "forward", list(own)),
+        ]
+        entries.sort(key=lambda e: (e.at, e.id))
         return TimelineOut(
             incident_id=incident_id,
             items=[
-                audit.AuditEntryOut.model_validate(e).model_copy(update={"actor_id": None, "data": {}})
+                audit.AuditEntryOut.model_validate(e).model_copy(
+                    update={
+                        "actor_id": None,
+                        "data": {k: e.data[k] for k in _AGENCY_DATA if k in (e.data or {})}
+                        if e.entity_type == "forward"
+                        else {},
+                    }
+                )
                 for e in entries
             ],
         )
     offers = [o.id for o in await repo.offers_of_incident(session, incident_id)]
     reports = [r.id for r in await repo.reports_of_incident(session, incident_id)]
+    forwards = await _forwards_of(session, incident_id, None)
     rows = [
         *await audit.entries(session, "incident", [incident_id]),
         *await audit.entries(session, "offer", offers),
         *await audit.entries(session, "report", reports),
+        *await audit.entries(session, "forward", list(forwards)),
     ]
     rows.sort(key=lambda e: (e.at, e.id))
-    return TimelineOut(incident_id=incident_id, items=[audit.AuditEntryOut.model_validate(e) for e in rows])
+    items = []
+    for e in rows:
+        item = audit.AuditEntryOut.model_validate(e)
+        if e.entity_type == "forward":
+            item = item.model_copy(update={"data": {**item.data, "agency_code": forwards[e.entity_id]}})
+        items.append(item)
+    return TimelineOut(incident_id=incident_id, items=items)

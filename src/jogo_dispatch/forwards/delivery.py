@@ -10,7 +10,7 @@ process made a forward):
    the next attempt after an exponential backoff), and ``failed`` after ``forward_max_attempts`` with a
    ``forward_failed`` alert;
 3. alerts the dispatchers once (``forward_unacknowledged``) about every forward not acknowledged within
-   ``forward_ack_timeout_s``.
+   its agency's SLA (``forwards.sla``: the agency's own minutes, else ``forward_ack_timeout_s``).
 
 A webhook attempt is two POSTs to the agency's ``webhook_url``, the incident as JSON and then the CAP 1.2
 alert (``application/cap+xml``); it succeeds when both answer 2xx, and a retry sends both again. Each request
@@ -249,24 +249,26 @@ async def deliver_due(rt: Runtime, client: httpx.AsyncClient, limit: int = CLAIM
 
 
 async def alert_unacknowledged(rt: Runtime, limit: int = 100) -> int:
-    """One ``forward_unacknowledged`` alert per forward left unacknowledged past the timeout."""
+    """One ``forward_unacknowledged`` alert per forward left unacknowledged past its agency's SLA (its own
+    minutes, else ``forward_ack_timeout_s``)."""
     settings, now = rt.settings, utcnow()
-    cutoff = now - timedelta(seconds=settings.forward_ack_timeout_s)
     alerted = 0
     async for session in session_scope(rt.sessions):
-        overdue = await repo.claim_unacknowledged(session, cutoff, limit)
-        agencies = {a.id: a for a in await repo.agencies_by_ids(session, {f.agency_id for f in overdue})}
-        for f in overdue:
+        overdue = await repo.claim_unacknowledged(session, now, settings.forward_ack_timeout_s, limit)
+        agencies = {a.id: a for a in await repo.agencies_by_ids(session, {f.agency_id for f, _ in overdue})}
+        for f, own_minutes in overdue:
             f.ack_alerted_at = now
             waited = (now - f.created_at).total_seconds()
+            minutes = own_minutes if own_minutes is not None else settings.forward_ack_timeout_s / 60
             await _alert(
                 session,
                 rt,
                 "forward_unacknowledged",
                 f,
                 agencies.get(f.agency_id),
-                f"{{agency}} has not acknowledged incident #{f.incident_id} after {waited:.0f} s",
-                {"status": f.status, "waited_s": round(waited, 1)},
+                f"{{agency}} has not acknowledged incident #{f.incident_id} within {minutes:g} min "
+                f"(waited {waited / 60:.0f} min)",
+                {"status": f.status, "waited_s": round(waited, 1), "sla_minutes": minutes},
             )
             record_change(
                 session,
@@ -274,7 +276,8 @@ async def alert_unacknowledged(rt: Runtime, limit: int = 100) -> int:
                 "ack_overdue",
                 f.status,
                 None,
-                f"not acknowledged within {settings.forward_ack_timeout_s:g} s",
+                f"not acknowledged within {minutes:g} min",
+                {"sla_minutes": minutes},
                 at=now,
             )
         alerted = len(overdue)

@@ -1,8 +1,9 @@
 """A forward's states, and how every change of one is recorded (audit row) and announced (live event).
 
-States: ``pending`` (its webhook is not delivered yet) -> ``sent`` -> ``acknowledged`` -> ``closed``;
-``pending`` -> ``failed`` after the last webhook attempt; an agency may acknowledge or close from any state
-before ``closed``. Inbox-only agencies start at ``sent``: the inbox is the delivery.
+States: ``pending`` (its webhook is not delivered yet) -> ``sent`` -> ``acknowledged`` -> ``in_progress``
+(the agency is on the way / working) -> ``closed``; ``pending`` -> ``failed`` after the last webhook
+attempt; an agency may acknowledge, start or close from any state before ``closed`` (starting without
+acknowledging first acknowledges too). Inbox-only agencies start at ``sent``: the inbox is the delivery.
 """
 
 from __future__ import annotations
@@ -22,10 +23,11 @@ from jogo_dispatch.settings import Settings
 
 # Which states each state may move to (closed is final).
 _NEXT: dict[str, frozenset[str]] = {
-    "pending": frozenset({"sent", "failed", "acknowledged", "closed"}),
-    "sent": frozenset({"acknowledged", "closed"}),
-    "failed": frozenset({"pending", "acknowledged", "closed"}),
-    "acknowledged": frozenset({"closed"}),
+    "pending": frozenset({"sent", "failed", "acknowledged", "in_progress", "closed"}),
+    "sent": frozenset({"acknowledged", "in_progress", "closed"}),
+    "failed": frozenset({"pending", "acknowledged", "in_progress", "closed"}),
+    "acknowledged": frozenset({"in_progress", "closed"}),
+    "in_progress": frozenset({"closed"}),
     "closed": frozenset(),
 }
 
@@ -58,6 +60,7 @@ def announce(session: AsyncSession, bus: EventBus, f: Forward, agency_code: str 
         agency_code=agency_code,
         status=f.status,
         failure_count=f.failure_count,
+        outcome=f.outcome,
     ).model_dump(mode="json")
     after_commit(session, lambda: bus.publish(ForwardChanged(forward=payload)))
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import FileResponse
 
-from jogo_dispatch.deps import Admin, Dispatcher, RuntimeDep, SessionDep, require_roles
-from jogo_dispatch.forwards import agency_admin, inbox
+from jogo_dispatch.deps import Admin, Dispatcher, RuntimeDep, SessionDep, Watcher, require_roles
+from jogo_dispatch.forwards import agency_admin, forms, inbox, sla
 from jogo_dispatch.forwards import service as forwards
 from jogo_dispatch.forwards.schemas import (
     AgencyForwardOut,
@@ -23,8 +24,10 @@ from jogo_dispatch.forwards.schemas import (
     ForwardOut,
     InboxOut,
     IncidentForwardsOut,
-    NoteIn,
     NoteOut,
+    SlaIn,
+    SlaOut,
+    StartIn,
 )
 from jogo_dispatch.platform.db import Id
 from jogo_dispatch.platform.idempotency import IdempotentRoute
@@ -32,7 +35,9 @@ from jogo_dispatch.platform.security import Principal
 
 router = APIRouter(route_class=IdempotentRoute, prefix="/api/v1", tags=["forwards"])
 AgencyLogin = Annotated[Principal, Depends(require_roles("agency"))]
-InboxFilter = Literal["open", "unacknowledged", "all", "pending", "sent", "failed", "acknowledged", "closed"]
+InboxFilter = Literal[
+    "open", "unacknowledged", "all", "pending", "sent", "failed", "acknowledged", "in_progress", "closed"
+]
 
 
 @router.post(
@@ -57,7 +62,8 @@ async def post_forwards(
     incident and agency: forwarding again to an agency is idempotent (the existing forward comes back in
     ``forwards`` but not in ``created``, and the answer is 200 when nothing was created; a ``failed`` one is
     queued again, ``requeued``). Inbox agencies see it at once; webhook agencies get the incident as JSON and
-    as a CAP 1.2 alert, with retries."""
+    as a CAP 1.2 alert, with retries. The caller's phone goes to the agencies only with
+    ``include_caller_phone``."""
     data = data or ForwardIn()
     result = await forwards.forward_incident(
         session,
@@ -68,6 +74,7 @@ async def post_forwards(
         note=data.note,
         injured=data.injured,
         actor_id=me.user_id,
+        include_caller_phone=data.include_caller_phone,
     )
     forwards.after_forwarding(session, rt)
     if not result.created:
@@ -76,10 +83,13 @@ async def post_forwards(
 
 
 @router.get("/incidents/{incident_id}/forwards")
-async def get_forwards(incident_id: Id, session: SessionDep, _: Dispatcher) -> IncidentForwardsOut:
-    """Every forward of the incident: send state, failures, acknowledgement, notes and audit trail."""
+async def get_forwards(
+    incident_id: Id, rt: RuntimeDep, session: SessionDep, _: Dispatcher
+) -> IncidentForwardsOut:
+    """Every forward of the incident: send state, failures, acknowledgement (and when it falls due under
+    the agency's SLA), progress, outcome, notes and audit trail."""
     return IncidentForwardsOut(
-        incident_id=incident_id, items=await forwards.of_incident(session, incident_id)
+        incident_id=incident_id, items=await forwards.of_incident(session, rt.settings, incident_id)
     )
 
 
@@ -96,18 +106,23 @@ async def retry_forward(forward_id: Id, rt: RuntimeDep, session: SessionDep, me:
 
 @router.get("/agency/inbox")
 async def get_inbox(
+    rt: RuntimeDep,
     session: SessionDep,
     me: AgencyLogin,
     status: InboxFilter = "open",
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> InboxOut:
-    """The forwards of the caller's agency, newest first (``open``: not closed)."""
-    return await inbox.inbox(session, me, status, limit)
+    """The forwards of the caller's agency, newest first (``open``: not closed), with the agency's SLA."""
+    return await inbox.inbox(session, rt.settings, me, status, limit)
 
 
 @router.get("/agency/forwards/{forward_id}")
-async def get_agency_forward(forward_id: Id, session: SessionDep, me: AgencyLogin) -> AgencyForwardOut:
-    return await inbox.agency_view(session, me, forward_id)
+async def get_agency_forward(
+    forward_id: Id, rt: RuntimeDep, session: SessionDep, me: AgencyLogin
+) -> AgencyForwardOut:
+    """The forward with its incident (what, where, photos), its own notes and, only when the dispatcher
+    chose to include it, the caller's phone."""
+    return await inbox.agency_view(session, rt.settings, me, forward_id)
 
 
 @router.post("/agency/forwards/{forward_id}/ack")
@@ -116,18 +131,48 @@ async def ack_forward(forward_id: Id, rt: RuntimeDep, session: SessionDep, me: A
     return ForwardOut.of(await inbox.acknowledge(session, rt.bus, me, forward_id))
 
 
-@router.post("/agency/forwards/{forward_id}/notes", status_code=201)
-async def post_forward_note(forward_id: Id, data: NoteIn, session: SessionDep, me: AgencyLogin) -> NoteOut:
-    return NoteOut.model_validate(await inbox.add_note(session, me, forward_id, data.text))
+@router.post("/agency/forwards/{forward_id}/start")
+async def start_forward(
+    forward_id: Id, rt: RuntimeDep, session: SessionDep, me: AgencyLogin, data: StartIn | None = None
+) -> ForwardOut:
+    """The agency is on it: on the way, working (``in_progress``; acknowledges too). Again: no change."""
+    f = await inbox.start(session, rt.bus, me, forward_id, data.note if data else None)
+    return ForwardOut.of(f)
+
+
+@router.post("/agency/forwards/{forward_id}/notes", status_code=201, openapi_extra=forms.NOTE_BODY_OPENAPI)
+async def post_forward_note(
+    forward_id: Id, request: Request, rt: RuntimeDep, session: SessionDep, me: AgencyLogin
+) -> NoteOut:
+    """A note, JSON ``{"text"}`` or a form with an optional ``photo`` (JPEG/PNG, checked as report photos
+    are); on the incident's timeline and live to the command centre (``forward_note``)."""
+    data, photo = await forms.read_note(request, rt.settings)
+    return await inbox.add_note(session, rt.bus, rt.settings, me, forward_id, data.text, photo)
 
 
 @router.post("/agency/forwards/{forward_id}/close")
 async def close_forward(
     forward_id: Id, rt: RuntimeDep, session: SessionDep, me: AgencyLogin, data: CloseIn | None = None
 ) -> ForwardOut:
-    """The agency is done with it (an optional closing ``note``)."""
-    f = await inbox.close(session, rt.bus, me, forward_id, data.note if data else None)
+    """The agency is done with it: an ``outcome`` (default ``resolved``) and an optional closing ``note``.
+    Handing it back (``not_responsible``, ``referred``) alerts the dispatchers to send someone else; the
+    last forward closed with no police unit on the incident asks them to resolve it."""
+    data = data or CloseIn()
+    f = await inbox.close(session, rt.bus, me, forward_id, data.outcome, data.note)
     return ForwardOut.of(f)
+
+
+@router.get(
+    "/forwards/{forward_id}/notes/{note_id}/photo",
+    response_class=FileResponse,
+    responses={200: {"content": {"image/jpeg": {}, "image/png": {}}}},
+)
+async def get_note_photo(
+    forward_id: Id, note_id: Id, rt: RuntimeDep, session: SessionDep, me: Watcher
+) -> Response:
+    """A note's photo: for the command centre, and for the forward's own agency (any other is 404)."""
+    path, media_type = await inbox.note_photo(session, rt.settings, me, forward_id, note_id)
+    return FileResponse(path, media_type=media_type)
 
 
 # -- agencies (admin) -------------------------------------------------------------------------------------
@@ -170,3 +215,17 @@ async def put_delivery(agency_id: Id, data: DeliveryIn, session: SessionDep, me:
     url = str(data.webhook_url) if data.webhook_url else None
     agency = await agency_admin.set_delivery(session, agency_id, data.delivery, url, me.user_id)
     return DeliveryOut.model_validate(agency)
+
+
+@router.get("/agencies/{agency_id}/sla")
+async def get_sla(agency_id: Id, rt: RuntimeDep, session: SessionDep, _: Dispatcher) -> SlaOut:
+    """How soon the agency must acknowledge a forward (its own minutes, else the default)."""
+    return await sla.get(session, rt.settings, agency_id)
+
+
+@router.put("/agencies/{agency_id}/sla")
+async def put_sla(agency_id: Id, data: SlaIn, rt: RuntimeDep, session: SessionDep, me: Admin) -> SlaOut:
+    """``{"ack_minutes": N}``: the agency acknowledges within N minutes (1..10080) or the dispatchers are
+    alerted (``forward_unacknowledged``); ``null`` goes back to the default (``JOGO_FORWARD_ACK_TIMEOUT_S``).
+    Open forwards are judged by the new SLA at once. Audited."""
+    return await sla.put(session, rt.settings, agency_id, data.ack_minutes, me.user_id)

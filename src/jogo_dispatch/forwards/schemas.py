@@ -12,12 +12,13 @@ from pydantic import (
     model_validator,
 )
 
+from jogo_dispatch.forwards.models import SLA_MAX_MINUTES
 from jogo_dispatch.platform.audit import AuditEntryOut
 from jogo_dispatch.platform.db import Id
 from jogo_dispatch.platform.json_types import IsoDatetime
 
 if TYPE_CHECKING:
-    from jogo_dispatch.forwards.models import Forward
+    from jogo_dispatch.forwards.models import Forward, ForwardNote
 
 Text = Field(min_length=1, max_length=4000)
 
@@ -33,6 +34,11 @@ class ForwardIn(BaseModel):
     injured: bool | None = Field(
         None, description="someone is hurt (adds hospitals); default: what the incident's reports said"
     )
+    include_caller_phone: bool = Field(
+        False,
+        description="give these agencies the caller's phone (the call-taken or SOS caller, else the "
+        "reporter's); never shared otherwise. Forwarding again with true shares it on open forwards too",
+    )
 
 
 class NoteIn(BaseModel):
@@ -41,10 +47,32 @@ class NoteIn(BaseModel):
     text: str = Text
 
 
+Outcome = Literal["resolved", "no_action_needed", "not_found", "not_responsible", "referred"]
+
+
 class CloseIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    outcome: Outcome = Field(
+        "resolved",
+        description="resolved, no_action_needed, not_found (work done or nothing to do); not_responsible, "
+        "referred (the command centre must send someone else)",
+    )
     note: str | None = Field(None, max_length=4000)
+
+
+class StartIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    note: str | None = Field(None, max_length=4000, description="e.g. who is on the way")
+
+
+class SlaIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ack_minutes: int | None = Field(
+        ..., ge=1, le=SLA_MAX_MINUTES, description="acknowledge within; null = the deployment's default"
+    )
 
 
 class AgencyUserIn(BaseModel):
@@ -107,14 +135,41 @@ class IncidentSummary(BaseModel):
     updated_at: IsoDatetime
 
 
+class IncidentForAgency(IncidentSummary):
+    photos: list[str] = Field(description="URLs of the photos of its reports")
+
+
 class NoteOut(BaseModel):
+    """A note on a forward (by the agency); also the ``forward_note`` event's ``note``."""
+
     model_config = ConfigDict(from_attributes=True)
 
     id: int
     forward_id: int
     author_id: int | None
+    author_name: str | None = None
     text: str
+    photo_url: str | None = Field(None, description="its photo (same access as the forward)")
     created_at: IsoDatetime
+
+    @classmethod
+    def of(cls, n: ForwardNote, author_name: str | None = None) -> Self:
+        photo = f"/api/v1/forwards/{n.forward_id}/notes/{n.id}/photo" if n.photo_sha256 else None
+        return cls(
+            id=n.id,
+            forward_id=n.forward_id,
+            author_id=n.author_id,
+            author_name=author_name,
+            text=n.text,
+            photo_url=photo,
+            created_at=n.created_at,
+        )
+
+
+class ForwardNoteEvent(NoteOut):
+    incident_id: int
+    agency_id: int
+    agency_code: str | None
 
 
 class ForwardOut(BaseModel):
@@ -135,13 +190,21 @@ class ForwardOut(BaseModel):
     sent_at: IsoDatetime | None
     acknowledged_at: IsoDatetime | None
     acknowledged_by: int | None
+    started_at: IsoDatetime | None
+    started_by: int | None
     closed_at: IsoDatetime | None
     closed_by: int | None
+    outcome: str | None
     ack_alerted_at: IsoDatetime | None
-    note: str | None
+    note: str | None = Field(description="the dispatcher's note for the agency")
+    include_caller_phone: bool
+    caller_phone: str | None = Field(description="only when the dispatcher chose to include it")
     created_by: int | None
     created_at: IsoDatetime
     updated_at: IsoDatetime
+    ack_due_at: IsoDatetime | None = Field(
+        None, description="when the acknowledgement falls due under the agency's SLA"
+    )
 
     @model_validator(mode="after")
     def _attempt_only_while_pending(self) -> Self:
@@ -152,7 +215,8 @@ class ForwardOut(BaseModel):
     @classmethod
     def of(cls, f: Forward, **parts: Any) -> Self:
         """The forward's columns and what a richer view adds (its agency, incident, notes...)."""
-        return cls(**{name: getattr(f, name) for name in ForwardOut.model_fields}, **parts)
+        own = {name: getattr(f, name) for name in ForwardOut.model_fields if name != "ack_due_at"}
+        return cls(**own, **parts)
 
 
 class ForwardWithAgency(ForwardOut):
@@ -183,12 +247,15 @@ class InboxItem(ForwardOut):
 
 class InboxOut(BaseModel):
     agency_id: int
+    agency_code: str
+    agency_name: str
+    ack_minutes: float = Field(description="the agency's SLA: acknowledge within this many minutes")
     items: list[InboxItem]
 
 
 class AgencyForwardOut(ForwardOut):
-    incident: IncidentSummary
-    notes: list[NoteOut]
+    incident: IncidentForAgency
+    notes: list[NoteOut] = Field(description="this forward's notes (never another agency's)")
 
 
 class ForwardEvent(BaseModel):
@@ -202,6 +269,15 @@ class ForwardEvent(BaseModel):
     agency_code: str | None
     status: str
     failure_count: int
+    outcome: str | None = None
+
+
+class SlaOut(BaseModel):
+    agency_id: int
+    agency_code: str
+    ack_minutes: int | None = Field(description="the agency's own SLA (null: the default)")
+    default_ack_minutes: float = Field(description="JOGO_FORWARD_ACK_TIMEOUT_S in minutes")
+    effective_ack_minutes: float
 
 
 class AgencyUserCreated(BaseModel):

@@ -24,6 +24,7 @@ from jogo_dispatch.dispatch.lifecycle import FINAL
 from jogo_dispatch.dispatch.models import Incident
 from jogo_dispatch.errors import AppError, Conflict, InvalidInput, NotFound
 from jogo_dispatch.forwards import repository as repo
+from jogo_dispatch.forwards import sla
 from jogo_dispatch.forwards.lifecycle import announce, check_move, record_change
 from jogo_dispatch.forwards.models import Forward
 from jogo_dispatch.forwards.schemas import (
@@ -112,10 +113,12 @@ async def forward_incident(
     note: str | None,
     injured: bool | None,
     actor_id: int | None,
+    include_caller_phone: bool = False,
 ) -> ForwardingOut:
     """Forward an incident to the agencies named or, without any, to its routing targets. Returns every
     forward of those agencies (new and existing), which were ``created``, which were ``requeued`` (a failed
-    forward is sent again) and the routing ``reasons``."""
+    forward is sent again) and the routing ``reasons``. With ``include_caller_phone`` the agencies get the
+    caller's phone (kept on the forward; an open forward that had none gets it too)."""
     now = utcnow()
     incident = await incidents_repo.incident(session, incident_id)
     if incident is None:
@@ -131,6 +134,7 @@ async def forward_incident(
         raise InvalidInput(
             "no agency to forward to: name agency_ids", code="no_targets", details={"reasons": reasons}
         )
+    phone = await caller_phone(session, incident) if include_caller_phone else None
     rows = [
         {
             "incident_id": incident.id,
@@ -141,6 +145,8 @@ async def forward_incident(
             "next_attempt_at": None if a.delivery == "inbox" else now,
             "sent_at": now if a.delivery == "inbox" else None,
             "note": note,
+            "include_caller_phone": include_caller_phone,
+            "caller_phone": phone,
             "created_by": actor_id or None,
             "created_at": now,
             "updated_at": now,
@@ -164,6 +170,8 @@ async def forward_incident(
     created_ids = {f.id for f in created}
     requeued: list[int] = []
     for f, _ in await repo.forwards_of_incident(session, incident.id, list(codes)):
+        if f.id not in created_ids and include_caller_phone and not f.include_caller_phone:
+            await _share_phone(session, bus, f, phone, actor_id, now, codes.get(f.agency_id))
         if f.id not in created_ids and f.status == "failed":
             locked = await repo.forward(session, f.id, lock=True)
             if locked is not None and locked.status == "failed":
@@ -179,6 +187,32 @@ async def forward_incident(
         requeued=requeued,
         reasons=reasons,
     )
+
+
+async def caller_phone(session: AsyncSession, incident: Incident) -> str | None:
+    """The phone to call back: a call-taken or SOS incident's caller, else the citizen who reported it."""
+    caller = incident.data.get("caller") if isinstance(incident.data, dict) else None
+    if isinstance(caller, dict) and isinstance(caller.get("phone"), str) and caller["phone"]:
+        return str(caller["phone"])
+    return await repo.reporter_phone(session, incident)
+
+
+async def _share_phone(
+    session: AsyncSession,
+    bus: EventBus,
+    f: Forward,
+    phone: str | None,
+    actor_id: int | None,
+    now: datetime,
+    agency_code: str | None,
+) -> None:
+    """A dispatcher forwarding again with the caller's phone gives it to an open forward that had none."""
+    locked = await repo.forward(session, f.id, lock=True)
+    if locked is None or locked.status == "closed" or locked.include_caller_phone:
+        return
+    locked.include_caller_phone, locked.caller_phone, locked.updated_at = True, phone, now
+    record_change(session, locked, "caller_phone_shared", locked.status, actor_id, at=now)
+    announce(session, bus, locked, agency_code)
 
 
 async def _requeue(
@@ -213,20 +247,27 @@ async def retry(session: AsyncSession, bus: EventBus, forward_id: int, actor_id:
     return f
 
 
-async def of_incident(session: AsyncSession, incident_id: int) -> list[ForwardDetail]:
-    """Every forward of an incident, with its agency, notes and audit trail."""
+async def of_incident(session: AsyncSession, settings: Settings, incident_id: int) -> list[ForwardDetail]:
+    """Every forward of an incident, with its agency, notes, audit trail and acknowledgement due time."""
     if await incidents_repo.incident(session, incident_id) is None:
         raise NotFound(f"incident {incident_id} not found", code="incident_not_found")
     rows = await repo.forwards_of_incident(session, incident_id)
     ids = [f.id for f, _ in rows]
+    slas = await sla.of(session, settings, {f.agency_id for f, _ in rows})
     notes: dict[int, list[NoteOut]] = {i: [] for i in ids}
-    for n in await repo.notes(session, ids):
-        notes[n.forward_id].append(NoteOut.model_validate(n))
+    for n, author in await repo.notes(session, ids):
+        notes[n.forward_id].append(NoteOut.of(n, author))
     history: dict[int, list[AuditEntryOut]] = {i: [] for i in ids}
     for e in await audit.entries(session, "forward", ids):
         history[e.entity_id].append(AuditEntryOut.model_validate(e))
     return [
-        ForwardDetail.of(f, agency=AgencyBrief.model_validate(a), notes=notes[f.id], history=history[f.id])
+        ForwardDetail.of(
+            f,
+            agency=AgencyBrief.model_validate(a),
+            notes=notes[f.id],
+            history=history[f.id],
+            ack_due_at=slas.due(f),
+        )
         for f, a in rows
     ]
 

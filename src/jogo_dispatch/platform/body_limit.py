@@ -3,6 +3,7 @@ clear errors."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import orjson
@@ -41,19 +42,32 @@ class BodyLimitMiddleware:
     is answered 413 without reading, and a body that streams past it (chunked, or longer than it said) is
     answered 413 as soon as it crosses it. The body is read here and handed on as it came.
 
-    ``limits`` raises the default for single paths (a report with its photo); handlers may still read
-    with a smaller limit of their own (``read_body``)."""
+    ``limits`` raises the default for single paths (a report with its photo), ``patterns`` for paths with
+    an id in them (regular expressions matched against the whole path: an agency's note with its photo);
+    handlers may still read with a smaller limit of their own (``read_body``)."""
 
-    def __init__(self, app: ASGIApp, default: int, limits: dict[str, int] | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        default: int,
+        limits: dict[str, int] | None = None,
+        patterns: dict[str, int] | None = None,
+    ) -> None:
         self.app = app
         self.default = default
         self.limits = limits or {}
+        self.patterns = [(re.compile(p), n) for p, n in (patterns or {}).items()]
+
+    def limit_of(self, path: str) -> int:
+        if path in self.limits:
+            return self.limits[path]
+        return next((n for p, n in self.patterns if p.fullmatch(path)), self.default)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.limits.get(scope["path"], self.default)
+        limit = self.limit_of(scope["path"])
         declared = next((v for k, v in scope["headers"] if k == b"content-length"), None)
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await send_json(send, 413, too_large_body(limit))

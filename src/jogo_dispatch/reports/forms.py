@@ -55,12 +55,22 @@ def _validate(data: Any) -> ReportIn:
         raise RequestValidationError(exc.errors()) from None
 
 
-async def _form(request: Request, body: bytes) -> tuple[dict[str, Any], bytes | None]:
+async def form_fields(
+    request: Request,
+    body: bytes,
+    *,
+    max_fields: int = 20,
+    optional: frozenset[str] = frozenset(),
+    max_part_size: int = FORM_FIELDS_BYTES,
+) -> tuple[dict[str, Any], bytes | None]:
+    """The text fields of a form body and its one ``photo`` file part (None without one). A blank field
+    named in ``optional`` is None. Shared with the agencies' notes (``forwards.forms``)."""
+
     async def replay() -> dict[str, Any]:
         return {"type": "http.request", "body": body, "more_body": False}
 
     form = await Request(request.scope, replay).form(
-        max_files=1, max_fields=20, max_part_size=FORM_FIELDS_BYTES
+        max_files=1, max_fields=max_fields, max_part_size=max_part_size
     )
     try:
         fields: dict[str, Any] = {}
@@ -71,7 +81,7 @@ async def _form(request: Request, body: bytes) -> tuple[dict[str, Any], bytes | 
                     raise photos.bad_photo("photo must be a file part", "not_a_file")
                 photo = await value.read()
             elif isinstance(value, str):
-                fields[key] = None if value == "" and key in OPTIONAL_FIELDS else value
+                fields[key] = None if value == "" and key in optional else value
             else:
                 raise InvalidInput(f"unexpected file in field {key!r}", code="bad_body")
         return fields, photo
@@ -79,23 +89,30 @@ async def _form(request: Request, body: bytes) -> tuple[dict[str, Any], bytes | 
         await form.close()
 
 
+async def body_fields(request: Request, limit: int, **form: Any) -> tuple[Any, bytes | None]:
+    """The request's fields, JSON or a form (``form_fields`` with ``form``), read within ``limit`` bytes,
+    and the form's photo bytes (None: no photo)."""
+    body = await read_body(request, limit)
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        return await form_fields(request, body, **form)
+    if content_type in ("application/json", ""):
+        return parse_json(body), None
+    raise InvalidInput(
+        "send application/json or a form (multipart/form-data for a photo)", code="unsupported_media_type"
+    )
+
+
+async def checked_photo(settings: Settings, data: bytes | None) -> photos.Photo | None:
+    """The photo validated (off the event loop), or None without one."""
+    if data is None:
+        return None
+    return await asyncio.to_thread(photos.validate, data, settings.photo_max_bytes, settings.photo_max_pixels)
+
+
 async def read_report(request: Request, settings: Settings) -> tuple[ReportIn, photos.Photo | None]:
     """The report in the request body (JSON or form) and its photo, validated."""
-    body = await read_body(request, settings.photo_max_bytes + FORM_FIELDS_BYTES)
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    photo_bytes: bytes | None = None
-    if content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
-        fields, photo_bytes = await _form(request, body)
-    elif content_type in ("application/json", ""):
-        fields = parse_json(body)
-    else:
-        raise InvalidInput(
-            "send application/json or a form (multipart/form-data for a photo)", code="unsupported_media_type"
-        )
-    data = _validate(fields)
-    photo = None
-    if photo_bytes is not None:
-        photo = await asyncio.to_thread(
-            photos.validate, photo_bytes, settings.photo_max_bytes, settings.photo_max_pixels
-        )
-    return data, photo
+    fields, photo_bytes = await body_fields(
+        request, settings.photo_max_bytes + FORM_FIELDS_BYTES, optional=OPTIONAL_FIELDS
+    )
+    return _validate(fields), await checked_photo(settings, photo_bytes)
