@@ -65,6 +65,7 @@ def settings(database_url: str) -> Settings:
         log_level="WARNING",
         osmand_port=None,
         presence_sweep_s=0,
+        timer_sweep_s=0,  # the timer tests sweep by hand
         _env_file=None,  # type: ignore[call-arg]
     )
 

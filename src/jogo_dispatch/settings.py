@@ -127,6 +127,12 @@ class Settings(BaseSettings):
         3, ge=1, description="offers per dispatch before an offer_exhausted alert"
     )
     offer_sweep_s: float = Field(1.0, ge=0, description="how often overdue offers are claimed (0 = never)")
+    # --- officer safety and queue timers (a response plan may set its own welfare interval)
+    welfare_interval_s: float = Field(1800.0, gt=0, description="on scene this long: a check on the phone")
+    welfare_grace_s: float = Field(120.0, gt=0, description="no answer to the check within: an alert")
+    en_route_within_s: float = Field(300.0, gt=0, description="dispatched, not en route within: an alert")
+    verify_within_s: float = Field(600.0, gt=0, description="a report unverified for longer: an alert")
+    timer_sweep_s: float = Field(5.0, ge=0, description="how often the timers are checked (0 = never)")
     assignment_cutoff_s: float = Field(
         1800.0, gt=0, description="batch assignment ignores officers with a longer ETA"
     )

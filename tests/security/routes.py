@@ -113,6 +113,7 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("POST", "/api/v1/incidents/{incident_id}/assign"): D,
     ("POST", "/api/v1/incidents/{incident_id}/backup"): (*D, "officer"),
     ("POST", "/api/v1/me/panic"): O,
+    ("POST", "/api/v1/offers/{offer_id}/welfare"): O,
     ("GET", "/api/v1/response-plans"): D,
     ("POST", "/api/v1/response-plans"): A,
     ("PUT", "/api/v1/response-plans/{plan_id}"): A,

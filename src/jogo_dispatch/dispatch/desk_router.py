@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from jogo_dispatch.deps import CurrentOfficer, Dispatcher, RuntimeDep, SessionDep, require_roles
-from jogo_dispatch.dispatch import backup, desk, views
+from jogo_dispatch.dispatch import backup, desk, timers, views
 from jogo_dispatch.dispatch import repository as repo
 from jogo_dispatch.dispatch.schemas import (
     AssignIn,
@@ -21,6 +21,7 @@ from jogo_dispatch.dispatch.schemas import (
     NoteOut,
     OfferOut,
     PanicIn,
+    WelfareIn,
 )
 from jogo_dispatch.errors import InvalidInput
 from jogo_dispatch.platform.db import Id, utcnow
@@ -114,3 +115,14 @@ async def post_panic(
     incident = await repo.open_officer_sos(session, me.officer_id)
     assert incident is not None
     return await views.incident_view(session, incident)
+
+
+@router.post("/offers/{offer_id}/welfare")
+async def post_welfare(
+    offer_id: Id, rt: RuntimeDep, session: SessionDep, me: CurrentOfficer, data: WelfareIn | None = None
+) -> OfferOut:
+    """The officer answers the welfare check of their unit ("Aman?" / "Safe?"): ``safe`` (default) starts
+    the interval again; ``false`` raises ``officer_needs_help`` at once. Also ``{"type": "welfare_answer",
+    "offer_id", "safe"}`` on the stream socket."""
+    unit = await timers.answer_welfare(session, rt.bus, offer_id, me.officer_id, (data or WelfareIn()).safe)
+    return OfferOut.model_validate(unit)

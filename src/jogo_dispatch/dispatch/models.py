@@ -138,3 +138,9 @@ class Offer(Base):
     en_route_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     on_scene_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     cleared_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Officer safety: the welfare check pending since ``welfare_sent_at`` (answered at ``welfare_ok_at``,
+    # missed at ``welfare_missed_at``); ``late_alerted_at``: dispatchers told it is not en route yet.
+    welfare_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    welfare_ok_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    welfare_missed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    late_alerted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

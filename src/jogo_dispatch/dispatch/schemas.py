@@ -134,6 +134,12 @@ class PanicIn(BaseModel):
         return self
 
 
+class WelfareIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    safe: StrictBool = Field(True, description="false: the officer needs help (an alert at once)")
+
+
 class UnmarkFalseIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -202,6 +208,9 @@ class UnitOut(BaseModel):
     en_route_at: IsoDatetime | None
     on_scene_at: IsoDatetime | None
     cleared_at: IsoDatetime | None
+    welfare_sent_at: IsoDatetime | None = Field(None, description="a welfare check waits for an answer since")
+    welfare_ok_at: IsoDatetime | None = None
+    welfare_missed_at: IsoDatetime | None = None
 
     @classmethod
     def of(cls, o: Offer) -> UnitOut:
@@ -223,6 +232,9 @@ class UnitOut(BaseModel):
             en_route_at=o.en_route_at,
             on_scene_at=o.on_scene_at,
             cleared_at=o.cleared_at,
+            welfare_sent_at=o.welfare_sent_at,
+            welfare_ok_at=o.welfare_ok_at,
+            welfare_missed_at=o.welfare_missed_at,
         )
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from jogo_dispatch.dispatch import expiry, offers, service, sos, views
+from jogo_dispatch.dispatch import expiry, offers, service, sos, timers, views
 from jogo_dispatch.dispatch.schemas import OfferOut
 from jogo_dispatch.errors import InvalidInput
 from jogo_dispatch.platform.db import session_scope
@@ -73,6 +73,18 @@ async def ws_incident_status(rt: Runtime, officer_id: int, msg: dict[str, Any]) 
     return reply
 
 
+async def ws_welfare_answer(rt: Runtime, officer_id: int, msg: dict[str, Any]) -> dict[str, Any]:
+    offer_id = _int_field(msg, "offer_id")
+    safe = msg.get("safe", True)
+    if not isinstance(safe, bool):
+        raise InvalidInput("safe must be true or false", code="bad_message")
+    reply: dict[str, Any] = {}
+    async for session in session_scope(rt.sessions):
+        unit = await timers.answer_welfare(session, rt.bus, offer_id, officer_id, safe)
+        reply = {"type": "welfare_answered", "offer_id": unit.id, "safe": safe}
+    return reply
+
+
 def start(rt: Runtime) -> list[asyncio.Task[None]]:
     """Register the hooks and start the background tasks (returned for the lifespan to cancel)."""
     rt.hub.snapshot_providers["incidents"] = views.snapshot_incidents
@@ -81,7 +93,10 @@ def start(rt: Runtime) -> list[asyncio.Task[None]]:
     handlers["offer_accept"] = ws_offer_accept
     handlers["offer_decline"] = ws_offer_decline
     handlers["incident_status"] = ws_incident_status
+    handlers["welfare_answer"] = ws_welfare_answer
     tasks = []
+    if rt.settings.timer_sweep_s > 0:
+        tasks.append(asyncio.create_task(timers.timer_loop(rt, rt.settings.timer_sweep_s), name="timers"))
     if rt.settings.offer_sweep_s > 0:
         sweep = expiry.expiry_loop(rt, rt.settings.offer_sweep_s)
         tasks.append(asyncio.create_task(sweep, name="offer-expiry"))
