@@ -143,6 +143,9 @@ def run(host: str, port: int, officers: int, mix: str, city: City) -> None:
         _seed(settings, 0)  # the demo logins; the simulator enrols its officers itself
         # Children stop by themselves should this process be killed outright (SIGKILL runs no cleanup).
         env = {
+            # The simulated city runs in minutes, not hours: welfare checks come round after 3 minutes on
+            # scene unless the newcomer set their own interval.
+            "JOGO_WELFARE_INTERVAL_S": "180",
             **os.environ,
             "JOGO_DATABASE_URL": settings.database_url or "",
             "JOGO_EXIT_WITH_PARENT": "true",

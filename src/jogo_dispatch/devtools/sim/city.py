@@ -44,6 +44,8 @@ class CityStats:
     on_scene: int = 0
     resolved: int = 0
     forwarded: int = 0
+    welfare_answered: int = 0
+    welfare_missed: int = 0
     errors: int = 0
     recent_errors: list[str] = field(default_factory=list)
 
@@ -51,7 +53,8 @@ class CityStats:
         return (
             f"city: {self.reports} reports, {self.sos} SOS, {self.verified} verified, {self.offers} offers, "
             f"{self.accepted} accepted, {self.on_scene} on scene, {self.resolved} resolved, "
-            f"{self.forwarded} forwarded, {self.errors} errors"
+            f"{self.forwarded} forwarded, {self.welfare_answered}/{self.welfare_answered + self.welfare_missed} "
+            f"welfare checks answered, {self.errors} errors"
         )
 
     def error(self, what: str) -> None:
@@ -81,6 +84,12 @@ class Responders:
                 )
                 return
             await phone.send_json({"type": "offer_accept", "seq": 0, "offer_id": msg["offer_id"]})
+        elif msg.get("type") == "welfare_check":
+            if self.rng.random() < 0.9:  # most answer "safe" at once; the others miss it
+                self.stats.welfare_answered += 1
+                await phone.send_json({"type": "welfare_answer", "offer_id": msg["offer_id"], "safe": True})
+            else:
+                self.stats.welfare_missed += 1
         elif msg.get("type") == "offer_accepted":
             incident = msg.get("incident") or {}
             if incident.get("lat") is None:
@@ -207,7 +216,8 @@ async def duty_operator(
 ) -> None:
     """Verifies waiting reports and routes each waiting incident as a duty operator would: forwarded to
     the agencies its category is routed to (GET /route), and given to the nearest officer whose phone is on
-    the socket only when the police is responsible for it (a fallen tree is DLH's, a power failure PLN's).
+    the socket only when the police is responsible for it (a fallen tree is DLH's, a power failure PLN's),
+    one more officer a round while it is short of the units its response plan needs.
     The other phones would answer too, from the phone app; the simulator only drives socket phones."""
     seen: dict[int, float] = {}
     routed: dict[int, bool] = {}  # incident -> whether the police is responsible
@@ -222,18 +232,18 @@ async def duty_operator(
                 if now - seen.setdefault(-rep["id"], now) >= delay_s:
                     r = await client.post(f"/api/v1/reports/{rep['id']}/verify", headers=headers, json={})
                     stats.verified += r.status_code == 200
-            body = (
-                await client.get("/api/v1/incidents", params={"status": "new,verified"}, headers=headers)
-            ).json()
+            body = (await client.get("/api/v1/incidents", params={"status": "open"}, headers=headers)).json()
             for inc in body.get("items", body) if isinstance(body, dict) else body:
                 if now - seen.setdefault(inc["id"], now) < delay_s or inc.get("lat") is None:
                     continue
+                if inc.get("status") not in ("new", "verified") and not inc.get("shortfall"):
+                    continue  # it has its units
                 if inc["id"] not in routed:
                     routed[inc["id"]] = await _police_responsible(client, headers, inc)
                     r = await client.post(f"/api/v1/incidents/{inc['id']}/forwards", headers=headers)
                     stats.forwarded += r.status_code == 201
-                if not routed[inc["id"]]:
-                    continue  # the agencies handle it: no police unit
+                if not routed[inc["id"]] or inc.get("units_needed") == 0 or inc.get("shortfall") == 0:
+                    continue  # the agencies handle it (no police unit), or its units are on the way
                 near = (
                     await client.get(
                         "/api/v1/responders/nearest",
