@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+import structlog
 from prometheus_client import Counter
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from jogo_dispatch.platform.db import utcnow
 from jogo_dispatch.tracking.filters import FilterConfig, Fix, LastFix, group_by_officer, screen
 from jogo_dispatch.tracking.writer import PingRow, PingWriter, PositionUpdate
+
+log = structlog.get_logger(__name__)
 
 PINGS_REJECTED = Counter("jogo_pings_rejected_total", "pings refused by the filters", ["reason"])
 PINGS_ACCEPTED = Counter("jogo_pings_accepted_total", "pings accepted", ["source"])
@@ -56,25 +59,57 @@ class Ingest:
         source: str,
         device_id: int | None = None,
         rejected: Sequence[tuple[int, str]] = (),
+        officer_id: int | None = None,
+        device: str | None = None,
     ) -> IngestResult:
-        """``items`` are (index in the request, officer id, fix); returns after commit."""
+        """``items`` are (index in the request, officer id, fix); returns after commit. ``rejected``: the
+        request's fixes refused before (by their index). Every refused fix is logged once, with its
+        reason and who sent it (``officer_id``/``device``: the sender when the items do not name it,
+        the phone's own identifier for a protocol); accepted ones are not."""
         now = utcnow()
         out_rejected = list(rejected)
         accepted: list[tuple[int, PingRow]] = []
-        for officer_id, fixes in group_by_officer(items).items():
-            result = screen(fixes, self.last.get(officer_id), now, self._cfg)
+        for oid, fixes in group_by_officer(items).items():
+            result = screen(fixes, self.last.get(oid), now, self._cfg)
             out_rejected.extend(result.rejected)
-            accepted.extend((i, _row(officer_id, f, now, device_id, source)) for i, f in result.accepted)
+            accepted.extend((i, _row(oid, f, now, device_id, source)) for i, f in result.accepted)
         stored = await self._writer.submit([row for _, row in accepted]) if accepted else []
-        for (index, _), is_new in zip(accepted, stored, strict=True):
+        for (index, row), is_new in zip(accepted, stored, strict=True):
             if not is_new:
-                out_rejected.append((index, "duplicate"))
+                # A report without a fix that the writer could not place: the officer has no position yet.
+                unplaced = row.lat is None and row.officer_id not in self.last
+                out_rejected.append((index, "no_position" if unplaced else "duplicate"))
         out_rejected.sort()
+        if out_rejected:
+            self._log_rejected(out_rejected, items, source, officer_id, device_id, device)
         for _, reason in out_rejected:
             PINGS_REJECTED.labels(reason.split(":", 1)[0]).inc()
         n = sum(stored)
         PINGS_ACCEPTED.labels(source).inc(n)
         return IngestResult(n, out_rejected)
+
+    @staticmethod
+    def _log_rejected(
+        rejected: Sequence[tuple[int, str]],
+        items: Sequence[tuple[int, int, Fix]],
+        source: str,
+        officer_id: int | None,
+        device_id: int | None,
+        device: str | None,
+    ) -> None:
+        # Rejections are the exception (a phone's bug, a resend, a clock off): one line each is bounded by
+        # the request's own size, which JOGO_MAX_BATCH caps.
+        officers = {index: oid for index, oid, _ in items}
+        for index, reason in rejected:
+            log.info(
+                "fix rejected",
+                reason=reason,
+                source=source,
+                index=index,
+                officer_id=officers.get(index, officer_id),
+                device_id=device_id,
+                device=device,
+            )
 
 
 def _row(officer_id: int, f: Fix, now: datetime, device_id: int | None, source: str) -> PingRow:
@@ -92,4 +127,5 @@ def _row(officer_id: int, f: Fix, now: datetime, device_id: int | None, source: 
         device_id,
         source,
         f.attributes,
+        f.approximate,
     )

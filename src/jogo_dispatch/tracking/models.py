@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Identity,
     Index,
+    LargeBinary,
     PrimaryKeyConstraint,
     String,
 )
@@ -46,6 +47,9 @@ class Officer(Base):
 
 class Device(Base):
     __tablename__ = "devices"
+    __table_args__ = (
+        CheckConstraint("owntracks_key IS NULL OR length(owntracks_key) = 32", name="owntracks_key_length"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id", ondelete="CASCADE"), index=True)
@@ -55,6 +59,13 @@ class Device(Base):
     label: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = created_at_column()
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # OwnTracks payload encryption: the libsodium secret-box key (the app's passphrase, padded or cut
+    # to 32 bytes as the app does). Never returned; reads say only whether one is set.
+    owntracks_key: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+    @property
+    def owntracks_key_set(self) -> bool:
+        return self.owntracks_key is not None
 
 
 class Ping(Base):
@@ -79,6 +90,10 @@ class Ping(Base):
     source: Mapped[str] = mapped_column(String(16), default="api")
     # Protocol extras kept verbatim (OsmAnd hdop, charge, alarm; OwnTracks tid, conn, ...).
     attributes: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    # NULL: a fix that may move the latest position. Otherwise why it may not: "invalid" (the phone
+    # said valid=false) or "last_known" (no fix: a heartbeat or a cell/Wi-Fi-only message, stored at
+    # the officer's last known position). Kept for history only, never for dispatch.
+    approximate: Mapped[str | None] = mapped_column(String(16))
 
 
 class OfficerPosition(Base):
@@ -99,3 +114,6 @@ class OfficerPosition(Base):
     heading_deg: Mapped[float | None] = mapped_column(Float)
     altitude_m: Mapped[float | None] = mapped_column(Float)
     battery_pct: Mapped[float | None] = mapped_column(Float)
+    # The phone's time of its latest report of any kind (heartbeats and approximate fixes too) when
+    # later than recorded_at: presence is the later of the two, the position stays the fix's.
+    seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
