@@ -87,7 +87,14 @@ class Settings(BaseSettings):
     writer_max_delay_s: float = Field(0.005, description="longest a ping waits for its group commit")
 
     # --- officers / search
-    online_after_s: float = Field(120.0, description="an officer with no fix for longer is offline")
+    # Presence: online, then stale (dispatchable, ranked with an ETA penalty for the age of the fix), then
+    # offline (not dispatchable). Traccar Client's default (a fix every 300 s) and OwnTracks' significant-
+    # changes mode stay dispatchable.
+    stale_after_s: float = Field(120.0, gt=0, description="no fix for longer: stale")
+    offline_after_s: float = Field(900.0, gt=0, description="no fix for longer: offline, never dispatched")
+    stale_eta_factor: float = Field(
+        0.5, ge=0, description="a stale responder's ETA grows by this many seconds per second of age"
+    )
     low_battery_pct: float = 15.0
     presence_sweep_s: float = Field(2.0, description="how often online/offline is re-evaluated (0 = never)")
     osmand_port: int | None = Field(5055, description="second port serving OsmAnd on / (Traccar's default)")
@@ -211,6 +218,11 @@ class Settings(BaseSettings):
     def _empty_port_disables(cls, v: object) -> object:
         return None if v in ("", "0", 0, "off", "none") else v
 
+    @property
+    def online_after_s(self) -> float:
+        """Dispatchable while the last fix is younger than this (online or stale)."""
+        return self.offline_after_s
+
     @field_validator("phone_regions", mode="before")
     @classmethod
     def _regions(cls, v: object) -> object:
@@ -242,6 +254,12 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_key_is_unset(cls, v: object) -> object:
         return None if isinstance(v, str) and not v.strip() else v
+
+    @model_validator(mode="after")
+    def _stale_before_offline(self) -> Settings:
+        if self.offline_after_s < self.stale_after_s:
+            raise ValueError("JOGO_OFFLINE_AFTER_S must not be shorter than JOGO_STALE_AFTER_S")
+        return self
 
     @model_validator(mode="after")
     def _production_needs_a_real_key(self) -> Settings:

@@ -45,3 +45,38 @@ async def test_time_to_verify_counts_from_the_reports_arrival(client, actors, da
     stats = (await client.get("/api/v1/stats", headers=dispatcher)).json()
     assert stats["times"]["to_verify"]["n"] == 1
     assert 299 <= stats["times"]["to_verify"]["median_s"] < 400
+
+
+async def test_a_stale_position_is_dispatchable_with_its_age_and_an_eta_penalty(client, actors):
+    """Traccar Client's default is a fix every 300 s: such an officer stays a candidate, marked stale, and
+    ranks behind a fresh one a little further away."""
+    from datetime import UTC, datetime, timedelta
+
+    from tests.reports.helpers import MALANG, offset
+
+    dispatcher = await actors.user("dispatcher")
+    stale_id, stale_h = await actors.officer()
+    fresh_id, fresh_h = await actors.officer()
+    five_min_ago = (datetime.now(UTC) - timedelta(seconds=300)).isoformat()
+    for headers, north, at in (
+        (stale_h, 100.0, five_min_ago),
+        (fresh_h, 400.0, datetime.now(UTC).isoformat()),
+    ):
+        lat, lon = offset(*MALANG, north, 0.0)
+        r = await client.post(
+            "/api/v1/pings", headers=headers, json={"lat": lat, "lon": lon, "recorded_at": at}
+        )
+        assert r.json()["accepted"] == 1, r.text
+    near = (
+        await client.get(
+            "/api/v1/responders/nearest", headers=dispatcher, params={"lat": MALANG[0], "lon": MALANG[1]}
+        )
+    ).json()["items"]
+    by_id = {c["officer_id"]: c for c in near}
+    assert [c["officer_id"] for c in near] == [stale_id, fresh_id]  # by distance here
+    assert by_id[stale_id]["stale"] is True and 290 <= by_id[stale_id]["position_age_s"] <= 400
+    assert by_id[fresh_id]["stale"] is False
+    body = {"category": "crime", "lat": MALANG[0], "lon": MALANG[1], "source": "phone"}
+    ranked = (await client.post("/api/v1/incidents", headers=dispatcher, json=body)).json()["nearest"]
+    assert [c["officer_id"] for c in ranked] == [fresh_id, stale_id]  # by ETA, the stale one penalised
+    assert ranked[1]["eta_s"] > by_id[stale_id]["eta_s"]

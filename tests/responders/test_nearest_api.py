@@ -54,6 +54,8 @@ async def test_index_and_postgis_agree_and_are_exact(client, actors):
             "distance_m",
             "eta_s",
             "last_seen",
+            "position_age_s",
+            "stale",
         }
         assert first["eta_s"] > 0 and a["shortfall_reason"] is None
 
@@ -94,7 +96,7 @@ async def test_unit_type_radius_and_status_filters(client, actors):
 async def test_offline_officers_are_not_candidates(app, client, actors, database_url):
     dispatcher = await actors.user("dispatcher")
     oid, h = await actors.officer()
-    old = datetime.now(UTC) - timedelta(minutes=10)
+    old = datetime.now(UTC) - timedelta(minutes=20)  # older than JOGO_OFFLINE_AFTER_S (900 s)
     await client.post(
         "/api/v1/pings", headers=h, json={"lat": -7.98, "lon": 112.63, "recorded_at": old.isoformat()}
     )

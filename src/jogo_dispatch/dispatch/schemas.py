@@ -289,12 +289,12 @@ class NoteOut(BaseModel):
 
 
 class ResponderOut(CandidateOut):
-    """A responder for an incident, ranked by ETA: whether it takes offers on the phone app now
-    (``can_offer``) or reports its place through a tracker app only (assign it by radio)."""
+    """A responder for an incident, ranked by ETA (a stale position's ETA carries a penalty for its age):
+    whether it takes offers on the phone app now (``can_offer``) or reports its place through a tracker
+    app only (assign it by radio)."""
 
     can_offer: bool
     channel: str | None = Field(description="protocol of its latest fix: api, ws, osmand, owntracks")
-    position_age_s: Rounded
 
 
 class IncidentDetailOut(IncidentOut):

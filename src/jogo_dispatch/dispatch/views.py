@@ -20,7 +20,7 @@ from jogo_dispatch.dispatch.schemas import (
     ResponderOut,
     UnitOut,
 )
-from jogo_dispatch.geo.index import ResponderIndex
+from jogo_dispatch.geo.index import Candidate, ResponderIndex
 from jogo_dispatch.live.hub import SnapshotPart
 from jogo_dispatch.platform.db import utcnow
 from jogo_dispatch.reports.schemas import ReportOut
@@ -98,18 +98,24 @@ async def nearest_for(
 ) -> Nearest:
     """The ``k`` available officers with the shortest ETA, each marked whether it takes offers."""
     found = responders.search(index, settings, lat, lon, min(100, k * ETA_POOL), None, None)
-    ranked = sorted(found.candidates, key=lambda c: (c.eta_s, c.distance_m))[:k]
+    now = utcnow()
+
+    def eta(c: Candidate) -> float:
+        """A stale position may be out of date: its ETA grows with the age past JOGO_STALE_AFTER_S."""
+        age = (now - c.last_seen).total_seconds()
+        return c.eta_s + max(0.0, age - settings.stale_after_s) * settings.stale_eta_factor
+
+    ranked = sorted(found.candidates, key=lambda c: (eta(c), c.distance_m))[:k]
     ids = [c.officer_id for c in ranked]
     names = await responders.officer_names(session, ids)
     sources = await reach.latest_sources(session, ids, responders.online_since(settings))
-    now = utcnow()
     items = [
         ResponderOut.model_validate(
             {
-                **CandidateOut.of(c, names).model_dump(),
+                **CandidateOut.of(c, names, settings.stale_after_s).model_dump(),
+                "eta_s": round(eta(c), 1),
                 "can_offer": reach.takes_offers(sources.get(c.officer_id)),
                 "channel": sources.get(c.officer_id),
-                "position_age_s": max(0.0, (now - c.last_seen).total_seconds()),
             }
         )
         for c in ranked

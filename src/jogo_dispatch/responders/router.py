@@ -32,7 +32,8 @@ async def nearest(
     max_distance_m: Annotated[float | None, Query(gt=0)] = None,
     method: Literal["index", "postgis"] = "index",
 ) -> NearestOut:
-    """The k nearest available, online officers, nearest first, with exact distance and ETA.
+    """The k nearest available officers whose last fix is younger than ``JOGO_OFFLINE_AFTER_S``, nearest
+    first, with exact distance and ETA; each says the age of its position and whether it is ``stale``.
 
     ``method=postgis`` answers with PostGIS KNN instead of the in-memory H3 index (a cross-check)."""
     if method == "postgis":
@@ -43,7 +44,7 @@ async def nearest(
         found, reason = result.candidates, result.shortfall_reason
     names = await service.officer_names(session, [c.officer_id for c in found])
     return NearestOut(
-        items=[CandidateOut.of(c, names) for c in found],
+        items=[CandidateOut.of(c, names, rt.settings.stale_after_s) for c in found],
         shortfall_reason=reason,
         shortfall=REASONS.get(reason) if reason else None,
         method=method,
