@@ -88,7 +88,7 @@ def test_traccar_client_android_sos_with_mock_location_keeps_extras() -> None:
         )
     )
     assert fix.alarm == "sos"
-    assert fix.attributes == {"mock": "true"}
+    assert fix.attributes == {"mock": True}  # typed back as Traccar does
     assert fix.battery_pct == 42.0
     assert fix.speed_mps == 0.0
     assert fix.charging is None
@@ -171,17 +171,17 @@ def test_timestamp_seconds_milliseconds_boundary(raw: str, expected: datetime) -
     assert parse_osmand_params({"id": "1", "timestamp": raw}).recorded_at == expected
 
 
-def test_deviceid_alias_heading_alias_and_unknown_keys_kept_verbatim() -> None:
+def test_deviceid_alias_heading_alias_and_unknown_keys_typed_like_traccar() -> None:
     fix = parse_osmand_params(
         query("/?lat=60.0&lon=30.0&speed=0.0&heading=0.0&vacc=0&hacc=0&altitude=0&deviceid=123456")
     )
     assert fix.device_id == "123456"
     assert fix.heading_deg == 0.0
     assert fix.recorded_at is None  # caller falls back to server time
-    assert fix.attributes == {"vacc": "0", "hacc": "0"}
+    assert fix.attributes == {"vacc": 0, "hacc": 0}
 
 
-def test_extra_obd_keys_and_zero_padded_ids_survive_as_strings() -> None:
+def test_extra_obd_keys_are_typed_and_zero_padded_ids_survive_as_strings() -> None:
     fix = parse_osmand_params(
         query(
             "/?id=123456789012345&timestamp=1504763810&lat=40.7232948571&lon=-74.0061408571"
@@ -190,9 +190,9 @@ def test_extra_obd_keys_and_zero_padded_ids_survive_as_strings() -> None:
         )
     )
     assert fix.attributes == {
-        "ignition": "true",
-        "rpm": "933",
-        "fuel": "24",
+        "ignition": True,
+        "rpm": 933,
+        "fuel": 24,
         "imei": "0356938035643809",
         "driverUniqueId": "007",
     }
@@ -693,10 +693,34 @@ def test_owntracks_pre_numeric_string_payload() -> None:
     assert fix.recorded_at == utc(2013, 8, 17, 4, 55, 17)
 
 
-def test_owntracks_location_without_coordinates_or_time() -> None:
-    fix = parse_owntracks(b'{"_type":"location","tid":"zz","tst":0}', user=None, device=None).fix
+def test_owntracks_location_without_coordinates() -> None:
+    fix = parse_owntracks(b'{"_type":"location","tid":"zz","tst":1700000000}', user=None, device=None).fix
     assert fix is not None
-    assert (fix.device_id, fix.lat, fix.lon, fix.valid, fix.recorded_at) == ("zz", None, None, None, None)
+    assert (fix.device_id, fix.lat, fix.lon, fix.valid) == ("zz", None, None, None)
+    assert fix.recorded_at == utc(2023, 11, 14, 22, 13, 20)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"_type":"location","tid":"zz","lat":1,"lon":2,"tst":0}',
+        b'{"_type":"location","tid":"zz","lat":1,"lon":2,"tst":-5}',
+        b'{"_type":"location","tid":"zz","lat":1,"lon":2}',
+        b'{"_type":"location","tid":"zz","lat":1,"lon":2,"tst":null}',
+    ],
+)
+def test_owntracks_location_without_a_positive_tst_is_refused_as_the_app_does(body: bytes) -> None:
+    # owntracks/android MessageLocationDeserializer: "missing 'tst'", "'tst' must be non-zero".
+    with raises_code("bad_field", "tst"):
+        parse_owntracks(body, user="u", device="d")
+
+
+def test_owntracks_encrypted_message_hands_back_its_data() -> None:
+    message = parse_owntracks(b'{"_type":"encrypted","data":"c2VjcmV0"}', user="jane", device="phone")
+    assert message == OwnTracksMessage("encrypted", None, "c2VjcmV0")
+    for body in (b'{"_type":"encrypted"}', b'{"_type":"encrypted","data":""}', b'{"_type":"encrypted","data":7}'):
+        with raises_code("bad_field", "data"):
+            parse_owntracks(body, user="jane", device="phone")
 
 
 def test_owntracks_device_id_precedence() -> None:
@@ -763,7 +787,6 @@ def test_owntracks_identity(
         (b'{"_type":"cmd","action":"reportLocation"}', "cmd"),
         (b'{"_type":"beacon","uuid":"x","major":1,"minor":2,"prox":1}', "beacon"),
         (b'{"_type":"steps","steps":1234,"from":1,"to":2}', "steps"),
-        (b'{"_type":"encrypted","data":"c2VjcmV0"}', "encrypted"),
     ],
 )
 def test_owntracks_non_location_messages(body: bytes, msg_type: str) -> None:

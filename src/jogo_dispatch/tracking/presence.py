@@ -1,6 +1,7 @@
-"""Online/offline: an officer with no fix for ``online_after_s`` is offline. The monitor flips the
-stored flag in one statement (safe with several server processes: a row flips once), records an
-officer_event for each change and publishes it."""
+"""Online/offline: an officer whose phone reported nothing for ``online_after_s`` is offline. A report
+is a fix, or a heartbeat or approximate fix (``officer_positions.seen_at``): those keep the officer
+online at the last known position. The monitor flips the stored flag in one statement (safe with
+several server processes: a row flips once), records an officer_event for each change and publishes it."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ log = structlog.get_logger(__name__)
 
 _FLIP = text("""
 WITH state AS (
-    SELECT o.id, coalesce(p.recorded_at > now() - make_interval(secs => :after), false) AS online,
+    SELECT o.id,
+           coalesce(greatest(p.recorded_at, p.seen_at) > now() - make_interval(secs => :after), false) AS online,
            p.recorded_at, p.battery_pct
     FROM officers o LEFT JOIN officer_positions p ON p.officer_id = o.id
 ), flipped AS (

@@ -11,7 +11,7 @@ from jogo_dispatch.tracking.models import Device, Officer
 _OFFICER_COLUMNS = """
 o.id, o.badge, o.name, o.unit_type, o.status, o.sector,
 ST_Y(p.geog::geometry) AS lat, ST_X(p.geog::geometry) AS lon, p.recorded_at, p.accuracy_m, p.speed_mps,
-p.heading_deg, p.battery_pct
+p.heading_deg, p.battery_pct, greatest(p.recorded_at, p.seen_at) AS seen_at
 """
 
 
@@ -52,7 +52,7 @@ async def track(
     rows = await session.execute(
         text(
             "SELECT recorded_at, ST_Y(geog::geometry) AS lat, ST_X(geog::geometry) AS lon, accuracy_m, speed_mps, "
-            "heading_deg, altitude_m, battery_pct, source FROM pings "
+            "heading_deg, altitude_m, battery_pct, source, approximate FROM pings "
             "WHERE officer_id = :oid AND recorded_at >= :since AND recorded_at < :until "
             "ORDER BY recorded_at LIMIT :limit"
         ),

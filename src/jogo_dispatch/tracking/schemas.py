@@ -156,6 +156,12 @@ class FixProperties(BaseModel):
     altitude_m: float | None
     battery_pct: float | None
     source: str
+    approximate: str | None = Field(
+        None,
+        description="null for a fix; else why it is history only and never the position dispatch uses: "
+        "invalid (the phone said valid=false) or last_known (no fix: a heartbeat or a cell/Wi-Fi-only "
+        "message, shown at the last known position)",
+    )
 
 
 class FixFeature(BaseModel):

@@ -110,7 +110,8 @@ async def set_status(session: AsyncSession, bus: EventBus, officer_id: int, stat
 
 def officer_view(row: Any, settings: Settings, now: datetime, view: type[View]) -> View:
     data = dict(row._mapping)
-    seen = data.get("recorded_at")
+    # The phone's latest report of any kind: a heartbeat keeps the officer online at the last position.
+    seen = data.pop("seen_at", None) or data.get("recorded_at")
     online = seen is not None and (now - seen).total_seconds() <= settings.online_after_s
     battery = data.get("battery_pct")
     return view(**data, online=online, low_battery=battery is not None and battery < settings.low_battery_pct)

@@ -6,6 +6,14 @@ since its last commit as one batch, COPYs it into a staging table, inserts it in
 commits, and only then answers the waiting requests and runs the after-commit hooks (responder
 index, live feed). An acknowledged ping is therefore always durable.
 
+Approximate reports (``PingRow.approximate`` set: the phone said the fix is invalid, or it sent no fix
+at all) go to history only and never move ``officer_positions``; one without coordinates is stored at
+the officer's last known position (and not at all before the officer has one). Each, when newer than
+everything the officer reported before, refreshes the position's ``seen_at`` (presence) and battery.
+One row per officer and time: a fix that comes after an approximate report of the same time replaces
+it; anything else of a time already stored is a duplicate. These extra statements run only for the
+batches that need them: a batch of plain fixes costs what it did.
+
 When the database goes away the writer answers every waiting request with a 503 at once (never a
 hang), refuses new pings while it reconnects (``healthy`` is false, so ``/readyz`` says not ready),
 and reconnects by itself. A batch whose commit was cut off may or may not be stored; the phone
@@ -52,8 +60,8 @@ class PingRow:
     officer_id: int
     recorded_at: datetime
     received_at: datetime
-    lat: float
-    lon: float
+    lat: float | None  # None only for an approximate report without a fix (placed by the writer)
+    lon: float | None
     accuracy_m: float | None
     speed_mps: float | None
     heading_deg: float | None
@@ -62,6 +70,7 @@ class PingRow:
     device_id: int | None
     source: str
     attributes: str | None = None  # JSON text, already encoded by the caller
+    approximate: str | None = None  # why it may not move the latest position (filters.INVALID, ...)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,23 +93,42 @@ AfterCommit = Callable[[Sequence[PositionUpdate]], None]
 
 _STAGE_COLUMNS = (
     "officer_id, recorded_at, received_at, lat, lon, accuracy_m, speed_mps, heading_deg, "
-    "altitude_m, battery_pct, device_id, source, attributes"
+    "altitude_m, battery_pct, device_id, source, attributes, approximate"
 )
 _CREATE_STAGE = """
 CREATE TEMP TABLE IF NOT EXISTS ping_stage (
     officer_id bigint, recorded_at timestamptz, received_at timestamptz, lat float8, lon float8,
     accuracy_m float8, speed_mps float8, heading_deg float8, altitude_m float8, battery_pct float8,
-    device_id bigint, source text, attributes text
+    device_id bigint, source text, attributes text, approximate text
 ) ON COMMIT DELETE ROWS
 """
 _INSERT_PINGS = """
 INSERT INTO pings (officer_id, recorded_at, received_at, geog, accuracy_m, speed_mps, heading_deg,
-                   altitude_m, battery_pct, device_id, source, attributes)
+                   altitude_m, battery_pct, device_id, source, attributes, approximate)
 SELECT officer_id, recorded_at, received_at,
        ST_SetSRID(ST_MakePoint(lon, lat), 4326)::geography,
-       accuracy_m, speed_mps, heading_deg, altitude_m, battery_pct, device_id, source, attributes::jsonb
+       accuracy_m, speed_mps, heading_deg, altitude_m, battery_pct, device_id, source, attributes::jsonb,
+       approximate
 FROM ping_stage
 ON CONFLICT DO NOTHING
+"""
+# Only for a batch with reports without a fix: each at its officer's last known position (after this
+# batch's own fixes moved it); one whose officer has no position yet is not stored.
+_PLACE_LAST_KNOWN = """
+UPDATE ping_stage s SET lat = ST_Y(p.geog::geometry), lon = ST_X(p.geog::geometry)
+FROM officer_positions p WHERE s.lat IS NULL AND p.officer_id = s.officer_id
+"""
+_DROP_UNPLACED = "DELETE FROM ping_stage WHERE lat IS NULL"
+# Only when the store refused some rows: a fix replaces an approximate report of the same officer and time
+# (not an ON CONFLICT DO UPDATE: that fails outright when one batch holds the same key twice).
+_SUPERSEDE = """
+UPDATE pings p SET received_at = s.received_at, geog = ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326)::geography,
+       accuracy_m = s.accuracy_m, speed_mps = s.speed_mps, heading_deg = s.heading_deg,
+       altitude_m = s.altitude_m, battery_pct = s.battery_pct, device_id = s.device_id, source = s.source,
+       attributes = s.attributes::jsonb, approximate = NULL
+FROM ping_stage s
+WHERE p.officer_id = s.officer_id AND p.recorded_at = s.recorded_at
+  AND p.approximate IS NOT NULL AND s.approximate IS NULL
 """
 # Only when the store refused some rows as duplicates: which staged rows are the stored ones. A row
 # is ours when its received_at matches (each request stamps its own).
@@ -122,6 +150,7 @@ _STAGE_TYPES = [
     "int8",
     "text",
     "text",
+    "text",
 ]
 _UPSERT_POSITIONS = """
 WITH moved AS (
@@ -130,6 +159,7 @@ INSERT INTO officer_positions AS p (officer_id, geog, recorded_at, received_at, 
 SELECT DISTINCT ON (s.officer_id) s.officer_id, ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326)::geography,
        s.recorded_at, s.received_at, s.accuracy_m, s.speed_mps, s.heading_deg, s.altitude_m, s.battery_pct
 FROM ping_stage s JOIN officers o ON o.id = s.officer_id
+WHERE s.approximate IS NULL
 ORDER BY s.officer_id, s.recorded_at DESC
 ON CONFLICT (officer_id) DO UPDATE SET
     geog = EXCLUDED.geog, recorded_at = EXCLUDED.recorded_at, received_at = EXCLUDED.received_at,
@@ -140,6 +170,22 @@ RETURNING p.officer_id, ST_Y(p.geog::geometry) AS lat, ST_X(p.geog::geometry) AS
           p.speed_mps, p.heading_deg, p.accuracy_m, p.battery_pct
 )
 SELECT m.*, o.status, o.unit_type FROM moved m JOIN officers o ON o.id = m.officer_id
+"""
+# Only for a batch with approximate reports: the latest of each officer, when later than anything it
+# reported before, refreshes presence (seen_at) and battery; the position and its time stay the fix's.
+_REFRESH_SEEN = """
+WITH latest AS (
+SELECT DISTINCT ON (officer_id) officer_id, recorded_at, battery_pct FROM ping_stage
+WHERE approximate IS NOT NULL
+ORDER BY officer_id, recorded_at DESC
+), seen AS (
+UPDATE officer_positions p SET seen_at = l.recorded_at, battery_pct = coalesce(l.battery_pct, p.battery_pct)
+FROM latest l
+WHERE p.officer_id = l.officer_id AND l.recorded_at > greatest(p.recorded_at, p.seen_at)
+RETURNING p.officer_id, ST_Y(p.geog::geometry) AS lat, ST_X(p.geog::geometry) AS lon, p.recorded_at,
+          p.speed_mps, p.heading_deg, p.accuracy_m, p.battery_pct
+)
+SELECT s.*, o.status, o.unit_type FROM seen s JOIN officers o ON o.id = s.officer_id
 """
 
 
@@ -297,11 +343,15 @@ class PingWriter:
         days = {partitions.day_of(r.recorded_at) for r in all_rows} - self._known_days
         if days:
             await partitions.ensure_partitions(conn, days)
+        approximate = unplaced = False
         async with conn.cursor() as cur:
             # Binary COPY: about a seventh of the client-side cost of text COPY per row.
             async with cur.copy(f"COPY ping_stage ({_STAGE_COLUMNS}) FROM STDIN (FORMAT BINARY)") as copy:
                 copy.set_types(_STAGE_TYPES)
                 for r in all_rows:
+                    if r.approximate is not None:
+                        approximate = True
+                        unplaced = unplaced or r.lat is None
                     await copy.write_row(
                         (
                             r.officer_id,
@@ -317,16 +367,29 @@ class PingWriter:
                             r.device_id,
                             r.source,
                             r.attributes,
+                            r.approximate,
                         )
                     )
+            # The fixes move the positions first, so that a report without a fix in the same batch is
+            # placed where its officer is now.
+            await cur.execute(_UPSERT_POSITIONS)
+            moved = [PositionUpdate(*row) for row in await cur.fetchall()]
+            staged = len(all_rows)
+            if unplaced:
+                await cur.execute(_PLACE_LAST_KNOWN)
+                await cur.execute(_DROP_UNPLACED)
+                staged -= cur.rowcount
             await cur.execute(_INSERT_PINGS)
             if cur.rowcount == len(all_rows):
                 inserted = {(r.officer_id, r.recorded_at) for r in all_rows}
             else:
+                if cur.rowcount < staged:
+                    await cur.execute(_SUPERSEDE)
                 await cur.execute(_INSERTED_KEYS)
                 inserted = {(oid, ts) for oid, ts in await cur.fetchall()}
-            await cur.execute(_UPSERT_POSITIONS)
-            moved = [PositionUpdate(*row) for row in await cur.fetchall()]
+            if approximate:
+                await cur.execute(_REFRESH_SEEN)
+                moved.extend(PositionUpdate(*row) for row in await cur.fetchall())
         await conn.commit()
         self._known_days |= days
         BATCH_ROWS.observe(len(all_rows))

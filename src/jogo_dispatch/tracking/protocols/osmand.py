@@ -7,7 +7,13 @@ Follows Traccar's ``OsmAndProtocolDecoder.decodeQuery`` (traccar/traccar,
 otherwise epoch milliseconds), then, if it contains ``T``, as ISO 8601 *with* an offset
 (``DateUtil.parseDate`` uses ``ISO_ZONED_DATE_TIME``), otherwise as ``yyyy-MM-dd HH:mm:ss``;
 ``lat``/``lon`` or ``location=lat,lon``; ``speed`` in knots; ``bearing``/``heading``; ``altitude``;
-``accuracy``; ``hdop``; ``batt`` (percent); ``charge``; empty values are skipped.
+``accuracy``; ``hdop``; ``batt`` (percent); ``charge``; empty values are skipped; any other key is
+kept as a number when ``Double.parseDouble`` reads it, as a boolean for ``true``/``false``, else as the
+string (below, how we keep identifiers intact).
+
+The Traccar Client 10.x (traccar/traccar-client-sdk ``HttpUploader.kt``, its default: a form-encoded
+POST) sends its numbers this way: ``battery_voltage=4123``, ``battery_temp=31.5``, ``charge=true``;
+without a location fix (its heartbeat) only ``id``, ``timestamp`` and the battery keys.
 
 The same keys arrive as JSON-typed values in traccar/traccar-client-sdk's upload
 (``core/.../HttpUploader.kt`` with ``uploadJson``), which :mod:`.osmand_json` hands to
@@ -48,6 +54,12 @@ _SECONDS_LIMIT = 2_147_483_647
 # What Java's Long.parseLong accepts: tells an epoch timestamp from a date-time string.
 _INTEGER_RE = re.compile(r"[+-]?[0-9]+")
 
+# A query value that is plainly a number: no leading zero (a zero-padded id stays a string), at most 15
+# integer digits (exact as a double, so no long serial number turns into a rounded float), no exponent.
+_PLAIN_NUMBER_RE = re.compile(r"-?(?:0|[1-9][0-9]{0,14})(\.[0-9]+)?")
+# Keys whose values are identifiers however numeric they look (Traccar keeps driverUniqueId a string).
+_IDENTIFIER_KEYS = frozenset({"imei", "driverUniqueId", "iccid", "imsi", "serial"})
+
 
 def _osmand_timestamp(value: Any) -> datetime:
     """Traccar's OsmAnd ``timestamp`` rules: integer seconds/milliseconds, ISO, or local format."""
@@ -82,6 +94,20 @@ def _osmand_timestamp(value: Any) -> datetime:
         bad_field(name, "timestamp is out of range")
 
 
+def _query_value(key: str, value: Any) -> Any:
+    """A query or form value as Traccar types it (a number, ``true``/``false``), when it plainly is one."""
+    if not isinstance(value, str) or key in _IDENTIFIER_KEYS:
+        return value
+    if value == "true":
+        return True
+    if value == "false":
+        return False
+    match = _PLAIN_NUMBER_RE.fullmatch(value)
+    if match is None:
+        return value
+    return float(value) if match.group(1) else int(value)
+
+
 def _traccar_bool(value: Any, field_name: str, *, one_is_true: bool = False) -> bool:
     """Java ``Boolean.parseBoolean`` (true iff "true", any case), optionally also accepting "1"."""
     if isinstance(value, bool):
@@ -108,8 +134,10 @@ def _iter_pairs(
         yield from params
 
 
-def decode_flat(pairs: Iterable[tuple[str, Any]]) -> DeviceFix:
-    """One OsmAnd report from (key, value) pairs; values are strings or, from JSON, native types."""
+def decode_flat(pairs: Iterable[tuple[str, Any]], *, text_values: bool = False) -> DeviceFix:
+    """One OsmAnd report from (key, value) pairs; values are strings or, from JSON, native types.
+    ``text_values``: they came from a query or form (all text), so unknown keys' numbers and booleans
+    are typed back as Traccar does; JSON values keep the type they were sent with."""
     device_id: str | None = None
     lat: float | None = None
     lon: float | None = None
@@ -168,9 +196,9 @@ def decode_flat(pairs: Iterable[tuple[str, Any]]) -> DeviceFix:
                 # Repeatable (one per tower / access point), so every value is kept in order.
                 attributes.setdefault(key, []).append(value)
             case _:
-                # Unlike Traccar, which coerces "12" to 12.0 and "true" to True, strings stay
-                # verbatim: an IMEI or a zero-padded id must survive untouched.
-                attributes[key] = value
+                # Like Traccar, "933" is 933 and "true" True; unlike it, "007" or an IMEI stay strings,
+                # and a JSON string stays the string it was sent as.
+                attributes[key] = _query_value(key, value) if text_values else value
 
     if device_id is None:
         missing_device_id()
@@ -211,4 +239,4 @@ def parse_osmand_params(
     ``InvalidInput(code="bad_field", details={"field": name})``. Missing ``lat``/``lon`` is not an
     error here: the fix comes back with ``lat = lon = None``.
     """
-    return decode_flat(_iter_pairs(params))
+    return decode_flat(_iter_pairs(params), text_values=True)

@@ -3,7 +3,9 @@
 Follows the booklet (owntracks.org/booklet/tech/json and /tech/http) and the apps' serialisers
 (owntracks/android ``MessageLocation.kt``, owntracks/ios ``OwnTracking.m``): ``vel`` in km/h, ``tst``
 epoch seconds, ``bs`` 0=unknown 1=unplugged 2=charging 3=full, ``topic`` only in HTTP payloads,
-identity from ``X-Limit-U``/``X-Limit-D`` (or ``?u=&d=``) as the OwnTracks Recorder does.
+identity from ``X-Limit-U``/``X-Limit-D`` (or ``?u=&d=``) as the OwnTracks Recorder does. A location
+needs a ``tst`` above 0, as the apps' own ``MessageLocationDeserializer`` / ``isValidMessage`` demand.
+An ``encrypted`` message is handed back with its ``data`` for :mod:`.owntracks_crypto` to open.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ class OwnTracksMessage:
 
     msg_type: str | None
     fix: DeviceFix | None  # only for _type == "location"
+    data: str | None = None  # only for _type == "encrypted": base64 of nonce + secret box
 
 
 def _blank_to_none(value: str | None) -> str | None:
@@ -80,9 +83,6 @@ def _owntracks_fix(data: dict[str, Any], device_id: str) -> DeviceFix:
         lat = lon = None
 
     tst = optional_number(data.get("tst"), "tst")
-    # The apps treat tst <= 0 as "no fix time" (Android's isValidMessage requires tst > 0).
-    recorded_at = from_epoch(tst, "tst") if tst is not None and tst > 0 else None
-
     vel = non_negative(optional_number(data.get("vel"), "vel"))
     charging: bool | None = None
     bs = optional_number(data.get("bs"), "bs")
@@ -91,18 +91,31 @@ def _owntracks_fix(data: dict[str, Any], device_id: str) -> DeviceFix:
             bad_field("bs", "bs must be an integer")
         # 3 = full means still on the charger; "charging" here means "on external power".
         charging = True if bs in (2, 3) else False if bs == 1 else None
+    accuracy = non_negative(optional_number(data.get("acc"), "acc"))
+    heading = non_negative(optional_number(data.get("cog"), "cog"))
+    # Unlike acc/vel/cog, a negative altitude is real (below sea level), so -1 is kept.
+    altitude = optional_number(data.get("alt"), "alt")
+    battery = battery_pct(optional_number(data.get("batt"), "batt"), "batt", 100.0)
+
+    # Checked last, so that a malformed field is named first. The apps refuse such a location
+    # themselves (Android's MessageLocationDeserializer: "missing 'tst'", "'tst' must be non-zero";
+    # isValidMessage: tst > 0): it is no fix to store at the server's time either.
+    if tst is None:
+        bad_field("tst", "a location needs tst (epoch seconds)")
+    if tst <= 0:
+        bad_field("tst", "tst must be above 0")
+    recorded_at = from_epoch(tst, "tst")
 
     return DeviceFix(
         device_id=device_id,
         lat=lat,
         lon=lon,
         recorded_at=recorded_at,
-        accuracy_m=non_negative(optional_number(data.get("acc"), "acc")),
+        accuracy_m=accuracy,
         speed_mps=None if vel is None else vel * KMH_TO_MPS,
-        heading_deg=non_negative(optional_number(data.get("cog"), "cog")),
-        # Unlike acc/vel/cog, a negative altitude is real (below sea level), so -1 is kept.
-        altitude_m=optional_number(data.get("alt"), "alt"),
-        battery_pct=battery_pct(optional_number(data.get("batt"), "batt"), "batt", 100.0),
+        heading_deg=heading,
+        altitude_m=altitude,
+        battery_pct=battery,
         charging=charging,
         valid=True if lat is not None else None,
         alarm=None,  # OwnTracks has no alarm field
@@ -119,12 +132,15 @@ def parse_owntracks(
       zero-length publishes happen and are best ignored.
     * Not JSON, or JSON that is not an object -> ``InvalidInput(code="invalid_json")``; no string
       ``_type`` -> ``bad_field``.
+    * ``encrypted`` -> ``OwnTracksMessage("encrypted", None, data)``; ``data`` must be a non-empty
+      string (``bad_field``). Opening it is the caller's: it knows the device's key.
     * ``_type`` other than ``location`` (transition, waypoint(s), lwt, status, card, cmd, beacon,
-      steps, encrypted, ...) -> ``OwnTracksMessage(type, None)``.
-    * ``location`` -> a :class:`DeviceFix`: ``vel`` km/h -> m/s, ``tst`` epoch seconds, ``batt``
-      percent, ``bs`` 2/3 -> charging, 1 -> not charging; a negative ``acc``/``vel``/``cog``/``batt``
-      or a non-positive ``tst`` means unknown (None). Every other key (``tid``, ``topic``, ``t``,
-      ``conn``, ``created_at``, ``vac``, ``m``, ``inregions``, ``SSID``...) is kept in attributes.
+      steps, ...) -> ``OwnTracksMessage(type, None)``.
+    * ``location`` -> a :class:`DeviceFix`: ``vel`` km/h -> m/s, ``tst`` epoch seconds (required and
+      above 0, else ``bad_field``), ``batt`` percent, ``bs`` 2/3 -> charging, 1 -> not charging; a
+      negative ``acc``/``vel``/``cog``/``batt`` means unknown (None). Every other key (``tid``,
+      ``topic``, ``t``, ``conn``, ``created_at``, ``vac``, ``m``, ``inregions``, ``SSID``...) is kept in
+      attributes, with its JSON type.
 
     Device identity: ``(user, device)`` from :func:`owntracks_identity` (the ``topic`` is consulted
     only when ``topic_fallback``). ``device_id`` is ``"<user>/<device>"`` when both are known, the
@@ -144,6 +160,11 @@ def parse_owntracks(
     msg_type = data.get("_type")
     if not isinstance(msg_type, str) or not msg_type:
         bad_field("_type", "_type must be a non-empty string")
+    if msg_type == "encrypted":
+        payload = data.get("data")
+        if not isinstance(payload, str) or not payload.strip():
+            bad_field("data", "an encrypted message needs data (a base64 string)")
+        return OwnTracksMessage(msg_type, None, payload)
     if msg_type != "location":
         return OwnTracksMessage(msg_type, None)
 
