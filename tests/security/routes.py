@@ -63,8 +63,6 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("DELETE", "/api/v1/officers/{officer_id}/devices/{device_id}"): A,
     ("PUT", "/api/v1/officers/{officer_id}/devices/{device_id}/owntracks-key"): A,
     ("DELETE", "/api/v1/officers/{officer_id}/devices/{device_id}/owntracks-key"): A,
-    ("PUT", "/api/v1/officers/{officer_id}/devices/{device_id}/owntracks-key"): A,
-    ("DELETE", "/api/v1/officers/{officer_id}/devices/{device_id}/owntracks-key"): A,
     ("GET", "/osmand"): OWN_AUTH,
     ("POST", "/osmand"): OWN_AUTH,
     ("PUT", "/osmand"): OWN_AUTH,
