@@ -7,6 +7,7 @@ sweep (each claim is one conditional UPDATE)."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -118,37 +119,51 @@ async def flag_missed_checks(session: AsyncSession, bus: EventBus, settings: Set
         or_(Offer.welfare_ok_at.is_(None), Offer.welfare_ok_at < Offer.welfare_sent_at),
         or_(Offer.welfare_missed_at.is_(None), Offer.welfare_missed_at < Offer.welfare_sent_at),
     )
-    missed = 0
-    for unit_id in list(await session.scalars(select(Offer.id).where(unanswered))):
-        unit = await _claim(session, unit_id, "welfare_missed_at", unanswered, now)
+    return await _flag_units(
+        session,
+        bus,
+        unanswered,
+        "welfare_missed_at",
+        "welfare_check_missed",
+        lambda u: f"No answer to the welfare check of officer #{u.officer_id} on incident #{u.incident_id}",
+        now,
+    )
+
+
+async def _flag_units(
+    session: AsyncSession,
+    bus: EventBus,
+    condition: Any,
+    column: str,
+    kind: str,
+    message: Callable[[Offer], str],
+    now: datetime,
+) -> int:
+    """Each unit matching ``condition`` is claimed (``column`` set) once: an alert of ``kind`` to the
+    dispatchers and an entry on its incident's timeline."""
+    flagged = 0
+    for unit_id in list(await session.scalars(select(Offer.id).where(condition))):
+        unit = await _claim(session, unit_id, column, condition, now)
         if unit is None:
             continue
         incident = await repo.incident(session, unit.incident_id)
         assert incident is not None
+        data = {"offer_id": unit.id, "officer_id": unit.officer_id}
         await raise_alert(
             session,
             bus,
-            "welfare_check_missed",
-            f"No answer to the welfare check of officer #{unit.officer_id} on incident #{incident.id}",
+            kind,
+            message(unit),
             officer_id=unit.officer_id,
             incident_id=incident.id,
             lat=incident.lat,
             lon=incident.lon,
-            data={
-                "offer_id": unit.id,
-                "sent_at": unit.welfare_sent_at.isoformat() if unit.welfare_sent_at else None,
-            },
+            data=data,
         )
-        record_action(
-            session,
-            incident,
-            "welfare_check_missed",
-            data={"offer_id": unit.id, "officer_id": unit.officer_id},
-            at=now,
-        )
+        record_action(session, incident, kind, data=data, at=now)
         announce_offer(session, bus, unit)
-        missed += 1
-    return missed
+        flagged += 1
+    return flagged
 
 
 async def flag_late_units(session: AsyncSession, bus: EventBus, settings: Settings, now: datetime) -> int:
@@ -159,28 +174,18 @@ async def flag_late_units(session: AsyncSession, bus: EventBus, settings: Settin
         Offer.late_alerted_at.is_(None),
         Offer.responded_at <= now - timedelta(seconds=settings.en_route_within_s),
     )
-    flagged = 0
-    for unit_id in list(await session.scalars(select(Offer.id).where(late))):
-        unit = await _claim(session, unit_id, "late_alerted_at", late, now)
-        if unit is None:
-            continue
-        incident = await repo.incident(session, unit.incident_id)
-        assert incident is not None
-        await raise_alert(
-            session,
-            bus,
-            "unit_not_en_route",
-            f"Officer #{unit.officer_id} is not en route to incident #{incident.id} "
-            f"{settings.en_route_within_s / 60:g} min after accepting",
-            officer_id=unit.officer_id,
-            incident_id=incident.id,
-            lat=incident.lat,
-            lon=incident.lon,
-            data={"offer_id": unit.id},
-        )
-        record_action(session, incident, "unit_not_en_route", data={"offer_id": unit.id}, at=now)
-        flagged += 1
-    return flagged
+    minutes = settings.en_route_within_s / 60
+    return await _flag_units(
+        session,
+        bus,
+        late,
+        "late_alerted_at",
+        "unit_not_en_route",
+        lambda u: (
+            f"Officer #{u.officer_id} is not en route to incident #{u.incident_id} {minutes:g} min after accepting"
+        ),
+        now,
+    )
 
 
 _WAITING_REPORTS = text("""
