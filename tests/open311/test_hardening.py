@@ -72,3 +72,29 @@ async def test_coordinates_in_unicode_digits_or_not_numbers_are_refused(client, 
     assert await rows(database_url, "SELECT count(*) FROM reports") == [(0,)]
     ok = await post_form(client, request_body(api_key, lat="-7.98e0", long="+112.6308"))
     assert ok.status_code == 201, ok.text
+
+
+async def test_a_request_refused_after_the_rate_limit_gives_the_attempt_back(
+    app, client, api_key, monkeypatch
+):
+    """Refused reports must not use up the quota: with room for two, five requests refused by the intake
+    and then a good one still go through (without the refund the sixth is 429)."""
+    from jogo_dispatch.dispatch import intake
+    from jogo_dispatch.errors import InvalidInput
+    from tests.open311.test_requests import request_body
+
+    settings = app.state.runtime.settings
+    monkeypatch.setattr(settings, "report_limit_per_device", 2)
+    real = intake.create_report
+
+    async def refusing(*args, **kwargs):
+        raise InvalidInput("refused by the intake", code="bad_field")
+
+    monkeypatch.setattr(intake, "create_report", refusing)
+    body = request_body(api_key, device_id="quota-refund-1")
+    for _ in range(5):
+        r = await post_form(client, body)
+        assert r.status_code == 400, r.text
+    monkeypatch.setattr(intake, "create_report", real)
+    r = await post_form(client, body)
+    assert r.status_code == 201, r.text

@@ -26,7 +26,7 @@ from jogo_dispatch.accounts.models import User
 from jogo_dispatch.accounts.phones import normalise_phone
 from jogo_dispatch.agencies import routing
 from jogo_dispatch.dispatch import intake
-from jogo_dispatch.errors import InvalidInput, NotFound
+from jogo_dispatch.errors import AppError, InvalidInput, NotFound
 from jogo_dispatch.open311 import catalogue, keys
 from jogo_dispatch.open311.models import ApiKey, Open311Request
 from jogo_dispatch.open311.schemas import FiledRequestOut
@@ -217,21 +217,24 @@ async def file_request(
             )
         ]
     )
-    await ratelimit.check(
+    taken = await ratelimit.check(
         rt.limiter, rt.settings, "report", str(user.id) if identity else None, device, per_key
     )
-
-    report, _ = await intake.create_report(
-        session,
-        rt.bus,
-        rt.settings,
-        Principal(user.id, "citizen"),
-        data,
-        photo=None,
-        device_id=fields["device_id"],
-        user_agent=user_agent,
-        client_ip=client_ip,
-    )
+    try:
+        report, _ = await intake.create_report(
+            session,
+            rt.bus,
+            rt.settings,
+            Principal(user.id, "citizen"),
+            data,
+            photo=None,
+            device_id=fields["device_id"],
+            user_agent=user_agent,
+            client_ip=client_ip,
+        )
+    except AppError:
+        await rt.limiter.refund(taken)  # a refused report does not use up the quota
+        raise
     session.add(
         Open311Request(
             report_id=report.id,
