@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 
 from jogo_dispatch.abuse import service
-from jogo_dispatch.abuse.schemas import AppealIn, AppealOut, DecisionIn, WarningsOut
+from jogo_dispatch.abuse.schemas import AppealIn, AppealOut, AppealQueueItem, DecisionIn, WarningsOut
 from jogo_dispatch.deps import Citizen, CurrentUser, Dispatcher, RuntimeDep, SessionDep
 from jogo_dispatch.platform.db import Id
 from jogo_dispatch.platform.idempotency import IdempotentRoute
@@ -28,15 +28,16 @@ async def post_appeal(data: AppealIn, rt: RuntimeDep, session: SessionDep, me: C
     return AppealOut.model_validate(await service.file_appeal(session, rt.bus, me.user_id, data.text))
 
 
-@router.get("/appeals", response_model=list[AppealOut])
+@router.get("/appeals", response_model=list[AppealQueueItem])
 async def get_appeals(
     session: SessionDep,
     _: Dispatcher,
     status: Literal["pending", "upheld", "granted"] | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-) -> list[AppealOut]:
-    """Appeals, oldest first (``status=pending`` is the review queue)."""
-    return [AppealOut.model_validate(a) for a in await service.list_appeals(session, status, limit)]
+) -> list[AppealQueueItem]:
+    """Appeals, oldest first (``status=pending`` is the review queue), each with its citizen's login, strike
+    count and strikes."""
+    return await service.list_appeals(session, status, limit)
 
 
 @router.post("/appeals/{appeal_id}/decide", response_model=AppealOut)

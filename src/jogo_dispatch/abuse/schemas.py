@@ -38,6 +38,16 @@ class AppealOut(BaseModel):
     decision_note: str | None
 
 
+class AppealQueueItem(AppealOut):
+    """An appeal as the reviewer sees it: with the citizen and the strikes that blocked the account."""
+
+    username: str | None = None
+    full_name: str | None = None
+    strike_count: int = 0
+    blocked_at: datetime | None = None
+    strikes: list[WarningOut] = Field(default_factory=list)
+
+
 class AccountRecord(BaseModel):
     """What a dispatcher should know of the caller behind an SOS (a blocked account's SOS still arrives)."""
 

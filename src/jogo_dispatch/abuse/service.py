@@ -19,7 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from jogo_dispatch.abuse import repository as repo
 from jogo_dispatch.abuse.models import Appeal, Strike
-from jogo_dispatch.abuse.schemas import AccountRecord, AppealOut, WarningOut, WarningsOut
+from jogo_dispatch.abuse.schemas import (
+    AccountRecord,
+    AppealOut,
+    AppealQueueItem,
+    WarningOut,
+    WarningsOut,
+)
+from jogo_dispatch.accounts.models import User
 from jogo_dispatch.errors import Conflict, Forbidden, NotFound
 from jogo_dispatch.platform import audit
 from jogo_dispatch.platform.db import after_commit, utcnow
@@ -232,5 +239,23 @@ async def decide_appeal(
     return appeal
 
 
-async def list_appeals(session: AsyncSession, status: str | None, limit: int) -> list[Appeal]:
-    return await repo.appeals(session, status, limit)
+async def list_appeals(session: AsyncSession, status: str | None, limit: int) -> list[AppealQueueItem]:
+    """Appeals with their citizen's login, strike count and strikes (cleared ones too, marked)."""
+    found = await repo.appeals(session, status, limit)
+    out = []
+    for appeal in found:
+        user = await session.get(User, appeal.user_id)
+        state = await repo.citizen_status(session, appeal.user_id)
+        out.append(
+            AppealQueueItem(
+                **AppealOut.model_validate(appeal).model_dump(),
+                username=user.username if user else None,
+                full_name=user.full_name if user else None,
+                strike_count=state.strike_count if state else 0,
+                blocked_at=state.blocked_at if state else None,
+                strikes=[
+                    WarningOut.model_validate(s) for s in await repo.strikes_of(session, appeal.user_id)
+                ],
+            )
+        )
+    return out

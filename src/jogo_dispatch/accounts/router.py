@@ -1,16 +1,26 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
+from jogo_dispatch.accounts import admin, service
 from jogo_dispatch.accounts import repository as repo
-from jogo_dispatch.accounts import service
-from jogo_dispatch.accounts.schemas import MeOut, TokenOut, UserCreate, UserOut
+from jogo_dispatch.accounts.schemas import (
+    MeOut,
+    PasswordResetIn,
+    PasswordResetOut,
+    TokenOut,
+    UserAdminOut,
+    UserCreate,
+    UserOut,
+    UserPatch,
+    UsersPageOut,
+)
 from jogo_dispatch.deps import Admin, CurrentUser, RuntimeDep, SessionDep
 from jogo_dispatch.errors import NotFound
-from jogo_dispatch.platform.db import after_commit
+from jogo_dispatch.platform.db import Id, after_commit
 from jogo_dispatch.platform.events import CredentialsChanged
 from jogo_dispatch.platform.idempotency import IdempotentRoute
 from jogo_dispatch.platform.ratelimit import guard_login
@@ -67,7 +77,7 @@ async def me(p: CurrentUser, session: SessionDep) -> MeOut:
 
 
 @router.post("/users", response_model=UserOut, status_code=201)
-async def create_user(data: UserCreate, rt: RuntimeDep, session: SessionDep, _: Admin) -> UserOut:
+async def create_user(data: UserCreate, rt: RuntimeDep, session: SessionDep, me: Admin) -> UserOut:
     user = await service.create_user(
         session,
         rt.passwords,
@@ -76,4 +86,46 @@ async def create_user(data: UserCreate, rt: RuntimeDep, session: SessionDep, _: 
         role=data.role,
         full_name=data.full_name,
     )
+    admin.record_created(session, user, me.user_id)
     return UserOut.model_validate(user, from_attributes=True)
+
+
+@router.get("/users", response_model=UsersPageOut)
+async def list_users(
+    session: SessionDep,
+    _: Admin,
+    role: Literal["citizen", "officer", "dispatcher", "agency", "admin"] | None = None,
+    q: Annotated[str | None, Query(max_length=100, description="part of the username, name or phone")] = None,
+    active: bool | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> UsersPageOut:
+    """Logins by role and username (an officer's with its badge)."""
+    return await admin.users_page(session, role, q, active, limit, offset)
+
+
+@router.patch("/users/{user_id}", response_model=UserAdminOut)
+async def patch_user(
+    user_id: Id, data: UserPatch, rt: RuntimeDep, session: SessionDep, me: Admin
+) -> UserAdminOut:
+    """Change a staff login's role (dispatcher, admin), a login's name, or enable / disable it (its tokens
+    are revoked). 409 ``role_locked`` (officer, agency, citizen roles), ``officer_login`` (officers are
+    disabled with their officer record), ``own_account``, ``last_admin``; audited."""
+    before = await repo.user_by_id(session, user_id)
+    version = before.token_version if before else None
+    user = await admin.update_user(session, user_id, data, me.user_id)
+    if user.token_version != version:
+        after_commit(session, lambda: rt.bus.publish(CredentialsChanged(user_id=user_id)))
+    officer_id = await repo.officer_id_for_user(session, user.id)
+    return admin.view(user, officer_id)
+
+
+@router.post("/users/{user_id}/password", response_model=PasswordResetOut)
+async def post_password(
+    user_id: Id, data: PasswordResetIn, rt: RuntimeDep, session: SessionDep, me: Admin
+) -> PasswordResetOut:
+    """A new password (the given one, or generated and shown in this answer only); every token of the
+    login is revoked; audited (never the password)."""
+    user, password = await admin.reset_password(session, rt.passwords, user_id, data.password, me.user_id)
+    after_commit(session, lambda: rt.bus.publish(CredentialsChanged(user_id=user_id)))
+    return PasswordResetOut(user_id=user.id, username=user.username, password=password)

@@ -84,8 +84,8 @@ async def get_officers(
 
 
 @router.post("/officers", response_model=OfficerOut, status_code=201)
-async def post_officer(data: OfficerCreate, rt: RuntimeDep, session: SessionDep, _: Admin) -> OfficerOut:
-    officer = await service.create_officer(session, rt.passwords, data)
+async def post_officer(data: OfficerCreate, rt: RuntimeDep, session: SessionDep, me: Admin) -> OfficerOut:
+    officer = await service.create_officer(session, rt.passwords, data, me.user_id)
     return OfficerOut.model_validate(officer, from_attributes=True)
 
 
@@ -145,15 +145,15 @@ async def get_devices(officer_id: Id, session: SessionDep, _: Admin) -> list[Dev
 
 
 @router.post("/officers/{officer_id}/devices", response_model=DeviceCreated, status_code=201)
-async def post_device(officer_id: Id, data: DeviceCreate, session: SessionDep, _: Admin) -> DeviceCreated:
-    device, token = await service.register_device(session, officer_id, data)
+async def post_device(officer_id: Id, data: DeviceCreate, session: SessionDep, me: Admin) -> DeviceCreated:
+    device, token = await service.register_device(session, officer_id, data, me.user_id)
     return DeviceCreated(**DeviceOut.model_validate(device, from_attributes=True).model_dump(), token=token)
 
 
 @router.delete("/officers/{officer_id}/devices/{device_id}", response_model=DeviceOut)
 async def delete_device(
-    officer_id: Id, device_id: Id, rt: RuntimeDep, session: SessionDep, _: Admin
+    officer_id: Id, device_id: Id, rt: RuntimeDep, session: SessionDep, me: Admin
 ) -> DeviceOut:
-    device = await service.revoke_device(session, officer_id, device_id)
+    device = await service.revoke_device(session, officer_id, device_id, me.user_id)
     after_commit(session, lambda: rt.bus.publish(CredentialsChanged(device_id=device_id)))
     return DeviceOut.model_validate(device, from_attributes=True)

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from jogo_dispatch.accounts import service as accounts
 from jogo_dispatch.errors import Conflict, InvalidInput, NotFound
+from jogo_dispatch.platform import audit
 from jogo_dispatch.platform import time_window as timerange
 from jogo_dispatch.platform.db import after_commit, utcnow
 from jogo_dispatch.platform.events import EventBus, OfficerStatusChanged
@@ -39,7 +40,10 @@ MAX_TRACK_POINTS = 50_000
 MAX_TRACK_SPAN = timedelta(days=7)
 
 
-async def create_officer(session: AsyncSession, passwords: Passwords, data: OfficerCreate) -> Officer:
+async def create_officer(
+    session: AsyncSession, passwords: Passwords, data: OfficerCreate, actor_id: int | None = None
+) -> Officer:
+    """The officer, its login (username = badge) and its phone when ``device_id`` is given; audited."""
     if await repo.officer_by_badge(session, data.badge):
         raise Conflict(f"officer with badge {data.badge!r} exists", code="officer_exists")
     user = await accounts.create_user(
@@ -55,12 +59,24 @@ async def create_officer(session: AsyncSession, passwords: Passwords, data: Offi
     )
     session.add(officer)
     await session.flush()
+    audit.record(
+        session,
+        "officer",
+        officer.id,
+        "created",
+        to_state="active",
+        actor_id=actor_id,
+        data={"badge": data.badge, "name": data.name, "unit_type": data.unit_type, "sector": data.sector},
+    )
     if data.device_id:
-        await register_device(session, officer.id, DeviceCreate(identifier=data.device_id))
+        await register_device(session, officer.id, DeviceCreate(identifier=data.device_id), actor_id)
     return officer
 
 
-async def register_device(session: AsyncSession, officer_id: int, data: DeviceCreate) -> tuple[Device, str]:
+async def register_device(
+    session: AsyncSession, officer_id: int, data: DeviceCreate, actor_id: int | None = None
+) -> tuple[Device, str]:
+    """A phone bound to the officer, with its token (returned once, only its hash is kept); audited."""
     if await repo.officer(session, officer_id) is None:
         raise NotFound(f"officer {officer_id} not found")
     token = new_device_token()
@@ -77,18 +93,37 @@ async def register_device(session: AsyncSession, officer_id: int, data: DeviceCr
     except IntegrityError:
         raise Conflict(f"device {data.identifier!r} is already registered", code="device_exists") from None
     await session.refresh(device)
+    audit.record(
+        session,
+        "officer",
+        officer_id,
+        "device_registered",
+        actor_id=actor_id,
+        data={"device_id": device.id, "identifier": data.identifier, "label": data.label},
+    )
     return device, token
 
 
-async def revoke_device(session: AsyncSession, officer_id: int, device_id: int) -> Device:
+async def revoke_device(
+    session: AsyncSession, officer_id: int, device_id: int, actor_id: int | None = None
+) -> Device:
     device = await repo.device(session, device_id)
     if device is None or device.officer_id != officer_id:
         raise NotFound(f"device {device_id} not found for officer {officer_id}")
     if device.revoked_at is None:
+        identifier = device.identifier
         device.revoked_at = utcnow()
         # Free the identifier so the phone can be registered again later.
         device.identifier = f"{device.identifier}#revoked-{device.id}"
         await session.flush()
+        audit.record(
+            session,
+            "officer",
+            officer_id,
+            "device_revoked",
+            actor_id=actor_id,
+            data={"device_id": device.id, "identifier": identifier},
+        )
     return device
 
 
