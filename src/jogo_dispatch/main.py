@@ -20,7 +20,9 @@ from jogo_dispatch.abuse import withdraw as abuse_withdraw
 from jogo_dispatch.abuse.router import router as abuse_router
 from jogo_dispatch.accounts.router import router as accounts_router
 from jogo_dispatch.accounts.service import Authenticator
+from jogo_dispatch.admin.router import router as admin_router
 from jogo_dispatch.agencies.router import router as agencies_router
+from jogo_dispatch.agencyapp.router import router as agency_page_router
 from jogo_dispatch.alerts import service as alerts
 from jogo_dispatch.alerts.router import router as alerts_router
 from jogo_dispatch.dispatch import wiring as dispatch_wiring
@@ -30,6 +32,7 @@ from jogo_dispatch.dispatch.intake_router import router as intake_router
 from jogo_dispatch.dispatch.router import router as dispatch_router
 from jogo_dispatch.errors import ERROR_RESPONSES
 from jogo_dispatch.forwards import delivery as forward_delivery
+from jogo_dispatch.forwards import forms as forward_forms
 from jogo_dispatch.forwards import live as forwards_live
 from jogo_dispatch.forwards.router import router as forwards_router
 from jogo_dispatch.home import router as home
@@ -52,6 +55,7 @@ from jogo_dispatch.platform.idempotency import PURGE as PURGE_IDEMPOTENCY_KEYS
 from jogo_dispatch.platform.idempotency import IdempotencyMiddleware
 from jogo_dispatch.platform.logging import configure_logging
 from jogo_dispatch.platform.security import Passwords, Tokens, signing_key
+from jogo_dispatch.reports.catalogue_admin import router as catalogue_admin_router
 from jogo_dispatch.reports.forms import FORM_FIELDS_BYTES as REPORT_FORM_FIELDS_BYTES
 from jogo_dispatch.reports.router import router as reports_router
 from jogo_dispatch.responders import service as responders
@@ -66,6 +70,7 @@ from jogo_dispatch.tracking.channels import OfficerChannels
 from jogo_dispatch.tracking.devices import DeviceDirectory
 from jogo_dispatch.tracking.filters import FilterConfig
 from jogo_dispatch.tracking.ingest import Ingest
+from jogo_dispatch.tracking.officers_admin import router as officers_admin_router
 from jogo_dispatch.tracking.phones import router as phones_router
 from jogo_dispatch.tracking.presence import presence_loop
 from jogo_dispatch.tracking.router import router as tracking_router
@@ -267,7 +272,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # A report carries its photo: that one path may send more than the rest.
     report_bytes = max(settings.max_body_bytes, settings.photo_max_bytes + REPORT_FORM_FIELDS_BYTES)
     app.add_middleware(
-        BodyLimitMiddleware, default=settings.max_body_bytes, limits={"/api/v1/reports": report_bytes}
+        BodyLimitMiddleware,
+        default=settings.max_body_bytes,
+        limits={"/api/v1/reports": report_bytes},
+        # an agency's note may carry a photo
+        patterns={forward_forms.NOTE_PATH_PATTERN: forward_forms.note_body_limit(settings)},
     )
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)  # outermost: also on answers the other layers make
@@ -275,6 +284,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ops_router,
         accounts_router,
         tracking_router,
+        officers_admin_router,
         alerts_router,
         phones_router,
         stream_router,
@@ -282,8 +292,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         live_page_router,
         responders_router,
         agencies_router,
+        catalogue_admin_router,
         abuse_router,
         webapp_router,
+        agency_page_router,
         reports_router,
         intake_router,
         dispatch_router,
@@ -293,6 +305,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         open311_router,
         api_keys_router,
         rewards_router,
+        admin_router,
     ):
         app.include_router(router)
     home.install(app)
