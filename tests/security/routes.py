@@ -144,6 +144,14 @@ ACCESS: dict[tuple[str, str], Access] = {
     # agency's is 404), SLAs (admins set them, dispatchers read them)
     ("POST", "/api/v1/agency/forwards/{forward_id}/start"): ("agency",),
     ("GET", "/api/v1/forwards/{forward_id}/notes/{note_id}/photo"): W,
+    # the agency portal's page and files (public: it logs in; what it shows is behind the agency API)
+    ("GET", "/agency"): PUBLIC,
+    ("GET", "/agency/"): PUBLIC,
+    ("GET", "/agency/manifest.webmanifest"): PUBLIC,
+    ("GET", "/agency/sw.js"): PUBLIC,
+    ("GET", "/static/agency/{path:path}"): PUBLIC,
+    # -- Open311
+    ("GET", "/open311/v2/services.json"): PUBLIC,
     ("GET", "/api/v1/agencies/{agency_id}/sla"): D,
     ("PUT", "/api/v1/agencies/{agency_id}/sla"): A,
     ("GET", "/open311/v2/services/{service_code}.json"): PUBLIC,

@@ -30,6 +30,7 @@ def _ping() -> dict[str, Any]:
     return {"lat": MALANG[0] + 0.001, "lon": MALANG[1], "recorded_at": _now()}
 
 
+STATIC_FILES["/static/agency/{path:path}"] = "agency.css"  # the agency portal's files
 def _location() -> dict[str, Any]:
     return {
         "_type": "location",
