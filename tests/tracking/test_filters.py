@@ -2,7 +2,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from jogo_dispatch.tracking.filters import FilterConfig, Fix, LastFix, coordinate_problem, screen
+from jogo_dispatch.tracking.filters import (
+    INVALID,
+    LAST_KNOWN,
+    FilterConfig,
+    Fix,
+    LastFix,
+    coordinate_problem,
+    screen,
+)
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 CFG = FilterConfig(future_tolerance_s=60, retention_days=30, max_speed_mps=50, max_accuracy_m=100)
@@ -61,3 +69,44 @@ def test_duplicates_within_batch_and_against_last():
     r = screen([(0, fix(dt=-5)), (1, fix(dt=0)), (2, fix(dt=0))], last, NOW, CFG)
     assert [i for i, _ in r.accepted] == [1]
     assert r.rejected == [(0, "duplicate"), (2, "duplicate")]
+
+
+def approx(kind=INVALID, lat=-7.97, lon=112.63, dt=0.0, acc=None):
+    return Fix(lat, lon, NOW + timedelta(seconds=dt), accuracy_m=acc, approximate=kind)
+
+
+def test_same_time_a_fix_wins_over_an_approximate_report_in_either_order():
+    for order in ([(0, approx()), (1, fix())], [(0, fix()), (1, approx())]):
+        r = screen(order, None, NOW, CFG)
+        [(index, kept)] = r.accepted
+        assert kept.approximate is None
+        assert r.rejected == [(1 - index, "duplicate")]
+    heartbeat = approx(LAST_KNOWN, lat=None, lon=None)
+    r = screen([(0, heartbeat), (1, fix())], None, NOW, CFG)
+    assert [i for i, _ in r.accepted] == [1] and r.rejected == [(0, "duplicate")]
+
+
+def test_same_time_as_the_stored_latest_fix_is_a_duplicate_even_when_approximate():
+    last = LastFix(NOW, -7.97, 112.63)
+    r = screen([(0, approx()), (1, approx(LAST_KNOWN, lat=None, lon=None))], last, NOW, CFG)
+    assert r.accepted == [] and r.rejected == [(0, "duplicate"), (1, "duplicate")]
+
+
+def test_approximate_reports_skip_accuracy_and_speed_but_not_coordinates_or_time():
+    last = LastFix(NOW - timedelta(seconds=1), -7.97, 112.63)
+    r = screen(
+        [
+            (0, approx(lat=-6.0, acc=5000)),  # 200 km in a second, 5 km accuracy: kept, moves nothing
+            (1, approx(lat=0, lon=0, dt=1)),
+            (2, approx(LAST_KNOWN, lat=None, lon=None, dt=3600)),
+            (3, approx(LAST_KNOWN, lat=None, lon=None, dt=2)),
+        ],
+        last,
+        NOW,
+        CFG,
+    )
+    assert sorted(i for i, _ in r.accepted) == [0, 3]
+    assert r.rejected == [(1, "null_island"), (2, "future")]
+    # and they never become the running latest: this fix is checked against `last`, not against index 0
+    r = screen([(0, approx(lat=-6.0)), (1, fix(lat=-7.9701, dt=1))], last, NOW, CFG)
+    assert len(r.accepted) == 2

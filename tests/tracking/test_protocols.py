@@ -226,6 +226,72 @@ def test_form_body_and_parse_qs_mapping() -> None:
     assert from_pairs.speed_mps == pytest.approx(0.514444, abs=1e-6)
 
 
+# traccar-client-sdk HttpUploader.kt without uploadJson (the Traccar Client 10.x default): a form-encoded
+# POST, numbers written with toString(), battery keys from the battery processor.
+SDK_FORM_FIX = (
+    "id=48241179&lat=-7.9666&lon=112.6326&timestamp=1700000000&accuracy=5.0&altitude=450.0&speed=19.44"
+    "&bearing=90.0&batt=87&charge=true&battery_health=good&battery_voltage=4123&battery_temp=31.5"
+)
+# Its heartbeat while stationary when no fix could be had: Position(time = now), battery added.
+SDK_FORM_HEARTBEAT = (
+    "id=48241179&timestamp=1700000300&batt=86&charge=false&battery_health=good&battery_voltage=4101"
+)
+
+
+def test_traccar_client_10_form_body_keeps_numbers_numbers():
+    fix = parse_osmand_params(parse_qsl(SDK_FORM_FIX))
+    assert (fix.device_id, fix.lat, fix.lon, fix.battery_pct, fix.charging) == (
+        "48241179",
+        -7.9666,
+        112.6326,
+        87.0,
+        True,
+    )
+    assert fix.speed_mps == pytest.approx(10.0008, abs=1e-4)  # knots
+    assert fix.attributes == {"battery_health": "good", "battery_voltage": 4123, "battery_temp": 31.5}
+    assert type(fix.attributes["battery_voltage"]) is int
+
+
+def test_traccar_client_10_heartbeat_has_no_position_but_battery_and_time():
+    fix = parse_osmand_params(parse_qsl(SDK_FORM_HEARTBEAT))
+    assert (fix.lat, fix.lon, fix.valid) == (None, None, None)
+    assert fix.recorded_at == utc(2023, 11, 14, 22, 18, 20)
+    assert (fix.battery_pct, fix.charging) == (86.0, False)
+    assert fix.attributes == {"battery_health": "good", "battery_voltage": 4101}
+
+
+@pytest.mark.parametrize(
+    ("raw", "typed"),
+    [
+        ("933", 933),
+        ("-12", -12),
+        ("0", 0),
+        ("24.5", 24.5),
+        ("-0.25", -0.25),
+        ("true", True),
+        ("false", False),
+        ("True", "True"),  # Traccar's switch is on "true" and "false" only
+        ("007", "007"),
+        ("1e5", "1e5"),
+        ("1234567890123456", "1234567890123456"),  # 16 digits: not exact as a double, stays text
+        ("12.", "12."),
+        ("R-12", "R-12"),
+        (" 5", " 5"),
+    ],
+)
+def test_query_values_are_typed_only_when_plainly_numbers_or_booleans(raw, typed):
+    attributes = parse_osmand_params({"id": "1", "extra": raw}).attributes
+    assert attributes == {"extra": typed} and type(attributes["extra"]) is type(typed)
+
+
+def test_identifier_keys_stay_strings_and_json_strings_stay_strings():
+    assert parse_osmand_params({"id": "1", "imei": "356938035643809"}).attributes == {
+        "imei": "356938035643809"
+    }
+    [fix] = parse_osmand_json([{"id": "1", "rpm": "933", "mock": "true", "n": 933}])
+    assert fix.attributes == {"rpm": "933", "mock": "true", "n": 933}
+
+
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [("true", True), ("TRUE", True), ("1", True), ("false", False), ("0", False), ("yes", False)],
@@ -718,7 +784,11 @@ def test_owntracks_location_without_a_positive_tst_is_refused_as_the_app_does(bo
 def test_owntracks_encrypted_message_hands_back_its_data() -> None:
     message = parse_owntracks(b'{"_type":"encrypted","data":"c2VjcmV0"}', user="jane", device="phone")
     assert message == OwnTracksMessage("encrypted", None, "c2VjcmV0")
-    for body in (b'{"_type":"encrypted"}', b'{"_type":"encrypted","data":""}', b'{"_type":"encrypted","data":7}'):
+    for body in (
+        b'{"_type":"encrypted"}',
+        b'{"_type":"encrypted","data":""}',
+        b'{"_type":"encrypted","data":7}',
+    ):
         with raises_code("bad_field", "data"):
             parse_owntracks(body, user="jane", device="phone")
 

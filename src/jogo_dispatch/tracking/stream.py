@@ -48,7 +48,11 @@ async def _handle(
                 raise PayloadTooLarge(f"at most {rt.settings.max_batch} pings per message")
             fixes, rejected = parse_ping_items(items)
             result = await rt.ingest.submit(
-                [(i, officer_id, f) for i, f in fixes], source="ws", device_id=device_id, rejected=rejected
+                [(i, officer_id, f) for i, f in fixes],
+                source="ws",
+                device_id=device_id,
+                rejected=rejected,
+                officer_id=officer_id,
             )
             conn.push(
                 {
@@ -68,6 +72,9 @@ async def _handle(
             if reply is not None:
                 conn.push({**reply, "seq": seq})
     except AppError as exc:
+        if isinstance(msg, dict) and msg.get("type") in ("pings", "ping"):
+            # The whole message is refused (too many pings, ...): one line for it, as for a refused fix.
+            log.info("fix rejected", reason=exc.code, source="ws", officer_id=officer_id, device_id=device_id)
         conn.push({"type": "error", "seq": seq, **exc.body()})
 
 
