@@ -64,7 +64,11 @@ async def post_pings(request: Request, rt: RuntimeDep, me: CurrentOfficer) -> In
         raise InvalidInput("this login is not linked to an officer", code="not_an_officer")
     fixes, rejected = parse_ping_items(items)
     result = await rt.ingest.submit(
-        [(i, me.officer_id, f) for i, f in fixes], source="api", device_id=me.device_id, rejected=rejected
+        [(i, me.officer_id, f) for i, f in fixes],
+        source="api",
+        device_id=me.device_id,
+        rejected=rejected,
+        officer_id=me.officer_id,
     )
     return IngestOut(
         accepted=result.accepted, rejected=[Rejection(index=i, reason=r) for i, r in result.rejected]
