@@ -42,10 +42,12 @@ def _template() -> str:
 @router.get(PAGE_PATH, response_class=HTMLResponse, summary="The admin console (HTML page)")
 async def admin_page(request: Request) -> HTMLResponse:
     root = str(request.scope.get("root_path", "")).rstrip("/")
+    settings = request.app.state.settings
     config = {
-        **live_page.page_config(request.app.state.settings, root),
+        "api_base": f"{root}/api/v1",
         "static_base": f"{root}{STATIC_PREFIX}",
-        "public_url": request.app.state.settings.public_url,
+        "timezone": getattr(settings, "timezone", None) or "Asia/Jakarta",
+        "public_url": settings.public_url,
     }
     html = _template().replace(live_page.PLACEHOLDER, live_page.config_json(config))
     return HTMLResponse(
