@@ -167,6 +167,23 @@ ACCESS: dict[tuple[str, str], Access] = {
     # -- rewards
     ("GET", "/api/v1/me/points"): C,
     ("GET", "/api/v1/rewards/leaderboard"): PUBLIC,
+    # -- the admin console (/admin): the page is public (it logs in), everything it does is admin only
+    ("GET", "/admin"): PUBLIC,
+    ("GET", "/static/admin/{path:path}"): PUBLIC,
+    ("GET", "/api/v1/audit"): A,
+    ("GET", "/api/v1/officers/roster"): A,
+    ("GET", "/api/v1/officers/export.csv"): A,
+    ("POST", "/api/v1/officers/import"): A,
+    ("PATCH", "/api/v1/officers/{officer_id}"): A,
+    ("POST", "/api/v1/officers/{officer_id}/deactivate"): A,
+    ("POST", "/api/v1/officers/{officer_id}/activate"): A,
+    ("POST", "/api/v1/officers/{officer_id}/devices/{device_id}/setup"): A,
+    ("GET", "/api/v1/users"): A,
+    ("PATCH", "/api/v1/users/{user_id}"): A,
+    ("POST", "/api/v1/users/{user_id}/password"): A,
+    ("GET", "/api/v1/categories/all"): A,
+    ("POST", "/api/v1/categories"): A,
+    ("PUT", "/api/v1/categories/{code}"): A,
 }
 
 

@@ -18,7 +18,17 @@ from tests.security.routes import ACCESS, CALLERS, OWN_AUTH, PUBLIC, http_routes
 # What an allowed caller may get: done, redirected (/app/), or refused on the merits (bad input, not found,
 # conflicting state) - never "who are you" (401) or "not you" (403).
 ALLOWED = {200, 201, 204, 308, 400, 404, 409, 422}
-STATIC_FILES = {"/static/live/{path:path}": "map.js", "/static/app/{path:path}": "app.css"}
+STATIC_FILES = {
+    "/static/live/{path:path}": "map.js",
+    "/static/app/{path:path}": "app.css",
+    "/static/admin/{path:path}": "admin.css",
+}
+# Routes that would lock a caller out (deactivating the officer who calls the next routes) act on a
+# bystander: {path parameter: the World id used instead}.
+BYSTANDER_IDS: dict[tuple[str, str], dict[str, str]] = {
+    ("POST", "/api/v1/officers/{officer_id}/deactivate"): {"officer_id": "officer2_id"},
+    ("POST", "/api/v1/officers/{officer_id}/activate"): {"officer_id": "officer2_id"},
+}
 _n = itertools.count(1)
 
 
@@ -123,7 +133,9 @@ BODIES: dict[tuple[str, str], Callable[[World], dict[str, Any]]] = {
         }
     },
     ("POST", "/api/v1/api-keys"): lambda w: {"json": {"label": "matrix"}},
-}
+    # -- the admin console's routes
+    ("POST", "/api/v1/officers/import"): lambda w: {
+        "json": {"csv": f"badge,name,unit_type\nMX{next(_n):04d},Bripda Roster,car\n"}
 
 # The same requests without their own credentials: an unknown device, no api_key, no HTTP Basic.
 WITHOUT_OWN_CREDENTIALS: dict[tuple[str, str], Callable[[World], dict[str, Any]]] = {
@@ -137,10 +149,12 @@ WITHOUT_OWN_CREDENTIALS: dict[tuple[str, str], Callable[[World], dict[str, Any]]
 }
 
 
-def url_of(w: World, path: str) -> str:
+def url_of(w: World, path: str, instead: dict[str, str] | None = None) -> str:
     if path in STATIC_FILES:
         return path.replace("{path:path}", STATIC_FILES[path])
     out = path
+    for name, id_name in (instead or {}).items():
+        out = out.replace("{" + name + "}", str(w.ids[id_name]))
     for name, value in w.ids.items():
         out = out.replace("{" + name + "}", str(value))
     assert "{" not in out, f"no id for {path}"
@@ -152,7 +166,8 @@ async def call(
 ) -> httpx.Response:
     kwargs = (build or BODIES.get((method, path), lambda _: {}))(w)
     headers = {**w.of(caller), **kwargs.pop("headers", {})}
-    r = await w.client.request(method, url_of(w, path), headers=headers, **kwargs)
+    url = url_of(w, path, BYSTANDER_IDS.get((method, path)))
+    r = await w.client.request(method, url, headers=headers, **kwargs)
     if path == "/api/v1/auth/revoke" and r.status_code == 204:
         await w.relogin(caller)
     return r
