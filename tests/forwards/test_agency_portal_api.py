@@ -6,6 +6,7 @@ unit is on it."""
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +18,7 @@ from jogo_dispatch.dispatch import stats
 from jogo_dispatch.forwards import closing, delivery
 from jogo_dispatch.platform.body_limit import BodyLimitMiddleware
 from jogo_dispatch.platform.events import ForwardNoted, agency_audience
-from tests.forwards.conftest import MALANG, agency_ids, agency_login, rows, wait_for
+from tests.forwards.conftest import MALANG, agency_ids, agency_login, make_incident, rows, wait_for
 from tests.live.test_live_ws import next_of, token_of
 from tests.reports.helpers import EventLog, citizen, fleet, png, verified_incident
 
@@ -432,3 +433,31 @@ def test_the_body_limit_lets_a_note_carry_a_photo(path: str, expected: int) -> N
         patterns={r"/api/v1/agency/forwards/[0-9]+/notes": 500},
     )
     assert limiter.limit_of(path) == expected
+
+
+async def test_a_webhook_agency_gets_the_callers_phone_only_when_the_dispatcher_includes_it(
+    app, client, actors, seeded, database_url, receiver, fast_delivery
+):
+    admin, dispatcher = await actors.user("admin"), await actors.user("dispatcher")
+    (dishub,) = await agency_ids(database_url, "DISHUB")
+    r = await client.put(
+        f"/api/v1/agencies/{dishub}/delivery",
+        headers=admin,
+        json={"delivery": "webhook", "webhook_url": receiver.url},
+    )
+    assert r.status_code == 200, r.text
+    caller = {"caller": {"name": "Pak Budi", "phone": "+6281122334455"}}
+    told = await make_incident(app, "traffic_jam", data=caller)
+    silent = await make_incident(app, "traffic_jam", lat=MALANG[0] + 0.01, data=caller)
+    await _forward(client, dispatcher, told, dishub, include_caller_phone=True)
+    await _forward(client, dispatcher, silent, dishub)
+
+    async def both() -> list[dict[str, Any]] | None:
+        bodies = [json.loads(r["body"]) for r in receiver.delivered() if r["body"].startswith(b"{")]
+        return bodies if len(bodies) == 2 else None
+
+    phones = {b["incident"]["id"]: b["forward"]["caller_phone"] for b in await wait_for(both)}
+    assert phones == {told: "+6281122334455", silent: None}
+    assert all(
+        b"+6281122334455" not in r["body"] for r in receiver.delivered() if b"jogo.forward" not in r["body"]
+    )

@@ -107,6 +107,8 @@ async def _outgoing(session: AsyncSession, settings: Settings, forward_id: int) 
             "id": f.id,
             "role": f.role,
             "note": f.note,
+            # only when the dispatcher chose to include it
+            "caller_phone": f.caller_phone if f.include_caller_phone else None,
             "attempt": f.attempts,
             "created_at": f.created_at.isoformat(),
             "acknowledge": f"/api/v1/agency/forwards/{f.id}/ack",
