@@ -27,7 +27,6 @@ from jogo_dispatch.alerts import service as alerts
 from jogo_dispatch.alerts.router import router as alerts_router
 from jogo_dispatch.dispatch import wiring as dispatch_wiring
 from jogo_dispatch.dispatch.desk_router import router as desk_router
-from jogo_dispatch.plans.router import router as plans_router
 from jogo_dispatch.dispatch.intake_router import router as intake_router
 from jogo_dispatch.dispatch.router import router as dispatch_router
 from jogo_dispatch.errors import ERROR_RESPONSES
@@ -44,6 +43,7 @@ from jogo_dispatch.open311.router import keys_router as api_keys_router
 from jogo_dispatch.open311.router import router as open311_router
 from jogo_dispatch.open311.schemas import PREFIX as OPEN311_PREFIX
 from jogo_dispatch.open311.schemas import error_response as open311_error
+from jogo_dispatch.plans.router import router as plans_router
 from jogo_dispatch.platform import error_handlers, ratelimit
 from jogo_dispatch.platform.body_limit import BodyLimitMiddleware
 from jogo_dispatch.platform.db import make_engine, make_sessionmaker, utcnow

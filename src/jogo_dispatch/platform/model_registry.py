@@ -7,11 +7,11 @@ from jogo_dispatch.alerts import models as _alerts  # noqa: F401
 from jogo_dispatch.dispatch import models as _dispatch  # noqa: F401
 from jogo_dispatch.forwards import models as _forwards  # noqa: F401
 from jogo_dispatch.open311 import models as _open311  # noqa: F401
+from jogo_dispatch.plans import models as _plans  # noqa: F401
 from jogo_dispatch.platform import audit as _audit  # noqa: F401
 from jogo_dispatch.platform import idempotency as _idempotency  # noqa: F401
 from jogo_dispatch.platform import ratelimit as _ratelimit  # noqa: F401
 from jogo_dispatch.platform.db import Base
-from jogo_dispatch.plans import models as _plans  # noqa: F401
 from jogo_dispatch.reports import models as _reports  # noqa: F401
 from jogo_dispatch.rewards import models as _rewards  # noqa: F401
 from jogo_dispatch.tracking import models as _tracking  # noqa: F401
