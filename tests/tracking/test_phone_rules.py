@@ -518,3 +518,21 @@ async def test_refused_stream_pings_are_logged_with_the_officer(live_server, act
         (1, "null_island", oid, "ws"),
         (2, "invalid", oid, "ws"),
     ]
+
+
+async def test_the_track_marks_approximate_reports_and_its_line_follows_the_fixes(client, actors):
+    dispatcher = await actors.user("dispatcher")
+    oid, _ = await actors.officer(device_id="tracked")
+    t0 = at(120)
+    await client.get(f"/osmand?id=tracked&lat={HOME[0]}&lon={HOME[1]}&timestamp={t0}")
+    await client.get(f"/osmand?id=tracked&lat=-7.0&lon={HOME[1]}&timestamp={t0 + 30}&valid=false")
+    await client.get(f"/osmand?id=tracked&timestamp={t0 + 60}&batt=50")
+    await client.get(f"/osmand?id=tracked&lat=-7.9670&lon={HOME[1]}&timestamp={t0 + 90}")
+    since = datetime.fromtimestamp(t0 - 1, UTC).isoformat()
+    r = await client.get(f"/api/v1/officers/{oid}/track", headers=dispatcher, params={"since": since})
+    assert r.status_code == 200, r.text
+    line, *points = r.json()["features"]
+    assert [p["properties"]["approximate"] for p in points] == [None, "invalid", "last_known", None]
+    assert points[2]["geometry"]["coordinates"] == pytest.approx([HOME[1], HOME[0]])  # at the last fix
+    first, last = line["geometry"]["coordinates"]
+    assert (first, last) == (pytest.approx([HOME[1], HOME[0]]), pytest.approx([HOME[1], -7.9670]))
