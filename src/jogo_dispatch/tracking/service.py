@@ -202,7 +202,10 @@ async def track_geojson(
         for r in rows
     ]
     line = TrackFeature(
-        geometry=LineString(coordinates=[p.geometry.coordinates for p in points]),
+        # The line follows the real fixes; an approximate report is a point of its own, marked so.
+        geometry=LineString(
+            coordinates=[p.geometry.coordinates for p in points if p.properties.approximate is None]
+        ),
         properties=TrackProperties(
             officer_id=officer_id,
             since=since,
