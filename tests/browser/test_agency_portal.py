@@ -156,6 +156,8 @@ async def test_pln_works_a_forwarded_power_failure_and_the_map_shows_it(
     closed_item = page.locator(f"#list .item[data-id='{forward_id}']")
     assert "Resolved" in (await closed_item.text_content() or "")
     assert await page.text_content("#states button[data-state='closed'] span") == "Closed"
+    await page.set_viewport_size({"width": 1280, "height": 800})
+    await page.screenshot(path=str(SCREENSHOTS / "agency_portal_desktop.png"))
 
     # the dispatcher's map: the forward closed, and the question whether to resolve the incident
     context = await browser.new_context(viewport={"width": 1366, "height": 820})

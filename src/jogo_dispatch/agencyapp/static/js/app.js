@@ -150,6 +150,12 @@ const live = {
     const f = board.forwards.get(n.forward_id);
     toast(t('note.toast', { id: f && f.incident ? f.incident.id : n.incident_id }), '');
   },
+  // the command centre's own note on an incident forwarded to this agency
+  incident_note(msg) {
+    const n = msg.note || {};
+    if (n.author_role === 'agency') return;
+    toast(t('centre_note.toast', { id: n.incident_id, text: String(n.text || '').slice(0, 160) }), '', 10000);
+  },
 };
 
 async function start() {

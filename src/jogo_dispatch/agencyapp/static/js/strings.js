@@ -106,6 +106,7 @@ export const STRINGS = {
 
     'new.toast': 'Penerusan baru: {what} #{id}',
     'note.toast': 'Catatan baru pada #{id}',
+    'centre_note.toast': 'Command center, #{id}: {text}',
 
     'err.network': 'Tidak ada koneksi ke server.',
     'err.bad_photo': 'Foto ditolak: {problem}.',
@@ -218,6 +219,7 @@ export const STRINGS = {
 
     'new.toast': 'New forward: {what} #{id}',
     'note.toast': 'New note on #{id}',
+    'centre_note.toast': 'Command centre, #{id}: {text}',
 
     'err.network': 'No connection to the server.',
     'err.bad_photo': 'Photo refused: {problem}.',
