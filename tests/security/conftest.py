@@ -264,6 +264,8 @@ async def build_world(app: Any, client: httpx.AsyncClient) -> World:
 
     rules = _ok(await client.get("/api/v1/routing-rules", headers=admin))
     w.ids["rule_id"] = rules[0]["id"]
+    plans = _ok(await client.get("/api/v1/response-plans", headers=admin))
+    w.ids["plan_id"] = plans["items"][0]["id"]
     w.ids["code"] = "road_damage"  # a category
     w.ids["user_id"] = w.ids["citizen2_user_id"]  # a login the admin console may edit (not a caller)
     return w
