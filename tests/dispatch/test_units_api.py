@@ -57,6 +57,7 @@ async def test_two_units_each_with_its_own_times_and_the_incident_resolves_with_
     units = {u["officer_id"]: u for u in seen["units"]}
     assert (units[o1]["state"], units[o2]["state"]) == ("en_route", "on_scene")
     assert units[o2]["on_scene_at"] and units[o1]["on_scene_at"] is None
+    assert (await post(client, h1, status, {"status": "on_scene"})).json()["status"] == "on_scene"
 
     # o2 clears: the incident stays with o1; o1 clears with "resolved": the incident is resolved
     r = await post(client, h2, status, {"status": "resolved", "reason": "korban dibawa ke RS"})
@@ -74,6 +75,9 @@ async def test_two_units_each_with_its_own_times_and_the_incident_resolves_with_
         incident,
     )
     assert ("unit_added",) in actions and ("unit_cleared",) in actions
+    # KPIs per unit: both units reached the scene; per incident: the first one
+    stats = (await client.get("/api/v1/stats", headers=dispatcher)).json()["times"]
+    assert stats["unit_to_scene"]["n"] >= 2 and stats["to_scene"]["n"] >= 1
     assert o3  # never involved
 
 

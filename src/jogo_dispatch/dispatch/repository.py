@@ -409,6 +409,20 @@ async def stats(session: AsyncSession, since: datetime, until: datetime) -> dict
             )
         ).one()
         times[key] = {"n": int(row.n), "median_s": _round(row.p50), "p90_s": _round(row.p90)}
+    # Per unit (an incident with two units counts twice): from the offer to that unit on scene.
+    row = (
+        await session.execute(
+            text(f"""
+        SELECT count(*) AS n,
+               percentile_cont(0.5) WITHIN GROUP (ORDER BY s) AS p50,
+               percentile_cont(0.9) WITHIN GROUP (ORDER BY s) AS p90
+        FROM (SELECT extract(epoch FROM o.on_scene_at - o.created_at) AS s
+              FROM offers o JOIN incidents ON incidents.id = o.incident_id
+              WHERE {window} AND o.on_scene_at IS NOT NULL) d"""),
+            params,
+        )
+    ).one()
+    times["unit_to_scene"] = {"n": int(row.n), "median_s": _round(row.p50), "p90_s": _round(row.p90)}
     total = await session.scalar(text(f"SELECT count(*) FROM incidents WHERE {window}"), params)
     reports = await session.execute(
         text(
