@@ -650,7 +650,28 @@ function leaderRow(r) {
     h('b', { class: 'pts' }, t('board.points', { n: r.points })));
 }
 
+/** The latest appeal once decided: what was decided and the officer's note (told once as a toast too). */
+function showDecision(appeal) {
+  const box = $('appeal-decision');
+  const decided = Boolean(appeal && (appeal.status === 'granted' || appeal.status === 'upheld'));
+  show(box, decided);
+  box.dataset.status = decided ? appeal.status : '';
+  if (!decided) return;
+  fill($('appeal-decision-text'), t(`appeal.decision_${appeal.status}`));
+  fill($('appeal-decision-note'), appeal.decision_note || t('appeal.no_note'));
+  fill($('appeal-decision-at'), appeal.decided_at ? t('appeal.decision_at', { at: when(appeal.decided_at) }) : '');
+  const seenKey = `jogo.app.appeal_seen.${owner()}`;
+  let seen = null;
+  try { seen = localStorage.getItem(seenKey); } catch (e) { seen = null; }
+  const mark = `${appeal.id}:${appeal.status}`;
+  if (seen !== mark) {
+    toast(t(`appeal.decision_toast_${appeal.status}`, { note: appeal.decision_note || '' }), appeal.status === 'granted' ? 'ok' : 'err', 12000);
+    try { localStorage.setItem(seenKey, mark); } catch (e) { /* told again next time */ }
+  }
+}
+
 function setBlocked(value, appeal) {
+  if (appeal !== undefined) showDecision(appeal);
   blocked = value;
   for (const el of document.querySelectorAll('.blocked-banner')) show(el, blocked);
   show('appeal-box', blocked);
