@@ -116,11 +116,16 @@ async function deleteRule(rule) {
   renderRules();
 }
 
-// ------------------------------------------------------------------ response plans
+// ------------------------------------------------------------------ response plans (run cards)
+const codes = (text) => text.split(/[\s,]+/).map((x) => x.trim()).filter(Boolean);
+
 export async function renderPlans() {
   const sec = $('sec-plans');
-  fill(sec, sectionHead('plans.title', [], 'plans.hint'), h('div', { id: 'plans-body' }));
-  if (!(await hasRoute('GET', '/api/v1/response-plans'))) {
+  const available = await hasRoute('GET', '/api/v1/response-plans');
+  fill(sec, sectionHead('plans.title', available ? [
+    h('button', { type: 'button', class: 'primary', id: 'plan-new', onclick: () => editPlan(null) }, t('plans.new')),
+  ] : [], 'plans.hint'), h('div', { id: 'plans-body' }));
+  if (!available) {
     fill($('plans-body'), h('div', { class: 'card pad empty-section', id: 'plans-missing' }, h('b', null, t('plans.missing')), h('p', { class: 'muted' }, t('plans.missing_help'))));
     return;
   }
@@ -128,10 +133,53 @@ export async function renderPlans() {
   if (!r.ok) { fill($('plans-body'), h('p', { class: 'error' }, errorText(r))); return; }
   const rows = Array.isArray(r.data) ? r.data : r.data.items || [];
   fill($('plans-body'), table([
-    { label: 'plans.name', cell: (p) => p.name || p.name_id || p.code || `#${p.id}` },
-    { label: 'plans.category', cell: (p) => p.category || '—' },
-    { label: 'plans.summary', cell: (p) => JSON.stringify(p.steps || p.units || p.resources || '').slice(0, 120) },
-  ], rows, { empty: t('plans.none') }));
+    { label: 'plans.name', key: 'name' },
+    { label: 'plans.category', key: 'category', class: 'mono' },
+    { label: 'plans.priority', cell: (p) => (p.priority ? `P${p.priority}` : t('plans.any')) },
+    { label: 'plans.sector', cell: (p) => p.sector_code || t('rules.whole_region') },
+    { label: 'plans.units', cell: (p) => `${p.units}${p.unit_types && p.unit_types.length ? ` · ${p.unit_types.map((u) => label('unit', u)).join(', ')}` : ''}` },
+    { label: 'plans.forward_to', cell: (p) => (p.forward_to || []).join(', ') || '—', class: 'mono' },
+    { label: 'plans.suggest', cell: (p) => (p.suggest || []).join(', ') || '—', class: 'mono' },
+    { label: 'plans.state', cell: (p) => (p.active ? chip(t('common.active'), 'ok') : chip(t('common.inactive'), 'off')) },
+    { label: '', cell: (p) => h('button', { type: 'button', class: 'small danger', onclick: (ev) => { ev.stopPropagation(); deletePlan(p); } }, t('common.delete')) },
+  ], rows, { onRow: editPlan, id: 'plans-grid', empty: t('plans.none') }));
+}
+
+async function editPlan(plan) {
+  const cats = await api('GET', '/categories/all');
+  const v0 = plan || { name: '', category: '', priority: null, sector_code: '', units: 1, unit_types: [], forward_to: [], suggest: [], welfare_interval_s: null, active: true };
+  await openDialog(plan ? 'plans.edit' : 'plans.new', () => [
+    field('plans.name', { name: 'name', value: v0.name, required: true, maxlength: 200 }),
+    field('plans.category', { name: 'category', value: v0.category }, (cats.ok ? cats.data : []).map((c) => [c.code, `${c.code} · ${c.name_id}`])),
+    field('plans.priority', { name: 'priority', value: v0.priority ?? '' }, [['', t('plans.any')], ...[1, 2, 3, 4, 5].map((p) => [p, t(`priority.${p}`)])]),
+    field('plans.sector', { name: 'sector_code', value: v0.sector_code || '', maxlength: 64, placeholder: t('rules.whole_region') }),
+    field('plans.units', { name: 'units', type: 'number', min: 0, max: 10, value: v0.units }),
+    field('plans.unit_types', { name: 'unit_types', value: (v0.unit_types || []).join(', '), placeholder: 'car, motorbike' }),
+    field('plans.forward_to', { name: 'forward_to', value: (v0.forward_to || []).join(', '), placeholder: 'PLN, DLH' }),
+    field('plans.suggest', { name: 'suggest', value: (v0.suggest || []).join(', ') }),
+    field('plans.welfare', { name: 'welfare_interval_s', type: 'number', min: 60, max: 86400, value: v0.welfare_interval_s ?? '' }),
+    field('plans.active', { name: 'active', type: 'checkbox', value: v0.active }),
+  ], async (v) => {
+    const body = {
+      name: v.name.trim(), category: v.category, priority: v.priority === '' ? null : Number(v.priority),
+      sector_code: v.sector_code.trim() || null, units: Number(v.units), unit_types: codes(v.unit_types),
+      forward_to: codes(v.forward_to), suggest: codes(v.suggest),
+      welfare_interval_s: v.welfare_interval_s === '' ? null : Number(v.welfare_interval_s), active: v.active,
+    };
+    const r = plan ? await api('PUT', `/response-plans/${plan.id}`, body) : await api('POST', '/response-plans', body);
+    if (!r.ok) return errorText(r);
+    toast(t('common.saved'), 'ok');
+    renderPlans();
+    return true;
+  }, { wide: true });
+}
+
+async function deletePlan(plan) {
+  if (!(await confirmDialog('plans.delete_confirm', { name: plan.name }))) return;
+  const r = await api('DELETE', `/response-plans/${plan.id}`);
+  if (!r.ok) { toast(errorText(r), 'err'); return; }
+  toast(t('common.deleted'), 'ok');
+  renderPlans();
 }
 
 // ------------------------------------------------------------------ Open311 API keys
