@@ -31,8 +31,8 @@ function renderTable() {
   fill($('agency-table'), table([
     { label: 'agencies.code', key: 'code', class: 'mono' },
     { label: 'agencies.name', key: 'name' },
-    { label: 'agencies.kind', cell: (a) => label('kind', a.kind) },
-    { label: 'agencies.delivery', cell: (a) => label('delivery', a.delivery) },
+    { label: 'agencies.kind', cell: (a) => label('kind', a.kind), class: 'nw' },
+    { label: 'agencies.delivery', cell: (a) => label('delivery', a.delivery), class: 'nw' },
     { label: 'agencies.state', cell: (a) => (a.active ? chip(t('common.active'), 'ok') : chip(t('common.inactive'), 'off')) },
   ], rows, { onRow: show, selected: state.selected?.id, id: 'agencies-grid' }));
 }
@@ -48,10 +48,32 @@ async function show(a) {
     h('div', { class: 'detail-head' }, h('h2', null, `${a.code} · ${a.name}`)),
     h('p', { class: 'muted' }, label('kind', a.kind), a.phone ? ` · ${a.phone}` : '', a.address ? ` · ${a.address}` : ''),
     h('h3', null, t('agencies.delivery_title')), delivery,
+    h('h3', null, t('agencies.sla_title')), h('div', { id: 'agency-sla' }),
     h('div', { class: 'row-head' }, h('h3', null, t('agencies.logins')),
       h('button', { type: 'button', class: 'small primary', id: 'agency-login-new', onclick: () => newLogin(a) }, t('agencies.new_login'))),
     h('div', { id: 'agency-logins' }));
-  await loadLogins(a);
+  await Promise.all([loadLogins(a), loadSla(a)]);
+}
+
+/** How soon the agency must acknowledge a forward before the dispatchers are alerted. */
+async function loadSla(a) {
+  const box = $('agency-sla');
+  const r = await api('GET', `/agencies/${a.id}/sla`);
+  if (!r.ok) { fill(box, h('p', { class: 'muted' }, r.status === 404 || r.status === 405 ? t('agencies.sla_missing') : errorText(r))); return; }
+  const s = r.data;
+  fill(box, h('form', { class: 'inline', id: 'agency-sla-form', onsubmit: (ev) => saveSla(ev, a) },
+    field('agencies.sla_minutes', { name: 'ack_minutes', type: 'number', min: 1, max: 10080, value: s.ack_minutes ?? '', placeholder: t('agencies.sla_default', { n: Math.round(s.default_ack_minutes) }) }),
+    h('button', { type: 'submit', class: 'primary' }, t('common.save'))),
+  h('p', { class: 'hint' }, t('agencies.sla_now', { n: Math.round(s.effective_ack_minutes) })));
+}
+
+async function saveSla(ev, a) {
+  ev.preventDefault();
+  const v = formValues(ev.target);
+  const r = await api('PUT', `/agencies/${a.id}/sla`, { ack_minutes: v.ack_minutes === '' ? null : Number(v.ack_minutes) });
+  if (!r.ok) { toast(errorText(r), 'err'); return; }
+  toast(t('common.saved'), 'ok');
+  loadSla(a);
 }
 
 async function loadLogins(a) {

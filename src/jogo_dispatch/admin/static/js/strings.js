@@ -130,6 +130,11 @@ export const STRINGS = {
     'agencies.no_logins': 'Belum ada akun.',
     'agencies.login_help': 'Akun ini hanya melihat insiden yang diteruskan ke {code}.',
     'agencies.login_created': 'Akun {u} dibuat.',
+    'agencies.sla_title': 'SLA konfirmasi',
+    'agencies.sla_minutes': 'Konfirmasi dalam (menit)',
+    'agencies.sla_default': 'bawaan: {n}',
+    'agencies.sla_now': 'Berlaku sekarang: {n} menit; lewat dari itu dispatcher diberi peringatan.',
+    'agencies.sla_missing': 'SLA belum tersedia di server ini.',
 
     'categories.title': 'Kategori laporan',
     'categories.hint': 'Nama dalam dua bahasa, prioritas bawaan insiden, dan poin hadiah untuk laporan yang terverifikasi. Kategori tidak dihapus, hanya dinonaktifkan.',
@@ -406,6 +411,11 @@ export const STRINGS = {
     'agencies.no_logins': 'No logins yet.',
     'agencies.login_help': 'This login sees only incidents forwarded to {code}.',
     'agencies.login_created': 'Login {u} created.',
+    'agencies.sla_title': 'Acknowledgement SLA',
+    'agencies.sla_minutes': 'Acknowledge within (minutes)',
+    'agencies.sla_default': 'default: {n}',
+    'agencies.sla_now': 'In force: {n} minutes; past that the dispatchers are alerted.',
+    'agencies.sla_missing': 'SLAs are not available on this server yet.',
 
     'categories.title': 'Report categories',
     'categories.hint': 'Names in both languages, the default priority of incidents, and the reward points of a verified report. Categories are switched off, never deleted.',
