@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from jogo_dispatch.live import page
 from jogo_dispatch.live.page import STATIC_DIR, STATIC_PREFIX
 from jogo_dispatch.webapp import router as webapp
+from tests.reports.helpers import _migration_categories
 
 CONFIG_RE = re.compile(r'<script id="jogo-config" type="application/json">(.*?)</script>', re.S)
 URL_RE = re.compile(r"""https?://[^\s"'<>()\\]+""")
@@ -208,25 +209,62 @@ def test_the_phone_app_keeps_the_shared_modules_offline() -> None:
                 assert m.startswith(prefix + "shared/") and m[len(prefix) :] in shared, (path.name, m)
 
 
-def test_every_string_is_in_both_languages() -> None:
-    text = (STATIC_DIR / "js" / "strings.js").read_text(encoding="utf-8")
+def _table_keys(name: str) -> tuple[set[str], set[str]]:
+    """The Indonesian and English keys of one of the page's bilingual tables (js/strings.js, js/labels.js)."""
+    text = (STATIC_DIR / "js" / name).read_text(encoding="utf-8")
     id_part, en_part = text.split("\n  en: {", 1)
     en_part = en_part.split("\n};", 1)[0]
     key = re.compile(r"^\s+'([\w.]+)': ", re.M)
-    ids, ens = set(key.findall(id_part)), set(key.findall(en_part))
+    return set(key.findall(id_part)), set(key.findall(en_part))
+
+
+def test_every_string_is_in_both_languages() -> None:
+    ids, ens = _table_keys("strings.js")
     assert ids and ids == ens, ids ^ ens
     used: set[str] = set()
-    for path in MODULES:
-        used |= set(re.findall(r"\b(?:t|en|dual|bi)\('([\w.]+)'", path.read_text(encoding="utf-8")))
-        used |= set(re.findall(r"\blabel: '([\w.]+)'", path.read_text(encoding="utf-8")))  # STATUS labels
-    assert len(used) > 50 and used <= ids, used - ids
-    # keys built at run time: `conn.${state}`, the unit types and offer states of strings.js
+    for path in [*MODULES, STATIC_DIR / "map.html"]:
+        text = path.read_text(encoding="utf-8")
+        used |= set(re.findall(r"\bt\('([\w.]+)'", text))
+        used |= set(re.findall(r'data-i18n(?:-placeholder|-title)?="([\w.]+)"', text))
+    assert len(used) > 150 and used <= ids, used - ids
+    # keys built at run time: `conn.${state}`, `priority.${p}`, `kpi.range_${k}`
     for state in ("live", "connecting", "reconnecting", "off"):
         assert f"conn.{state}" in ids
-    for unit in ("car", "motorbike", "foot"):
-        assert f"unit.{unit}" in ids
-    for offer in ("pending", "accepted", "declined", "expired", "cancelled"):
-        assert f"offer.{offer}" in ids
+    for p in range(1, 6):
+        assert f"priority.{p}" in ids
+    for r in ("24h", "7d", "30d"):
+        assert f"kpi.range_{r}" in ids
+
+
+def test_every_code_has_a_label_in_both_languages() -> None:
+    """The one table of code labels: every state, kind and source the server sends, in both languages."""
+    ids, ens = _table_keys("labels.js")
+    assert ids and ids == ens, ids ^ ens
+    from jogo_dispatch.dispatch.lifecycle import INCIDENT_STATUSES, OFFER_STATUSES
+    from jogo_dispatch.dispatch.models import INCIDENT_SOURCES
+
+    wanted = {
+        *(f"incident_status.{s}" for s in INCIDENT_STATUSES),
+        *(f"offer_status.{s}" for s in OFFER_STATUSES),
+        *(f"source.{s}" for s in INCIDENT_SOURCES),
+        *(
+            f"forward_status.{s}"
+            for s in ("pending", "sent", "failed", "acknowledged", "in_progress", "closed")
+        ),
+        *(f"forward_role.{s}" for s in ("responsible", "always_notify", "hospital", "manual")),
+        *(f"unit_type.{u}" for u in ("car", "motorbike", "foot")),
+        *(f"officer_status.{s}" for s in ("available", "busy", "off_duty")),
+        *(f"report_status.{s}" for s in ("received", "verified", "rejected", "false")),
+        *(
+            f"alert_kind.{k}"
+            for k in ("citizen_sos", "officer_distress", "offer_exhausted", "forward_failed")
+        ),
+        *(f"category.{c}" for c, *_ in _migration_categories()),
+    }
+    assert wanted <= ids, wanted - ids
+    for path in MODULES:  # label('group', ...) names a group of the table
+        for group in re.findall(r"\blabel\('(\w+)'", path.read_text(encoding="utf-8")):
+            assert any(k.startswith(group + ".") for k in ids), (path.name, group)
 
 
 def test_no_innerhtml_with_server_strings() -> None:
@@ -237,8 +275,10 @@ def test_no_innerhtml_with_server_strings() -> None:
 
 
 def test_no_module_is_too_long() -> None:
+    tables = {"strings.js", "labels.js"}  # the bilingual tables: data, one key a line
     for path in MODULES:
-        assert len(path.read_text(encoding="utf-8").splitlines()) <= 400, path.name
+        if path.name not in tables:
+            assert len(path.read_text(encoding="utf-8").splitlines()) <= 400, path.name
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")

@@ -1,17 +1,13 @@
-/* Alerts (an officer's distress button, a citizen's SOS, low battery ...): markers, popup, the beep and
- * toast of a new one, acknowledging, and the catch-up load of the open ones. */
-import { h } from '../shared/dom.js';
+/* Alerts (an officer's distress button, a citizen's SOS, offers nobody took, forwards an agency did not
+ * acknowledge ...): markers, the beep and toast of a new one, acknowledging, and the catch-up load. */
 import { PATTERNS, audioRunning, tones } from '../shared/sound.js';
 import { api, getSession, itemsOf } from './api.js';
-import { clockAgo, hasPoint, isDistress, num } from './format.js';
+import { open } from './bus.js';
+import { hasPoint, isDistress, num } from './format.js';
+import { errorText, label, t } from './lang.js';
 import { alertLayer } from './layers.js';
-import { badgeOf } from './officers.js';
 import { alerts, currentSeq, dirty, nextSeq, officers, panels } from './state.js';
-import { bi, dual, t } from './strings.js';
 import { button, toast } from './ui.js';
-
-/** A red "SOS" tag for a distress alert, else ⚠. */
-export const alertTag = (d) => (isDistress(d) ? h('span', { class: 'sos' }, 'SOS') : '⚠');
 
 /** Where to show an alert: its own point, else its officer's marker. */
 export function alertPoint(d) {
@@ -20,19 +16,14 @@ export function alertPoint(d) {
   return o && o.m ? o.m.getLatLng() : null;
 }
 
-/** The "Konfirmasi · acknowledge" button of an alert (its popup and its list item). */
-export const ackButton = (id) => button(bi('alert.ack'), (b) => ackAlert(id, b), 'primary');
-
-function alertPopup(a) {
-  const d = a.d;
-  return h('div', { class: 'pop' },
-    h('h3', { class: isDistress(d) ? 'warn' : null }, alertTag(d), ' ', d.kind || t('alert.fallback')),
-    h('div', { class: 'desc' }, d.message || ''),
-    h('dl', null,
-      d.officer_id != null ? [h('dt', null, bi('alert.officer')), h('dd', null, badgeOf(d.officer_id))] : null,
-      h('dt', null, bi('alert.time')), h('dd', null, clockAgo(d.created_at))),
-    h('div', { class: 'actions' }, ackButton(d.id)));
+/** An alert leads to its incident (desk), else its officer. */
+export function openAlert(d) {
+  if (d.incident_id != null) open('incident', d.incident_id);
+  else if (d.officer_id != null) open('officer', d.officer_id);
 }
+
+/** The "Konfirmasi" button of an alert. */
+export const ackButton = (id) => button(t('alert.ack'), (b) => ackAlert(id, b), 'primary small');
 
 /** A new or changed alert; `live` (from the socket, not a reload): a new one beeps (SOS) and toasts. */
 export function upsertAlert(d, live) {
@@ -47,17 +38,19 @@ export function upsertAlert(d, live) {
   if (ll && !a.m) {
     a.m = L.marker(ll, {
       icon: L.divIcon({ className: 'alert-marker', html: isDistress(a.d) ? '<div class="alert-icon"></div>' : '<div class="alert-icon minor">!</div>', iconSize: [22, 22] }),
-      zIndexOffset: 2000, title: a.d.kind || t('alert.fallback'),
-    }).bindPopup(() => alertPopup(a)).addTo(alertLayer);
+      zIndexOffset: 2000, keyboard: false,
+    }).bindTooltip(() => label('alert_kind', a.d.kind), { direction: 'top' })
+      .on('click', () => openAlert(a.d))
+      .addTo(alertLayer);
   } else if (ll && a.m) {
     a.m.setLatLng(ll);
   }
   if (live && isNew) {
     if (isDistress(a.d)) {
       if (audioRunning()) tones(PATTERNS.alert);
-      toast(`SOS — ${a.d.message || a.d.kind}`, 'err', 10000);
+      toast(`SOS — ${label('alert_kind', a.d.kind)}: ${a.d.message || ''}`, 'err', 10000);
     } else {
-      toast(`⚠ ${a.d.message || a.d.kind}`, '');
+      toast(`⚠ ${label('alert_kind', a.d.kind)}: ${a.d.message || ''}`, '');
     }
   }
   dirty('alerts');
@@ -75,10 +68,10 @@ async function ackAlert(id, btn) {
   btn.disabled = true;
   const r = await api('POST', `/alerts/${encodeURIComponent(id)}/ack`);
   btn.disabled = false;
-  if (r.ok) { removeAlert(id); toast(dual('alert.acked'), 'ok'); }
+  if (r.ok) { removeAlert(id); toast(t('alert.acked'), 'ok'); }
   else {
-    toast(r.missing ? dual('alert.ack_missing') : r.message, 'err');
-    if (r.status === 404 && !r.missing) loadAlerts(); // gone on the server: resynchronise the list
+    toast(errorText(r), 'err');
+    if (r.status === 404) loadAlerts(); // gone on the server: resynchronise the list
   }
 }
 

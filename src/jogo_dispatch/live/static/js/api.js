@@ -1,6 +1,6 @@
 /* The dispatcher's session (this tab only: sessionStorage) and the JSON API. */
 import { API, SESSION_KEY } from './config.js';
-import { dual } from './strings.js';
+import { t } from './lang.js';
 
 // ------------------------------------------------------------------ session
 function loadSession() {
@@ -59,7 +59,7 @@ export async function api(method, path, body) {
   try {
     r = await fetch(API + path, { method, headers, body: payload, cache: 'no-store', credentials: 'same-origin' });
   } catch (e) {
-    return { ok: false, status: 0, data: null, message: dual('net.error') };
+    return { ok: false, status: 0, data: null, message: t('err.network') };
   }
   let data = null;
   try { const text = await r.text(); data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
@@ -76,3 +76,17 @@ export async function api(method, path, body) {
 
 /** An API list answer as an array: the API answers either `[...]` or `{"items": [...]}`. */
 export const itemsOf = (data) => (Array.isArray(data) ? data : (data && Array.isArray(data.items) ? data.items : []));
+
+/** A binary answer (a report's photo) as an object URL for an <img>; the caller revokes it. Null on failure. */
+export async function apiBlobUrl(path) {
+  const headers = {};
+  if (session) headers.Authorization = 'Bearer ' + session.token;
+  const url = path.startsWith('/api/') || path.startsWith('http') ? path : API + path;
+  try {
+    const r = await fetch(url, { headers, cache: 'no-store', credentials: 'same-origin' });
+    if (!r.ok) return null;
+    return URL.createObjectURL(await r.blob());
+  } catch (e) {
+    return null;
+  }
+}

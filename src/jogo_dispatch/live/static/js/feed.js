@@ -1,5 +1,6 @@
 /* The /api/v1/live websocket: connecting with the session token, the viewport the server filters by,
- * the heartbeat watchdog, reconnecting with backoff, the connection indicator, and every message type. */
+ * the heartbeat watchdog, reconnecting with backoff, the connection indicator, and every message type.
+ * Every message also goes to bus.js by its type, for the panels that follow one (the desk, forwards). */
 import { $, fill, h } from '../shared/dom.js';
 import { LIVE_PATH, VIEWPORT_DEBOUNCE_MS, WATCHDOG_MS } from './config.js';
 import { api, authLost, getSession } from './api.js';
@@ -9,8 +10,9 @@ import { onOffer, removeIncident, upsertIncident } from './incidents.js';
 import { map } from './layers.js';
 import { finishAnimations, onPositions, removeOfficer, setOfficer, upsertOfficer } from './officers.js';
 import { loadReports, upsertReport } from './reports.js';
-import { dirty, incidents, officers } from './state.js';
-import { dual, en, t } from './strings.js';
+import { emit } from './bus.js';
+import { label, t } from './lang.js';
+import { dirty, forwards, incidents, officers } from './state.js';
 import { toast } from './ui.js';
 
 // ------------------------------------------------------------------ the connection indicator
@@ -21,7 +23,8 @@ export function setConn(state, detail) {
   const box = $('conn');
   box.className = 'conn conn-' + state;
   box.title = detail || '';
-  fill($('conn-text'), t(key) + (detail && state === 'reconnecting' ? ` (${detail})` : '') + ' · ', h('small', null, en(key)));
+  box.dataset.state = state;
+  fill($('conn-text'), t(key), detail && state === 'reconnecting' ? h('small', null, ` (${detail})`) : null);
 }
 
 // ------------------------------------------------------------------ the socket
@@ -65,7 +68,7 @@ function kickWatchdog(gen) {
     wsGen++; // orphan it: its late events are ignored
     ws = null;
     try { stale.close(4000, 'stale'); } catch (e) { /* ignore */ }
-    scheduleReconnect(dual('conn.no_data'));
+    scheduleReconnect(t('conn.no_data'));
   }, WATCHDOG_MS);
 }
 
@@ -110,13 +113,13 @@ function connect() {
     clearTimeout(watchdog);
     if (!getSession()) return;
     const reason = bye || ev.reason || (lastError && lastError.message) || '';
-    if (ev.code === 4401) { authLost((lastError && lastError.message) || dual('session.expired')); return; }
+    if (ev.code === 4401) { authLost((lastError && lastError.message) || t('session.expired')); return; }
     if (ev.code === 4403) {
-      authLost((lastError && lastError.message) || dual('session.refused'));
+      authLost((lastError && lastError.message) || t('session.refused'));
       return;
     }
     if (opened && Date.now() - openedAt > 15000) retry = 0;
-    if (bye) toast(`Server: ${bye} — ${dual('conn.reconnecting')}`, '');
+    if (bye) toast(`Server: ${bye} — ${t('conn.reconnecting')}`, '');
     scheduleReconnect(reason);
     if (!opened) api('GET', '/me'); // an expired token makes this a 401, which goes back to the login form
   };
@@ -178,8 +181,25 @@ function onSnapshot(msg, gen) {
 /** The caller (or the command centre) ended an SOS: the incident stays open for the dispatcher to close. */
 function onSosEnded(m) {
   const params = { id: m.incident_id };
-  const line = m.by_role === 'citizen' ? dual('sos.ended_by_caller', params) : dual('sos.ended_by_centre', params);
+  const line = m.by_role === 'citizen' ? t('sos.ended_by_caller', params) : t('sos.ended_by_centre', params);
   toast(m.reason ? `${line} — ${m.reason}` : line, '', 10000);
+}
+
+/** A forward changed state (sent, acknowledged by the agency, closed, failed...). */
+function onForward(f) {
+  if (!f || f.id == null) return;
+  const prev = forwards.get(f.id);
+  forwards.set(f.id, { ...(prev || {}), ...f });
+  if (prev && prev.status !== f.status && ['acknowledged', 'in_progress', 'closed', 'failed'].includes(f.status)) {
+    toast(t('forward.changed', { agency: f.agency_code || `#${f.agency_id}`, id: f.incident_id, status: label('forward_status', f.status) }),
+      f.status === 'failed' ? 'err' : 'ok', 6000);
+  }
+  dirty('incidents');
+}
+
+function onForwardNote(n) {
+  if (!n) return;
+  toast(t('forward.note_in', { agency: n.agency_code || '', id: n.incident_id, text: String(n.text || '').slice(0, 120) }), '', 8000);
 }
 
 function handle(msg, gen) {
@@ -195,9 +215,12 @@ function handle(msg, gen) {
     case 'alert_ack': removeAlert(msg.alert_id); break;
     case 'report': upsertReport(msg.report); break;
     case 'sos_ended': onSosEnded(msg); break;
+    case 'forward': onForward(msg.forward); break;
+    case 'forward_note': onForwardNote(msg.note); break;
     case 'heartbeat': send({ type: 'pong' }); break;
     case 'bye': setConn('reconnecting', String(msg.reason || '')); break;
     case 'error': if (msg.error && msg.error.message) console.warn('live:', msg.error.code, msg.error.message); break;
-    default: break; // unknown types are ignored
+    default: break; // the bus below may know it
   }
+  emit(msg.type, msg);
 }

@@ -1,8 +1,8 @@
 /* The Leaflet map (global L: the vendored leaflet.js loads first): base grid, tiles, the layer groups,
- * layer switch and legend. */
+ * layer switch, legend, and picking a point on the map (call-taking, moving an incident). */
 import { h } from '../shared/dom.js';
 import { CFG, INCIDENT_COLOR, REPORT_COLOR, STATUS } from './config.js';
-import { dual, t } from './strings.js';
+import { label, onLangChange, t } from './lang.js';
 
 const esc = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -39,40 +39,72 @@ if (CFG.tile_url) {
   let loaded = 0;
   let failed = 0;
   const note = L.control({ position: 'bottomright' });
-  note.onAdd = () => h('div', { class: 'tiles-note' }, dual('map.tiles_offline'));
+  note.onAdd = () => h('div', { class: 'tiles-note' }, t('map.tiles_offline'));
   tiles.on('tileload', () => { loaded++; if (note._map) note.remove(); });
   tiles.on('tileerror', () => { failed++; if (!loaded && failed >= 4 && !note._map) note.addTo(map); });
 }
 
+map.createPane('sectors').style.zIndex = 350; // under the markers, above the tiles
+/** Police-sector polygons (filters.js fills it; off until the toolbar switch turns it on). */
+export const sectorLayer = L.layerGroup();
 export const officerLayer = L.layerGroup().addTo(map);
 export const reportLayer = L.layerGroup().addTo(map);
 export const incidentLayer = L.layerGroup().addTo(map);
 export const alertLayer = L.layerGroup().addTo(map);
-/** The dashed lines from an incident to its nearest responders (cleared when its popup closes). */
-export const lineLayer = L.layerGroup().addTo(map);
-L.control.layers(null, {
-  [dual('layer.officers')]: officerLayer,
-  [dual('layer.incidents')]: incidentLayer,
-  [dual('layer.reports')]: reportLayer,
-  [dual('layer.alerts')]: alertLayer,
-}, { collapsed: true }).addTo(map);
+/** What the desk column draws: lines to responders, a pin, an SOS trail (cleared when the desk changes). */
+export const deskLayer = L.layerGroup().addTo(map);
+/** A replayed officer track. */
+export const trackLayer = L.layerGroup().addTo(map);
 
-const legend = L.control({ position: 'bottomleft' });
-legend.onAdd = () => {
-  const dot = (color, label, cls) => h('div', null, h('i', { class: cls || null, style: `background:${color}` }), label);
-  return h('div', { class: 'legend' },
-    dot(STATUS.available.color, dual(STATUS.available.label)),
-    dot(STATUS.busy.color, dual(STATUS.busy.label)),
-    dot(STATUS.off_duty.color, dual(STATUS.off_duty.label)),
-    dot('transparent', t('legend.offline'), 'hollow'),
-    dot(INCIDENT_COLOR, t('legend.incidents')),
-    dot(REPORT_COLOR, dual('legend.report')));
-};
-legend.addTo(map);
+let layerControl = null;
+function buildLayerControl() {
+  if (layerControl) layerControl.remove();
+  layerControl = L.control.layers(null, {
+    [t('layer.officers')]: officerLayer,
+    [t('layer.incidents')]: incidentLayer,
+    [t('layer.reports')]: reportLayer,
+    [t('layer.alerts')]: alertLayer,
+    [t('layer.sectors')]: sectorLayer,
+    [t('layer.track')]: trackLayer,
+  }, { collapsed: true }).addTo(map);
+}
 
-/** Centre on a list item's point (zoomed in) and open its marker's popup. */
-export function focusOn(latlng, marker) {
+let legend = null;
+function buildLegend() {
+  if (legend) legend.remove();
+  legend = L.control({ position: 'bottomleft' });
+  legend.onAdd = () => {
+    const dot = (color, text, cls) => h('div', null, h('i', { class: cls || null, style: `background:${color}` }), text);
+    return h('div', { class: 'legend' },
+      Object.entries(STATUS).map(([code, s]) => dot(s.color, label('officer_status', code))),
+      dot('transparent', t('legend.offline'), 'hollow'),
+      dot(INCIDENT_COLOR, t('legend.incidents'), 'square'),
+      dot(REPORT_COLOR, t('legend.report'), 'ring'));
+  };
+  legend.addTo(map);
+}
+buildLayerControl();
+buildLegend();
+onLangChange(() => { buildLayerControl(); buildLegend(); });
+
+/** Centre on a point (zoomed in). No animation: the operator's view jumps at once, and a view change
+ * that follows (a fitBounds) is never cut short by one still running. */
+export function focusOn(latlng, zoom) {
   if (!latlng) return;
-  map.setView(latlng, Math.max(map.getZoom(), 16));
-  if (marker) setTimeout(() => marker.openPopup(), 50);
+  map.setView(latlng, Math.max(map.getZoom(), zoom || 16), { animate: false });
+}
+
+// ------------------------------------------------------------------ picking a point
+let picker = null;
+/** While set, a click on the map gives fn(latlng) instead of the usual; null ends it. */
+export function pickOnMap(fn) {
+  picker = fn;
+  map.getContainer().classList.toggle('picking', !!fn);
+}
+export const picking = () => !!picker;
+map.on('click', (ev) => { if (picker) picker(ev.latlng); });
+
+/** The map column changed size (the desk column opened or closed). */
+export function resized() {
+  map.invalidateSize({ pan: true, animate: false }); // at once (before any view change), the centre kept
 }

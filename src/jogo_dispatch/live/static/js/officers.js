@@ -1,11 +1,12 @@
-/* Officers on the map: one canvas dot each (colour = duty status, hollow = offline), their popup, and the
+/* Officers on the map: one canvas dot each (colour = duty status, hollow = offline), hidden when the
+ * toolbar's filters leave them out, a tooltip, a click that opens the officer in the desk column, and the
  * smooth glide from one GPS fix to the next. */
-import { h } from '../shared/dom.js';
 import { ANIM_MS, LOW_BATTERY, STATUS, UNKNOWN_STATUS } from './config.js';
-import { DASH, clockAgo, hasPoint, num } from './format.js';
+import { open } from './bus.js';
+import { hasPoint, num } from './format.js';
+import { label, t } from './lang.js';
 import { dotRenderer, map, officerLayer } from './layers.js';
-import { dirty, officers } from './state.js';
-import { bi, bilingualSpan, dual, t, unitNames } from './strings.js';
+import { dirty, officerShown, officers } from './state.js';
 
 function officerStyle(d) {
   const color = (STATUS[d.status] || UNKNOWN_STATUS).color;
@@ -22,43 +23,35 @@ export function badgeOf(officerId) {
   return o && o.d.badge ? o.d.badge : (officerId != null ? `#${officerId}` : '');
 }
 
-function officerPopup(o) {
-  const d = o.d;
-  const st = STATUS[d.status] || UNKNOWN_STATUS;
-  const unit = unitNames(d.unit_type, DASH);
-  const speed = num(d.speed_mps);
-  const battery = num(d.battery_pct);
-  const low = d.low_battery === true || (Number.isFinite(battery) && battery < LOW_BATTERY);
-  return h('div', { class: 'pop' },
-    h('h3', null, d.badge || `#${d.id}`, d.name ? ` — ${d.name}` : ''),
-    h('dl', null,
-      h('dt', null, t('officer.unit')), h('dd', null, bilingualSpan(unit[0], unit[1])),
-      h('dt', null, t('officer.status')), h('dd', { class: `status status-${d.status}` }, bi(st.label)),
-      d.sector ? [h('dt', null, t('officer.sector')), h('dd', null, d.sector)] : null,
-      h('dt', null, bi('officer.last_fix')), h('dd', null, clockAgo(d.recorded_at)),
-      h('dt', null, bi('officer.speed')),
-      h('dd', null, Number.isFinite(speed) ? t('speed.kmh', { v: (speed * 3.6).toFixed(0) }) : DASH,
-        Number.isFinite(num(d.heading_deg)) ? ` · ${Math.round(num(d.heading_deg))}°` : ''),
-      h('dt', null, bi('officer.battery')),
-      h('dd', { class: low ? 'warn' : null }, Number.isFinite(battery) ? `${Math.round(battery)}%` : DASH,
-        low ? ` ⚠ ${dual('officer.low_battery')}` : ''),
-      h('dt', null, t('officer.online')),
-      h('dd', { class: d.online === false ? 'warn' : null },
-        d.online === false ? dual('officer.is_offline') : dual('officer.is_online'))));
+const tooltipOf = (d) => `${d.badge || '#' + d.id}${d.name ? ' — ' + d.name : ''} · ${label('officer_status', d.status)}`
+  + (d.low_battery ? ` · ${t('officer.low_battery')}` : '');
+
+/** Show or hide a marker by the filters. */
+function place(o) {
+  const show = officerShown(o.d);
+  if (show && !o.shown) officerLayer.addLayer(o.m);
+  else if (!show && o.shown) officerLayer.removeLayer(o.m);
+  o.shown = show;
+}
+
+/** The filters changed: every marker in or out. */
+export function applyOfficerFilters() {
+  for (const o of officers.values()) if (o.m) place(o);
 }
 
 export function upsertOfficer(d) {
   if (!d || d.id == null) return;
   let o = officers.get(d.id);
-  if (!o) { o = { d: {}, m: null, key: '' }; officers.set(d.id, o); }
+  if (!o) { o = { d: {}, m: null, key: '', shown: false }; officers.set(d.id, o); }
   Object.assign(o.d, d);
   if (!hasPoint(o.d)) return;
   const ll = [num(o.d.lat), num(o.d.lon)];
   if (!o.m) {
     o.m = L.circleMarker(ll, { renderer: dotRenderer, bubblingMouseEvents: false, ...officerStyle(o.d) })
-      .bindPopup(() => officerPopup(o), { autoPan: true })
-      .addTo(officerLayer);
+      .bindTooltip(() => tooltipOf(o.d), { direction: 'top', offset: [0, -6] })
+      .on('click', () => open('officer', o.d.id));
     o.key = styleKey(o.d);
+    place(o);
   } else {
     moving.delete(d.id);
     o.m.setLatLng(ll);
@@ -71,12 +64,12 @@ export function restyleOfficer(o) {
   if (!o.m) return;
   const key = styleKey(o.d);
   if (key !== o.key) { o.key = key; o.m.setStyle(officerStyle(o.d)); }
-  if (o.m.isPopupOpen()) o.m.getPopup().update();
+  place(o);
 }
 
 export function removeOfficer(id) {
   const o = officers.get(id);
-  if (o && o.m) officerLayer.removeLayer(o.m);
+  if (o && o.m && o.shown) officerLayer.removeLayer(o.m);
   moving.delete(id);
   officers.delete(id);
 }
@@ -134,7 +127,6 @@ export function onPositions(list) {
       moving.delete(p.officer_id);
       o.m.setLatLng([lat, lon]);
     }
-    if (o.m.isPopupOpen()) o.m.getPopup().update();
   }
   if (moving.size && !animFrame) animFrame = requestAnimationFrame(step);
   dirty('counters');

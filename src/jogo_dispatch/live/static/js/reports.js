@@ -1,30 +1,12 @@
-/* Citizens' reports waiting for verification: markers, popup, the verify / reject / false buttons and the
- * catch-up load of the queue. */
-import { h } from '../shared/dom.js';
+/* Citizens' reports waiting for verification: markers (a click opens the evidence in the desk column) and
+ * the catch-up load of the queue; the list of reports marked false, for withdrawing a marking. */
 import { REPORT_COLOR } from './config.js';
 import { api, getSession, itemsOf } from './api.js';
-import { clockAgo, hasPoint, num } from './format.js';
+import { open } from './bus.js';
+import { hasPoint, num } from './format.js';
+import { label, t } from './lang.js';
 import { dotRenderer, reportLayer } from './layers.js';
 import { currentSeq, dirty, nextSeq, panels, reports } from './state.js';
-import { bi, dual, t } from './strings.js';
-import { button, toast } from './ui.js';
-
-function reportPopup(rp) {
-  const d = rp.d;
-  return h('div', { class: 'pop' },
-    h('h3', null, bi('report.title'), ` #${d.id}`, d.category ? ` — ${d.category}` : ''),
-    h('div', { class: 'desc' }, d.description || ''),
-    h('dl', null, h('dt', null, bi('report.received')), h('dd', null, clockAgo(d.created_at))),
-    reportActions(d));
-}
-
-/** Verifikasi / Tolak / Palsu (the popup and the list item). */
-export function reportActions(d) {
-  return h('div', { class: 'actions' },
-    button(bi('report.verify'), (b) => reportAction(d.id, 'verify', undefined, b), 'primary'),
-    button(bi('report.reject'), (b) => reportAction(d.id, 'reject', { reason: 'not_incident' }, b)),
-    button(bi('report.false'), (b) => reportAction(d.id, 'reject', { reason: 'false' }, b), 'danger'));
-}
 
 export function upsertReport(d) {
   if (!d || d.id == null) return;
@@ -39,7 +21,9 @@ export function upsertReport(d) {
       rp.m = L.circleMarker(ll, {
         renderer: dotRenderer, radius: 7, color: REPORT_COLOR, weight: 3, fillColor: '#ffffff', fillOpacity: 1,
         bubblingMouseEvents: false,
-      }).bindPopup(() => reportPopup(rp)).addTo(reportLayer);
+      }).bindTooltip(() => `${t('report.title')} #${rp.d.id} · ${label('category', rp.d.category)}`, { direction: 'top' })
+        .on('click', () => open('report', rp.d.id))
+        .addTo(reportLayer);
     } else {
       rp.m.setLatLng(ll);
     }
@@ -73,19 +57,14 @@ export async function loadReports() {
   dirty('reports');
 }
 
-async function reportAction(id, action, body, btn) {
-  btn.disabled = true;
-  const r = await api('POST', `/reports/${encodeURIComponent(id)}/${action}`, body);
-  btn.disabled = false;
-  if (r.ok) {
-    removeReport(id);
-    const what = action === 'verify' ? dual('report.verified')
-      : (body && body.reason === 'false' ? dual('report.marked_false') : dual('report.rejected'));
-    toast(t('report.done', { id, what }), 'ok');
-  } else if (r.missing) {
-    toast(dual('report.missing'), 'err');
-  } else {
-    toast(r.message, 'err');
-    if (r.status === 409 || r.status === 404) loadReports(); // someone else handled it
-  }
+/** Reports marked false (newest first), for the "false" view of the queue tab. */
+export const falseReports = { items: [], state: 'idle', error: '' };
+export async function loadFalseReports() {
+  falseReports.state = 'loading';
+  dirty('reports');
+  const r = await api('GET', '/reports?status=false&limit=100');
+  falseReports.state = r.ok ? 'ok' : 'error';
+  falseReports.error = r.ok ? '' : r.message;
+  falseReports.items = r.ok ? itemsOf(r.data) : [];
+  dirty('reports');
 }
