@@ -6,14 +6,16 @@ whoever builds on the catalogue); the rest are pydantic models."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 from typing_extensions import TypedDict
 
 from jogo_dispatch.errors import ErrorBody
+from jogo_dispatch.open311 import xml
+from jogo_dispatch.open311.xml import w3
 from jogo_dispatch.platform.json_types import IsoDatetime
 
 PREFIX = "/open311/v2"
@@ -34,7 +36,12 @@ OPEN311_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def error_response(status: int, description: str, headers: dict[str, str] | None = None) -> JSONResponse:
+def error_response(
+    status: int, description: str, headers: dict[str, str] | None = None, path: str = ""
+) -> Response:
+    """GeoReport's error: ``[{"code", "description"}]``, or ``<errors><error>…`` for a ``.xml`` path."""
+    if path.endswith(".xml"):
+        return xml.errors(status, description, headers)
     return JSONResponse([{"code": status, "description": description}], status_code=status, headers=headers)
 
 
@@ -76,11 +83,6 @@ class ServiceDefinitionOut(TypedDict):
 # -- service requests -------------------------------------------------------------------------------------
 
 
-def w3(t: datetime) -> str:
-    """GeoReport's w3 date-time: UTC, whole seconds, ``Z``."""
-    return t.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
 W3Datetime = Annotated[
     datetime,
     PlainSerializer(w3, return_type=str, when_used="json"),
@@ -105,8 +107,9 @@ class ServiceRequestOut(BaseModel):
     address: str | None
     address_id: str | None = None
     zipcode: str | None = None
-    lat: float
-    long: float
+    # None while a request filed with an address only waits for a dispatcher to place it on the map.
+    lat: float | None
+    long: float | None
     media_url: str | None
 
 
@@ -116,6 +119,77 @@ class FiledRequestOut(BaseModel):
     service_request_id: str
     service_notice: str
     account_id: str | None
+
+
+# -- discovery --------------------------------------------------------------------------------------------
+
+
+class DiscoveryEndpointOut(BaseModel):
+    specification: str
+    url: str
+    changeset: str
+    type: Literal["production", "test"]
+    formats: list[str]
+
+
+class DiscoveryOut(BaseModel):
+    """GeoReport's service discovery document (``discovery.json``)."""
+
+    changeset: str
+    contact: str
+    key_service: str
+    endpoints: list[DiscoveryEndpointOut]
+
+
+# -- FixMyStreet's service request updates ------------------------------------------------------------------
+
+
+class RequestUpdateOut(BaseModel):
+    """One update of a service request (``servicerequestupdates.json``), FixMyStreet's extension: our status
+    changes and public notes, with FixMyStreet's status names."""
+
+    update_id: str
+    service_request_id: str
+    status: str
+    updated_datetime: W3Datetime
+    description: str
+    media_url: str | None = None
+
+
+class FiledUpdateOut(BaseModel):
+    """The answer to ``POST servicerequestupdates.json``."""
+
+    update_id: str
+
+
+class PublicNoteIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=2000, description="shown to Open311 clients as an update")
+
+
+class PlaceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    address: str | None = Field(None, max_length=500)
+
+
+class UnplacedOut(BaseModel):
+    """A request filed with an address only, waiting to be placed on the map."""
+
+    report_id: int
+    service_code: str
+    description: str
+    address: str | None
+    address_id: str | None
+    jurisdiction_id: str | None
+    requested_datetime: IsoDatetime
+
+
+class UnplacedList(BaseModel):
+    items: list[UnplacedOut]
 
 
 # -- API keys (admin) -------------------------------------------------------------------------------------

@@ -70,13 +70,14 @@ def _view(row: Any, lang: str, agencies_of: dict[int, list[str]], default_agency
             t for t in (r.created_at, r.reviewed_at, row.incident_updated_at) if t is not None
         ),
         address=r.address if public else None,
-        lat=r.lat,
-        long=r.lon,
+        address_id=o311.address_id if public else None,
+        lat=None if public and o311.location_pending else r.lat,
+        long=None if public and o311.location_pending else r.lon,
         media_url=o311.media_url if public else None,
     )
 
 
-def _when(value: str | None, name: str) -> datetime | None:
+def when(value: str | None, name: str) -> datetime | None:
     if not value:
         return None
     try:
@@ -93,7 +94,7 @@ def _when(value: str | None, name: str) -> datetime | None:
         raise InvalidInput(f"{name} is out of range", code="bad_date") from None
 
 
-def _span(start: datetime | None, end: datetime | None) -> tuple[datetime, datetime]:
+def span(start: datetime | None, end: datetime | None) -> tuple[datetime, datetime]:
     """``start``..``end``: at most 90 days; without ``end`` 90 days from ``start`` (or now), without
     ``start`` 90 days before ``end``."""
     if start and end and start > end:
@@ -140,9 +141,7 @@ async def list_requests(
     if params.get("service_request_id"):
         rows = await repo.requests_by_ids(session, _ids(params["service_request_id"]))
         return await _views(session, rt, rows, lang)
-    start, end = _span(
-        _when(params.get("start_date"), "start_date"), _when(params.get("end_date"), "end_date")
-    )
+    start, end = span(when(params.get("start_date"), "start_date"), when(params.get("end_date"), "end_date"))
     statuses = {s.strip() for s in (params.get("status") or "").split(",") if s.strip()}
     if statuses - {"open", "closed"}:
         raise InvalidInput("status must be open, closed or both (comma-separated)", code="bad_status")

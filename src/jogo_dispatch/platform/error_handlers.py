@@ -2,8 +2,8 @@
 the one error body: ``{"error": {"code": ..., "message": ..., "details": ...}}``.
 
 A path prefix may speak a flat error format of its own (Open311 GeoReport v2: ``[{"code", "description"}]``):
-``install_handlers`` takes a renderer per prefix, which gets the status, one line describing the error and
-the headers. Such formats know no 422: a request that does not match the schema is answered 400 there.
+``install_handlers`` takes a renderer per prefix, which gets the status, one line describing the error, the
+headers and the request's path (a prefix may answer in more than one format, e.g. Open311's ``.xml``). Such formats know no 422: a request that does not match the schema is answered 400 there.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from jogo_dispatch.errors import AppError
 
 log = structlog.get_logger(__name__)
 
-# (status, description, headers) -> the answer in the prefix's own format
-FlatRenderer = Callable[[int, str, dict[str, str] | None], Response]
+# (status, description, headers, path) -> the answer in the prefix's own format
+FlatRenderer = Callable[[int, str, dict[str, str] | None, str], Response]
 
 
 def _describe(error: dict[str, Any]) -> str:
@@ -80,7 +80,7 @@ def install_handlers(app: FastAPI, flat: Mapping[str, FlatRenderer] | None = Non
     ) -> Response:
         for prefix, render in prefixed.items():
             if request.url.path.startswith(prefix + "/"):
-                return render(400 if status == 422 else status, _describe(error), headers)
+                return render(400 if status == 422 else status, _describe(error), headers, request.url.path)
         return JSONResponse({"error": error}, status_code=status, headers=headers)
 
     @app.exception_handler(AppError)

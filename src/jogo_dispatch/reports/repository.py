@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, Row, String, column, func, select, table, text
+from sqlalchemy import BigInteger, Boolean, ColumnElement, Row, String, column, func, select, table, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 
@@ -18,6 +18,14 @@ _incidents = table("incidents", column("id", BigInteger), column("status", Strin
 # Forwards and agency logins are the forwards domain's (which builds on reports and dispatch): by name too.
 _forwards = table("forwards", column("incident_id", BigInteger), column("agency_id", BigInteger))
 _agency_users = table("agency_users", column("user_id", BigInteger), column("agency_id", BigInteger))
+# What an Open311 client sent with a report (open311 builds on reports): its media URL, and whether it came
+# with an address only and waits for a dispatcher to place it on the map.
+_open311 = table(
+    "open311_requests",
+    column("report_id", BigInteger),
+    column("media_url", String),
+    column("location_pending", Boolean),
+)
 
 
 def forwarded_to_login(
@@ -101,10 +109,13 @@ async def queue(session: AsyncSession, status: str | None, limit: int) -> list[R
             User.phone.label("reporter_phone"),
             _incidents.c.status.label("incident_status"),
             Category.default_priority.label("priority"),
+            _open311.c.media_url,
+            _open311.c.location_pending,
         )
         .outerjoin(User, User.id == Report.citizen_id)
         .outerjoin(_incidents, _incidents.c.id == Report.incident_id)
         .join(Category, Category.code == Report.category)
+        .outerjoin(_open311, _open311.c.report_id == Report.id)
     )
     if status is not None:
         q = q.where(Report.status == status)
@@ -127,6 +138,16 @@ async def incident_status(session: AsyncSession, incident_id: int | None) -> str
         return None
     found = await session.scalar(select(_incidents.c.status).where(_incidents.c.id == incident_id))
     return None if found is None else str(found)
+
+
+async def open311_extra(session: AsyncSession, report_id: int) -> tuple[str | None, bool]:
+    """(media_url, location_pending) of a report filed through Open311; (None, False) for others."""
+    row = (
+        await session.execute(
+            select(_open311.c.media_url, _open311.c.location_pending).where(_open311.c.report_id == report_id)
+        )
+    ).first()
+    return (None, False) if row is None else (row[0], bool(row[1]))
 
 
 async def sos_call(session: AsyncSession, sos_id: int) -> SosCall | None:

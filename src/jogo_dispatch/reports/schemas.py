@@ -191,10 +191,23 @@ class ReportDetailOut(ReportOut):
     photo_type: str | None
     review_note: str | None
     reviewed_by: int | None
+    media_url: str | None = Field(None, description="the photo or video link an Open311 client sent")
+    location_pending: bool = Field(
+        False,
+        description="filed through Open311 with an address only: it stands at the region's centre until a "
+        "dispatcher places it (POST /api/v1/open311/requests/{id}/place)",
+    )
 
     @classmethod
     def of_report(
-        cls, r: Report, incident_status: str | None, reporter_phone: str | None, priority: int | None
+        cls,
+        r: Report,
+        incident_status: str | None,
+        reporter_phone: str | None,
+        priority: int | None,
+        *,
+        media_url: str | None = None,
+        location_pending: bool = False,
     ) -> Self:
         return cls.model_validate(
             {
@@ -213,6 +226,8 @@ class ReportDetailOut(ReportOut):
                 "photo_type": r.photo_type,
                 "review_note": r.review_note,
                 "reviewed_by": r.reviewed_by,
+                "media_url": media_url,
+                "location_pending": location_pending,
             }
         )
 

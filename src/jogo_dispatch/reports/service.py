@@ -114,7 +114,14 @@ async def my_reports(session: AsyncSession, citizen_id: int, limit: int = 200) -
 
 async def list_reports(session: AsyncSession, status: str | None, limit: int) -> list[ReportDetailOut]:
     return [
-        ReportDetailOut.of_report(row.Report, row.incident_status, row.reporter_phone, row.priority)
+        ReportDetailOut.of_report(
+            row.Report,
+            row.incident_status,
+            row.reporter_phone,
+            row.priority,
+            media_url=row.media_url,
+            location_pending=bool(row.location_pending),
+        )
         for row in await repo.queue(session, status, limit)
     ]
 
@@ -143,11 +150,14 @@ async def report_view(session: AsyncSession, report: Report, viewer: Principal) 
         return ReportOut.of(report, incident_status)
     reporter = await session.get(User, report.citizen_id) if report.citizen_id else None
     category = await session.get(Category, report.category)
+    media_url, location_pending = await repo.open311_extra(session, report.id)
     return ReportDetailOut.of_report(
         report,
         incident_status,
         reporter.phone if reporter else None,
         category.default_priority if category else None,
+        media_url=media_url,
+        location_pending=location_pending,
     )
 
 
