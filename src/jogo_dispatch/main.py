@@ -39,8 +39,10 @@ from jogo_dispatch.live.hub import LiveHub
 from jogo_dispatch.live.page import router as live_page_router
 from jogo_dispatch.live.pubsub import PostgresRelay
 from jogo_dispatch.live.router import router as live_router
+from jogo_dispatch.open311.router import discovery_router as open311_discovery_router
 from jogo_dispatch.open311.router import keys_router as api_keys_router
 from jogo_dispatch.open311.router import router as open311_router
+from jogo_dispatch.open311.router import staff_router as open311_staff_router
 from jogo_dispatch.open311.schemas import PREFIX as OPEN311_PREFIX
 from jogo_dispatch.open311.schemas import error_response as open311_error
 from jogo_dispatch.plans.router import router as plans_router
@@ -303,6 +305,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         plans_router,
         forwards_router,
         open311_router,
+        open311_discovery_router,
+        open311_staff_router,
         api_keys_router,
         rewards_router,
         admin_router,
