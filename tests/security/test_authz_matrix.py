@@ -149,6 +149,52 @@ WITHOUT_OWN_CREDENTIALS: dict[tuple[str, str], Callable[[World], dict[str, Any]]
 }
 
 
+# -- Open311 in XML and FixMyStreet's updates: the same bodies as requests.json; a citizen's update of the
+# request the world filed; the dispatchers' routes on that Open311 request.
+BODIES.update(
+    {
+        ("POST", "/open311/v2/requests.xml"): BODIES[("POST", "/open311/v2/requests.json")],
+        ("POST", "/open311/v2/servicerequestupdates.json"): lambda w: {
+            "data": {
+                "api_key": w.api_key,
+                "service_request_id": str(w.ids["service_request_id"]),
+                "description": "Masih berlubang",
+            }
+        },
+        ("POST", "/open311/v2/servicerequestupdates.xml"): lambda w: {
+            "data": {
+                "api_key": w.api_key,
+                "service_request_id": str(w.ids["service_request_id"]),
+                "description": "Masih berlubang",
+            }
+        },
+        ("POST", "/api/v1/open311/requests/{report_id}/place"): lambda w: {
+            "json": {"lat": MALANG[0], "lon": MALANG[1]}
+        },
+        ("POST", "/api/v1/open311/requests/{report_id}/public-notes"): lambda w: {
+            "json": {"text": "Jalan sudah diperbaiki"}
+        },
+    }
+)
+WITHOUT_OWN_CREDENTIALS.update(
+    {
+        ("POST", "/open311/v2/requests.xml"): WITHOUT_OWN_CREDENTIALS[("POST", "/open311/v2/requests.json")],
+        ("POST", "/open311/v2/servicerequestupdates.json"): lambda w: {
+            "data": {"service_request_id": str(w.ids["service_request_id"]), "description": "x"}
+        },
+        ("POST", "/open311/v2/servicerequestupdates.xml"): lambda w: {
+            "data": {"service_request_id": str(w.ids["service_request_id"]), "description": "x"}
+        },
+    }
+)
+BYSTANDER_IDS.update(
+    {
+        ("POST", "/api/v1/open311/requests/{report_id}/place"): {"report_id": "service_request_id"},
+        ("POST", "/api/v1/open311/requests/{report_id}/public-notes"): {"report_id": "service_request_id"},
+    }
+)
+
+
 def url_of(w: World, path: str, instead: dict[str, str] | None = None) -> str:
     if path in STATIC_FILES:
         return path.replace("{path:path}", STATIC_FILES[path])
