@@ -30,6 +30,7 @@ BYSTANDER_IDS: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/api/v1/officers/{officer_id}/activate"): {"officer_id": "officer2_id"},
 }
 _n = itertools.count(1)
+STATIC_FILES["/static/agency/{path:path}"] = "agency.css"  # the agency portal's files
 
 
 def _now() -> str:
@@ -40,7 +41,6 @@ def _ping() -> dict[str, Any]:
     return {"lat": MALANG[0] + 0.001, "lon": MALANG[1], "recorded_at": _now()}
 
 
-STATIC_FILES["/static/agency/{path:path}"] = "agency.css"  # the agency portal's files
 def _location() -> dict[str, Any]:
     return {
         "_type": "location",
