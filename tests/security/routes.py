@@ -138,12 +138,12 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("POST", "/api/v1/agencies/{agency_id}/users"): A,
     ("GET", "/api/v1/agencies/{agency_id}/users"): A,
     ("PUT", "/api/v1/agencies/{agency_id}/delivery"): A,
-    # -- Open311
-    ("GET", "/open311/v2/services.json"): PUBLIC,
     # the agency portal: on the way, note photos (the command centre, and the forward's own agency: another
     # agency's is 404), SLAs (admins set them, dispatchers read them)
     ("POST", "/api/v1/agency/forwards/{forward_id}/start"): ("agency",),
     ("GET", "/api/v1/forwards/{forward_id}/notes/{note_id}/photo"): W,
+    ("GET", "/api/v1/agencies/{agency_id}/sla"): D,
+    ("PUT", "/api/v1/agencies/{agency_id}/sla"): A,
     # the agency portal's page and files (public: it logs in; what it shows is behind the agency API)
     ("GET", "/agency"): PUBLIC,
     ("GET", "/agency/"): PUBLIC,
@@ -152,8 +152,6 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("GET", "/static/agency/{path:path}"): PUBLIC,
     # -- Open311
     ("GET", "/open311/v2/services.json"): PUBLIC,
-    ("GET", "/api/v1/agencies/{agency_id}/sla"): D,
-    ("PUT", "/api/v1/agencies/{agency_id}/sla"): A,
     ("GET", "/open311/v2/services/{service_code}.json"): PUBLIC,
     ("POST", "/open311/v2/requests.json"): OWN_AUTH,
     ("GET", "/open311/v2/requests.json"): PUBLIC,
