@@ -46,6 +46,11 @@ async def test_fallen_tree_is_forwarded_to_dlh_and_the_acknowledgement_arrives(
     await target.wait_for()
     assert await target.get_attribute("data-role") == "responsible"
     assert await target.locator("input").is_checked()
+    # the response plan of a fallen tree: no police unit, BPBD suggested (not chosen)
+    bpbd = page.locator("#route .target[data-agency='BPBD']")
+    assert await bpbd.get_attribute("data-role") == "suggest"
+    assert not await bpbd.locator("input").is_checked()
+    assert "tanpa unit polisi" in (await page.text_content("#desk-body") or "")
     await page.click("#route details.reasons summary")
     reasons = await page.text_content("#route details.reasons ul") or ""
     assert "fallen_tree -> responsible DLH" in reasons and "Klojen" in reasons, reasons
@@ -62,6 +67,9 @@ async def test_fallen_tree_is_forwarded_to_dlh_and_the_acknowledgement_arrives(
         dlh_id,
     )
     assert status == "sent"
+    assert await rows(database_url, "SELECT count(*) FROM forwards WHERE incident_id = %s", incident_id) == [
+        (1,)
+    ]
     await m.shot("workspace-04-forwarded")
 
     # DLH's duty officer acknowledges and writes a note, through the agency API

@@ -28,7 +28,7 @@ import { $ } from './shared/dom.js';
 import { unlockAudio } from './shared/sound.js';
 import { api, getSession, onAuthLost, setSession } from './js/api.js';
 import { removeAlert } from './js/alerts.js';
-import { loadCategories } from './js/catalogue.js';
+import { loadAgencies, loadCategories } from './js/catalogue.js';
 import { closeDesk } from './js/desk.js';
 import { connected, setConn, start as startFeed, stop as stopFeed } from './js/feed.js';
 import { loadSectors } from './js/filters.js';
@@ -101,6 +101,7 @@ function start() {
   $('user-name').title = session.role || '';
   startFeed();
   loadCategories();
+  loadAgencies();
   loadSectors();
   if (session.expires_at) {
     const left = session.expires_at - Date.now();

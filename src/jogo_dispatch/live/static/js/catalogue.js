@@ -1,5 +1,6 @@
 /* The report categories (GET /categories): their names join the labels table, the call-taking and edit
- * forms list them, each with the priority its incidents get unless set. */
+ * forms list them, each with the priority its incidents get unless set. The region's agencies (GET
+ * /agencies), by code, for the agencies a response plan names. */
 import { api } from './api.js';
 import { addCategories } from './lang.js';
 
@@ -16,4 +17,12 @@ export async function loadCategories() {
   list = r.data;
   addCategories(list);
   for (const fn of listeners) fn(list);
+}
+
+let agencies = new Map(); // code -> agency
+export const agencyByCode = (code) => agencies.get(code) || null;
+
+export async function loadAgencies() {
+  const r = await api('GET', '/agencies');
+  if (r.ok && Array.isArray(r.data)) agencies = new Map(r.data.filter((a) => a.active !== false).map((a) => [a.code, a]));
 }

@@ -3,7 +3,7 @@
  * and record, how far the phone was from the place it reported, open incidents it may duplicate. Verify
  * (into a new incident or one of those), reject or mark false with a reason and a confirmation; a false
  * marking can be withdrawn. */
-import { $, fill, h } from '../shared/dom.js';
+import { fill, h } from '../shared/dom.js';
 import { FAR_REPORTER_M } from './config.js';
 import { api, apiBlobUrl } from './api.js';
 import { open } from './bus.js';
@@ -12,15 +12,7 @@ import { clockAgo, meters, num, pointOf, priorityOf } from './format.js';
 import { errorText, label, t } from './lang.js';
 import { deskLayer, map } from './layers.js';
 import { loadFalseReports, removeReport } from './reports.js';
-import { block, button, chip, confirmStep, facts, resultLine, telLink, toast } from './ui.js';
-
-function lightbox(url) {
-  $('lightbox-img').src = url;
-  $('lightbox').hidden = false;
-}
-const closeLightbox = () => { $('lightbox').hidden = true; $('lightbox-img').removeAttribute('src'); };
-$('lightbox').addEventListener('click', closeLightbox);
-document.addEventListener('keydown', (ev) => { if (ev.key === 'Escape' && !$('lightbox').hidden) closeLightbox(); });
+import { block, button, chip, closeLightbox, confirmStep, facts, lightbox, resultLine, telLink, toast } from './ui.js';
 
 async function review(ctx, action, body, result) {
   const r = await api('POST', `/reports/${ctx.id}/${action}`, body);

@@ -14,7 +14,7 @@ import { errorText, label, t } from './lang.js';
 import { deskLayer, focusOn } from './layers.js';
 import { badgeOf } from './officers.js';
 import { incidents, officers } from './state.js';
-import { block, button, chip, countdown, facts, telLink, toast } from './ui.js';
+import { block, button, chip, confirmStep, countdown, facts, telLink, toast } from './ui.js';
 
 const sections = [];
 /** A part of the incident desk: mount(ctx) → {el, update?()}; ctx.d is the incident's detail. */
@@ -24,6 +24,7 @@ export function addIncidentSection(s) {
 }
 
 const WAITING = new Set(['new', 'verified']);
+const FINAL = new Set(['resolved', 'cancelled']);
 
 registerView('incident', {
   mount(ctx) {
@@ -90,6 +91,7 @@ addIncidentSection({
         const d = ctx.d;
         const caller = (d.data && d.data.caller) || {};
         const record = d.data && d.data.caller_record;
+        const plan = d.data && d.data.plan;
         fill(el,
           h('div', { class: 'row chips' }, chip(label('incident_status', d.status), `st-${d.status}`),
             chip(label('source', d.source), 'src'), d.sector ? chip(d.sector, 'sector') : null,
@@ -104,7 +106,9 @@ addIncidentSection({
             d.cleared_at ? [t('desk.cleared'), clock(d.cleared_at)] : null,
             caller.name || caller.phone ? [t('desk.caller'), h('span', null, caller.name || '', caller.name && caller.phone ? ' · ' : '', telLink(caller.phone))] : null,
             d.report_count ? [t('desk.reports'), String(d.report_count)] : null,
-            d.merged_into_id ? [t('desk.merged_into'), button(`#${d.merged_into_id}`, () => open('incident', d.merged_into_id), 'link small')] : null),
+            d.merged_into_id ? [t('desk.merged_into'), button(`#${d.merged_into_id}`, () => open('incident', d.merged_into_id), 'link small')] : null,
+            plan ? [t('desk.plan'), h('span', { class: 'plan' }, plan.name, h('div', { class: 'sub' },
+              t('desk.plan_units', { n: plan.units }), (plan.forward_to || []).length ? ` · ${t('desk.plan_forward', { list: plan.forward_to.join(', ') })}` : ''))] : null),
           record && (record.blocked || record.false_reports) ? h('div', { class: 'warn-text' },
             t('desk.caller_record', { n: record.false_reports || 0, s: record.strike_count || 0 }), record.blocked ? ` · ${t('desk.caller_blocked')}` : '') : null);
         const ll = pointOf(d);
@@ -153,6 +157,17 @@ addIncidentSection({
   order: 20,
   mount(ctx) {
     const el = block(t('desk.units'));
+    const backup = confirmStep({
+      text: t('desk.backup'), confirmText: t('desk.backup_confirm'), cls: 'small', reason: false, placeholder: t('desk.backup_reason'),
+      attrs: { id: 'backup' },
+      onConfirm: async (why) => {
+        const r = await api('POST', `/incidents/${ctx.d.id}/backup`, { units: 1, reason: why || null });
+        if (!r.ok) { toast(errorText(r), 'err'); return false; }
+        toast(t('desk.backup_sent', { n: ((r.data && r.data.offers) || []).length }), 'ok');
+        ctx.reload();
+        return true;
+      },
+    });
     return {
       el,
       update() {
@@ -166,6 +181,7 @@ addIncidentSection({
           units.length ? units.map((u) => h('div', { class: 'row line unit', dataset: { officer: String(u.officer_id) } },
             h('b', { class: 'unit-badge' }, who(u.officer_id)), chip(label('unit_state', u.state), `st-${u.state}`),
             h('span', { class: 'sub' }, clock(u.on_scene_at || u.en_route_at || u.dispatched_at)),
+            u.welfare_missed_at ? chip(t('desk.welfare_missed'), 'fw-failed') : (u.welfare_ok_at ? chip(t('desk.welfare_ok'), 'reach-app') : null),
             button(t('desk.officer'), () => open('officer', u.officer_id), 'link small')))
             : (d.officer_id != null ? h('div', { class: 'row line unit', dataset: { officer: String(d.officer_id) } }, h('b', { class: 'unit-badge' }, who(d.officer_id)))
               : (pending.length ? null : h('div', { class: 'empty' }, t('desk.no_unit')))),
@@ -173,7 +189,8 @@ addIncidentSection({
           pending.map((o) => h('div', { class: 'row line offer' }, h('b', null, badgeOf(o.officer_id)), ' ',
             label('offer_status', o.status), ' ', countdown(o.expires_at),
             button(t('desk.cancel_offer'), (b) => cancelOffer(ctx, o, b), 'small'))),
-          past.length ? h('div', { class: 'sub' }, past.map((o) => `${badgeOf(o.officer_id)}: ${label('offer_status', o.status)}`).join(' · ')) : null);
+          past.length ? h('div', { class: 'sub' }, past.map((o) => `${badgeOf(o.officer_id)}: ${label('offer_status', o.status)}`).join(' · ')) : null,
+          units.length && !FINAL.has(d.status) ? h('div', { class: 'actions' }, backup) : null);
       },
     };
   },
@@ -223,11 +240,13 @@ addIncidentSection({
           h('td', { class: 'num' }, duration(x.eta_s), h('div', { class: 'sub' }, meters(x.distance_m))),
           h('td', { title: `${x.channel ? label('channel', x.channel) : ''} · ${t('reach.age')}: ${duration(x.position_age_s)}` },
             x.can_offer ? chip(t('reach.app'), 'reach-app') : chip(t('reach.tracker'), 'reach-tracker'),
+            x.stale ? chip(t('reach.stale'), 'reach-stale') : null,
             h('div', { class: 'sub' }, x.position_age_s != null ? t('reach.fix_ago', { d: duration(x.position_age_s) }) : DASH)),
           h('td', { class: 'acts' },
             x.can_offer ? button(t('dispatch.offer'), (b) => offerTo(ctx, x.officer_id, b), 'primary small offer-btn') : null,
             button(t('dispatch.radio'), (b) => assignByRadio(ctx, x.officer_id, b), (x.can_offer ? '' : 'primary ') + 'small radio-btn'))));
         fill(el, h('h3', null, t('desk.responders'), ' ', h('small', null, t('desk.by_eta'))),
+          d.units_needed === 0 ? h('div', { class: 'sub' }, t('desk.no_police_unit')) : null,
           list.length ? h('table', { class: 'responders' },
             h('thead', null, h('tr', null, h('th'), h('th', null, t('nearest.officer')), h('th', { class: 'num' }, 'ETA'), h('th', null, t('nearest.reach')), h('th'))),
             h('tbody', null, rows)) : h('div', { class: 'empty' }, t('nearest.none')),

@@ -40,7 +40,7 @@ function render() {
     h('section', { class: 'kpi-block' }, h('h4', null, t('kpi.times')),
       h('table', { class: 'kpi-table times' },
         h('thead', null, h('tr', null, h('th'), h('th', { class: 'num' }, 'n'), h('th', { class: 'num' }, t('kpi.median')), h('th', { class: 'num' }, 'p90'))),
-        h('tbody', null, ['to_verify', 'to_dispatch', 'to_scene'].map((k) => {
+        h('tbody', null, ['to_verify', 'to_dispatch', 'to_scene', 'unit_to_scene'].filter((k) => k in times).map((k) => {
           const x = times[k] || {};
           return h('tr', { dataset: { kpi: k } }, h('td', null, label('kpi', k)), h('td', { class: 'num' }, String(x.n ?? 0)),
             h('td', { class: 'num' }, x.median_s == null ? '—' : duration(x.median_s)),

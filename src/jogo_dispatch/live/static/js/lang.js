@@ -61,6 +61,7 @@ export function errorText(r) {
   if (!r) return t('err.unknown');
   if (r.status === 0) return t('err.network');
   const code = r.code || '';
+  if (code === 'validation_error' && r.message) return `${label('error', code)}: ${r.message}`;
   if (code && LABELS.id[`error.${code}`] != null) return label('error', code);
   return r.message || code || t('err.unknown');
 }

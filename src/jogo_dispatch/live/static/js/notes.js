@@ -9,7 +9,7 @@ import { errorText, hasLabel, label, t } from './lang.js';
 import { block, button, resultLine } from './ui.js';
 
 addIncidentSection({
-  order: 40,
+  order: 45,
   mount(ctx) {
     const list = h('div', { class: 'notes' });
     const text = h('textarea', { id: 'note-text', rows: 2, maxlength: 2000, placeholder: t('notes.placeholder') });
@@ -59,7 +59,7 @@ function stateText(e, code) {
 
 function entryLine(e, forwardAgency) {
   const moved = e.from_state !== e.to_state && (e.from_state || e.to_state);
-  const who = e.entity_type === 'forward' ? forwardAgency(e.entity_id) : (e.entity_type === 'offer' && e.data && e.data.officer_id != null ? `#${e.data.officer_id}` : '');
+  const who = e.entity_type === 'forward' ? ((e.data && e.data.agency_code) || forwardAgency(e.entity_id)) : (e.entity_type === 'offer' && e.data && e.data.officer_id != null ? `#${e.data.officer_id}` : '');
   return h('li', { class: `tl-${e.entity_type}`, dataset: { action: e.action } },
     h('span', { class: 'when' }, clock(e.at)),
     h('span', { class: 'what' }, h('b', null, actionText(e)), who ? ` ${who}` : '',

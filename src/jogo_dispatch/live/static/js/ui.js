@@ -1,6 +1,7 @@
 /* The live map's building blocks on the DOM helpers shared with the phone app: toasts (four at most),
  * buttons, chips, form fields, countdowns, the two-step confirmation with a reason, call-back links. */
-import { fill, h, toaster } from '../shared/dom.js';
+import { $, fill, h, toaster } from '../shared/dom.js';
+import { apiBlobUrl } from './api.js';
 import { toDate } from './format.js';
 import { t } from './lang.js';
 
@@ -94,3 +95,29 @@ export function resultLine() {
     set(text, kind) { el.className = 'result ' + (kind || ''); el.textContent = text || ''; },
   };
 }
+
+// ------------------------------------------------------------------ a photo full size
+let lightboxUrl = null; // an object URL this module made (revoked when the lightbox closes)
+export function lightbox(url, owned) {
+  closeLightbox();
+  if (owned) lightboxUrl = url;
+  $('lightbox-img').src = url;
+  $('lightbox').hidden = false;
+}
+export function closeLightbox() {
+  $('lightbox').hidden = true;
+  $('lightbox-img').removeAttribute('src');
+  if (lightboxUrl) { URL.revokeObjectURL(lightboxUrl); lightboxUrl = null; }
+}
+$('lightbox').addEventListener('click', closeLightbox);
+document.addEventListener('keydown', (ev) => {
+  if (ev.key === 'Escape' && !$('lightbox').hidden) { ev.stopImmediatePropagation(); closeLightbox(); } // the desk stays open
+});
+
+/** A button that fetches a protected photo (the session's token) and shows it full size. */
+export const photoButton = (path, text) => button(text, async (b) => {
+  b.disabled = true;
+  const url = await apiBlobUrl(path);
+  b.disabled = false;
+  if (url) lightbox(url, true); else toast(t('evidence.photo_failed'), 'err');
+}, 'link small photo-link');
