@@ -100,7 +100,7 @@ async def get_timeline(incident_id: Id, session: SessionDep, me: Watcher) -> Tim
     """Every audited change of the incident, its offers and its reports, oldest first (an agency: only of
     incidents forwarded to it)."""
     await service.visible_incident(session, me, incident_id)
-    return await stats.timeline(session, incident_id, agency=me.role == "agency")
+    return await stats.timeline(session, incident_id, agency=me.role == "agency", login_id=me.user_id)
 
 
 @router.post("/incidents/{incident_id}/status")
