@@ -136,6 +136,17 @@ BODIES: dict[tuple[str, str], Callable[[World], dict[str, Any]]] = {
     # -- the admin console's routes
     ("POST", "/api/v1/officers/import"): lambda w: {
         "json": {"csv": f"badge,name,unit_type\nMX{next(_n):04d},Bripda Roster,car\n"}
+    },
+    ("PATCH", "/api/v1/officers/{officer_id}"): lambda w: {"json": {"name": "Bripda Matrix"}},
+    ("PATCH", "/api/v1/users/{user_id}"): lambda w: {"json": {"full_name": "Warga Dua"}},
+    ("POST", "/api/v1/users/{user_id}/password"): lambda w: {"json": {}},
+    ("POST", "/api/v1/categories"): lambda w: {
+        "json": {"code": f"mx_{next(_n)}", "name_id": "Uji", "name_en": "Test", "default_priority": 4}
+    },
+    ("PUT", "/api/v1/categories/{code}"): lambda w: {
+        "json": {"name_id": "Jalan rusak", "name_en": "Road damage", "default_priority": 4, "sort_order": 60}
+    },
+}
 
 # The same requests without their own credentials: an unknown device, no api_key, no HTTP Basic.
 WITHOUT_OWN_CREDENTIALS: dict[tuple[str, str], Callable[[World], dict[str, Any]]] = {
