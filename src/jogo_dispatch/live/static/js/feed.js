@@ -11,14 +11,16 @@ import { map } from './layers.js';
 import { finishAnimations, onPositions, removeOfficer, setOfficer, upsertOfficer } from './officers.js';
 import { loadReports, upsertReport } from './reports.js';
 import { emit } from './bus.js';
-import { label, t } from './lang.js';
+import { label, onLangChange, t } from './lang.js';
 import { dirty, forwards, incidents, officers } from './state.js';
 import { toast } from './ui.js';
 
 // ------------------------------------------------------------------ the connection indicator
 let retryTicker = 0;
 /** state: 'live' | 'connecting' | 'reconnecting' | 'off'; detail: the countdown and reason of a reconnect. */
+let lastConn = ['off', ''];
 export function setConn(state, detail) {
+  lastConn = [state, detail];
   const key = ['live', 'connecting', 'reconnecting', 'off'].includes(state) ? `conn.${state}` : 'conn.off';
   const box = $('conn');
   box.className = 'conn conn-' + state;
@@ -26,6 +28,8 @@ export function setConn(state, detail) {
   box.dataset.state = state;
   fill($('conn-text'), t(key), detail && state === 'reconnecting' ? h('small', null, ` (${detail})`) : null);
 }
+
+onLangChange(() => setConn(...lastConn));
 
 // ------------------------------------------------------------------ the socket
 let ws = null;

@@ -72,7 +72,8 @@ addIncidentSection({
         return; // the form keeps what was typed; saving again uses the new version
       }
       if (!r.ok) { result.set(errorText(r), 'err'); return; }
-      result.set(t('edit.saved'), 'ok');
+      result.set('');
+      toast(t('edit.saved_toast', { id: d.id }), 'ok');
       pickOnMap(null);
       why.value = '';
       await ctx.reload();

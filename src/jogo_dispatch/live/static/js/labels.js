@@ -150,6 +150,13 @@ export const LABELS = {
     'audit.forward.caller_phone_shared': 'Nomor pelapor dibagikan',
     'audit.forward.declined': 'Dikembalikan instansi',
 
+    'field.category': 'Kategori',
+    'field.priority': 'Prioritas',
+    'field.address': 'Alamat',
+    'field.description': 'Uraian',
+    'field.location': 'Lokasi',
+    'field.sector': 'Sektor',
+
     'kpi.to_verify': 'Laporan → verifikasi',
     'kpi.to_dispatch': 'Diterima → unit dikirim',
     'kpi.to_scene': 'Diterima → tiba di lokasi',
@@ -317,6 +324,13 @@ export const LABELS = {
     'audit.forward.ack_overdue': 'Acknowledgement overdue',
     'audit.forward.caller_phone_shared': 'Caller\'s phone shared',
     'audit.forward.declined': 'Handed back by the agency',
+
+    'field.category': 'Category',
+    'field.priority': 'Priority',
+    'field.address': 'Address',
+    'field.description': 'Description',
+    'field.location': 'Location',
+    'field.sector': 'Sector',
 
     'kpi.to_verify': 'Report → verified',
     'kpi.to_dispatch': 'Received → unit sent',

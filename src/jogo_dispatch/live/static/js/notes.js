@@ -57,6 +57,17 @@ function stateText(e, code) {
   return label(group, code);
 }
 
+/** "Prioritas 3 → 1 · Alamat — → Jl. Ijen" for an edit's field-by-field changes. */
+function changesText(changes) {
+  const show = (field, v) => {
+    if (v == null || v === '') return '—';
+    if (field === 'category') return label('category', v);
+    if (field === 'location' && Array.isArray(v)) return v.map((x) => Number(x).toFixed(5)).join(', ');
+    return String(v);
+  };
+  return Object.entries(changes || {}).map(([f, [a, b]]) => `${label('field', f)} ${show(f, a)} → ${show(f, b)}`).join(' · ');
+}
+
 function entryLine(e, forwardAgency) {
   const moved = e.from_state !== e.to_state && (e.from_state || e.to_state);
   const who = e.entity_type === 'forward' ? ((e.data && e.data.agency_code) || forwardAgency(e.entity_id)) : (e.entity_type === 'offer' && e.data && e.data.officer_id != null ? `#${e.data.officer_id}` : '');
@@ -64,6 +75,7 @@ function entryLine(e, forwardAgency) {
     h('span', { class: 'when' }, clock(e.at)),
     h('span', { class: 'what' }, h('b', null, actionText(e)), who ? ` ${who}` : '',
       moved ? h('span', { class: 'move' }, ` ${stateText(e, e.from_state) || '∅'} → ${stateText(e, e.to_state)}`) : ''),
+    e.action === 'edited' && e.data && e.data.changes ? h('div', { class: 'changes' }, changesText(e.data.changes)) : null,
     e.reason ? h('div', { class: 'why' }, e.reason) : null,
     e.actor_id != null ? h('span', { class: 'sub' }, ` · ${t('timeline.by', { id: e.actor_id })}`) : null);
 }
