@@ -52,6 +52,10 @@ async def test_dispatcher_watches_and_dispatches_from_the_map(
     await page.wait_for_selector(".sos-box .callback a.tel")
     assert await page.get_attribute(".sos-box .callback a.tel", "href") == f"tel:{phone}"
     await page.wait_for_selector(".sos-box .live")  # the SOS is still live
+    await page.wait_for_selector("#sos-trail:text('1 titik')")
+    r = await api.post(f"/api/v1/sos/{sos_id}/location", headers=ch, json={"lat": -7.9805, "lon": 112.6316})
+    assert r.status_code == 200, r.text
+    await page.wait_for_selector("#sos-trail:text('2 titik')")  # the caller moves: the trail grows live
     await page.click("#desk .dsec button:text('Tawarkan ke terdekat')")
     await page.wait_for_selector("#desk .offer .countdown")
     await m.shot("live_map_dispatch")

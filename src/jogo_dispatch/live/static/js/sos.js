@@ -61,7 +61,7 @@ addIncidentSection({
         facts(
           [t('sos.state'), ended ? h('span', { class: 'warn-text' }, t('sos.ended_at', { at: clock(sos.ended_at) }), sos.end_reason ? ` — ${sos.end_reason}` : '')
             : h('b', { class: 'live' }, t('sos.active'))],
-          sos ? [t('sos.trail'), t('sos.points', { n: (sos.trail || []).length })] : null,
+          sos ? [t('sos.trail'), h('span', { id: 'sos-trail' }, t('sos.points', { n: trail ? trail.getLatLngs().length : (sos.trail || []).length }))] : null,
           data.accuracy_m != null ? [t('sos.accuracy'), `± ${Math.round(num(data.accuracy_m))} m`] : null),
         sos && !ended && d.status !== 'resolved' && d.status !== 'cancelled' ? h('div', { class: 'actions' }, end) : null);
     };
@@ -72,7 +72,7 @@ addIncidentSection({
       const ll = pointOf(d);
       const pts = trail.getLatLngs();
       const last = pts[pts.length - 1];
-      if (ll && (!last || last.lat !== ll[0] || last.lng !== ll[1])) trail.addLatLng(ll);
+      if (ll && (!last || last.lat !== ll[0] || last.lng !== ll[1])) { trail.addLatLng(ll); draw(); }
     });
     ctx.on('sos_ended', (m) => { if (m.incident_id === ctx.id && sos) load(sos.sos_id); });
     return {
