@@ -536,3 +536,15 @@ async def test_the_track_marks_approximate_reports_and_its_line_follows_the_fixe
     assert points[2]["geometry"]["coordinates"] == pytest.approx([HOME[1], HOME[0]])  # at the last fix
     first, last = line["geometry"]["coordinates"]
     assert (first, last) == (pytest.approx([HOME[1], HOME[0]]), pytest.approx([HOME[1], -7.9670]))
+
+
+async def test_device_reads_say_whether_a_key_is_set_and_never_the_key(client, actors):
+    admin = await actors.user("admin")
+    oid, _ = await actors.officer(device_id="B0002/pixel")
+    [device] = (await client.get(f"/api/v1/officers/{oid}/devices", headers=admin)).json()
+    assert device["owntracks_key_set"] is False
+    await client.put(
+        f"/api/v1/officers/{oid}/devices/{device['id']}/owntracks-key", json={"key": "123"}, headers=admin
+    )
+    [device] = (await client.get(f"/api/v1/officers/{oid}/devices", headers=admin)).json()
+    assert device["owntracks_key_set"] is True and "owntracks_key" not in device

@@ -34,10 +34,6 @@ class OwnTracksKeyIn(BaseModel):
     )
 
 
-class DeviceKeyOut(DeviceOut):
-    owntracks_key_set: bool
-
-
 async def _device(session: SessionDep, officer_id: int, device_id: int) -> Device:
     device = await repo.device(session, device_id)
     if device is None or device.officer_id != officer_id or device.revoked_at is not None:
@@ -45,10 +41,10 @@ async def _device(session: SessionDep, officer_id: int, device_id: int) -> Devic
     return device
 
 
-@router.put(PATH, response_model=DeviceKeyOut)
+@router.put(PATH, response_model=DeviceOut)
 async def put_owntracks_key(
     officer_id: Id, device_id: Id, data: OwnTracksKeyIn, rt: RuntimeDep, session: SessionDep, me: Admin
-) -> DeviceKeyOut:
+) -> DeviceOut:
     """Set (or replace) the phone's OwnTracks key: its encrypted payloads are opened with it."""
     key = secret_box_key(data.key)
     device = await _device(session, officer_id, device_id)
@@ -64,13 +60,13 @@ async def put_owntracks_key(
         data={"device_id": device_id, "replaced": replaced},
     )
     after_commit(session, lambda: rt.devices.forget_keys(officer_id))
-    return DeviceKeyOut.model_validate(device, from_attributes=True)
+    return DeviceOut.model_validate(device, from_attributes=True)
 
 
-@router.delete(PATH, response_model=DeviceKeyOut)
+@router.delete(PATH, response_model=DeviceOut)
 async def delete_owntracks_key(
     officer_id: Id, device_id: Id, rt: RuntimeDep, session: SessionDep, me: Admin
-) -> DeviceKeyOut:
+) -> DeviceOut:
     """Clear the phone's OwnTracks key: its encrypted payloads are refused (409) until one is set."""
     device = await _device(session, officer_id, device_id)
     if device.owntracks_key is not None:
@@ -85,4 +81,4 @@ async def delete_owntracks_key(
             data={"device_id": device_id},
         )
         after_commit(session, lambda: rt.devices.forget_keys(officer_id))
-    return DeviceKeyOut.model_validate(device, from_attributes=True)
+    return DeviceOut.model_validate(device, from_attributes=True)

@@ -216,6 +216,9 @@ class DeviceOut(BaseModel):
     label: str | None
     created_at: datetime
     revoked_at: datetime | None
+    owntracks_key_set: bool = Field(
+        False, description="an OwnTracks payload key is set for this phone (the key itself is never returned)"
+    )
 
 
 class DeviceCreated(DeviceOut):
