@@ -8,6 +8,8 @@ it is filed as, the reports rate limits, and the report itself through dispatch'
   API key can neither file as an app user nor as another key's users.
 * Limits: the reports rate limits per identity and per ``device_id``; anonymous requests share a limit per
   API key (``open311_limit_per_key``). A request refused after it was counted gives the attempt back.
+* A ``phone`` that is not a mobile number of ``JOGO_PHONE_REGIONS`` (a foreign number, a typo) does not
+  refuse the report: it is kept as sent (``attributes.phone_as_sent``) and names nobody.
 * Attributes: ``attribute[code]`` of the service definition are checked (listed values, required ones);
   others (FixMyStreet sends ``easting``, ``fixmystreet_id``, ``report_url``, ``title``…) are kept as sent.
 * No lat/long but an ``address_string`` or ``address_id``: accepted, placed at the region's centre and
@@ -216,13 +218,16 @@ async def file_request(
     description = _clean(form, "description", 4000)
     if fields["email"] and not _EMAIL.match(fields["email"] or ""):
         raise InvalidInput("email is not an e-mail address", code="bad_field")
+    phone_as_sent = None
     if fields["phone"]:
         try:
             fields["phone"] = normalise_phone(fields["phone"] or "")
-        except ValueError as exc:
-            raise InvalidInput(f"phone: {exc}", code="bad_field") from None
+        except ValueError:  # a foreign number or a typo: kept as sent, never the person's identity
+            phone_as_sent, fields["phone"] = fields["phone"], None
     media = _media_urls(multi)
     attributes = attributes_of(multi, category)
+    if phone_as_sent:
+        attributes["phone_as_sent"] = phone_as_sent
     if len(media) > 1:
         attributes["media_url"] = media
     notice = (
