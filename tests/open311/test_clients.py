@@ -400,6 +400,8 @@ async def test_fixmystreet_files_reads_and_updates_a_request(
             incident_id,
         )
         assert len(timeline) == 1 and "Masih ada dahan" in timeline[0][1]
+        shown = (await client.get(f"/api/v1/incidents/{incident_id}/timeline", headers=dispatcher)).json()
+        assert "Masih ada dahan di jalan" in str(shown), shown
         # Updates never come back to the client that sent them.
         back = parse(await http.get("/open311/v2/servicerequestupdates.xml", params=window))
         assert "Masih ada dahan di jalan" not in back.findall("request_update")[-1].findtext("description")
