@@ -74,7 +74,10 @@ async def test_note_edit_with_a_stale_version_merge_and_cancel(
     )[0]
     assert got == (1, "Jl. Basuki Rahmat 1", "Tawuran pelajar")
     await page.wait_for_selector("#timeline li[data-action='edited'] >> nth=1")
-    assert (await page.text_content("#desk-title") or "").startswith("P1")
+    # the desk re-renders from the live incident event: wait for it rather than read it at once
+    await page.wait_for_function(
+        "(document.querySelector('#desk-title')?.textContent || '').startsWith('P1')"
+    )
     changes = await page.locator("#timeline li[data-action='edited'] .changes").all_text_contents()
     assert "Alamat — → Jl. Basuki Rahmat 1 · Prioritas 3 → 1" in changes, changes
 
