@@ -6,6 +6,7 @@ whole app (its writer commits on its own connection), so their tables are emptie
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import threading
@@ -156,13 +157,28 @@ def live_server(settings: Settings) -> Iterator[SimpleNamespace]:
     thread.join(15)
 
 
+async def truncate_all(database_url: str, attempts: int = 5) -> None:
+    """Empty every table between tests. A background loop of the app (forward delivery, SLA sweeps...) may
+    hold a lock the TRUNCATE needs and wait on one it takes: PostgreSQL then breaks the deadlock by failing
+    one side, and the clean-up simply tries again."""
+    for attempt in range(attempts):
+        try:
+            async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
+                await conn.execute("SET lock_timeout = '10s'")
+                await conn.execute(f"TRUNCATE {_all_tables()} RESTART IDENTITY CASCADE")
+            return
+        except (psycopg.errors.DeadlockDetected, psycopg.errors.LockNotAvailable):
+            if attempt == attempts - 1:
+                raise
+            await asyncio.sleep(0.1 * (attempt + 1))
+
+
 @pytest.fixture
 async def client(app: Any, database_url: str) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
         yield c
-    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
-        await conn.execute(f"TRUNCATE {_all_tables()} RESTART IDENTITY CASCADE")
+    await truncate_all(database_url)
     for application in APPS:
         reset_runtime(application)
 
