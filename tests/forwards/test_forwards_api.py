@@ -62,7 +62,9 @@ async def test_agency_users_see_and_answer_only_their_own_forwards(app, client, 
     r = await client.post(
         f"/api/v1/incidents/{crash}/forwards", headers=dispatcher, json={"agency_ids": [satlantas, jasa]}
     )
-    assert r.status_code == 201 and {f["role"] for f in r.json()["forwards"]} == {"manual"}
+    # Both are among the routing decision's targets: they keep the decision's roles.
+    roles = {f["agency_id"]: f["role"] for f in r.json()["forwards"]}
+    assert r.status_code == 201 and roles == {satlantas: "responsible", jasa: "always_notify"}
     assert (
         await client.post(
             f"/api/v1/incidents/{jam}/forwards", headers=dispatcher, json={"agency_ids": [satlantas]}
@@ -260,3 +262,41 @@ async def test_an_agency_reads_only_the_incidents_forwarded_to_it(app, client, a
         r = await client.get(path, params=params, headers=traffic)
         assert (r.status_code, r.json()["error"]["code"]) == (403, "wrong_role"), path
         assert (await client.get(path, params=params, headers=dispatcher)).status_code == 200, path
+
+
+async def test_agencies_named_keep_their_roles_and_the_plans_agencies_are_forwarded_as_plan(
+    app, client, actors, seeded, database_url
+):
+    admin, dispatcher = await actors.user("admin"), await actors.user("dispatcher")
+    plan = {
+        "name": "Macet + PLN",
+        "category": "traffic_jam",
+        "priority": 3,
+        "units": 1,
+        "forward_to": ["PLN"],
+        "suggest": [],
+    }
+    assert (await client.post("/api/v1/response-plans", headers=admin, json=plan)).status_code == 201
+    satlantas, pln, damkar = await agency_ids(database_url, "SATLANTAS", "PLN", "DAMKAR")
+
+    # No agencies named: the routing decision's targets, then the plan's (role "plan").
+    jam = await make_incident(app, "traffic_jam")
+    r = await client.post(f"/api/v1/incidents/{jam}/forwards", headers=dispatcher)
+    assert r.status_code == 201, r.text
+    roles = {f["agency"]["code"]: f["role"] for f in r.json()["forwards"]}
+    assert roles["PLN"] == "plan" and roles["SATLANTAS"] == "responsible"
+    assert any("Macet + PLN" in reason for reason in r.json()["reasons"])
+
+    # Named by the dispatcher (the map pre-fills decision and plan): each keeps its role; an agency
+    # neither names is the dispatcher's own choice.
+    other = await make_incident(app, "traffic_jam", lat=MALANG[0] + 0.01)
+    r = await client.post(
+        f"/api/v1/incidents/{other}/forwards",
+        headers=dispatcher,
+        json={"agency_ids": [pln, damkar, satlantas]},
+    )
+    assert r.status_code == 201, r.text
+    roles = {f["agency_id"]: f["role"] for f in r.json()["forwards"]}
+    assert roles == {pln: "plan", damkar: "manual", satlantas: "responsible"}
+    stored = await rows(database_url, "SELECT agency_id, role FROM forwards WHERE incident_id = %s", other)
+    assert dict(stored) == roles

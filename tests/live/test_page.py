@@ -16,6 +16,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from jogo_dispatch.forwards.models import FORWARD_ROLES
 from jogo_dispatch.live import page
 from jogo_dispatch.live.page import STATIC_DIR, STATIC_PREFIX
 from jogo_dispatch.webapp import router as webapp
@@ -251,7 +252,7 @@ def test_every_code_has_a_label_in_both_languages() -> None:
             f"forward_status.{s}"
             for s in ("pending", "sent", "failed", "acknowledged", "in_progress", "closed")
         ),
-        *(f"forward_role.{s}" for s in ("responsible", "always_notify", "hospital", "manual")),
+        *(f"forward_role.{s}" for s in FORWARD_ROLES),
         *(f"unit_type.{u}" for u in ("car", "motorbike", "foot")),
         *(f"officer_status.{s}" for s in ("available", "busy", "off_duty")),
         *(f"report_status.{s}" for s in ("received", "verified", "rejected", "false")),

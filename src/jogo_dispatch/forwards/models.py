@@ -28,7 +28,7 @@ FORWARD_STATUSES = ("pending", "sent", "failed", "acknowledged", "in_progress", 
 FORWARD_OUTCOMES = ("resolved", "no_action_needed", "not_found", "not_responsible", "referred")
 DONE_OUTCOMES = frozenset({"resolved", "no_action_needed", "not_found"})
 SLA_MAX_MINUTES = 7 * 24 * 60
-FORWARD_ROLES = ("responsible", "always_notify", "hospital", "manual")
+FORWARD_ROLES = ("responsible", "always_notify", "hospital", "plan", "manual")
 
 
 class AgencyUser(Base):
@@ -56,7 +56,7 @@ class Forward(Base):
             "outcome IN ('resolved','no_action_needed','not_found','not_responsible','referred')",
             name="outcome",
         ),
-        CheckConstraint("role IN ('responsible','always_notify','hospital','manual')", name="role"),
+        CheckConstraint("role IN ('responsible','always_notify','hospital','plan','manual')", name="role"),
         CheckConstraint("delivery IN ('inbox','webhook','both')", name="delivery"),
         Index("ix_forwards_agency_id", "agency_id", "id"),
         Index("ix_forwards_due", "next_attempt_at", postgresql_where=text("status = 'pending'")),

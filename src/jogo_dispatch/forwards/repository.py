@@ -39,6 +39,14 @@ async def agencies_by_ids(session: AsyncSession, ids: Collection[int]) -> list[A
     return list(await session.scalars(select(Agency).where(Agency.id.in_(list(ids)))))
 
 
+async def agencies_by_codes(session: AsyncSession, region: str, codes: Collection[str]) -> list[Agency]:
+    if not codes:
+        return []
+    return list(
+        await session.scalars(select(Agency).where(Agency.region == region, Agency.code.in_(list(codes))))
+    )
+
+
 async def agency_of_user(session: AsyncSession, user_id: int) -> int | None:
     return await session.scalar(select(AgencyUser.agency_id).where(AgencyUser.user_id == user_id))
 

@@ -60,30 +60,19 @@ async def _routed(
     return await agencies.route_for(session, settings, "other", incident.lat, incident.lon, injured=injured)
 
 
-async def _targets(
-    session: AsyncSession,
-    settings: Settings,
-    incident: Incident,
-    agency_ids: list[int] | None,
-    injured: bool | None,
-) -> tuple[list[tuple[Agency, str]], list[str]]:
-    """(agency, role) pairs to forward to, and why."""
-    if agency_ids:
-        wanted = list(dict.fromkeys(agency_ids))
-        found = {a.id: a for a in await repo.agencies_by_ids(session, wanted)}
-        missing = [i for i in wanted if i not in found]
-        if missing:
-            raise NotFound(
-                f"unknown agencies: {', '.join(map(str, missing))}",
-                code="agency_not_found",
-                details={"agency_ids": missing},
-            )
-        inactive = [i for i in wanted if not found[i].active]
-        if inactive:
-            raise InvalidInput(
-                "these agencies are inactive", code="agency_inactive", details={"agency_ids": inactive}
-            )
-        return [(found[i], "manual") for i in wanted], ["agencies chosen by the dispatcher"]
+def _plan(incident: Incident) -> tuple[str, list[str]]:
+    """The incident's response plan's name and the agencies it forwards to (``data.plan``)."""
+    plan = incident.data.get("plan") if isinstance(incident.data, dict) else None
+    if not isinstance(plan, dict) or not isinstance(plan.get("forward_to"), list):
+        return "", []
+    return str(plan.get("name") or ""), [c for c in plan["forward_to"] if isinstance(c, str)]
+
+
+async def _decided(
+    session: AsyncSession, settings: Settings, incident: Incident, injured: bool | None
+) -> tuple[dict[int, str], list[str]]:
+    """The routing decision's agencies with their roles (responsible, always_notify, hospital), then the
+    response plan's ``forward_to`` agencies not already among them (role ``plan``), and the reasons."""
     if injured is None:
         injured = bool(incident.data.get("injured")) or await repo.injured_reported(session, incident.id)
     decision = await _routed(session, settings, incident, injured)
@@ -99,8 +88,48 @@ async def _targets(
         for t in targets:
             if t.agency.id is not None:
                 roles.setdefault(t.agency.id, role)
-    found = {a.id: a for a in await repo.agencies_by_ids(session, list(roles))}
-    return [(found[i], role) for i, role in roles.items() if i in found], reasons
+    name, codes = _plan(incident)
+    planned = await repo.agencies_by_codes(session, settings.region, codes)
+    if planned:
+        reasons.append(f"response plan {name}: {', '.join(a.code for a in planned)}")
+    for a in planned:
+        if a.active:
+            roles.setdefault(a.id, "plan")
+    return roles, reasons
+
+
+async def _targets(
+    session: AsyncSession,
+    settings: Settings,
+    incident: Incident,
+    agency_ids: list[int] | None,
+    injured: bool | None,
+) -> tuple[list[tuple[Agency, str]], list[str]]:
+    """(agency, role) pairs to forward to, and why. Agencies named by the dispatcher keep the role the
+    routing decision or the response plan gives them (the map pre-fills both); the others are ``manual``."""
+    if not agency_ids:
+        roles, reasons = await _decided(session, settings, incident, injured)
+        found = {a.id: a for a in await repo.agencies_by_ids(session, list(roles))}
+        return [(found[i], role) for i, role in roles.items() if i in found], reasons
+    wanted = list(dict.fromkeys(agency_ids))
+    found = {a.id: a for a in await repo.agencies_by_ids(session, wanted)}
+    missing = [i for i in wanted if i not in found]
+    if missing:
+        raise NotFound(
+            f"unknown agencies: {', '.join(map(str, missing))}",
+            code="agency_not_found",
+            details={"agency_ids": missing},
+        )
+    inactive = [i for i in wanted if not found[i].active]
+    if inactive:
+        raise InvalidInput(
+            "these agencies are inactive", code="agency_inactive", details={"agency_ids": inactive}
+        )
+    try:
+        roles, _ = await _decided(session, settings, incident, injured)
+    except AppError:  # no routing for this place: every agency named is the dispatcher's own choice
+        roles = {}
+    return [(found[i], roles.get(i, "manual")) for i in wanted], ["agencies chosen by the dispatcher"]
 
 
 async def forward_incident(

@@ -16,7 +16,7 @@ from jogo_dispatch.open311.models import ApiKey, Open311Request, Open311Update
 from jogo_dispatch.platform.audit import AuditEntry
 from jogo_dispatch.reports.models import Category, Report
 
-ROLE_ORDER = {"responsible": 0, "manual": 1, "always_notify": 2, "hospital": 3}
+ROLE_ORDER = {"responsible": 0, "manual": 1, "plan": 2, "always_notify": 3, "hospital": 4}
 
 
 async def api_key_by_hash(session: AsyncSession, digest: str) -> ApiKey | None:
