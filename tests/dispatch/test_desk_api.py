@@ -240,6 +240,16 @@ async def test_notes_by_dispatchers_and_the_officer_on_it_in_the_incident_and_it
     timeline = (await client.get(f"/api/v1/incidents/{incident['id']}/timeline", headers=dispatcher)).json()
     notes = [e for e in timeline["items"] if e["action"] == "note"]
     assert [e["reason"] for e in notes] == ["Penelepon menunggu di SPBU", "Sudah di lokasi"]
+    # who wrote each, by name and role; a person's words have no reason code
+    me = (await client.get("/api/v1/me", headers=dispatcher)).json()
+    assert [(e["actor_role"], e["reason_code"]) for e in notes] == [("dispatcher", None), ("officer", None)]
+    assert notes[0]["actor_id"] == me["user_id"] and notes[0]["actor_name"]
+    assert notes[1]["actor_name"] and notes[1]["actor_name"] != notes[0]["actor_name"]
+    # the system's own reasons carry a code and its values for the page to translate, beside the English
+    created, verified = timeline["items"][:2]
+    assert (created["reason_code"], created["reason_params"]) == ("taken_at_desk", {"source": "phone"})
+    assert created["reason"] == "taken at the desk (phone)" and created["actor_role"] == "dispatcher"
+    assert (verified["reason_code"], verified["reason_params"], verified["reason"]) == ("taken", {}, "taken")
     assert (
         await count(
             database_url, "SELECT count(*) FROM incident_notes WHERE incident_id = %s", incident["id"]

@@ -268,6 +268,22 @@ def test_every_code_has_a_label_in_both_languages() -> None:
             assert any(k.startswith(group + ".") for k in ids), (path.name, group)
 
 
+def test_every_system_reason_has_a_label_with_its_values() -> None:
+    """Each ``Reason(code, template, **values)`` the server records reads in both languages, naming the same
+    values as its English template."""
+    ids, _ = _table_keys("labels.js")
+    labels = (STATIC_DIR / "js" / "labels.js").read_text(encoding="utf-8")
+    src = Path(page.__file__).resolve().parents[1]
+    made = re.compile(r'Reason\(\s*"(\w+)",\s*"([^"]*)"')
+    found = {code: tpl for path in src.rglob("*.py") for code, tpl in made.findall(path.read_text("utf-8"))}
+    assert len(found) >= 15
+    for code, template in found.items():
+        assert f"reason.{code}" in ids, code
+        values = set(re.findall(r"\{(\w+)", template))
+        for text in re.findall(rf"'reason\.{code}': '([^']*)'", labels):
+            assert set(re.findall(r"\{(\w+)\}", text)) == values, (code, text)
+
+
 def test_no_innerhtml_with_server_strings() -> None:
     # h() / fill() make text nodes; the only HTML strings are Leaflet divIcons built from numbers.
     for path in MODULES:

@@ -94,7 +94,7 @@ async def add_strike(
             from_state="active",
             to_state="blocked",
             actor_id=actor_id,
-            reason=f"{count} false reports",
+            reason=audit.Reason("false_reports", "{count} false reports", count=count),
             data={"strike_count": count, "strike_id": strike.id},
         )
         if bus is not None:

@@ -40,7 +40,7 @@ async def withdraw_strike(
         from_state="active",
         to_state="withdrawn",
         actor_id=actor_id,
-        reason="the false marking was withdrawn",
+        reason=audit.Reason("false_withdrawn", "the false marking was withdrawn"),
         data={"user_id": user_id, "report_id": report_id, "strike_count": count},
         at=now,
     )
@@ -54,7 +54,7 @@ async def withdraw_strike(
             from_state="blocked",
             to_state="active",
             actor_id=actor_id,
-            reason="a false marking was withdrawn",
+            reason=audit.Reason("unblocked_false_withdrawn", "a false marking was withdrawn"),
             data={"strike_count": count, "strike_id": strike.id},
             at=now,
         )

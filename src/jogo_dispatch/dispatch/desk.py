@@ -100,11 +100,19 @@ async def take_call(
         address=data.address,
         actor_id=who.user_id,
         data={"caller": caller} if caller else {},
-        reason=f"taken at the desk ({source})" if who.role != "officer" else "on view",
+        reason=audit.Reason("taken_at_desk", "taken at the desk ({source})", source=source)
+        if who.role != "officer"
+        else audit.Reason("on_view", "on view"),
         now=now,
     )
     await transition(
-        session, bus, incident, IncidentStatus.VERIFIED.value, actor_id=who.user_id, reason="taken", now=now
+        session,
+        bus,
+        incident,
+        IncidentStatus.VERIFIED.value,
+        actor_id=who.user_id,
+        reason=audit.Reason("taken", "taken"),
+        now=now,
     )
     if who.role == "officer" and who.officer_id is not None:
         await assign_directly(

@@ -47,7 +47,9 @@ async def expire(
         "expired",
         from_state="pending",
         to_state="expired",
-        reason=f"no answer within {settings.offer_timeout_s:g} s",
+        reason=audit.Reason(
+            "offer_timeout", "no answer within {seconds:g} s", seconds=settings.offer_timeout_s
+        ),
         data={"incident_id": offer.incident_id, "officer_id": offer.officer_id},
         at=now,
     )

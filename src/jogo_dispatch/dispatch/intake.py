@@ -178,7 +178,7 @@ async def verify(
             settings,
             report,
             actor_id=actor_id,
-            reason=f"from report #{report.id}",
+            reason=audit.Reason("from_report", "from report #{report_id}", report_id=report.id),
             data={"report_id": report.id},
             now=now,
         )
@@ -194,7 +194,7 @@ async def verify(
             target,
             IncidentStatus.VERIFIED.value,
             actor_id=actor_id,
-            reason=f"report #{report.id} verified",
+            reason=audit.Reason("report_verified", "report #{report_id} verified", report_id=report.id),
             now=now,
         )
     await announce.announce_incident(session, bus, target)

@@ -23,6 +23,7 @@ from jogo_dispatch.dispatch.service import (
     transition,
 )
 from jogo_dispatch.errors import Conflict, InvalidInput, NotFound
+from jogo_dispatch.platform.audit import Reason
 from jogo_dispatch.platform.db import utcnow
 from jogo_dispatch.platform.events import EventBus
 from jogo_dispatch.reports.models import SosCall
@@ -74,7 +75,9 @@ async def merge(
             keep,
             IncidentStatus.VERIFIED.value,
             actor_id=actor_id,
-            reason=f"merged with verified incident #{other.id}",
+            reason=Reason(
+                "merged_with", "merged with verified incident #{incident_id}", incident_id=other.id
+            ),
             now=now,
         )
     other.merged_into_id = keep.id
@@ -153,7 +156,9 @@ async def split(
             created,
             IncidentStatus.VERIFIED.value,
             actor_id=actor_id,
-            reason=f"split from verified incident #{incident.id}",
+            reason=Reason(
+                "split_from", "split from verified incident #{incident_id}", incident_id=incident.id
+            ),
             now=now,
         )
     incident.updated_at = now

@@ -217,7 +217,7 @@ async def dispatch(
             incident,
             IncidentStatus.VERIFIED.value,
             actor_id=actor_id,
-            reason="verified by dispatch",
+            reason=audit.Reason("verified_by_dispatch", "verified by dispatch"),
             now=now,
         )
     if officer_id is not None:
@@ -301,7 +301,7 @@ async def accept(
             incident,
             IncidentStatus.DISPATCHED.value,
             actor_id=actor_id,
-            reason="offer accepted",
+            reason=audit.Reason("offer_accepted", "offer accepted"),
             data={"offer_id": offer.id, "officer_id": offer.officer_id},
             now=now,
         )
@@ -311,7 +311,7 @@ async def accept(
             incident,
             "unit_added",
             actor_id=actor_id,
-            reason="offer accepted",
+            reason=audit.Reason("offer_accepted", "offer accepted"),
             data={"offer_id": offer.id, "officer_id": offer.officer_id},
             at=now,
         )

@@ -23,6 +23,7 @@ from jogo_dispatch.dispatch.models import Incident
 from jogo_dispatch.dispatch.schemas import SosLocatedOut, SosStartedOut
 from jogo_dispatch.errors import Conflict, InvalidInput
 from jogo_dispatch.geo.index import ResponderIndex
+from jogo_dispatch.platform.audit import Reason
 from jogo_dispatch.platform.db import after_commit, session_scope, utcnow
 from jogo_dispatch.platform.events import EventBus, SosEnded
 from jogo_dispatch.platform.ratelimit import Limit, RateLimiter
@@ -106,7 +107,7 @@ async def start_sos(
                     k: v for k, v in (("name", user and user.full_name), ("phone", user and user.phone)) if v
                 },
             },
-            reason="citizen SOS",
+            reason=Reason("citizen_sos", "citizen SOS"),
             now=now,
         )
         call = await calls.open_call(session, citizen.user_id, incident.id, device_id, user_agent, now)
@@ -222,7 +223,7 @@ async def end_sos(
             incident,
             "sos_ended",
             actor_id=viewer.user_id,
-            reason=call.end_reason or f"SOS ended by the {by}",
+            reason=call.end_reason or Reason("sos_ended_by", "SOS ended by the {by}", by=by),
             data={"sos_id": call.id, "by_role": viewer.role},
             at=now,
         )
@@ -274,7 +275,7 @@ async def officer_sos(
             session,
             open_one,
             "moved",
-            reason="officer pressed SOS again",
+            reason=Reason("officer_sos_again", "officer pressed SOS again"),
             data={"lat": lat, "lon": lon},
             at=now,
         )
@@ -291,7 +292,7 @@ async def officer_sos(
         lon=lon,
         description=f"Officer {badge} pressed SOS",
         data={"officer_id": officer_id, "badge": badge},
-        reason="officer distress",
+        reason=Reason("officer_distress", "officer distress"),
         now=now,
     )
     if index is not None:  # the nearest available units get offers at once (never the officer in distress)

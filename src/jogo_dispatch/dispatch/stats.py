@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import BigInteger, String, column, select, table
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from jogo_dispatch.accounts.models import User
 from jogo_dispatch.dispatch import repository as repo
 from jogo_dispatch.dispatch.schemas import StatsOut, TimelineOut
 from jogo_dispatch.dispatch.service import get_incident
@@ -92,10 +93,23 @@ async def timeline(
         *await audit.entries(session, "forward", list(forwards)),
     ]
     rows.sort(key=lambda e: (e.at, e.id))
+    actors = await _actors(session, {e.actor_id for e in rows if e.actor_id is not None})
     items = []
     for e in rows:
         item = audit.AuditEntryOut.model_validate(e)
+        name, role = actors.get(e.actor_id, (None, None)) if e.actor_id is not None else (None, None)
+        update: dict[str, object] = {"actor_name": name, "actor_role": role}
         if e.entity_type == "forward":
-            item = item.model_copy(update={"data": {**item.data, "agency_code": forwards[e.entity_id]}})
-        items.append(item)
+            update["data"] = {**item.data, "agency_code": forwards[e.entity_id]}
+        items.append(item.model_copy(update=update))
     return TimelineOut(incident_id=incident_id, items=items)
+
+
+async def _actors(session: AsyncSession, ids: set[int]) -> dict[int, tuple[str, str]]:
+    """user id -> (name, else username; role) of the people in a timeline."""
+    if not ids:
+        return {}
+    found = await session.execute(
+        select(User.id, User.full_name, User.username, User.role).where(User.id.in_(ids))
+    )
+    return {int(i): (full or username, role) for i, full, username, role in found}

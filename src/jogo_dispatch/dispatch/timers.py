@@ -214,7 +214,14 @@ async def flag_waiting_reports(
             lon=r.lon,
             data={"report_id": r.id, "waited_s": round(waited)},
         )
-        audit.record(session, "report", r.id, "unverified_alert", reason=f"waited {waited:.0f} s", at=now)
+        audit.record(
+            session,
+            "report",
+            r.id,
+            "unverified_alert",
+            reason=audit.Reason("unverified_waited", "waited {seconds} s", seconds=round(waited)),
+            at=now,
+        )
     return len(rows)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import BigInteger, ForeignKey, Identity, Index, String, Text, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +14,19 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from jogo_dispatch.platform.db import Base, created_at_column, utcnow
 from jogo_dispatch.platform.json_types import IsoDatetime
+
+
+class Reason(str):
+    """A reason the system gives (not a person's words): its English text, which is what is stored and
+    sent, plus a ``code`` and ``params`` that a page turns into its own language (``reason.<code>``)."""
+
+    code: str
+    params: dict[str, Any]
+
+    def __new__(cls, code: str, template: str, **params: Any) -> Reason:
+        self = super().__new__(cls, template.format(**params))
+        self.code, self.params = code, params
+        return self
 
 
 class AuditEntry(Base):
@@ -49,6 +62,20 @@ class AuditEntryOut(BaseModel):
     reason: str | None
     data: dict[str, Any]
     at: IsoDatetime | None
+    reason_code: str | None = Field(
+        None, description="a system reason's code (the page's label reason.<code>); none for a person's words"
+    )
+    reason_params: dict[str, Any] = Field(default_factory=dict, description="the values the reason names")
+    actor_name: str | None = Field(None, description="who made the change (name, else username)")
+    actor_role: str | None = None
+
+    @model_validator(mode="after")
+    def _reason_code(self) -> AuditEntryOut:
+        if self.reason_code is None and isinstance(self.data.get("reason_code"), str):
+            self.reason_code = self.data["reason_code"]
+            params = self.data.get("reason_params")
+            self.reason_params = params if isinstance(params, dict) else {}
+        return self
 
 
 def record(
@@ -64,7 +91,10 @@ def record(
     data: dict[str, Any] | None = None,
     at: datetime | None = None,
 ) -> AuditEntry:
-    """Add an audit row to the unit of work (written with its next flush, committed with it)."""
+    """Add an audit row to the unit of work (written with its next flush, committed with it). A
+    :class:`Reason` keeps its code and parameters in ``data`` (``reason_code``, ``reason_params``)."""
+    if isinstance(reason, Reason):
+        data = {**(data or {}), "reason_code": reason.code, "reason_params": reason.params}
     entry = AuditEntry(
         entity_type=entity_type,
         entity_id=entity_id,

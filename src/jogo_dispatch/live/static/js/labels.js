@@ -1,6 +1,7 @@
 /* The one table of labels for every code the server sends and a person sees: categories (GET /categories
  * adds the ones an admin creates), incident, unit, offer, report and forward states, duty statuses, unit
- * types, alert kinds, incident sources, timeline actions ("audit.<entity>.<action>"), KPI names and API
+ * types, alert kinds, incident sources, timeline actions ("audit.<entity>.<action>") and the system's
+ * reasons ("reason.<code>", with {values}), KPI names and API
  * error codes, Indonesian first. lang.js label(group, code) looks them up; an unknown code shows as it is. */
 export const LABELS = {
   id: {
@@ -54,6 +55,7 @@ export const LABELS = {
     'role.dispatcher': 'operator',
     'role.admin': 'admin',
     'role.officer': 'petugas',
+    'role.caller': 'penelepon',
     'role.agency': 'instansi',
     'role.citizen': 'warga',
 
@@ -177,6 +179,24 @@ export const LABELS = {
     'error.forward_closed': 'Penerusan sudah ditutup',
     'error.sos_ended': 'SOS sudah diakhiri',
     'error.region_not_loaded': 'Data wilayah (sektor, instansi) belum dimuat',
+    'reason.false_reports': '{count} laporan palsu',
+    'reason.false_withdrawn': 'penandaan palsu dibatalkan',
+    'reason.unblocked_false_withdrawn': 'penandaan palsu dibatalkan',
+    'reason.from_report': 'dari laporan #{report_id}',
+    'reason.report_verified': 'laporan #{report_id} diverifikasi',
+    'reason.verified_by_dispatch': 'diverifikasi saat penugasan',
+    'reason.offer_accepted': 'tawaran diterima',
+    'reason.taken_at_desk': 'diterima operator ({source})',
+    'reason.on_view': 'ditemukan petugas di lapangan',
+    'reason.taken': 'diterima',
+    'reason.citizen_sos': 'SOS warga',
+    'reason.sos_ended_by': 'SOS diakhiri oleh {by}',
+    'reason.officer_sos_again': 'petugas menekan SOS lagi',
+    'reason.officer_distress': 'petugas dalam bahaya',
+    'reason.merged_with': 'digabung dengan insiden terverifikasi #{incident_id}',
+    'reason.split_from': 'dipisah dari insiden terverifikasi #{incident_id}',
+    'reason.offer_timeout': 'tidak dijawab dalam {seconds} dtk',
+    'reason.unverified_waited': 'menunggu {seconds} dtk',
   },
   en: {
     'category.traffic_accident': 'Traffic accident',
@@ -229,6 +249,7 @@ export const LABELS = {
     'role.dispatcher': 'dispatcher',
     'role.admin': 'admin',
     'role.officer': 'officer',
+    'role.caller': 'caller',
     'role.agency': 'agency',
     'role.citizen': 'citizen',
 
@@ -352,5 +373,23 @@ export const LABELS = {
     'error.forward_closed': 'The forward is closed',
     'error.sos_ended': 'The SOS has ended',
     'error.region_not_loaded': 'The region\'s sectors and agencies are not loaded',
+    'reason.false_reports': '{count} false reports',
+    'reason.false_withdrawn': 'the false marking was withdrawn',
+    'reason.unblocked_false_withdrawn': 'a false marking was withdrawn',
+    'reason.from_report': 'from report #{report_id}',
+    'reason.report_verified': 'report #{report_id} verified',
+    'reason.verified_by_dispatch': 'verified when dispatched',
+    'reason.offer_accepted': 'offer accepted',
+    'reason.taken_at_desk': 'taken at the desk ({source})',
+    'reason.on_view': 'found by an officer on patrol',
+    'reason.taken': 'taken',
+    'reason.citizen_sos': 'citizen SOS',
+    'reason.sos_ended_by': 'SOS ended by the {by}',
+    'reason.officer_sos_again': 'officer pressed SOS again',
+    'reason.officer_distress': 'officer in distress',
+    'reason.merged_with': 'merged with verified incident #{incident_id}',
+    'reason.split_from': 'split from verified incident #{incident_id}',
+    'reason.offer_timeout': 'no answer within {seconds} s',
+    'reason.unverified_waited': 'waited {seconds} s',
   },
 };

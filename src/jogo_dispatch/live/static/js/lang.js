@@ -26,6 +26,15 @@ export function label(group, code) {
 }
 export const hasLabel = (group, code) => LABELS.id[`${group}.${code}`] != null;
 
+/** A system reason of the timeline (reason_code, reason_params) in the page's language, else its English text. */
+export function reasonText(e) {
+  if (!e.reason_code || !hasLabel('reason', e.reason_code)) return e.reason;
+  const p = { ...(e.reason_params || {}) };
+  if (p.source) p.source = label('source', p.source); // a code among the values reads as a label too
+  if (p.by) p.by = label('role', p.by);
+  return lookup(LABELS, lang, `reason.${e.reason_code}`, p);
+}
+
 /** The category names of GET /categories join the table (an admin may add categories at any time). */
 export function addCategories(list) {
   for (const c of list || []) {

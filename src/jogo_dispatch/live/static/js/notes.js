@@ -5,7 +5,7 @@ import { fill, h } from '../shared/dom.js';
 import { api } from './api.js';
 import { clock, toDate } from './format.js';
 import { addIncidentSection } from './incident_desk.js';
-import { errorText, hasLabel, label, t } from './lang.js';
+import { errorText, hasLabel, label, reasonText, t } from './lang.js';
 import { block, button, resultLine } from './ui.js';
 
 addIncidentSection({
@@ -76,8 +76,14 @@ function entryLine(e, forwardAgency) {
     h('span', { class: 'what' }, h('b', null, actionText(e)), who ? ` ${who}` : '',
       moved ? h('span', { class: 'move' }, ` ${stateText(e, e.from_state) || '∅'} → ${stateText(e, e.to_state)}`) : ''),
     e.action === 'edited' && e.data && e.data.changes ? h('div', { class: 'changes' }, changesText(e.data.changes)) : null,
-    e.reason ? h('div', { class: 'why' }, e.reason) : null,
-    e.actor_id != null ? h('span', { class: 'sub' }, ` · ${t('timeline.by', { id: e.actor_id })}`) : null);
+    e.reason ? h('div', { class: 'why' }, reasonText(e)) : null,
+    e.actor_id != null ? h('span', { class: 'sub' }, ` · ${actorText(e)}`) : null);
+}
+
+/** "oleh Bripka Sari (operator)", else "oleh #12" when the person is gone. */
+function actorText(e) {
+  if (!e.actor_name) return t('timeline.by', { id: e.actor_id });
+  return t('timeline.by_name', { name: e.actor_name, role: label('role', e.actor_role) });
 }
 
 addIncidentSection({

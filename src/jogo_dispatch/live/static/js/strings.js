@@ -142,6 +142,7 @@ export const STRINGS = {
     'timeline.title': 'Riwayat',
     'timeline.none': 'Belum ada riwayat',
     'timeline.by': 'oleh #{id}',
+    'timeline.by_name': 'oleh {name} ({role})',
 
     'edit.title': 'Ubah insiden',
     'edit.category': 'Kategori',
@@ -449,6 +450,7 @@ export const STRINGS = {
     'timeline.title': 'Timeline',
     'timeline.none': 'Nothing yet',
     'timeline.by': 'by #{id}',
+    'timeline.by_name': 'by {name} ({role})',
 
     'edit.title': 'Edit incident',
     'edit.category': 'Category',
