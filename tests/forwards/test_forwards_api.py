@@ -193,7 +193,23 @@ async def test_an_sos_goes_to_the_sector_police_and_injury_adds_hospitals(
     roles = {f["agency"]["code"]: f["role"] for f in r.json()["forwards"]}
     assert roles.pop("POLSEK_KLOJEN") == "responsible"
     assert list(roles.values()) == ["hospital"] * 3
-    assert r.json()["reasons"][0] == "sos has no routing of its own: routed as other"
+    assert r.json()["reasons"][0] == "sos: an SOS goes to the police of its sector (routed as other)"
+    # the map's forward form asks GET /route first: the same answer for an SOS
+    route = await client.get(
+        "/api/v1/route",
+        headers=dispatcher,
+        params={"category": "sos", "lat": MALANG[0], "lon": MALANG[1], "injured": "true"},
+    )
+    assert route.status_code == 200, route.text
+    assert [t["code"] for t in route.json()["responsible"]] == ["POLSEK_KLOJEN"]
+    assert len(route.json()["hospitals"]) == 3 and route.json()["reasons"][0].startswith("sos: an SOS")
+    officer_sos = await client.get(
+        "/api/v1/route",
+        headers=dispatcher,
+        params={"category": "officer_sos", "lat": MALANG[0], "lon": MALANG[1]},
+    )
+    assert [t["code"] for t in officer_sos.json()["responsible"]] == ["POLSEK_KLOJEN"]
+    assert officer_sos.json()["hospitals"] == []
     # A power cut hurts nobody by default: PLN only.
     outage = await make_incident(app, "power_outage")
     r = await client.post(f"/api/v1/incidents/{outage}/forwards", headers=dispatcher)

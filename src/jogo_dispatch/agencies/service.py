@@ -9,6 +9,7 @@ Other domains call:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -61,6 +62,9 @@ async def load_pack(session: AsyncSession, region: str) -> routing.Pack:
     return pack
 
 
+SOS_CATEGORIES = ("sos", "officer_sos")
+
+
 async def route_for(
     session: AsyncSession,
     settings: Settings,
@@ -72,8 +76,21 @@ async def route_for(
     region: str | None = None,
     hospitals: int | None = None,
 ) -> routing.RoutingDecision:
-    """Where a report of ``category`` at (lat, lon) goes, by the rules in the database."""
+    """Where a report of ``category`` at (lat, lon) goes, by the rules in the database. An SOS (a citizen's
+    or an officer's) goes where ``other`` goes, the police of its sector: ``category`` of the decision says
+    so, and the first reason."""
     pack = await load_pack(session, region or settings.region)
+    if category in SOS_CATEGORIES:
+        decision = routing.route(
+            "other",
+            lat,
+            lon,
+            pack,
+            injured=injured,
+            hospitals=settings.route_hospitals if hospitals is None else hospitals,
+        )
+        why = f"{category}: an SOS goes to the police of its sector (routed as other)"
+        return dataclasses.replace(decision, reasons=[why, *decision.reasons])
     try:
         return routing.route(
             category,

@@ -12,6 +12,7 @@ is audited (entity ``forward``). Flushes, never commits.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -49,6 +50,8 @@ def _with_agency(f: Forward, a: Agency) -> ForwardWithAgency:
 async def _routed(
     session: AsyncSession, settings: Settings, incident: Incident, injured: bool
 ) -> RoutingDecision:
+    """The routing decision; a category the pack does not route goes where ``other`` goes (the sector's
+    police), with that as its first reason."""
     try:
         return await agencies.route_for(
             session, settings, incident.category, incident.lat, incident.lon, injured=injured
@@ -56,8 +59,11 @@ async def _routed(
     except AppError as exc:
         if exc.code != "unknown_category":
             raise
-    # SOS and categories a pack does not know go where "other" goes (the sector's police).
-    return await agencies.route_for(session, settings, "other", incident.lat, incident.lon, injured=injured)
+    decision = await agencies.route_for(
+        session, settings, "other", incident.lat, incident.lon, injured=injured
+    )
+    why = f"{incident.category} has no routing of its own: routed as other"
+    return dataclasses.replace(decision, reasons=[why, *decision.reasons])
 
 
 def _plan(incident: Incident) -> tuple[str, list[str]]:
@@ -77,8 +83,6 @@ async def _decided(
         injured = bool(incident.data.get("injured")) or await repo.injured_reported(session, incident.id)
     decision = await _routed(session, settings, incident, injured)
     reasons = list(decision.reasons)
-    if decision.category != incident.category:
-        reasons.insert(0, f"{incident.category} has no routing of its own: routed as {decision.category}")
     roles: dict[int, str] = {}
     for role, targets in (
         ("responsible", decision.responsible),
