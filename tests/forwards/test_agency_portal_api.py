@@ -172,6 +172,45 @@ async def test_pln_works_a_power_failure_and_the_command_centre_sees_every_step(
     ]
 
 
+async def test_resolve_is_asked_again_when_the_last_offer_leaves_an_incident_the_agencies_finished(
+    app, client, actors, seeded, database_url
+):
+    admin, dispatcher = await actors.user("admin"), await actors.user("dispatcher")
+    [dlh] = await agency_ids(database_url, "DLH")
+    login = await agency_login(client, admin, dlh, "dlh.selesai")
+    _, warga = await citizen(client)
+    [(officer_id, _)] = await fleet(client, actors, [300.0])
+    tree = await verified_incident(client, warga, dispatcher, category="fallen_tree")
+    offer = await client.post(
+        f"/api/v1/incidents/{tree}/dispatch", headers=dispatcher, json={"officer_id": officer_id}
+    )
+    assert offer.status_code == 201, offer.text
+    ids = await _forward(client, dispatcher, tree, dlh)
+    r = await client.post(
+        f"/api/v1/agency/forwards/{ids[dlh]}/close", headers=login, json={"outcome": "resolved"}
+    )
+    assert r.status_code == 200, r.text
+    assert await _alerts(database_url, "resolve_suggested") == []  # an officer is being offered it
+
+    # the dispatcher withdraws the offer: nobody is on it any more, DLH is done -> asked once
+    r = await client.post(f"/api/v1/offers/{offer.json()['id']}/cancel", headers=dispatcher, json={})
+    assert r.status_code == 200, r.text
+    [(at, data)] = await wait_for(lambda: _alerts(database_url, "resolve_suggested"))
+    assert at == tree and data["last_closed_by"] == "DLH"
+    assert data["forwards"] == [
+        {"id": ids[dlh], "agency_id": dlh, "agency_code": "DLH", "outcome": "resolved"}
+    ]
+    # another offer coming and going asks nothing new while the question is open
+    again = await client.post(
+        f"/api/v1/incidents/{tree}/dispatch", headers=dispatcher, json={"officer_id": officer_id}
+    )
+    assert again.status_code == 201, again.text
+    r = await client.post(f"/api/v1/offers/{again.json()['id']}/cancel", headers=dispatcher, json={})
+    assert r.status_code == 200
+    await asyncio.sleep(0.3)
+    assert len(await _alerts(database_url, "resolve_suggested")) == 1
+
+
 async def test_resolve_is_asked_only_when_every_agency_is_done_and_no_unit_is_on_it(
     app, client, actors, seeded, database_url, monkeypatch
 ):

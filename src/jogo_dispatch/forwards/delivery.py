@@ -39,7 +39,7 @@ from jogo_dispatch.agencies.models import Agency
 from jogo_dispatch.alerts.service import raise_alert
 from jogo_dispatch.dispatch import repository as incidents_repo
 from jogo_dispatch.errors import Unavailable
-from jogo_dispatch.forwards import cap
+from jogo_dispatch.forwards import cap, closing
 from jogo_dispatch.forwards import repository as repo
 from jogo_dispatch.forwards.lifecycle import announce, backoff_s, record_change
 from jogo_dispatch.forwards.models import Forward
@@ -306,7 +306,9 @@ async def worker(rt: Runtime) -> None:
 
 
 def start(rt: Runtime) -> list[asyncio.Task[None]]:
-    """The delivery worker of this process (returned for the lifespan to cancel)."""
+    """The delivery worker of this process and the watch that asks to resolve an incident its last unit
+    left (returned for the lifespan to cancel)."""
+    watch = closing.watch_units(rt)
     if rt.settings.forward_sweep_s <= 0:
-        return []
-    return [asyncio.create_task(worker(rt), name="forward-delivery")]
+        return [watch]
+    return [watch, asyncio.create_task(worker(rt), name="forward-delivery")]
