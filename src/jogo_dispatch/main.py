@@ -216,7 +216,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     async with rt.sessions() as session:
         loaded = await responders.rebuild(rt.index, session)
     responders.keep_current(rt.index, rt.bus)
-    tracking_live.publish_positions(rt.writer, rt.bus)
+    tracking_live.publish_positions(rt.writer, rt.bus, rt.settings)
     tracking_live.provide_snapshot(rt.hub, rt.settings)
     alerts.provide_snapshot(rt.hub)
     forwards_live.provide(rt.hub)

@@ -56,8 +56,11 @@ async def test_index_and_postgis_agree_and_are_exact(client, actors):
             "last_seen",
             "position_age_s",
             "stale",
+            "can_offer",
+            "channel",
         }
         assert first["eta_s"] > 0 and a["shortfall_reason"] is None
+        assert (first["can_offer"], first["channel"]) == (True, "api")  # the fleet pings from the phone app
 
 
 async def test_unit_type_radius_and_status_filters(client, actors):

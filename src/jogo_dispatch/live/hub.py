@@ -179,12 +179,16 @@ class LiveHub:
             return
         subject = event.subject()
         known = None
+        payload = event.payload()
         if subject is not None:
             known = self.known.setdefault(subject, _Known())
             known.facets.update(event.facets())
+            if known.item is not None:
+                # What a viewport change replays says the latest status and presence, not the last fix's.
+                known.item = {**known.item, **{k: v for k, v in payload.items() if k in known.item}}
         if not self.clients:
             return
-        message = {"type": event.TYPE, "server_time": event.at.isoformat(), **event.payload()}
+        message = {"type": event.TYPE, "server_time": event.at.isoformat(), **payload}
         lat, lon = (known.lat, known.lon) if known is not None else event.place()
         audience = event.audience()
         for client in self.clients:

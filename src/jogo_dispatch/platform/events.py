@@ -127,9 +127,15 @@ class OfficerStatusChanged(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OfficerPresence(Event):
+    """An officer's presence changed: ``presence`` online, stale (no fix for JOGO_STALE_AFTER_S, still
+    dispatched) or offline; ``online`` is true for online and stale (dispatchable), as before;
+    ``position_age_s`` is the age of the last fix when the change was seen."""
+
     TYPE: ClassVar[str] = "presence"
     officer_id: int
     online: bool
+    presence: str
+    position_age_s: float | None = None
     last_fix: str | None = None
 
     def subject(self) -> int | None:

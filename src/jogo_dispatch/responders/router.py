@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query
 from jogo_dispatch.deps import Dispatcher, RuntimeDep, SessionDep
 from jogo_dispatch.platform.idempotency import IdempotentRoute
 from jogo_dispatch.responders import service
-from jogo_dispatch.responders.schemas import CandidateOut, NearestOut
+from jogo_dispatch.responders.schemas import NearestOut
 from jogo_dispatch.runtime import Runtime
 
 router = APIRouter(route_class=IdempotentRoute, prefix="/api/v1", tags=["responders"])
@@ -32,8 +32,10 @@ async def nearest(
     max_distance_m: Annotated[float | None, Query(gt=0)] = None,
     method: Literal["index", "postgis"] = "index",
 ) -> NearestOut:
-    """The k nearest available officers whose last fix is younger than ``JOGO_OFFLINE_AFTER_S``, nearest
-    first, with exact distance and ETA; each says the age of its position and whether it is ``stale``.
+    """The k nearest available officers that are not offline (a fix, or a heartbeat at the last position,
+    younger than ``JOGO_OFFLINE_AFTER_S``), nearest first, with exact distance and ETA; each says the age
+    of its fix (``position_age_s``), whether it is ``stale``, whether it takes offers on the phone app now
+    (``can_offer``) and its ``channel`` (else a tracker app only: assign it by radio).
 
     ``method=postgis`` answers with PostGIS KNN instead of the in-memory H3 index (a cross-check)."""
     if method == "postgis":
@@ -42,9 +44,8 @@ async def nearest(
     else:
         result = service.search(rt.index, rt.settings, lat, lon, k, unit_type, max_distance_m)
         found, reason = result.candidates, result.shortfall_reason
-    names = await service.officer_names(session, [c.officer_id for c in found])
     return NearestOut(
-        items=[CandidateOut.of(c, names, rt.settings.stale_after_s) for c in found],
+        items=await service.responder_views(session, rt.settings, found),
         shortfall_reason=reason,
         shortfall=REASONS.get(reason) if reason else None,
         method=method,

@@ -47,8 +47,16 @@ class CandidateOut(BaseModel):
         )
 
 
+class ResponderOut(CandidateOut):
+    """A responder and how it is reached: whether it takes offers on the phone app now (``can_offer``) or
+    reports its place through a tracker app only (Traccar Client, OsmAnd, OwnTracks: assign it by radio)."""
+
+    can_offer: bool
+    channel: str | None = Field(description="protocol of its latest report: api, ws, osmand, owntracks")
+
+
 class NearestOut(BaseModel):
-    items: list[CandidateOut]
+    items: list[ResponderOut]
     shortfall_reason: str | None
     shortfall: str | None
     method: Literal["index", "postgis"]

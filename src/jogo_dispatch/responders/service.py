@@ -3,6 +3,7 @@ PostGIS KNN query answering the same question as a cross-check."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,51 +13,90 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from jogo_dispatch.errors import InvalidInput
 from jogo_dispatch.geo.eta import eta_seconds
-from jogo_dispatch.geo.index import Candidate, NearestResult, ResponderIndex
+from jogo_dispatch.geo.index import Candidate, NearestResult, Responder, ResponderIndex, brute_force_nearest
 from jogo_dispatch.platform.db import utcnow
-from jogo_dispatch.platform.events import EventBus, OfficerStatusChanged, PositionsMoved
-from jogo_dispatch.responders.schemas import CandidateOut
+from jogo_dispatch.platform.events import EventBus, OfficerPresence, OfficerStatusChanged, PositionsMoved
+from jogo_dispatch.responders.schemas import CandidateOut, ResponderOut
 from jogo_dispatch.settings import Settings
+from jogo_dispatch.tracking import reach
 
 log = structlog.get_logger(__name__)
 
 
-def make_index(settings: Settings) -> ResponderIndex:
-    return ResponderIndex(speeds_mps=settings.speeds_mps, detour_factor=settings.detour_factor)
+class Responders(ResponderIndex):
+    """The H3 index of each officer's latest fix (its place and time: the age dispatch shows and ranks
+    by), and the officers the presence monitor last called stale: a heartbeat keeps such an officer
+    dispatchable at the last position after the fix itself is older than the index's cut
+    (JOGO_OFFLINE_AFTER_S), until the monitor calls it offline."""
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.stale: set[int] = set()
+
+    def remove(self, officer_id: int) -> None:
+        super().remove(officer_id)
+        self.stale.discard(officer_id)
+
+    def kept_by_heartbeat(self, seen_after: datetime) -> list[Responder]:
+        """Stale officers whose fix is older than ``seen_after`` (the monitor saw their phone since)."""
+        out = []
+        for officer_id in self.stale:
+            r = self.get(officer_id)
+            if r is not None and r.last_seen < seen_after:
+                out.append(r)
+        return out
+
+
+def make_index(settings: Settings) -> Responders:
+    return Responders(speeds_mps=settings.speeds_mps, detour_factor=settings.detour_factor)
 
 
 async def rebuild(index: ResponderIndex, session: AsyncSession) -> int:
     rows = await session.execute(
         text(
-            "SELECT o.id, ST_Y(p.geog::geometry), ST_X(p.geog::geometry), o.status, o.unit_type, p.recorded_at "
-            "FROM officer_positions p JOIN officers o ON o.id = p.officer_id"
+            "SELECT o.id, ST_Y(p.geog::geometry), ST_X(p.geog::geometry), o.status, o.unit_type, p.recorded_at, "
+            "o.online AND p.seen_at > p.recorded_at FROM officer_positions p JOIN officers o ON o.id = p.officer_id"
         )
     )
     n = 0
-    for officer_id, lat, lon, status, unit_type, seen in rows:
-        index.update(officer_id, lat, lon, status, unit_type, seen)
+    for officer_id, lat, lon, status, unit_type, fixed, on_heartbeats in rows:
+        index.update(officer_id, lat, lon, status, unit_type, fixed)
+        if on_heartbeats and isinstance(index, Responders):
+            index.stale.add(officer_id)
         n += 1
     return n
 
 
 def keep_current(index: ResponderIndex, bus: EventBus) -> None:
-    """Positions and status changes arrive as bus events, also those stored by other processes."""
+    """Positions, status and presence changes arrive as bus events, also those of other processes."""
 
     def on_positions(event: PositionsMoved) -> None:
         for p in event.positions:
-            seen = p["recorded_at"]
-            seen = datetime.fromisoformat(seen) if isinstance(seen, str) else seen
+            fixed = p["recorded_at"]
+            fixed = datetime.fromisoformat(fixed) if isinstance(fixed, str) else fixed
             current = index.get(p["officer_id"])
-            if current is not None and current.last_seen > seen:
+            if current is not None and current.last_seen > fixed:
                 continue
-            index.update(p["officer_id"], p["lat"], p["lon"], p["status"], p["unit_type"], seen)
+            index.update(p["officer_id"], p["lat"], p["lon"], p["status"], p["unit_type"], fixed)
+            # A new fix (the same one again is a heartbeat's refresh): the monitor says when it is old.
+            if isinstance(index, Responders) and (current is None or current.last_seen < fixed):
+                index.stale.discard(p["officer_id"])
+
+    def on_presence(event: OfficerPresence) -> None:
+        if isinstance(index, Responders):
+            if event.presence == "stale":
+                index.stale.add(event.officer_id)
+            else:
+                index.stale.discard(event.officer_id)
 
     bus.on(PositionsMoved, on_positions)
     bus.on(OfficerStatusChanged, lambda e: index.set_status(e.officer_id, e.status))
+    bus.on(OfficerPresence, on_presence)
 
 
 def online_since(settings: Settings) -> datetime:
-    """Officers whose last fix is older than this are offline."""
+    """Officers whose last fix is older than this are offline, unless their phone reported since (a
+    heartbeat: ``Responders.stale``, ``officer_positions.seen_at``)."""
     return utcnow() - timedelta(seconds=settings.online_after_s)
 
 
@@ -70,16 +110,36 @@ def search(
     max_distance_m: float | None,
     statuses: frozenset[str] = frozenset({"available"}),
 ) -> NearestResult:
+    """The k nearest dispatchable officers; each candidate's ``last_seen`` is the time of its fix."""
     validate_query(lat, lon, k, max_distance_m)
-    return index.nearest(
+    seen_after = online_since(settings)
+    unit_types = [unit_type] if unit_type else None
+    found = index.nearest(
         lat,
         lon,
         k,
-        unit_types=[unit_type] if unit_type else None,
+        unit_types=unit_types,
         statuses=statuses,
         max_distance_m=max_distance_m,
-        seen_after=online_since(settings),
+        seen_after=seen_after,
     )
+    kept = index.kept_by_heartbeat(seen_after) if isinstance(index, Responders) else []
+    if not kept:
+        return found
+    # Few officers live on heartbeats alone: rank them exactly beside the index's answer.
+    more = brute_force_nearest(
+        kept,
+        lat,
+        lon,
+        k,
+        unit_types=unit_types,
+        statuses=statuses,
+        max_distance_m=max_distance_m,
+        speeds_mps=settings.speeds_mps,
+        detour_factor=settings.detour_factor,
+    ).candidates
+    merged = sorted([*found.candidates, *more], key=lambda c: (c.distance_m, c.officer_id))[:k]
+    return NearestResult(merged, None if len(merged) == k else found.shortfall_reason)
 
 
 def validate_query(lat: float, lon: float, k: int, max_distance_m: float | None) -> None:
@@ -100,7 +160,7 @@ WITH cand AS (
     FROM officer_positions p JOIN officers o ON o.id = p.officer_id
     WHERE o.status = ANY(:statuses)
       AND (CAST(:unit AS text) IS NULL OR o.unit_type = :unit)
-      AND p.recorded_at > :seen_after
+      AND greatest(p.recorded_at, p.seen_at) > :seen_after
       AND (CAST(:maxd AS float8) IS NULL OR ST_DWithin(p.geog, {_POINT}, :maxd, true))
     ORDER BY p.geog <-> {_POINT}
     LIMIT :pool
@@ -161,6 +221,23 @@ async def officer_names(session: AsyncSession, ids: list[int]) -> dict[int, tupl
         text("SELECT id, badge, name FROM officers WHERE id = ANY(:ids)"), {"ids": ids}
     )
     return {r.id: (r.badge, r.name) for r in rows}
+
+
+async def responder_views(
+    session: AsyncSession, settings: Settings, found: Sequence[Candidate]
+) -> list[ResponderOut]:
+    """The candidates with their names, the age of their positions and how each is reached."""
+    ids = [c.officer_id for c in found]
+    names = await officer_names(session, ids)
+    sources = await reach.latest_sources(session, ids, online_since(settings))
+    return [
+        ResponderOut(
+            **CandidateOut.of(c, names, settings.stale_after_s).model_dump(),
+            can_offer=reach.takes_offers(sources.get(c.officer_id)),
+            channel=sources.get(c.officer_id),
+        )
+        for c in found
+    ]
 
 
 def candidate_dict(c: Candidate, names: dict[int, tuple[str, str]]) -> dict[str, Any]:

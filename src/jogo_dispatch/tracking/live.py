@@ -3,16 +3,23 @@ fresh snapshot (with what the hub needs to filter them by viewport, status and u
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jogo_dispatch.live.hub import LiveHub, SnapshotPart
+from jogo_dispatch.platform.db import utcnow
 from jogo_dispatch.platform.events import EventBus, PositionsMoved, Track, View
 from jogo_dispatch.settings import Settings
 from jogo_dispatch.tracking.service import list_officers
 from jogo_dispatch.tracking.writer import PingWriter, PositionUpdate
 
 
-def position_view(u: PositionUpdate) -> View:
+def position_view(u: PositionUpdate, settings: Settings, now: datetime) -> View:
+    """A stored position as the live map gets it. The phone has just reported (a fix, or a heartbeat that
+    refreshed presence at this fix's place), so it is online, or stale when the fix is old."""
+    age = max(0.0, (now - u.recorded_at).total_seconds())
     return {
         "officer_id": u.officer_id,
         "lat": u.lat,
@@ -24,14 +31,20 @@ def position_view(u: PositionUpdate) -> View:
         "battery_pct": u.battery_pct,
         "status": u.status,
         "unit_type": u.unit_type,
+        "online": True,
+        "presence": "stale" if age > settings.stale_after_s else "online",
+        "position_age_s": round(age, 1),
     }
 
 
-def publish_positions(writer: PingWriter, bus: EventBus) -> None:
+def publish_positions(writer: PingWriter, bus: EventBus, settings: Settings) -> None:
     """Every commit of the ping writer becomes one ``positions`` event."""
-    writer.add_after_commit(
-        lambda moved: bus.publish(PositionsMoved(positions=[position_view(u) for u in moved]))
-    )
+
+    def publish(moved: Sequence[PositionUpdate]) -> None:
+        now = utcnow()
+        bus.publish(PositionsMoved(positions=[position_view(u, settings, now) for u in moved]))
+
+    writer.add_after_commit(publish)
 
 
 def provide_snapshot(hub: LiveHub, settings: Settings) -> None:

@@ -87,6 +87,14 @@ async def get_officers(
     return await service.list_officers(session, rt.settings, q)
 
 
+# ``:int`` so that the admin console's /officers/roster and /officers/export.csv (another router,
+# included later) are not taken for an officer id.
+@router.get("/officers/{officer_id:int}", response_model=OfficerOut)
+async def get_officer(officer_id: Id, rt: RuntimeDep, session: SessionDep, _: Dispatcher) -> OfficerOut:
+    """One officer as ``GET /officers`` shows it: latest fix, presence, ``position_age_s``."""
+    return await service.get_officer(session, rt.settings, officer_id)
+
+
 @router.post("/officers", response_model=OfficerOut, status_code=201)
 async def post_officer(data: OfficerCreate, rt: RuntimeDep, session: SessionDep, me: Admin) -> OfficerOut:
     officer = await service.create_officer(session, rt.passwords, data, me.user_id)
@@ -125,8 +133,8 @@ async def get_positions(
 async def put_officer_status(
     officer_id: Id, data: StatusIn, rt: RuntimeDep, session: SessionDep, _: Dispatcher
 ) -> OfficerOut:
-    officer = await service.set_status(session, rt.bus, officer_id, data.status)
-    return OfficerOut.model_validate(officer, from_attributes=True)
+    await service.set_status(session, rt.bus, officer_id, data.status)
+    return await service.get_officer(session, rt.settings, officer_id)
 
 
 @router.put("/me/status", response_model=OfficerOut)
@@ -135,8 +143,8 @@ async def put_my_status(
 ) -> OfficerOut:
     if me.officer_id is None:
         raise InvalidInput("this login is not linked to an officer", code="not_an_officer")
-    officer = await service.set_status(session, rt.bus, me.officer_id, data.status)
-    return OfficerOut.model_validate(officer, from_attributes=True)
+    await service.set_status(session, rt.bus, me.officer_id, data.status)
+    return await service.get_officer(session, rt.settings, me.officer_id)
 
 
 @router.get("/officers/{officer_id}/devices", response_model=list[DeviceOut])

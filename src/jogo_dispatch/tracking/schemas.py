@@ -94,6 +94,9 @@ class IngestOut(BaseModel):
     rejected: list[Rejection]
 
 
+Presence = Literal["online", "stale", "offline"]
+
+
 class OfficerOut(BaseModel):
     id: int
     badge: str
@@ -108,7 +111,14 @@ class OfficerOut(BaseModel):
     speed_mps: float | None = None
     heading_deg: float | None = None
     battery_pct: float | None = None
-    online: bool = False
+    online: bool = Field(False, description="dispatchable: presence online or stale")
+    presence: Presence = Field(
+        "offline",
+        description="online; stale: no fix for longer than JOGO_STALE_AFTER_S (still dispatched, it may have "
+        "moved since); offline: nothing from the phone (no fix, no heartbeat) for longer than "
+        "JOGO_OFFLINE_AFTER_S, never dispatched",
+    )
+    position_age_s: float | None = Field(None, description="age of the last fix (null: none yet)")
     low_battery: bool = False
 
 

@@ -29,6 +29,7 @@ from jogo_dispatch.tracking.schemas import (
     Point,
     PositionFeature,
     PositionsOut,
+    Presence,
     TrackFeature,
     TrackOut,
     TrackProperties,
@@ -143,19 +144,45 @@ async def set_status(session: AsyncSession, bus: EventBus, officer_id: int, stat
     return officer
 
 
+def presence_of(
+    fixed: datetime | None, seen: datetime | None, settings: Settings, now: datetime
+) -> tuple[Presence, float | None]:
+    """The officer's presence and the age of its fix. ``seen`` is the phone's latest report of any kind:
+    a heartbeat keeps the officer dispatchable at the last position (stale once the fix is old), so
+    offline means nothing at all from the phone for ``offline_after_s``."""
+    if fixed is None:
+        return "offline", None
+    age = max(0.0, (now - fixed).total_seconds())
+    if (now - max(fixed, seen or fixed)).total_seconds() > settings.offline_after_s:
+        return "offline", round(age, 1)
+    return ("stale" if age > settings.stale_after_s else "online"), round(age, 1)
+
+
 def officer_view(row: Any, settings: Settings, now: datetime, view: type[View]) -> View:
     data = dict(row._mapping)
-    # The phone's latest report of any kind: a heartbeat keeps the officer online at the last position.
-    seen = data.pop("seen_at", None) or data.get("recorded_at")
-    online = seen is not None and (now - seen).total_seconds() <= settings.online_after_s
+    presence, age = presence_of(data.get("recorded_at"), data.pop("seen_at", None), settings, now)
     battery = data.get("battery_pct")
-    return view(**data, online=online, low_battery=battery is not None and battery < settings.low_battery_pct)
+    return view(
+        **data,
+        online=presence != "offline",
+        presence=presence,
+        position_age_s=age,
+        low_battery=battery is not None and battery < settings.low_battery_pct,
+    )
 
 
 async def list_officers(session: AsyncSession, settings: Settings, q: str | None = None) -> list[OfficerOut]:
     now = utcnow()
     rows = await repo.officers_with_positions(session, q=q.strip() if q else None)
     return [officer_view(r, settings, now, OfficerOut) for r in rows]
+
+
+async def get_officer(session: AsyncSession, settings: Settings, officer_id: int) -> OfficerOut:
+    """One officer as the list shows it."""
+    rows = await repo.officers_with_positions(session, officer_id=officer_id)
+    if not rows:
+        raise NotFound(f"officer {officer_id} not found")
+    return officer_view(rows[0], settings, utcnow(), OfficerOut)
 
 
 _LON = r"-?(180(\.0+)?|(1[0-7][0-9]|[0-9]{1,2})(\.[0-9]+)?)"
