@@ -50,6 +50,7 @@ OWN_SHELL = (
     "js/categories.js",
     "js/citizen.js",
     "js/officer.js",
+    "js/safety.js",
     "icons/icon.svg",
     "icons/icon-192.png",
     "icons/icon-512.png",

@@ -1,13 +1,33 @@
 /* Alerts (an officer's distress button, a citizen's SOS, offers nobody took, forwards an agency did not
- * acknowledge ...): markers, the beep and toast of a new one, acknowledging, and the catch-up load. */
+ * acknowledge ...): markers, the beep and toast of a new one, acknowledging, and the catch-up load.
+ *
+ * An officer in danger (the panic button or Traccar's SOS, "need help" on a welfare check, a welfare check
+ * nobody answered) sounds an alarm over and over and keeps a flashing banner over the map, on every
+ * dispatcher's page and after a reload, until somebody acknowledges it; backup requests stand in the same
+ * banner (amber, one beep) so nobody misses an officer asking for more units. */
+import { $, fill, h } from '../shared/dom.js';
 import { PATTERNS, audioRunning, tones } from '../shared/sound.js';
 import { api, getSession, itemsOf } from './api.js';
 import { open } from './bus.js';
-import { hasPoint, isDistress, num } from './format.js';
-import { errorText, label, t } from './lang.js';
-import { alertLayer } from './layers.js';
+import { clock, hasPoint, isDistress, num } from './format.js';
+import { errorText, label, onLangChange, t } from './lang.js';
+import { alertLayer, focusOn } from './layers.js';
+import { badgeOf } from './officers.js';
 import { alerts, currentSeq, dirty, nextSeq, officers, panels } from './state.js';
 import { button, toast } from './ui.js';
+
+const ALARM_EVERY_MS = 2500;
+
+/** An officer in danger: distress, except a citizen's SOS (that one beeps once, as before). */
+export const isOfficerDanger = (d) => isDistress(d) && !/citizen/i.test(String(d.kind || ''));
+export const isBackup = (d) => /backup/i.test(String((d && d.kind) || ''));
+
+function markerHtml(d) {
+  if (isOfficerDanger(d)) return '<div class="alert-icon danger">!</div>';
+  if (isDistress(d)) return '<div class="alert-icon"></div>';
+  if (isBackup(d)) return '<div class="alert-icon backup">+</div>';
+  return '<div class="alert-icon minor">!</div>';
+}
 
 /** Where to show an alert: its own point, else its officer's marker. */
 export function alertPoint(d) {
@@ -37,8 +57,8 @@ export function upsertAlert(d, live) {
   const ll = alertPoint(a.d);
   if (ll && !a.m) {
     a.m = L.marker(ll, {
-      icon: L.divIcon({ className: 'alert-marker', html: isDistress(a.d) ? '<div class="alert-icon"></div>' : '<div class="alert-icon minor">!</div>', iconSize: [22, 22] }),
-      zIndexOffset: 2000, keyboard: false,
+      icon: L.divIcon({ className: 'alert-marker', html: markerHtml(a.d), iconSize: isOfficerDanger(a.d) ? [30, 30] : [22, 22] }),
+      zIndexOffset: isOfficerDanger(a.d) ? 3000 : 2000, keyboard: false,
     }).bindTooltip(() => label('alert_kind', a.d.kind), { direction: 'top' })
       .on('click', () => openAlert(a.d))
       .addTo(alertLayer);
@@ -46,13 +66,18 @@ export function upsertAlert(d, live) {
     a.m.setLatLng(ll);
   }
   if (live && isNew) {
-    if (isDistress(a.d)) {
+    if (isOfficerDanger(a.d)) {
+      if (audioRunning()) tones(PATTERNS.alarm);
+    } else if (isDistress(a.d)) {
       if (audioRunning()) tones(PATTERNS.alert);
       toast(`SOS — ${label('alert_kind', a.d.kind)}: ${a.d.message || ''}`, 'err', 10000);
+    } else if (isBackup(a.d)) {
+      if (audioRunning()) tones(PATTERNS.alert);
     } else {
       toast(`⚠ ${label('alert_kind', a.d.kind)}: ${a.d.message || ''}`, '');
     }
   }
+  renderAlarm();
   dirty('alerts');
 }
 
@@ -61,6 +86,7 @@ export function removeAlert(id) {
   if (!a) return;
   if (a.m) alertLayer.removeLayer(a.m);
   alerts.delete(id);
+  renderAlarm();
   dirty('alerts');
 }
 
@@ -92,3 +118,90 @@ export async function loadAlerts() {
   }
   dirty('alerts');
 }
+
+// ------------------------------------------------------------------ the alarm: banner over the map, repeated sound
+const STYLE = `
+#alarm-banner { position: absolute; top: 8px; left: 50%; transform: translateX(-50%); z-index: 1100;
+  width: min(760px, calc(100% - 120px)); display: flex; flex-direction: column; gap: 6px; pointer-events: auto; }
+#alarm-banner .alarm-row { display: flex; align-items: center; gap: 10px; padding: 8px 12px; border-radius: 8px;
+  box-shadow: 0 4px 16px rgba(0, 0, 0, .35); font: 600 13px/1.35 system-ui, sans-serif; color: #fff; }
+#alarm-banner .alarm-row.danger { background: #d92d20; border: 2px solid #fff; animation: alarm-flash .7s steps(2) infinite; }
+#alarm-banner .alarm-row.backup { background: #fffaeb; color: #93370d; border: 2px solid #f79009; }
+#alarm-banner .alarm-text { flex: 1; min-width: 0; }
+#alarm-banner .alarm-text b { display: block; font-size: 15px; letter-spacing: .03em; }
+#alarm-banner .alarm-text span { display: block; }
+#alarm-banner .alarm-text small { display: -webkit-box; -webkit-line-clamp: 2; -webkit-box-orient: vertical; overflow: hidden;
+  font-weight: 500; opacity: .9; }
+#alarm-banner .alarm-row button { flex: none; }
+#alarm-banner .alarm-row.danger button { background: #fff; color: #912018; border-color: #fff; }
+#alarm-banner .alarm-mute { align-self: center; background: #101828; color: #fff; padding: 4px 10px; border-radius: 6px;
+  font: 600 12px system-ui, sans-serif; }
+@keyframes alarm-flash { 50% { background: #7a271a; } }
+.alert-icon.danger { width: 30px; height: 30px; color: #fff; font: 800 16px/24px system-ui, sans-serif; text-align: center;
+  animation: pulse .8s ease-out infinite; }
+.alert-icon.backup { background: #fff; border: 3px solid #dc6803; animation: none; color: #b54708;
+  font: 800 15px/16px system-ui, sans-serif; text-align: center; }
+@media (prefers-reduced-motion: reduce) { #alarm-banner .alarm-row.danger { animation: none; } }
+`;
+
+let banner = null;
+function bannerEl() {
+  if (banner && banner.isConnected) return banner;
+  const host = $('map');
+  if (!host) return null;
+  if (!$('alarm-style')) document.head.append(h('style', { id: 'alarm-style' }, STYLE));
+  banner = h('div', { id: 'alarm-banner', role: 'alert', 'aria-live': 'assertive', hidden: true });
+  // clicks and wheel turns on the banner are not the map's (no pin placed, no zoom)
+  if (window.L && L.DomEvent) { L.DomEvent.disableClickPropagation(banner); L.DomEvent.disableScrollPropagation(banner); }
+  host.append(banner);
+  return banner;
+}
+
+const dangerAlerts = () => [...alerts.values()].map((a) => a.d).filter(isOfficerDanger);
+const backupAlerts = () => [...alerts.values()].map((a) => a.d).filter(isBackup);
+
+/** "2 unit diminta, 1 dipanggil" from a backup alert's data. */
+function backupText(d) {
+  const data = d.data || {};
+  if (!isBackup(d) || data.units == null) return '';
+  return t('alarm.backup_units', { n: data.units, offered: data.offered != null ? data.offered : '?' });
+}
+
+function alarmRow(d, cls) {
+  const who = d.officer_id != null ? badgeOf(d.officer_id) : '';
+  const where = d.incident_id != null ? `#${d.incident_id}` : '';
+  return h('div', { class: `alarm-row ${cls}`, dataset: { alertId: String(d.id), kind: d.kind || '' } },
+    h('div', { class: 'alarm-text' },
+      h('b', null, cls === 'danger' ? t('alarm.officer_danger') : t('alarm.backup'), ' — ', label('alert_kind', d.kind)),
+      h('span', null, [who, where, clock(d.created_at), backupText(d)].filter(Boolean).join(' · ')),
+      d.message ? h('small', null, d.message) : null),
+    button(t('alarm.show'), () => { openAlert(d); focusOn(alertPoint(d), 17); }, 'small'),
+    button(t('alert.ack'), (b) => ackAlert(d.id, b), 'primary small'));
+}
+
+/** The banner as the open alerts stand; called on every change and every language switch. */
+export function renderAlarm() {
+  const el = bannerEl();
+  if (!el) return;
+  const danger = dangerAlerts();
+  const backup = backupAlerts();
+  el.hidden = !danger.length && !backup.length;
+  document.body.classList.toggle('alarm-on', danger.length > 0);
+  fill(el,
+    danger.map((d) => alarmRow(d, 'danger')),
+    backup.map((d) => alarmRow(d, 'backup')),
+    danger.length && !audioRunning() ? h('div', { class: 'alarm-mute' }, t('alarm.sound_off')) : null);
+  el.dataset.danger = String(danger.length);
+  el.dataset.backup = String(backup.length);
+}
+
+// Sounds again and again while an officer is in danger and nobody has acknowledged it. A page opened
+// without a tap yet cannot play sound: the banner says so, and the first click anywhere starts it.
+let wasMuted = false;
+setInterval(() => {
+  if (!getSession() || !dangerAlerts().length) return;
+  const running = audioRunning();
+  if (running) tones(PATTERNS.alarm);
+  if (running === wasMuted) { wasMuted = !running; renderAlarm(); }
+}, ALARM_EVERY_MS);
+onLangChange(() => renderAlarm());

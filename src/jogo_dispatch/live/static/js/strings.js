@@ -297,6 +297,11 @@ export const STRINGS = {
 
     'alert.ack': 'Konfirmasi',
     'alert.acked': 'Peringatan dikonfirmasi',
+    'alarm.officer_danger': 'PETUGAS DALAM BAHAYA',
+    'alarm.backup': 'PERMINTAAN BANTUAN',
+    'alarm.show': 'Lihat',
+    'alarm.backup_units': '{n} unit diminta, {offered} dipanggil',
+    'alarm.sound_off': 'Suara alarm belum aktif: klik di mana saja pada halaman ini.',
     'kpi.range_24h': '24 jam terakhir',
     'kpi.range_7d': '7 hari terakhir',
     'kpi.range_30d': '30 hari terakhir',
@@ -605,6 +610,11 @@ export const STRINGS = {
 
     'alert.ack': 'Acknowledge',
     'alert.acked': 'Alert acknowledged',
+    'alarm.officer_danger': 'OFFICER IN DANGER',
+    'alarm.backup': 'BACKUP REQUESTED',
+    'alarm.show': 'Show',
+    'alarm.backup_units': '{n} unit(s) asked for, {offered} called',
+    'alarm.sound_off': 'The alarm sound is off: click anywhere on this page.',
     'kpi.range_24h': 'Last 24 hours',
     'kpi.range_7d': 'Last 7 days',
     'kpi.range_30d': 'Last 30 days',

@@ -18,8 +18,12 @@ export const audioRunning = () => !!audio && audio.state === 'running';
 export const PATTERNS = {
   // the live map: a citizen's SOS / an officer's distress alert
   alert: { count: 3, high: 880, low: 660, every: 0.28, peak: 0.18, attack: 0.015, fade: 0.2, length: 0.22 },
+  // the live map: an officer in danger (panic, "need help", a missed welfare check), repeated until acknowledged
+  alarm: { count: 8, high: 1040, low: 520, every: 0.2, peak: 0.22, attack: 0.01, fade: 0.17, length: 0.18 },
   // the officer's phone: a new assignment (repeated until answered)
   offer: { count: 6, high: 960, low: 700, every: 0.32, peak: 0.25, attack: 0.02, fade: 0.28, length: 0.3 },
+  // the officer's phone: the welfare check "Aman?" (repeated until answered)
+  welfare: { count: 4, high: 784, low: 988, every: 0.45, peak: 0.25, attack: 0.02, fade: 0.4, length: 0.42 },
 };
 
 /** Play a pattern (silently nothing before unlockAudio() has had a gesture). */

@@ -1,10 +1,15 @@
 /* The officer's screen: duty status, dispatch offers (sound, vibration, countdown), the assignment's
- * progress buttons, GPS streaming from the page over the officer socket, navigation to the scene. */
+ * progress buttons, GPS streaming from the page over the officer socket, navigation to the scene. The
+ * officer's own safety (panic, welfare check, backup) and incidents started on view: safety.js. */
 import { ApiError, NetworkError, api, getSession, items, noteServerTime, serverNow } from './api.js';
 import { categoryName, refreshCategories } from './categories.js';
 import { $, CFG, distance, duration, fill, h, onLangChange, show, t, tCode, toast } from './dom.js';
 import { followFix, latestFix, metres, navigationLinks } from './geo.js';
 import { PATTERNS, tones, unlockAudio } from '../../live/shared/sound.js';
+import {
+  apiErrorText, redrawSafety, renderBackup, showWelfareCheck, startSafety, stopSafety, syncOffers, welfareAnswered,
+  wireSafety,
+} from './safety.js';
 
 const DUTY_KEY = 'jogo.app.duty';
 const JOB_KEY = 'jogo.app.job';
@@ -46,7 +51,14 @@ function offerView(o) {
     description: pick(inc.description, o.description, ''),
     address: pick(inc.address, o.address),
     incident_status: pick(inc.status, o.incident_status),
+    units: Array.isArray(inc.units) ? inc.units : null,
   };
+}
+
+/** Where the officer's own unit stands on its incident (several units each have their own state). */
+function unitState(units, offerId, fallback) {
+  const u = Array.isArray(units) ? units.find((x) => String(x.offer_id) === String(offerId)) : null;
+  return u ? u.state : fallback;
 }
 
 function loadJob() {
@@ -80,6 +92,7 @@ document.addEventListener('visibilitychange', keepScreenOn);
 // ------------------------------------------------------------------ start / stop
 export function startOfficer() {
   running = true;
+  startSafety({ job: () => job, startJob, refresh: refreshOffers });
   refreshCategories().then(() => { renderOffer(); renderJob(); });
   renderDuty();
   refreshDuty();
@@ -96,6 +109,7 @@ export function startOfficer() {
 
 export function stopOfficer() {
   running = false;
+  stopSafety();
   clearTimeout(pollTimer);
   clearInterval(tick);
   clearInterval(ringTimer);
@@ -109,7 +123,21 @@ export function stopOfficer() {
   try { localStorage.removeItem(DUTY_KEY); } catch (e) { /* */ }
 }
 
-onLangChange(() => { if (running) { renderDuty(); renderOffer(); renderJob(); renderGpsToggle(); setWsState(wsState); } });
+onLangChange(() => {
+  if (running) { renderDuty(); renderOffer(); renderJob(); renderGpsToggle(); setWsState(wsState); redrawSafety(); }
+});
+
+/** An incident the officer started on view is theirs at once, on scene (safety.js). */
+function startJob(j) {
+  job = j;
+  saveJob();
+  duty = 'busy';
+  dutyVersion += 1;
+  localStorage.setItem(DUTY_KEY, duty);
+  renderDuty();
+  renderJob();
+  refreshOffers();
+}
 
 function schedulePoll() {
   clearTimeout(pollTimer);
@@ -143,7 +171,7 @@ async function setDuty(status) {
     duty = status;
     localStorage.setItem(DUTY_KEY, status);
   } catch (e) {
-    toast(e instanceof NetworkError ? t('err.network') : (e.message || String(e)), 'err');
+    toast(apiErrorText(e), 'err');
   } finally {
     for (const b of buttons) b.disabled = false;
     renderDuty();
@@ -163,12 +191,14 @@ let offersBusy = false;
 async function refreshOffers() {
   if (!running || offersBusy) return;
   offersBusy = true;
+  const askedAt = Date.now();
   try {
-    const list = items(await api('/me/offers')).map(offerView);
-    applyOffers(list);
+    const raw = items(await api('/me/offers'));
+    applyOffers(raw.map(offerView));
+    syncOffers(raw, askedAt);
   } catch (e) {
     if (!(e instanceof NetworkError) && !(e instanceof ApiError && e.status === 401)) {
-      fill($('officer-note'), e.message || String(e));
+      fill($('officer-note'), apiErrorText(e));
     }
   } finally {
     offersBusy = false;
@@ -177,11 +207,12 @@ async function refreshOffers() {
 
 function applyOffers(list) {
   const accepted = list.find((o) => o.status === 'accepted');
-  if (accepted && (!job || job.offer_id !== accepted.id)) {
-    job = { ...accepted, offer_id: accepted.id, status: accepted.incident_status || 'dispatched' };
+  if (accepted && (!job || String(job.offer_id) !== String(accepted.id))) {
+    job = { ...accepted, offer_id: accepted.id,
+      status: unitState(accepted.units, accepted.id, accepted.incident_status || 'dispatched') };
     saveJob();
   } else if (accepted && job) {
-    job.status = accepted.incident_status || job.status;
+    job.status = unitState(accepted.units, accepted.id, accepted.incident_status || job.status);
     saveJob();
   } else if (job && !list.some((o) => String(o.id) === String(job.offer_id) && o.status === 'accepted')) {
     // the list holds the pending and accepted offers: ours is gone, so the incident was closed or cancelled
@@ -274,7 +305,7 @@ async function answer(accept) {
     renderJob();
     refreshOffers();
   } catch (e) {
-    toast(e instanceof NetworkError ? t('err.network') : (e.message || String(e)), 'err');
+    toast(apiErrorText(e), 'err');
     if (e instanceof ApiError && [404, 409, 410].includes(e.status)) { offer = null; renderOffer(); refreshOffers(); }
     else renderCountdown();
   }
@@ -284,6 +315,8 @@ async function answer(accept) {
 function renderJob() {
   show('job-card', Boolean(job));
   show('officer-idle', !job && !offer);
+  show('onview-card', !job && !offer);
+  renderBackup();
   if (!job) return;
   $('job-card').dataset.status = job.status;
   $('job-card').dataset.incidentId = job.incident_id;
@@ -310,9 +343,11 @@ async function step(status) {
   for (const b of document.querySelectorAll('#job-steps button')) b.disabled = true;
   try {
     const r = await api(`/incidents/${encodeURIComponent(job.incident_id)}/status`, { method: 'POST', json: { status } });
-    job.status = (r && r.status) || status;
-    if (job.status === 'resolved' || job.status === 'cancelled') {
-      toast(t('job.done'), 'ok');
+    const incidentStatus = (r && r.status) || status;
+    const mine = unitState(r && r.units, job.offer_id, incidentStatus);
+    job.status = mine === 'cleared' ? 'resolved' : mine;
+    if (job.status === 'resolved' || job.status === 'cancelled' || incidentStatus === 'cancelled') {
+      toast(incidentStatus === 'resolved' || incidentStatus === 'cancelled' ? t('job.done') : t('job.unit_cleared'), 'ok');
       job = null;
       duty = 'available';
       dutyVersion += 1;
@@ -321,7 +356,7 @@ async function step(status) {
     }
     saveJob();
   } catch (e) {
-    toast(e instanceof NetworkError ? t('err.network') : (e.message || String(e)), 'err');
+    toast(apiErrorText(e), 'err');
     if (e instanceof ApiError && e.status === 409 && e.details && e.details.from) { job.status = e.details.from; saveJob(); }
   } finally {
     renderJob();
@@ -403,6 +438,11 @@ function onSocketMessage(msg) {
     const n = $('gps-count');
     n.dataset.acked = String(Number(n.dataset.acked || 0) + (msg.accepted || 0));
     renderGpsCount();
+  } else if (type === 'welfare_check') {
+    // {"type": "welfare_check", "offer_id", "incident_id", "deadline", "text"}: "Aman?" on screen at once
+    showWelfareCheck(msg);
+  } else if (type === 'welfare_answered') {
+    welfareAnswered(msg);
   } else if (type === 'offer') {
     // {"type": "offer", "offer_id", ...the offer, "incident": {...}}: on screen at once, then the API's word
     const o = offerView(msg.offer || msg);
@@ -509,4 +549,5 @@ export function wireOfficer() {
   for (const b of document.querySelectorAll('#job-steps button')) b.addEventListener('click', () => step(b.dataset.step));
   $('gps-stream').addEventListener('change', (ev) => (ev.target.checked ? startGps() : stopGps(true)));
   $('offers-refresh').addEventListener('click', refreshOffers);
+  wireSafety();
 }
