@@ -44,6 +44,7 @@ class CityStats:
     on_scene: int = 0
     resolved: int = 0
     forwarded: int = 0
+    backup: int = 0
     welfare_answered: int = 0
     welfare_missed: int = 0
     errors: int = 0
@@ -53,7 +54,8 @@ class CityStats:
         return (
             f"city: {self.reports} reports, {self.sos} SOS, {self.verified} verified, {self.offers} offers, "
             f"{self.accepted} accepted, {self.on_scene} on scene, {self.resolved} resolved, "
-            f"{self.forwarded} forwarded, {self.welfare_answered}/{self.welfare_answered + self.welfare_missed} "
+            f"{self.forwarded} forwarded, {self.backup} backup requests, "
+            f"{self.welfare_answered}/{self.welfare_answered + self.welfare_missed} "
             f"welfare checks answered, {self.errors} errors"
         )
 
@@ -62,15 +64,37 @@ class CityStats:
         self.recent_errors = [*self.recent_errors[-4:], what]
 
 
+BACKUP_REASONS = (
+    "Massa mulai berkumpul",
+    "Pelaku lebih dari satu",
+    "Korban lebih dari satu",
+    "Butuh pengaturan lalu lintas",
+)
+
+
 class Responders:
-    """What a simulated officer does with an offer on the phone socket: mostly accept, drive, clear."""
+    """What a simulated officer does with an offer on the phone socket: mostly accept, drive, clear. On
+    some incidents the officer asks for backup once on scene; some scenes last long enough for welfare
+    checks (the demo's interval is 3 minutes), which most answer at once and a few miss."""
 
     def __init__(
-        self, stats: CityStats, rng: random.Random, scene_s: tuple[float, float] = (20.0, 60.0)
+        self,
+        stats: CityStats,
+        rng: random.Random,
+        scene_s: tuple[float, float] = (20.0, 60.0),
+        *,
+        long_scene_s: tuple[float, float] = (240.0, 480.0),
+        long_share: float = 0.25,
+        backup_share: float = 0.15,
+        welfare_miss_share: float = 0.1,
     ) -> None:
         self.stats = stats
         self.rng = rng
         self.scene_s = scene_s
+        self.long_scene_s = long_scene_s
+        self.long_share = long_share
+        self.backup_share = backup_share
+        self.welfare_miss_share = welfare_miss_share
 
     async def on_message(self, phone: StreamPhone, msg: dict[str, Any]) -> None:
         wk: Walker | None = phone.walker
@@ -85,7 +109,7 @@ class Responders:
                 return
             await phone.send_json({"type": "offer_accept", "seq": 0, "offer_id": msg["offer_id"]})
         elif msg.get("type") == "welfare_check":
-            if self.rng.random() < 0.9:  # most answer "safe" at once; the others miss it
+            if self.rng.random() >= self.welfare_miss_share:  # most answer "safe" at once; a few miss it
                 self.stats.welfare_answered += 1
                 await phone.send_json({"type": "welfare_answer", "offer_id": msg["offer_id"], "safe": True})
             else:
@@ -105,10 +129,32 @@ class Responders:
             await asyncio.sleep(1.0)
         await phone.send_json({"type": "incident_status", "incident_id": incident_id, "status": "on_scene"})
         self.stats.on_scene += 1
-        await asyncio.sleep(self.rng.uniform(*self.scene_s))
+        if self.rng.random() < self.backup_share:
+            await self._ask_backup(phone, incident_id)
+        long = self.rng.random() < self.long_share
+        await asyncio.sleep(self.rng.uniform(*(self.long_scene_s if long else self.scene_s)))
         await phone.send_json({"type": "incident_status", "incident_id": incident_id, "status": "resolved"})
         self.stats.resolved += 1
         wk.target, wk.arrived = None, False
+
+    async def _ask_backup(self, phone: StreamPhone, incident_id: int) -> None:
+        """``POST /incidents/{id}/backup`` from the officer's phone: the nearest available get offers."""
+        try:
+            r = await phone.client.post(
+                f"/api/v1/incidents/{incident_id}/backup",
+                headers={
+                    "Authorization": f"Bearer {phone.officer.token}",
+                    "Idempotency-Key": uuid.uuid4().hex,
+                },
+                json={"units": 1, "reason": self.rng.choice(BACKUP_REASONS)},
+            )
+        except httpx.HTTPError as exc:
+            self.stats.error(f"backup: {exc}")
+            return
+        if r.status_code == 201:
+            self.stats.backup += 1
+        else:
+            self.stats.error(f"backup {r.status_code}: {r.text[:120]}")
 
 
 async def _login(client: httpx.AsyncClient, username: str, password: str) -> dict[str, str]:
@@ -221,6 +267,7 @@ async def duty_operator(
     The other phones would answer too, from the phone app; the simulator only drives socket phones."""
     seen: dict[int, float] = {}
     routed: dict[int, bool] = {}  # incident -> whether the police is responsible
+    offered: dict[int, set[int]] = {}  # incident -> officers it went to (a second unit is someone else)
     while not stop.is_set():
         await asyncio.sleep(every_s)
         now = time.monotonic()
@@ -251,8 +298,17 @@ async def duty_operator(
                         params={"lat": inc["lat"], "lon": inc["lon"], "k": 20},
                     )
                 ).json()["items"]
-                pick = next((c["officer_id"] for c in near if c["officer_id"] in stream_officers), None)
+                tried = offered.setdefault(inc["id"], set())
+                pick = next(
+                    (
+                        c["officer_id"]
+                        for c in near
+                        if c["officer_id"] in stream_officers and c["officer_id"] not in tried
+                    ),
+                    None,
+                )
                 if pick is not None:
+                    tried.add(pick)
                     await client.post(
                         f"/api/v1/incidents/{inc['id']}/dispatch", headers=headers, json={"officer_id": pick}
                     )

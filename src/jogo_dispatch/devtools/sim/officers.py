@@ -130,6 +130,19 @@ def assign_protocols(walkers: Sequence[Walker], mix: dict[str, float]) -> list[s
     return out
 
 
+def phone_apps(protocols: Sequence[str]) -> list[str]:
+    """Every other OsmAnd phone runs Traccar Client as installed (``traccar``: a fix every 300 s), the
+    others with the settings the README advises: both kinds stay dispatchable."""
+    out = []
+    osmand = 0
+    for proto in protocols:
+        if proto == "osmand":
+            osmand += 1
+            proto = "traccar" if osmand % 2 == 0 else proto
+        out.append(proto)
+    return out
+
+
 async def stream_positions(
     base_url: str,
     walkers: Sequence[Walker],
@@ -152,7 +165,9 @@ async def stream_positions(
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(base_url=base_url, timeout=15, limits=limits) as client:
         phones: list[Phone] = []
-        for wk, proto in zip(walkers, assign_protocols(walkers, mix or {"http": 1.0}), strict=True):
+        for wk, proto in zip(
+            walkers, phone_apps(assign_protocols(walkers, mix or {"http": 1.0})), strict=True
+        ):
             if proto == "ws":
                 stream = StreamPhone(wk.officer, client, counters, ws_url, on_officer_message)
                 stream.walker = wk

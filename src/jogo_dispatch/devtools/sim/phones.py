@@ -3,6 +3,7 @@
 * ``http``: the JSON API, uploading buffered fixes in batches (``POST /api/v1/pings``)
 * ``ws``: the officer stream socket, one message per fix with a sequence number, resent until acked
 * ``osmand``: Traccar Client's OsmAnd query string (speed in knots)
+* ``traccar``: the same, at Traccar Client's default frequency (a fix every 300 s)
 * ``owntracks``: OwnTracks HTTP mode (Basic auth, X-Limit-U/D headers, vel in km/h)
 """
 
@@ -124,6 +125,25 @@ class OsmAndPhone(Phone):
             self.counters.failed += 1
 
 
+class TraccarClientPhone(OsmAndPhone):
+    """Traccar Client as installed, its default settings untouched: one fix every 300 s however often the
+    simulation moves the officer. The server keeps such an officer dispatchable (stale between fixes,
+    never offline); it reports its place only, so the dispatcher assigns it by radio."""
+
+    protocol = "traccar"
+    every_s = 300.0
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.last_fix: datetime | None = None
+
+    async def send(self, fix: Fix) -> None:
+        if self.last_fix is not None and (fix.at - self.last_fix).total_seconds() < self.every_s:
+            return
+        self.last_fix = fix.at
+        await super().send(fix)
+
+
 class OwnTracksPhone(Phone):
     protocol = "owntracks"
 
@@ -239,4 +259,10 @@ class StreamPhone(Phone):
             self.reader.cancel()
 
 
-PROTOCOLS = {"http": HttpBatchPhone, "osmand": OsmAndPhone, "owntracks": OwnTracksPhone, "ws": StreamPhone}
+PROTOCOLS = {
+    "http": HttpBatchPhone,
+    "osmand": OsmAndPhone,
+    "traccar": TraccarClientPhone,
+    "owntracks": OwnTracksPhone,
+    "ws": StreamPhone,
+}
