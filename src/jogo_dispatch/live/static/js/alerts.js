@@ -131,7 +131,7 @@ const STYLE = `
 #alarm-banner .alarm-text b { display: block; font-size: 15px; letter-spacing: .03em; }
 #alarm-banner .alarm-text span { display: block; }
 #alarm-banner .alarm-text small { display: -webkit-box; -webkit-line-clamp: 2; -webkit-box-orient: vertical; overflow: hidden;
-  font-weight: 500; opacity: .9; }
+  font-weight: 500; color: inherit; opacity: .92; }
 #alarm-banner .alarm-row button { flex: none; }
 #alarm-banner .alarm-row.danger button { background: #fff; color: #912018; border-color: #fff; }
 #alarm-banner .alarm-mute { align-self: center; background: #101828; color: #fff; padding: 4px 10px; border-radius: 6px;
@@ -145,6 +145,7 @@ const STYLE = `
 `;
 
 let banner = null;
+let muteShown = false;  // the banner says the sound is off
 function bannerEl() {
   if (banner && banner.isConnected) return banner;
   const host = $('map');
@@ -168,7 +169,8 @@ function backupText(d) {
 }
 
 function alarmRow(d, cls) {
-  const who = d.officer_id != null ? badgeOf(d.officer_id) : '';
+  const oid = d.officer_id != null ? d.officer_id : (d.data || {}).officer_id;  // backup: the asking officer
+  const who = oid != null ? badgeOf(oid) : '';
   const where = d.incident_id != null ? `#${d.incident_id}` : '';
   return h('div', { class: `alarm-row ${cls}`, dataset: { alertId: String(d.id), kind: d.kind || '' } },
     h('div', { class: 'alarm-text' },
@@ -187,21 +189,21 @@ export function renderAlarm() {
   const backup = backupAlerts();
   el.hidden = !danger.length && !backup.length;
   document.body.classList.toggle('alarm-on', danger.length > 0);
+  muteShown = danger.length > 0 && !audioRunning();
   fill(el,
     danger.map((d) => alarmRow(d, 'danger')),
     backup.map((d) => alarmRow(d, 'backup')),
-    danger.length && !audioRunning() ? h('div', { class: 'alarm-mute' }, t('alarm.sound_off')) : null);
+    muteShown ? h('div', { class: 'alarm-mute' }, t('alarm.sound_off')) : null);
   el.dataset.danger = String(danger.length);
   el.dataset.backup = String(backup.length);
 }
 
 // Sounds again and again while an officer is in danger and nobody has acknowledged it. A page opened
 // without a tap yet cannot play sound: the banner says so, and the first click anywhere starts it.
-let wasMuted = false;
 setInterval(() => {
   if (!getSession() || !dangerAlerts().length) return;
   const running = audioRunning();
   if (running) tones(PATTERNS.alarm);
-  if (running === wasMuted) { wasMuted = !running; renderAlarm(); }
+  if (running === muteShown) renderAlarm();
 }, ALARM_EVERY_MS);
 onLangChange(() => renderAlarm());

@@ -140,6 +140,7 @@ function renderPanic() {
 let check = null;   // {offer_id, incident_id, deadline, shownAt}
 let checkRing = 0;
 let checkTick = 0;
+const answeredAt = new Map();  // offer id -> when this phone last answered (a list asked before is stale)
 
 function ringCheck() {
   if (navigator.vibrate) navigator.vibrate([600, 200, 600]);
@@ -171,7 +172,8 @@ export function showWelfareCheck(msg, ring = true) {
   $('welfare-safe').focus({ preventScroll: true });
 }
 
-function hideWelfare() {
+function hideWelfare(answered) {
+  if (answered && check) answeredAt.set(String(check.offer_id), Date.now());
   check = null;
   clearInterval(checkRing);
   clearInterval(checkTick);
@@ -180,7 +182,7 @@ function hideWelfare() {
 
 /** `{"type": "welfare_answered", "offer_id", "safe"}`: answered (here, or from another tab of this officer). */
 export function welfareAnswered(msg) {
-  if (check && String(check.offer_id) === String(msg.offer_id)) hideWelfare();
+  if (check && String(check.offer_id) === String(msg.offer_id)) hideWelfare(true);
 }
 
 function renderWelfare() {
@@ -211,7 +213,7 @@ async function answerWelfare(safe) {
   fill($('welfare-error'));
   try {
     await api(`/offers/${encodeURIComponent(c.offer_id)}/welfare`, { method: 'POST', json: { safe }, key: uuid() });
-    if (check && check.offer_id === c.offer_id) hideWelfare();
+    if (check && check.offer_id === c.offer_id) hideWelfare(true);
     toast(safe ? t('welfare.sent_safe') : t('welfare.sent_help'), safe ? 'ok' : 'err');
   } catch (e) {
     fill($('welfare-error'), apiErrorText(e));
@@ -239,7 +241,8 @@ export function syncOffers(list, askedAt) {
   for (const o of list) {
     if (o.status !== 'accepted' || !o.incident || !Array.isArray(o.incident.units)) continue;
     const u = o.incident.units.find((x) => String(x.offer_id) === String(o.id));
-    if (u && u.state !== 'cleared' && after(u.welfare_sent_at, u.welfare_ok_at)) {
+    const stale = askedAt <= (answeredAt.get(String(o.id)) || 0);
+    if (u && u.state !== 'cleared' && !stale && after(u.welfare_sent_at, u.welfare_ok_at)) {
       pending = { offer_id: o.id, incident_id: o.incident.id };
     }
   }
