@@ -249,6 +249,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         for task in tasks:
             task.cancel()
+        # Let them finish (a sweep rolls back its unit of work) while the database is still there.
+        if tasks:
+            _, stuck = await asyncio.wait(tasks, timeout=10)
+            for task in stuck:
+                log.warning("background task did not stop", task=task.get_name())
         if relay is not None:
             await relay.stop()
         await rt.writer.stop()

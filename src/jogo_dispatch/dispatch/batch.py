@@ -78,15 +78,18 @@ async def batch(
     )
     if not apply:
         return result
+    # Units each incident still needs, read once it is locked (a dispatcher may have offered it meanwhile)
+    # and counted down here as its pairs become offers.
+    left: dict[int, int] = {}
     for pair in chosen.pairs:
         incident = await repo.lock_incident(session, pair.job_id, skip_locked=True)
         outcome: Offer | str
+        if incident is not None and incident.id not in left:
+            fields = await views.unit_fields(session, [incident])
+            left[incident.id] = 0 if incident.status in FINAL else fields[incident.id]["shortfall"]
         if incident is None:
             outcome = "incident_locked"
-        elif (
-            incident.status in FINAL
-            or (await views.unit_fields(session, [incident]))[incident.id]["shortfall"] <= 0
-        ):
+        elif left[incident.id] <= 0:
             outcome = "incident_no_longer_waiting"
         else:
             outcome = await try_offer(
@@ -103,6 +106,7 @@ async def batch(
                 wait=False,
             )
         if isinstance(outcome, Offer):
+            left[outcome.incident_id] -= 1
             result.offers.append(OfferOut.model_validate(outcome))
         else:
             result.skipped.append(

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import BigInteger, String, column, select, table
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jogo_dispatch.accounts.models import User
+from jogo_dispatch.agencies.models import Agency
 from jogo_dispatch.dispatch import repository as repo
 from jogo_dispatch.dispatch.schemas import StatsOut, TimelineOut
 from jogo_dispatch.dispatch.service import get_incident
 from jogo_dispatch.platform import audit
 from jogo_dispatch.platform import time_window as timerange
+from jogo_dispatch.reports.repository import AGENCY_USERS, FORWARDS
 
 MAX_STATS_SPAN = timedelta(days=366)
 
@@ -26,12 +28,6 @@ async def stats(session: AsyncSession, since: datetime | None, until: datetime |
     )
 
 
-# An incident's forwards are the forwards domain's (which builds on dispatch): read here by table name.
-_forwards = table(
-    "forwards", column("id", BigInteger), column("incident_id", BigInteger), column("agency_id", BigInteger)
-)
-_agencies = table("agencies", column("id", BigInteger), column("code", String))
-_agency_users = table("agency_users", column("user_id", BigInteger), column("agency_id", BigInteger))
 # What an agency's own timeline keeps of its forward's entries' data.
 _AGENCY_DATA = ("note_id", "photo_url", "outcome")
 
@@ -39,14 +35,15 @@ _AGENCY_DATA = ("note_id", "photo_url", "outcome")
 async def _forwards_of(session: AsyncSession, incident_id: int, login_id: int | None) -> dict[int, str]:
     """The incident's forwards (only to the agency of the agency login ``login_id``, when given): forward
     id -> agency code."""
+    # The forwards domain builds on dispatch: its tables are read by name (declared once, in reports).
     q = (
-        select(_forwards.c.id, _agencies.c.code)
-        .join(_agencies, _agencies.c.id == _forwards.c.agency_id)
-        .where(_forwards.c.incident_id == incident_id)
+        select(FORWARDS.c.id, Agency.code)
+        .join(Agency, Agency.id == FORWARDS.c.agency_id)
+        .where(FORWARDS.c.incident_id == incident_id)
     )
     if login_id is not None:
-        q = q.join(_agency_users, _agency_users.c.agency_id == _forwards.c.agency_id).where(
-            _agency_users.c.user_id == login_id
+        q = q.join(AGENCY_USERS, AGENCY_USERS.c.agency_id == FORWARDS.c.agency_id).where(
+            AGENCY_USERS.c.user_id == login_id
         )
     return {int(i): str(code) for i, code in await session.execute(q)}
 

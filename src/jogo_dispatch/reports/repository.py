@@ -15,9 +15,12 @@ from jogo_dispatch.accounts.models import User
 from jogo_dispatch.reports.models import Category, Report, SosCall, SosPoint
 
 _incidents = table("incidents", column("id", BigInteger), column("status", String))
-# Forwards and agency logins are the forwards domain's (which builds on reports and dispatch): by name too.
-_forwards = table("forwards", column("incident_id", BigInteger), column("agency_id", BigInteger))
-_agency_users = table("agency_users", column("user_id", BigInteger), column("agency_id", BigInteger))
+# Forwards and agency logins are the forwards domain's (which builds on reports and dispatch): by name too,
+# declared once here for both (dispatch reads them as well).
+FORWARDS = table(
+    "forwards", column("id", BigInteger), column("incident_id", BigInteger), column("agency_id", BigInteger)
+)
+AGENCY_USERS = table("agency_users", column("user_id", BigInteger), column("agency_id", BigInteger))
 # What an Open311 client sent with a report (open311 builds on reports): its media URL, and whether it came
 # with an address only and waits for a dispatcher to place it on the map.
 _open311 = table(
@@ -33,9 +36,9 @@ def forwarded_to_login(
 ) -> ColumnElement[bool]:
     """The incident was forwarded to the agency of this agency login (what bounds an agency's reads)."""
     return (
-        select(_forwards.c.incident_id)
-        .join(_agency_users, _agency_users.c.agency_id == _forwards.c.agency_id)
-        .where(_forwards.c.incident_id == incident_id, _agency_users.c.user_id == user_id)
+        select(FORWARDS.c.incident_id)
+        .join(AGENCY_USERS, AGENCY_USERS.c.agency_id == FORWARDS.c.agency_id)
+        .where(FORWARDS.c.incident_id == incident_id, AGENCY_USERS.c.user_id == user_id)
         .exists()
     )
 
@@ -51,7 +54,7 @@ async def report_counts_of_citizen(session: AsyncSession, citizen_id: int) -> di
 async def agencies_forwarded(session: AsyncSession, incident_id: int) -> list[int]:
     """The agencies the incident was forwarded to."""
     rows = await session.scalars(
-        select(_forwards.c.agency_id).where(_forwards.c.incident_id == incident_id).distinct()
+        select(FORWARDS.c.agency_id).where(FORWARDS.c.incident_id == incident_id).distinct()
     )
     return sorted(int(a) for a in rows)
 
