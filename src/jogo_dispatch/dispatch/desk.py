@@ -5,7 +5,7 @@ Flushes, never commits; whatever is announced goes out after commit."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -42,7 +42,6 @@ from jogo_dispatch.dispatch.service import (
     visible_incident,
 )
 from jogo_dispatch.errors import Conflict, Forbidden, InvalidInput, NotFound
-from jogo_dispatch.geo.cells import disk_covering_m
 from jogo_dispatch.geo.index import ResponderIndex
 from jogo_dispatch.platform import audit
 from jogo_dispatch.platform.db import after_commit, utcnow
@@ -127,25 +126,21 @@ async def take_call(
             now,
             on_scene=True,
         )
-    cells = disk_covering_m(incident.lat, incident.lon, settings.duplicate_radius_m)
-    since = now - timedelta(seconds=settings.duplicate_window_s)
-    nearby = await repo.open_nearby(
+    candidates = await views.open_incidents_near(
         session,
+        settings,
         incident.category,
         incident.lat,
         incident.lon,
-        cells,
-        settings.duplicate_radius_m,
-        since,
-        limit=LINK_CANDIDATES + 1,
+        now,
+        excluding=incident.id,
+        limit=LINK_CANDIDATES,
     )
-    others = await repo.incidents_by_ids(session, [i for i in nearby if i != incident.id])
-    others.sort(key=lambda i: nearby.index(i.id))
     detail = await views.incident_detail(session, index, settings, incident)
     return IncidentCreatedOut.model_validate(
         {
             **detail.model_dump(exclude_unset=True),
-            "link_candidates": await views.incident_views(session, others[:LINK_CANDIDATES]),
+            "link_candidates": candidates,
         }
     )
 

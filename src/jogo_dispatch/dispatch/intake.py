@@ -304,16 +304,19 @@ async def evidence(
             strike_count=account.strike_count,
             blocked=account.blocked,
         )
-    cells = disk_covering_m(report.lat, report.lon, settings.duplicate_radius_m)
-    since = report.created_at - timedelta(seconds=settings.duplicate_window_s)
-    found = await repo.open_nearby(
-        session, report.category, report.lat, report.lon, cells, settings.duplicate_radius_m, since, limit=6
+    duplicates = await views.open_incidents_near(
+        session,
+        settings,
+        report.category,
+        report.lat,
+        report.lon,
+        report.created_at,
+        excluding=report.incident_id,
+        limit=5,
     )
-    others = await repo.incidents_by_ids(session, [i for i in found if i != report.incident_id])
-    others.sort(key=lambda i: found.index(i.id))
     return EvidenceOut(
         report=view,
         reporter=record,
-        duplicates=await views.incident_views(session, others[:5]),
+        duplicates=duplicates,
         photo_url=f"/api/v1/reports/{report.id}/photo" if report.photo_sha256 else None,
     )

@@ -114,9 +114,9 @@ async def units_of(session: AsyncSession, incident_ids: Collection[int]) -> dict
     return found
 
 
-async def open_officer_sos(session: AsyncSession, officer_id: int) -> Incident | None:
-    """The officer's open officer-in-distress incident, if any."""
-    return await session.scalar(
+async def open_officer_sos(session: AsyncSession, officer_id: int, *, lock: bool = False) -> Incident | None:
+    """The officer's open officer-in-distress incident, if any (``lock``: FOR UPDATE)."""
+    q = (
         select(Incident)
         .where(
             Incident.source == "officer_sos",
@@ -127,6 +127,7 @@ async def open_officer_sos(session: AsyncSession, officer_id: int) -> Incident |
         .limit(1)
         .execution_options(populate_existing=True)
     )
+    return await session.scalar(q.with_for_update() if lock else q)
 
 
 async def officer_on(session: AsyncSession, incident_id: int, officer_id: int | None) -> bool:

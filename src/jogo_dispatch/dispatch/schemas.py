@@ -47,10 +47,23 @@ def _stripped(value: str | None) -> str | None:
 
 
 # Free text of at most so many characters; blank is None.
+Line40 = Annotated[Annotated[str, Field(max_length=40)] | None, AfterValidator(_stripped)]
 Line200 = Annotated[Annotated[str, Field(max_length=200)] | None, AfterValidator(_stripped)]
 Line500 = Annotated[Annotated[str, Field(max_length=500)] | None, AfterValidator(_stripped)]
-Line40 = Annotated[Annotated[str, Field(max_length=40)] | None, AfterValidator(_stripped)]
 Line4000 = Annotated[Annotated[str, Field(max_length=4000)] | None, AfterValidator(_stripped)]
+
+
+class _OptionalPlace(BaseModel):
+    """A place that may be left out, but never half given."""
+
+    lat: Latitude | None = None
+    lon: Longitude | None = None
+
+    @model_validator(mode="after")
+    def _place_whole(self) -> Self:
+        if (self.lat is None) != (self.lon is None):
+            raise ValueError("lat and lon come together")
+        return self
 
 
 class IncidentCreateIn(BaseModel):
@@ -82,25 +95,18 @@ class NoteIn(BaseModel):
         return v
 
 
-class IncidentPatchIn(BaseModel):
-    """Only the fields given change; ``version`` is the incident's version the editor saw."""
+class IncidentPatchIn(_OptionalPlace):
+    """Only the fields given change (lat and lon together); ``version`` is the incident's version the
+    editor saw."""
 
     model_config = ConfigDict(extra="forbid")
 
     version: int = Field(ge=1, description="409 stale_incident when the incident changed since")
     category: str | None = Field(None, min_length=1, max_length=32)
     priority: int | None = Field(None, ge=1, le=5)
-    lat: Latitude | None = None
-    lon: Longitude | None = None
     address: Line500 = None
     description: Annotated[str | None, Field(max_length=4000)] = None
     reason: Reason = None
-
-    @model_validator(mode="after")
-    def _place_whole(self) -> IncidentPatchIn:
-        if (self.lat is None) != (self.lon is None):
-            raise ValueError("lat and lon are changed together")
-        return self
 
 
 class AssignIn(BaseModel):
@@ -119,19 +125,10 @@ class BackupIn(BaseModel):
     reason: Reason = None
 
 
-class PanicIn(BaseModel):
+class PanicIn(_OptionalPlace):
     """The officer app's panic button: where the officer is (default: their last fix)."""
 
     model_config = ConfigDict(extra="forbid")
-
-    lat: Latitude | None = None
-    lon: Longitude | None = None
-
-    @model_validator(mode="after")
-    def _place_whole(self) -> PanicIn:
-        if (self.lat is None) != (self.lon is None):
-            raise ValueError("lat and lon come together")
-        return self
 
 
 class WelfareIn(BaseModel):

@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import structlog
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jogo_dispatch.abuse.schemas import AccountRecord
@@ -259,16 +258,7 @@ async def officer_sos(
     """A priority-1 incident at the officer in distress, offered at once to the two nearest available
     units (with ``index``); pressing again moves the open one."""
     now = utcnow()
-    open_one = await session.scalar(
-        select(Incident)
-        .where(
-            Incident.source == "officer_sos",
-            Incident.status.not_in([s.value for s in FINAL]),
-            Incident.data["officer_id"].as_integer() == officer_id,
-        )
-        .with_for_update()
-        .limit(1)
-    )
+    open_one = await repo.open_officer_sos(session, officer_id, lock=True)
     if open_one is not None:
         incidents.move_incident(open_one, lat, lon, now)
         incidents.record_action(

@@ -3,6 +3,7 @@ officers to a point."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,6 +21,7 @@ from jogo_dispatch.dispatch.schemas import (
     ResponderOut,
     UnitOut,
 )
+from jogo_dispatch.geo.cells import disk_covering_m
 from jogo_dispatch.geo.index import Candidate, ResponderIndex
 from jogo_dispatch.live.hub import SnapshotPart
 from jogo_dispatch.platform.db import utcnow
@@ -43,6 +45,29 @@ async def unit_fields(session: AsyncSession, incidents: list[Incident]) -> dict[
         shortfall = max(0, i.units_needed - on_it - pending.get(i.id, 0)) if open_ else 0
         out[i.id] = {"units": mine, "shortfall": shortfall}
     return out
+
+
+async def open_incidents_near(
+    session: AsyncSession,
+    settings: Settings,
+    category: str,
+    lat: float,
+    lon: float,
+    at: datetime,
+    *,
+    excluding: int | None,
+    limit: int,
+) -> list[IncidentOut]:
+    """Open incidents of this category within the duplicate radius, received in the duplicate window
+    before ``at``, nearest first (not ``excluding``): what a new call or report may be about."""
+    cells = disk_covering_m(lat, lon, settings.duplicate_radius_m)
+    since = at - timedelta(seconds=settings.duplicate_window_s)
+    found = await repo.open_nearby(
+        session, category, lat, lon, cells, settings.duplicate_radius_m, since, limit=limit + 1
+    )
+    others = await repo.incidents_by_ids(session, [i for i in found if i != excluding])
+    others.sort(key=lambda i: found.index(i.id))
+    return await incident_views(session, others[:limit])
 
 
 async def incident_view(session: AsyncSession, i: Incident) -> IncidentOut:
