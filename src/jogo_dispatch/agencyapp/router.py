@@ -10,34 +10,26 @@ service worker), Indonesian with an English switch.
 
 Everything the page shows comes from the agency API (``/api/v1/agency/...``) and the agency's share of the
 ``/api/v1/live`` websocket (a snapshot of its open forwards, then its ``forward`` and ``forward_note``
-events). No CDN; map tiles from the configured tile server only (the page works without them).
+events). Served as every installable page is (webapp/pwa.py, shared with the phone app). No CDN; map tiles
+from the configured tile server only (the page works without them).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import posixpath
-from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from fastapi.staticfiles import StaticFiles
+from fastapi import APIRouter
 
-from jogo_dispatch import __version__
-from jogo_dispatch.live import page as live_page
 from jogo_dispatch.platform.idempotency import IdempotentRoute
-from jogo_dispatch.webapp.schemas import ManifestIcon, WebManifest
+from jogo_dispatch.webapp import pwa
+from jogo_dispatch.webapp.schemas import WebManifest
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 STATIC_PREFIX = "/static/agency"
 PAGE_PATH = "/agency"
 MANIFEST_PATH = "/agency/manifest.webmanifest"
 SW_PATH = "/agency/sw.js"
-PLACEHOLDER = "{{CONFIG_JSON}}"
-SW_PLACEHOLDERS = ("{{CACHE_NAME}}", "{{SHELL_JSON}}", "{{PAGE_PATH}}")
 
 # The page's shell: what it needs to start without a network (paths below the two static roots).
 OWN_SHELL = (
@@ -63,56 +55,6 @@ LIVE_SHELL = (
     "vendor/leaflet/leaflet.css",
 )
 
-router = APIRouter(route_class=IdempotentRoute, tags=["agency portal"])
-_static = StaticFiles(directory=STATIC_DIR)
-_HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"}
-
-
-def _root(request: Request) -> str:
-    return str(request.scope.get("root_path", "")).rstrip("/")
-
-
-def shell_urls(root: str = "") -> list[str]:
-    return (
-        [f"{root}{PAGE_PATH}", f"{root}{MANIFEST_PATH}"]
-        + [f"{root}{STATIC_PREFIX}/{p}" for p in OWN_SHELL]
-        + [f"{root}{live_page.STATIC_PREFIX}/{p}" for p in LIVE_SHELL]
-    )
-
-
-@cache
-def shell_digest() -> str:
-    """Changes whenever a shell file, the page, the worker or the version changes."""
-    h = hashlib.sha256(__version__.encode())
-    for path in (
-        [STATIC_DIR / "agency.html", STATIC_DIR / "sw.js"]
-        + [STATIC_DIR / p for p in OWN_SHELL]
-        + [live_page.STATIC_DIR / p for p in LIVE_SHELL]
-    ):
-        h.update(path.name.encode())
-        h.update(path.read_bytes())
-    return h.hexdigest()[:16]
-
-
-@cache
-def _read(name: str) -> str:
-    return (STATIC_DIR / name).read_text(encoding="utf-8")
-
-
-def page_config(settings: Any, root: str) -> dict[str, Any]:
-    return {
-        **live_page.page_config(settings, root),
-        "page_path": f"{root}{PAGE_PATH}",
-        "sw_url": f"{root}{SW_PATH}",
-        "sw_scope": f"{root}{PAGE_PATH}",
-        "static_base": f"{root}{STATIC_PREFIX}",
-        "shell": shell_digest(),
-    }
-
-
-def _icon(src: str, sizes: str, kind: str, purpose: Literal["any", "maskable"] = "any") -> ManifestIcon:
-    return ManifestIcon(src=src, sizes=sizes, type=kind, purpose=purpose)
-
 
 def manifest(root: str = "") -> WebManifest:
     icons = f"{root}{STATIC_PREFIX}/icons"
@@ -132,59 +74,38 @@ def manifest(root: str = "") -> WebManifest:
         theme_color="#0b3d2e",
         categories=["utilities", "productivity"],
         icons=[
-            _icon(f"{icons}/icon-192.png", "192x192", "image/png"),
-            _icon(f"{icons}/icon-512.png", "512x512", "image/png"),
-            _icon(f"{icons}/maskable-512.png", "512x512", "image/png", "maskable"),
-            _icon(f"{icons}/icon.svg", "any", "image/svg+xml"),
+            pwa.icon(f"{icons}/icon-192.png", "192x192", "image/png"),
+            pwa.icon(f"{icons}/icon-512.png", "512x512", "image/png"),
+            pwa.icon(f"{icons}/maskable-512.png", "512x512", "image/png", "maskable"),
+            pwa.icon(f"{icons}/icon.svg", "any", "image/svg+xml"),
         ],
     )
 
 
-@router.get(PAGE_PATH, response_class=HTMLResponse, summary="Agencies' portal (HTML page)")
-async def agency_page(request: Request) -> HTMLResponse:
-    config = page_config(request.app.state.settings, _root(request))
-    html = _read("agency.html").replace(PLACEHOLDER, live_page.config_json(config))
-    return HTMLResponse(
-        html,
-        headers={
-            **_HEADERS,
-            "Content-Security-Policy": live_page.content_security_policy(config["tile_url"]),
-            "Referrer-Policy": "same-origin",
-        },
-    )
+PAGE = pwa.InstallablePage(
+    page_path=PAGE_PATH,
+    static_dir=STATIC_DIR,
+    static_prefix=STATIC_PREFIX,
+    html="agency.html",
+    cache_prefix="jogo-agency",
+    own_shell=OWN_SHELL,
+    live_shell=LIVE_SHELL,
+    manifest=manifest,
+    config=lambda root: {"page_path": f"{root}{PAGE_PATH}"},
+)
+
+router = APIRouter(route_class=IdempotentRoute, tags=["agency portal"])
+PAGE.add_routes(router, name="agency_page", summary="Agencies' portal (HTML page)")
 
 
-@router.get(PAGE_PATH + "/", include_in_schema=False)
-async def agency_page_slash(request: Request) -> RedirectResponse:
-    return RedirectResponse(f"{_root(request)}{PAGE_PATH}", status_code=308)
+def shell_urls(root: str = "") -> list[str]:
+    return PAGE.shell_urls(root)
 
 
-@router.get(MANIFEST_PATH, include_in_schema=False)
-async def agency_manifest(request: Request) -> JSONResponse:
-    return JSONResponse(
-        manifest(_root(request)).model_dump(mode="json"),
-        media_type="application/manifest+json",
-        headers=_HEADERS,
-    )
+def shell_digest() -> str:
+    """Changes whenever a shell file, the page, the worker or the version changes."""
+    return PAGE.digest
 
 
-@router.get(SW_PATH, include_in_schema=False)
-async def agency_service_worker(request: Request) -> Response:
-    root = _root(request)
-    script = _read("sw.js")
-    values = (f"jogo-agency-{shell_digest()}", json.dumps(shell_urls(root)), json.dumps(f"{root}{PAGE_PATH}"))
-    for placeholder, value in zip(SW_PLACEHOLDERS, values, strict=True):
-        script = script.replace(placeholder, value)
-    return Response(
-        script,
-        media_type="application/javascript",
-        headers={**_HEADERS, "Service-Worker-Allowed": f"{root}{PAGE_PATH}"},
-    )
-
-
-@router.api_route(STATIC_PREFIX + "/{path:path}", methods=["GET", "HEAD"], include_in_schema=False)
-async def agency_static(path: str, request: Request) -> Response:
-    response = await _static.get_response(posixpath.normpath(path.lstrip("/") or "."), request.scope)
-    # The service worker holds the offline copy; the HTTP cache revalidates (a cheap 304).
-    response.headers.update(_HEADERS)
-    return response
+def page_config(settings: Any, root: str) -> dict[str, Any]:
+    return PAGE.page_config(settings, root)
