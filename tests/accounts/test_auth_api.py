@@ -3,6 +3,7 @@ from __future__ import annotations
 import time
 
 import jwt
+import psycopg
 import pytest
 
 from jogo_dispatch.errors import Unauthorized
@@ -90,6 +91,20 @@ async def test_admin_creates_user_and_duplicate_is_409(client, actors):
     assert r.status_code == 409 and r.json()["error"]["code"] == "user_exists"
     r = await client.post("/api/v1/users", headers=admin, json={**body, "username": "x", "role": "king"})
     assert r.status_code == 422 and r.json()["error"]["code"] == "validation_error"
+
+
+@pytest.mark.parametrize("role", ["officer", "agency"])
+async def test_an_officer_or_agency_login_is_never_made_unbound(client, actors, database_url, role):
+    admin = await actors.user("admin")
+    body = {"username": f"lepas-{role}", "password": "secret-pw", "role": role}
+    r = await client.post("/api/v1/users", headers=admin, json=body)
+    assert r.status_code == 400, r.text
+    error = r.json()["error"]
+    assert error["code"] == "role_needs_record" and error["details"]["role"] == role
+    assert "/officers" in error["details"]["use"] or "/agencies/" in error["details"]["use"]
+    async with await psycopg.AsyncConnection.connect(database_url) as conn:
+        cur = await conn.execute("SELECT count(*) FROM users WHERE username = %s", (body["username"],))
+        assert (await cur.fetchone())[0] == 0
 
 
 async def test_me_tells_an_officer_their_duty_status(client, actors):

@@ -19,11 +19,14 @@ from jogo_dispatch.accounts.schemas import (
     UsersPageOut,
 )
 from jogo_dispatch.deps import Admin, CurrentUser, RuntimeDep, SessionDep
-from jogo_dispatch.errors import NotFound
+from jogo_dispatch.errors import InvalidInput, NotFound
 from jogo_dispatch.platform.db import Id, after_commit
 from jogo_dispatch.platform.events import CredentialsChanged
 from jogo_dispatch.platform.idempotency import IdempotentRoute
 from jogo_dispatch.platform.ratelimit import guard_login
+
+# Logins that only exist bound to a record, and where they are made.
+BOUND_ROLES = {"officer": "POST /api/v1/officers", "agency": "POST /api/v1/agencies/{agency_id}/users"}
 
 router = APIRouter(route_class=IdempotentRoute, prefix="/api/v1", tags=["accounts"])
 
@@ -78,6 +81,15 @@ async def me(p: CurrentUser, session: SessionDep) -> MeOut:
 
 @router.post("/users", response_model=UserOut, status_code=201)
 async def create_user(data: UserCreate, rt: RuntimeDep, session: SessionDep, me: Admin) -> UserOut:
+    """A staff login (dispatcher, admin) or a citizen's. An officer's login comes with its officer record
+    (``POST /officers``), an agency's with its agency (``POST /agencies/{id}/users``): 400
+    ``role_needs_record`` here, so that no login acts as an officer or agency it is not bound to."""
+    if data.role in BOUND_ROLES:
+        raise InvalidInput(
+            f"{data.role} logins are made with their record: {BOUND_ROLES[data.role]}",
+            code="role_needs_record",
+            details={"role": data.role, "use": BOUND_ROLES[data.role]},
+        )
     user = await service.create_user(
         session,
         rt.passwords,
