@@ -271,6 +271,19 @@ async def test_admins_issue_list_and_revoke_keys(app, client, actors, database_u
     assert_error(await post_form(client, request_body(key)), 403, "invalid api_key")
     assert await rows(database_url, "SELECT count(*) FROM reports") == [(1,)]
     assert (await client.delete("/api/v1/api-keys/999", headers=admin)).status_code == 404
+    # revoking again changes nothing; issuing and revoking are audited with the admin, never the key
+    assert (await client.delete(f"/api/v1/api-keys/{key_id}", headers=admin)).status_code == 200
+    me = (await client.get("/api/v1/me", headers=admin)).json()["user_id"]
+    audited = await rows(
+        database_url,
+        "SELECT action, entity_id, actor_id, data->>'label', data->>'prefix' FROM audit_log "
+        "WHERE entity_type = 'api_key' ORDER BY id",
+    )
+    assert audited == [
+        ("created", key_id, me, "Kota app", key[:12]),
+        ("revoked", key_id, me, "Kota app", key[:12]),
+    ]
+    assert key not in str(await rows(database_url, "SELECT * FROM audit_log"))
 
 
 async def test_attributes_blocking_and_rate_limits_apply(

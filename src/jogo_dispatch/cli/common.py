@@ -47,6 +47,7 @@ def resolve_settings() -> Settings:
 
 
 def in_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    from jogo_dispatch.platform import model_registry  # noqa: F401  (every table, for the foreign keys)
     from jogo_dispatch.platform.db import make_engine, make_sessionmaker
 
     async def run() -> T:

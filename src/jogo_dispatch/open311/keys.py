@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from jogo_dispatch.errors import Forbidden, InvalidInput, NotFound
 from jogo_dispatch.open311 import repository as repo
 from jogo_dispatch.open311.models import ApiKey
+from jogo_dispatch.platform import audit
 from jogo_dispatch.platform.db import utcnow
 
 KEY_PREFIX = "o311_"
@@ -34,8 +35,10 @@ def key_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-async def create_api_key(session: AsyncSession, label: str) -> tuple[ApiKey, str]:
-    """A new key (returned once: only its hash is stored)."""
+async def create_api_key(
+    session: AsyncSession, label: str, actor_id: int | None = None
+) -> tuple[ApiKey, str]:
+    """A new key (returned once: only its hash is stored); audited (entity ``api_key``, never the key)."""
     label = label.strip()
     if not 1 <= len(label) <= 100:
         raise InvalidInput("the label needs 1 to 100 characters", code="bad_label")
@@ -43,6 +46,9 @@ async def create_api_key(session: AsyncSession, label: str) -> tuple[ApiKey, str
     row = ApiKey(key_hash=key_hash(key), prefix=key[:12], label=label)
     session.add(row)
     await session.flush()
+    audit.record(
+        session, "api_key", row.id, "created", actor_id=actor_id, data={"label": label, "prefix": row.prefix}
+    )
     return row, key
 
 
@@ -50,13 +56,22 @@ async def api_keys(session: AsyncSession) -> list[ApiKey]:
     return await repo.api_keys(session)
 
 
-async def revoke_api_key(session: AsyncSession, key_id: int) -> ApiKey:
-    row = await session.get(ApiKey, key_id)
+async def revoke_api_key(session: AsyncSession, key_id: int, actor_id: int | None = None) -> ApiKey:
+    """Revoke a key (again: unchanged, not audited twice); audited."""
+    row = await session.get(ApiKey, key_id, with_for_update=True)
     if row is None:
         raise NotFound(f"API key {key_id} not found", code="api_key_not_found")
     if row.revoked_at is None:
         row.revoked_at = utcnow()
         await session.flush()
+        audit.record(
+            session,
+            "api_key",
+            row.id,
+            "revoked",
+            actor_id=actor_id,
+            data={"label": row.label, "prefix": row.prefix},
+        )
     return row
 
 

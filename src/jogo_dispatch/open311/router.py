@@ -389,15 +389,15 @@ async def list_api_keys(session: SessionDep, _: Admin) -> ApiKeysOut:
 
 
 @keys_router.post("", response_model=NewApiKeyOut, status_code=201)
-async def post_api_key(data: ApiKeyIn, session: SessionDep, _: Admin) -> NewApiKeyOut:
-    """A new key for an Open311 client; ``key`` is in this answer only."""
-    row, key = await keys.create_api_key(session, data.label)
+async def post_api_key(data: ApiKeyIn, session: SessionDep, me: Admin) -> NewApiKeyOut:
+    """A new key for an Open311 client; ``key`` is in this answer only. Audited."""
+    row, key = await keys.create_api_key(session, data.label, me.user_id)
     await session.flush()
     await session.refresh(row)
     return NewApiKeyOut(**ApiKeyOut.model_validate(row).model_dump(), key=key)
 
 
 @keys_router.delete("/{key_id}", response_model=ApiKeyOut)
-async def revoke_api_key(key_id: Id, session: SessionDep, _: Admin) -> ApiKeyOut:
-    """Revoke a key: requests with it get 403 from now on."""
-    return ApiKeyOut.model_validate(await keys.revoke_api_key(session, key_id))
+async def revoke_api_key(key_id: Id, session: SessionDep, me: Admin) -> ApiKeyOut:
+    """Revoke a key: requests with it get 403 from now on. Audited."""
+    return ApiKeyOut.model_validate(await keys.revoke_api_key(session, key_id, me.user_id))
