@@ -5,9 +5,12 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from jogo_dispatch.geo.distance import haversine_m
+import numpy as np
+import numpy.typing as npt
+
+from jogo_dispatch.geo.distance import haversine_m, haversine_pairs_m
 
 # Why a report is kept in history but may not move the latest position (``Fix.approximate``).
 INVALID = "invalid"  # the phone itself said the fix is not valid (OsmAnd valid=false)
@@ -150,3 +153,90 @@ def group_by_officer(items: Sequence[tuple[int, int, Fix]]) -> Mapping[int, list
     for index, officer_id, fix in items:
         grouped.setdefault(officer_id, []).append((index, fix))
     return grouped
+
+
+# -- one officer's batch at once, as columns -------------------------------------------------------------
+
+# What ``screen_columns`` answers per row: 0 accepted, else REASONS[code].
+REASONS = ("", "out_of_range", "null_island", "future", "too_old", "inaccurate", "duplicate")
+_OUT_OF_RANGE, _NULL_ISLAND, _FUTURE, _TOO_OLD, _INACCURATE, _DUPLICATE = range(1, 7)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_US = timedelta(microseconds=1)
+# Below this many fixes the per-fix loop is cheaper than setting up the arrays.
+VECTOR_MIN = 8
+# An implied speed this close to the limit is decided by the per-fix loop's own arithmetic.
+_SPEED_MARGIN = 1e-9
+
+
+def screen_columns(
+    t_us: npt.NDArray[np.int64],
+    lat: npt.NDArray[np.float64],
+    lon: npt.NDArray[np.float64],
+    accuracy_m: npt.NDArray[np.float64],
+    last: LastFix | None,
+    now: datetime,
+    cfg: FilterConfig,
+) -> npt.NDArray[np.int8] | None:
+    """:func:`screen` for one officer's fixes (none approximate) given as columns (``t_us``: microseconds
+    since the Unix epoch; NaN accuracy = unknown), in request order: the reason code of each row.
+
+    The same answers as :func:`screen`: the rules are independent per fix except the duplicate (one per
+    timestamp, the first in time-then-request order) and the implied speed (against the running latest
+    fix). Both are computed as if every fix that passes the other rules were accepted; that holds unless
+    some fix is too fast, and then None is returned: the caller runs :func:`screen`, whose loop decides
+    which fix the next one is measured against."""
+    n = len(t_us)
+    newest = (now + timedelta(seconds=cfg.future_tolerance_s) - _EPOCH) // _US
+    oldest = (now - timedelta(days=cfg.retention_days) - _EPOCH) // _US
+    code = np.zeros(n, dtype=np.int8)
+    in_range = np.isfinite(lat) & np.isfinite(lon) & (np.abs(lat) <= 90) & (np.abs(lon) <= 180)
+    code[~in_range] = _OUT_OF_RANGE
+    ok = code == 0
+    code[ok & (lat == 0) & (lon == 0)] = _NULL_ISLAND
+    ok = code == 0
+    code[ok & (t_us > newest)] = _FUTURE
+    ok = code == 0
+    code[ok & (t_us < oldest)] = _TOO_OLD
+    ok = code == 0
+    code[ok & (accuracy_m > cfg.max_accuracy_m)] = _INACCURATE
+    ok = code == 0
+    # In time order (stable: ties keep request order), the fixes left; each time once.
+    order = np.argsort(t_us, kind="stable")
+    cand = order[ok[order]]
+    tc = t_us[cand]
+    last_us = None if last is None else (last.recorded_at - _EPOCH) // _US
+    dup = np.zeros(len(cand), dtype=np.bool_)
+    if len(cand) > 1:
+        dup[1:] = tc[1:] == tc[:-1]
+    if last_us is not None:
+        dup |= tc == last_us
+    code[cand[dup]] = _DUPLICATE
+    keep = cand[~dup]
+    if len(keep) == 0:
+        return code
+    tk, la, lo = t_us[keep], lat[keep], lon[keep]
+    # The fix each one is measured against: the one before it in time, unless that is not newer than the
+    # officer's latest fix from before this batch (then that one); the first only against the latter.
+    prev_t = np.empty(len(keep), dtype=np.int64)
+    prev_la = np.empty(len(keep), dtype=np.float64)
+    prev_lo = np.empty(len(keep), dtype=np.float64)
+    checked = np.ones(len(keep), dtype=np.bool_)
+    prev_t[1:], prev_la[1:], prev_lo[1:] = tk[:-1], la[:-1], lo[:-1]
+    if last is None:
+        checked[0] = False
+        prev_t[0], prev_la[0], prev_lo[0] = 0, 0.0, 0.0
+    else:
+        assert last_us is not None
+        use_last = np.zeros(len(keep), dtype=np.bool_)
+        use_last[0] = True
+        use_last[1:] = tk[:-1] <= last_us
+        prev_t[use_last], prev_la[use_last], prev_lo[use_last] = last_us, last.lat, last.lon
+        checked &= tk > prev_t
+    if not checked.any():
+        return code
+    dt = (tk - prev_t)[checked].astype(np.float64) / 1e6
+    dist = haversine_pairs_m(prev_la[checked], prev_lo[checked], la[checked], lo[checked])
+    speed = dist / dt
+    if (speed > cfg.max_speed_mps * (1 - _SPEED_MARGIN)).any():
+        return None
+    return code

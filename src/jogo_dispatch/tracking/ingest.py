@@ -6,14 +6,25 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+import numpy as np
 import structlog
 from prometheus_client import Counter
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jogo_dispatch.platform.db import utcnow
-from jogo_dispatch.tracking.filters import FilterConfig, Fix, LastFix, group_by_officer, screen
-from jogo_dispatch.tracking.writer import PingRow, PingWriter, PositionUpdate
+from jogo_dispatch.tracking.filters import (
+    REASONS,
+    VECTOR_MIN,
+    FilterConfig,
+    Fix,
+    LastFix,
+    group_by_officer,
+    screen,
+    screen_columns,
+)
+from jogo_dispatch.tracking.wire import PingColumns, to_fixes
+from jogo_dispatch.tracking.writer import PingRow, PingWriter, PositionUpdate, encode_columns
 
 log = structlog.get_logger(__name__)
 
@@ -85,6 +96,61 @@ class Ingest:
         for _, reason in out_rejected:
             PINGS_REJECTED.labels(reason.split(":", 1)[0]).inc()
         n = sum(stored)
+        PINGS_ACCEPTED.labels(source).inc(n)
+        return IngestResult(n, out_rejected)
+
+    async def submit_columns(
+        self, cols: PingColumns, *, officer_id: int, source: str, device_id: int | None = None
+    ) -> IngestResult:
+        """One officer's request as columns (the HTTP batch, the socket): :meth:`submit`'s answers, with
+        the batch screened at once and its rows encoded a column at a time."""
+        if len(cols) < VECTOR_MIN or cols.approximate is not None or cols.attributes is not None:
+            fixes = to_fixes(cols)
+            return await self.submit(
+                [(i, officer_id, f) for i, f in zip(cols.index.tolist(), fixes, strict=True)],
+                source=source,
+                device_id=device_id,
+                rejected=cols.rejected,
+                officer_id=officer_id,
+            )
+        now = utcnow()
+        last = self.last.get(officer_id)
+        out_rejected = list(cols.rejected)
+        codes = screen_columns(cols.t_us, cols.lat, cols.lon, cols.accuracy_m, last, now, self._cfg)
+        if codes is None:
+            # Some fix is too fast: which one the next is measured against is the per-fix loop's to decide.
+            result = screen(list(zip(cols.index.tolist(), to_fixes(cols), strict=True)), last, now, self._cfg)
+            out_rejected.extend(result.rejected)
+            mask = np.isin(cols.index, [i for i, _ in result.accepted])
+        else:
+            bad = np.flatnonzero(codes)
+            out_rejected.extend(
+                (i, REASONS[c]) for i, c in zip(cols.index[bad].tolist(), codes[bad].tolist(), strict=True)
+            )
+            mask = codes == 0
+        ok = cols if mask.all() else cols.take(mask)
+        encoded = encode_columns(
+            officer_id,
+            ok.t_us,
+            now,
+            ok.lat,
+            ok.lon,
+            (ok.accuracy_m, ok.speed_mps, ok.heading_deg, ok.altitude_m, ok.battery_pct),
+            device_id,
+            source,
+        )
+        stored = await self._writer.submit_encoded(encoded)
+        n = len(ok)
+        if not all(stored):
+            n = sum(stored)
+            out_rejected.extend(
+                (i, "duplicate") for i, is_new in zip(ok.index.tolist(), stored, strict=True) if not is_new
+            )
+        out_rejected.sort()
+        if out_rejected:
+            self._log_rejected(out_rejected, (), source, officer_id, device_id, None)
+            for _, reason in out_rejected:
+                PINGS_REJECTED.labels(reason.split(":", 1)[0]).inc()
         PINGS_ACCEPTED.labels(source).inc(n)
         return IngestResult(n, out_rejected)
 

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
 from jogo_dispatch.deps import Admin, CurrentOfficer, Dispatcher, RuntimeDep, SessionDep
-from jogo_dispatch.errors import InvalidInput, NotFound, PayloadTooLarge
-from jogo_dispatch.platform.body_limit import parse_json, read_body
+from jogo_dispatch.errors import InvalidInput, NotFound
+from jogo_dispatch.platform.body_limit import read_body
 from jogo_dispatch.platform.db import Id, after_commit
 from jogo_dispatch.platform.events import CredentialsChanged
 from jogo_dispatch.platform.idempotency import IdempotentRoute
@@ -25,8 +25,8 @@ from jogo_dispatch.tracking.schemas import (
     Rejection,
     StatusIn,
     TrackOut,
-    parse_ping_items,
 )
+from jogo_dispatch.tracking.wire import decode_pings
 
 router = APIRouter(route_class=IdempotentRoute, prefix="/api/v1", tags=["tracking"])
 
@@ -52,23 +52,12 @@ router = APIRouter(route_class=IdempotentRoute, prefix="/api/v1", tags=["trackin
 )
 async def post_pings(request: Request, rt: RuntimeDep, me: CurrentOfficer) -> IngestOut:
     """One ping or an array of up to 1000; answered only after the accepted pings are committed."""
-    body = parse_json(await read_body(request, rt.settings.max_body_bytes))
-    items: list[Any] = body if isinstance(body, list) else [body]
-    if not isinstance(body, list | dict):
-        raise InvalidInput("body must be a ping object or an array of pings", code="bad_body")
-    if len(items) > rt.settings.max_batch:
-        raise PayloadTooLarge(
-            f"at most {rt.settings.max_batch} pings per request", details={"limit": rt.settings.max_batch}
-        )
+    # Read from the bytes (tracking.wire), not through a body parameter: PingIn above documents the body.
+    cols = decode_pings(await read_body(request, rt.settings.max_body_bytes), rt.settings.max_batch)
     if me.officer_id is None:
         raise InvalidInput("this login is not linked to an officer", code="not_an_officer")
-    fixes, rejected = parse_ping_items(items)
-    result = await rt.ingest.submit(
-        [(i, me.officer_id, f) for i, f in fixes],
-        source="api",
-        device_id=me.device_id,
-        rejected=rejected,
-        officer_id=me.officer_id,
+    result = await rt.ingest.submit_columns(
+        cols, officer_id=me.officer_id, source="api", device_id=me.device_id
     )
     return IngestOut(
         accepted=result.accepted, rejected=[Rejection(index=i, reason=r) for i, r in result.rejected]

@@ -25,12 +25,37 @@ from jogo_dispatch.platform.security import BINARY_FRAME, receive_text, websocke
 from jogo_dispatch.platform.sockets import REVOKED_CLOSE_CODE, REVOKED_REASON
 from jogo_dispatch.runtime import Runtime
 from jogo_dispatch.tracking.channels import OfficerConnection, now_iso
-from jogo_dispatch.tracking.schemas import parse_ping_items
+from jogo_dispatch.tracking.wire import PingColumns, decode_message, general_items
 
 log = structlog.get_logger(__name__)
 router = APIRouter(route_class=IdempotentRoute, tags=["tracking"])
 
 MAX_IN_FLIGHT = 16
+
+
+async def _pings(
+    rt: Runtime, officer_id: int, device_id: int | None, seq: Any, cols: PingColumns, conn: OfficerConnection
+) -> None:
+    result = await rt.ingest.submit_columns(cols, officer_id=officer_id, source="ws", device_id=device_id)
+    conn.push(
+        {
+            "type": "ack",
+            "seq": seq,
+            "accepted": result.accepted,
+            "rejected": [{"index": i, "reason": r} for i, r in result.rejected],
+        }
+    )
+
+
+async def _handle_pings(
+    rt: Runtime, officer_id: int, device_id: int | None, seq: Any, cols: PingColumns, conn: OfficerConnection
+) -> None:
+    """A ``pings`` message read by the fast decoder (tracking.wire): the same answers as :func:`_handle`."""
+    try:
+        await _pings(rt, officer_id, device_id, seq, cols, conn)
+    except AppError as exc:
+        log.info("fix rejected", reason=exc.code, source="ws", officer_id=officer_id, device_id=device_id)
+        conn.push({"type": "error", "seq": seq, **exc.body()})
 
 
 async def _handle(
@@ -46,22 +71,7 @@ async def _handle(
             items = items if isinstance(items, list) else [items]
             if len(items) > rt.settings.max_batch:
                 raise PayloadTooLarge(f"at most {rt.settings.max_batch} pings per message")
-            fixes, rejected = parse_ping_items(items)
-            result = await rt.ingest.submit(
-                [(i, officer_id, f) for i, f in fixes],
-                source="ws",
-                device_id=device_id,
-                rejected=rejected,
-                officer_id=officer_id,
-            )
-            conn.push(
-                {
-                    "type": "ack",
-                    "seq": seq,
-                    "accepted": result.accepted,
-                    "rejected": [{"index": i, "reason": r} for i, r in result.rejected],
-                }
-            )
+            await _pings(rt, officer_id, device_id, seq, general_items(items), conn)
         elif kind == "pong":
             pass
         else:
@@ -106,6 +116,12 @@ async def officer_stream(ws: WebSocket) -> None:
         finally:
             in_flight.release()
 
+    async def run_pings(seq: Any, cols: PingColumns) -> None:
+        try:
+            await _handle_pings(rt, officer_id, principal.device_id, seq, cols, conn)
+        finally:
+            in_flight.release()
+
     async def close_when_revoked(revoked: asyncio.Event) -> None:
         await revoked.wait()
         with contextlib.suppress(Exception):
@@ -118,6 +134,13 @@ async def officer_stream(ws: WebSocket) -> None:
             raw = await receive_text(ws)
             if raw is None:
                 conn.push({"type": "error", "error": BINARY_FRAME})
+                continue
+            fast = decode_message(raw, rt.settings.max_batch)
+            if fast is not None:
+                await in_flight.acquire()
+                task = asyncio.create_task(run_pings(fast[0].seq, fast[1]))
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
                 continue
             try:
                 msg = orjson.loads(raw)

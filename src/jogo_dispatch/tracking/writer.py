@@ -24,11 +24,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
+import struct
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 
+import numpy as np
+import numpy.typing as npt
 import psycopg
 import structlog
 from prometheus_client import Counter, Histogram
@@ -102,6 +106,17 @@ CREATE TEMP TABLE IF NOT EXISTS ping_stage (
     device_id bigint, source text, attributes text, approximate text
 ) ON COMMIT DELETE ROWS
 """
+# The rows as the statements read them. The COPY rows are encoded a whole request at a time with one
+# fixed layout (numpy), so an unknown measurement travels as NaN (pings never carry a NaN: the decoders
+# refuse it) and becomes NULL here.
+_CREATE_STAGED_VIEW = """
+CREATE OR REPLACE TEMP VIEW ping_staged AS
+SELECT officer_id, recorded_at, received_at, lat, lon, NULLIF(accuracy_m, 'NaN') AS accuracy_m,
+       NULLIF(speed_mps, 'NaN') AS speed_mps, NULLIF(heading_deg, 'NaN') AS heading_deg,
+       NULLIF(altitude_m, 'NaN') AS altitude_m, NULLIF(battery_pct, 'NaN') AS battery_pct, device_id,
+       source, attributes, approximate
+FROM ping_stage
+"""
 _INSERT_PINGS = """
 INSERT INTO pings (officer_id, recorded_at, received_at, geog, accuracy_m, speed_mps, heading_deg,
                    altitude_m, battery_pct, device_id, source, attributes, approximate)
@@ -109,7 +124,7 @@ SELECT officer_id, recorded_at, received_at,
        ST_SetSRID(ST_MakePoint(lon, lat), 4326)::geography,
        accuracy_m, speed_mps, heading_deg, altitude_m, battery_pct, device_id, source, attributes::jsonb,
        approximate
-FROM ping_stage
+FROM ping_staged
 ON CONFLICT DO NOTHING
 """
 # Only for a batch with reports without a fix: each at its officer's last known position (after this
@@ -126,7 +141,7 @@ UPDATE pings p SET received_at = s.received_at, geog = ST_SetSRID(ST_MakePoint(s
        accuracy_m = s.accuracy_m, speed_mps = s.speed_mps, heading_deg = s.heading_deg,
        altitude_m = s.altitude_m, battery_pct = s.battery_pct, device_id = s.device_id, source = s.source,
        attributes = s.attributes::jsonb, approximate = NULL
-FROM ping_stage s
+FROM ping_staged s
 WHERE p.officer_id = s.officer_id AND p.recorded_at = s.recorded_at
   AND p.approximate IS NOT NULL AND s.approximate IS NULL
 """
@@ -136,29 +151,13 @@ _INSERTED_KEYS = """
 SELECT s.officer_id, s.recorded_at FROM ping_stage s
 JOIN pings p ON p.officer_id = s.officer_id AND p.recorded_at = s.recorded_at AND p.received_at = s.received_at
 """
-_STAGE_TYPES = [
-    "int8",
-    "timestamptz",
-    "timestamptz",
-    "float8",
-    "float8",
-    "float8",
-    "float8",
-    "float8",
-    "float8",
-    "float8",
-    "int8",
-    "text",
-    "text",
-    "text",
-]
 _UPSERT_POSITIONS = """
 WITH moved AS (
 INSERT INTO officer_positions AS p (officer_id, geog, recorded_at, received_at, accuracy_m, speed_mps,
                                     heading_deg, altitude_m, battery_pct)
 SELECT DISTINCT ON (s.officer_id) s.officer_id, ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326)::geography,
        s.recorded_at, s.received_at, s.accuracy_m, s.speed_mps, s.heading_deg, s.altitude_m, s.battery_pct
-FROM ping_stage s JOIN officers o ON o.id = s.officer_id
+FROM ping_staged s JOIN officers o ON o.id = s.officer_id
 WHERE s.approximate IS NULL
 ORDER BY s.officer_id, s.recorded_at DESC
 ON CONFLICT (officer_id) DO UPDATE SET
@@ -175,7 +174,7 @@ SELECT m.*, o.status, o.unit_type FROM moved m JOIN officers o ON o.id = m.offic
 # reported before, refreshes presence (seen_at) and battery; the position and its time stay the fix's.
 _REFRESH_SEEN = """
 WITH latest AS (
-SELECT DISTINCT ON (officer_id) officer_id, recorded_at, battery_pct FROM ping_stage
+SELECT DISTINCT ON (officer_id) officer_id, recorded_at, battery_pct FROM ping_staged
 WHERE approximate IS NOT NULL
 ORDER BY officer_id, recorded_at DESC
 ), seen AS (
@@ -189,9 +188,153 @@ SELECT s.*, o.status, o.unit_type FROM seen s JOIN officers o ON o.id = s.office
 """
 
 
+_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
+_COPY_TRAILER = b"\xff\xff"
+_UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_PG_EPOCH_US = 946_684_800_000_000  # 2000-01-01, where binary timestamptz counts from, in Unix µs
+_DAY_US = 86_400_000_000
+_US = timedelta(microseconds=1)
+_NULL = struct.pack(">i", -1)
+_NAN = struct.pack(">id", 8, math.nan)
+_F8 = struct.Struct(">id")
+_I8 = struct.Struct(">iq")
+_ROW_HEAD = struct.Struct(">hiqiqiq")  # field count, officer_id, recorded_at, received_at
+_FLOAT_COLUMNS = ("accuracy_m", "speed_mps", "heading_deg", "altitude_m", "battery_pct")
+
+
+@dataclass(slots=True)
+class EncodedRows:
+    """One request's rows, already in binary COPY form for ``ping_stage`` (what the writer task sends
+    as is), and what answering it needs: each row's key (officer, recorded_at in Unix µs)."""
+
+    payload: bytes
+    count: int
+    officer_ids: npt.NDArray[np.int64]
+    t_us: npt.NDArray[np.int64]
+    days: set[date]
+    approximate: bool = False
+    unplaced: bool = False
+
+    def row_keys(self) -> list[tuple[int, int]]:
+        return list(zip(self.officer_ids.tolist(), self.t_us.tolist(), strict=True))
+
+
+def _days(t_us: npt.NDArray[np.int64]) -> set[date]:
+    if len(t_us) == 0:
+        return set()
+    first, last = int(t_us.min()) // _DAY_US, int(t_us.max()) // _DAY_US
+    numbers = [first] if first == last else np.unique(t_us // _DAY_US).tolist()
+    return {(_UNIX_EPOCH + timedelta(days=d)).date() for d in numbers}
+
+
+def encode_columns(
+    officer_id: int,
+    t_us: npt.NDArray[np.int64],
+    received_at: datetime,
+    lat: npt.NDArray[np.float64],
+    lon: npt.NDArray[np.float64],
+    floats: Sequence[npt.NDArray[np.float64]],
+    device_id: int | None,
+    source: str,
+) -> EncodedRows:
+    """One officer's fixes (with coordinates, no attributes, not approximate) as binary COPY rows, a whole
+    column at a time: no object per ping. ``floats``: accuracy, speed, heading, altitude, battery
+    (NaN = unknown)."""
+    n = len(t_us)
+    src = source.encode()
+    f8 = [("n", ">i4"), ("v", ">f8")]
+    i8 = [("n", ">i4"), ("v", ">i8")]
+    fields: list[tuple[str, object]] = [
+        ("nfields", ">i2"),
+        ("officer_id", i8),
+        ("recorded_at", i8),
+        ("received_at", i8),
+        ("lat", f8),
+        ("lon", f8),
+        *((name, f8) for name in _FLOAT_COLUMNS),
+        ("device_id", i8 if device_id is not None else [("n", ">i4")]),
+        ("source", [("n", ">i4"), ("v", f"S{len(src)}")]),
+        ("attributes", ">i4"),
+        ("approximate", ">i4"),
+    ]
+    rows = np.empty(n, dtype=np.dtype(fields))
+    rows["nfields"] = 14
+    for name in ("officer_id", "recorded_at", "received_at", "lat", "lon", *_FLOAT_COLUMNS):
+        rows[name]["n"] = 8
+    rows["officer_id"]["v"] = officer_id
+    rows["recorded_at"]["v"] = t_us - _PG_EPOCH_US
+    rows["received_at"]["v"] = (received_at - _UNIX_EPOCH) // _US - _PG_EPOCH_US
+    rows["lat"]["v"] = lat
+    rows["lon"]["v"] = lon
+    for name, values in zip(_FLOAT_COLUMNS, floats, strict=True):
+        rows[name]["v"] = values
+    if device_id is not None:
+        rows["device_id"]["n"] = 8
+        rows["device_id"]["v"] = device_id
+    else:
+        rows["device_id"]["n"] = -1
+    rows["source"]["n"] = len(src)
+    rows["source"]["v"] = src
+    rows["attributes"] = -1
+    rows["approximate"] = -1
+    return EncodedRows(rows.tobytes(), n, np.full(n, officer_id, dtype=np.int64), t_us, _days(t_us))
+
+
+def _text(value: str | None) -> bytes:
+    if value is None:
+        return _NULL
+    data = value.encode()
+    return struct.pack(">i", len(data)) + data
+
+
+def _float(value: float | None) -> bytes:
+    return _NAN if value is None else _F8.pack(8, value)
+
+
+def encode_rows(rows: Sequence[PingRow]) -> EncodedRows:
+    """Rows of any kind (approximate, without coordinates, with attributes), one at a time."""
+    parts = []
+    t_us = np.empty(len(rows), dtype=np.int64)
+    approximate = unplaced = False
+    for k, r in enumerate(rows):
+        rec = (r.recorded_at - _UNIX_EPOCH) // _US
+        t_us[k] = rec
+        if r.approximate is not None:
+            approximate = True
+            unplaced = unplaced or r.lat is None
+        parts.append(
+            b"".join(
+                (
+                    _ROW_HEAD.pack(
+                        14,
+                        8,
+                        r.officer_id,
+                        8,
+                        rec - _PG_EPOCH_US,
+                        8,
+                        (r.received_at - _UNIX_EPOCH) // _US - _PG_EPOCH_US,
+                    ),
+                    _NULL if r.lat is None else _F8.pack(8, r.lat),
+                    _NULL if r.lon is None else _F8.pack(8, r.lon),
+                    _float(r.accuracy_m),
+                    _float(r.speed_mps),
+                    _float(r.heading_deg),
+                    _float(r.altitude_m),
+                    _float(r.battery_pct),
+                    _NULL if r.device_id is None else _I8.pack(8, r.device_id),
+                    _text(r.source),
+                    _text(r.attributes),
+                    _text(r.approximate),
+                )
+            )
+        )
+    oids = np.fromiter((r.officer_id for r in rows), np.int64, len(rows))
+    return EncodedRows(b"".join(parts), len(rows), oids, t_us, _days(t_us), approximate, unplaced)
+
+
 @dataclass(slots=True)
 class _Pending:
-    rows: Sequence[PingRow]
+    rows: EncodedRows
     done: asyncio.Future[list[bool]]
 
 
@@ -233,6 +376,12 @@ class PingWriter:
         """Wait until ``rows`` are committed; returns, per row, whether it was new (not a duplicate)."""
         if not rows:
             return []
+        return await self.submit_encoded(encode_rows(rows))
+
+    async def submit_encoded(self, rows: EncodedRows) -> list[bool]:
+        """:meth:`submit` for rows the caller encoded (:func:`encode_columns`, :func:`encode_rows`)."""
+        if not rows.count:
+            return []
         if self._closing:
             raise Unavailable(
                 "server shutting down, nothing was stored; retry",
@@ -245,12 +394,12 @@ class PingWriter:
                 code="store_unavailable",
                 headers={"Retry-After": "1"},
             )
-        if self._queued_rows + len(rows) > self._queue_max:
+        if self._queued_rows + rows.count > self._queue_max:
             raise Unavailable(
                 "ingest queue full, retry shortly", code="ingest_backlog", headers={"Retry-After": "1"}
             )
         done: asyncio.Future[list[bool]] = asyncio.get_running_loop().create_future()
-        self._queued_rows += len(rows)
+        self._queued_rows += rows.count
         self._drained.clear()
         self._queue.put_nowait(_Pending(rows, done))
         return await done
@@ -260,6 +409,7 @@ class PingWriter:
             self._conninfo, autocommit=False, **CONNECT_OPTIONS
         )
         await self._conn.execute(_CREATE_STAGE)
+        await self._conn.execute(_CREATE_STAGED_VIEW)
         await self._conn.execute("SET synchronous_commit = on")
         await self._conn.commit()
         self._known_days = set(await partitions.existing_partition_days(self._conn))
@@ -284,11 +434,11 @@ class PingWriter:
                 getter.cancel()
 
     async def _commit_batch(self, batch: list[_Pending]) -> None:
-        rows = len(batch[0].rows)
+        rows = batch[0].rows.count
         while rows < self._max_batch and not self._queue.empty():
             item = self._queue.get_nowait()
             batch.append(item)
-            rows += len(item.rows)
+            rows += item.rows.count
         try:
             inserted, moved = await asyncio.wait_for(self._write(batch), WRITE_TIMEOUT_S)
         except Exception as exc:  # noqa: BLE001 - every waiter must be answered
@@ -298,10 +448,15 @@ class PingWriter:
             return
         # The same ping may come twice in one batch (a phone resending on a second socket): only the
         # first copy is new, the other is answered as a duplicate.
-        fresh = set(inserted)
-        for item in batch:
-            if not item.done.done():
-                item.done.set_result([_take(fresh, key) for key in _keys(item.rows)])
+        if inserted is None:  # every row was new
+            for item in batch:
+                if not item.done.done():
+                    item.done.set_result([True] * item.rows.count)
+        else:
+            fresh = set(inserted)
+            for item in batch:
+                if not item.done.done():
+                    item.done.set_result([_take(fresh, key) for key in item.rows.row_keys()])
         self._release(rows)
         self._after_commit(moved)
 
@@ -335,66 +490,53 @@ class PingWriter:
             self._lost(exc)
             await self._reconnect()
 
-    async def _write(self, batch: list[_Pending]) -> tuple[set[tuple[int, datetime]], list[PositionUpdate]]:
+    async def _write(self, batch: list[_Pending]) -> tuple[set[tuple[int, int]] | None, list[PositionUpdate]]:
+        """Store one group commit; returns the keys (officer, recorded_at µs) stored, or None when every
+        row was, and the positions that moved."""
         assert self._conn is not None
         started = time.perf_counter()
         conn = self._conn
-        all_rows = [r for item in batch for r in item.rows]
-        days = {partitions.day_of(r.recorded_at) for r in all_rows} - self._known_days
+        total = sum(item.rows.count for item in batch)
+        days: set[date] = set()
+        for item in batch:
+            days |= item.rows.days
+        days -= self._known_days
         if days:
             await partitions.ensure_partitions(conn, days)
-        approximate = unplaced = False
+        approximate = any(item.rows.approximate for item in batch)
+        unplaced = any(item.rows.unplaced for item in batch)
+        inserted: set[tuple[int, int]] | None = None
         async with conn.cursor() as cur:
-            # Binary COPY: about a seventh of the client-side cost of text COPY per row.
+            # Binary COPY of rows the requests encoded: the writer only sends them.
             async with cur.copy(f"COPY ping_stage ({_STAGE_COLUMNS}) FROM STDIN (FORMAT BINARY)") as copy:
-                copy.set_types(_STAGE_TYPES)
-                for r in all_rows:
-                    if r.approximate is not None:
-                        approximate = True
-                        unplaced = unplaced or r.lat is None
-                    await copy.write_row(
-                        (
-                            r.officer_id,
-                            r.recorded_at,
-                            r.received_at,
-                            r.lat,
-                            r.lon,
-                            r.accuracy_m,
-                            r.speed_mps,
-                            r.heading_deg,
-                            r.altitude_m,
-                            r.battery_pct,
-                            r.device_id,
-                            r.source,
-                            r.attributes,
-                            r.approximate,
-                        )
-                    )
+                await copy.write(
+                    b"".join([_COPY_HEADER, *(item.rows.payload for item in batch), _COPY_TRAILER])
+                )
             # The fixes move the positions first, so that a report without a fix in the same batch is
             # placed where its officer is now.
             await cur.execute(_UPSERT_POSITIONS)
             moved = [PositionUpdate(*row) for row in await cur.fetchall()]
-            staged = len(all_rows)
+            staged = total
             if unplaced:
                 await cur.execute(_PLACE_LAST_KNOWN)
                 await cur.execute(_DROP_UNPLACED)
                 staged -= cur.rowcount
             await cur.execute(_INSERT_PINGS)
-            if cur.rowcount == len(all_rows):
-                inserted = {(r.officer_id, r.recorded_at) for r in all_rows}
-            else:
-                if cur.rowcount < staged:
+            stored = cur.rowcount
+            if stored != total:
+                if stored < staged:
                     await cur.execute(_SUPERSEDE)
                 await cur.execute(_INSERTED_KEYS)
-                inserted = {(oid, ts) for oid, ts in await cur.fetchall()}
+                inserted = {(oid, (ts - _UNIX_EPOCH) // _US) for oid, ts in await cur.fetchall()}
+                stored = len(inserted)
             if approximate:
                 await cur.execute(_REFRESH_SEEN)
                 moved.extend(PositionUpdate(*row) for row in await cur.fetchall())
         await conn.commit()
         self._known_days |= days
-        BATCH_ROWS.observe(len(all_rows))
+        BATCH_ROWS.observe(total)
         COMMIT_SECONDS.observe(time.perf_counter() - started)
-        PINGS_STORED.inc(len(inserted))
+        PINGS_STORED.inc(stored)
         return inserted, moved
 
     def _lost(self, exc: BaseException) -> None:
@@ -409,7 +551,7 @@ class PingWriter:
             "ping writer lost the database", error=str(exc) or type(exc).__name__, queued_requests=len(queued)
         )
         _fail_waiting(queued, "database unavailable, nothing was stored; retry", "store_unavailable")
-        self._release(sum(len(item.rows) for item in queued))
+        self._release(sum(item.rows.count for item in queued))
 
     async def _reconnect(self) -> None:
         delay = 0.1
@@ -436,11 +578,7 @@ class PingWriter:
                 log.exception("after-commit hook failed")
 
 
-def _keys(rows: Sequence[PingRow]) -> list[tuple[int, datetime]]:
-    return [(r.officer_id, r.recorded_at) for r in rows]
-
-
-def _take(fresh: set[tuple[int, datetime]], key: tuple[int, datetime]) -> bool:
+def _take(fresh: set[tuple[int, int]], key: tuple[int, int]) -> bool:
     if key in fresh:
         fresh.discard(key)
         return True

@@ -1,0 +1,309 @@
+"""The ping hot path's wire format: request bytes straight into columns (msgspec structs, numpy arrays).
+
+``POST /api/v1/pings`` and the officer websocket decode here, never through per-ping pydantic objects.
+The answers are exactly those of :class:`~jogo_dispatch.tracking.schemas.PingIn` (which still documents
+the body in OpenAPI): the fast decoder takes only what it reads exactly as pydantic does (the eight
+known fields, finite numbers within the model's bounds, RFC 3339 times with at most microseconds, epoch
+seconds as whole numbers); anything else in a request (an unknown key, a string where a number goes, a
+bad value, a time pydantic reads otherwise) sends that one request through the pydantic path, which
+answers it item by item as before. A phone's normal request never leaves the fast path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Literal
+
+import msgspec
+import numpy as np
+import numpy.typing as npt
+from pydantic import TypeAdapter, ValidationError
+
+from jogo_dispatch.errors import InvalidInput, PayloadTooLarge
+from jogo_dispatch.platform.body_limit import parse_json
+from jogo_dispatch.tracking.filters import Fix
+from jogo_dispatch.tracking.schemas import parse_ping_items
+
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+ONE_US = timedelta(microseconds=1)
+# The UTC instants a datetime can hold: a time outside them (year 1 or 9999 with an offset) is refused
+# by pydantic as out of range; the fast path leaves it to that answer.
+_MIN_US = (datetime.min.replace(tzinfo=UTC) - EPOCH) // ONE_US
+_MAX_US = (datetime.max.replace(tzinfo=UTC) - EPOCH) // ONE_US
+# pydantic reads an epoch number above this as milliseconds; the fast path takes whole seconds below it.
+_EPOCH_SECONDS_LIMIT = 2e10
+
+
+class WirePing(msgspec.Struct, forbid_unknown_fields=True):
+    """One ping as ``PingIn`` reads it, for the fast path (an unknown key means: the pydantic path)."""
+
+    lat: float
+    lon: float
+    recorded_at: datetime | float
+    accuracy_m: float | None = None
+    speed_mps: float | None = None
+    heading_deg: float | None = None
+    altitude_m: float | None = None
+    battery_pct: float | None = None
+
+
+class _RawTime(msgspec.Struct):
+    recorded_at: msgspec.Raw
+
+
+_ONE = msgspec.json.Decoder(WirePing)
+_MANY = msgspec.json.Decoder(list[WirePing])
+_ONE_TIME = msgspec.json.Decoder(_RawTime)
+_MANY_TIMES = msgspec.json.Decoder(list[_RawTime])
+_DATETIME = TypeAdapter(datetime)
+
+Seq = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]  # orjson reads these as ints too
+
+
+class PingsMessage(msgspec.Struct, forbid_unknown_fields=True):
+    """The officer socket's ``pings`` message; any other shape is read by the general path."""
+
+    type: Literal["pings", "ping"]
+    seq: Seq | str | None = None
+    pings: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
+    ping: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
+
+
+_MESSAGE = msgspec.json.Decoder(PingsMessage)
+
+
+@dataclass(slots=True)
+class PingColumns:
+    """A request's well-formed pings as columns (None is NaN), and the items refused while decoding.
+
+    ``index``: each row's position in the request; ``t_us``: recorded_at, microseconds since the Unix
+    epoch (UTC). ``attributes``/``approximate`` only for the phone protocols (None: all None)."""
+
+    index: I64
+    t_us: I64
+    lat: F64
+    lon: F64
+    accuracy_m: F64
+    speed_mps: F64
+    heading_deg: F64
+    altitude_m: F64
+    battery_pct: F64
+    rejected: list[tuple[int, str]]
+    count: int  # items in the request, refused ones included
+    attributes: list[str | None] | None = None
+    approximate: list[str | None] | None = None
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def take(self, mask: npt.NDArray[np.bool_]) -> PingColumns:
+        pick = np.flatnonzero(mask)
+        return PingColumns(
+            self.index[pick],
+            self.t_us[pick],
+            self.lat[pick],
+            self.lon[pick],
+            self.accuracy_m[pick],
+            self.speed_mps[pick],
+            self.heading_deg[pick],
+            self.altitude_m[pick],
+            self.battery_pct[pick],
+            self.rejected,
+            self.count,
+            None if self.attributes is None else [self.attributes[i] for i in pick.tolist()],
+            None if self.approximate is None else [self.approximate[i] for i in pick.tolist()],
+        )
+
+
+class _Slow(Exception):
+    """This request needs the pydantic path for its exact answers."""
+
+
+def fast_columns(body: bytes | str, max_batch: int) -> PingColumns | None:
+    """One ping object or an array of them, straight from the bytes; None when the request is not one the
+    fast path reads exactly as ``PingIn`` does (then the caller takes the general path, which answers
+    it as before). Only ASCII without escapes: anything else is rare enough for the general path."""
+    if not body.isascii() or ("\\" in body if isinstance(body, str) else b"\\" in body):
+        return None
+    stripped = body.lstrip()
+    first = stripped[:1]
+    try:
+        if first in (b"[", "["):
+            pings = _MANY.decode(body)
+            if len(pings) > max_batch:
+                return None
+            times = _MANY_TIMES.decode(body)
+        elif first in (b"{", "{"):
+            pings = [_ONE.decode(body)]
+            times = [_ONE_TIME.decode(body)]
+        else:
+            return None
+        return _columns(pings, [bytes(t.recorded_at) for t in times])
+    except (msgspec.DecodeError, msgspec.ValidationError, _Slow):
+        return None
+
+
+def decode_pings(body: bytes, max_batch: int) -> PingColumns:
+    """A ``POST /api/v1/pings`` body into columns, with the same answers as before: ``invalid_json`` and
+    ``bad_body`` (400), too many pings (413), per-item ``invalid: ...`` and ``out_of_range``."""
+    cols = fast_columns(body, max_batch)
+    if cols is not None:
+        return cols
+    parsed = parse_json(body)
+    if not isinstance(parsed, list | dict):
+        raise InvalidInput("body must be a ping object or an array of pings", code="bad_body")
+    items: list[Any] = parsed if isinstance(parsed, list) else [parsed]
+    if len(items) > max_batch:
+        raise PayloadTooLarge(f"at most {max_batch} pings per request", details={"limit": max_batch})
+    return general_items(items)
+
+
+def decode_message(raw: str | bytes, max_batch: int) -> tuple[PingsMessage, PingColumns] | None:
+    """A plain officer-socket ``pings`` message the fast path reads exactly, else None (the general
+    path then reads the message as before)."""
+    if not raw.isascii():
+        return None
+    try:
+        msg = _MESSAGE.decode(raw)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
+    items = msg.pings if not isinstance(msg.pings, msgspec.UnsetType) else msg.ping
+    if isinstance(items, msgspec.UnsetType):
+        return None
+    cols = fast_columns(bytes(items), max_batch)
+    return None if cols is None else (msg, cols)
+
+
+def general_items(items: list[Any]) -> PingColumns:
+    """Already-parsed items, validated by ``PingIn`` one request at a time (item by item on errors)."""
+    fixes, rejected = parse_ping_items(items)
+    return from_fixes([i for i, _ in fixes], [f for _, f in fixes], rejected, len(items))
+
+
+def _floats(values: Sequence[float | None]) -> F64:
+    # None becomes NaN (a JSON body cannot carry NaN itself, and the fast path refuses infinities).
+    return np.array(values, dtype=np.float64)
+
+
+def _columns(pings: list[WirePing], raw_times: list[bytes]) -> PingColumns:
+    n = len(pings)
+    lat = _floats([p.lat for p in pings])
+    lon = _floats([p.lon for p in pings])
+    acc = _floats([p.accuracy_m for p in pings])
+    speed = _floats([p.speed_mps for p in pings])
+    heading = _floats([p.heading_deg for p in pings])
+    alt = _floats([p.altitude_m for p in pings])
+    batt = _floats([p.battery_pct for p in pings])
+    if (
+        np.isinf(lat).any()
+        or np.isinf(lon).any()
+        or np.isinf(acc).any()
+        or np.isinf(speed).any()
+        or np.isinf(alt).any()
+        or (acc < 0).any()
+        or (speed < 0).any()
+        or (heading < 0).any()
+        or (heading > 360).any()
+        or (batt < 0).any()
+        or (batt > 100).any()
+    ):
+        raise _Slow  # pydantic's own words for what is wrong
+    t_us = np.fromiter(
+        (_micros(p.recorded_at, raw) for p, raw in zip(pings, raw_times, strict=True)), np.int64, n
+    )
+    return PingColumns(np.arange(n, dtype=np.int64), t_us, lat, lon, acc, speed, heading, alt, batt, [], n)
+
+
+def _micros(value: datetime | float, raw: bytes) -> int:
+    """recorded_at in microseconds since the epoch, exactly as pydantic reads it; ``_Slow`` otherwise."""
+    if isinstance(value, datetime):
+        # RFC 3339 as msgspec reads it: "YYYY-MM-DDTHH:MM:SS" then an optional fraction. msgspec rounds a
+        # fraction finer than microseconds where pydantic truncates it: those go the pydantic way.
+        if len(raw) > 28 and raw[20] == 0x2E and 0x30 <= raw[27] <= 0x39:
+            raise _Slow
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        us = (value - EPOCH) // ONE_US
+        if not _MIN_US <= us <= _MAX_US:
+            raise _Slow
+        return us
+    if value.is_integer() and abs(value) <= _EPOCH_SECONDS_LIMIT:
+        return int(value) * 1_000_000
+    try:
+        return (_DATETIME.validate_python(value) - EPOCH) // ONE_US
+    except ValidationError:
+        raise _Slow from None
+
+
+def from_fixes(
+    index: Sequence[int],
+    fixes: Sequence[Fix],
+    rejected: list[tuple[int, str]],
+    count: int,
+) -> PingColumns:
+    """Columns of already-built fixes (the pydantic path, the phone protocols)."""
+    n = len(fixes)
+    approx = [f.approximate for f in fixes]
+    attrs = [f.attributes for f in fixes]
+    return PingColumns(
+        np.array(index, dtype=np.int64).reshape(n),
+        np.fromiter(((f.recorded_at - EPOCH) // ONE_US for f in fixes), np.int64, n),
+        _floats([f.lat for f in fixes]).reshape(n),
+        _floats([f.lon for f in fixes]).reshape(n),
+        _floats([f.accuracy_m for f in fixes]).reshape(n),
+        _floats([f.speed_mps for f in fixes]).reshape(n),
+        _floats([f.heading_deg for f in fixes]).reshape(n),
+        _floats([f.altitude_m for f in fixes]).reshape(n),
+        _floats([f.battery_pct for f in fixes]).reshape(n),
+        rejected,
+        count,
+        attrs if any(a is not None for a in attrs) else None,
+        approx if any(a is not None for a in approx) else None,
+    )
+
+
+def to_datetime(us: int) -> datetime:
+    return EPOCH + timedelta(microseconds=us)
+
+
+def to_fixes(cols: PingColumns) -> list[Fix]:
+    """Back to per-ping objects: only for the exact per-officer filters of an unusual batch."""
+
+    def opt(v: float) -> float | None:
+        return None if v != v else v
+
+    out = []
+    attrs, approx = cols.attributes, cols.approximate
+    for k, (t, la, lo, acc, sp, hd, alt, bt) in enumerate(
+        zip(
+            cols.t_us.tolist(),
+            cols.lat.tolist(),
+            cols.lon.tolist(),
+            cols.accuracy_m.tolist(),
+            cols.speed_mps.tolist(),
+            cols.heading_deg.tolist(),
+            cols.altitude_m.tolist(),
+            cols.battery_pct.tolist(),
+            strict=True,
+        )
+    ):
+        out.append(
+            Fix(
+                opt(la),
+                opt(lo),
+                to_datetime(t),
+                opt(acc),
+                opt(sp),
+                opt(hd),
+                opt(alt),
+                opt(bt),
+                None if attrs is None else attrs[k],
+                None if approx is None else approx[k],
+            )
+        )
+    return out

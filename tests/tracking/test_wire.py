@@ -1,0 +1,226 @@
+"""The ping hot path (tracking.wire, filters.screen_columns, writer.encode_columns) answers exactly as the
+per-ping path it replaces: the pydantic PingIn reading, the per-fix filters and the per-row COPY encoder."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta, timezone
+
+import msgspec
+import numpy as np
+import orjson
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from jogo_dispatch.errors import InvalidInput, PayloadTooLarge
+from jogo_dispatch.tracking.filters import REASONS, FilterConfig, Fix, LastFix, screen, screen_columns
+from jogo_dispatch.tracking.schemas import parse_ping_items
+from jogo_dispatch.tracking.wire import EPOCH, ONE_US, decode_message, decode_pings, fast_columns, to_fixes
+from jogo_dispatch.tracking.writer import PingRow, encode_columns, encode_rows
+
+NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+CFG = FilterConfig()
+
+
+def _general(items: list[object]) -> tuple[list[tuple[int, Fix]], list[tuple[int, str]]]:
+    return parse_ping_items(list(items))
+
+
+def _as_pairs(body: bytes) -> tuple[list[tuple[int, Fix]], list[tuple[int, str]]]:
+    cols = decode_pings(body, 1000)
+    return list(zip(cols.index.tolist(), to_fixes(cols), strict=True)), cols.rejected
+
+
+times = st.one_of(
+    st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=st.just(UTC)).map(
+        lambda d: d.isoformat()
+    ),
+    st.sampled_from(
+        [
+            "2026-06-01T11:59:00Z",
+            "2026-06-01t11:59:00z",
+            "2026-06-01 11:59:00+07:00",
+            "2026-06-01T11:59:00",
+            "2026-06-01T11:59",
+            "2026-06-01",
+            "2026-06-01T11:59:00.1234567Z",
+            "2026-06-01T11:59:00.9999996+00:00",
+            "2026-06-01T11:59:00,5Z",
+            "0001-01-01T00:00:00+05:00",
+            "9999-12-31T23:59:59-05:00",
+            "20260601T115900Z",
+            "1780315140",
+            "not a time",
+        ]
+    ),
+    st.integers(min_value=-(10**11), max_value=10**13),
+    st.floats(min_value=-1e12, max_value=1e13, allow_nan=False),
+    st.sampled_from([True, None, [], {}]),
+)
+numbers = st.one_of(
+    st.none(),
+    st.floats(allow_nan=False, allow_infinity=False, min_value=-400, max_value=6000),
+    st.integers(min_value=-500, max_value=6000),
+    st.sampled_from(["1.5", "NaN", "Infinity", True, "x", 1e308]),
+)
+pings = st.fixed_dictionaries(
+    {"lat": numbers, "lon": numbers, "recorded_at": times},
+    optional={
+        "accuracy_m": numbers,
+        "speed_mps": numbers,
+        "heading_deg": numbers,
+        "altitude_m": numbers,
+        "battery_pct": numbers,
+        "note": st.just("extra keys are ignored"),
+    },
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(pings, max_size=12))
+def test_the_fast_decoder_reads_every_batch_as_pydantic_does(batch: list[dict[str, object]]) -> None:
+    body = orjson.dumps(batch)
+    assert _as_pairs(body) == _general(batch)
+
+
+clean_numbers = st.one_of(st.none(), st.floats(0, 100), st.integers(0, 100))
+clean_pings = st.fixed_dictionaries(
+    {
+        "lat": st.floats(-91, 91),
+        "lon": st.floats(-181, 181),
+        "recorded_at": st.one_of(
+            st.datetimes(timezones=st.sampled_from([UTC, timezone(timedelta(hours=7))])).map(
+                lambda d: d.isoformat()
+            ),
+            st.integers(-(10**10), 10**10),
+        ),
+    },
+    optional={
+        k: clean_numbers for k in ("accuracy_m", "speed_mps", "heading_deg", "altitude_m", "battery_pct")
+    },
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(clean_pings, max_size=30))
+def test_plain_batches_take_the_fast_path_with_the_same_answers(batch: list[dict[str, object]]) -> None:
+    body = orjson.dumps(batch)
+    cols = fast_columns(body, 1000)
+    outside = any(
+        isinstance(p["recorded_at"], str) and p["recorded_at"][:4] in ("0001", "9999") for p in batch
+    )
+    assert cols is not None or outside
+    assert _as_pairs(body) == _general(batch)
+
+
+@settings(max_examples=200, deadline=None)
+@given(pings)
+def test_one_ping_object_reads_as_pydantic_does(ping: dict[str, object]) -> None:
+    assert _as_pairs(orjson.dumps(ping)) == _general([ping])
+
+
+def test_a_plain_batch_takes_the_fast_path_and_an_odd_one_does_not() -> None:
+    good = [{"lat": -7.9, "lon": 112.6, "recorded_at": "2026-06-01T11:59:00.123456+00:00", "accuracy_m": 5}]
+    assert fast_columns(orjson.dumps(good * 3), 1000) is not None
+    assert fast_columns(orjson.dumps([{**good[0], "note": 1}]), 1000) is None  # unknown key
+    assert fast_columns(orjson.dumps([{**good[0], "lat": "1.5"}]), 1000) is None  # a string for a number
+    assert fast_columns(orjson.dumps([{**good[0], "heading_deg": 400}]), 1000) is None  # over the bound
+    assert fast_columns(orjson.dumps(good * 3), 2) is None  # too many: the general path says so
+
+
+@pytest.mark.parametrize(
+    ("body", "error", "code"),
+    [
+        (b"{not json", InvalidInput, "invalid_json"),
+        (b'"a string"', InvalidInput, "bad_body"),
+        (b'[{"lat":1,"lon":1,"recorded_at":0,"x":1e400}]', InvalidInput, "invalid_json"),
+        (b'[{"lat":1,"lon":1,"recorded_at":0,"x":"\xff"}]', InvalidInput, "invalid_json"),
+        (b"[" + b",".join([b'{"lat":1,"lon":1,"recorded_at":0}'] * 11) + b"]", PayloadTooLarge, None),
+    ],
+)
+def test_whole_body_errors_are_those_of_before(body: bytes, error: type[Exception], code: str | None) -> None:
+    with pytest.raises(error) as caught:
+        decode_pings(body, 10)
+    if code is not None:
+        assert getattr(caught.value, "code", None) == code
+
+
+def test_socket_messages_the_fast_path_takes() -> None:
+    ping = {"lat": -7.9, "lon": 112.6, "recorded_at": 1780315140}
+    fast = decode_message(orjson.dumps({"type": "pings", "seq": 7, "pings": [ping, ping]}), 1000)
+    assert fast is not None and fast[0].seq == 7 and len(fast[1]) == 2
+    one = decode_message(orjson.dumps({"type": "ping", "seq": "a", "ping": ping}), 1000)
+    assert one is not None and len(one[1]) == 1
+    for other in (
+        {"type": "pong"},
+        {"type": "pings", "seq": 1.5, "pings": [ping]},
+        {"type": "pings", "pings": None},
+        {"type": "pings", "pings": [ping], "extra": 1},
+        {"type": "pings", "pings": [{**ping, "lat": "x"}]},
+    ):
+        assert decode_message(orjson.dumps(other), 1000) is None
+
+
+# -- the batch filters ------------------------------------------------------------------------------------
+
+fix_times = st.integers(min_value=-200, max_value=200).map(lambda s: NOW + timedelta(seconds=s))
+fixes = st.builds(
+    Fix,
+    lat=st.one_of(st.floats(-8.0, -7.9), st.sampled_from([0.0, 91.0, -7.95])),
+    lon=st.one_of(st.floats(112.5, 112.7), st.sampled_from([0.0, 200.0, 112.6])),
+    recorded_at=st.one_of(fix_times, st.just(NOW - timedelta(days=400))),
+    accuracy_m=st.one_of(st.none(), st.floats(0, 1000)),
+)
+lasts = st.one_of(
+    st.none(),
+    st.builds(LastFix, recorded_at=fix_times, lat=st.floats(-8.0, -7.9), lon=st.floats(112.5, 112.7)),
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(fixes, min_size=1, max_size=40), lasts)
+def test_the_batch_filters_answer_as_the_per_fix_filters(batch: list[Fix], last: LastFix | None) -> None:
+    expected = screen(list(enumerate(batch)), last, NOW, CFG)
+    t_us = np.array([(f.recorded_at - EPOCH) // ONE_US for f in batch], dtype=np.int64)
+    lat = np.array([f.lat for f in batch], dtype=np.float64)
+    lon = np.array([f.lon for f in batch], dtype=np.float64)
+    acc = np.array([f.accuracy_m for f in batch], dtype=np.float64)
+    codes = screen_columns(t_us, lat, lon, acc, last, NOW, CFG)
+    if codes is None:  # a fix too fast: the caller runs the per-fix filters
+        assert any(reason == "too_fast" for _, reason in expected.rejected)
+        return
+    got = [(i, REASONS[c]) for i, c in enumerate(codes.tolist()) if c]
+    assert got == expected.rejected
+    assert [i for i, c in enumerate(codes.tolist()) if not c] == sorted(i for i, _ in expected.accepted)
+
+
+# -- the COPY rows ----------------------------------------------------------------------------------------
+
+
+def test_column_encoding_is_byte_for_byte_the_row_encoding() -> None:
+    received = NOW + timedelta(microseconds=17)
+    values = [
+        (-7.9, 112.6, 5.0, None, 90.0, None, 80.0),
+        (-7.91, 112.61, None, 1.5, None, 450.0, None),
+    ]
+    t = [NOW - timedelta(seconds=3, microseconds=1), NOW - timedelta(seconds=1)]
+    for device_id in (None, 42):
+        rows = [
+            PingRow(9, t[k], received, v[0], v[1], v[2], v[3], v[4], v[5], v[6], device_id, "api")
+            for k, v in enumerate(values)
+        ]
+        col = [np.array([v[j] for v in values], dtype=np.float64) for j in range(7)]
+        t_us = np.array([(x - EPOCH) // ONE_US for x in t], dtype=np.int64)
+        fast = encode_columns(9, t_us, received, col[0], col[1], col[2:], device_id, "api")
+        slow = encode_rows(rows)
+        assert fast.payload == slow.payload
+        assert fast.row_keys() == slow.row_keys() and fast.days == slow.days
+
+
+def test_unknown_measurements_travel_as_nan_and_are_refused_as_input() -> None:
+    # The writer's NULLIF(x, 'NaN') is only sound because no decoder lets a NaN through.
+    assert fast_columns(b'[{"lat":1,"lon":1,"recorded_at":0,"accuracy_m":NaN}]', 10) is None
+    with pytest.raises(msgspec.DecodeError):
+        msgspec.json.decode(b"NaN")
+    assert math.isnan(float("nan"))
