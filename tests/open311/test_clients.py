@@ -471,6 +471,13 @@ async def test_fixmystreet_address_only_requests_wait_for_a_dispatcher(
             (int(placed_later) + 1, None, "#NOTPINPOINTED#"),
         ]
 
+        # not verified where it only stands for now (the region's centre): placed first
+        early = await client.post(f"/api/v1/reports/{placed_later}/verify", headers=dispatcher, json={})
+        assert early.status_code == 409 and early.json()["error"]["code"] == "location_pending"
+        assert early.json()["error"]["details"]["place"] == f"/api/v1/open311/requests/{placed_later}/place"
+        assert await rows(
+            database_url, "SELECT status, incident_id FROM reports WHERE id = %s", int(placed_later)
+        ) == [("received", None)]
         placed = await client.post(
             f"/api/v1/open311/requests/{placed_later}/place",
             headers=dispatcher,
@@ -493,6 +500,12 @@ async def test_fixmystreet_address_only_requests_wait_for_a_dispatcher(
             int(placed_later),
         )
         assert audit == [("created",), ("placed",)]
+        verified = await client.post(f"/api/v1/reports/{placed_later}/verify", headers=dispatcher, json={})
+        assert verified.status_code == 200, verified.text
+        incident_id = verified.json()["incident_id"]
+        assert await rows(database_url, "SELECT lat, lon FROM incidents WHERE id = %s", incident_id) == [
+            (-7.9633, 112.6236)
+        ]
         assert [
             u["report_id"]
             for u in (await client.get("/api/v1/open311/unplaced", headers=dispatcher)).json()["items"]

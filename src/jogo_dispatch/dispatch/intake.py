@@ -152,9 +152,16 @@ async def verify(
 ) -> tuple[Report, Incident]:
     """The report is real. Its incident is, in order: the one the dispatcher names, the open one it is
     linked to, an open duplicate nearby, or a new one (verified at once). ``hooks`` (e.g. reward points)
-    run in this unit of work."""
+    run in this unit of work. 409 ``location_pending`` for a report not placed on the map yet."""
     now = utcnow()
     report, locked = await _pending_report(session, report_id, incident_id)
+    if (await reports_repo.open311_extra(session, report.id))[1]:
+        # filed with an address only: it stands at the region's centre until a dispatcher places it
+        raise Conflict(
+            f"report {report.id} has an address only: place it on the map first",
+            code="location_pending",
+            details={"place": f"/api/v1/open311/requests/{report.id}/place"},
+        )
     linked = locked.get(report.incident_id) if report.incident_id is not None else None
     target: Incident | None = None
     if incident_id is not None:
