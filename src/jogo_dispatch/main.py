@@ -81,6 +81,8 @@ from jogo_dispatch.tracking.writer import PingWriter
 from jogo_dispatch.webapp.router import router as webapp_router
 
 log = structlog.get_logger(__name__)
+# An Open311 request may carry several photos beside its fields (FixMyStreet: photo1, photo2, photo3).
+OPEN311_PHOTOS = 3
 
 PARTITION_MAINTENANCE_S = 3600
 
@@ -281,7 +283,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         BodyLimitMiddleware,
         default=settings.max_body_bytes,
-        limits={"/api/v1/reports": report_bytes},
+        limits={
+            "/api/v1/reports": report_bytes,
+            # an Open311 client may upload its photos beside the fields (the first one is kept)
+            **{f"{OPEN311_PREFIX}/requests.{ext}": OPEN311_PHOTOS * report_bytes for ext in ("json", "xml")},
+        },
         # an agency's note may carry a photo
         patterns={forward_forms.NOTE_PATH_PATTERN: forward_forms.note_body_limit(settings)},
     )

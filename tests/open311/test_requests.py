@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from tests.agencies.conftest import seed
 from tests.forwards.conftest import rows, wait_for
 from tests.open311.conftest import new_key, post_form
-from tests.reports.helpers import citizen, file_report
+from tests.reports.helpers import citizen, file_report, png
 from tests.test_cli import run
 
 ERROR_KEYS = {"code", "description"}
@@ -364,3 +364,46 @@ def test_create_api_key_command_prints_a_working_key(database_url):
     assert key not in repr(stored[0][1:])
     bad = run(database_url, "create-api-key", "--label", " ")
     assert bad.returncode == 1 and "bad_label" in bad.stderr
+
+
+async def test_an_uploaded_photo_is_the_reports_photo_and_a_broken_one_is_left_out(
+    app, client, actors, api_key, database_url
+):
+    """A multipart request as FixMyStreet sends one with its photos uploaded (photo1, photo2)."""
+    dispatcher = await actors.user("dispatcher")
+    fields = {
+        "api_key": api_key,
+        "service_code": "fallen_tree",
+        "lat": "-7.9826",
+        "long": "112.6308",
+        "description": "Pohon tumbang, foto terlampir",
+        "email": "foto@example.com",
+    }
+    picture, second = png(seed=7), png(seed=8)
+    r = await client.post(
+        "/open311/v2/requests.json",
+        data=fields,
+        files={"photo1": ("pohon.png", picture, "image/png"), "photo2": ("dua.png", second, "image/png")},
+    )
+    assert r.status_code == 201, r.text
+    report_id = int(r.json()[0]["service_request_id"])
+    evidence = (await client.get(f"/api/v1/reports/{report_id}/evidence", headers=dispatcher)).json()
+    assert evidence["photo_url"] == f"/api/v1/reports/{report_id}/photo"
+    got = await client.get(evidence["photo_url"], headers=dispatcher)
+    assert got.status_code == 200 and got.content == picture
+
+    # not a picture: the request is filed all the same, without it, and the attributes say why
+    r = await client.post(
+        "/open311/v2/requests.json",
+        data={**fields, "email": "rusak@example.com", "description": "Pohon kedua"},
+        files={"photo1": ("x.jpg", b"this is not a jpeg", "image/jpeg")},
+    )
+    assert r.status_code == 201, r.text
+    broken = int(r.json()[0]["service_request_id"])
+    [(photo, attributes)] = await rows(
+        database_url,
+        "SELECT r.photo_sha256, o.attributes FROM reports r JOIN open311_requests o ON o.report_id = r.id "
+        "WHERE r.id = %s",
+        broken,
+    )
+    assert photo is None and attributes["photo_refused"]

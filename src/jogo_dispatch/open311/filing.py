@@ -47,6 +47,7 @@ from jogo_dispatch.open311.schemas import FiledRequestOut
 from jogo_dispatch.platform import ratelimit
 from jogo_dispatch.platform.db import utcnow
 from jogo_dispatch.platform.security import Principal
+from jogo_dispatch.reports import forms, photos
 from jogo_dispatch.reports import service as reports
 from jogo_dispatch.reports.models import Report
 from jogo_dispatch.reports.schemas import ReportIn
@@ -184,11 +185,15 @@ async def file_request(
     form: dict[str, str],
     multi: dict[str, list[str]],
     *,
+    photo: bytes | None = None,
     user_agent: str | None,
     client_ip: str | None,
 ) -> tuple[list[FiledRequestOut], bool]:
     """``POST requests.json``: a citizen report through the reports service. Returns the answer and whether
-    it filed a new request (False: a retry of one filed before, whose id comes back)."""
+    it filed a new request (False: a retry of one filed before, whose id comes back). An uploaded
+    ``photo`` (JPEG/PNG, checked as the app's are) becomes the report's photo; one that is not a photo is
+    left out, the request still filed (a client would resend it forever) and ``attributes.photo_refused``
+    says why."""
     key = await keys.authenticate(session, form.get("api_key"))
     jurisdiction = _clean(form, "jurisdiction_id", 32)
     catalogue.check_jurisdiction(jurisdiction)
@@ -230,6 +235,12 @@ async def file_request(
         attributes["phone_as_sent"] = phone_as_sent
     if len(media) > 1:
         attributes["media_url"] = media
+    checked = None
+    if photo:
+        try:
+            checked = await forms.checked_photo(rt.settings, photo)
+        except InvalidInput as exc:
+            attributes["photo_refused"] = exc.message
     notice = (
         "Laporan diterima dan menunggu verifikasi. / Received; awaiting verification by the command centre."
     )
@@ -297,7 +308,7 @@ async def file_request(
     )
     try:
         report = await _file(
-            session, rt, Principal(user.id, "citizen"), data, pending, fields, user_agent, client_ip
+            session, rt, Principal(user.id, "citizen"), data, pending, fields, checked, user_agent, client_ip
         )
     except AppError:
         await rt.limiter.refund(taken)  # a refused report does not use up the quota
@@ -336,6 +347,7 @@ async def _file(
     data: ReportIn,
     pending: bool,
     fields: dict[str, str | None],
+    photo: photos.Photo | None,
     user_agent: str | None,
     client_ip: str | None,
 ) -> Report:
@@ -348,17 +360,19 @@ async def _file(
             rt.settings,
             citizen,
             data,
-            photo=None,
+            photo=photo,
             device_id=fields["device_id"],
             user_agent=user_agent,
             client_ip=client_ip,
         )
         return report
+    if photo is not None:
+        await reports.store_photo(rt.settings, photo)
     report = await reports.new_report(
         session,
         citizen,
         data,
-        photo=None,
+        photo=photo,
         device_id=fields["device_id"],
         user_agent=user_agent,
         client_ip=client_ip,

@@ -5,7 +5,7 @@ FixMyStreet speaks); the discovery document at ``/open311/discovery.{json,xml}``
 Every JSON answer is an array (a service definition and the discovery document are objects); errors are
 ``[{"code": <HTTP status>, "description": ...}]``, in XML ``<errors><error><code/><description/></error>
 </errors>`` (400 bad input, 403 bad ``api_key``, 404 unknown service, request or jurisdiction, 429 rate
-limited with ``Retry-After``). POSTs are form-encoded (or multipart; files are not kept); ``api_key`` may
+limited with ``Retry-After``). POSTs are form-encoded (or multipart: the first file uploaded is the report's photo); ``api_key`` may
 come in the body or the query string.
 """
 
@@ -53,7 +53,7 @@ XML_ONLY: dict[int | str, dict[str, Any]] = {
 }
 
 FORM_MAX_FIELDS = 100
-FORM_MAX_FILES = 10  # FixMyStreet may upload its photos (photo1, photo2…) beside media_url; not kept
+FORM_MAX_FILES = 10  # FixMyStreet may upload its photos (photo1, photo2…) beside media_url: the first is kept
 
 
 def _dump(content: Any) -> Any:
@@ -98,18 +98,22 @@ def _lang(request: Request) -> str:
     return "en" if request.query_params.get("lang") == "en" else "id"
 
 
-async def _form(request: Request) -> tuple[dict[str, str], dict[str, list[str]]]:
+async def _form(request: Request) -> tuple[dict[str, str], dict[str, list[str]], bytes | None]:
     """The fields of a POST (form-encoded or multipart), with those of the query string the body does not
-    have (clients put ``api_key`` in either): (last value of each, every value of each)."""
+    have (clients put ``api_key`` in either): (last value of each, every value of each, the first file
+    uploaded: the request's photo)."""
     form = await request.form(max_fields=FORM_MAX_FIELDS, max_files=FORM_MAX_FILES)
     multi: dict[str, list[str]] = {}
+    photo: bytes | None = None
     for k, v in form.multi_items():
         if isinstance(v, str):
             multi.setdefault(k, []).append(v)
+        elif photo is None:
+            photo = await v.read()
     for k, v in request.query_params.multi_items():
         if k not in form:
             multi.setdefault(k, []).append(v)
-    return {k: v[-1] for k, v in multi.items()}, multi
+    return {k: v[-1] for k, v in multi.items()}, multi, photo
 
 
 # -- discovery ----------------------------------------------------------------------------------------------
@@ -231,13 +235,19 @@ FORM_BODY = {
 
 async def _post_request(request: Request, rt: RuntimeDep, session: AsyncSession, fmt: Format) -> Response:
     try:
-        flat, multi = await _form(request)
+        flat, multi, photo = await _form(request)
     except Exception as exc:  # noqa: BLE001 - any unparseable body is the client's error
         return _error(fmt, 400, f"send the fields form-encoded: {exc}")
     client_ip = request.client.host if request.client else None
     try:
         filed, created = await filing.file_request(
-            session, rt, flat, multi, user_agent=request.headers.get("user-agent"), client_ip=client_ip
+            session,
+            rt,
+            flat,
+            multi,
+            photo=photo,
+            user_agent=request.headers.get("user-agent"),
+            client_ip=client_ip,
         )
     except AppError as exc:
         await session.rollback()
@@ -323,7 +333,7 @@ async def get_updates_xml(request: Request, session: SessionDep) -> Response:
 
 async def _post_update(request: Request, rt: RuntimeDep, session: AsyncSession, fmt: Format) -> Response:
     try:
-        flat, _ = await _form(request)
+        flat, _, _ = await _form(request)
     except Exception as exc:  # noqa: BLE001 - any unparseable body is the client's error
         return _error(fmt, 400, f"send the fields form-encoded: {exc}")
     try:
