@@ -23,7 +23,7 @@ from jogo_dispatch.tracking.filters import (
     screen,
     screen_columns,
 )
-from jogo_dispatch.tracking.wire import PingColumns, to_fixes
+from jogo_dispatch.tracking.wire import EPOCH, ONE_US, PingColumns, to_fixes
 from jogo_dispatch.tracking.writer import PingRow, PingWriter, PositionUpdate, encode_columns
 
 log = structlog.get_logger(__name__)
@@ -84,7 +84,12 @@ class Ingest:
             result = screen(fixes, self.last.get(oid), now, self._cfg)
             out_rejected.extend(result.rejected)
             accepted.extend((i, _row(oid, f, now, device_id, source)) for i, f in result.accepted)
-        stored = await self._writer.submit([row for _, row in accepted]) if accepted else []
+        # No stored duplicate expected when every fix is newer than its officer's latest one.
+        fresh = all(
+            (last := self.last.get(row.officer_id)) is None or row.recorded_at > last.recorded_at
+            for _, row in accepted
+        )
+        stored = await self._writer.submit([row for _, row in accepted], fresh=fresh) if accepted else []
         for (index, row), is_new in zip(accepted, stored, strict=True):
             if not is_new:
                 # A report without a fix that the writer could not place: the officer has no position yet.
@@ -129,6 +134,8 @@ class Ingest:
             )
             mask = codes == 0
         ok = cols if mask.all() else cols.take(mask)
+        # No stored duplicate expected when every fix is newer than the officer's latest one.
+        fresh = last is None or (len(ok) > 0 and int(ok.t_us.min()) > (last.recorded_at - EPOCH) // ONE_US)
         encoded = encode_columns(
             officer_id,
             ok.t_us,
@@ -138,6 +145,7 @@ class Ingest:
             (ok.accuracy_m, ok.speed_mps, ok.heading_deg, ok.altitude_m, ok.battery_pct),
             device_id,
             source,
+            fresh=fresh,
         )
         stored = await self._writer.submit_encoded(encoded)
         n = len(ok)

@@ -30,6 +30,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -48,6 +49,12 @@ BATCH_ROWS = Histogram(
 )
 COMMIT_SECONDS = Histogram("jogo_writer_commit_seconds", "time to write and commit one batch")
 PINGS_STORED = Counter("jogo_pings_stored_total", "pings committed to history")
+DIRECT_COMMITS = Counter(
+    "jogo_writer_direct_commits_total", "group commits COPYed straight into pings (no staging table)"
+)
+DIRECT_MISSES = Counter(
+    "jogo_writer_direct_misses_total", "group commits whose direct COPY met a stored row and went staged"
+)
 WRITER_FAILURES = Counter("jogo_writer_failures_total", "batches or health checks that lost the database")
 
 # Longest one group commit may take before the connection is given up as hung (a healthy batch of
@@ -170,6 +177,32 @@ RETURNING p.officer_id, ST_Y(p.geog::geometry) AS lat, ST_X(p.geog::geometry) AS
 )
 SELECT m.*, o.status, o.unit_type FROM moved m JOIN officers o ON o.id = m.officer_id
 """
+_PINGS_COLUMNS = (
+    "officer_id, recorded_at, received_at, geog, accuracy_m, speed_mps, heading_deg, altitude_m, "
+    "battery_pct, device_id, source"
+)
+# The direct path's one statement for the positions: each officer's newest fix of the batch, as arrays.
+_UPSERT_LATEST = """
+WITH moved AS (
+INSERT INTO officer_positions AS p (officer_id, geog, recorded_at, received_at, accuracy_m, speed_mps,
+                                    heading_deg, altitude_m, battery_pct)
+SELECT l.officer_id, ST_SetSRID(ST_MakePoint(l.lon, l.lat), 4326)::geography, l.recorded_at, l.received_at,
+       l.accuracy_m, l.speed_mps, l.heading_deg, l.altitude_m, l.battery_pct
+FROM unnest(%s::int8[], %s::timestamptz[], %s::timestamptz[], %s::float8[], %s::float8[], %s::float8[],
+            %s::float8[], %s::float8[], %s::float8[], %s::float8[])
+     AS l(officer_id, recorded_at, received_at, lat, lon, accuracy_m, speed_mps, heading_deg, altitude_m,
+          battery_pct)
+JOIN officers o ON o.id = l.officer_id
+ON CONFLICT (officer_id) DO UPDATE SET
+    geog = EXCLUDED.geog, recorded_at = EXCLUDED.recorded_at, received_at = EXCLUDED.received_at,
+    accuracy_m = EXCLUDED.accuracy_m, speed_mps = EXCLUDED.speed_mps, heading_deg = EXCLUDED.heading_deg,
+    altitude_m = EXCLUDED.altitude_m, battery_pct = EXCLUDED.battery_pct
+WHERE p.recorded_at < EXCLUDED.recorded_at
+RETURNING p.officer_id, ST_Y(p.geog::geometry) AS lat, ST_X(p.geog::geometry) AS lon, p.recorded_at,
+          p.speed_mps, p.heading_deg, p.accuracy_m, p.battery_pct
+)
+SELECT m.*, o.status, o.unit_type FROM moved m JOIN officers o ON o.id = m.officer_id
+"""
 # Only for a batch with approximate reports: the latest of each officer, when later than anything it
 # reported before, refreshes presence (seen_at) and battery; the position and its time stay the fix's.
 _REFRESH_SEEN = """
@@ -214,6 +247,12 @@ class EncodedRows:
     days: set[date]
     approximate: bool = False
     unplaced: bool = False
+    # The same rows for ``COPY pings`` itself (geography as EWKB), when the request guessed that none of
+    # them is stored yet (each newer than its officer's latest fix): then the writer skips the staging
+    # table. A wrong guess costs one rolled-back COPY; the staged path then answers as ever.
+    direct: bytes | None = None
+    # The newest row: its officer's position, when the writer takes the direct path.
+    latest: tuple[Any, ...] | None = None
 
     def row_keys(self) -> list[tuple[int, int]]:
         return list(zip(self.officer_ids.tolist(), self.t_us.tolist(), strict=True))
@@ -236,10 +275,13 @@ def encode_columns(
     floats: Sequence[npt.NDArray[np.float64]],
     device_id: int | None,
     source: str,
+    *,
+    fresh: bool = False,
 ) -> EncodedRows:
     """One officer's fixes (with coordinates, no attributes, not approximate) as binary COPY rows, a whole
     column at a time: no object per ping. ``floats``: accuracy, speed, heading, altitude, battery
-    (NaN = unknown)."""
+    (NaN = unknown). ``fresh``: the caller expects none of them to be stored already (see
+    ``EncodedRows.direct``)."""
     n = len(t_us)
     src = source.encode()
     f8 = [("n", ">i4"), ("v", ">f8")]
@@ -277,7 +319,64 @@ def encode_columns(
     rows["source"]["v"] = src
     rows["attributes"] = -1
     rows["approximate"] = -1
-    return EncodedRows(rows.tobytes(), n, np.full(n, officer_id, dtype=np.int64), t_us, _days(t_us))
+    encoded = EncodedRows(rows.tobytes(), n, np.full(n, officer_id, dtype=np.int64), t_us, _days(t_us))
+    if fresh and n:
+        encoded.direct = _encode_direct(rows, floats, src, device_id is not None)
+        if encoded.direct is not None:
+            k = int(np.argmax(t_us))  # the first of the newest: ties are duplicates, never both stored
+            encoded.latest = (
+                officer_id,
+                _UNIX_EPOCH + timedelta(microseconds=int(t_us[k])),
+                received_at,
+                float(lat[k]),
+                float(lon[k]),
+                *(None if math.isnan(v) else v for v in (float(f[k]) for f in floats)),
+            )
+    return encoded
+
+
+def _encode_direct(
+    staged: npt.NDArray[Any], floats: Sequence[npt.NDArray[np.float64]], src: bytes, has_device: bool
+) -> bytes | None:
+    """``staged``'s rows as ``pings`` rows; None when a measurement is known for some rows and not others
+    (a fixed layout carries NULL only for a whole column)."""
+    f8 = [("n", ">i4"), ("v", ">f8")]
+    i8 = [("n", ">i4"), ("v", ">i8")]
+    present = []
+    for values in floats:
+        nan = np.isnan(values)
+        if nan.any() and not nan.all():
+            return None
+        present.append(not nan.any())
+    fields: list[tuple[str, object]] = [
+        ("nfields", ">i2"),
+        ("officer_id", i8),
+        ("recorded_at", i8),
+        ("received_at", i8),
+        # geography's binary input is (E)WKB: a little-endian point with SRID 4326
+        (
+            "geog",
+            [("n", ">i4"), ("order", "u1"), ("type", "<u4"), ("srid", "<u4"), ("x", "<f8"), ("y", "<f8")],
+        ),
+        *((name, f8 if known else ">i4") for name, known in zip(_FLOAT_COLUMNS, present, strict=True)),
+        ("device_id", i8 if has_device else ">i4"),
+        ("source", [("n", ">i4"), ("v", f"S{len(src)}")]),
+    ]
+    rows = np.empty(len(staged), dtype=np.dtype(fields))
+    rows["nfields"] = 11
+    for name in ("officer_id", "recorded_at", "received_at"):
+        rows[name] = staged[name]
+    rows["geog"]["n"] = 25
+    rows["geog"]["order"] = 1
+    rows["geog"]["type"] = 0x20000001  # point, with an SRID
+    rows["geog"]["srid"] = 4326
+    rows["geog"]["x"] = staged["lon"]["v"]
+    rows["geog"]["y"] = staged["lat"]["v"]
+    for name, known in zip(_FLOAT_COLUMNS, present, strict=True):
+        rows[name] = staged[name] if known else -1
+    rows["device_id"] = staged["device_id"] if has_device else -1
+    rows["source"] = staged["source"]
+    return rows.tobytes()
 
 
 def _text(value: str | None) -> bytes:
@@ -291,8 +390,9 @@ def _float(value: float | None) -> bytes:
     return _NAN if value is None else _F8.pack(8, value)
 
 
-def encode_rows(rows: Sequence[PingRow]) -> EncodedRows:
-    """Rows of any kind (approximate, without coordinates, with attributes), one at a time."""
+def encode_rows(rows: Sequence[PingRow], *, fresh: bool = False) -> EncodedRows:
+    """Rows of any kind (approximate, without coordinates, with attributes), one at a time. ``fresh``:
+    the caller expects none of them to be stored already (see ``EncodedRows.direct``)."""
     parts = []
     t_us = np.empty(len(rows), dtype=np.int64)
     approximate = unplaced = False
@@ -329,7 +429,62 @@ def encode_rows(rows: Sequence[PingRow]) -> EncodedRows:
             )
         )
     oids = np.fromiter((r.officer_id for r in rows), np.int64, len(rows))
-    return EncodedRows(b"".join(parts), len(rows), oids, t_us, _days(t_us), approximate, unplaced)
+    encoded = EncodedRows(b"".join(parts), len(rows), oids, t_us, _days(t_us), approximate, unplaced)
+    if (
+        fresh
+        and rows
+        and all(r.approximate is None and r.attributes is None and r.lat is not None for r in rows)
+    ):
+        encoded.direct = b"".join(_direct_row(r) for r in rows)
+        newest = max(rows, key=lambda r: r.recorded_at)
+        encoded.latest = (
+            newest.officer_id,
+            newest.recorded_at,
+            newest.received_at,
+            newest.lat,
+            newest.lon,
+            newest.accuracy_m,
+            newest.speed_mps,
+            newest.heading_deg,
+            newest.altitude_m,
+            newest.battery_pct,
+        )
+    return encoded
+
+
+def _optional_float(value: float | None) -> bytes:
+    return _NULL if value is None else _F8.pack(8, value)
+
+
+_EWKB_POINT = struct.Struct("<BII")
+
+
+def _direct_row(r: PingRow) -> bytes:
+    assert r.lat is not None and r.lon is not None
+    return b"".join(
+        (
+            struct.pack(
+                ">hiqiqiqi",
+                11,
+                8,
+                r.officer_id,
+                8,
+                (r.recorded_at - _UNIX_EPOCH) // _US - _PG_EPOCH_US,
+                8,
+                (r.received_at - _UNIX_EPOCH) // _US - _PG_EPOCH_US,
+                25,
+            ),
+            _EWKB_POINT.pack(1, 0x20000001, 4326),
+            struct.pack("<dd", r.lon, r.lat),
+            _optional_float(r.accuracy_m),
+            _optional_float(r.speed_mps),
+            _optional_float(r.heading_deg),
+            _optional_float(r.altitude_m),
+            _optional_float(r.battery_pct),
+            _NULL if r.device_id is None else _I8.pack(8, r.device_id),
+            _text(r.source),
+        )
+    )
 
 
 @dataclass(slots=True)
@@ -372,11 +527,12 @@ class PingWriter:
         if self._conn:
             await self._conn.close()
 
-    async def submit(self, rows: Sequence[PingRow]) -> list[bool]:
-        """Wait until ``rows`` are committed; returns, per row, whether it was new (not a duplicate)."""
+    async def submit(self, rows: Sequence[PingRow], *, fresh: bool = False) -> list[bool]:
+        """Wait until ``rows`` are committed; returns, per row, whether it was new (not a duplicate).
+        ``fresh``: the caller expects none of them to be stored already (it may be wrong)."""
         if not rows:
             return []
-        return await self.submit_encoded(encode_rows(rows))
+        return await self.submit_encoded(encode_rows(rows, fresh=fresh))
 
     async def submit_encoded(self, rows: EncodedRows) -> list[bool]:
         """:meth:`submit` for rows the caller encoded (:func:`encode_columns`, :func:`encode_rows`)."""
@@ -503,6 +659,22 @@ class PingWriter:
         days -= self._known_days
         if days:
             await partitions.ensure_partitions(conn, days)
+        if all(item.rows.direct is not None for item in batch):
+            try:
+                moved = await self._write_direct(conn, batch)
+            except psycopg.errors.UniqueViolation:
+                # Some row was stored already (a resend, another process): the staged path sorts it out.
+                await conn.rollback()
+                DIRECT_MISSES.inc()
+                if days:  # created in the transaction just rolled back
+                    await partitions.ensure_partitions(conn, days)
+            else:
+                DIRECT_COMMITS.inc()
+                self._known_days |= days
+                BATCH_ROWS.observe(total)
+                COMMIT_SECONDS.observe(time.perf_counter() - started)
+                PINGS_STORED.inc(total)
+                return None, moved
         approximate = any(item.rows.approximate for item in batch)
         unplaced = any(item.rows.unplaced for item in batch)
         inserted: set[tuple[int, int]] | None = None
@@ -538,6 +710,32 @@ class PingWriter:
         COMMIT_SECONDS.observe(time.perf_counter() - started)
         PINGS_STORED.inc(stored)
         return inserted, moved
+
+    async def _write_direct(
+        self, conn: psycopg.AsyncConnection, batch: list[_Pending]
+    ) -> list[PositionUpdate]:
+        """COPY straight into ``pings`` (into the day's partition when the batch is all one day), then one
+        statement for the positions. Raises UniqueViolation when a row was stored already."""
+        days: set[date] = set()
+        newest: dict[int, tuple[Any, ...]] = {}
+        for item in batch:
+            days |= item.rows.days
+            latest = item.rows.latest
+            assert latest is not None
+            seen = newest.get(latest[0])
+            if seen is None or seen[1] < latest[1]:
+                newest[latest[0]] = latest
+        table = partitions.partition_name(next(iter(days))) if len(days) == 1 else "pings"
+        async with conn.cursor() as cur:
+            async with cur.copy(f"COPY {table} ({_PINGS_COLUMNS}) FROM STDIN (FORMAT BINARY)") as copy:
+                await copy.write(
+                    b"".join([_COPY_HEADER, *(item.rows.direct or b"" for item in batch), _COPY_TRAILER])
+                )
+            columns = list(zip(*newest.values(), strict=True))
+            await cur.execute(_UPSERT_LATEST, [list(c) for c in columns])
+            moved = [PositionUpdate(*row) for row in await cur.fetchall()]
+        await conn.commit()
+        return moved
 
     def _lost(self, exc: BaseException) -> None:
         """Refuse new pings and answer everything queued: reconnecting may take long, and no request
