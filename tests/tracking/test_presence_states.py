@@ -143,6 +143,11 @@ async def test_a_heartbeat_keeps_an_officer_dispatchable_with_the_age_of_its_fix
         assert found["position_age_s"] == pytest.approx(offline_after + 120, abs=3), method
         assert datetime.fromisoformat(found["last_seen"]) == fixed, method
         assert (found["can_offer"], found["channel"]) == (False, "osmand"), method  # a tracker app: by radio
+    # batch assignment counts it among the available officers too
+    call = {"category": "crime", "lat": HOME[0], "lon": HOME[1], "source": "phone"}
+    assert (await client.post("/api/v1/incidents", headers=dispatcher, json=call)).status_code == 201
+    plan = (await client.post("/api/v1/dispatch/batch", headers=dispatcher)).json()
+    assert plan["officers"] == 1 and [p["unit_id"] for p in plan["assignments"]] == [oid]
     # a server that starts now (the index rebuilt from the database) knows the heartbeat as well
     from jogo_dispatch.responders import service as responders
 

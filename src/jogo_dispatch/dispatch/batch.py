@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from dataclasses import asdict, replace
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +17,7 @@ from jogo_dispatch.dispatch.schemas import BatchOut, OfferOut, PairOut, SkippedP
 from jogo_dispatch.geo.index import ResponderIndex
 from jogo_dispatch.platform.db import utcnow
 from jogo_dispatch.platform.events import EventBus
+from jogo_dispatch.responders import service as responders
 from jogo_dispatch.settings import Settings
 
 
@@ -38,8 +38,7 @@ async def batch(
     whose incident or officer is busy right now is reported in ``skipped``."""
     now = utcnow()
     incidents = await repo.waiting_incidents(session, max_incidents)
-    seen_after = now - timedelta(seconds=settings.online_after_s)
-    fresh = [r for r in index.responders() if r.status == "available" and r.last_seen >= seen_after]
+    fresh = responders.available(index, settings)
     engaged = await repo.officers_with_active_offers(session, [r.officer_id for r in fresh])
     units = [
         assignment.Unit(r.officer_id, r.lat, r.lon, r.unit_type) for r in fresh if r.officer_id not in engaged

@@ -17,7 +17,7 @@ from jogo_dispatch.platform.audit import AuditEntryOut
 from jogo_dispatch.platform.db import Id
 from jogo_dispatch.platform.json_types import IsoDatetime
 from jogo_dispatch.reports.schemas import ReportDetailOut, ReportOut
-from jogo_dispatch.responders.schemas import CandidateOut
+from jogo_dispatch.responders.schemas import CandidateOut, ResponderOut
 
 Reason = Annotated[str | None, Field(max_length=1000)]
 
@@ -283,15 +283,6 @@ class NoteOut(BaseModel):
     author_name: str | None
     text: str
     created_at: IsoDatetime
-
-
-class ResponderOut(CandidateOut):
-    """A responder for an incident, ranked by ETA (a stale position's ETA carries a penalty for its age):
-    whether it takes offers on the phone app now (``can_offer``) or reports its place through a tracker
-    app only (assign it by radio)."""
-
-    can_offer: bool
-    channel: str | None = Field(description="protocol of its latest fix: api, ws, osmand, owntracks")
 
 
 class IncidentDetailOut(IncidentOut):

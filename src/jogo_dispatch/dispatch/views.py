@@ -18,7 +18,6 @@ from jogo_dispatch.dispatch.schemas import (
     Nearest,
     NoteOut,
     OfferOut,
-    ResponderOut,
     UnitOut,
 )
 from jogo_dispatch.geo.cells import disk_covering_m
@@ -27,9 +26,7 @@ from jogo_dispatch.live.hub import SnapshotPart
 from jogo_dispatch.platform.db import utcnow
 from jogo_dispatch.reports.schemas import ReportOut
 from jogo_dispatch.responders import service as responders
-from jogo_dispatch.responders.schemas import CandidateOut
 from jogo_dispatch.settings import Settings
-from jogo_dispatch.tracking import reach
 
 
 async def unit_fields(session: AsyncSession, incidents: list[Incident]) -> dict[int, dict[str, Any]]:
@@ -131,20 +128,8 @@ async def nearest_for(
         return c.eta_s + max(0.0, age - settings.stale_after_s) * settings.stale_eta_factor
 
     ranked = sorted(found.candidates, key=lambda c: (eta(c), c.distance_m))[:k]
-    ids = [c.officer_id for c in ranked]
-    names = await responders.officer_names(session, ids)
-    sources = await reach.latest_sources(session, ids, responders.online_since(settings))
-    items = [
-        ResponderOut.model_validate(
-            {
-                **CandidateOut.of(c, names, settings.stale_after_s).model_dump(),
-                "eta_s": round(eta(c), 1),
-                "can_offer": reach.takes_offers(sources.get(c.officer_id)),
-                "channel": sources.get(c.officer_id),
-            }
-        )
-        for c in ranked
-    ]
+    views = await responders.responder_views(session, settings, ranked)
+    items = [v.model_copy(update={"eta_s": round(eta(c), 1)}) for v, c in zip(views, ranked, strict=True)]
     shortfall = found.shortfall_reason if len(ranked) < k else None
     return Nearest(items=items, shortfall_reason=shortfall)
 

@@ -94,6 +94,22 @@ def keep_current(index: ResponderIndex, bus: EventBus) -> None:
     bus.on(OfficerPresence, on_presence)
 
 
+def available(index: ResponderIndex, settings: Settings) -> list[Responder]:
+    """Every available officer that can be dispatched now: a fix younger than the offline cut, or an
+    older one the phone's heartbeats keep (``Responders.stale``)."""
+    seen_after = online_since(settings)
+    kept = (
+        {r.officer_id for r in index.kept_by_heartbeat(seen_after)}
+        if isinstance(index, Responders)
+        else set()
+    )
+    return [
+        r
+        for r in index.responders()
+        if r.status == "available" and (r.last_seen >= seen_after or r.officer_id in kept)
+    ]
+
+
 def online_since(settings: Settings) -> datetime:
     """Officers whose last fix is older than this are offline, unless their phone reported since (a
     heartbeat: ``Responders.stale``, ``officer_positions.seen_at``)."""
