@@ -212,7 +212,7 @@ function handle(msg, gen) {
     case 'snapshot': onSnapshot(msg, gen); break;
     case 'positions': onPositions(msg.positions); break;
     case 'status': setOfficer(msg.officer_id, { status: msg.status }); break;
-    case 'presence': setOfficer(msg.officer_id, { online: msg.online === true }); break;
+    case 'presence': setOfficer(msg.officer_id, { online: msg.online === true, presence: msg.presence, position_age_s: msg.position_age_s }); break;
     case 'incident': upsertIncident(msg.incident); break;
     case 'offer': onOffer(msg.offer); break;
     case 'alert': upsertAlert(msg.alert, true); break;

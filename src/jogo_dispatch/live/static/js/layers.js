@@ -77,6 +77,7 @@ function buildLegend() {
     const dot = (color, text, cls) => h('div', null, h('i', { class: cls || null, style: `background:${color}` }), text);
     return h('div', { class: 'legend' },
       Object.entries(STATUS).map(([code, s]) => dot(s.color, label('officer_status', code))),
+      dot(STATUS.available.color, t('legend.stale'), 'stale'),
       dot('transparent', t('legend.offline'), 'hollow'),
       dot(INCIDENT_COLOR, t('legend.incidents'), 'square'),
       dot(REPORT_COLOR, t('legend.report'), 'ring'));

@@ -9,7 +9,7 @@ import { DASH, clockAgo, num, pointOf } from './format.js';
 import { unitBadges } from './incidents.js';
 import { errorText, label, t } from './lang.js';
 import { deskLayer, focusOn } from './layers.js';
-import { setOfficer } from './officers.js';
+import { presenceOf, setOfficer, staleText } from './officers.js';
 import { incidents, officers } from './state.js';
 import { trackTime } from './track_range.js';
 import { trackPlayer } from './tracks.js';
@@ -61,7 +61,7 @@ registerView('officer', {
       const held = holding(id);
       fill(info,
         h('div', { class: 'row chips' }, chip(label('officer_status', d.status), `os-${d.status}`),
-          chip(label('unit_type', d.unit_type), 'unit'), d.online === false ? chip(t('officer.offline'), 'off') : chip(t('officer.online'), 'on'),
+          chip(label('unit_type', d.unit_type), 'unit'), presenceChip(d),
           pointOf(d) ? button(t('desk.show_on_map'), () => focusOn(pointOf(d), 17), 'link small') : null),
         facts(
           d.sector ? [t('officer.sector'), d.sector] : null,
@@ -90,3 +90,11 @@ registerView('officer', {
     return { destroy() { for (const off of offs) off(); player.clear(); } };
   },
 });
+
+/** online / stale with the age of its fix / offline. */
+function presenceChip(d) {
+  const presence = presenceOf(d);
+  if (presence === 'offline') return chip(t('officer.offline'), 'off');
+  if (presence === 'stale') return chip(staleText(d), 'stale');
+  return chip(t('officer.online'), 'on');
+}

@@ -1,4 +1,4 @@
-/* Officers on the map: one canvas dot each (colour = duty status, hollow = offline), hidden when the
+/* Officers on the map: one canvas dot each (colour = duty status, dashed = stale position, hollow = offline), hidden when the
  * toolbar's filters leave them out, a tooltip, a click that opens the officer in the desk column, and the
  * smooth glide from one GPS fix to the next. */
 import { ANIM_MS, LOW_BATTERY, STATUS, UNKNOWN_STATUS } from './config.js';
@@ -8,14 +8,21 @@ import { label, t } from './lang.js';
 import { dotRenderer, map, officerLayer } from './layers.js';
 import { dirty, officerShown, officers } from './state.js';
 
+/** online, stale (no fix for a while: still dispatched, its place may be old) or offline. */
+export const presenceOf = (d) => (d.online === false ? 'offline' : (d.presence === 'stale' ? 'stale' : 'online'));
+
 function officerStyle(d) {
   const color = (STATUS[d.status] || UNKNOWN_STATUS).color;
-  if (d.online === false) {
-    return { radius: 5, color, weight: 2, opacity: 0.7, fillColor: color, fillOpacity: 0.06 };
+  const presence = presenceOf(d);
+  if (presence === 'offline') {
+    return { radius: 5, color, weight: 2, opacity: 0.7, fillColor: color, fillOpacity: 0.06, dashArray: null };
   }
-  return { radius: 6, color: '#ffffff', weight: 1.2, opacity: 1, fillColor: color, fillOpacity: 0.95 };
+  if (presence === 'stale') {
+    return { radius: 6, color: '#101828', weight: 1.5, opacity: 0.9, fillColor: color, fillOpacity: 0.45, dashArray: '2 2' };
+  }
+  return { radius: 6, color: '#ffffff', weight: 1.2, opacity: 1, fillColor: color, fillOpacity: 0.95, dashArray: null };
 }
-const styleKey = (d) => `${d.status}|${d.online !== false}`;
+const styleKey = (d) => `${d.status}|${presenceOf(d)}`;
 
 /** An officer's badge ("#id" when the page does not know it). */
 export function badgeOf(officerId) {
@@ -23,7 +30,14 @@ export function badgeOf(officerId) {
   return o && o.d.badge ? o.d.badge : (officerId != null ? `#${officerId}` : '');
 }
 
+/** "posisi 4 mnt lalu" for a stale officer (the age of its last fix). */
+export function staleText(d) {
+  const age = num(d.position_age_s);
+  return t('officer.stale_age', { min: Number.isFinite(age) ? Math.max(1, Math.round(age / 60)) : '?' });
+}
+
 const tooltipOf = (d) => `${d.badge || '#' + d.id}${d.name ? ' — ' + d.name : ''} · ${label('officer_status', d.status)}`
+  + (presenceOf(d) === 'stale' ? ` · ${staleText(d)}` : '')
   + (d.low_battery ? ` · ${t('officer.low_battery')}` : '');
 
 /** Show or hide a marker by the filters. */
@@ -111,7 +125,7 @@ export function onPositions(list) {
     const lon = num(p.lon);
     let o = officers.get(p.officer_id);
     const fields = { lat, lon };
-    for (const k of ['recorded_at', 'speed_mps', 'heading_deg', 'accuracy_m', 'battery_pct']) {
+    for (const k of ['recorded_at', 'speed_mps', 'heading_deg', 'accuracy_m', 'battery_pct', 'presence', 'position_age_s', 'online']) {
       if (p[k] !== undefined) fields[k] = p[k];
     }
     if (fields.battery_pct != null && Number.isFinite(num(fields.battery_pct))) {
@@ -120,6 +134,7 @@ export function onPositions(list) {
     if (!o || !o.m) { upsertOfficer({ id: p.officer_id, ...fields }); continue; }
     const from = o.m.getLatLng();
     Object.assign(o.d, fields);
+    restyleOfficer(o);
     const far = Math.abs(from.lat - lat) + Math.abs(from.lng - lon) > 0.03;
     if (animate && !far && (view.contains(from) || view.contains([lat, lon]))) {
       moving.set(p.officer_id, { o, a: from.lat, b: from.lng, c: lat, d: lon, t0 });
