@@ -7,9 +7,13 @@ officers seeded. Phases, each bounded (``--warmup`` + ``--duration`` seconds):
   copy      binary COPY (psycopg 3, pre-encoded rows) straight into ``pings``, one commit per
             ``--copy-batch`` rows: the ceiling for durable ingest on this machine.
   writer    the server's PingWriter driven in-process (no HTTP, no parsing, no filters): what the
-            group-commit SQL path costs on its own.
+            group-commit SQL path costs on its own (rows encoded a column at a time, as the server's
+            batch path does, when the writer has encode_columns; PingRow objects otherwise).
   batched   POST /api/v1/pings with arrays of ``--batch-size`` pings from ``--batch-conns`` keep-alive
             connections, against ``jogo-dispatch serve`` running as a separate process.
+  stream    the officer websocket (/api/v1/officers/stream), ``--batch-size`` pings per message on
+            ``--batch-conns`` sockets, 4 messages in flight each; a ping counts when its ack (after commit)
+            arrives.
   single    POST /api/v1/pings with one ping per request from ``--single-conns`` connections; p50/p99.
 
 The load generator is a minimal HTTP/1.1 keep-alive client on asyncio streams (uvloop when present),
@@ -56,6 +60,9 @@ sys.path.insert(0, str(ROOT / "src"))
 GOAL_BATCHED_PINGS_S = 20_000
 GOAL_BATCHED_FRACTION_OF_COPY = 0.25
 GOAL_SINGLE_RPS_PER_WORKER = 2_000
+GOAL_BATCHED_FRACTION_OF_COPY_ISSUE_21 = 0.40
+GOAL_SERVER_US_PER_PING = 8.0
+WS_IN_FLIGHT = 4  # unacknowledged messages per officer socket
 
 # Pings land around Malang; each officer drifts north-east at ~1.5 m/s of recorded time, so no implied
 # speed ever trips the too_fast filter, whatever the gaps between phases.
@@ -319,6 +326,70 @@ async def _http_conn(
             await writer.wait_closed()
 
 
+async def _ws_conn(
+    host: str,
+    port: int,
+    officers: list[Officer],
+    per_request: int,
+    base: float,
+    t0: float,
+    warm_end: float,
+    deadline: float,
+    res: ConnResult,
+) -> None:
+    """One officer socket (/api/v1/officers/stream) per officer group: messages of ``per_request`` pings,
+    up to WS_IN_FLIGHT unacknowledged at once; a ping counts when its ack (sent after commit) arrives."""
+    import orjson
+    import websockets
+
+    o = officers[0]
+    sent_at: dict[int, tuple[float, int]] = {}
+    seq = 0
+    try:
+        async with websockets.connect(
+            f"ws://{host}:{port}/api/v1/officers/stream?token={o.token}", max_size=2**24, compression=None
+        ) as ws:
+            await ws.recv()  # hello
+
+            async def send() -> None:
+                nonlocal seq
+                seq += 1
+                pings = ping_dicts(o, per_request, base, t0)
+                sent_at[seq] = (time.perf_counter(), per_request)
+                await ws.send(orjson.dumps({"type": "pings", "seq": seq, "pings": pings}).decode())
+
+            for _ in range(WS_IN_FLIGHT):
+                await send()
+            while sent_at:
+                msg = orjson.loads(await ws.recv())
+                if msg.get("type") == "error":
+                    if len(res.errors) < 5:
+                        res.errors.append(str(msg)[:200])
+                    sent_at.pop(msg.get("seq"), None)
+                    res.statuses[400] += 1
+                    continue
+                if msg.get("type") != "ack":
+                    continue
+                started, n = sent_at.pop(msg["seq"])
+                latency = time.perf_counter() - started
+                done_at = time.time()
+                res.requests += 1
+                res.pings_sent += n
+                res.statuses[200] += 1
+                res.accepted += msg["accepted"]
+                for r in msg["rejected"]:
+                    res.reasons[r["reason"].split(":", 1)[0]] += 1
+                if warm_end <= done_at <= deadline:
+                    res.window_requests += 1
+                    res.window_pings_sent += n
+                    res.window_accepted += msg["accepted"]
+                    res.latencies.append(latency)
+                if time.time() < deadline:
+                    await send()
+    except Exception as exc:  # noqa: BLE001 - reported, never hidden
+        res.errors.append(f"{type(exc).__name__}: {exc}")
+
+
 def _client_proc(
     conn_specs: list[list[Officer]],
     host: str,
@@ -330,8 +401,9 @@ def _client_proc(
     warm_end: float,
     deadline: float,
     pipe: Any,
+    websocket: bool = False,
 ) -> None:
-    """One load-generator process: several keep-alive connections on one event loop."""
+    """One load-generator process: several keep-alive connections (or officer sockets) on one event loop."""
     try:
         import uvloop
 
@@ -347,9 +419,10 @@ def _client_proc(
         )
         await asyncio.sleep(max(0.0, start_at - time.time()))
         results = [ConnResult() for _ in conn_specs]
+        conn = _ws_conn if websocket else _http_conn
         await asyncio.gather(
             *(
-                _http_conn(host, port, officers, per_request, base, t0, warm_end, deadline, r)
+                conn(host, port, officers, per_request, base, t0, warm_end, deadline, r)
                 for officers, r in zip(conn_specs, results, strict=True)
             )
         )
@@ -747,15 +820,41 @@ def phase_writer(ctx: Ctx) -> dict[str, Any]:
     def metric(name: str) -> float:
         return REGISTRY.get_sample_value(name) or 0.0
 
+    import numpy as np
+
+    from jogo_dispatch.tracking import writer as writer_module
+
+    # The server's own hot path when the writer has it: a request's rows encoded a column at a time.
+    encode_columns = getattr(writer_module, "encode_columns", None)
+    unix_epoch, one_us = datetime(1970, 1, 1, tzinfo=UTC), timedelta(microseconds=1)
+
     async def submitter(writer: PingWriter, officers: list[Officer]) -> None:
         k = 0
         while time.time() < deadline:
             o = officers[k % len(officers)]
             k += 1
             now = datetime.now(UTC)
-            rows = []
-            for p in ping_dicts(o, a.batch_size, base, t0):
-                rows.append(
+            pings = ping_dicts(o, a.batch_size, base, t0)
+            rows: Any
+            if encode_columns is not None:
+                t_us = np.array([(p["recorded_at"] - unix_epoch) // one_us for p in pings], dtype=np.int64)
+                cols = [
+                    np.array([p[f] for p in pings], dtype=np.float64)
+                    for f in (
+                        "lat",
+                        "lon",
+                        "accuracy_m",
+                        "speed_mps",
+                        "heading_deg",
+                        "altitude_m",
+                        "battery_pct",
+                    )
+                ]
+                rows = encode_columns(
+                    o.officer_id, t_us, now, cols[0], cols[1], cols[2:], None, "api", fresh=True
+                )
+            else:
+                rows = [
                     PingRow(
                         o.officer_id,
                         p["recorded_at"],
@@ -770,16 +869,19 @@ def phase_writer(ctx: Ctx) -> dict[str, Any]:
                         None,
                         "api",
                     )
-                )
+                    for p in pings
+                ]
             t = time.perf_counter()
-            stored = await writer.submit(rows)
+            stored = await (
+                writer.submit_encoded(rows) if encode_columns is not None else writer.submit(rows)
+            )
             latency = time.perf_counter() - t
             done = time.time()
             n = sum(stored)
-            res["rows"] += len(rows)
+            res["rows"] += len(pings)
             res["accepted"] += n
             if warm_end <= done <= deadline:
-                res["window_rows"] += len(rows)
+                res["window_rows"] += len(pings)
                 res["window_accepted"] += n
                 res["latencies"].append(latency)
 
@@ -857,7 +959,7 @@ def _advance(ctx: Ctx, max_i: dict[int, int]) -> None:
         raise SystemExit("recorded_at timeline ran into the future; lower --duration or raise --officers")
 
 
-def phase_http(ctx: Ctx, name: str, per_request: int, conns: int) -> dict[str, Any]:
+def phase_http(ctx: Ctx, name: str, per_request: int, conns: int, websocket: bool = False) -> dict[str, Any]:
     a = ctx.args
     assert ctx.server is not None
     if len(ctx.officers) < conns:
@@ -890,6 +992,7 @@ def phase_http(ctx: Ctx, name: str, per_request: int, conns: int) -> dict[str, A
                 warm_end,
                 deadline,
                 child,
+                websocket,
             ),
         )
         p.start()
@@ -1199,6 +1302,12 @@ def report(result: dict[str, Any]) -> str:
             "pings_per_s",
             " pings/s",
         ),
+        (
+            "stream",
+            f"   websocket stream ({c['batch_size']}/msg, {c['batch_conns']} sockets)",
+            "pings_per_s",
+            " pings/s",
+        ),
         ("single", f"3. HTTP single ({c['single_conns']} conns)", "requests_per_s", " req/s"),
         ("floor", f"   GET /healthz floor ({c['single_conns']} conns)", "requests_per_s", " req/s"),
     )
@@ -1214,12 +1323,12 @@ def report(result: dict[str, Any]) -> str:
                 p["cpu"],
             )
     lines.append("")
-    for key in ("copy", "writer", "batched", "single"):
+    for key in ("copy", "writer", "batched", "stream", "single"):
         if key not in ph:
             continue
         p = ph[key]
         extra = ""
-        if key in ("batched", "single"):
+        if key in ("batched", "stream", "single"):
             sm = p["server_metrics"]
             reasons = f" {p['rejected_reasons']}" if p["rejected_reasons"] else ""
             extra = (
@@ -1233,7 +1342,7 @@ def report(result: dict[str, Any]) -> str:
         lines.append(f"  {key}: rows in pings {p['rows_in_table']:,} ({same}){extra}")
     noisy = [
         k
-        for k in ("copy", "writer", "batched", "single", "floor")
+        for k in ("copy", "writer", "batched", "stream", "single", "floor")
         if k in ph and ph[k]["cpu"]["other_cpu_s"] / (ph[k]["cpu"]["wall_s"] or 1) > 0.25
     ]
     if noisy:
@@ -1292,6 +1401,22 @@ def evaluate(result: dict[str, Any], workers: int) -> None:
         )
     if "writer" in ph and copy_rate:
         ratios["writer in-process / COPY ceiling"] = round(ph["writer"]["pings_per_s"] / copy_rate, 3)
+    if "stream" in ph and copy_rate:
+        ratios["websocket stream / COPY ceiling"] = round(ph["stream"]["pings_per_s"] / copy_rate, 3)
+    if "stream" in ph and "batched" in ph and ph["batched"]["pings_per_s"]:
+        ratios["websocket stream / batched"] = round(
+            ph["stream"]["pings_per_s"] / ph["batched"]["pings_per_s"], 3
+        )
+    if "batched" in ph and copy_rate:
+        b = ph["batched"]["pings_per_s"]
+        goals.append(
+            {
+                "goal": f"batched HTTP >= {GOAL_BATCHED_FRACTION_OF_COPY_ISSUE_21:.0%} of the COPY ceiling "
+                "in the same run (issue 21)",
+                "actual": f"{b / copy_rate:.1%}",
+                "met": b >= GOAL_BATCHED_FRACTION_OF_COPY_ISSUE_21 * copy_rate,
+            }
+        )
     if "single" in ph:
         s = ph["single"]["requests_per_s"]
         per_worker = s / workers
@@ -1307,7 +1432,7 @@ def evaluate(result: dict[str, Any], workers: int) -> None:
         if "batched" in ph and ph["batched"]["pings_per_s"]:
             ratios["single req/s / batched pings/s"] = round(s / ph["batched"]["pings_per_s"], 3)
     eff = {}
-    for key in ("copy", "writer", "batched", "single", "floor"):
+    for key in ("copy", "writer", "batched", "stream", "single", "floor"):
         if key in ph:
             p, c = ph[key], ph[key]["cpu"]
             n = (p.get("rows_per_s") or p.get("pings_per_s") or p.get("requests_per_s") or 0) * p["window_s"]
@@ -1316,6 +1441,15 @@ def evaluate(result: dict[str, Any], workers: int) -> None:
                     "server": 1e6 * c["server_cpu_s"] / n,
                     "postgres": 1e6 * c["postgres_backends_cpu_s"] / n,
                 }
+    if "batched" in eff:
+        us = eff["batched"]["server"]
+        goals.append(
+            {
+                "goal": f"server CPU <= {GOAL_SERVER_US_PER_PING:g} µs per ping in batches (issue 21)",
+                "actual": f"{us:.1f} µs server, {eff['batched']['postgres']:.1f} µs PostgreSQL backends",
+                "met": us <= GOAL_SERVER_US_PER_PING,
+            }
+        )
     result["ratios"], result["goals"], result["cpu_per_ping_us"] = ratios, goals, eff
 
 
@@ -1329,8 +1463,9 @@ def parse_args() -> argparse.Namespace:
     )
     ap.add_argument(
         "--phases",
-        default="copy,writer,batched,single",
-        help="comma-separated subset of copy,writer,batched,single,floor (floor = GET /healthz, "
+        default="copy,writer,batched,stream,single",
+        help="comma-separated subset of copy,writer,batched,stream,single,floor (stream = the officer "
+        "websocket, --batch-size pings per message on --batch-conns sockets; floor = GET /healthz, "
         "the HTTP stack's own per-request ceiling; not run by default)",
     )
     ap.add_argument(
@@ -1372,7 +1507,7 @@ def parse_args() -> argparse.Namespace:
     )
     a = ap.parse_args()
     a.phases = [p.strip() for p in a.phases.split(",") if p.strip()]
-    unknown = set(a.phases) - {"copy", "writer", "batched", "single", "floor"}
+    unknown = set(a.phases) - {"copy", "writer", "batched", "stream", "single", "floor"}
     if unknown:
         ap.error(f"unknown phases: {', '.join(sorted(unknown))}")
     if a.duration > 20 or a.duration <= 0:
@@ -1435,7 +1570,7 @@ def main() -> int:
             log("phase 1b: PingWriter in-process")
             result["phases"]["writer"] = phase_writer(ctx)
             result["phases"]["writer"]["busy_cores_before"] = busy
-        if {"batched", "single", "floor"} & set(a.phases):
+        if {"batched", "stream", "single", "floor"} & set(a.phases):
             log_path = Path(tempfile.gettempdir()) / f"{dbname}-server.log"
             ctx.server = Server(url, free_port(), a.workers, log_path)
             ctx.probe.server_pid = ctx.server.proc.pid
@@ -1443,6 +1578,7 @@ def main() -> int:
             result["server_idle"] = measure_idle(ctx)
             http_phases = (
                 ("batched", a.batch_size, a.batch_conns),
+                ("stream", a.batch_size, a.batch_conns),
                 ("single", 1, a.single_conns),
                 ("floor", 0, a.single_conns),
             )
@@ -1455,7 +1591,7 @@ def main() -> int:
                         if per_request
                         else f"phase: HTTP floor (GET /healthz, {conns} connections)"
                     )
-                    result["phases"][key] = phase_http(ctx, key, per_request, conns)
+                    result["phases"][key] = phase_http(ctx, key, per_request, conns, key == "stream")
                     result["phases"][key]["busy_cores_before"] = busy
         evaluate(result, a.workers)
     finally:

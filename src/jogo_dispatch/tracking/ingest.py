@@ -23,7 +23,7 @@ from jogo_dispatch.tracking.filters import (
     screen,
     screen_columns,
 )
-from jogo_dispatch.tracking.wire import EPOCH, ONE_US, PingColumns, to_fixes
+from jogo_dispatch.tracking.wire import EPOCH, ONE_US, Decoded, PingFixes, from_fixes, to_fixes
 from jogo_dispatch.tracking.writer import PingRow, PingWriter, PositionUpdate, encode_columns
 
 log = structlog.get_logger(__name__)
@@ -105,14 +105,25 @@ class Ingest:
         return IngestResult(n, out_rejected)
 
     async def submit_columns(
-        self, cols: PingColumns, *, officer_id: int, source: str, device_id: int | None = None
+        self, decoded: Decoded, *, officer_id: int, source: str, device_id: int | None = None
     ) -> IngestResult:
-        """One officer's request as columns (the HTTP batch, the socket): :meth:`submit`'s answers, with
-        the batch screened at once and its rows encoded a column at a time."""
+        """One officer's request as decoded by tracking.wire (the HTTP batch, the socket): :meth:`submit`'s
+        answers, with a batch screened at once and its rows encoded a column at a time."""
+        if isinstance(decoded, PingFixes):
+            if len(decoded) < VECTOR_MIN or any(f.approximate or f.attributes for _, f in decoded.fixes):
+                return await self.submit(
+                    [(i, officer_id, f) for i, f in decoded.fixes],
+                    source=source,
+                    device_id=device_id,
+                    rejected=decoded.rejected,
+                    officer_id=officer_id,
+                )
+            index, fixes = zip(*decoded.fixes, strict=True)
+            decoded = from_fixes(index, fixes, decoded.rejected, decoded.count)
+        cols = decoded
         if len(cols) < VECTOR_MIN or cols.approximate is not None or cols.attributes is not None:
-            fixes = to_fixes(cols)
             return await self.submit(
-                [(i, officer_id, f) for i, f in zip(cols.index.tolist(), fixes, strict=True)],
+                [(i, officer_id, f) for i, f in zip(cols.index.tolist(), to_fixes(cols), strict=True)],
                 source=source,
                 device_id=device_id,
                 rejected=cols.rejected,

@@ -25,7 +25,7 @@ from jogo_dispatch.platform.security import BINARY_FRAME, receive_text, websocke
 from jogo_dispatch.platform.sockets import REVOKED_CLOSE_CODE, REVOKED_REASON
 from jogo_dispatch.runtime import Runtime
 from jogo_dispatch.tracking.channels import OfficerConnection, now_iso
-from jogo_dispatch.tracking.wire import PingColumns, decode_message, general_items
+from jogo_dispatch.tracking.wire import Decoded, decode_message, general_items
 
 log = structlog.get_logger(__name__)
 router = APIRouter(route_class=IdempotentRoute, tags=["tracking"])
@@ -34,7 +34,7 @@ MAX_IN_FLIGHT = 16
 
 
 async def _pings(
-    rt: Runtime, officer_id: int, device_id: int | None, seq: Any, cols: PingColumns, conn: OfficerConnection
+    rt: Runtime, officer_id: int, device_id: int | None, seq: Any, cols: Decoded, conn: OfficerConnection
 ) -> None:
     result = await rt.ingest.submit_columns(cols, officer_id=officer_id, source="ws", device_id=device_id)
     conn.push(
@@ -48,7 +48,7 @@ async def _pings(
 
 
 async def _handle_pings(
-    rt: Runtime, officer_id: int, device_id: int | None, seq: Any, cols: PingColumns, conn: OfficerConnection
+    rt: Runtime, officer_id: int, device_id: int | None, seq: Any, cols: Decoded, conn: OfficerConnection
 ) -> None:
     """A ``pings`` message read by the fast decoder (tracking.wire): the same answers as :func:`_handle`."""
     try:
@@ -116,7 +116,7 @@ async def officer_stream(ws: WebSocket) -> None:
         finally:
             in_flight.release()
 
-    async def run_pings(seq: Any, cols: PingColumns) -> None:
+    async def run_pings(seq: Any, cols: Decoded) -> None:
         try:
             await _handle_pings(rt, officer_id, principal.device_id, seq, cols, conn)
         finally:

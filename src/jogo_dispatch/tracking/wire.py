@@ -11,6 +11,7 @@ answers it item by item as before. A phone's normal request never leaves the fas
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -23,7 +24,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from jogo_dispatch.errors import InvalidInput, PayloadTooLarge
 from jogo_dispatch.platform.body_limit import parse_json
-from jogo_dispatch.tracking.filters import Fix
+from jogo_dispatch.tracking.filters import VECTOR_MIN, Fix
 from jogo_dispatch.tracking.schemas import parse_ping_items
 
 F64 = npt.NDArray[np.float64]
@@ -120,11 +121,27 @@ class PingColumns:
         )
 
 
+@dataclass(slots=True)
+class PingFixes:
+    """A request's well-formed pings as fixes: a small request (numpy's set-up would cost more than it
+    saves) or one the pydantic path read. ``fixes``: (index in the request, fix)."""
+
+    fixes: list[tuple[int, Fix]]
+    rejected: list[tuple[int, str]]
+    count: int
+
+    def __len__(self) -> int:
+        return len(self.fixes)
+
+
+Decoded = PingColumns | PingFixes
+
+
 class _Slow(Exception):
     """This request needs the pydantic path for its exact answers."""
 
 
-def fast_columns(body: bytes | str, max_batch: int) -> PingColumns | None:
+def fast_columns(body: bytes | str, max_batch: int) -> Decoded | None:
     """One ping object or an array of them, straight from the bytes; None when the request is not one the
     fast path reads exactly as ``PingIn`` does (then the caller takes the general path, which answers
     it as before). Only ASCII without escapes: anything else is rare enough for the general path."""
@@ -143,12 +160,19 @@ def fast_columns(body: bytes | str, max_batch: int) -> PingColumns | None:
             times = [_ONE_TIME.decode(body)]
         else:
             return None
-        return _columns(pings, [bytes(t.recorded_at) for t in times])
+        raws = [bytes(t.recorded_at) for t in times]
+        if len(pings) < VECTOR_MIN:
+            return PingFixes(
+                [(i, _fix(p, raw)) for i, (p, raw) in enumerate(zip(pings, raws, strict=True))],
+                [],
+                len(pings),
+            )
+        return _columns(pings, raws)
     except (msgspec.DecodeError, msgspec.ValidationError, _Slow):
         return None
 
 
-def decode_pings(body: bytes, max_batch: int) -> PingColumns:
+def decode_pings(body: bytes, max_batch: int) -> Decoded:
     """A ``POST /api/v1/pings`` body into columns, with the same answers as before: ``invalid_json`` and
     ``bad_body`` (400), too many pings (413), per-item ``invalid: ...`` and ``out_of_range``."""
     cols = fast_columns(body, max_batch)
@@ -163,7 +187,7 @@ def decode_pings(body: bytes, max_batch: int) -> PingColumns:
     return general_items(items)
 
 
-def decode_message(raw: str | bytes, max_batch: int) -> tuple[PingsMessage, PingColumns] | None:
+def decode_message(raw: str | bytes, max_batch: int) -> tuple[PingsMessage, Decoded] | None:
     """A plain officer-socket ``pings`` message the fast path reads exactly, else None (the general
     path then reads the message as before)."""
     if not raw.isascii():
@@ -179,10 +203,10 @@ def decode_message(raw: str | bytes, max_batch: int) -> tuple[PingsMessage, Ping
     return None if cols is None else (msg, cols)
 
 
-def general_items(items: list[Any]) -> PingColumns:
+def general_items(items: list[Any]) -> PingFixes:
     """Already-parsed items, validated by ``PingIn`` one request at a time (item by item on errors)."""
     fixes, rejected = parse_ping_items(items)
-    return from_fixes([i for i, _ in fixes], [f for _, f in fixes], rejected, len(items))
+    return PingFixes(fixes, rejected, len(items))
 
 
 def _floats(values: Sequence[float | None]) -> F64:
@@ -219,25 +243,63 @@ def _columns(pings: list[WirePing], raw_times: list[bytes]) -> PingColumns:
     return PingColumns(np.arange(n, dtype=np.int64), t_us, lat, lon, acc, speed, heading, alt, batt, [], n)
 
 
-def _micros(value: datetime | float, raw: bytes) -> int:
-    """recorded_at in microseconds since the epoch, exactly as pydantic reads it; ``_Slow`` otherwise."""
+def _fix(p: WirePing, raw: bytes) -> Fix:
+    """One ping as PingIn reads it, without numpy (``_Slow`` when pydantic would answer otherwise)."""
+    for v in (p.lat, p.lon, p.altitude_m):
+        if v is not None and not math.isfinite(v):
+            raise _Slow
+    for v, top in (
+        (p.accuracy_m, math.inf),
+        (p.speed_mps, math.inf),
+        (p.heading_deg, 360),
+        (p.battery_pct, 100),
+    ):
+        if v is not None and not 0 <= v <= top:  # infinity is above every bound, and refused
+            raise _Slow
+    if p.accuracy_m == math.inf or p.speed_mps == math.inf:
+        raise _Slow
+    value = p.recorded_at
     if isinstance(value, datetime):
-        # RFC 3339 as msgspec reads it: "YYYY-MM-DDTHH:MM:SS" then an optional fraction. msgspec rounds a
-        # fraction finer than microseconds where pydantic truncates it: those go the pydantic way.
-        if len(raw) > 28 and raw[20] == 0x2E and 0x30 <= raw[27] <= 0x39:
-            raise _Slow
+        _check_fraction(raw)
         if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        us = (value - EPOCH) // ONE_US
-        if not _MIN_US <= us <= _MAX_US:
-            raise _Slow
-        return us
+            when = value.replace(tzinfo=UTC)
+        else:
+            try:
+                when = value.astimezone(UTC)
+            except OverflowError:
+                raise _Slow from None
+    else:
+        when = to_datetime(_epoch_micros(value))
+    return Fix(p.lat, p.lon, when, p.accuracy_m, p.speed_mps, p.heading_deg, p.altitude_m, p.battery_pct)
+
+
+def _check_fraction(raw: bytes) -> None:
+    # RFC 3339 as msgspec reads it: "YYYY-MM-DDTHH:MM:SS" then an optional fraction. msgspec rounds a
+    # fraction finer than microseconds where pydantic truncates it: those go the pydantic way.
+    if len(raw) > 28 and raw[20] == 0x2E and 0x30 <= raw[27] <= 0x39:
+        raise _Slow
+
+
+def _epoch_micros(value: float) -> int:
     if value.is_integer() and abs(value) <= _EPOCH_SECONDS_LIMIT:
         return int(value) * 1_000_000
     try:
         return (_DATETIME.validate_python(value) - EPOCH) // ONE_US
     except ValidationError:
         raise _Slow from None
+
+
+def _micros(value: datetime | float, raw: bytes) -> int:
+    """recorded_at in microseconds since the epoch, exactly as pydantic reads it; ``_Slow`` otherwise."""
+    if isinstance(value, datetime):
+        _check_fraction(raw)
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        us = (value - EPOCH) // ONE_US
+        if not _MIN_US <= us <= _MAX_US:
+            raise _Slow
+        return us
+    return _epoch_micros(value)
 
 
 def from_fixes(
