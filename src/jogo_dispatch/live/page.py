@@ -60,6 +60,11 @@ def page_config(settings: Any, root_path: str = "") -> dict[str, Any]:
         "api_base": f"{root_path}/api/v1",
         "live_path": f"{root_path}/api/v1/live",
         "low_battery_pct": getattr(settings, "low_battery_pct", 15.0),
+        # the safety and queue timers, for the map's countdowns (a response plan may set its own interval)
+        "timers": {
+            name: getattr(settings, name, None)
+            for name in ("welfare_interval_s", "welfare_grace_s", "en_route_within_s", "verify_within_s")
+        },
         "version": __version__,
     }
 

@@ -5,6 +5,8 @@ export { CFG };
 export const API = CFG.api_base || '/api/v1';
 export const LIVE_PATH = CFG.live_path || '/api/v1/live';
 export const LOW_BATTERY = Number.isFinite(CFG.low_battery_pct) ? CFG.low_battery_pct : 15;
+/** The server's safety and queue timers (seconds), for the countdowns (timers.js). */
+export const TIMERS = CFG.timers || {};
 export const SESSION_KEY = 'jogo.live.session';
 export const WATCHDOG_MS = 45000;       // the server sends a heartbeat every 15 s
 export const ANIM_MS = 900;             // marker glide between two fixes

@@ -14,7 +14,8 @@ import { errorText, label, t } from './lang.js';
 import { deskLayer, focusOn } from './layers.js';
 import { badgeOf } from './officers.js';
 import { incidents, officers } from './state.js';
-import { block, button, chip, confirmStep, countdown, facts, telLink, toast } from './ui.js';
+import { unitTimer } from './timers.js';
+import { block, button, chip, confirmStep, countdown, facts, telLink, timerLine, toast } from './ui.js';
 
 const sections = [];
 /** A part of the incident desk: mount(ctx) → {el, update?()}; ctx.d is the incident's detail. */
@@ -182,6 +183,7 @@ addIncidentSection({
             h('b', { class: 'unit-badge' }, who(u.officer_id)), chip(label('unit_state', u.state), `st-${u.state}`),
             h('span', { class: 'sub' }, clock(u.on_scene_at || u.en_route_at || u.dispatched_at)),
             u.welfare_missed_at ? chip(t('desk.welfare_missed'), 'fw-failed') : (u.welfare_ok_at ? chip(t('desk.welfare_ok'), 'reach-app') : null),
+            timerLine(unitTimer(d, u)),
             button(t('desk.officer'), () => open('officer', u.officer_id), 'link small')))
             : (d.officer_id != null ? h('div', { class: 'row line unit', dataset: { officer: String(d.officer_id) } }, h('b', { class: 'unit-badge' }, who(d.officer_id)))
               : (pending.length ? null : h('div', { class: 'empty' }, t('desk.no_unit')))),

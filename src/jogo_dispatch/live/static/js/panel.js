@@ -12,7 +12,8 @@ import { focusOn } from './layers.js';
 import { badgeOf } from './officers.js';
 import { falseReports, loadFalseReports } from './reports.js';
 import { alerts, dirty, forwards, incidentShown, incidents, officers, onRender, panels, reports, selection } from './state.js';
-import { chip, countdown } from './ui.js';
+import { reportTimer } from './timers.js';
+import { chip, countdown, timerLine } from './ui.js';
 
 // ------------------------------------------------------------------ tabs
 let tab = 'incidents';
@@ -96,6 +97,7 @@ function reportItem(d) {
     h('div', { class: 'row' }, h('span', { class: 'title' }, label('category', d.category), ` #${d.id}`),
       d.has_photo ? chip(t('evidence.photo'), 'photo-tag') : null,
       h('span', { class: 'meta' }, ago(d.created_at))),
+    timerLine(reportTimer(d)),
     d.address ? h('div', { class: 'addr' }, d.address) : null,
     d.description ? h('div', { class: 'desc' }, d.description) : null,
     d.reporter_distance_m != null ? h('div', { class: 'sub' }, t('evidence.distance_short', { d: meters(d.reporter_distance_m) })) : null);

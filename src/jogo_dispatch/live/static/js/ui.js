@@ -51,6 +51,11 @@ export function countdown(until) {
   tickOne(el, Date.now());
   return el;
 }
+/** "Cek keselamatan berikut 28:41" for a running timer ({key, until}), nothing without one. */
+export function timerLine(timer) {
+  if (!timer || !timer.until) return null;
+  return h('span', { class: 'timer', dataset: { timer: timer.key } }, t(timer.key), ' ', countdown(timer.until));
+}
 function tickOne(el, now) {
   const until = Number(el.dataset.until);
   if (!until) { el.textContent = ''; return; }
