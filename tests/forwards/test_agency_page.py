@@ -30,7 +30,7 @@ async def test_the_page_is_served_with_its_config_and_a_strict_policy(
     assert m
     cfg = json.loads(m.group(1))
     assert (cfg["api_base"], cfg["live_path"]) == ("/api/v1", "/api/v1/live")
-    assert (cfg["sw_url"], cfg["sw_scope"], cfg["shell"]) == ("/agency/sw.js", "/agency", page.shell_digest())
+    assert (cfg["sw_url"], cfg["sw_scope"], cfg["shell"]) == ("/agency/sw.js", "/agency", page.PAGE.digest)
     csp = r.headers["content-security-policy"]
     assert "script-src 'self'" in csp and "connect-src 'self' ws: wss:" in csp and "blob:" in csp
     assert (await client.get("/agency/")).headers["location"] == "/agency"
@@ -40,7 +40,7 @@ async def test_every_asset_and_shell_file_is_served_here(client: httpx.AsyncClie
     html = (await client.get("/agency")).text
     assets = ASSET_RE.findall(html)
     assert "/static/live/vendor/leaflet/leaflet.js" in assets  # the live map's copy, not a second one
-    for url in {*assets, *page.shell_urls()}:
+    for url in {*assets, *page.PAGE.shell_urls()}:
         r = await client.get(url)
         assert r.status_code == 200, url
         assert r.headers["x-content-type-options"] == "nosniff", url
@@ -67,9 +67,9 @@ async def test_manifest_and_service_worker_make_it_installable(client: httpx.Asy
         assert (await client.get(icon["src"])).status_code == 200, icon["src"]
     sw = await client.get("/agency/sw.js")
     assert sw.headers["service-worker-allowed"] == "/agency"
-    assert "{{" not in sw.text and f"jogo-agency-{page.shell_digest()}" in sw.text
+    assert "{{" not in sw.text and f"jogo-agency-{page.PAGE.digest}" in sw.text
     shell = json.loads(re.search(r"const SHELL = (\[.*?\]);", sw.text).group(1))  # type: ignore[union-attr]
-    assert shell == page.shell_urls()
+    assert shell == page.PAGE.shell_urls()
     # its cache is its own: the phone app's worker on the same origin does not clear it, nor it the app's
     assert "jogo-app-" not in sw.text
 

@@ -202,7 +202,7 @@ async def test_every_module_the_entry_imports_is_served(client: httpx.AsyncClien
 def test_the_phone_app_keeps_the_shared_modules_offline() -> None:
     shared = {f"shared/{p.name}" for p in (STATIC_DIR / "shared").glob("*.js")}
     assert shared and shared == set(webapp.SHARED_SHELL)
-    assert {f"{STATIC_PREFIX}/{p}" for p in shared} <= set(webapp.shell_urls())
+    assert {f"{STATIC_PREFIX}/{p}" for p in shared} <= set(webapp.PAGE.shell_urls())
     prefix = "../../live/"  # the phone app's js/ reaches them only through this folder
     for path in webapp.STATIC_DIR.glob("js/*.js"):
         for m in IMPORT_RE.findall(path.read_text(encoding="utf-8")):

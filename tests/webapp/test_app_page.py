@@ -61,7 +61,7 @@ async def test_app_page(client: httpx.AsyncClient, app: Any) -> None:
     assert cfg["sw_url"] == "/app/sw.js" and cfg["sw_scope"] == "/app"
     assert cfg["center"] == [-7.9797, 112.6304]
     assert cfg["tile_url"] == app.state.settings.tile_url
-    assert cfg["shell"] == webapp.shell_digest()
+    assert cfg["shell"] == webapp.PAGE.digest
     csp = r.headers["content-security-policy"]
     assert "default-src 'self'" in csp and "script-src 'self'" in csp and "blob:" in csp
     assert "connect-src 'self' ws: wss:" in csp
@@ -135,9 +135,9 @@ async def test_service_worker(client: httpx.AsyncClient) -> None:
     assert r.headers["cache-control"] == "no-cache"
     js = r.text
     assert "{{" not in js
-    assert f"jogo-app-{webapp.shell_digest()}" in js
+    assert f"jogo-app-{webapp.PAGE.digest}" in js
     shell = json.loads(re.search(r"const SHELL = (\[.*?\]);", js, re.S).group(1))  # type: ignore[union-attr]
-    assert shell == webapp.shell_urls()
+    assert shell == webapp.PAGE.shell_urls()
     assert "/app" in shell and "/static/app/js/app.js" in shell
     html = (await client.get("/app")).text
     needed = {u for u in ASSET_RE.findall(html) if u.startswith(("/static/", "/app/"))}
@@ -150,7 +150,7 @@ def test_shell_digest_covers_the_files() -> None:
     for rel in webapp.OWN_SHELL:
         assert (STATIC_DIR / rel).is_file(), rel
     assert {f"js/{p.name}" for p in JS_DIR.glob("*.js")} <= set(webapp.OWN_SHELL)
-    assert len(webapp.shell_digest()) == 16
+    assert len(webapp.PAGE.digest) == 16
 
 
 async def test_no_external_urls(client: httpx.AsyncClient, app: Any) -> None:

@@ -17,7 +17,6 @@ from the configured tile server only (the page works without them).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from fastapi import APIRouter
 
@@ -97,15 +96,3 @@ PAGE = pwa.InstallablePage(
 router = APIRouter(route_class=IdempotentRoute, tags=["agency portal"])
 PAGE.add_routes(router, name="agency_page", summary="Agencies' portal (HTML page)")
 
-
-def shell_urls(root: str = "") -> list[str]:
-    return PAGE.shell_urls(root)
-
-
-def shell_digest() -> str:
-    """Changes whenever a shell file, the page, the worker or the version changes."""
-    return PAGE.digest
-
-
-def page_config(settings: Any, root: str) -> dict[str, Any]:
-    return PAGE.page_config(settings, root)

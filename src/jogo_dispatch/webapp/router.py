@@ -112,15 +112,3 @@ PAGE = pwa.InstallablePage(
 router = APIRouter(route_class=IdempotentRoute, tags=["phone app"])
 PAGE.add_routes(router, name="phone_app", summary="Citizens' and officers' phone app (HTML page)")
 
-
-def shell_urls(root: str = "") -> list[str]:
-    return PAGE.shell_urls(root)
-
-
-def shell_digest() -> str:
-    """Changes whenever a shell file, the page template, the worker or the version changes."""
-    return PAGE.digest
-
-
-def app_config(settings: Any, root: str) -> dict[str, Any]:
-    return PAGE.page_config(settings, root)
