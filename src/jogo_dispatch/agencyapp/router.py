@@ -95,4 +95,3 @@ PAGE = pwa.InstallablePage(
 
 router = APIRouter(route_class=IdempotentRoute, tags=["agency portal"])
 PAGE.add_routes(router, name="agency_page", summary="Agencies' portal (HTML page)")
-

@@ -111,4 +111,3 @@ PAGE = pwa.InstallablePage(
 
 router = APIRouter(route_class=IdempotentRoute, tags=["phone app"])
 PAGE.add_routes(router, name="phone_app", summary="Citizens' and officers' phone app (HTML page)")
-
