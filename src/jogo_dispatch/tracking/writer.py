@@ -181,28 +181,6 @@ _PINGS_COLUMNS = (
     "officer_id, recorded_at, received_at, geog, accuracy_m, speed_mps, heading_deg, altitude_m, "
     "battery_pct, device_id, source"
 )
-# The direct path's one statement for the positions: each officer's newest fix of the batch, as arrays.
-_UPSERT_LATEST = """
-WITH moved AS (
-INSERT INTO officer_positions AS p (officer_id, geog, recorded_at, received_at, accuracy_m, speed_mps,
-                                    heading_deg, altitude_m, battery_pct)
-SELECT l.officer_id, ST_SetSRID(ST_MakePoint(l.lon, l.lat), 4326)::geography, l.recorded_at, l.received_at,
-       l.accuracy_m, l.speed_mps, l.heading_deg, l.altitude_m, l.battery_pct
-FROM unnest(%s::int8[], %s::timestamptz[], %s::timestamptz[], %s::float8[], %s::float8[], %s::float8[],
-            %s::float8[], %s::float8[], %s::float8[], %s::float8[])
-     AS l(officer_id, recorded_at, received_at, lat, lon, accuracy_m, speed_mps, heading_deg, altitude_m,
-          battery_pct)
-JOIN officers o ON o.id = l.officer_id
-ON CONFLICT (officer_id) DO UPDATE SET
-    geog = EXCLUDED.geog, recorded_at = EXCLUDED.recorded_at, received_at = EXCLUDED.received_at,
-    accuracy_m = EXCLUDED.accuracy_m, speed_mps = EXCLUDED.speed_mps, heading_deg = EXCLUDED.heading_deg,
-    altitude_m = EXCLUDED.altitude_m, battery_pct = EXCLUDED.battery_pct
-WHERE p.recorded_at < EXCLUDED.recorded_at
-RETURNING p.officer_id, ST_Y(p.geog::geometry) AS lat, ST_X(p.geog::geometry) AS lon, p.recorded_at,
-          p.speed_mps, p.heading_deg, p.accuracy_m, p.battery_pct
-)
-SELECT m.*, o.status, o.unit_type FROM moved m JOIN officers o ON o.id = m.officer_id
-"""
 # Only for a batch with approximate reports: the latest of each officer, when later than anything it
 # reported before, refreshes presence (seen_at) and battery; the position and its time stay the fix's.
 _REFRESH_SEEN = """
@@ -251,8 +229,10 @@ class EncodedRows:
     # them is stored yet (each newer than its officer's latest fix): then the writer skips the staging
     # table. A wrong guess costs one rolled-back COPY; the staged path then answers as ever.
     direct: bytes | None = None
-    # The newest row: its officer's position, when the writer takes the direct path.
-    latest: tuple[Any, ...] | None = None
+    # The newest row (its officer, recorded_at µs) and that row alone in ``payload``'s form: on the direct
+    # path only these go through the staging table, to move the positions.
+    latest: tuple[int, int] | None = None
+    latest_row: bytes = b""
 
     def row_keys(self) -> list[tuple[int, int]]:
         return list(zip(self.officer_ids.tolist(), self.t_us.tolist(), strict=True))
@@ -324,14 +304,8 @@ def encode_columns(
         encoded.direct = _encode_direct(rows, floats, src, device_id is not None)
         if encoded.direct is not None:
             k = int(np.argmax(t_us))  # the first of the newest: ties are duplicates, never both stored
-            encoded.latest = (
-                officer_id,
-                _UNIX_EPOCH + timedelta(microseconds=int(t_us[k])),
-                received_at,
-                float(lat[k]),
-                float(lon[k]),
-                *(None if math.isnan(v) else v for v in (float(f[k]) for f in floats)),
-            )
+            encoded.latest = (officer_id, int(t_us[k]))
+            encoded.latest_row = rows[k : k + 1].tobytes()
     return encoded
 
 
@@ -436,19 +410,9 @@ def encode_rows(rows: Sequence[PingRow], *, fresh: bool = False) -> EncodedRows:
         and all(r.approximate is None and r.attributes is None and r.lat is not None for r in rows)
     ):
         encoded.direct = b"".join(_direct_row(r) for r in rows)
-        newest = max(rows, key=lambda r: r.recorded_at)
-        encoded.latest = (
-            newest.officer_id,
-            newest.recorded_at,
-            newest.received_at,
-            newest.lat,
-            newest.lon,
-            newest.accuracy_m,
-            newest.speed_mps,
-            newest.heading_deg,
-            newest.altitude_m,
-            newest.battery_pct,
-        )
+        k = max(range(len(rows)), key=lambda i: rows[i].recorded_at)
+        encoded.latest = (rows[k].officer_id, int(t_us[k]))
+        encoded.latest_row = parts[k]
     return encoded
 
 
@@ -717,22 +681,27 @@ class PingWriter:
         """COPY straight into ``pings`` (into the day's partition when the batch is all one day), then one
         statement for the positions. Raises UniqueViolation when a row was stored already."""
         days: set[date] = set()
-        newest: dict[int, tuple[Any, ...]] = {}
+        newest: dict[int, tuple[int, bytes]] = {}
         for item in batch:
             days |= item.rows.days
             latest = item.rows.latest
             assert latest is not None
             seen = newest.get(latest[0])
-            if seen is None or seen[1] < latest[1]:
-                newest[latest[0]] = latest
+            if seen is None or seen[0] < latest[1]:
+                newest[latest[0]] = (latest[1], item.rows.latest_row)
         table = partitions.partition_name(next(iter(days))) if len(days) == 1 else "pings"
         async with conn.cursor() as cur:
             async with cur.copy(f"COPY {table} ({_PINGS_COLUMNS}) FROM STDIN (FORMAT BINARY)") as copy:
                 await copy.write(
                     b"".join([_COPY_HEADER, *(item.rows.direct or b"" for item in batch), _COPY_TRAILER])
                 )
-            columns = list(zip(*newest.values(), strict=True))
-            await cur.execute(_UPSERT_LATEST, [list(c) for c in columns])
+            # Each officer's newest fix only, through the staging table: the positions' one statement
+            # reads it as ever (no array parameters: adapting them cost more than the COPY).
+            async with cur.copy(f"COPY ping_stage ({_STAGE_COLUMNS}) FROM STDIN (FORMAT BINARY)") as copy:
+                await copy.write(
+                    b"".join([_COPY_HEADER, *(row for _, row in newest.values()), _COPY_TRAILER])
+                )
+            await cur.execute(_UPSERT_POSITIONS)
             moved = [PositionUpdate(*row) for row in await cur.fetchall()]
         await conn.commit()
         return moved
