@@ -48,6 +48,14 @@ async def test_dispatcher_watches_and_dispatches_from_the_map(
     item = page.locator(f"#list-incidents .item[data-id='{incident_id}']")
     await item.wait_for()
     assert "SOS warga" in (await item.text_content() or "")
+    # the alarm banner stands over the map until a dispatcher acknowledges the SOS
+    row = page.locator("#alarm-banner .alarm-row.danger[data-kind='citizen_sos']")
+    await row.wait_for()
+    assert "SOS WARGA" in (await row.text_content() or "")
+    await m.shot("live_map_sos_alarm")
+    await row.locator("button.primary").click()
+    await row.wait_for(state="detached")
+    assert await page.get_attribute("#alarm-banner", "data-danger") == "0"
     await item.click()
     await page.wait_for_selector(".sos-box .callback a.tel")
     assert await page.get_attribute(".sos-box .callback a.tel", "href") == f"tel:{phone}"

@@ -2,9 +2,9 @@
  * acknowledge ...): markers, the beep and toast of a new one, acknowledging, and the catch-up load.
  *
  * An officer in danger (the panic button or Traccar's SOS, "need help" on a welfare check, a welfare check
- * nobody answered) sounds an alarm over and over and keeps a flashing banner over the map, on every
- * dispatcher's page and after a reload, until somebody acknowledges it; backup requests stand in the same
- * banner (amber, one beep) so nobody misses an officer asking for more units. */
+ * nobody answered) and a citizen's SOS sound an alarm over and over and keep a flashing banner over the map,
+ * on every dispatcher's page and after a reload, until somebody acknowledges them; backup requests stand in
+ * the same banner (amber, one beep) so nobody misses an officer asking for more units. */
 import { $, fill, h } from '../shared/dom.js';
 import { PATTERNS, audioRunning, tones } from '../shared/sound.js';
 import { api, getSession, itemsOf } from './api.js';
@@ -18,8 +18,10 @@ import { button, toast } from './ui.js';
 
 const ALARM_EVERY_MS = 2500;
 
-/** An officer in danger: distress, except a citizen's SOS (that one beeps once, as before). */
-export const isOfficerDanger = (d) => isDistress(d) && !/citizen/i.test(String(d.kind || ''));
+/** A citizen's SOS (Sergap's one-press button): someone is calling for help right now. */
+export const isCitizenSos = (d) => isDistress(d) && /citizen/i.test(String(d.kind || ''));
+/** An officer in danger: every other distress alert. */
+export const isOfficerDanger = (d) => isDistress(d) && !isCitizenSos(d);
 export const isBackup = (d) => /backup/i.test(String((d && d.kind) || ''));
 
 function markerHtml(d) {
@@ -158,7 +160,11 @@ function bannerEl() {
   return banner;
 }
 
-const dangerAlerts = () => [...alerts.values()].map((a) => a.d).filter(isOfficerDanger);
+// Both sound again and again until acknowledged; the officer's first.
+const dangerAlerts = () => {
+  const all = [...alerts.values()].map((a) => a.d);
+  return [...all.filter(isOfficerDanger), ...all.filter(isCitizenSos)];
+};
 const backupAlerts = () => [...alerts.values()].map((a) => a.d).filter(isBackup);
 
 /** "2 unit diminta, 1 dipanggil" from a backup alert's data. */
@@ -172,9 +178,11 @@ function alarmRow(d, cls) {
   const oid = d.officer_id != null ? d.officer_id : (d.data || {}).officer_id;  // backup: the asking officer
   const who = oid != null ? badgeOf(oid) : '';
   const where = d.incident_id != null ? `#${d.incident_id}` : '';
+  const heading = cls !== 'danger' ? t('alarm.backup') : (isCitizenSos(d) ? t('alarm.citizen_sos') : t('alarm.officer_danger'));
+  const kind = label('alert_kind', d.kind);  // "SOS WARGA" needs no "— SOS warga" after it
   return h('div', { class: `alarm-row ${cls}`, dataset: { alertId: String(d.id), kind: d.kind || '' } },
     h('div', { class: 'alarm-text' },
-      h('b', null, cls === 'danger' ? t('alarm.officer_danger') : t('alarm.backup'), ' — ', label('alert_kind', d.kind)),
+      h('b', null, heading, kind.toLowerCase() === heading.toLowerCase() ? '' : ` — ${kind}`),
       h('span', null, [who, where, clock(d.created_at), backupText(d)].filter(Boolean).join(' · ')),
       d.message ? h('small', null, d.message) : null),
     button(t('alarm.show'), () => { openAlert(d); focusOn(alertPoint(d), 17); }, 'small'),
