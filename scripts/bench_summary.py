@@ -14,6 +14,42 @@ def load(d: Path, name: str) -> dict[str, Any] | None:
     return json.loads(p.read_text()) if p.exists() else None
 
 
+def _before_after(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """The same benchmark run on the code before (ingest-before.json) and now, each with its own ceiling."""
+    rows = [
+        ("raw COPY ceiling", "copy", "rows_per_s"),
+        ("writer in process", "writer", "pings_per_s"),
+        ("HTTP batched (100/request)", "batched", "pings_per_s"),
+        ("officer websocket (100/message)", "stream", "pings_per_s"),
+        ("HTTP single (req/s)", "single", "requests_per_s"),
+    ]
+    out = [
+        f"### Before and after (git {before['machine'].get('git') or 'before'} at "
+        f"{before['machine']['started_at']} vs git {after['machine']['git']} at {after['machine']['started_at']})",
+        "",
+        "| phase | before | of COPY | after | of COPY | server / PostgreSQL µs per ping, before → after |",
+        "|---|---|---|---|---|---|",
+    ]
+    for label, key, unit in rows:
+        b, a = before["phases"].get(key), after["phases"].get(key)
+        if not (b and a):
+            continue
+        bc, ac = before["phases"]["copy"]["rows_per_s"], after["phases"]["copy"]["rows_per_s"]
+        be, ae = before["cpu_per_ping_us"].get(key), after["cpu_per_ping_us"].get(key)
+        cpu = (
+            f"{be['server']:.1f} / {be['postgres']:.1f} → {ae['server']:.1f} / {ae['postgres']:.1f}"
+            if be and ae
+            else "-"
+        )
+        share = key != "single"
+        out.append(
+            f"| {label} | {b[unit]:,} | {b[unit] / bc:.1%} | {a[unit]:,} | {a[unit] / ac:.1%} | {cpu} |"
+            if share
+            else f"| {label} | {b[unit]:,} | - | {a[unit]:,} | - | {cpu} (per request) |"
+        )
+    return [*out, ""]
+
+
 def main() -> None:
     d = Path(sys.argv[1] if len(sys.argv) > 1 else "benchmarks/results")
     out = ["# Benchmark summary", ""]
@@ -39,16 +75,47 @@ def main() -> None:
                 f"| `POST /api/v1/pings`, 100 per request | {ph['batched']['pings_per_s']:,} pings/s | "
                 f"{ph['batched']['latency_p99_ms']} ms |"
             )
+        if "stream" in ph:
+            out.append(
+                f"| officer websocket, 100 per message | {ph['stream']['pings_per_s']:,} pings/s | "
+                f"{ph['stream']['latency_p99_ms']} ms |"
+            )
         if "single" in ph:
             out.append(
                 f"| `POST /api/v1/pings`, single | {ph['single']['requests_per_s']:,} req/s | "
                 f"{ph['single']['latency_p99_ms']} ms |"
+            )
+        m = ing.get("machine", {})
+        out += [
+            "",
+            f"Machine: {m.get('nproc')} cores ({m.get('cpu_model')}), {m.get('mem_gb')} GB, "
+            f"{str(m.get('postgresql', '')).split(' on ')[0]}, fsync and synchronous_commit on; "
+            f"git {m.get('git')}, {m.get('started_at')}. Other work shared the cores: CPU used by others per "
+            "phase: "
+            + ", ".join(
+                f"{k} {v['cpu']['other_cpu_s'] / (v['cpu']['wall_s'] or 1):.2f}" for k, v in ph.items()
+            )
+            + " cores.",
+        ]
+        if ing.get("cpu_per_ping_us"):
+            out.append(
+                "CPU µs per ping (per request for single), server / PostgreSQL backends: "
+                + "; ".join(
+                    f"{k} {v['server']:.1f} / {v['postgres']:.1f}" for k, v in ing["cpu_per_ping_us"].items()
+                )
+                + "."
+            )
+        if ing.get("ratios"):
+            out.append(
+                "Ratios in the same run: " + "; ".join(f"{k} = {v}" for k, v in ing["ratios"].items()) + "."
             )
         out += (
             [""]
             + [f"- {'met' if g['met'] else 'NOT met'}: {g['goal']} — {g['actual']}" for g in ing["goals"]]
             + [""]
         )
+        if before := load(d, "ingest-before"):
+            out += _before_after(before, ing)
     if st := load(d, "stream"):
         out += [
             f"## Websocket stream vs HTTP batches ({st['sockets']} connections, {st['per_message']} pings each)",
