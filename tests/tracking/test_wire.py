@@ -226,6 +226,24 @@ def test_column_encoding_is_byte_for_byte_the_row_encoding() -> None:
         slow = encode_rows(rows)
         assert fast.payload == slow.payload
         assert fast.row_keys() == slow.row_keys() and fast.days == slow.days
+        # The direct path's rows (COPY pings itself): a column known for some rows only has no fixed
+        # layout, so those go staged; a column unknown throughout is NULL in every row.
+        assert (
+            encode_columns(9, t_us, received, col[0], col[1], col[2:], device_id, "api", fresh=True).direct
+            is None
+        )
+        whole = [np.where(np.isnan(c), 1.0, c) if j != 3 else np.full(2, np.nan) for j, c in enumerate(col)]
+        rows = [
+            PingRow(
+                9, t[k], received, *(None if np.isnan(c[k]) else float(c[k]) for c in whole), device_id, "api"
+            )
+            for k in range(2)
+        ]
+        fast = encode_columns(9, t_us, received, whole[0], whole[1], whole[2:], device_id, "api", fresh=True)
+        slow = encode_rows(rows, fresh=True)
+        assert fast.direct is not None and fast.direct == slow.direct
+        assert fast.latest == slow.latest and fast.latest_row == slow.latest_row
+        assert fast.stage_payload() == slow.stage_payload()
 
 
 def test_unknown_measurements_travel_as_nan_and_are_refused_as_input() -> None:
@@ -243,3 +261,22 @@ def test_the_docs_still_describe_the_body_and_the_answer(app) -> None:
     assert body[0]["properties"].keys() >= {"lat", "lon", "recorded_at", "accuracy_m", "battery_pct"}
     assert body[1]["type"] == "array" and body[1]["maxItems"] == 1000
     assert op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/IngestOut")
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        "2026-06-01T11:59:00.9999996+00:00",  # a 7th fraction digit: pydantic truncates, msgspec would round
+        "2026-06-01T11:59:00.123",  # naive: UTC, as PingIn reads it
+        "2100-01-01T00:00:00Z",  # beyond where float timestamps are exact to the microsecond
+        "1800-01-01T00:00:00+01:00",
+        "0001-01-01T00:00:00+05:00",  # no UTC instant: invalid
+    ],
+)
+def test_one_odd_time_in_a_batch_is_read_as_pydantic_reads_it(odd: str) -> None:
+    batch = [
+        {"lat": -7.9, "lon": 112.6, "recorded_at": f"2026-06-01T11:59:{s:02d}.123456+07:00"}
+        for s in range(12)
+    ]
+    batch[5]["recorded_at"] = odd
+    assert _as_pairs(orjson.dumps(batch)) == _general(batch)

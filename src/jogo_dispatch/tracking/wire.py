@@ -45,7 +45,7 @@ class WirePing(msgspec.Struct, forbid_unknown_fields=True):
 
     lat: float
     lon: float
-    recorded_at: datetime | float
+    recorded_at: str | float  # the text is read as a datetime a whole batch at once (msgspec.convert)
     accuracy_m: float | None = None
     speed_mps: float | None = None
     heading_deg: float | None = None
@@ -53,14 +53,8 @@ class WirePing(msgspec.Struct, forbid_unknown_fields=True):
     battery_pct: float | None = None
 
 
-class _RawTime(msgspec.Struct):
-    recorded_at: msgspec.Raw
-
-
 _ONE = msgspec.json.Decoder(WirePing)
 _MANY = msgspec.json.Decoder(list[WirePing])
-_ONE_TIME = msgspec.json.Decoder(_RawTime)
-_MANY_TIMES = msgspec.json.Decoder(list[_RawTime])
 _DATETIME = TypeAdapter(datetime)
 
 Seq = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]  # orjson reads these as ints too
@@ -154,20 +148,13 @@ def fast_columns(body: bytes | str, max_batch: int) -> Decoded | None:
             pings = _MANY.decode(body)
             if len(pings) > max_batch:
                 return None
-            times = _MANY_TIMES.decode(body)
         elif first in (b"{", "{"):
             pings = [_ONE.decode(body)]
-            times = [_ONE_TIME.decode(body)]
         else:
             return None
-        raws = [bytes(t.recorded_at) for t in times]
         if len(pings) < VECTOR_MIN:
-            return PingFixes(
-                [(i, _fix(p, raw)) for i, (p, raw) in enumerate(zip(pings, raws, strict=True))],
-                [],
-                len(pings),
-            )
-        return _columns(pings, raws)
+            return PingFixes([(i, _fix(p)) for i, p in enumerate(pings)], [], len(pings))
+        return _columns(pings)
     except (msgspec.DecodeError, msgspec.ValidationError, _Slow):
         return None
 
@@ -214,7 +201,7 @@ def _floats(values: Sequence[float | None]) -> F64:
     return np.array(values, dtype=np.float64)
 
 
-def _columns(pings: list[WirePing], raw_times: list[bytes]) -> PingColumns:
+def _columns(pings: list[WirePing]) -> PingColumns:
     n = len(pings)
     lat = _floats([p.lat for p in pings])
     lon = _floats([p.lon for p in pings])
@@ -237,13 +224,14 @@ def _columns(pings: list[WirePing], raw_times: list[bytes]) -> PingColumns:
         or (batt > 100).any()
     ):
         raise _Slow  # pydantic's own words for what is wrong
-    t_us = np.fromiter(
-        (_micros(p.recorded_at, raw) for p, raw in zip(pings, raw_times, strict=True)), np.int64, n
-    )
+    times = [p.recorded_at for p in pings]
+    t_us = _vector_micros(times)
+    if t_us is None:
+        t_us = np.fromiter(map(_micros, times), np.int64, n)
     return PingColumns(np.arange(n, dtype=np.int64), t_us, lat, lon, acc, speed, heading, alt, batt, [], n)
 
 
-def _fix(p: WirePing, raw: bytes) -> Fix:
+def _fix(p: WirePing) -> Fix:
     """One ping as PingIn reads it, without numpy (``_Slow`` when pydantic would answer otherwise)."""
     for v in (p.lat, p.lon, p.altitude_m):
         if v is not None and not math.isfinite(v):
@@ -258,9 +246,8 @@ def _fix(p: WirePing, raw: bytes) -> Fix:
             raise _Slow
     if p.accuracy_m == math.inf or p.speed_mps == math.inf:
         raise _Slow
-    value = p.recorded_at
-    if isinstance(value, datetime):
-        _check_fraction(raw)
+    if isinstance(p.recorded_at, str):
+        value = _datetime(p.recorded_at)
         if value.tzinfo is None:
             when = value.replace(tzinfo=UTC)
         else:
@@ -269,15 +256,19 @@ def _fix(p: WirePing, raw: bytes) -> Fix:
             except OverflowError:
                 raise _Slow from None
     else:
-        when = to_datetime(_epoch_micros(value))
+        when = to_datetime(_epoch_micros(p.recorded_at))
     return Fix(p.lat, p.lon, when, p.accuracy_m, p.speed_mps, p.heading_deg, p.altitude_m, p.battery_pct)
 
 
-def _check_fraction(raw: bytes) -> None:
-    # RFC 3339 as msgspec reads it: "YYYY-MM-DDTHH:MM:SS" then an optional fraction. msgspec rounds a
-    # fraction finer than microseconds where pydantic truncates it: those go the pydantic way.
-    if len(raw) > 28 and raw[20] == 0x2E and 0x30 <= raw[27] <= 0x39:
+def _datetime(text: str) -> datetime:
+    """RFC 3339 as msgspec reads it ("YYYY-MM-DDTHH:MM:SS", then an optional fraction and offset)."""
+    # msgspec rounds a fraction finer than microseconds where pydantic truncates it: the pydantic way.
+    if len(text) > 26 and text[19] == "." and "0" <= text[26] <= "9":
         raise _Slow
+    try:
+        return msgspec.convert(text, datetime)
+    except msgspec.ValidationError:
+        raise _Slow from None
 
 
 def _epoch_micros(value: float) -> int:
@@ -289,17 +280,45 @@ def _epoch_micros(value: float) -> int:
         raise _Slow from None
 
 
-def _micros(value: datetime | float, raw: bytes) -> int:
+_AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True)]
+# Within this many seconds of the epoch (1900..2039), float timestamps round-trip to the exact microsecond.
+_EXACT_TIMESTAMP_S = 2.2e9
+
+
+def _vector_micros(times: list[str | float]) -> I64 | None:
+    """:func:`_micros` for a whole batch of zone-aware RFC 3339 times at once; None when it is not that
+    batch (then each is read on its own)."""
+    if set(map(type, times)) != {str}:
+        return None
+    text = np.array(times)
+    width = text.dtype.itemsize // 4
+    if width > 26:  # some text is long enough to carry a 7th fraction digit (see _datetime)
+        chars = text.view(np.uint32).reshape(len(times), width)
+        if ((chars[:, 19] == 0x2E) & (chars[:, 26] >= 0x30) & (chars[:, 26] <= 0x39)).any():
+            raise _Slow
+    try:
+        aware = msgspec.convert(times, list[_AwareDatetime])
+    except msgspec.ValidationError:
+        return None  # a naive time, or one msgspec does not read: each on its own
+    seconds = np.fromiter(map(datetime.timestamp, aware), np.float64, len(times))
+    if not (np.abs(seconds) < _EXACT_TIMESTAMP_S).all():
+        return None
+    # timestamp() divides the exact microseconds by 10**6 (correctly rounded); scaling back is within half
+    # a microsecond below 2**51 µs, so rounding gives them back exactly.
+    return np.rint(seconds * 1e6).astype(np.int64)
+
+
+def _micros(text: str | float) -> int:
     """recorded_at in microseconds since the epoch, exactly as pydantic reads it; ``_Slow`` otherwise."""
-    if isinstance(value, datetime):
-        _check_fraction(raw)
+    if isinstance(text, str):
+        value = _datetime(text)
         if value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         us = (value - EPOCH) // ONE_US
         if not _MIN_US <= us <= _MAX_US:
             raise _Slow
         return us
-    return _epoch_micros(value)
+    return _epoch_micros(text)
 
 
 def from_fixes(

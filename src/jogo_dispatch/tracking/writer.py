@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import math
 import struct
 import time
@@ -218,7 +219,7 @@ class EncodedRows:
     """One request's rows, already in binary COPY form for ``ping_stage`` (what the writer task sends
     as is), and what answering it needs: each row's key (officer, recorded_at in Unix µs)."""
 
-    payload: bytes
+    payload: bytes | None  # None until ``stage_payload`` builds it (see ``build``)
     count: int
     officer_ids: npt.NDArray[np.int64]
     t_us: npt.NDArray[np.int64]
@@ -233,6 +234,14 @@ class EncodedRows:
     # path only these go through the staging table, to move the positions.
     latest: tuple[int, int] | None = None
     latest_row: bytes = b""
+    # Builds ``payload`` when the staged path needs it: a request on the direct path never does.
+    build: Callable[[], bytes] | None = None
+
+    def stage_payload(self) -> bytes:
+        if self.payload is None:
+            assert self.build is not None
+            self.payload = self.build()
+        return self.payload
 
     def row_keys(self) -> list[tuple[int, int]]:
         return list(zip(self.officer_ids.tolist(), self.t_us.tolist(), strict=True))
@@ -264,28 +273,97 @@ def encode_columns(
     ``EncodedRows.direct``)."""
     n = len(t_us)
     src = source.encode()
-    f8 = [("n", ">i4"), ("v", ">f8")]
-    i8 = [("n", ">i4"), ("v", ">i8")]
-    fields: list[tuple[str, object]] = [
-        ("nfields", ">i2"),
-        ("officer_id", i8),
-        ("recorded_at", i8),
-        ("received_at", i8),
-        ("lat", f8),
-        ("lon", f8),
-        *((name, f8) for name in _FLOAT_COLUMNS),
-        ("device_id", i8 if device_id is not None else [("n", ">i4")]),
-        ("source", [("n", ">i4"), ("v", f"S{len(src)}")]),
-        ("attributes", ">i4"),
-        ("approximate", ">i4"),
-    ]
-    rows = np.empty(n, dtype=np.dtype(fields))
+    received_us = (received_at - _UNIX_EPOCH) // _US
+
+    def build() -> bytes:
+        return _stage_rows(officer_id, t_us, received_us, lat, lon, floats, device_id, src)
+
+    encoded = EncodedRows(None, n, np.full(n, officer_id, dtype=np.int64), t_us, _days(t_us), build=build)
+    if fresh and n:
+        encoded.direct = _direct_rows(officer_id, t_us, received_us, lat, lon, floats, device_id, src)
+    if encoded.direct is None:
+        encoded.payload = build()
+    else:
+        k = int(np.argmax(t_us))  # the first of the newest: ties are duplicates, never both stored
+        encoded.latest = (officer_id, int(t_us[k]))
+        encoded.latest_row = _stage_row(
+            officer_id,
+            int(t_us[k]),
+            received_us,
+            float(lat[k]),
+            float(lon[k]),
+            [None if math.isnan(v) else v for v in (float(f[k]) for f in floats)],
+            device_id,
+            source,
+            None,
+            None,
+        )
+    return encoded
+
+
+_F8_FIELD = [("n", ">i4"), ("v", ">f8")]
+_I8_FIELD = [("n", ">i4"), ("v", ">i8")]
+
+
+@functools.lru_cache(maxsize=256)
+def _stage_dtype(has_device: bool, source_len: int) -> np.dtype[Any]:
+    return np.dtype(
+        [
+            ("nfields", ">i2"),
+            ("officer_id", _I8_FIELD),
+            ("recorded_at", _I8_FIELD),
+            ("received_at", _I8_FIELD),
+            ("lat", _F8_FIELD),
+            ("lon", _F8_FIELD),
+            *((name, _F8_FIELD) for name in _FLOAT_COLUMNS),
+            ("device_id", _I8_FIELD if has_device else [("n", ">i4")]),
+            ("source", [("n", ">i4"), ("v", f"S{source_len}")]),
+            ("attributes", ">i4"),
+            ("approximate", ">i4"),
+        ]
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _direct_dtype(present: tuple[bool, ...], has_device: bool, source_len: int) -> np.dtype[Any]:
+    return np.dtype(
+        [
+            ("nfields", ">i2"),
+            ("officer_id", _I8_FIELD),
+            ("recorded_at", _I8_FIELD),
+            ("received_at", _I8_FIELD),
+            # geography's binary input is (E)WKB: a little-endian point with SRID 4326
+            (
+                "geog",
+                [("n", ">i4"), ("order", "u1"), ("type", "<u4"), ("srid", "<u4"), ("x", "<f8"), ("y", "<f8")],
+            ),
+            *(
+                (name, _F8_FIELD if known else ">i4")
+                for name, known in zip(_FLOAT_COLUMNS, present, strict=True)
+            ),
+            ("device_id", _I8_FIELD if has_device else ">i4"),
+            ("source", [("n", ">i4"), ("v", f"S{source_len}")]),
+        ]
+    )
+
+
+def _stage_rows(
+    officer_id: int,
+    t_us: npt.NDArray[np.int64],
+    received_us: int,
+    lat: npt.NDArray[np.float64],
+    lon: npt.NDArray[np.float64],
+    floats: Sequence[npt.NDArray[np.float64]],
+    device_id: int | None,
+    src: bytes,
+) -> bytes:
+    rows = np.empty(len(t_us), dtype=_stage_dtype(device_id is not None, len(src)))
     rows["nfields"] = 14
     for name in ("officer_id", "recorded_at", "received_at", "lat", "lon", *_FLOAT_COLUMNS):
         rows[name]["n"] = 8
     rows["officer_id"]["v"] = officer_id
     rows["recorded_at"]["v"] = t_us - _PG_EPOCH_US
-    rows["received_at"]["v"] = (received_at - _UNIX_EPOCH) // _US - _PG_EPOCH_US
+    rows["received_at"]["v"] = received_us - _PG_EPOCH_US
     rows["lat"]["v"] = lat
     rows["lon"]["v"] = lon
     for name, values in zip(_FLOAT_COLUMNS, floats, strict=True):
@@ -299,58 +377,83 @@ def encode_columns(
     rows["source"]["v"] = src
     rows["attributes"] = -1
     rows["approximate"] = -1
-    encoded = EncodedRows(rows.tobytes(), n, np.full(n, officer_id, dtype=np.int64), t_us, _days(t_us))
-    if fresh and n:
-        encoded.direct = _encode_direct(rows, floats, src, device_id is not None)
-        if encoded.direct is not None:
-            k = int(np.argmax(t_us))  # the first of the newest: ties are duplicates, never both stored
-            encoded.latest = (officer_id, int(t_us[k]))
-            encoded.latest_row = rows[k : k + 1].tobytes()
-    return encoded
+    return rows.tobytes()
 
 
-def _encode_direct(
-    staged: npt.NDArray[Any], floats: Sequence[npt.NDArray[np.float64]], src: bytes, has_device: bool
+def _direct_rows(
+    officer_id: int,
+    t_us: npt.NDArray[np.int64],
+    received_us: int,
+    lat: npt.NDArray[np.float64],
+    lon: npt.NDArray[np.float64],
+    floats: Sequence[npt.NDArray[np.float64]],
+    device_id: int | None,
+    src: bytes,
 ) -> bytes | None:
-    """``staged``'s rows as ``pings`` rows; None when a measurement is known for some rows and not others
+    """The rows for ``COPY pings`` itself; None when a measurement is known for some rows and not others
     (a fixed layout carries NULL only for a whole column)."""
-    f8 = [("n", ">i4"), ("v", ">f8")]
-    i8 = [("n", ">i4"), ("v", ">i8")]
     present = []
     for values in floats:
         nan = np.isnan(values)
-        if nan.any() and not nan.all():
+        known = not nan.any()
+        if not known and not nan.all():
             return None
-        present.append(not nan.any())
-    fields: list[tuple[str, object]] = [
-        ("nfields", ">i2"),
-        ("officer_id", i8),
-        ("recorded_at", i8),
-        ("received_at", i8),
-        # geography's binary input is (E)WKB: a little-endian point with SRID 4326
-        (
-            "geog",
-            [("n", ">i4"), ("order", "u1"), ("type", "<u4"), ("srid", "<u4"), ("x", "<f8"), ("y", "<f8")],
-        ),
-        *((name, f8 if known else ">i4") for name, known in zip(_FLOAT_COLUMNS, present, strict=True)),
-        ("device_id", i8 if has_device else ">i4"),
-        ("source", [("n", ">i4"), ("v", f"S{len(src)}")]),
-    ]
-    rows = np.empty(len(staged), dtype=np.dtype(fields))
+        present.append(known)
+    rows = np.empty(len(t_us), dtype=_direct_dtype(tuple(present), device_id is not None, len(src)))
     rows["nfields"] = 11
     for name in ("officer_id", "recorded_at", "received_at"):
-        rows[name] = staged[name]
-    rows["geog"]["n"] = 25
-    rows["geog"]["order"] = 1
-    rows["geog"]["type"] = 0x20000001  # point, with an SRID
-    rows["geog"]["srid"] = 4326
-    rows["geog"]["x"] = staged["lon"]["v"]
-    rows["geog"]["y"] = staged["lat"]["v"]
-    for name, known in zip(_FLOAT_COLUMNS, present, strict=True):
-        rows[name] = staged[name] if known else -1
-    rows["device_id"] = staged["device_id"] if has_device else -1
-    rows["source"] = staged["source"]
+        rows[name]["n"] = 8
+    rows["officer_id"]["v"] = officer_id
+    rows["recorded_at"]["v"] = t_us - _PG_EPOCH_US
+    rows["received_at"]["v"] = received_us - _PG_EPOCH_US
+    geog = rows["geog"]
+    geog["n"] = 25
+    geog["order"] = 1
+    geog["type"] = 0x20000001  # point, with an SRID
+    geog["srid"] = 4326
+    geog["x"] = lon
+    geog["y"] = lat
+    for name, known, values in zip(_FLOAT_COLUMNS, present, floats, strict=True):
+        if known:
+            rows[name]["n"] = 8
+            rows[name]["v"] = values
+        else:
+            rows[name] = -1
+    if device_id is not None:
+        rows["device_id"]["n"] = 8
+        rows["device_id"]["v"] = device_id
+    else:
+        rows["device_id"] = -1
+    rows["source"]["n"] = len(src)
+    rows["source"]["v"] = src
     return rows.tobytes()
+
+
+def _stage_row(
+    officer_id: int,
+    recorded_us: int,
+    received_us: int,
+    lat: float | None,
+    lon: float | None,
+    floats: Sequence[float | None],
+    device_id: int | None,
+    source: str,
+    attributes: str | None,
+    approximate: str | None,
+) -> bytes:
+    """One row in ``ping_stage``'s binary COPY form."""
+    return b"".join(
+        (
+            _ROW_HEAD.pack(14, 8, officer_id, 8, recorded_us - _PG_EPOCH_US, 8, received_us - _PG_EPOCH_US),
+            _NULL if lat is None else _F8.pack(8, lat),
+            _NULL if lon is None else _F8.pack(8, lon),
+            *(_float(v) for v in floats),
+            _NULL if device_id is None else _I8.pack(8, device_id),
+            _text(source),
+            _text(attributes),
+            _text(approximate),
+        )
+    )
 
 
 def _text(value: str | None) -> bytes:
@@ -377,29 +480,17 @@ def encode_rows(rows: Sequence[PingRow], *, fresh: bool = False) -> EncodedRows:
             approximate = True
             unplaced = unplaced or r.lat is None
         parts.append(
-            b"".join(
-                (
-                    _ROW_HEAD.pack(
-                        14,
-                        8,
-                        r.officer_id,
-                        8,
-                        rec - _PG_EPOCH_US,
-                        8,
-                        (r.received_at - _UNIX_EPOCH) // _US - _PG_EPOCH_US,
-                    ),
-                    _NULL if r.lat is None else _F8.pack(8, r.lat),
-                    _NULL if r.lon is None else _F8.pack(8, r.lon),
-                    _float(r.accuracy_m),
-                    _float(r.speed_mps),
-                    _float(r.heading_deg),
-                    _float(r.altitude_m),
-                    _float(r.battery_pct),
-                    _NULL if r.device_id is None else _I8.pack(8, r.device_id),
-                    _text(r.source),
-                    _text(r.attributes),
-                    _text(r.approximate),
-                )
+            _stage_row(
+                r.officer_id,
+                rec,
+                (r.received_at - _UNIX_EPOCH) // _US,
+                r.lat,
+                r.lon,
+                (r.accuracy_m, r.speed_mps, r.heading_deg, r.altitude_m, r.battery_pct),
+                r.device_id,
+                r.source,
+                r.attributes,
+                r.approximate,
             )
         )
     oids = np.fromiter((r.officer_id for r in rows), np.int64, len(rows))
@@ -646,7 +737,7 @@ class PingWriter:
             # Binary COPY of rows the requests encoded: the writer only sends them.
             async with cur.copy(f"COPY ping_stage ({_STAGE_COLUMNS}) FROM STDIN (FORMAT BINARY)") as copy:
                 await copy.write(
-                    b"".join([_COPY_HEADER, *(item.rows.payload for item in batch), _COPY_TRAILER])
+                    b"".join([_COPY_HEADER, *(item.rows.stage_payload() for item in batch), _COPY_TRAILER])
                 )
             # The fixes move the positions first, so that a report without a fix in the same batch is
             # placed where its officer is now.
