@@ -4,6 +4,8 @@ same event, and cancelling with a reason; each on the timeline."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.browser.workspace import dispatcher, open_map, seed_malang
@@ -54,14 +56,24 @@ async def test_note_edit_with_a_stale_version_merge_and_cancel(
     await page.select_option("#edit-priority", "1")
     await page.fill("#edit-address", "Jl. Basuki Rahmat 1")
     (version,) = (await rows(database_url, "SELECT version FROM incidents WHERE id = %s", first))[0]
-    r = await api.patch(
-        f"/api/v1/incidents/{first}",
-        headers=admin,
-        json={"version": version, "description": "Tawuran pelajar"},
-    )
-    assert r.status_code == 200, r.text
+    edits: list[int] = []
+
+    async def someone_else_first(route: Any) -> None:
+        """The admin's edit lands while the dispatcher's save is on its way (however slow the machine)."""
+        if route.request.method == "PATCH" and not edits:
+            r = await api.patch(
+                f"/api/v1/incidents/{first}",
+                headers=admin,
+                json={"version": version, "description": "Tawuran pelajar"},
+            )
+            edits.append(r.status_code)
+        await route.continue_()
+
+    await page.route(f"**/api/v1/incidents/{first}", someone_else_first)
     await page.click("#edit-save")
     await page.wait_for_selector("#edit .result.err:text('diubah orang lain')")
+    await page.unroute(f"**/api/v1/incidents/{first}", someone_else_first)
+    assert edits == [200]
     assert (await rows(database_url, "SELECT priority, address FROM incidents WHERE id = %s", first))[0] == (
         3,
         None,
@@ -76,7 +88,7 @@ async def test_note_edit_with_a_stale_version_merge_and_cancel(
     await page.wait_for_selector("#timeline li[data-action='edited'] >> nth=1")
     # the desk re-renders from the live incident event: wait for it rather than read it at once
     await page.wait_for_function(
-        "(document.querySelector('#desk-title')?.textContent || '').startsWith('P1')"
+        "() => (document.querySelector('#desk-title')?.textContent || '').startsWith('P1')"
     )
     changes = await page.locator("#timeline li[data-action='edited'] .changes").all_text_contents()
     assert "Alamat — → Jl. Basuki Rahmat 1 · Prioritas 3 → 1" in changes, changes

@@ -65,12 +65,14 @@ addIncidentSection({
       if (Object.keys(body).length <= (body.reason ? 2 : 1)) { result.set(t('edit.nothing'), 'err'); return; }
       b.disabled = true;
       const r = await api('PATCH', `/incidents/${d.id}`, body);
-      b.disabled = false;
       if (r.status === 409 && r.code === 'stale_incident') {
-        result.set(t('edit.stale'), 'err');
+        // the new version first, then the message: saving again (only once it is said) uses it
         await ctx.reload();
-        return; // the form keeps what was typed; saving again uses the new version
+        b.disabled = false;
+        result.set(t('edit.stale'), 'err');
+        return; // the form keeps what was typed
       }
+      b.disabled = false;
       if (!r.ok) { result.set(errorText(r), 'err'); return; }
       result.set('');
       toast(t('edit.saved_toast', { id: d.id }), 'ok');
@@ -84,7 +86,11 @@ addIncidentSection({
       h('div', { class: 'grid2' }, field(t('edit.category'), cat), field(t('edit.priority'), pri)),
       field(t('edit.address'), addr), field(t('edit.description'), desc),
       h('div', { class: 'row' }, moveBtn, where), why, h('div', { class: 'actions' }, save), result.el);
-    details.addEventListener('toggle', () => { if (details.open) fillForm(ctx.d); else pickOnMap(null); });
+    // Opening fills the form from the incident as it is now, unless something was typed already (the
+    // toggle event comes a moment after the click: a quick hand, or a test, may be first).
+    const untouched = () => !seen || (!moved && cat.value === seen.category && pri.value === seen.priority
+      && addr.value === seen.address && desc.value === seen.description);
+    details.addEventListener('toggle', () => { if (!details.open) pickOnMap(null); else if (untouched()) fillForm(ctx.d); });
     const el = block(null, details);
     return {
       el,
