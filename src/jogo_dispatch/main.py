@@ -253,7 +253,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             task.cancel()
         # Let them finish (a sweep rolls back its unit of work) while the database is still there.
         if tasks:
-            _, stuck = await asyncio.wait(tasks, timeout=10)
+            _, stuck = await asyncio.wait(tasks, timeout=5)
             for task in stuck:
                 log.warning("background task did not stop", task=task.get_name())
         if relay is not None:
