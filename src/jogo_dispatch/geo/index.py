@@ -264,6 +264,9 @@ class ResponderIndex:
         self._pairs: list[tuple[str, str] | None] = [None]
         self._pair_count: list[int] = [0]
         self._filter_cache: dict[_FilterKey, tuple[BoolArray, list[int]]] = {}
+        # Officers whose phone reported since their last fix (a heartbeat, as the caller's presence
+        # monitor saw it): still there at the fix's place after the fix is older than a query's cut.
+        self.stale: set[int] = set()
         self._allocate_arrays(1024)
 
     # -- storage ---------------------------------------------------------------------------------
@@ -404,6 +407,7 @@ class ResponderIndex:
 
     def remove(self, officer_id: int) -> None:
         """Forget an officer; unknown officers are ignored."""
+        self.stale.discard(officer_id)
         slot = self._slot_of.pop(officer_id, None)
         if slot is None:
             return
@@ -527,6 +531,11 @@ class ResponderIndex:
         if gathered is None:
             gathered = self._scan_all(q, table, t_min)
         return self._rank(lat, lon, q, k, gathered, table, total_match, t_min, radius)
+
+    def kept_by_heartbeat(self, seen_after: datetime) -> list[Responder]:
+        """``stale`` officers whose fix is older than ``seen_after`` (their phone reported since)."""
+        found = (self.get(officer_id) for officer_id in self.stale)
+        return [r for r in found if r is not None and r.last_seen < seen_after]
 
     def brute_force_nearest(
         self,

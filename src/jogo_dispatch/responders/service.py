@@ -23,32 +23,12 @@ from jogo_dispatch.tracking import reach
 log = structlog.get_logger(__name__)
 
 
-class Responders(ResponderIndex):
+def make_index(settings: Settings) -> ResponderIndex:
     """The H3 index of each officer's latest fix (its place and time: the age dispatch shows and ranks
-    by), and the officers the presence monitor last called stale: a heartbeat keeps such an officer
-    dispatchable at the last position after the fix itself is older than the index's cut
-    (JOGO_OFFLINE_AFTER_S), until the monitor calls it offline."""
-
-    def __init__(self, **kw: Any) -> None:
-        super().__init__(**kw)
-        self.stale: set[int] = set()
-
-    def remove(self, officer_id: int) -> None:
-        super().remove(officer_id)
-        self.stale.discard(officer_id)
-
-    def kept_by_heartbeat(self, seen_after: datetime) -> list[Responder]:
-        """Stale officers whose fix is older than ``seen_after`` (the monitor saw their phone since)."""
-        out = []
-        for officer_id in self.stale:
-            r = self.get(officer_id)
-            if r is not None and r.last_seen < seen_after:
-                out.append(r)
-        return out
-
-
-def make_index(settings: Settings) -> Responders:
-    return Responders(speeds_mps=settings.speeds_mps, detour_factor=settings.detour_factor)
+    by), with the officers the presence monitor last called stale (``ResponderIndex.stale``): a heartbeat
+    keeps such an officer dispatchable at the last position after the fix itself is older than the
+    index's cut (JOGO_OFFLINE_AFTER_S), until the monitor calls it offline."""
+    return ResponderIndex(speeds_mps=settings.speeds_mps, detour_factor=settings.detour_factor)
 
 
 async def rebuild(index: ResponderIndex, session: AsyncSession) -> int:
@@ -61,7 +41,7 @@ async def rebuild(index: ResponderIndex, session: AsyncSession) -> int:
     n = 0
     for officer_id, lat, lon, status, unit_type, fixed, on_heartbeats in rows:
         index.update(officer_id, lat, lon, status, unit_type, fixed)
-        if on_heartbeats and isinstance(index, Responders):
+        if on_heartbeats:
             index.stale.add(officer_id)
         n += 1
     return n
@@ -79,15 +59,14 @@ def keep_current(index: ResponderIndex, bus: EventBus) -> None:
                 continue
             index.update(p["officer_id"], p["lat"], p["lon"], p["status"], p["unit_type"], fixed)
             # A new fix (the same one again is a heartbeat's refresh): the monitor says when it is old.
-            if isinstance(index, Responders) and (current is None or current.last_seen < fixed):
+            if current is None or current.last_seen < fixed:
                 index.stale.discard(p["officer_id"])
 
     def on_presence(event: OfficerPresence) -> None:
-        if isinstance(index, Responders):
-            if event.presence == "stale":
-                index.stale.add(event.officer_id)
-            else:
-                index.stale.discard(event.officer_id)
+        if event.presence == "stale":
+            index.stale.add(event.officer_id)
+        else:
+            index.stale.discard(event.officer_id)
 
     bus.on(PositionsMoved, on_positions)
     bus.on(OfficerStatusChanged, lambda e: index.set_status(e.officer_id, e.status))
@@ -96,13 +75,9 @@ def keep_current(index: ResponderIndex, bus: EventBus) -> None:
 
 def available(index: ResponderIndex, settings: Settings) -> list[Responder]:
     """Every available officer that can be dispatched now: a fix younger than the offline cut, or an
-    older one the phone's heartbeats keep (``Responders.stale``)."""
+    older one the phone's heartbeats keep (``ResponderIndex.stale``)."""
     seen_after = online_since(settings)
-    kept = (
-        {r.officer_id for r in index.kept_by_heartbeat(seen_after)}
-        if isinstance(index, Responders)
-        else set()
-    )
+    kept = {r.officer_id for r in index.kept_by_heartbeat(seen_after)}
     return [
         r
         for r in index.responders()
@@ -112,7 +87,7 @@ def available(index: ResponderIndex, settings: Settings) -> list[Responder]:
 
 def online_since(settings: Settings) -> datetime:
     """Officers whose last fix is older than this are offline, unless their phone reported since (a
-    heartbeat: ``Responders.stale``, ``officer_positions.seen_at``)."""
+    heartbeat: ``ResponderIndex.stale``, ``officer_positions.seen_at``)."""
     return utcnow() - timedelta(seconds=settings.online_after_s)
 
 
@@ -139,7 +114,7 @@ def search(
         max_distance_m=max_distance_m,
         seen_after=seen_after,
     )
-    kept = index.kept_by_heartbeat(seen_after) if isinstance(index, Responders) else []
+    kept = index.kept_by_heartbeat(seen_after)
     if not kept:
         return found
     # Few officers live on heartbeats alone: rank them exactly beside the index's answer.
