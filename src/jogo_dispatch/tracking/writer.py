@@ -341,7 +341,7 @@ def _direct_dtype(present: tuple[bool, ...], has_device: bool, source_len: int) 
                 (name, _F8_FIELD if known else ">i4")
                 for name, known in zip(_FLOAT_COLUMNS, present, strict=True)
             ),
-            ("device_id", _I8_FIELD if has_device else ">i4"),
+            ("device_id", _I8_FIELD if has_device else [("n", ">i4")]),
             ("source", [("n", ">i4"), ("v", f"S{source_len}")]),
         ]
     )
@@ -358,16 +358,34 @@ def _stage_rows(
     src: bytes,
 ) -> bytes:
     rows = np.empty(len(t_us), dtype=_stage_dtype(device_id is not None, len(src)))
-    rows["nfields"] = 14
-    for name in ("officer_id", "recorded_at", "received_at", "lat", "lon", *_FLOAT_COLUMNS):
+    _fill_common(rows, 14, officer_id, t_us, received_us, device_id, src)
+    for name in ("lat", "lon", *_FLOAT_COLUMNS):
         rows[name]["n"] = 8
-    rows["officer_id"]["v"] = officer_id
-    rows["recorded_at"]["v"] = t_us - _PG_EPOCH_US
-    rows["received_at"]["v"] = received_us - _PG_EPOCH_US
     rows["lat"]["v"] = lat
     rows["lon"]["v"] = lon
     for name, values in zip(_FLOAT_COLUMNS, floats, strict=True):
         rows[name]["v"] = values
+    rows["attributes"] = -1
+    rows["approximate"] = -1
+    return rows.tobytes()
+
+
+def _fill_common(
+    rows: npt.NDArray[Any],
+    nfields: int,
+    officer_id: int,
+    t_us: npt.NDArray[np.int64],
+    received_us: int,
+    device_id: int | None,
+    src: bytes,
+) -> None:
+    """The fields both row layouts share: the field count, officer, times, device and source."""
+    rows["nfields"] = nfields
+    for name in ("officer_id", "recorded_at", "received_at"):
+        rows[name]["n"] = 8
+    rows["officer_id"]["v"] = officer_id
+    rows["recorded_at"]["v"] = t_us - _PG_EPOCH_US
+    rows["received_at"]["v"] = received_us - _PG_EPOCH_US
     if device_id is not None:
         rows["device_id"]["n"] = 8
         rows["device_id"]["v"] = device_id
@@ -375,9 +393,6 @@ def _stage_rows(
         rows["device_id"]["n"] = -1
     rows["source"]["n"] = len(src)
     rows["source"]["v"] = src
-    rows["attributes"] = -1
-    rows["approximate"] = -1
-    return rows.tobytes()
 
 
 def _direct_rows(
@@ -400,12 +415,7 @@ def _direct_rows(
             return None
         present.append(known)
     rows = np.empty(len(t_us), dtype=_direct_dtype(tuple(present), device_id is not None, len(src)))
-    rows["nfields"] = 11
-    for name in ("officer_id", "recorded_at", "received_at"):
-        rows[name]["n"] = 8
-    rows["officer_id"]["v"] = officer_id
-    rows["recorded_at"]["v"] = t_us - _PG_EPOCH_US
-    rows["received_at"]["v"] = received_us - _PG_EPOCH_US
+    _fill_common(rows, 11, officer_id, t_us, received_us, device_id, src)
     geog = rows["geog"]
     geog["n"] = 25
     geog["order"] = 1
@@ -419,13 +429,6 @@ def _direct_rows(
             rows[name]["v"] = values
         else:
             rows[name] = -1
-    if device_id is not None:
-        rows["device_id"]["n"] = 8
-        rows["device_id"]["v"] = device_id
-    else:
-        rows["device_id"] = -1
-    rows["source"]["n"] = len(src)
-    rows["source"]["v"] = src
     return rows.tobytes()
 
 
