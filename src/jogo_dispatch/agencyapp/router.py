@@ -72,12 +72,7 @@ def manifest(root: str = "") -> WebManifest:
         background_color="#0b3d2e",
         theme_color="#0b3d2e",
         categories=["utilities", "productivity"],
-        icons=[
-            pwa.icon(f"{icons}/icon-192.png", "192x192", "image/png"),
-            pwa.icon(f"{icons}/icon-512.png", "512x512", "image/png"),
-            pwa.icon(f"{icons}/maskable-512.png", "512x512", "image/png", "maskable"),
-            pwa.icon(f"{icons}/icon.svg", "any", "image/svg+xml"),
-        ],
+        icons=pwa.icon_set(icons),
     )
 
 

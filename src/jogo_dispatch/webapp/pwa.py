@@ -49,6 +49,16 @@ def icon(src: str, sizes: str, kind: str, purpose: Literal["any", "maskable"] = 
     return ManifestIcon(src=src, sizes=sizes, type=kind, purpose=purpose)
 
 
+def icon_set(folder: str) -> list[ManifestIcon]:
+    """The icons every page ships in its ``icons/`` folder: 192 and 512 px, maskable, and the SVG."""
+    return [
+        icon(f"{folder}/icon-192.png", "192x192", "image/png"),
+        icon(f"{folder}/icon-512.png", "512x512", "image/png"),
+        icon(f"{folder}/maskable-512.png", "512x512", "image/png", "maskable"),
+        icon(f"{folder}/icon.svg", "any", "image/svg+xml"),
+    ]
+
+
 @dataclass(frozen=True)
 class InstallablePage:
     """One page: where it is served, its files, and what its manifest and config say."""

@@ -84,12 +84,7 @@ def manifest(root: str = "") -> WebManifest:
         background_color="#14213d",
         theme_color="#14213d",
         categories=["utilities", "navigation"],
-        icons=[
-            pwa.icon(f"{icons}/icon-192.png", "192x192", "image/png"),
-            pwa.icon(f"{icons}/icon-512.png", "512x512", "image/png"),
-            pwa.icon(f"{icons}/maskable-512.png", "512x512", "image/png", "maskable"),
-            pwa.icon(f"{icons}/icon.svg", "any", "image/svg+xml"),
-        ],
+        icons=pwa.icon_set(icons),
     )
 
 
