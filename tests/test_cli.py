@@ -108,3 +108,11 @@ def test_cli_devices_agency_logins_and_a_roster(database_url, tmp_path):
         assert bound == ("PLN",)
         assert conn.execute("SELECT count(*) FROM officers WHERE badge LIKE 'R-%'").fetchone() == (2,)
         conn.execute("TRUNCATE users, officers, devices CASCADE")
+
+
+def test_python_dash_m_runs_the_same_command_line():
+    got = subprocess.run(
+        [sys.executable, "-m", "jogo_dispatch", "--help"], capture_output=True, text=True, timeout=60
+    )
+    assert got.returncode == 0, got.stderr
+    assert "python -m jogo_dispatch" in got.stdout and "create-officer" in got.stdout
