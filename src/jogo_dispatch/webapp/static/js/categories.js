@@ -8,8 +8,19 @@ try { list = JSON.parse(localStorage.getItem(KEY) || '[]'); } catch (e) { list =
 
 export const categories = () => list;
 
-/** Fetch the catalogue; offline (or on error) the cached one stays. Resolves with the list. */
-export async function refreshCategories() {
+let pending = null;
+
+/** Fetch the catalogue; offline (or on error) the cached one stays. Resolves with the list. Callers at
+ * the same moment share one request. */
+export function refreshCategories() {
+  if (!pending) pending = fetchCategories().finally(() => { pending = null; });
+  return pending;
+}
+
+/** The catalogue, fetched first when nothing is cached yet (names drawn after it are the server's). */
+export const knownCategories = () => (list.length ? Promise.resolve(list) : refreshCategories());
+
+async function fetchCategories() {
   try {
     const fresh = items(await api('/categories', { auth: false }));
     if (fresh.length) {

@@ -3,7 +3,7 @@ import { ApiError, NetworkError, api, items, owner } from './api.js';
 import {
   $, distance, fill, fixed, h, hasText, onLangChange, show, t, tCode, toast, when,
 } from './dom.js';
-import { categories, categoryName, refreshCategories } from './categories.js';
+import { categories, categoryName, knownCategories, refreshCategories } from './categories.js';
 import { currentFix, followFix, latestFix, metres, pinMap } from './geo.js';
 import * as outbox from './outbox.js';
 
@@ -580,6 +580,7 @@ async function refreshAccount() {
     $('points-rank').dataset.rank = myRank ?? '';
     fill($('points-summary'), t('account.awards', { n: p.awards ?? 0 }));
     const history = items(p.history);
+    await knownCategories(); // each award names its category
     fill($('points-history'), history.length ? history.slice(0, 10).map(awardRow)
       : h('li', { class: 'muted' }, t('account.no_points')));
   } catch (e) {
