@@ -70,6 +70,7 @@ from jogo_dispatch.tracking import live as tracking_live
 from jogo_dispatch.tracking import partitions
 from jogo_dispatch.tracking.channels import OfficerChannels
 from jogo_dispatch.tracking.devices import DeviceDirectory
+from jogo_dispatch.tracking.fastlane import PingFastLane
 from jogo_dispatch.tracking.filters import FilterConfig
 from jogo_dispatch.tracking.ingest import Ingest
 from jogo_dispatch.tracking.officers_admin import router as officers_admin_router
@@ -292,7 +293,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         patterns={forward_forms.NOTE_PATH_PATTERN: forward_forms.note_body_limit(settings)},
     )
     app.add_middleware(MetricsMiddleware)
-    app.add_middleware(SecurityHeadersMiddleware)  # outermost: also on answers the other layers make
+    app.add_middleware(SecurityHeadersMiddleware)  # also on answers the other layers make
+    app.add_middleware(PingFastLane)  # outermost: a phone's plain batch skips the layers above
     for router in (
         ops_router,
         accounts_router,

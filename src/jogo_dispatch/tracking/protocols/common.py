@@ -78,7 +78,8 @@ def number(value: Any, field_name: str) -> float:
     elif isinstance(value, float):
         result = value
     elif isinstance(value, str) and _DECIMAL_RE.fullmatch(value.strip()):
-        result = float(value)
+        # float() of the stripped text: str.strip drops more (e.g. \x1f) than float() itself accepts
+        result = float(value.strip())
     else:
         bad_field(field_name, f"{field_name} must be a number")
     if not math.isfinite(result):
