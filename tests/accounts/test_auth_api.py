@@ -39,6 +39,29 @@ def test_tokens_round_trip_and_expire():
         t.decode(forged)
 
 
+def test_a_verified_token_is_remembered_only_until_it_expires(monkeypatch):
+    t = Tokens("k" * 40, ttl_s=60)
+    token, _ = t.issue(Principal(7, "officer", officer_id=3))
+    assert t.decode(token).user_id == 7
+    calls = []
+    real = jwt.decode
+    monkeypatch.setattr(jwt, "decode", lambda *a, **kw: calls.append(1) or real(*a, **kw))
+    assert t.decode(token).user_id == 7
+    assert calls == []  # the signature was checked once
+    later = time.time() + 61
+    monkeypatch.setattr(time, "time", lambda: later)
+
+    def expired(*_a: object, **_kw: object) -> None:  # PyJWT reads its own clock: as it would answer then
+        calls.append(1)
+        raise jwt.ExpiredSignatureError("expired")
+
+    monkeypatch.setattr(jwt, "decode", expired)
+    with pytest.raises(Unauthorized) as exc:
+        t.decode(token)  # past its exp the cache no longer answers: PyJWT decides
+    assert exc.value.code == "token_expired"
+    assert calls == [1]
+
+
 def test_device_tokens_are_random_and_hashed():
     a, b = new_device_token(), new_device_token()
     assert a != b and a.startswith("jdt_")
