@@ -6,7 +6,9 @@ Officers are spread uniformly over Malang (lat -8.02..-7.92, lon 112.58..112.68)
 "available"; queries are uniform over the same box and ask for the 5 nearest available officers.
 Each size reports, in microseconds per call:
 
-- index: ``ResponderIndex.nearest`` as tuned (it scans small populations, walks H3 rings above);
+- index: ``ResponderIndex.nearest`` as tuned: below ``linear_scan_below`` officers it scans (a cosine
+  to every matching officer, then exact WGS84 solves only for the few that can make the top k),
+  above it walks H3 rings; its answers are exact either way;
 - walk: the same index forced to walk rings at every size, to show the walk's own cost;
 - numpy: a vectorised haversine over every available officer + argpartition (approximate
   distances, no filters beyond status: the fastest a brute force gets);

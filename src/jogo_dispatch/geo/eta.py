@@ -11,7 +11,7 @@ import math
 from collections.abc import Mapping
 from types import MappingProxyType
 
-__all__ = ["DEFAULT_SPEEDS_MPS", "DEFAULT_DETOUR", "eta_seconds"]
+__all__ = ["DEFAULT_SPEEDS_MPS", "DEFAULT_DETOUR", "eta_seconds", "travel_seconds"]
 
 # Urban averages including stops, not top speeds (Indonesian city traffic).
 DEFAULT_SPEEDS_MPS: Mapping[str, float] = MappingProxyType({"car": 11.1, "motorbike": 9.7, "foot": 1.4})
@@ -39,4 +39,12 @@ def eta_seconds(
         raise ValueError(f"unknown unit_type {unit_type!r}; known: {sorted(speeds_mps)}") from None
     if not math.isfinite(speed) or speed <= 0:
         raise ValueError(f"speed for {unit_type!r} must be finite and > 0, got {speed!r}")
-    return distance_m * detour_factor / speed
+    return travel_seconds(distance_m, speed, detour_factor)
+
+
+def travel_seconds(distance_m: float, speed_mps: float, detour_factor: float) -> float:
+    """:func:`eta_seconds` without the checks, for callers that validated once (the index's hot loop).
+
+    The one place the formula lives, so both paths give bit-for-bit the same figure.
+    """
+    return distance_m * detour_factor / speed_mps

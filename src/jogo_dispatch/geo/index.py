@@ -11,6 +11,12 @@ few whose lower bound can beat the k-th upper bound get an exact WGS84 solve. Th
 as the bound exceeds that k-th upper bound, the radius, or every matching officer has been seen; if
 the disk would grow past what the population warrants, a vectorised scan of everyone is cheaper.
 
+Small fleets skip the walk and scan: one matrix-vector product gives every slot's cosine to the query,
+the (cached) slots passing the filters are taken from it, a partition finds the k-th, and the same
+bracketing (widened for the cosine's rounding) picks the few that get an exact solve. A handful of
+numpy calls in all, so the exact answer costs about what an approximate numpy brute force does
+(benchmarks/bench_nearest.py times both in one process).
+
 Not thread-safe: the owner serialises ``update``/``remove``/``nearest`` (one event loop, or a lock).
 """
 
@@ -19,7 +25,7 @@ from __future__ import annotations
 import math
 import operator
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from typing import Final, Literal
 
@@ -39,7 +45,7 @@ from jogo_dispatch.geo.distance import (
     lower_m_to_chord2,
     unit_vector,
 )
-from jogo_dispatch.geo.eta import DEFAULT_DETOUR, DEFAULT_SPEEDS_MPS, eta_seconds
+from jogo_dispatch.geo.eta import DEFAULT_DETOUR, DEFAULT_SPEEDS_MPS, eta_seconds, travel_seconds
 
 __all__ = [
     "Responder",
@@ -67,6 +73,10 @@ _ONE_US = timedelta(microseconds=1)
 # Above this many survivors the array call's fixed ~7 µs beats ~1 µs per scalar solve.
 _VECTOR_SOLVE_FROM = 12
 _FILTER_CACHE_MAX = 256
+# Cap on |(2 - 2 q.x) - |x - q|^2| for unit vectors built by unit_vector: their squared norms are 1
+# within ~1e-15, the 3-term dot product rounds by < 4e-16 and the scalar steps by ulps of 2; the
+# total stays below 3e-15, so 1e-14 is a safe margin (0.6 m at zero distance, 2 mm at 100 m).
+_COS_C2_ERR = 1e-14
 # Metres of guaranteed geodesic distance per radian of sphere angle, and rounding slack.
 _LOWER_PER_RADIAN = SPHERE_LO * SPHERE_RADIUS_M * (1.0 - 1e-9)
 _ABS_SLACK_M = 1e-3
@@ -88,6 +98,9 @@ class Responder:
     last_seen: datetime  # timezone-aware
 
 
+_DISTANCE_THEN_ID = operator.itemgetter(0, 1)  # (distance, id, record): ids are unique
+
+
 @dataclass(slots=True, frozen=True)
 class Candidate:
     officer_id: int
@@ -98,6 +111,42 @@ class Candidate:
     last_seen: datetime
     distance_m: float  # exact WGS84 geodesic from the query point
     eta_s: float
+
+
+_CANDIDATE_FIELDS = ("officer_id", "lat", "lon", "status", "unit_type", "last_seen", "distance_m", "eta_s")
+if tuple(f.name for f in fields(Candidate)) != _CANDIDATE_FIELDS:
+    raise RuntimeError("Candidate's fields changed: update _new_candidate")
+_set_id, _set_lat, _set_lon, _set_status, _set_unit, _set_seen, _set_dist, _set_eta = (
+    getattr(Candidate, name).__set__ for name in _CANDIDATE_FIELDS
+)
+
+
+def _new_candidate(
+    officer_id: int,
+    lat: float,
+    lon: float,
+    status: str,
+    unit_type: str,
+    last_seen: datetime,
+    distance_m: float,
+    eta_s: float,
+) -> Candidate:
+    """``Candidate(...)`` at half the cost: a frozen dataclass's ``__init__`` goes through
+    ``object.__setattr__`` per field, ~0.3 µs each; the slot descriptors set the same fields
+    directly. A query builds k of these, which otherwise costs about as much as its ranking."""
+    c: Candidate = object.__new__(Candidate)
+    _set_id(c, officer_id)
+    _set_lat(c, lat)
+    _set_lon(c, lon)
+    _set_status(c, status)
+    _set_unit(c, unit_type)
+    _set_seen(c, last_seen)
+    _set_dist(c, distance_m)
+    _set_eta(c, eta_s)
+    return c
+
+
+_CANDIDATE_ORDER = operator.attrgetter("distance_m", "officer_id")
 
 
 @dataclass(frozen=True)
@@ -228,9 +277,11 @@ class ResponderIndex:
     """Live positions of responders, answering exact k-nearest queries with filters."""
 
     # Tuning knobs (instance-overridable, e.g. by tests forcing one code path), measured with
-    # benchmarks/bench_nearest.py on a 2-core box. A numpy scan costs ~25 µs + ~7 ns per officer and
-    # the walk ~45-60 µs almost regardless of population, so below linear_scan_below officers the
-    # scan wins (the two cross near 4-5k; both are far inside budget there). Above it the walk may
+    # benchmarks/bench_nearest.py on a 2-core box. Below linear_scan_below officers every query is a
+    # scan; the walk costs ~45-60 µs almost regardless of population. 2048 was set when the scan
+    # (a chord per officer) crossed the walk near 4-5k; the cosine scan is cheaper and, timed in one
+    # process, still beat the walk at 10-20k (crossing between 20k and 40k), so the knob is now
+    # conservative and worth re-tuning with the benchmark. Above it the walk may
     # visit at most clamp(n * walk_cells_per_officer, walk_cells_min, walk_cells_max) cells (a cell
     # costs ~0.2-0.5 µs) before giving up for a scan: a disk that big means the query sits in a
     # sparse or empty region, and the scan is then the cheaper proof.
@@ -264,6 +315,9 @@ class ResponderIndex:
         self._pairs: list[tuple[str, str] | None] = [None]
         self._pair_count: list[int] = [0]
         self._filter_cache: dict[_FilterKey, tuple[BoolArray, list[int]]] = {}
+        # Slots passing each filter, for the scan; dropped whenever a slot's pair code changes or a
+        # slot is taken or freed (a ping that only moves an officer keeps it).
+        self._match_slots: dict[_FilterKey, IntArray] = {}
         # Officers whose phone reported since their last fix (a heartbeat, as the caller's presence
         # monitor saw it): still there at the fix's place after the fix is older than a query's cut.
         self.stale: set[int] = set()
@@ -351,6 +405,7 @@ class ResponderIndex:
             self._cell_arrays.pop(cell, None)
             self._pair_count[code] += 1
             self._ids[slot] = officer_id
+            self._match_slots.clear()
         else:
             resp = self._resp[slot]
             assert resp is not None
@@ -368,6 +423,7 @@ class ResponderIndex:
             if old_code != code:
                 self._pair_count[old_code] -= 1
                 self._pair_count[code] += 1
+                self._match_slots.clear()
         self._xyz[:, slot] = unit_vector(lat, lon)
         self._lat[slot] = lat
         self._lon[slot] = lon
@@ -403,6 +459,7 @@ class ResponderIndex:
         self._pair_count[int(self._pcode[slot])] -= 1
         self._pair_count[code] += 1
         self._pcode[slot] = code
+        self._match_slots.clear()
         resp.status = status
 
     def remove(self, officer_id: int) -> None:
@@ -419,6 +476,7 @@ class ResponderIndex:
             del self._cells[cell]
         self._pair_count[int(self._pcode[slot])] -= 1
         self._pcode[slot] = 0
+        self._match_slots.clear()
         self._resp[slot] = None
         self._free.append(slot)
 
@@ -491,7 +549,7 @@ class ResponderIndex:
             self._filter_cache[key] = entry
         table, codes = entry
         counts = self._pair_count
-        return table, sum(counts[c] for c in codes)
+        return table, sum(map(counts.__getitem__, codes))
 
     def nearest(
         self,
@@ -524,13 +582,12 @@ class ResponderIndex:
         table, total_match = self._filter(st, un)
         if total_match == 0:
             return NearestResult([], NONE_AVAILABLE)
-        q = np.array(unit_vector(lat, lon)).reshape(3, 1)
-        gathered = None
+        q = np.array(unit_vector(lat, lon))
         if n_live >= self.linear_scan_below:
-            gathered = self._walk(lat, lon, q, k, table, total_match, t_min, radius, n_live)
-        if gathered is None:
-            gathered = self._scan_all(q, table, t_min)
-        return self._rank(lat, lon, q, k, gathered, table, total_match, t_min, radius)
+            gathered = self._walk(lat, lon, q.reshape(3, 1), k, table, total_match, t_min, radius, n_live)
+            if gathered is not None:
+                return self._rank(lat, lon, q, k, gathered, table, total_match, t_min, radius)
+        return self._scan(lat, lon, q, k, (st, un), table, total_match, t_min, radius)
 
     def kept_by_heartbeat(self, seen_after: datetime) -> list[Responder]:
         """``stale`` officers whose fix is older than ``seen_after`` (their phone reported since)."""
@@ -568,13 +625,61 @@ class ResponderIndex:
         return match, match & (self._seen[slots] >= t_min)
 
     def _chord2(self, slots: IntArray, q: FloatArray) -> FloatArray:
-        return _chord2(np.take(self._xyz, slots, axis=1), q)
+        return _chord2(np.take(self._xyz, slots, axis=1), q.reshape(3, 1))
 
-    def _scan_all(self, q: FloatArray, table: BoolArray, t_min: int | None) -> _Gathered:
+    def _matching(self, key: _FilterKey, table: BoolArray) -> IntArray:
+        """Slots passing the status/unit filters, cached until a pair code or the slot set changes."""
+        slots = self._match_slots.get(key)
+        if slots is None:
+            if len(self._match_slots) >= _FILTER_CACHE_MAX:
+                self._match_slots.clear()
+            slots = np.flatnonzero(table[self._pcode[: self._high_water]])
+            self._match_slots[key] = slots
+        return slots
+
+    def _scan(
+        self,
+        lat: float,
+        lon: float,
+        q: FloatArray,
+        k: int,
+        key: _FilterKey,
+        table: BoolArray,
+        total_match: int,
+        t_min: int | None,
+        radius: float,
+    ) -> NearestResult:
+        """Every matching, fresh officer: the small-fleet path (and the walk's fallback).
+
+        Ranks by cosine, one matrix-vector product over all slots, instead of the walk's squared
+        chord: a handful of numpy calls in all, which is what a small fleet's query costs. The
+        cosine carries rounding the chord does not (|x|, |q| are 1 only to within ulps, and
+        2 - 2 cos cancels), so every bound is widened by _COS_C2_ERR, a generous cap on
+        |(2 - 2 cos) - chord^2|; the survivors then provably include the k nearest, as in _rank.
+        """
+        slots = self._matching(key, table)
+        if t_min is not None:
+            slots = slots[self._seen.take(slots) >= t_min]
+        candidates: list[Candidate] = []
+        if slots.size:
+            cos = (q @ self._xyz[:, : self._high_water]).take(slots)
+            threshold = radius
+            if cos.size > k:
+                top = cos.copy()  # ndarray.partition in place: np.partition's wrapper costs ~1 µs
+                top.partition(cos.size - k)
+                kth = float(top[cos.size - k])  # the k-th largest cosine
+                threshold = min(threshold, chord2_to_upper_m(2.0 - 2.0 * kth + _COS_C2_ERR))
+            survivors = slots
+            if threshold != math.inf:
+                limit = lower_m_to_chord2(threshold)
+                if limit != math.inf:
+                    survivors = slots[cos >= 1.0 - (limit + _COS_C2_ERR) / 2.0]
+            candidates = self._ranked(lat, lon, survivors, radius, k)
+        if len(candidates) == k:
+            return NearestResult(candidates, None)
         everyone = np.arange(self._high_water, dtype=np.intp)
-        _, ok = self._fresh_ok(everyone, table, t_min)
-        ok_slots = everyone[ok]
-        return _Gathered(everyone, ok_slots, self._chord2(ok_slots, q))
+        reason = self._explain(lat, lon, q, everyone, table, total_match, t_min, radius, len(candidates))
+        return NearestResult(candidates, reason)
 
     def _walk(
         self,
@@ -679,17 +784,60 @@ class ResponderIndex:
         return out
 
     def _exact(self, lat: float, lon: float, slots: IntArray) -> FloatArray:
-        if slots.size >= _VECTOR_SOLVE_FROM:
-            _, _, dist = GEOD.inv(
-                np.full(slots.shape, lon), np.full(slots.shape, lat), self._lon[slots], self._lat[slots]
-            )
-            return np.asarray(dist, dtype=np.float64)
-        lats = self._lat
-        lons = self._lon
-        inv = GEOD.inv
-        return np.array(
-            [inv(lon, lat, float(lons[s]), float(lats[s]))[2] for s in slots.tolist()], dtype=np.float64
+        _, _, dist = GEOD.inv(
+            np.full(slots.shape, lon), np.full(slots.shape, lat), self._lon[slots], self._lat[slots]
         )
+        return np.asarray(dist, dtype=np.float64)
+
+    def _ranked(self, lat: float, lon: float, slots: IntArray, radius: float, k: int) -> list[Candidate]:
+        """The k nearest of these slots' officers within the radius, by exact distance then id.
+
+        Survivors are usually about k: each is solved on its own with plain floats (a scalar solve
+        costs ~1 µs, the array call a fixed ~7 µs, and numpy on a handful of elements only adds
+        per-call overhead) and becomes a candidate at once. Many (a cluster tighter than the bounds
+        can split) get one array solve and only the best k become candidates. The same solver runs
+        per pair either way, so distances are bit-for-bit what brute_force_nearest computes; the
+        ETA skips eta_seconds's checks (speeds and detour were checked when the index was built,
+        every stored unit type has a speed) but uses its formula.
+        """
+        resp = self._resp
+        speeds = self._speeds
+        detour = self._detour
+        if slots.size >= _VECTOR_SOLVE_FROM:
+            rows: list[tuple[float, int, Responder]] = []
+            for s, d in zip(slots.tolist(), self._exact(lat, lon, slots).tolist(), strict=True):
+                if d <= radius:
+                    r = resp[s]
+                    assert r is not None
+                    rows.append((d, r.officer_id, r))
+            rows.sort(key=_DISTANCE_THEN_ID)
+            best = [(d, r) for d, _, r in rows[:k]]
+        else:
+            inv = GEOD.inv
+            best = []
+            for s in slots.tolist():
+                r = resp[s]
+                assert r is not None
+                d = inv(lon, lat, r.lon, r.lat)[2]
+                if d <= radius:
+                    best.append((d, r))
+        out = [
+            _new_candidate(
+                r.officer_id,
+                r.lat,
+                r.lon,
+                r.status,
+                r.unit_type,
+                r.last_seen,
+                d,
+                travel_seconds(d, speeds[r.unit_type], detour),
+            )
+            for d, r in best
+        ]
+        if len(out) > 1:
+            out.sort(key=_CANDIDATE_ORDER)
+            del out[k:]
+        return out
 
     def _rank(
         self,
@@ -710,36 +858,15 @@ class ResponderIndex:
             if c2.size > k:
                 threshold = min(threshold, chord2_to_upper_m(float(np.partition(c2, k - 1)[k - 1])))
             # Anyone whose lower bound beats the k-th upper bound might make the list: solve those.
-            survivors = g.ok_slots[c2 <= lower_m_to_chord2(threshold)]
-            dist = self._exact(lat, lon, survivors)
-            if radius != math.inf:
-                within = dist <= radius
-                survivors = survivors[within]
-                dist = dist[within]
-            order = np.lexsort((self._ids[survivors], dist))[:k]
-            speeds = self._speeds
-            detour = self._detour
-            for i in order.tolist():
-                r = self._resp[int(survivors[i])]
-                assert r is not None
-                d = float(dist[i])
-                candidates.append(
-                    Candidate(
-                        r.officer_id,
-                        r.lat,
-                        r.lon,
-                        r.status,
-                        r.unit_type,
-                        r.last_seen,
-                        d,
-                        eta_seconds(d, r.unit_type, speeds, detour),
-                    )
-                )
+            survivors = g.ok_slots
+            if threshold != math.inf:
+                survivors = survivors[c2 <= lower_m_to_chord2(threshold)]
+            candidates = self._ranked(lat, lon, survivors, radius, k)
         if len(candidates) == k:
             return NearestResult(candidates, None)
         # Short list: the gathered slots include every matching officer within the radius (that is
         # what stopped the walk), so staleness inside the radius can be judged from them alone.
-        reason = self._explain(lat, lon, q, g, table, total_match, t_min, radius, len(candidates))
+        reason = self._explain(lat, lon, q, g.visited, table, total_match, t_min, radius, len(candidates))
         return NearestResult(candidates, reason)
 
     def _explain(
@@ -747,7 +874,7 @@ class ResponderIndex:
         lat: float,
         lon: float,
         q: FloatArray,
-        g: _Gathered,
+        visited: IntArray,
         table: BoolArray,
         total_match: int,
         t_min: int | None,
@@ -757,8 +884,8 @@ class ResponderIndex:
         if t_min is None:
             # Nobody is stale; every fresh match within the radius was returned.
             return _shortfall_reason(False, radius != math.inf and total_match > n_found, False)
-        match, ok = self._fresh_ok(g.visited, table, t_min)
-        stale = g.visited[match & ~ok]
+        match, ok = self._fresh_ok(visited, table, t_min)
+        stale = visited[match & ~ok]
         stale_within = stale.size > 0
         if stale_within and radius != math.inf:
             c2 = self._chord2(stale, q)
