@@ -205,6 +205,66 @@ def test_the_batch_filters_answer_as_the_per_fix_filters(batch: list[Fix], last:
     assert [i for i, c in enumerate(codes.tolist()) if not c] == sorted(i for i, _ in expected.accepted)
 
 
+def _as_columns(batch: list[Fix]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    return (
+        np.array([(f.recorded_at - EPOCH) // ONE_US for f in batch], dtype=np.int64),
+        np.array([f.lat for f in batch], dtype=np.float64),
+        np.array([f.lon for f in batch], dtype=np.float64),
+        np.array([f.accuracy_m for f in batch], dtype=np.float64),
+    )
+
+
+@st.composite
+def phone_batches(draw: st.DrawFn) -> tuple[list[Fix], LastFix | None]:
+    """What a phone sends: fixes in time order, moving at speeds around the limit (so that the quick
+    all-pass check of screen_columns and its exact rules both run), now and then one that breaks a rule."""
+    steps = draw(
+        st.lists(st.tuples(st.integers(1, 30), st.floats(0, 80), st.floats(0, 6.3)), min_size=1, max_size=40)
+    )
+    t = NOW - timedelta(seconds=draw(st.integers(0, 3000)))
+    lat, lon = draw(st.floats(-8.0, -7.9)), draw(st.floats(112.5, 112.7))
+    last = draw(st.one_of(st.none(), st.just(LastFix(t - timedelta(seconds=5), lat, lon))))
+    batch = []
+    for dt_s, speed, bearing in steps:
+        t += timedelta(seconds=dt_s)
+        metres = speed * dt_s
+        lat += metres * math.cos(bearing) / 111_195
+        lon += metres * math.sin(bearing) / (111_195 * math.cos(math.radians(lat)))
+        batch.append(Fix(lat, lon, t, draw(st.one_of(st.none(), st.floats(0, 60))), None, None, None, None))
+    if draw(st.booleans()):
+        k = draw(st.integers(0, len(batch) - 1))
+        f = batch[k]
+        broken = draw(
+            st.sampled_from(
+                [
+                    Fix(f.lat, f.lon, batch[k - 1].recorded_at, f.accuracy_m, None, None, None, None),
+                    Fix(91.0, f.lon, f.recorded_at, None, None, None, None, None),
+                    Fix(0.0, 0.0, f.recorded_at, None, None, None, None, None),
+                    Fix(f.lat, f.lon, f.recorded_at, 5000.0, None, None, None, None),
+                    Fix(f.lat, f.lon, NOW + timedelta(hours=1), None, None, None, None, None),
+                    Fix(f.lat, math.nan, f.recorded_at, None, None, None, None, None),
+                ]
+            )
+        )
+        batch[k] = broken
+    return batch, last
+
+
+@settings(max_examples=800, deadline=None)
+@given(phone_batches())
+def test_phone_batches_in_time_order_answer_as_the_per_fix_filters(
+    case: tuple[list[Fix], LastFix | None],
+) -> None:
+    batch, last = case
+    expected = screen(list(enumerate(batch)), last, NOW, CFG)
+    codes = screen_columns(*_as_columns(batch), last, NOW, CFG)
+    if codes is None:
+        assert any(reason == "too_fast" for _, reason in expected.rejected)
+        return
+    assert [(i, REASONS[c]) for i, c in enumerate(codes.tolist()) if c] == expected.rejected
+    assert [i for i, c in enumerate(codes.tolist()) if not c] == sorted(i for i, _ in expected.accepted)
+
+
 # -- the COPY rows ----------------------------------------------------------------------------------------
 
 

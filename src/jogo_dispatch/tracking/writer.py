@@ -357,42 +357,67 @@ def _stage_rows(
     device_id: int | None,
     src: bytes,
 ) -> bytes:
-    rows = np.empty(len(t_us), dtype=_stage_dtype(device_id is not None, len(src)))
-    _fill_common(rows, 14, officer_id, t_us, received_us, device_id, src)
-    for name in ("lat", "lon", *_FLOAT_COLUMNS):
-        rows[name]["n"] = 8
+    rows = _from_template(_stage_template(device_id, src), len(t_us), officer_id, t_us, received_us)
     rows["lat"]["v"] = lat
     rows["lon"]["v"] = lon
     for name, values in zip(_FLOAT_COLUMNS, floats, strict=True):
         rows[name]["v"] = values
-    rows["attributes"] = -1
-    rows["approximate"] = -1
     return rows.tobytes()
 
 
-def _fill_common(
-    rows: npt.NDArray[Any],
-    nfields: int,
-    officer_id: int,
-    t_us: npt.NDArray[np.int64],
-    received_us: int,
-    device_id: int | None,
-    src: bytes,
-) -> None:
-    """The fields both row layouts share: the field count, officer, times, device and source."""
-    rows["nfields"] = nfields
+# A row's constant parts (field count, lengths, NULLs, point header, device, source) are written once per
+# layout into a template; a batch copies it into every row and then fills only the values (each numpy
+# assignment costs about as much as a hundred rows' worth of copying).
+@functools.lru_cache(maxsize=1024)
+def _stage_template(device_id: int | None, src: bytes) -> npt.NDArray[Any]:
+    row = np.zeros(1, dtype=_stage_dtype(device_id is not None, len(src)))
+    _fill_common(row, 14, device_id, src)
+    for name in ("lat", "lon", *_FLOAT_COLUMNS):
+        row[name]["n"] = 8
+    row["attributes"] = -1
+    row["approximate"] = -1
+    return row
+
+
+@functools.lru_cache(maxsize=1024)
+def _direct_template(present: tuple[bool, ...], device_id: int | None, src: bytes) -> npt.NDArray[Any]:
+    row = np.zeros(1, dtype=_direct_dtype(present, device_id is not None, len(src)))
+    _fill_common(row, 11, device_id, src)
+    geog = row["geog"]
+    geog["n"] = 25
+    geog["order"] = 1
+    geog["type"] = 0x20000001  # point, with an SRID
+    geog["srid"] = 4326
+    for name, known in zip(_FLOAT_COLUMNS, present, strict=True):
+        if known:
+            row[name]["n"] = 8
+        else:
+            row[name] = -1
+    return row
+
+
+def _fill_common(row: npt.NDArray[Any], nfields: int, device_id: int | None, src: bytes) -> None:
+    """The constant fields both row layouts share: the field count, lengths, device and source."""
+    row["nfields"] = nfields
     for name in ("officer_id", "recorded_at", "received_at"):
-        rows[name]["n"] = 8
+        row[name]["n"] = 8
+    if device_id is not None:
+        row["device_id"]["n"] = 8
+        row["device_id"]["v"] = device_id
+    else:
+        row["device_id"]["n"] = -1
+    row["source"]["n"] = len(src)
+    row["source"]["v"] = src
+
+
+def _from_template(
+    template: npt.NDArray[Any], n: int, officer_id: int, t_us: npt.NDArray[np.int64], received_us: int
+) -> npt.NDArray[Any]:
+    rows = np.repeat(template, n)
     rows["officer_id"]["v"] = officer_id
     rows["recorded_at"]["v"] = t_us - _PG_EPOCH_US
     rows["received_at"]["v"] = received_us - _PG_EPOCH_US
-    if device_id is not None:
-        rows["device_id"]["n"] = 8
-        rows["device_id"]["v"] = device_id
-    else:
-        rows["device_id"]["n"] = -1
-    rows["source"]["n"] = len(src)
-    rows["source"]["v"] = src
+    return rows
 
 
 def _direct_rows(
@@ -407,28 +432,19 @@ def _direct_rows(
 ) -> bytes | None:
     """The rows for ``COPY pings`` itself; None when a measurement is known for some rows and not others
     (a fixed layout carries NULL only for a whole column)."""
-    present = []
-    for values in floats:
-        nan = np.isnan(values)
-        known = not nan.any()
-        if not known and not nan.all():
-            return None
-        present.append(known)
-    rows = np.empty(len(t_us), dtype=_direct_dtype(tuple(present), device_id is not None, len(src)))
-    _fill_common(rows, 11, officer_id, t_us, received_us, device_id, src)
+    n = len(t_us)
+    unknown = np.isnan(np.stack(floats)).sum(axis=1).tolist()  # per column: rows without the value
+    if any(0 < k < n for k in unknown):
+        return None
+    present = tuple(k == 0 for k in unknown)
+    template = _direct_template(present, device_id, src)
+    rows = _from_template(template, n, officer_id, t_us, received_us)
     geog = rows["geog"]
-    geog["n"] = 25
-    geog["order"] = 1
-    geog["type"] = 0x20000001  # point, with an SRID
-    geog["srid"] = 4326
     geog["x"] = lon
     geog["y"] = lat
     for name, known, values in zip(_FLOAT_COLUMNS, present, floats, strict=True):
         if known:
-            rows[name]["n"] = 8
             rows[name]["v"] = values
-        else:
-            rows[name] = -1
     return rows.tobytes()
 
 
