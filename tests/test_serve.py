@@ -122,3 +122,15 @@ def test_workers_stop_when_their_supervisor_is_killed(database_url):
             os.kill(pid, signal.SIGKILL)
         if proc.poll() is None:
             proc.kill()
+
+
+@pytest.mark.parametrize(("setting", "deflate"), [(None, False), ("true", True)])
+def test_websocket_compression_is_off_unless_asked_for(database_url, setting, deflate):
+    from websockets.sync.client import connect
+
+    env = {} if setting is None else {"JOGO_WS_COMPRESSION": setting}
+    with serving(database_url, **env) as base:
+        ws_url = base.replace("http://", "ws://") + "/api/v1/live?token=not-a-token"
+        with connect(ws_url, compression="deflate", open_timeout=10) as ws:
+            extensions = ws.response.headers.get("Sec-WebSocket-Extensions") or ""
+    assert ("permessage-deflate" in extensions) is deflate, extensions

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import os
 import signal
@@ -13,6 +14,7 @@ from typing import Any
 import psycopg
 import structlog
 from fastapi import FastAPI
+from starlette.types import Receive, Scope, Send
 
 from jogo_dispatch import __version__
 from jogo_dispatch.abuse import service as abuse
@@ -70,6 +72,7 @@ from jogo_dispatch.tracking import live as tracking_live
 from jogo_dispatch.tracking import partitions
 from jogo_dispatch.tracking.channels import OfficerChannels
 from jogo_dispatch.tracking.devices import DeviceDirectory
+from jogo_dispatch.tracking.fastlane import PATH as PING_PATH
 from jogo_dispatch.tracking.fastlane import PingFastLane
 from jogo_dispatch.tracking.filters import FilterConfig
 from jogo_dispatch.tracking.ingest import Ingest
@@ -263,10 +266,25 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await rt.engine.dispose()
 
 
+class DispatchApp(FastAPI):
+    """The app, with the ping fast lane (tracking.fastlane) in front of every layer, FastAPI's own too."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._ping_lane = PingFastLane(functools.partial(FastAPI.__call__, self))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == PING_PATH:
+            scope["app"] = self
+            await self._ping_lane(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     configure_logging(settings.log_level, settings.log_json)
-    app = FastAPI(
+    app = DispatchApp(
         title="jogo-dispatch",
         version=__version__,
         description="Geospatial dispatch engine for police command centres: officer GPS, H3 "
@@ -293,8 +311,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         patterns={forward_forms.NOTE_PATH_PATTERN: forward_forms.note_body_limit(settings)},
     )
     app.add_middleware(MetricsMiddleware)
-    app.add_middleware(SecurityHeadersMiddleware)  # also on answers the other layers make
-    app.add_middleware(PingFastLane)  # outermost: a phone's plain batch skips the layers above
+    app.add_middleware(SecurityHeadersMiddleware)  # outermost: also on answers the other layers make
     for router in (
         ops_router,
         accounts_router,

@@ -107,6 +107,10 @@ class Settings(BaseSettings):
     # --- live map
     live_coalesce_s: float = 0.5
     live_queue_max: int = 2000
+    # permessage-deflate on websockets. Off: it compressed each live-map message once per client and was
+    # the largest single cost of the feed (50 maps: 17 % of the server's CPU); a map on the command
+    # centre's network needs ~10 KB/s without it. On for clients on metered links.
+    ws_compression: bool = False
     tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     timezone: str = "Asia/Jakarta"
     pubsub: Literal["memory", "postgres"] = "memory"

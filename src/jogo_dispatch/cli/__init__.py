@@ -66,6 +66,7 @@ def serve(
         log_level="warning",
         access_log=False,
         lifespan="on",
+        ws_per_message_deflate=settings.ws_compression,
     )
 
 
