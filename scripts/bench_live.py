@@ -177,7 +177,7 @@ async def main() -> None:
     ap.add_argument("--officers", type=int, default=840)
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--seconds", type=float, default=20)
-    ap.add_argument("--port", type=int, default=8931)
+    ap.add_argument("--port", type=int, default=None, help="server port (default: a free one)")
     ap.add_argument("--json", default=str(ROOT / "benchmarks/results/live.json"))
     args = ap.parse_args()
     with scratch_database("live") as url:

@@ -122,7 +122,7 @@ def main() -> None:
     ap.add_argument("--sockets", type=int, default=16)
     ap.add_argument("--per-message", type=int, default=100)
     ap.add_argument("--seconds", type=float, default=10.0)
-    ap.add_argument("--port", type=int, default=8957)
+    ap.add_argument("--port", type=int, default=None, help="server port (default: a free one)")
     ap.add_argument("--json", default=str(ROOT / "benchmarks/results/stream.json"))
     args = ap.parse_args()
     with scratch_database("stream") as url:

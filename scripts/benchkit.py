@@ -55,6 +55,8 @@ def served(url: str, port: int | None = None, workers: int = 1, **env: str) -> I
         "JOGO_OSMAND_PORT": "",
         **env,
     }
+    if workers > 1:  # one bus for every worker (serve refuses the per-process one)
+        environ.setdefault("JOGO_PUBSUB", "postgres")
     cmd = [sys.executable, "-m", "jogo_dispatch.cli", "serve", "--port", str(port), "--workers", str(workers)]
     proc = subprocess.Popen(cmd, env=environ)
     base = f"http://127.0.0.1:{port}"
