@@ -94,6 +94,21 @@ def test_the_fast_decoder_reads_every_batch_as_pydantic_does(batch: list[dict[st
     assert _as_pairs(body) == _general(batch)
 
 
+epoch_seconds = st.one_of(
+    st.floats(min_value=0, max_value=2e10, exclude_max=True),
+    st.floats(min_value=1.5e9, max_value=1.9e9).map(lambda t: round(t, 3)),  # phones: milliseconds
+    st.integers(0, 2 * 10**9).map(lambda t: t + 0.9999995),  # a fraction that rounds up to a second
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(epoch_seconds, min_size=1, max_size=30))
+def test_fractional_epoch_seconds_are_read_as_pydantic_reads_them(stamps: list[float]) -> None:
+    batch = [{"lat": -7.9, "lon": 112.6, "recorded_at": t} for t in stamps]
+    body = orjson.dumps(batch)
+    assert _as_pairs(body) == _general(batch)
+
+
 clean_numbers = st.one_of(st.none(), st.floats(0, 100), st.integers(0, 100))
 clean_pings = st.fixed_dictionaries(
     {

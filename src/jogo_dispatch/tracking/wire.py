@@ -11,6 +11,7 @@ answers it item by item as before. A phone's normal request never leaves the fas
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -261,6 +262,13 @@ def _datetime(text: str) -> datetime:
 def _epoch_micros(value: float) -> int:
     if value.is_integer() and abs(value) <= _EPOCH_SECONDS_LIMIT:
         return int(value) * 1_000_000
+    if 0 <= value < _EPOCH_SECONDS_LIMIT:
+        # pydantic's reading of fractional epoch seconds: the whole seconds, plus the fraction in
+        # microseconds rounded half away from zero (a fraction that rounds to 10**6 carries over).
+        whole = math.floor(value)
+        fraction_us = (value - whole) * 1e6  # both steps exact below 2**52
+        rounded = math.floor(fraction_us)
+        return whole * 1_000_000 + rounded + (fraction_us - rounded >= 0.5)
     try:
         return (_DATETIME.validate_python(value) - EPOCH) // ONE_US
     except ValidationError:
@@ -273,9 +281,12 @@ _EXACT_TIMESTAMP_S = 2.2e9
 
 
 def _vector_micros(times: list[str | float]) -> I64 | None:
-    """:func:`_micros` for a whole batch of zone-aware RFC 3339 times at once; None when it is not that
-    batch (then each is read on its own)."""
-    if set(map(type, times)) != {str}:
+    """:func:`_micros` for a whole batch of zone-aware RFC 3339 times, or of epoch seconds from 1970 on,
+    at once; None when it is not that batch (then each is read on its own)."""
+    kinds = set(map(type, times))
+    if kinds == {float}:
+        return _vector_epoch_micros(np.array(times, dtype=np.float64))
+    if kinds != {str}:
         return None
     texts = cast(list[str], times)
     if any(len(t) > 26 and t[19] == "." and "0" <= t[26] <= "9" for t in texts):
@@ -290,6 +301,18 @@ def _vector_micros(times: list[str | float]) -> I64 | None:
     # timestamp() divides the exact microseconds by 10**6 (correctly rounded); scaling back is within half
     # a microsecond below 2**51 µs, so rounding gives them back exactly.
     return np.rint(seconds * 1e6).astype(np.int64)
+
+
+def _vector_epoch_micros(seconds: F64) -> I64 | None:
+    """:func:`_epoch_micros` for a batch of epoch seconds in [0, 2e10), the same arithmetic a column at
+    a time; None for any other batch."""
+    if not ((seconds >= 0) & (seconds < _EPOCH_SECONDS_LIMIT)).all():
+        return None
+    whole = np.floor(seconds)
+    fraction_us = (seconds - whole) * 1e6
+    rounded = np.floor(fraction_us)
+    us = rounded.astype(np.int64) + (fraction_us - rounded >= 0.5)
+    return whole.astype(np.int64) * 1_000_000 + us
 
 
 def _micros(text: str | float) -> int:
