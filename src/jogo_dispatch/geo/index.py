@@ -278,14 +278,14 @@ class ResponderIndex:
 
     # Tuning knobs (instance-overridable, e.g. by tests forcing one code path), measured with
     # benchmarks/bench_nearest.py on a 2-core box. Below linear_scan_below officers every query is a
-    # scan; the walk costs ~45-60 µs almost regardless of population. 2048 was set when the scan
-    # (a chord per officer) crossed the walk near 4-5k; the cosine scan is cheaper and, timed in one
-    # process, still beat the walk at 10-20k (crossing between 20k and 40k), so the knob is now
-    # conservative and worth re-tuning with the benchmark. Above it the walk may
+    # scan; the walk costs ~45-60 µs almost regardless of population (quiet machine). Timed in one
+    # process on 2026-12-03 (slow machine, p50): scan 94 / 120 / 165 / 263 µs against the walk's 263 /
+    # 269 / 280 / 323 µs at 5k / 10k / 20k / 40k officers, so the scan serves cities up to 30,000 and
+    # the walk the larger fleets, where it wins 10x and more. Above it the walk may
     # visit at most clamp(n * walk_cells_per_officer, walk_cells_min, walk_cells_max) cells (a cell
     # costs ~0.2-0.5 µs) before giving up for a scan: a disk that big means the query sits in a
     # sparse or empty region, and the scan is then the cheaper proof.
-    linear_scan_below: int = 2048
+    linear_scan_below: int = 30_000
     walk_cells_per_officer: float = 1.0 / 32.0
     walk_cells_min: int = 64
     walk_cells_max: int = 4096
