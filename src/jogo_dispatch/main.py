@@ -8,6 +8,7 @@ import functools
 import gc
 import os
 import signal
+import threading
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -193,13 +194,28 @@ async def serve_osmand_port(app: FastAPI, settings: Settings) -> None:
 PARENT_AT_START = os.getppid()
 
 
+# An orphaned worker whose orderly shutdown has not finished by then exits at once (seen under heavy load:
+# a worker that had signalled itself was still serving half a minute later). Nothing acknowledged is lost:
+# a ping is answered only after its commit.
+ORPHAN_GRACE_S = 10.0
+
+
+def _exit_now(supervisor: int) -> None:
+    log.error("orderly shutdown did not finish: exiting", supervisor=supervisor, grace_s=ORPHAN_GRACE_S)
+    os._exit(1)
+
+
 async def exit_with_parent(check_s: float = 1.0) -> None:
     """A worker whose supervisor died (even by SIGKILL) is reparented: it then stops itself (SIGTERM, so
-    the usual shutdown runs) instead of serving on with nobody to manage it."""
+    the usual shutdown runs) instead of serving on with nobody to manage it, and exits outright if that
+    shutdown has not ended ``ORPHAN_GRACE_S`` later."""
     parent = PARENT_AT_START
     while True:
         if os.getppid() != parent:
             log.warning("supervisor gone: stopping this worker", supervisor=parent)
+            watchdog = threading.Timer(ORPHAN_GRACE_S, _exit_now, args=(parent,))
+            watchdog.daemon = True
+            watchdog.start()
             os.kill(os.getpid(), signal.SIGTERM)
             return
         await asyncio.sleep(check_s)
