@@ -8,7 +8,6 @@ import functools
 import gc
 import os
 import signal
-import threading
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -194,28 +193,15 @@ async def serve_osmand_port(app: FastAPI, settings: Settings) -> None:
 PARENT_AT_START = os.getppid()
 
 
-# An orphaned worker whose orderly shutdown has not finished by then exits at once (seen under heavy load:
-# a worker that had signalled itself was still serving half a minute later). Nothing acknowledged is lost:
-# a ping is answered only after its commit.
-ORPHAN_GRACE_S = 10.0
-
-
-def _exit_now(supervisor: int) -> None:
-    log.error("orderly shutdown did not finish: exiting", supervisor=supervisor, grace_s=ORPHAN_GRACE_S)
-    os._exit(1)
-
-
-async def exit_with_parent(check_s: float = 1.0) -> None:
+async def exit_with_parent(supervisor: int | None = None, check_s: float = 1.0) -> None:
     """A worker whose supervisor died (even by SIGKILL) is reparented: it then stops itself (SIGTERM, so
-    the usual shutdown runs) instead of serving on with nobody to manage it, and exits outright if that
-    shutdown has not ended ``ORPHAN_GRACE_S`` later."""
-    parent = PARENT_AT_START
+    the usual shutdown runs) instead of serving on with nobody to manage it. ``supervisor``: the pid the
+    supervisor put in JOGO_SUPERVISOR_PID; without it, the parent seen when this module was imported
+    (which misses a supervisor that died before a slow worker got that far)."""
+    parent = supervisor or PARENT_AT_START
     while True:
         if os.getppid() != parent:
             log.warning("supervisor gone: stopping this worker", supervisor=parent)
-            watchdog = threading.Timer(ORPHAN_GRACE_S, _exit_now, args=(parent,))
-            watchdog.daemon = True
-            watchdog.start()
             os.kill(os.getpid(), signal.SIGTERM)
             return
         await asyncio.sleep(check_s)
@@ -255,7 +241,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     if settings.osmand_port:
         tasks.append(asyncio.create_task(serve_osmand_port(app, settings), name="osmand-port"))
     if settings.exit_with_parent:
-        tasks.append(asyncio.create_task(exit_with_parent(), name="exit-with-parent"))
+        tasks.append(asyncio.create_task(exit_with_parent(settings.supervisor_pid), name="exit-with-parent"))
     tasks.extend(dispatch_wiring.start(rt))
     tasks.extend(forward_delivery.start(rt))
     tasks.extend(ratelimit.start(rt.limiter))

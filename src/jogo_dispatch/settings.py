@@ -45,6 +45,11 @@ class Settings(BaseSettings):
         False,
         description="stop when the process that started this one dies (set by serve --workers and by run)",
     )
+    supervisor_pid: int | None = Field(
+        None,
+        description="the process exit_with_parent watches (set by serve --workers and by run); "
+        "default: the parent when the worker started",
+    )
     trusted_proxies: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-For and "

@@ -53,6 +53,7 @@ def serve(
         raise typer.Exit(2)
     if workers > 1:
         os.environ["JOGO_EXIT_WITH_PARENT"] = "true"  # workers die with their supervisor
+        os.environ["JOGO_SUPERVISOR_PID"] = str(os.getpid())  # whoever it is when a worker gets going
     uvicorn.run(
         "jogo_dispatch.main:create_app",
         factory=True,

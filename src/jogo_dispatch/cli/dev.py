@@ -149,6 +149,7 @@ def run(host: str, port: int, officers: int, mix: str, city: City) -> None:
             **os.environ,
             "JOGO_DATABASE_URL": settings.database_url or "",
             "JOGO_EXIT_WITH_PARENT": "true",
+            "JOGO_SUPERVISOR_PID": str(os.getpid()),
         }
         cli = [sys.executable, "-m", "jogo_dispatch.cli"]
         server = subprocess.Popen(
