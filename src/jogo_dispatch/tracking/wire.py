@@ -248,10 +248,14 @@ def _fix(p: WirePing) -> Fix:
     return Fix(p.lat, p.lon, when, p.accuracy_m, p.speed_mps, p.heading_deg, p.altitude_m, p.battery_pct)
 
 
+def _finer_than_micros(text: str) -> bool:
+    """A 7th fraction digit: msgspec rounds it where pydantic truncates it, so pydantic reads that text."""
+    return len(text) > 26 and text[19] == "." and "0" <= text[26] <= "9"
+
+
 def _datetime(text: str) -> datetime:
     """RFC 3339 as msgspec reads it ("YYYY-MM-DDTHH:MM:SS", then an optional fraction and offset)."""
-    # msgspec rounds a fraction finer than microseconds where pydantic truncates it: the pydantic way.
-    if len(text) > 26 and text[19] == "." and "0" <= text[26] <= "9":
+    if _finer_than_micros(text):
         raise _Slow
     try:
         return msgspec.convert(text, datetime)
@@ -289,8 +293,8 @@ def _vector_micros(times: list[str | float]) -> I64 | None:
     if kinds != {str}:
         return None
     texts = cast(list[str], times)
-    if any(len(t) > 26 and t[19] == "." and "0" <= t[26] <= "9" for t in texts):
-        raise _Slow  # some text carries a 7th fraction digit (see _datetime)
+    if any(map(_finer_than_micros, texts)):
+        raise _Slow
     try:
         aware = msgspec.convert(times, list[_AwareDatetime])
     except msgspec.ValidationError:

@@ -357,7 +357,8 @@ def _stage_rows(
     device_id: int | None,
     src: bytes,
 ) -> bytes:
-    rows = _from_template(_stage_template(device_id, src), len(t_us), officer_id, t_us, received_us)
+    template = _stage_template(device_id is not None, src)
+    rows = _from_template(template, len(t_us), officer_id, t_us, received_us, device_id)
     rows["lat"]["v"] = lat
     rows["lon"]["v"] = lon
     for name, values in zip(_FLOAT_COLUMNS, floats, strict=True):
@@ -365,13 +366,14 @@ def _stage_rows(
     return rows.tobytes()
 
 
-# A row's constant parts (field count, lengths, NULLs, point header, device, source) are written once per
-# layout into a template; a batch copies it into every row and then fills only the values (each numpy
-# assignment costs about as much as a hundred rows' worth of copying).
-@functools.lru_cache(maxsize=1024)
-def _stage_template(device_id: int | None, src: bytes) -> npt.NDArray[Any]:
-    row = np.zeros(1, dtype=_stage_dtype(device_id is not None, len(src)))
-    _fill_common(row, 14, device_id, src)
+# A row's constant parts (field count, lengths, NULLs, point header, source) are written once per layout
+# into a template; a batch copies it into every row and then fills only the values (each numpy
+# assignment costs about as much as a hundred rows' worth of copying). Keyed by layout, never by officer
+# or device: a hundred thousand phones share a handful of templates.
+@functools.lru_cache(maxsize=256)
+def _stage_template(has_device: bool, src: bytes) -> npt.NDArray[Any]:
+    row = np.zeros(1, dtype=_stage_dtype(has_device, len(src)))
+    _fill_common(row, 14, has_device, src)
     for name in ("lat", "lon", *_FLOAT_COLUMNS):
         row[name]["n"] = 8
     row["attributes"] = -1
@@ -379,10 +381,10 @@ def _stage_template(device_id: int | None, src: bytes) -> npt.NDArray[Any]:
     return row
 
 
-@functools.lru_cache(maxsize=1024)
-def _direct_template(present: tuple[bool, ...], device_id: int | None, src: bytes) -> npt.NDArray[Any]:
-    row = np.zeros(1, dtype=_direct_dtype(present, device_id is not None, len(src)))
-    _fill_common(row, 11, device_id, src)
+@functools.lru_cache(maxsize=256)
+def _direct_template(present: tuple[bool, ...], has_device: bool, src: bytes) -> npt.NDArray[Any]:
+    row = np.zeros(1, dtype=_direct_dtype(present, has_device, len(src)))
+    _fill_common(row, 11, has_device, src)
     geog = row["geog"]
     geog["n"] = 25
     geog["order"] = 1
@@ -396,27 +398,30 @@ def _direct_template(present: tuple[bool, ...], device_id: int | None, src: byte
     return row
 
 
-def _fill_common(row: npt.NDArray[Any], nfields: int, device_id: int | None, src: bytes) -> None:
-    """The constant fields both row layouts share: the field count, lengths, device and source."""
+def _fill_common(row: npt.NDArray[Any], nfields: int, has_device: bool, src: bytes) -> None:
+    """The constant fields both row layouts share: the field count, lengths, device NULL and source."""
     row["nfields"] = nfields
     for name in ("officer_id", "recorded_at", "received_at"):
         row[name]["n"] = 8
-    if device_id is not None:
-        row["device_id"]["n"] = 8
-        row["device_id"]["v"] = device_id
-    else:
-        row["device_id"]["n"] = -1
+    row["device_id"]["n"] = 8 if has_device else -1
     row["source"]["n"] = len(src)
     row["source"]["v"] = src
 
 
 def _from_template(
-    template: npt.NDArray[Any], n: int, officer_id: int, t_us: npt.NDArray[np.int64], received_us: int
+    template: npt.NDArray[Any],
+    n: int,
+    officer_id: int,
+    t_us: npt.NDArray[np.int64],
+    received_us: int,
+    device_id: int | None,
 ) -> npt.NDArray[Any]:
     rows = np.repeat(template, n)
     rows["officer_id"]["v"] = officer_id
     rows["recorded_at"]["v"] = t_us - _PG_EPOCH_US
     rows["received_at"]["v"] = received_us - _PG_EPOCH_US
+    if device_id is not None:
+        rows["device_id"]["v"] = device_id
     return rows
 
 
@@ -437,8 +442,8 @@ def _direct_rows(
     if any(0 < k < n for k in unknown):
         return None
     present = tuple(k == 0 for k in unknown)
-    template = _direct_template(present, device_id, src)
-    rows = _from_template(template, n, officer_id, t_us, received_us)
+    template = _direct_template(present, device_id is not None, src)
+    rows = _from_template(template, n, officer_id, t_us, received_us, device_id)
     geog = rows["geog"]
     geog["x"] = lon
     geog["y"] = lat
