@@ -548,9 +548,10 @@ def metrics_delta(before: Scrape, after: Scrape) -> dict[str, Any]:
 
 
 class Server:
-    def __init__(self, url: str, port: int, workers: int, log_path: Path) -> None:
+    def __init__(self, url: str, port: int, workers: int, writer_connections: int, log_path: Path) -> None:
         # No second OsmAnd listener: it would compete for port 5055 with other servers on this machine.
         env = {**os.environ, "JOGO_DATABASE_URL": url, "JOGO_LOG_LEVEL": "WARNING", "JOGO_OSMAND_PORT": "off"}
+        env["JOGO_WRITER_CONNECTIONS"] = str(writer_connections)
         self._log = open(log_path, "wb")  # noqa: SIM115 - closed in stop()
         self.base = f"http://127.0.0.1:{port}"
         self.workers = workers
@@ -890,7 +891,7 @@ def phase_writer(ctx: Ctx) -> dict[str, Any]:
         snaps[name] = (proc_cpu_s(os.getpid()) or 0.0, await asyncio.to_thread(ctx.probe.snap))
 
     async def main() -> dict[str, float]:
-        writer = PingWriter(ctx.url, max_batch=5000)
+        writer = PingWriter(ctx.url, max_batch=5000, connections=ctx.args.writer_connections)
         await writer.start()
         try:
             before = {
@@ -1260,7 +1261,8 @@ def report(result: dict[str, Any]) -> str:
         f"jogo-dispatch ingest benchmark  {m['started_at']}  git {m['git']}",
         f"  {m['nproc']} CPUs ({m['cpu_model']}), Python {m['python']}, {m['postgresql'].split(' on ')[0]}, "
         f"PostGIS {m['postgis']}, fsync={pg.get('fsync')} synchronous_commit={pg.get('synchronous_commit')}",
-        f"  server: {c['workers']} worker(s); clients: {c['client_procs']} process(es); "
+        f"  server: {c['workers']} worker(s), {c.get('writer_connections', 1)} writer connection(s) each; "
+        f"clients: {c['client_procs']} process(es); "
         f"window {c['duration']} s after {c['warmup']} s warm-up per phase; {c['officers']} officers",
         "",
     ]
@@ -1473,6 +1475,12 @@ def parse_args() -> argparse.Namespace:
     )
     ap.add_argument("--client-procs", type=int, default=1, help="load-generator processes")
     ap.add_argument(
+        "--writer-connections",
+        type=int,
+        default=1,
+        help="connections group-committing pings, in the writer phase and the server (JOGO_WRITER_CONNECTIONS)",
+    )
+    ap.add_argument(
         "--officers", type=int, default=840, help="demo officers seeded (each has a device token)"
     )
     ap.add_argument("--duration", type=float, default=8.0, help="measured seconds per phase")
@@ -1544,6 +1552,7 @@ def main() -> int:
                 for k in (
                     "workers",
                     "client_procs",
+                    "writer_connections",
                     "officers",
                     "duration",
                     "warmup",
@@ -1572,7 +1581,7 @@ def main() -> int:
             result["phases"]["writer"]["busy_cores_before"] = busy
         if {"batched", "stream", "single", "floor"} & set(a.phases):
             log_path = Path(tempfile.gettempdir()) / f"{dbname}-server.log"
-            ctx.server = Server(url, free_port(), a.workers, log_path)
+            ctx.server = Server(url, free_port(), a.workers, a.writer_connections, log_path)
             ctx.probe.server_pid = ctx.server.proc.pid
             ctx.server.wait_ready()
             result["server_idle"] = measure_idle(ctx)

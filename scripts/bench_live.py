@@ -29,12 +29,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from benchkit import pct, scratch_database, served  # noqa: E402
+from benchkit import pct, profile, scratch_database, served  # noqa: E402
 
 from jogo_dispatch.devtools.demo import seed_demo  # noqa: E402
 from jogo_dispatch.devtools.sim.officers import make_walkers  # noqa: E402
 from jogo_dispatch.platform.db import make_engine, make_sessionmaker  # noqa: E402
 from jogo_dispatch.platform.security import Passwords  # noqa: E402
+
+GOAL_P99_MS = 50  # ping -> dispatcher screen, 840 officers x 1 Hz + 50 sockets (issue 21)
 
 
 async def seed(url: str, officers: int):
@@ -179,6 +181,8 @@ async def main() -> None:
     ap.add_argument("--seconds", type=float, default=20)
     ap.add_argument("--port", type=int, default=None, help="server port (default: a free one)")
     ap.add_argument("--json", default=str(ROOT / "benchmarks/results/live.json"))
+    ap.add_argument("--py-spy", default=None, help="py-spy binary: profile the server with the clients")
+    ap.add_argument("--profile", default="/tmp/bench-live.folded", help="where --py-spy writes its stacks")
     args = ap.parse_args()
     with scratch_database("live") as url:
         print(f"[bench_live] seeding {args.officers} officers", flush=True)
@@ -192,7 +196,10 @@ async def main() -> None:
             )
             baseline = await drive(base, fleet, args.seconds, None, 0, token)
             print(f"[bench_live] with {args.clients} dispatcher websockets", flush=True)
+            spy = profile(args.py_spy, base.pid, max(1.0, args.seconds - 2), Path(args.profile))
             loaded = await drive(base, fleet, args.seconds, ws, args.clients, token)
+            if spy is not None:
+                spy.wait()
     result = {
         "benchmark": "ping_to_websocket",
         "officers": args.officers,
@@ -200,7 +207,7 @@ async def main() -> None:
         "baseline": baseline,
         "with_clients": loaded,
         "ingest_ratio": round(loaded["pings_per_s"] / max(1e-9, baseline["pings_per_s"]), 3),
-        "goal": {"latency_p99_ms": 100, "ingest_ratio": 1.0},
+        "goal": {"latency_p99_ms": GOAL_P99_MS, "ingest_ratio": 1.0},
         "machine": {"nproc": os.cpu_count(), "python": platform.python_version()},
         "at": datetime.now(UTC).isoformat(),
     }
@@ -208,8 +215,8 @@ async def main() -> None:
     for key in ("pings_per_s", "ack_p50_ms", "ack_p99_ms", "latency_p50_ms", "latency_p99_ms", "ws_messages"):
         print(f"{key:24}{baseline[key]!s:>12}{loaded[key]!s:>12}")
     print(f"ingest with clients / baseline: {result['ingest_ratio']}")
-    ok = loaded["latency_p99_ms"] <= 100
-    print(f"goal p99 <= 100 ms: {'met' if ok else 'NOT met'} ({loaded['latency_p99_ms']} ms)")
+    ok = loaded["latency_p99_ms"] <= GOAL_P99_MS
+    print(f"goal p99 <= {GOAL_P99_MS} ms: {'met' if ok else 'NOT met'} ({loaded['latency_p99_ms']} ms)")
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps(result, indent=2))
     print(f"written {args.json}")

@@ -44,8 +44,14 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+class Base(str):
+    """The server's base URL, with the pid of its process (for a profiler)."""
+
+    pid: int
+
+
 @contextlib.contextmanager
-def served(url: str, port: int | None = None, workers: int = 1, **env: str) -> Iterator[str]:
+def served(url: str, port: int | None = None, workers: int = 1, **env: str) -> Iterator[Base]:
     """``jogo-dispatch serve`` on ``url`` in its own process; yields the base URL once it is ready."""
     port = port or free_port()
     environ = {
@@ -59,7 +65,8 @@ def served(url: str, port: int | None = None, workers: int = 1, **env: str) -> I
         environ.setdefault("JOGO_PUBSUB", "postgres")
     cmd = [sys.executable, "-m", "jogo_dispatch.cli", "serve", "--port", str(port), "--workers", str(workers)]
     proc = subprocess.Popen(cmd, env=environ)
-    base = f"http://127.0.0.1:{port}"
+    base = Base(f"http://127.0.0.1:{port}")
+    base.pid = proc.pid
     try:
         deadline = time.monotonic() + 120
         while True:
@@ -78,6 +85,17 @@ def served(url: str, port: int | None = None, workers: int = 1, **env: str) -> I
             proc.wait(30)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def profile(py_spy: str | None, pid: int, seconds: float, out: Path) -> subprocess.Popen[bytes] | None:
+    """py-spy recording ``pid`` (and its workers) for ``seconds`` into ``out`` (collapsed stacks)."""
+    if not py_spy:
+        return None
+    out.parent.mkdir(parents=True, exist_ok=True)
+    cmd = [py_spy, "record", "--pid", str(pid), "--duration", str(int(seconds)), "--rate", "250"]
+    cmd += ["--format", "raw", "--output", str(out), "--nonblocking", "--subprocesses"]
+    print(f"py-spy recording -> {out}", flush=True)
+    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def pct(values: Sequence[float], p: float) -> float:

@@ -97,7 +97,11 @@ async def build_runtime(settings: Settings) -> Runtime:
     key = signing_key(settings.secret_key, settings.data_dir)
     tokens = Tokens(key, settings.access_token_ttl_s, settings.jwt_algorithm)
     passwords = Passwords(fast=settings.env == "test")
-    writer = PingWriter(to_libpq_url(settings.database_url or ""), max_batch=settings.writer_max_batch)
+    writer = PingWriter(
+        to_libpq_url(settings.database_url or ""),
+        max_batch=settings.writer_max_batch,
+        connections=settings.writer_connections,
+    )
     ingest = Ingest(
         writer,
         FilterConfig(

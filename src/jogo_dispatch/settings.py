@@ -89,7 +89,14 @@ class Settings(BaseSettings):
 
     # --- writer
     writer_max_batch: int = 5000
-    writer_max_delay_s: float = Field(0.005, description="longest a ping waits for its group commit")
+    # One is best when PostgreSQL is on this host: more split the group commits (a single-ping load then
+    # costs more CPU per request); with a database a network hop away, 2 overlap one commit with the next.
+    writer_connections: int = Field(
+        1,
+        ge=1,
+        le=16,
+        description="connections group-committing pings at once (one commit overlaps the next)",
+    )
 
     # --- officers / search
     # Presence: online, then stale (dispatchable, ranked with an ETA penalty for the age of the fix), then

@@ -317,7 +317,7 @@ def test_column_encoding_is_byte_for_byte_the_row_encoding() -> None:
         fast = encode_columns(9, t_us, received, whole[0], whole[1], whole[2:], device_id, "api", fresh=True)
         slow = encode_rows(rows, fresh=True)
         assert fast.direct is not None and fast.direct == slow.direct
-        assert fast.latest == slow.latest and fast.latest_row == slow.latest_row
+        assert fast.newest == slow.newest and list(fast.newest) == [9]
         assert fast.stage_payload() == slow.stage_payload()
 
 
