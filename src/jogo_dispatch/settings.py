@@ -89,10 +89,10 @@ class Settings(BaseSettings):
 
     # --- writer
     writer_max_batch: int = 5000
-    # One is best when PostgreSQL is on this host: more split the group commits (a single-ping load then
-    # costs more CPU per request); with a database a network hop away, 2 overlap one commit with the next.
+    # A second connection commits a backlog while the first is busy, or half a burst beside it; a light
+    # load (single pings) still goes one commit at a time (see tracking.writer.PingWriter).
     writer_connections: int = Field(
-        1,
+        2,
         ge=1,
         le=16,
         description="connections group-committing pings at once (one commit overlaps the next)",

@@ -12,7 +12,7 @@ from decimal import Decimal
 import psycopg
 import pytest
 
-from jogo_dispatch.tracking.writer import PingRow, PingWriter
+from jogo_dispatch.tracking.writer import OVERLAP_MIN_ROWS, PingRow, PingWriter
 
 MALANG = (-7.9666, 112.6326)
 
@@ -73,9 +73,15 @@ async def test_a_direct_batch_of_several_officers_moves_each_ones_position(actor
         assert sorted(await cur.fetchall()) == [(oid, newest, lat, 5.0) for oid in officers]
 
 
-@pytest.mark.parametrize("connections", [1, 2])
-async def test_a_commit_held_up_in_the_database_holds_up_others_only_with_one_connection(
-    actors, database_url, connections
+def fixes(officer_id: int, start: datetime, n: int) -> list[PingRow]:
+    return [fix(officer_id, start + timedelta(milliseconds=10 * i), i) for i in range(n)]
+
+
+@pytest.mark.parametrize(
+    ("connections", "rows"), [(1, 1), (1, OVERLAP_MIN_ROWS), (2, 1), (2, OVERLAP_MIN_ROWS)]
+)
+async def test_a_commit_held_up_in_the_database_holds_up_only_what_is_too_small_to_go_on_its_own(
+    actors, database_url, connections, rows
 ):
     held, other = (await actors.officer())[0], (await actors.officer())[0]
     t = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
@@ -88,14 +94,38 @@ async def test_a_commit_held_up_in_the_database_holds_up_others_only_with_one_co
         waiting = asyncio.create_task(writer.submit([fix(held, t + timedelta(seconds=1))]))
         await asyncio.sleep(0.3)
         assert not waiting.done()
-        meanwhile = asyncio.create_task(writer.submit([fix(other, t + timedelta(seconds=1))]))
+        meanwhile = asyncio.create_task(writer.submit(fixes(other, t + timedelta(seconds=1), rows)))
         await asyncio.wait({meanwhile}, timeout=2.0)
-        assert meanwhile.done() == (connections > 1)
+        # A second connection takes a backlog worth a commit; a lone ping waits for the next commit.
+        assert meanwhile.done() == (connections > 1 and rows >= OVERLAP_MIN_ROWS)
         await lock.rollback()
         assert await asyncio.wait_for(waiting, 5) == [True]
-        assert await asyncio.wait_for(meanwhile, 5) == [True]
+        assert await asyncio.wait_for(meanwhile, 5) == [True] * rows
     finally:
         await lock.close()
+        await writer.stop()
+
+
+@pytest.mark.parametrize("connections", [1, 2])
+async def test_a_burst_is_split_between_idle_connections_a_trickle_is_not(actors, database_url, connections):
+    officers = [(await actors.officer())[0] for _ in range(4)]
+    t = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
+    writer = await started(database_url, connections)
+    commits: list[set[int]] = []
+    writer.add_after_commit(lambda moved: commits.append({u.officer_id for u in moved}))
+    half = OVERLAP_MIN_ROWS // 2
+    try:
+        # Four requests at once, twice the backlog that is worth a commit of its own.
+        burst = await asyncio.gather(*(writer.submit(fixes(oid, t, half)) for oid in officers))
+        assert burst == [[True] * half] * 4
+        split = sorted(commits, key=min) == [set(officers[:2]), set(officers[2:])]  # in parallel
+        assert split == (connections > 1), commits
+        # One ping after another: one commit each, whatever the connections.
+        commits.clear()
+        for k, oid in enumerate(officers):
+            assert await writer.submit([fix(oid, t + timedelta(seconds=10 + k))]) == [True]
+        assert commits == [{oid} for oid in officers]
+    finally:
         await writer.stop()
 
 

@@ -31,6 +31,7 @@ import functools
 import math
 import struct
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -614,25 +615,38 @@ class _Lane:
     conn: psycopg.AsyncConnection | None = None
     task: asyncio.Task[None] | None = None
     healthy: bool = False
+    committing: bool = False
+    wake: asyncio.Event = field(default_factory=asyncio.Event)  # work arrived, or a commit ended
+    used_at: float = 0.0  # monotonic time the connection last answered (a commit, an idle check)
+
+
+# A second commit is worth its fixed cost (round trips, a WAL flush) once this many rows wait: below it
+# they wait for the commit in flight and go with the next one, as on a single connection.
+OVERLAP_MIN_ROWS = 200
+# Event-loop turns a commit starting on an idle writer waits for requests being read to join it.
+GATHER_TURNS = 2
 
 
 class PingWriter:
-    """Group commits on ``connections`` connections taking from one queue: while one commit waits for
-    PostgreSQL (its backend's CPU, the WAL flush), the next batch is already being written on another, so
-    PostgreSQL's work for one batch overlaps the next instead of the two queuing behind each other. Each
-    commit answers its own requests; the positions statement takes its row locks in officer order, so
-    two commits moving the same officers wait for each other instead of deadlocking."""
+    """Group commits on ``connections`` connections taking from one queue. A light load (single pings)
+    goes one commit at a time, each taking everything queued. A backlog of ``OVERLAP_MIN_ROWS`` or more
+    is shared out: a burst is split between the idle connections and committed in parallel (PostgreSQL's
+    work for it on as many cores), and rows arriving during a commit go out on another connection
+    instead of waiting for it. Each commit answers its own requests (a request is never split); the
+    positions statement takes its row locks in officer order, so two commits moving the same officers
+    wait for each other instead of deadlocking."""
 
     def __init__(
-        self, conninfo: str, *, max_batch: int = 5000, queue_max: int = 200_000, connections: int = 1
+        self, conninfo: str, *, max_batch: int = 5000, queue_max: int = 200_000, connections: int = 2
     ) -> None:
         if connections < 1:
             raise ValueError("the writer needs at least one connection")
         self._conninfo = conninfo
         self._max_batch = max_batch
-        self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
+        self._pending: deque[_Pending] = deque()  # accepted, not yet taken by a commit
+        self._pending_rows = 0
         self._queue_max = queue_max
-        self._queued_rows = 0
+        self._queued_rows = 0  # accepted and not yet answered (pending or being committed)
         self._drained = asyncio.Event()  # set while no accepted ping waits for its commit
         self._drained.set()
         self._closing = False
@@ -697,8 +711,38 @@ class PingWriter:
         done: asyncio.Future[list[bool]] = asyncio.get_running_loop().create_future()
         self._queued_rows += rows.count
         self._drained.clear()
-        self._queue.put_nowait(_Pending(rows, done))
+        self._pending.append(_Pending(rows, done))
+        self._pending_rows += rows.count
+        self._wake_all()
         return await done
+
+    def _wake_all(self) -> None:
+        for lane in self._lanes:
+            lane.wake.set()
+
+    def _share(self, lane: _Lane) -> int:
+        """How many of the pending rows this idle lane takes now (0: none, it waits)."""
+        waiting = self._pending_rows
+        if not waiting or not lane.healthy:
+            return 0
+        in_flight = any(other.committing and other.healthy for other in self._lanes)  # not reconnecting
+        if in_flight and waiting < OVERLAP_MIN_ROWS:
+            return 0  # the next commit takes them along
+        if waiting < 2 * OVERLAP_MIN_ROWS:
+            return waiting
+        idle = sum(1 for other in self._lanes if other.healthy and not other.committing)
+        return -(-waiting // idle)
+
+    def _take(self, rows: int) -> list[_Pending]:
+        """Whole requests from the front of the queue, up to ``rows`` (at least one)."""
+        batch = [self._pending.popleft()]
+        taken = batch[0].rows.count
+        while self._pending and taken < rows and taken + self._pending[0].rows.count <= self._max_batch:
+            item = self._pending.popleft()
+            batch.append(item)
+            taken += item.rows.count
+        self._pending_rows -= taken
+        return batch
 
     async def _connect(self, lane: _Lane) -> None:
         conn = await psycopg.AsyncConnection.connect(
@@ -717,28 +761,41 @@ class PingWriter:
         lane.healthy = True
 
     async def _run(self, lane: _Lane) -> None:
-        # One long-lived get() so that an idle check never drops a ping that arrives meanwhile.
-        getter: asyncio.Task[_Pending] | None = None
-        try:
-            while True:
-                if getter is None:
-                    getter = asyncio.ensure_future(self._queue.get())
-                done, _ = await asyncio.wait({getter}, timeout=IDLE_CHECK_S)
-                if not done:
+        lane.used_at = time.monotonic()
+        while True:
+            share = self._share(lane)
+            if not share:
+                # A connection left unused this long is checked, so that a database restart is noticed
+                # before a batch has to fail on it (a busy writer's other connections too).
+                unused_for = time.monotonic() - lane.used_at
+                if unused_for >= IDLE_CHECK_S:
                     await self._check_idle(lane)
+                    lane.used_at = time.monotonic()
                     continue
-                batch, getter = [getter.result()], None
+                lane.wake.clear()  # no await since the check: a wake-up cannot be missed
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(IDLE_CHECK_S - unused_for):
+                        await lane.wake.wait()
+                continue
+            if not any(other.committing for other in self._lanes):
+                # Nothing in flight: first let the requests already read reach the queue (a few turns
+                # of the event loop, no timer), so that they share this commit instead of the next.
+                for _ in range(GATHER_TURNS):
+                    await asyncio.sleep(0)
+                share = self._share(lane)
+                if not share:
+                    continue
+            batch = self._take(share)
+            lane.committing = True
+            try:
                 await self._commit_batch(lane, batch)
-        finally:
-            if getter is not None:
-                getter.cancel()
+            finally:
+                lane.committing = False
+                lane.used_at = time.monotonic()
+                self._wake_all()  # what waited for this commit may go now
 
     async def _commit_batch(self, lane: _Lane, batch: list[_Pending]) -> None:
-        rows = batch[0].rows.count
-        while rows < self._max_batch and not self._queue.empty():
-            item = self._queue.get_nowait()
-            batch.append(item)
-            rows += item.rows.count
+        rows = sum(item.rows.count for item in batch)
         try:
             inserted, moved = await asyncio.wait_for(self._write(lane, batch), WRITE_TIMEOUT_S)
         except Exception as exc:  # noqa: BLE001 - every waiter must be answered
@@ -892,8 +949,8 @@ class PingWriter:
         WRITER_FAILURES.inc()
         queued: list[_Pending] = []
         if not self.healthy:
-            while not self._queue.empty():
-                queued.append(self._queue.get_nowait())
+            queued, self._pending_rows = list(self._pending), 0
+            self._pending.clear()
         log.error(
             "ping writer lost the database",
             error=str(exc) or type(exc).__name__,
