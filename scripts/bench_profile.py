@@ -22,7 +22,7 @@ PARTS = (
     ("filters (screen / screen_columns)", r"tracking/filters\.py|geo/distance\.py"),
     (
         "row building + COPY encoding",
-        r"encode_columns|_encode_direct|encode_rows|_direct_row|_row \(|write_row|psycopg/types",
+        r"encode_columns|_direct_columns|_rows_columns|_elements|encode_rows|_row \(|write_row|psycopg/types",
     ),
     ("writer task: COPY send, SQL, commit", r"tracking/writer\.py|psycopg"),
     ("Ingest.submit* bookkeeping", r"tracking/ingest\.py"),

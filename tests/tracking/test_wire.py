@@ -301,12 +301,9 @@ def test_column_encoding_is_byte_for_byte_the_row_encoding() -> None:
         slow = encode_rows(rows)
         assert fast.payload == slow.payload
         assert fast.row_keys() == slow.row_keys() and fast.days == slow.days
-        # The direct path's rows (COPY pings itself): a column known for some rows only has no fixed
-        # layout, so those go staged; a column unknown throughout is NULL in every row.
-        assert (
-            encode_columns(9, t_us, received, col[0], col[1], col[2:], device_id, "api", fresh=True).direct
-            is None
-        )
+        # The direct path's columns: a measurement known for some rows only is NULL in the others.
+        mixed = encode_columns(9, t_us, received, col[0], col[1], col[2:], device_id, "api", fresh=True)
+        assert mixed.direct is not None and mixed.direct == encode_rows(rows, fresh=True).direct
         whole = [np.where(np.isnan(c), 1.0, c) if j != 3 else np.full(2, np.nan) for j, c in enumerate(col)]
         rows = [
             PingRow(

@@ -5,8 +5,8 @@ since its last commit as one batch, COPYs it into a staging table, inserts it in
 (duplicates by (officer_id, recorded_at) are skipped), moves ``officer_positions`` once per officer,
 commits, and only then answers the waiting requests and runs the after-commit hooks (responder
 index, live feed). An acknowledged ping is therefore always durable. A batch that cannot hold a stored
-row (the direct path) skips the staging table: one COPY into ``pings``, then the positions statement
-and the commit in one round trip. With ``connections`` > 1 (JOGO_WRITER_CONNECTIONS) as many such
+row (the direct path) skips the staging table: its rows (one binary array per column, unnested), the
+positions statement and the commit go in one round trip. With ``connections`` > 1 (JOGO_WRITER_CONNECTIONS) as many such
 tasks take from the one queue, each on its own connection.
 
 Approximate reports (``PingRow.approximate`` set: the phone said the fix is invalid, or it sent no fix
@@ -35,7 +35,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -43,6 +43,8 @@ import orjson
 import psycopg
 import structlog
 from prometheus_client import Counter, Histogram
+from psycopg.adapt import Dumper
+from psycopg.pq import Format
 
 from jogo_dispatch.errors import Unavailable
 from jogo_dispatch.platform.db import CONNECT_OPTIONS, is_unreachable
@@ -56,10 +58,10 @@ BATCH_ROWS = Histogram(
 COMMIT_SECONDS = Histogram("jogo_writer_commit_seconds", "time to write and commit one batch")
 PINGS_STORED = Counter("jogo_pings_stored_total", "pings committed to history")
 DIRECT_COMMITS = Counter(
-    "jogo_writer_direct_commits_total", "group commits COPYed straight into pings (no staging table)"
+    "jogo_writer_direct_commits_total", "group commits inserted straight into pings (no staging table)"
 )
 DIRECT_MISSES = Counter(
-    "jogo_writer_direct_misses_total", "group commits whose direct COPY met a stored row and went staged"
+    "jogo_writer_direct_misses_total", "group commits whose direct insert met a stored row and went staged"
 )
 WRITER_FAILURES = Counter("jogo_writer_failures_total", "batches or health checks that lost the database")
 
@@ -204,6 +206,33 @@ _PINGS_COLUMNS = (
     "officer_id, recorded_at, received_at, geog, accuracy_m, speed_mps, heading_deg, altitude_m, "
     "battery_pct, device_id, source"
 )
+_ARRAY_TYPES = ("int8", "timestamptz", "timestamptz", "geography", *["float8"] * 5, "int8", "text")
+_ARRAY_HEADER = struct.Struct(">iiiii")  # dimensions, may hold NULLs, element type, length, lower bound
+
+
+@functools.lru_cache(maxsize=64)
+def _insert_direct(table: str) -> str:
+    """The direct path's rows: one binary array parameter per column, unnested into ``table``."""
+    arrays = ", ".join(f"%s::{kind}[]" for kind in _ARRAY_TYPES)
+    return f"INSERT INTO {table} ({_PINGS_COLUMNS}) SELECT * FROM unnest({arrays})"
+
+
+class _BinaryArray:
+    """A PostgreSQL array in its binary form, sent as is (the statement's cast names its type)."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+
+class _BinaryArrayDumper(Dumper):
+    format = Format.BINARY
+
+    def dump(self, obj: Any) -> bytes:
+        return cast(_BinaryArray, obj).data
+
+
 # Only for a batch with approximate reports: the latest of each officer, when later than anything it
 # reported before, refreshes presence (seen_at) and battery; the position and its time stay the fix's.
 _REFRESH_SEEN = """
@@ -248,10 +277,11 @@ class EncodedRows:
     days: set[date]
     approximate: bool = False
     unplaced: bool = False
-    # The same rows for ``COPY pings`` itself (geography as EWKB), when the request guessed that none of
-    # them is stored yet (each newer than its officer's latest fix): then the writer skips the staging
-    # table. A wrong guess costs one rolled-back COPY; the staged path then answers as ever.
-    direct: bytes | None = None
+    # The same rows as ``pings`` columns (see _direct_columns), when the request guessed that none of
+    # them is stored yet (each newer than its officer's latest fix): then the writer inserts them
+    # straight into ``pings``. A wrong guess costs one rolled-back statement; the staged path then answers
+    # as ever.
+    direct: DirectColumns | None = None
     # On the direct path: each officer's newest fix (recorded_at µs, the fix as the positions statement
     # reads it), what moves the positions.
     newest: dict[int, tuple[int, NewestFix]] = field(default_factory=dict)
@@ -300,16 +330,24 @@ def encode_columns(
         return _stage_rows(officer_id, t_us, received_us, lat, lon, floats, device_id, src)
 
     encoded = EncodedRows(None, n, np.full(n, officer_id, dtype=np.int64), t_us, _days(t_us), build=build)
-    if fresh and n:
-        encoded.direct = _direct_rows(officer_id, t_us, received_us, lat, lon, floats, device_id, src)
-    if encoded.direct is None:
+    if not (fresh and n):
         encoded.payload = build()
     else:
+        devices = _NULL * n if device_id is None else _i8_elements(device_id, n)
+        sources = _text_elements(src, n)
+        encoded.direct = _direct_columns(officer_id, t_us, received_us, lat, lon, floats, devices, sources)
         k = int(np.argmax(t_us))  # the first of the newest: ties are duplicates, never both stored
         measured = [None if math.isnan(v) else v for v in (float(f[k]) for f in floats)]
         newest = _newest_fix(officer_id, int(t_us[k]), received_us, float(lat[k]), float(lon[k]), measured)
         encoded.newest[officer_id] = (int(t_us[k]), newest)
     return encoded
+
+
+def _text_elements(value: bytes, n: int) -> bytes:
+    out = np.empty(n, dtype=[("n", ">i4"), ("v", f"S{len(value)}")])
+    out["n"] = len(value)
+    out["v"] = value
+    return out.tobytes()
 
 
 def _newest_fix(
@@ -353,26 +391,72 @@ def _stage_dtype(has_device: bool, source_len: int) -> np.dtype[Any]:
     )
 
 
-@functools.lru_cache(maxsize=256)
-def _direct_dtype(present: tuple[bool, ...], has_device: bool, source_len: int) -> np.dtype[Any]:
-    return np.dtype(
-        [
-            ("nfields", ">i2"),
-            ("officer_id", _I8_FIELD),
-            ("recorded_at", _I8_FIELD),
-            ("received_at", _I8_FIELD),
-            # geography's binary input is (E)WKB: a little-endian point with SRID 4326
-            (
-                "geog",
-                [("n", ">i4"), ("order", "u1"), ("type", "<u4"), ("srid", "<u4"), ("x", "<f8"), ("y", "<f8")],
-            ),
-            *(
-                (name, _F8_FIELD if known else ">i4")
-                for name, known in zip(_FLOAT_COLUMNS, present, strict=True)
-            ),
-            ("device_id", _I8_FIELD if has_device else [("n", ">i4")]),
-            ("source", [("n", ">i4"), ("v", f"S{source_len}")]),
-        ]
+# The direct path's rows go as one binary array per column of ``pings`` (what unnest() reads): each
+# element is its length and value, or -1 for NULL, so a request's elements are simply joined to the
+# others' and a header with the total count is put in front.
+_ELEMENT_I8 = np.dtype([("n", ">i4"), ("v", ">i8")])
+_ELEMENT_F8 = np.dtype([("n", ">i4"), ("v", ">f8")])
+# geography's binary input is (E)WKB: a little-endian point with SRID 4326
+# A point element a row at a time: the (big-endian) length and EWKB header, then x and y.
+_POINT_HEAD = struct.pack(">i", 25) + struct.pack("<BII", 1, 0x20000001, 4326)
+_XY = struct.Struct("<dd")
+_ELEMENT_POINT = np.dtype(
+    [("n", ">i4"), ("order", "u1"), ("type", "<u4"), ("srid", "<u4"), ("x", "<f8"), ("y", "<f8")]
+)
+DirectColumns = tuple[bytes, ...]  # the elements of each of _PINGS_COLUMNS, in that order
+
+
+def _i8_elements(values: npt.NDArray[np.int64] | int, n: int) -> bytes:
+    out = np.empty(n, dtype=_ELEMENT_I8)
+    out["n"] = 8
+    out["v"] = values
+    return out.tobytes()
+
+
+def _f8_elements(values: npt.NDArray[np.float64]) -> bytes:
+    """NaN (unknown) becomes NULL."""
+    unknown = np.isnan(values)
+    if unknown.all():
+        return _NULL * len(values)
+    out = np.empty(len(values), dtype=_ELEMENT_F8)
+    out["n"] = 8
+    out["v"] = values
+    if not unknown.any():
+        return out.tobytes()
+    known = out.tobytes()
+    return b"".join(_NULL if u else known[12 * i : 12 * i + 12] for i, u in enumerate(unknown.tolist()))
+
+
+def _point_elements(lon: npt.NDArray[np.float64], lat: npt.NDArray[np.float64]) -> bytes:
+    out = np.empty(len(lon), dtype=_ELEMENT_POINT)
+    out["n"] = 25
+    out["order"] = 1
+    out["type"] = 0x20000001  # point, with an SRID
+    out["srid"] = 4326
+    out["x"] = lon
+    out["y"] = lat
+    return out.tobytes()
+
+
+def _direct_columns(
+    officer_ids: npt.NDArray[np.int64] | int,
+    t_us: npt.NDArray[np.int64],
+    received_us: npt.NDArray[np.int64] | int,
+    lat: npt.NDArray[np.float64],
+    lon: npt.NDArray[np.float64],
+    floats: Sequence[npt.NDArray[np.float64]],
+    devices: bytes,
+    sources: bytes,
+) -> DirectColumns:
+    n = len(t_us)
+    return (
+        _i8_elements(officer_ids, n),
+        _i8_elements(t_us - _PG_EPOCH_US, n),
+        _i8_elements(np.subtract(received_us, _PG_EPOCH_US), n),
+        _point_elements(lon, lat),
+        *(_f8_elements(values) for values in floats),
+        devices,
+        sources,
     )
 
 
@@ -410,25 +494,8 @@ def _stage_template(has_device: bool, src: bytes) -> npt.NDArray[Any]:
     return row
 
 
-@functools.lru_cache(maxsize=256)
-def _direct_template(present: tuple[bool, ...], has_device: bool, src: bytes) -> npt.NDArray[Any]:
-    row = np.zeros(1, dtype=_direct_dtype(present, has_device, len(src)))
-    _fill_common(row, 11, has_device, src)
-    geog = row["geog"]
-    geog["n"] = 25
-    geog["order"] = 1
-    geog["type"] = 0x20000001  # point, with an SRID
-    geog["srid"] = 4326
-    for name, known in zip(_FLOAT_COLUMNS, present, strict=True):
-        if known:
-            row[name]["n"] = 8
-        else:
-            row[name] = -1
-    return row
-
-
 def _fill_common(row: npt.NDArray[Any], nfields: int, has_device: bool, src: bytes) -> None:
-    """The constant fields both row layouts share: the field count, lengths, device NULL and source."""
+    """The constant fields of a row: the field count, lengths, device NULL and source."""
     row["nfields"] = nfields
     for name in ("officer_id", "recorded_at", "received_at"):
         row[name]["n"] = 8
@@ -452,34 +519,6 @@ def _from_template(
     if device_id is not None:
         rows["device_id"]["v"] = device_id
     return rows
-
-
-def _direct_rows(
-    officer_id: int,
-    t_us: npt.NDArray[np.int64],
-    received_us: int,
-    lat: npt.NDArray[np.float64],
-    lon: npt.NDArray[np.float64],
-    floats: Sequence[npt.NDArray[np.float64]],
-    device_id: int | None,
-    src: bytes,
-) -> bytes | None:
-    """The rows for ``COPY pings`` itself; None when a measurement is known for some rows and not others
-    (a fixed layout carries NULL only for a whole column)."""
-    n = len(t_us)
-    unknown = np.isnan(np.stack(floats)).sum(axis=1).tolist()  # per column: rows without the value
-    if any(0 < k < n for k in unknown):
-        return None
-    present = tuple(k == 0 for k in unknown)
-    template = _direct_template(present, device_id is not None, src)
-    rows = _from_template(template, n, officer_id, t_us, received_us, device_id)
-    geog = rows["geog"]
-    geog["x"] = lon
-    geog["y"] = lat
-    for name, known, values in zip(_FLOAT_COLUMNS, present, floats, strict=True):
-        if known:
-            rows[name]["v"] = values
-    return rows.tobytes()
 
 
 def _stage_row(
@@ -553,7 +592,7 @@ def encode_rows(rows: Sequence[PingRow], *, fresh: bool = False) -> EncodedRows:
         and rows
         and all(r.approximate is None and r.attributes is None and r.lat is not None for r in rows)
     ):
-        encoded.direct = b"".join(_direct_row(r) for r in rows)
+        encoded.direct = _rows_columns(rows, t_us)
         for k, r in enumerate(rows):  # each officer's newest (the first of it: ties are duplicates)
             seen = encoded.newest.get(r.officer_id)
             if seen is None or seen[0] < t_us[k]:
@@ -566,39 +605,28 @@ def encode_rows(rows: Sequence[PingRow], *, fresh: bool = False) -> EncodedRows:
     return encoded
 
 
-def _optional_float(value: float | None) -> bytes:
-    return _NULL if value is None else _F8.pack(8, value)
-
-
-_EWKB_POINT = struct.Struct("<BII")
-
-
-def _direct_row(r: PingRow) -> bytes:
-    assert r.lat is not None and r.lon is not None
-    return b"".join(
-        (
-            struct.pack(
-                ">hiqiqiqi",
-                11,
-                8,
-                r.officer_id,
-                8,
-                (r.recorded_at - _UNIX_EPOCH) // _US - _PG_EPOCH_US,
-                8,
-                (r.received_at - _UNIX_EPOCH) // _US - _PG_EPOCH_US,
-                25,
+def _rows_columns(rows: Sequence[PingRow], t_us: npt.NDArray[np.int64]) -> DirectColumns:
+    """:func:`_direct_columns` of rows of any officers, devices and sources (all with a fix), a row at a
+    time: this path serves small requests, where a numpy call per column would cost more."""
+    columns: list[list[bytes]] = [[] for _ in range(11)]
+    for r, recorded in zip(rows, t_us.tolist(), strict=True):
+        assert r.lat is not None and r.lon is not None
+        received = (r.received_at - _UNIX_EPOCH) // _US
+        values = (
+            _I8.pack(8, r.officer_id),
+            _I8.pack(8, recorded - _PG_EPOCH_US),
+            _I8.pack(8, received - _PG_EPOCH_US),
+            _POINT_HEAD + _XY.pack(r.lon, r.lat),
+            *(
+                _NULL if v is None else _F8.pack(8, v)
+                for v in (r.accuracy_m, r.speed_mps, r.heading_deg, r.altitude_m, r.battery_pct)
             ),
-            _EWKB_POINT.pack(1, 0x20000001, 4326),
-            struct.pack("<dd", r.lon, r.lat),
-            _optional_float(r.accuracy_m),
-            _optional_float(r.speed_mps),
-            _optional_float(r.heading_deg),
-            _optional_float(r.altitude_m),
-            _optional_float(r.battery_pct),
             _NULL if r.device_id is None else _I8.pack(8, r.device_id),
             _text(r.source),
         )
-    )
+        for column, value in zip(columns, values, strict=True):
+            column.append(value)
+    return tuple(b"".join(column) for column in columns)
 
 
 @dataclass(slots=True)
@@ -651,6 +679,7 @@ class PingWriter:
         self._drained.set()
         self._closing = False
         self._lanes = [_Lane(n) for n in range(connections)]
+        self._array_oids: tuple[int, ...] = ()  # element types of the direct path's arrays (PostGIS's vary)
         self._known_days: set[date] = set()
         self._hooks: list[AfterCommit] = []
 
@@ -752,6 +781,19 @@ class PingWriter:
             **CONNECT_OPTIONS,
         )
         lane.conn = conn
+        conn.adapters.register_dumper(_BinaryArray, _BinaryArrayDumper)
+        cur = await conn.execute(
+            "SELECT %s::regtype::oid, %s::regtype::oid, %s::regtype::oid, %s::regtype::oid, %s::regtype::oid",
+            ("int8", "timestamptz", "geography", "float8", "text"),
+        )
+        oids = dict(
+            zip(
+                ("int8", "timestamptz", "geography", "float8", "text"),
+                await cur.fetchone() or (),
+                strict=True,
+            )
+        )
+        self._array_oids = tuple(oids[kind] for kind in _ARRAY_TYPES)
         await conn.execute(_CREATE_STAGE)
         await conn.execute(_CREATE_STAGED_VIEW)
         await conn.execute("SET synchronous_commit = on")
@@ -917,8 +959,8 @@ class PingWriter:
     async def _write_direct(
         self, conn: psycopg.AsyncConnection, batch: list[_Pending]
     ) -> list[PositionUpdate]:
-        """COPY straight into ``pings`` (into the day's partition when the batch is all one day), then the
-        positions statement and the commit in one round trip. Raises UniqueViolation when a row was
+        """The rows straight into ``pings`` (into the day's partition when the batch is all one day), the
+        positions statement and the commit, in one round trip. Raises UniqueViolation when a row was
         stored already (DeadlockDetected, rarely, when another commit holds the same keys the other way)."""
         days: set[date] = set()
         newest: dict[int, tuple[int, NewestFix]] = {}
@@ -929,18 +971,24 @@ class PingWriter:
                 if seen is None or seen[0] < latest[0]:
                     newest[officer_id] = latest
         table = partitions.partition_name(next(iter(days))) if len(days) == 1 else "pings"
-        async with conn.cursor() as cur:
-            async with cur.copy(f"COPY {table} ({_PINGS_COLUMNS}) FROM STDIN (FORMAT BINARY)") as copy:
-                await copy.write(
-                    b"".join([_COPY_HEADER, *(item.rows.direct or b"" for item in batch), _COPY_TRAILER])
-                )
-            # Each officer's newest fix as one JSON parameter (a staging COPY would cost two round trips,
-            # array parameters more Python than the COPY), sent with the commit: one round trip for both.
-            fixes = orjson.dumps([fix for _, fix in newest.values()]).decode()
+        count = sum(item.rows.count for item in batch)
+        columns = [
+            [item.rows.direct[j] for item in batch if item.rows.direct] for j in range(len(_ARRAY_TYPES))
+        ]
+        arrays = [
+            _BinaryArray(_ARRAY_HEADER.pack(1, 1, oid, count, 1) + b"".join(elements))
+            for oid, elements in zip(self._array_oids, columns, strict=True)
+        ]
+        # Each officer's newest fix as one JSON parameter (array parameters built in Python would cost
+        # more than the statement).
+        fixes = orjson.dumps([fix for _, fix in newest.values()]).decode()
+        # The rows, the positions and the commit in one round trip.
+        async with conn.cursor() as rows, conn.cursor() as positions:
             async with conn.pipeline():
-                await cur.execute(_UPSERT_NEWEST, (fixes,))
+                await rows.execute(_insert_direct(table), arrays)
+                await positions.execute(_UPSERT_NEWEST, (fixes,))
                 await conn.commit()
-            return [PositionUpdate(*row) for row in await cur.fetchall()]
+            return [PositionUpdate(*row) for row in await positions.fetchall()]
 
     def _lost(self, lane: _Lane, exc: BaseException) -> None:
         """This connection is gone. When it was the last one up, refuse new pings and answer everything
