@@ -17,7 +17,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from jogo_dispatch.geo.index import ResponderIndex  # noqa: E402
 from jogo_dispatch.live.hub import LiveHub  # noqa: E402
-from jogo_dispatch.platform.events import Event, EventBus  # noqa: E402
+from jogo_dispatch.platform.events import EventBus, PositionsMoved  # noqa: E402
 from jogo_dispatch.tracking.filters import LastFix  # noqa: E402
 
 
@@ -42,25 +42,22 @@ def measure(n: int) -> dict[str, float]:
     hub = LiveHub(EventBus())
     hub.connect()
     hub.on_event(
-        Event(
-            "positions",
-            {
-                "positions": [
-                    {
-                        "officer_id": oid,
-                        "lat": lat,
-                        "lon": lon,
-                        "recorded_at": now.isoformat(),
-                        "speed_mps": 5.0,
-                        "heading_deg": 90.0,
-                        "accuracy_m": 5.0,
-                        "battery_pct": 80.0,
-                        "status": "available",
-                        "unit_type": "car",
-                    }
-                    for oid, lat, lon in points
-                ]
-            },
+        PositionsMoved(
+            positions=[
+                {
+                    "officer_id": oid,
+                    "lat": lat,
+                    "lon": lon,
+                    "recorded_at": now.isoformat(),
+                    "speed_mps": 5.0,
+                    "heading_deg": 90.0,
+                    "accuracy_m": 5.0,
+                    "battery_pct": 80.0,
+                    "status": "available",
+                    "unit_type": "car",
+                }
+                for oid, lat, lon in points
+            ]
         )
     )
     out["live_hub_bytes_per_officer_1_client"] = _diff(base) / n

@@ -89,10 +89,11 @@ class Settings(BaseSettings):
 
     # --- writer
     writer_max_batch: int = 5000
-    # A second connection commits a backlog while the first is busy, or half a burst beside it; a light
-    # load (single pings) still goes one commit at a time (see tracking.writer.PingWriter).
+    # A second connection commits a backlog while the first is busy, or half a burst beside it (a light
+    # load still goes one commit at a time; see tracking.writer.PingWriter): a burst's acks come sooner,
+    # but smaller commits cost more CPU per ping, so one is the default on a machine short of cores.
     writer_connections: int = Field(
-        2,
+        1,
         ge=1,
         le=16,
         description="connections group-committing pings at once (one commit overlaps the next)",

@@ -423,8 +423,8 @@ def _f8_elements(values: npt.NDArray[np.float64]) -> bytes:
     out["v"] = values
     if not unknown.any():
         return out.tobytes()
-    known = out.tobytes()
-    return b"".join(_NULL if u else known[12 * i : 12 * i + 12] for i, u in enumerate(unknown.tolist()))
+    known, size = out.tobytes(), _ELEMENT_F8.itemsize
+    return b"".join(_NULL if u else known[size * i : size * (i + 1)] for i, u in enumerate(unknown.tolist()))
 
 
 def _point_elements(lon: npt.NDArray[np.float64], lat: npt.NDArray[np.float64]) -> bytes:
@@ -667,7 +667,7 @@ class PingWriter:
     wait for each other instead of deadlocking."""
 
     def __init__(
-        self, conninfo: str, *, max_batch: int = 5000, queue_max: int = 200_000, connections: int = 2
+        self, conninfo: str, *, max_batch: int = 5000, queue_max: int = 200_000, connections: int = 1
     ) -> None:
         if connections < 1:
             raise ValueError("the writer needs at least one connection")
