@@ -1477,7 +1477,7 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument(
         "--writer-connections",
         type=int,
-        default=1,
+        default=2,
         help="connections group-committing pings, in the writer phase and the server (JOGO_WRITER_CONNECTIONS)",
     )
     ap.add_argument(

@@ -667,7 +667,7 @@ class PingWriter:
     wait for each other instead of deadlocking."""
 
     def __init__(
-        self, conninfo: str, *, max_batch: int = 5000, queue_max: int = 200_000, connections: int = 1
+        self, conninfo: str, *, max_batch: int = 5000, queue_max: int = 200_000, connections: int = 2
     ) -> None:
         if connections < 1:
             raise ValueError("the writer needs at least one connection")
