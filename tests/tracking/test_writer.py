@@ -40,13 +40,20 @@ async def started(database_url: str, connections: int, max_batch: int = 5000) ->
     return writer
 
 
-async def writer_backends(database_url: str) -> dict[str, int]:
+def backend_pids(writer: PingWriter) -> list[int]:
+    """This writer's connections' server processes, by connection (the app's writer shares the database)."""
+    return [lane.conn.info.backend_pid for lane in writer._lanes if lane.conn is not None]
+
+
+async def names_of(database_url: str, pids: list[int]) -> list[str]:
     async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
-        cur = await conn.execute(
-            "SELECT application_name, pid FROM pg_stat_activity"
-            " WHERE datname = current_database() AND application_name LIKE 'jogo-ping-writer-%%'"
-        )
-        return dict(await cur.fetchall())
+        cur = await conn.execute("SELECT application_name FROM pg_stat_activity WHERE pid = ANY(%s)", (pids,))
+        return sorted(name for (name,) in await cur.fetchall())
+
+
+async def terminate(database_url: str, pid: int) -> None:
+    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
+        await conn.execute("SELECT pg_terminate_backend(%s)", (pid,))
 
 
 async def test_a_direct_batch_of_several_officers_moves_each_ones_position(actors, database_url):
@@ -196,10 +203,9 @@ async def test_a_lost_connection_leaves_the_writer_taking_pings_on_the_other(act
     t = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
     writer = await started(database_url, 2)
     try:
-        backends = await writer_backends(database_url)
-        assert sorted(backends) == ["jogo-ping-writer-0", "jogo-ping-writer-1"]
-        async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
-            await conn.execute("SELECT pg_terminate_backend(%s)", (backends["jogo-ping-writer-0"],))
+        pids = backend_pids(writer)
+        assert await names_of(database_url, pids) == ["jogo-ping-writer-0", "jogo-ping-writer-1"]
+        await terminate(database_url, pids[0])
         # Every ping is answered, and stored when it says so; the writer never refuses them meanwhile.
         for k in range(20):
             assert writer.healthy
@@ -210,8 +216,8 @@ async def test_a_lost_connection_leaves_the_writer_taking_pings_on_the_other(act
                 assert await writer.submit([fix(oid, t + timedelta(seconds=k))]) in ([True], [False])
             await asyncio.sleep(0.05)
         for _ in range(100):  # the lost one comes back by itself
-            now = await writer_backends(database_url)
-            if len(now) == 2 and now["jogo-ping-writer-0"] != backends["jogo-ping-writer-0"]:
+            now = backend_pids(writer)
+            if len(now) == 2 and now[0] != pids[0] and len(await names_of(database_url, now)) == 2:
                 break
             await asyncio.sleep(0.1)
         else:
@@ -221,3 +227,33 @@ async def test_a_lost_connection_leaves_the_writer_taking_pings_on_the_other(act
     async with await psycopg.AsyncConnection.connect(database_url) as conn:
         cur = await conn.execute("SELECT count(*) FROM pings WHERE officer_id = %s", (oid,))
         assert await cur.fetchone() == (20,)
+
+
+async def test_an_idle_connection_is_checked_while_another_one_is_busy(actors, database_url):
+    held, other = (await actors.officer())[0], (await actors.officer())[0]
+    t = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
+    writer = await started(database_url, 2)
+    lock = await psycopg.AsyncConnection.connect(database_url)
+    try:
+        assert await writer.submit([fix(held, t), fix(other, t)]) == [True, True]
+        await lock.execute("SELECT 1 FROM officer_positions WHERE officer_id = %s FOR UPDATE", (held,))
+        busy = asyncio.create_task(writer.submit([fix(held, t + timedelta(seconds=1))]))
+        await asyncio.sleep(0.3)
+        # The other connection is the idle one (this writer's busy one is waiting for the lock).
+        idle = next(lane for lane in writer._lanes if not lane.committing)
+        idle_pid = backend_pids(writer)[idle.number]
+        await terminate(database_url, idle_pid)
+        # Pings keep arriving (each waking the idle connection, each too small to go on it): within a few
+        # seconds the idle one has been checked, found dead and replaced all the same.
+        waiting = []
+        for k in range(30):
+            waiting.append(asyncio.create_task(writer.submit([fix(other, t + timedelta(seconds=2 + k))])))
+            await asyncio.sleep(0.1)
+        assert backend_pids(writer)[idle.number] != idle_pid  # replaced
+        assert len(await names_of(database_url, backend_pids(writer))) == 2
+        await lock.rollback()
+        assert await asyncio.wait_for(busy, 5) == [True]
+        assert await asyncio.wait_for(asyncio.gather(*waiting), 5) == [[True]] * 30
+    finally:
+        await lock.close()
+        await writer.stop()

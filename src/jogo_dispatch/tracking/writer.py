@@ -6,8 +6,8 @@ since its last commit as one batch, COPYs it into a staging table, inserts it in
 commits, and only then answers the waiting requests and runs the after-commit hooks (responder
 index, live feed). An acknowledged ping is therefore always durable. A batch that cannot hold a stored
 row (the direct path) skips the staging table: its rows (one binary array per column, unnested), the
-positions statement and the commit go in one round trip. With ``connections`` > 1 (JOGO_WRITER_CONNECTIONS) as many such
-tasks take from the one queue, each on its own connection.
+positions statement and the commit go in one round trip. With ``connections`` > 1
+(JOGO_WRITER_CONNECTIONS) as many such tasks take from the one queue, each on its own connection.
 
 Approximate reports (``PingRow.approximate`` set: the phone said the fix is invalid, or it sent no fix
 at all) go to history only and never move ``officer_positions``; one without coordinates is stored at
@@ -43,8 +43,10 @@ import orjson
 import psycopg
 import structlog
 from prometheus_client import Counter, Histogram
+from psycopg import postgres
 from psycopg.adapt import Dumper
 from psycopg.pq import Format
+from psycopg.types import TypeInfo
 
 from jogo_dispatch.errors import Unavailable
 from jogo_dispatch.platform.db import CONNECT_OPTIONS, is_unreachable
@@ -396,13 +398,13 @@ def _stage_dtype(has_device: bool, source_len: int) -> np.dtype[Any]:
 # others' and a header with the total count is put in front.
 _ELEMENT_I8 = np.dtype([("n", ">i4"), ("v", ">i8")])
 _ELEMENT_F8 = np.dtype([("n", ">i4"), ("v", ">f8")])
-# geography's binary input is (E)WKB: a little-endian point with SRID 4326
-# A point element a row at a time: the (big-endian) length and EWKB header, then x and y.
-_POINT_HEAD = struct.pack(">i", 25) + struct.pack("<BII", 1, 0x20000001, 4326)
-_XY = struct.Struct("<dd")
+# geography's binary input is (E)WKB: a little-endian point with SRID 4326 (its length is big-endian)
 _ELEMENT_POINT = np.dtype(
     [("n", ">i4"), ("order", "u1"), ("type", "<u4"), ("srid", "<u4"), ("x", "<f8"), ("y", "<f8")]
 )
+# The same a row at a time: the length and EWKB header, then x and y.
+_POINT_HEAD = struct.pack(">i", 25) + struct.pack("<BII", 1, 0x20000001, 4326)
+_XY = struct.Struct("<dd")
 DirectColumns = tuple[bytes, ...]  # the elements of each of _PINGS_COLUMNS, in that order
 
 
@@ -756,13 +758,16 @@ class PingWriter:
         waiting = self._pending_rows
         if not waiting or not lane.healthy:
             return 0
-        in_flight = any(other.committing and other.healthy for other in self._lanes)  # not reconnecting
-        if in_flight and waiting < OVERLAP_MIN_ROWS:
+        if self._in_flight() and waiting < OVERLAP_MIN_ROWS:
             return 0  # the next commit takes them along
         if waiting < 2 * OVERLAP_MIN_ROWS:
             return waiting
         idle = sum(1 for other in self._lanes if other.healthy and not other.committing)
         return -(-waiting // idle)
+
+    def _in_flight(self) -> bool:
+        """A commit is under way (a lane reconnecting is not committing anything)."""
+        return any(lane.committing and lane.healthy for lane in self._lanes)
 
     def _take(self, rows: int) -> list[_Pending]:
         """Whole requests from the front of the queue, up to ``rows`` (at least one)."""
@@ -784,18 +789,13 @@ class PingWriter:
         )
         lane.conn = conn
         conn.adapters.register_dumper(_BinaryArray, _BinaryArrayDumper)
-        cur = await conn.execute(
-            "SELECT %s::regtype::oid, %s::regtype::oid, %s::regtype::oid, %s::regtype::oid, %s::regtype::oid",
-            ("int8", "timestamptz", "geography", "float8", "text"),
-        )
-        oids = dict(
-            zip(
-                ("int8", "timestamptz", "geography", "float8", "text"),
-                await cur.fetchone() or (),
-                strict=True,
+        if not self._array_oids:  # geography is PostGIS's: its OID is this database's own
+            geography = await TypeInfo.fetch(conn, "geography")
+            if geography is None:
+                raise RuntimeError("PostGIS's geography type is missing")
+            self._array_oids = tuple(
+                geography.oid if kind == "geography" else postgres.types[kind].oid for kind in _ARRAY_TYPES
             )
-        )
-        self._array_oids = tuple(oids[kind] for kind in _ARRAY_TYPES)
         await conn.execute(_CREATE_STAGE)
         await conn.execute(_CREATE_STAGED_VIEW)
         await conn.execute("SET synchronous_commit = on")
@@ -821,7 +821,7 @@ class PingWriter:
                     async with asyncio.timeout(IDLE_CHECK_S - unused_for):
                         await lane.wake.wait()
                 continue
-            if not any(other.committing for other in self._lanes):
+            if not self._in_flight():
                 # Nothing in flight: first let the requests already read reach the queue (a few turns
                 # of the event loop, no timer), so that they share this commit instead of the next.
                 for _ in range(GATHER_TURNS):
